@@ -1,0 +1,111 @@
+"""Containers: a working directory per id, rolling expiry, and any paused script."""
+
+from __future__ import annotations
+
+import shutil
+import threading
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+
+from .errors import ApiError
+from .files import StoredFile, clean_filename
+from .ids import Clock, IdFactory, rfc3339, utc
+from .runner import OUTPUTS
+from .script import Step
+
+
+@dataclass(frozen=True)
+class ContainerInfo:
+    """Public read-only view of a container."""
+
+    id: str
+    workdir: Path
+    expires_at: datetime
+    file_ids: list[str]
+
+
+@dataclass
+class Container:
+    """A live container and its state between turns."""
+
+    id: str
+    workdir: Path
+    expires: float
+    file_ids: list[str] = field(default_factory=list)
+    pending: list[Step] = field(default_factory=list)
+    turns: int = 0
+
+    @property
+    def expires_at(self) -> str:
+        return rfc3339(self.expires)
+
+    def info(self) -> ContainerInfo:
+        return ContainerInfo(self.id, self.workdir, utc(self.expires), list(self.file_ids))
+
+    def add_file(self, stored: StoredFile) -> None:
+        """Copy an uploaded file into the working directory under its safe name."""
+        name = clean_filename(stored.filename, stored.data)
+        (self.workdir / name).write_bytes(stored.data)
+        if stored.id not in self.file_ids:
+            self.file_ids.append(stored.id)
+
+
+class ContainerRegistry:
+    """Creates, finds and expires containers."""
+
+    def __init__(self, root: Path, ids: IdFactory, clock: Clock, ttl: float) -> None:
+        self._root = root
+        self._ids = ids
+        self._clock = clock
+        self._ttl = ttl
+        self._items: dict[str, Container] = {}
+        self._lock = threading.Lock()
+
+    def create(self) -> Container:
+        """A new empty container with an outputs/ folder."""
+        cid = self._ids.container()
+        workdir = self._root / cid
+        (workdir / OUTPUTS).mkdir(parents=True)
+        container = Container(cid, workdir, self._clock() + self._ttl)
+        with self._lock:
+            self._items[cid] = container
+        return container
+
+    def live(self, cid: str) -> Container:
+        """The container, or the API's 400 for unknown or expired ids."""
+        with self._lock:
+            container = self._items.get(cid)
+        if container is None:
+            raise ApiError(400, f"Container `{cid}` not found.")
+        if self._clock() >= container.expires:
+            raise ApiError(
+                400,
+                f"Container `{cid}` has expired. Start a new container by omitting `container`.",
+                error_code="container_expired",
+            )
+        return container
+
+    def now(self) -> float:
+        return self._clock()
+
+    def touch(self, container: Container) -> None:
+        """Restart the idle timer."""
+        container.expires = self._clock() + self._ttl
+
+    def expire(self, cid: str) -> None:
+        """Make a container expired now (no-op for unknown ids)."""
+        with self._lock:
+            container = self._items.get(cid)
+        if container is not None:
+            container.expires = self._clock() - 1
+
+    def snapshot(self) -> dict[str, ContainerInfo]:
+        with self._lock:
+            return {cid: c.info() for cid, c in self._items.items()}
+
+    def remove_all(self) -> None:
+        with self._lock:
+            items, self._items = list(self._items.values()), {}
+        for container in items:
+            shutil.rmtree(container.workdir, ignore_errors=True)

@@ -1,0 +1,207 @@
+"""POST /v1/messages: validation, containers, script choice, and the reply (JSON or SSE events)."""
+
+from __future__ import annotations
+
+import threading
+from collections import deque
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+from .analyst import default_script
+from .containers import Container, ContainerRegistry
+from .errors import ApiError
+from .files import FileStore
+from .ids import IdFactory
+from .script import Step, runs_code
+from .sse import Event, message_events
+from .turn import Turn, TurnSettings
+
+
+@dataclass
+class Reply:
+    """Either a Message JSON body or a stream of SSE events."""
+
+    body: dict[str, Any] | None = None
+    events: Iterator[Event] | None = None
+
+
+class ScriptQueue:
+    """FIFO of scripts for the next new turns."""
+
+    def __init__(self) -> None:
+        self._items: deque[list[Step]] = deque()
+        self._lock = threading.Lock()
+
+    def put(self, steps: list[Step]) -> None:
+        with self._lock:
+            self._items.append(list(steps))
+
+    def peek(self) -> list[Step] | None:
+        with self._lock:
+            return list(self._items[0]) if self._items else None
+
+    def pop(self) -> None:
+        with self._lock:
+            if self._items:
+                self._items.popleft()
+
+
+class MessagesEndpoint:
+    """Handles one Messages request at a time (per call; calls may run in parallel)."""
+
+    def __init__(self, settings: TurnSettings, containers: ContainerRegistry, scripts: ScriptQueue) -> None:
+        self.settings = settings
+        self.containers = containers
+        self.scripts = scripts
+
+    @property
+    def files(self) -> FileStore:
+        return self.settings.files
+
+    @property
+    def ids(self) -> IdFactory:
+        return self.settings.ids
+
+    def handle(self, body: Any, raw_size: int) -> Reply:
+        """Validate, pick the script, and build the reply."""
+        _check_shape(body)
+        messages: list[dict[str, Any]] = body["messages"]
+        tool_type = _code_tool(body.get("tools"))
+        upload_ids = _upload_ids(messages)
+        for fid in upload_ids:
+            self._check_upload(fid)
+        container = self._requested_container(body.get("container"))
+        continuing = container is not None and bool(container.pending) and messages[-1].get("role") == "assistant"
+        queued = None if continuing else self.scripts.peek()
+        if (upload_ids or (queued is not None and runs_code(queued))) and tool_type is None:
+            raise ApiError(
+                400,
+                "This request uses code execution (container_upload or tool calls) but `tools` has no "
+                'code execution tool; add {"type": "code_execution_20260521", "name": "code_execution"}.',
+            )
+        if container is None and tool_type is not None:
+            container = self.containers.create()
+        if container is not None:
+            for fid in upload_ids:
+                container.add_file(self.files.require(fid))
+            self.containers.touch(container)
+        if continuing:
+            assert container is not None
+            steps = container.pending
+        elif queued is not None:
+            self.scripts.pop()
+            steps = queued
+        else:
+            uploaded = [self.files.require(fid).filename for fid in upload_ids]
+            workdir = container.workdir if container is not None else None
+            steps = default_script(workdir, _question(messages), uploaded)
+        if container is not None:
+            container.pending = []
+            container.turns += 1
+        turn = Turn(self.settings, container, steps, tool_type)
+        return self._reply(body, turn, raw_size)
+
+    def _check_upload(self, fid: Any) -> None:
+        if not isinstance(fid, str) or fid not in self.files:
+            raise ApiError(400, f"File `{fid}` not found. Check the `file_id` in your `container_upload` block.")
+        if self.files[fid].is_expired(self.containers.now()):
+            raise ApiError(400, f"File `{fid}` has expired and cannot be used in a `container_upload` block.")
+
+    def _requested_container(self, value: Any) -> Container | None:
+        cid = value.get("id") if isinstance(value, dict) else value
+        if cid is None:
+            return None
+        if not isinstance(cid, str):
+            raise ApiError(400, "container: expected a string id or an object with `id`.")
+        return self.containers.live(cid)
+
+    def _reply(self, body: dict[str, Any], turn: Turn, raw_size: int) -> Reply:
+        msg_id, model = self.ids.message(), body["model"]
+        input_tokens = max(1, raw_size // 4)
+
+        def finish() -> tuple[dict[str, Any], dict[str, Any]]:
+            container = turn.container
+            if container is not None:
+                self.containers.touch(container)
+            delta = {
+                "stop_reason": turn.stop_reason,
+                "stop_sequence": None,
+                "stop_details": None,
+                "container": {"id": container.id, "expires_at": container.expires_at} if container else None,
+            }
+            usage = {
+                "input_tokens": input_tokens,
+                "output_tokens": max(1, turn.output_chars // 4),
+                "cache_creation_input_tokens": 0,
+                "cache_read_input_tokens": 0,
+                "server_tool_use": {
+                    "web_search_requests": 0,
+                    "web_fetch_requests": 0,
+                    "code_execution_requests": turn.code_requests,
+                },
+            }
+            return delta, usage
+
+        start = {
+            "id": msg_id,
+            "type": "message",
+            "role": "assistant",
+            "model": model,
+            "content": [],
+            "stop_reason": None,
+            "stop_sequence": None,
+            "container": None,
+            "usage": {"input_tokens": input_tokens, "output_tokens": 1,
+                      "cache_creation_input_tokens": 0, "cache_read_input_tokens": 0},
+        }
+        if body.get("stream"):
+            return Reply(events=message_events(start, turn.blocks(), finish, self.settings.pacing.text_chunk_delay))
+        content = list(turn.blocks())
+        delta, usage = finish()
+        message = {**start, "content": content, **delta, "usage": usage}
+        return Reply(body=message)
+
+
+def _check_shape(body: Any) -> None:
+    if not isinstance(body, dict):
+        raise ApiError(400, "Request body must be a JSON object.")
+    if not isinstance(body.get("model"), str) or not body["model"]:
+        raise ApiError(400, "model: Field required")
+    if not isinstance(body.get("max_tokens"), int):
+        raise ApiError(400, "max_tokens: Field required")
+    messages = body.get("messages")
+    if not isinstance(messages, list) or not messages or not all(isinstance(m, dict) for m in messages):
+        raise ApiError(400, "messages: at least one message is required")
+
+
+def _code_tool(tools: Any) -> str | None:
+    """The code execution tool version in `tools`, if any."""
+    for tool in tools if isinstance(tools, list) else []:
+        kind = tool.get("type", "") if isinstance(tool, dict) else ""
+        if isinstance(kind, str) and kind.startswith("code_execution_"):
+            if tool.get("name") != "code_execution":
+                raise ApiError(400, f"tools: `{kind}` must be named `code_execution`.")
+            return kind
+    return None
+
+
+def _blocks(message: dict[str, Any]) -> list[dict[str, Any]]:
+    content = message.get("content")
+    return [b for b in content if isinstance(b, dict)] if isinstance(content, list) else []
+
+
+def _upload_ids(messages: list[dict[str, Any]]) -> list[Any]:
+    ids = [b.get("file_id") for m in messages for b in _blocks(m) if b.get("type") == "container_upload"]
+    return list(dict.fromkeys(ids))
+
+
+def _question(messages: list[dict[str, Any]]) -> str:
+    """Text of the last user message."""
+    for message in reversed(messages):
+        if message.get("role") != "user":
+            continue
+        if isinstance(message.get("content"), str):
+            return message["content"]
+        return " ".join(b.get("text", "") for b in _blocks(message) if b.get("type") == "text")
+    return ""

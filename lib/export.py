@@ -1,0 +1,101 @@
+"""A run as a Jupyter notebook (nbformat) and as a Markdown report zipped with its files."""
+
+from __future__ import annotations
+
+import base64
+import io
+import zipfile
+from pathlib import Path
+
+import nbformat
+from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_output
+
+from lib.runview import RunView
+from lib.transcript import CodeCell, EditorResult, GeneratedFile, Notice, Output, RunError, Text, ToolError
+
+
+def _cell_source(cell: CodeCell) -> str:
+    if cell.tool == "bash_code_execution":
+        return "%%bash\n" + cell.code
+    if cell.tool == "text_editor_code_execution":
+        if cell.operation == "create":
+            return f"%%writefile {cell.path}\n{cell.code}"
+        return f"# editor: {cell.operation} {cell.path}\n" + (
+            f"# replace:\n# {cell.old_str}\n# with:\n# {cell.new_str}" if cell.operation == "str_replace" else "")
+    return cell.code
+
+
+def notebook(view: RunView, data_dir: Path) -> str:
+    """The run as .ipynb JSON: questions and answers as markdown, code with its outputs and images."""
+    nb = new_notebook()
+    nb.metadata["title"] = view.run.title
+    nb.cells.append(new_markdown_cell(f"# {view.run.title}\n\nModel `{view.run.model}`, tool `{view.run.tool_version}`"
+                                      + (" (offline demo)" if view.run.demo else "")))
+    for turn in view.turns:
+        nb.cells.append(new_markdown_cell(f"## Question {turn.turn.idx + 1}\n\n{turn.turn.question}"))
+        current = None
+        for item in turn.items:
+            if isinstance(item, Text) and item.text.strip():
+                nb.cells.append(new_markdown_cell(item.text))
+                current = None
+            elif isinstance(item, CodeCell):
+                current = new_code_cell(_cell_source(item))
+                nb.cells.append(current)
+            elif isinstance(item, Output) and current is not None:
+                if item.stdout:
+                    current.outputs.append(new_output("stream", name="stdout", text=item.stdout))
+                if item.stderr:
+                    current.outputs.append(new_output("stream", name="stderr", text=item.stderr))
+            elif isinstance(item, GeneratedFile) and item.path and current is not None:
+                path = data_dir / item.path
+                if item.mime_type == "image/png" and path.exists():
+                    data = base64.b64encode(path.read_bytes()).decode()
+                    current.outputs.append(new_output("display_data", data={"image/png": data,
+                                                                            "text/plain": item.filename}))
+            elif isinstance(item, (ToolError, RunError, Notice)):
+                text = getattr(item, "text", "") or f"{getattr(item, 'title', item.kind)}: {getattr(item, 'message', '')}"
+                if isinstance(item, ToolError):
+                    text = f"Tool error `{item.error_code}`. {item.hint}"
+                nb.cells.append(new_markdown_cell(f"> {text}"))
+    nbformat.validate(nb)
+    return nbformat.writes(nb)
+
+
+def markdown(view: RunView) -> str:
+    """The run as a Markdown report; generated files are linked as files/<name>."""
+    lines = [f"# {view.run.title}", "", f"Model `{view.run.model}` · tool `{view.run.tool_version}`", ""]
+    for turn in view.turns:
+        lines += [f"## Question {turn.turn.idx + 1}", "", turn.turn.question, ""]
+        for item in turn.items:
+            if isinstance(item, Text):
+                lines += [item.text, ""]
+            elif isinstance(item, CodeCell):
+                lang = "python" if item.language == "python" else item.language
+                lines += [f"```{lang}", _cell_source(item), "```", ""]
+            elif isinstance(item, Output):
+                if item.stdout:
+                    lines += ["```text", item.stdout.rstrip(), "```", ""]
+                if item.stderr:
+                    lines += ["stderr:", "```text", item.stderr.rstrip(), "```", ""]
+            elif isinstance(item, EditorResult) and item.lines:
+                lines += ["```diff", *item.lines, "```", ""]
+            elif isinstance(item, GeneratedFile) and item.path:
+                link = f"files/{Path(item.path).name}"
+                lines += [f"![{item.filename}]({link})" if item.mime_type.startswith("image/")
+                          else f"[{item.filename}]({link})", ""]
+            elif isinstance(item, (ToolError, RunError, Notice)):
+                lines += [f"> {getattr(item, 'text', '') or getattr(item, 'message', '') or item.kind}", ""]
+    return "\n".join(lines)
+
+
+def report_zip(view: RunView, data_dir: Path) -> bytes:
+    """report.md, analysis.ipynb and every generated file of the run, as one zip."""
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as zf:
+        zf.writestr("report.md", markdown(view))
+        zf.writestr("analysis.ipynb", notebook(view, data_dir))
+        for turn in view.turns:
+            for item in turn.items:
+                if isinstance(item, GeneratedFile) and item.path and (data_dir / item.path).exists():
+                    zf.write(data_dir / item.path, arcname=f"files/{Path(item.path).name}")
+    return buf.getvalue()

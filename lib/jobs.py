@@ -1,0 +1,189 @@
+"""Background runs: each turn streams in its own thread and writes every change to the store."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Hashable
+from dataclasses import dataclass, field
+
+from lib import analysis
+from lib.client import make_client
+from lib.errors import describe
+from lib.settings import Settings
+from lib.store import Run, Store
+from lib.transcript import GeneratedFile, Item, Notice, RunError, Usage
+
+WRITE_INTERVAL = 0.1
+
+
+@dataclass
+class Job:
+    """A turn being worked on in a background thread."""
+
+    run_id: str
+    cancel: threading.Event = field(default_factory=threading.Event)
+    runner: analysis.TurnRunner | None = None
+    thread: threading.Thread | None = None
+
+
+_jobs: dict[str, Job] = {}
+_jobs_lock = threading.Lock()
+_recovered: set[str] = set()
+
+
+class RunBusyError(RuntimeError):
+    """A turn of this run is still in progress."""
+
+
+def is_active(run_id: str) -> bool:
+    """Whether a thread of this process is working on the run."""
+    with _jobs_lock:
+        job = _jobs.get(run_id)
+    return bool(job and job.thread and job.thread.is_alive())
+
+
+def recover(store: Store) -> list[str]:
+    """Once per process and data directory: runs left active by a dead process become 'interrupted'."""
+    key = str(store.path)
+    with _jobs_lock:
+        if key in _recovered:
+            return []
+        _recovered.add(key)
+        live = {run_id for run_id, job in _jobs.items() if job.thread and job.thread.is_alive()}
+    return store.mark_interrupted(keep=live)
+
+
+def new_run(store: Store, settings: Settings, question: str, file_ids: list[str]) -> Run:
+    """Create a run for a first question and start working on it."""
+    run = store.create_run(question.strip().splitlines()[0] if question.strip() else "Analysis",
+                           settings.model, settings.tool_version, file_ids, demo=settings.demo)
+    start_turn(store, settings, run.id, question)
+    return run
+
+
+def start_turn(store: Store, settings: Settings, run_id: str, question: str) -> int:
+    """Add a turn to a run and start streaming it in the background; returns the turn index."""
+    run = store.run(run_id)
+    if run is None:
+        raise KeyError(run_id)
+    if is_active(run_id):
+        raise RunBusyError("This run is still working on the previous question. Wait for it or press Stop.")
+    turns = store.turns(run_id)
+    history = analysis.history_messages([(t.user_content, t.assistant_content) for t in turns])
+    already = analysis.attached_ids(history)
+    pending = [f for f in run.file_ids if f not in already]
+    user = analysis.user_content(question, pending)
+    idx = store.start_turn(run_id, question, user)
+    req = analysis.TurnRequest(
+        model=run.model, tool_version=run.tool_version, max_tokens=settings.max_tokens, history=history,
+        user_content=user, container_id=run.container_id, run_file_ids=run.file_ids,
+        max_continuations=settings.max_continuations,
+    )
+    job = Job(run_id=run_id)
+    job.thread = threading.Thread(target=_work, args=(store, settings, job, idx, req), daemon=True,
+                                  name=f"run-{run_id[:8]}")
+    with _jobs_lock:
+        _jobs[run_id] = job
+    job.thread.start()
+    return idx
+
+
+def stop(run_id: str) -> bool:
+    """Stop the run's current turn; returns whether one was running."""
+    with _jobs_lock:
+        job = _jobs.get(run_id)
+    if not job or not job.thread or not job.thread.is_alive():
+        return False
+    job.cancel.set()
+    if job.runner:
+        job.runner.stop()
+    return True
+
+
+def wait(run_id: str, timeout: float = 30.0) -> bool:
+    """Block until the run's current turn ends (for tests and scripts); returns whether it did."""
+    with _jobs_lock:
+        job = _jobs.get(run_id)
+    if job and job.thread:
+        job.thread.join(timeout)
+        return not job.thread.is_alive()
+    return True
+
+
+class ItemWriter:
+    """Maps a turn's item keys to positions and writes them, throttling partial updates."""
+
+    def __init__(self, store: Store, run_id: str, turn_idx: int) -> None:
+        self.store, self.run_id, self.turn_idx = store, run_id, turn_idx
+        self.seqs: dict[Hashable, int] = {}
+        self.pending: dict[int, Item] = {}
+        self.last_write: dict[int, float] = {}
+        self.lock = threading.Lock()
+
+    def __call__(self, key: Hashable, item: Item, final: bool) -> None:
+        with self.lock:
+            seq = self.seqs.setdefault(key, len(self.seqs))
+            now = time.monotonic()
+            if not final and now - self.last_write.get(seq, 0.0) < WRITE_INTERVAL:
+                self.pending[seq] = item
+                return
+            self.pending.pop(seq, None)
+            self.last_write[seq] = now
+        self.store.put_item(self.run_id, self.turn_idx, seq, item)
+        if isinstance(item, GeneratedFile) and item.path:
+            self.store.add_artifact(self.run_id, self.turn_idx, item.file_id, item.filename, item.mime_type,
+                                    item.size_bytes, item.path, item.tool_use_id)
+
+    def add(self, item: Item) -> None:
+        """Append an item after everything else."""
+        self(("extra", len(self.seqs)), item, True)
+
+    def flush(self) -> None:
+        """Write the latest state of items whose last update was held back."""
+        with self.lock:
+            pending, self.pending = self.pending, {}
+        for seq, item in pending.items():
+            self.store.put_item(self.run_id, self.turn_idx, seq, item)
+
+
+def _work(store: Store, settings: Settings, job: Job, idx: int, req: analysis.TurnRequest) -> None:
+    """The body of a background turn; never raises, always leaves the run in a final state."""
+    run_id = job.run_id
+    writer = ItemWriter(store, run_id, idx)
+    status, error = "done", ""
+    try:
+        client = make_client(settings)
+        artifacts = settings.data_dir / "artifacts" / run_id
+        job.runner = analysis.TurnRunner(client, req, writer, artifacts, settings.data_dir, job.cancel)
+        if job.cancel.is_set():
+            raise analysis.Cancelled()
+        outcome = job.runner.run()
+        writer.flush()
+        store.update_turn(run_id, idx, status="done", finished_at=time.time(), assistant_content=outcome.content,
+                          usage=outcome.usage, stop_reason=outcome.stop_reason, container_id=outcome.container_id,
+                          requests=outcome.requests, user_content=req.user_content)
+        store.update_run(run_id, status="done", container_id=outcome.container_id,
+                         container_expires_at=outcome.container_expires_at, error="")
+        return
+    except analysis.Cancelled:
+        status = "stopped"
+        writer.flush()
+        writer.add(Notice(text="Stopped. Everything received before you pressed Stop is kept.", level="warning"))
+    except analysis.TurnFailed as failed:
+        status, error = "error", str(failed.error)
+        writer.flush()
+        writer.add(RunError(title=failed.error.title, message=failed.error.message, hint=failed.error.hint,
+                            retryable=failed.error.retryable))
+    except BaseException as exc:  # noqa: BLE001 - the thread must leave a readable state whatever happened
+        status = "error"
+        err = describe(exc)
+        error = str(err)
+        writer.flush()
+        writer.add(RunError(title=err.title, message=err.message, hint=err.hint, retryable=err.retryable))
+    runner = job.runner
+    content = runner.content if runner else []
+    store.update_turn(run_id, idx, status=status, finished_at=time.time(), assistant_content=content,
+                      usage=runner.usage if runner else Usage(),
+                      requests=runner.requests if runner else 0, error=error, user_content=req.user_content)
+    store.update_run(run_id, status=status, error=error)

@@ -1,0 +1,126 @@
+"""The file library: checked uploads with local copies, merged with what the Files API lists."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+
+import anthropic
+
+from lib import files
+from lib.errors import AppError
+from lib.files import RemoteFile
+from lib.store import FileRecord, Store
+from lib.uploads import Accepted
+
+
+@dataclass(frozen=True)
+class LibraryEntry:
+    """One row of the library table."""
+
+    id: str
+    filename: str
+    kind: str
+    mime_type: str
+    size_bytes: int
+    uploaded_at: datetime
+    downloadable: bool
+    status: str  # "ok", "missing remotely", "remote only", "unchecked"
+    local_path: str
+
+    @property
+    def usable(self) -> bool:
+        """Whether the file can be attached to an analysis."""
+        return self.status in ("ok", "unchecked", "remote only") and not self.downloadable
+
+
+@dataclass(frozen=True)
+class UploadResult:
+    """What happened to one accepted file."""
+
+    filename: str
+    record: FileRecord | None
+    reused: bool = False
+    error: AppError | None = None
+
+
+def upload_accepted(client: anthropic.Anthropic, store: Store, data_dir: Path, accepted: Accepted,
+                    data: bytes) -> UploadResult:
+    """Upload one checked file (or reuse an identical one already uploaded) and keep a local copy."""
+    same = store.file_by_hash(accepted.sha256)
+    if same is not None and same.filename == accepted.name:
+        return UploadResult(accepted.name, same, reused=True)
+    try:
+        remote = files.upload(client, accepted.name, data, accepted.mime)
+    except AppError as err:
+        return UploadResult(accepted.name, None, error=err)
+    local = data_dir / "uploads" / f"{remote.id}_{accepted.name}"
+    local.parent.mkdir(parents=True, exist_ok=True)
+    local.write_bytes(data)
+    record = FileRecord(
+        id=remote.id, filename=remote.filename or accepted.name, mime_type=accepted.mime, size_bytes=len(data),
+        sha256=accepted.sha256, kind=accepted.kind, local_path=str(local.relative_to(data_dir)),
+        created_at=time.time(),
+    )
+    store.add_file(record)
+    return UploadResult(accepted.name, record)
+
+
+def merge(local: list[FileRecord], remote: list[RemoteFile] | None) -> list[LibraryEntry]:
+    """Local catalogue and remote list as one table; `remote` None means it could not be fetched."""
+    remote_by_id = {r.id: r for r in remote or []}
+    rows = []
+    for rec in local:
+        r = remote_by_id.get(rec.id)
+        status = "unchecked" if remote is None else ("ok" if r else "missing remotely")
+        rows.append(LibraryEntry(
+            id=rec.id, filename=rec.filename, kind=rec.kind, mime_type=rec.mime_type, size_bytes=rec.size_bytes,
+            uploaded_at=datetime.fromtimestamp(rec.created_at, tz=timezone.utc),
+            downloadable=bool(r and r.downloadable), status=status, local_path=rec.local_path,
+        ))
+    known = {rec.id for rec in local}
+    for r in remote or []:
+        if r.id not in known:
+            rows.append(LibraryEntry(
+                id=r.id, filename=r.filename, kind=_kind(r), mime_type=r.mime_type, size_bytes=r.size_bytes,
+                uploaded_at=r.created_at, downloadable=r.downloadable, status="remote only", local_path="",
+            ))
+    return sorted(rows, key=lambda e: e.uploaded_at, reverse=True)
+
+
+def _kind(remote: RemoteFile) -> str:
+    if remote.downloadable:
+        return "generated"
+    return Path(remote.filename).suffix.lstrip(".").lower() or remote.mime_type
+
+
+def delete(client: anthropic.Anthropic | None, store: Store, data_dir: Path, file_ids: list[str]) -> list[str]:
+    """Delete files remotely and from the catalogue and disk; returns messages for those that failed."""
+    problems = []
+    for file_id in file_ids:
+        rec = store.file(file_id)
+        try:
+            if client is not None:
+                files.delete(client, file_id)
+        except AppError as err:
+            problems.append(f"{rec.filename if rec else file_id}: {err.message} {err.hint}")
+            continue
+        if rec is not None:
+            if rec.local_path:
+                (data_dir / rec.local_path).unlink(missing_ok=True)
+            store.remove_file(file_id)
+    return problems
+
+
+def file_bytes(client: anthropic.Anthropic | None, store: Store, data_dir: Path, entry: LibraryEntry) -> bytes:
+    """A file's bytes: the local copy, or a download when the API allows it."""
+    if entry.local_path and (data_dir / entry.local_path).exists():
+        return (data_dir / entry.local_path).read_bytes()
+    if client is None or not entry.downloadable:
+        raise AppError("Not available", f"{entry.filename} has no local copy and the API does not allow downloading it.",
+                       "Only files made by Claude's code can be downloaded from the API.")
+    dest = data_dir / "downloads" / f"{entry.id}_{Path(entry.filename).name}"
+    files.download(client, entry.id, dest)
+    return dest.read_bytes()

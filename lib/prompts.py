@@ -1,0 +1,44 @@
+"""Ready-made questions for the Analyze page."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from lib.preview import read_table
+from lib.store import FileRecord
+
+READY = {
+    "first_look": "First look",
+    "drivers": "Drivers",
+    "anomalies": "Anomalies",
+    "trends": "Trends over time",
+}
+TABLE_KINDS = {"csv", "tsv", "xlsx", "json", "parquet"}
+
+
+def ready(key: str, target: str = "") -> str:
+    """The text of a ready prompt; `target` names the column the 'drivers' prompt is about."""
+    if key == "drivers":
+        subject = f"the column `{target}`" if target else "the most important outcome column (say which one you chose)"
+        return (f"What drives {subject}? Rank the factors by strength of association, show the top ones in a "
+                "chart, and say how confident you are and what could confound it.")
+    return {
+        "first_look": "Give me a first look at this data: size, column types, missing values, distributions of the "
+                      "main columns and anything surprising. Include at least one chart.",
+        "anomalies": "Find anomalies: outliers, impossible values, duplicated rows and sudden jumps. List the worst "
+                     "cases in a table saved as CSV and show them in a chart.",
+        "trends": "Find the date or time column and show how the main measures change over time: the trend, any "
+                  "seasonality and turning points, with a chart.",
+    }[key]
+
+
+def table_columns(data_dir: Path, records: list[FileRecord], limit_bytes: int = 50_000_000) -> list[str]:
+    """Column names of the first readable table among the records (from the local copies)."""
+    for rec in records:
+        path = data_dir / rec.local_path
+        if rec.kind in TABLE_KINDS and rec.local_path and path.exists() and path.stat().st_size <= limit_bytes:
+            try:
+                return [str(c) for c in read_table(path.read_bytes(), rec.filename, rec.kind).columns]
+            except Exception:  # noqa: BLE001 - a table we cannot read just offers no column list
+                continue
+    return []

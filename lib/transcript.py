@@ -1,0 +1,409 @@
+"""The project's own transcript model and the pure builders that make it from API content."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, field, fields
+from typing import Any, ClassVar
+
+from jiter import from_json
+
+TOOL_LANGUAGE = {
+    "code_execution": "python",
+    "bash_code_execution": "bash",
+    "text_editor_code_execution": "text",
+}
+RESULT_TYPES = {
+    "code_execution_tool_result",
+    "bash_code_execution_tool_result",
+    "text_editor_code_execution_tool_result",
+}
+ERROR_HINTS = {
+    "invalid_tool_input": "Claude sent input the tool could not accept; it usually retries by itself.",
+    "unavailable": "The code execution service was unavailable; try the question again in a moment.",
+    "too_many_requests": "The code execution service is rate limited; wait a little and try again.",
+    "execution_time_exceeded": "The code ran past the time limit; ask for a smaller step or a sample of the data.",
+    "output_file_too_large": "A file the code wrote was too large to return; ask for a smaller output.",
+    "file_not_found": "The file the editor was asked to open does not exist in the container.",
+}
+
+
+@dataclass
+class Item:
+    """Base of every transcript item; `kind` names the concrete type when stored."""
+
+    kind: ClassVar[str] = "item"
+
+    def to_dict(self) -> dict[str, Any]:
+        """Serialisable form, tagged with its kind."""
+        return {"kind": self.kind, **asdict(self)}
+
+
+@dataclass
+class Text(Item):
+    """Claude's prose, markdown."""
+
+    kind: ClassVar[str] = "text"
+    text: str = ""
+
+
+@dataclass
+class Thinking(Item):
+    """Claude's visible reasoning, if the model returned any."""
+
+    kind: ClassVar[str] = "thinking"
+    text: str = ""
+
+
+@dataclass
+class CodeCell(Item):
+    """One call of a code-execution sub-tool: Python, a bash command, or a text-editor operation."""
+
+    kind: ClassVar[str] = "code"
+    tool_use_id: str = ""
+    tool: str = ""
+    language: str = "python"
+    code: str = ""
+    operation: str = ""
+    path: str = ""
+    old_str: str = ""
+    new_str: str = ""
+    complete: bool = False
+
+
+@dataclass
+class Output(Item):
+    """What a Python or bash call printed, its return code and the files it made."""
+
+    kind: ClassVar[str] = "output"
+    tool_use_id: str = ""
+    stdout: str = ""
+    stderr: str = ""
+    return_code: int = 0
+    file_ids: list[str] = field(default_factory=list)
+    encrypted: bool = False
+
+
+@dataclass
+class EditorResult(Item):
+    """The result of a text-editor operation (view, create, str_replace)."""
+
+    kind: ClassVar[str] = "editor"
+    tool_use_id: str = ""
+    operation: str = ""
+    file_type: str = ""
+    content: str = ""
+    num_lines: int | None = None
+    start_line: int | None = None
+    total_lines: int | None = None
+    is_file_update: bool | None = None
+    lines: list[str] = field(default_factory=list)
+
+
+@dataclass
+class ToolError(Item):
+    """An error block returned by a code-execution sub-tool."""
+
+    kind: ClassVar[str] = "tool_error"
+    tool_use_id: str = ""
+    tool: str = ""
+    error_code: str = ""
+    message: str = ""
+    hint: str = ""
+
+
+@dataclass
+class GeneratedFile(Item):
+    """A file the code produced, downloaded and kept locally (path relative to the data directory)."""
+
+    kind: ClassVar[str] = "file"
+    file_id: str = ""
+    filename: str = ""
+    mime_type: str = ""
+    size_bytes: int = 0
+    path: str = ""
+    tool_use_id: str = ""
+    error: str = ""
+
+
+@dataclass
+class Notice(Item):
+    """Something the app did on the user's behalf, said in the transcript."""
+
+    kind: ClassVar[str] = "notice"
+    text: str = ""
+    level: str = "info"
+
+
+@dataclass
+class RunError(Item):
+    """A failure of the request itself, with what the user can do about it."""
+
+    kind: ClassVar[str] = "error"
+    title: str = ""
+    message: str = ""
+    hint: str = ""
+    retryable: bool = False
+
+
+@dataclass
+class Unsupported(Item):
+    """A content block this version does not know how to show; kept raw rather than dropped."""
+
+    kind: ClassVar[str] = "unsupported"
+    block_type: str = ""
+    raw: str = ""
+
+
+ITEM_TYPES: dict[str, type[Item]] = {
+    cls.kind: cls
+    for cls in (Text, Thinking, CodeCell, Output, EditorResult, ToolError, GeneratedFile, Notice, RunError, Unsupported)
+}
+
+
+def item_from_dict(data: dict[str, Any]) -> Item:
+    """Rebuild an item from `Item.to_dict` output, ignoring fields this version does not know."""
+    cls = ITEM_TYPES.get(data.get("kind", ""))
+    if cls is None:
+        return Unsupported(block_type=str(data.get("kind")), raw=json.dumps(data))
+    names = {f.name for f in fields(cls)}
+    return cls(**{k: v for k, v in data.items() if k in names})
+
+
+@dataclass
+class Usage:
+    """Token and server-tool counts of one or more API responses."""
+
+    input_tokens: int = 0
+    output_tokens: int = 0
+    cache_creation_input_tokens: int = 0
+    cache_read_input_tokens: int = 0
+    code_execution_requests: int = 0
+
+    def __add__(self, other: Usage) -> Usage:
+        return Usage(*(getattr(self, f.name) + getattr(other, f.name) for f in fields(Usage)))
+
+    @classmethod
+    def from_api(cls, usage: dict[str, Any] | None) -> Usage:
+        """Read the `usage` object of a message or message_delta."""
+        usage = usage or {}
+        server = usage.get("server_tool_use") or {}
+        return cls(
+            input_tokens=int(usage.get("input_tokens") or 0),
+            output_tokens=int(usage.get("output_tokens") or 0),
+            cache_creation_input_tokens=int(usage.get("cache_creation_input_tokens") or 0),
+            cache_read_input_tokens=int(usage.get("cache_read_input_tokens") or 0),
+            code_execution_requests=int(server.get("code_execution_requests") or 0),
+        )
+
+
+# --- building items from complete content blocks -------------------------------------------
+
+
+def code_cell(block: dict[str, Any], complete: bool = True) -> CodeCell:
+    """A `server_tool_use` block as a code cell."""
+    name = block.get("name", "")
+    data = block.get("input") or {}
+    if not isinstance(data, dict):
+        data = {}
+    cell = CodeCell(tool_use_id=block.get("id", ""), tool=name, language=TOOL_LANGUAGE.get(name, "text"), complete=complete)
+    if name == "code_execution":
+        cell.code = str(data.get("code", ""))
+    elif name == "bash_code_execution":
+        cell.code = str(data.get("command", ""))
+    elif name == "text_editor_code_execution":
+        cell.operation = str(data.get("command", ""))
+        cell.path = str(data.get("path", ""))
+        cell.code = str(data.get("file_text", ""))
+        cell.old_str = str(data.get("old_str", ""))
+        cell.new_str = str(data.get("new_str", ""))
+        cell.language = language_for_path(cell.path)
+    else:
+        cell.code = json.dumps(data, indent=2)
+    return cell
+
+
+def language_for_path(path: str) -> str:
+    """Syntax-highlighting language for a file the editor touches."""
+    ext = path.rsplit(".", 1)[-1].lower() if "." in path else ""
+    return {"py": "python", "sh": "bash", "json": "json", "md": "markdown", "sql": "sql",
+            "csv": "text", "yaml": "yaml", "yml": "yaml", "html": "html", "js": "javascript"}.get(ext, "text")
+
+
+def result_item(block: dict[str, Any], tool_names: dict[str, str] | None = None) -> Item:
+    """A tool-result block as an Output, EditorResult or ToolError."""
+    btype = block.get("type", "")
+    tool_use_id = block.get("tool_use_id", "")
+    tool = btype.removesuffix("_tool_result")
+    if tool_names and tool_use_id in tool_names:
+        tool = tool_names[tool_use_id]
+    content = block.get("content") or {}
+    ctype = content.get("type", "") if isinstance(content, dict) else ""
+    if ctype.endswith("_error"):
+        code = str(content.get("error_code", "unknown"))
+        return ToolError(tool_use_id=tool_use_id, tool=tool, error_code=code,
+                         message=str(content.get("error_message") or ""), hint=ERROR_HINTS.get(code, ""))
+    if ctype in ("code_execution_result", "bash_code_execution_result", "encrypted_code_execution_result"):
+        encrypted = ctype == "encrypted_code_execution_result"
+        return Output(
+            tool_use_id=tool_use_id,
+            stdout="" if encrypted else str(content.get("stdout") or ""),
+            stderr=str(content.get("stderr") or ""),
+            return_code=int(content.get("return_code") or 0),
+            file_ids=[c["file_id"] for c in content.get("content") or [] if isinstance(c, dict) and c.get("file_id")],
+            encrypted=encrypted,
+        )
+    if ctype.startswith("text_editor_code_execution_") and ctype.endswith("_result"):
+        op = ctype.removeprefix("text_editor_code_execution_").removesuffix("_result")
+        return EditorResult(
+            tool_use_id=tool_use_id, operation=op,
+            file_type=str(content.get("file_type") or ""), content=str(content.get("content") or ""),
+            num_lines=content.get("num_lines"), start_line=content.get("start_line"),
+            total_lines=content.get("total_lines"), is_file_update=content.get("is_file_update"),
+            lines=[str(x) for x in content.get("lines") or []],
+        )
+    return Unsupported(block_type=f"{btype}/{ctype or '?'}", raw=json.dumps(block, default=str)[:4000])
+
+
+def block_item(block: dict[str, Any], tool_names: dict[str, str] | None = None) -> Item | None:
+    """One content block as a transcript item (None for blocks that show nothing, like container_upload)."""
+    btype = block.get("type", "")
+    if btype == "text":
+        return Text(text=block.get("text", ""))
+    if btype == "thinking":
+        return Thinking(text=block.get("thinking", ""))
+    if btype == "redacted_thinking":
+        return Thinking(text="(reasoning redacted by the API)")
+    if btype == "server_tool_use" and block.get("name") in TOOL_LANGUAGE:
+        return code_cell(block)
+    if btype in RESULT_TYPES:
+        return result_item(block, tool_names)
+    if btype == "container_upload":
+        return None
+    return Unsupported(block_type=btype or "?", raw=json.dumps(block, default=str)[:4000])
+
+
+def items_from_content(blocks: list[dict[str, Any]]) -> list[Item]:
+    """All items of a final message's content, in order."""
+    names = {b.get("id", ""): b.get("name", "") for b in blocks if b.get("type") == "server_tool_use"}
+    out = []
+    for block in blocks:
+        item = block_item(block, names)
+        if item is not None:
+            out.append(item)
+    return out
+
+
+# --- building items from stream events ------------------------------------------------------
+
+
+@dataclass
+class Change:
+    """Item number `position` of the turn is now `item` (new, or a newer state of the same item)."""
+
+    position: int
+    item: Item
+    final: bool
+
+
+@dataclass
+class StreamAssembler:
+    """Folds raw stream events (as dicts) into transcript items; pure, one per API response.
+
+    `offset` is where this response's items start in the turn, so a continued `pause_turn`
+    response appends after the items of the one before it.
+    """
+
+    offset: int = 0
+    blocks: dict[int, dict[str, Any]] = field(default_factory=dict)
+    partial_json: dict[int, str] = field(default_factory=dict)
+    positions: dict[int, int] = field(default_factory=dict)
+    tool_names: dict[str, str] = field(default_factory=dict)
+    count: int = 0
+    stop_reason: str | None = None
+    container: dict[str, Any] | None = None
+    usage: Usage = field(default_factory=Usage)
+    message_id: str = ""
+
+    def feed(self, event: dict[str, Any]) -> list[Change]:
+        """Apply one event; return the items it created or changed."""
+        etype = event.get("type")
+        if etype == "message_start":
+            message = event.get("message") or {}
+            self.message_id = message.get("id", "")
+            self.usage = Usage.from_api(message.get("usage"))
+            return []
+        if etype == "content_block_start":
+            index = int(event["index"])
+            block = dict(event.get("content_block") or {})
+            self.blocks[index] = block
+            if block.get("type") == "server_tool_use":
+                self.tool_names[block.get("id", "")] = block.get("name", "")
+            return self._emit(index, final=block.get("type") not in ("text", "thinking", "server_tool_use"))
+        if etype == "content_block_delta":
+            index = int(event["index"])
+            block = self.blocks.setdefault(index, {"type": "text", "text": ""})
+            delta = event.get("delta") or {}
+            dtype = delta.get("type")
+            if dtype == "text_delta":
+                block["text"] = block.get("text", "") + delta.get("text", "")
+            elif dtype == "thinking_delta":
+                block["thinking"] = block.get("thinking", "") + delta.get("thinking", "")
+            elif dtype == "signature_delta":
+                block["signature"] = block.get("signature", "") + delta.get("signature", "")
+                return []
+            elif dtype == "input_json_delta":
+                self.partial_json[index] = self.partial_json.get(index, "") + delta.get("partial_json", "")
+                block["input"] = parse_partial_json(self.partial_json[index])
+            else:
+                return []
+            return self._emit(index, final=False)
+        if etype == "content_block_stop":
+            index = int(event["index"])
+            if index in self.partial_json:
+                block = self.blocks[index]
+                block["input"] = parse_partial_json(self.partial_json[index])
+            return self._emit(index, final=True)
+        if etype == "message_delta":
+            delta = event.get("delta") or {}
+            self.stop_reason = delta.get("stop_reason") or self.stop_reason
+            if delta.get("container"):
+                self.container = delta["container"]
+            if event.get("usage"):
+                merged = Usage.from_api(event["usage"])
+                # message_delta figures are cumulative, but input counts may be omitted there
+                if not merged.input_tokens:
+                    merged.input_tokens = self.usage.input_tokens
+                self.usage = merged
+            return []
+        return []
+
+    def _emit(self, index: int, final: bool) -> list[Change]:
+        block = self.blocks.get(index)
+        if block is None:
+            return []
+        if block.get("type") == "server_tool_use" and block.get("name") in TOOL_LANGUAGE:
+            item: Item | None = code_cell(block, complete=final)
+        else:
+            item = block_item(block, self.tool_names)
+        if item is None:
+            return []
+        if index not in self.positions:
+            self.positions[index] = self.offset + self.count
+            self.count += 1
+        return [Change(self.positions[index], item, final)]
+
+    def content(self) -> list[dict[str, Any]]:
+        """The response's content blocks as the API returned them, in index order."""
+        return [self.blocks[i] for i in sorted(self.blocks)]
+
+
+def parse_partial_json(text: str) -> dict[str, Any]:
+    """Best-effort parse of an incomplete JSON object, so code can be shown while it streams."""
+    if not text.strip():
+        return {}
+    try:
+        value = from_json(text.encode(), partial_mode="trailing-strings")
+    except ValueError:
+        return {}
+    return value if isinstance(value, dict) else {}

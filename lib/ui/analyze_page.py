@@ -1,0 +1,160 @@
+"""The Analyze page: start a run, watch it stream, stop it, ask follow-ups, reopen past runs."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import datetime
+
+import streamlit as st
+
+from lib import jobs, prompts
+from lib.errors import AppError, describe
+from lib.models import available_models
+from lib.runview import load_run_view
+from lib.settings import TOOL_VERSIONS
+from lib.ui import exports
+from lib.ui.render import render_run, show_error
+from lib.ui.setup import Context
+from lib.ui.state import DRAFT, FILES_PAGE, select_files, selected_files
+
+POLL_SECONDS = 0.3
+QUESTION = "analyze_question"
+
+
+def render(ctx: Context) -> None:
+    """Draw the Analyze page for the run in the URL, or the form for a new one."""
+    run_id = st.query_params.get("run", "")
+    _history(ctx, run_id)
+    if run_id and ctx.store.run(run_id):
+        _run(ctx, run_id)
+    else:
+        if run_id:
+            st.warning("That run was not found (deleted, or made with another data directory). Start a new one.")
+        _new_run_form(ctx)
+
+
+def _history(ctx: Context, current: str) -> None:
+    runs = ctx.store.runs(limit=200)
+    with st.sidebar:
+        st.subheader("Runs")
+        if st.button("New analysis", key="analyze_new", icon=":material/add:", disabled=not current):
+            st.query_params.clear()
+            st.rerun()
+        if not runs:
+            st.caption("No runs yet.")
+            return
+        labels = {r.id: f"{r.title[:48]} · {datetime.fromtimestamp(r.created_at):%m-%d %H:%M}" for r in runs}
+        ids = list(labels)
+        choice = st.selectbox("Reopen a run", options=[""] + ids, index=(ids.index(current) + 1) if current in ids else 0,
+                              format_func=lambda i: labels.get(i, "—"), key=f"analyze_history_{current}")
+        if choice and choice != current:
+            st.query_params["run"] = choice
+            st.rerun()
+
+
+def _new_run_form(ctx: Context) -> None:
+    st.title("Analyze")
+    catalogue = [f for f in ctx.store.files() if not f.remote_missing]
+    if not catalogue:
+        st.info("Your library is empty. Upload files first, or analyse a sample dataset from the home page.",
+                icon=":material/folder_open:")
+        st.page_link(FILES_PAGE, label="Go to Files", icon=":material/folder_open:")
+        return
+    names = {f.id: f"{f.filename} ({f.kind})" for f in catalogue}
+    chosen = st.multiselect("Files to analyse", options=list(names), key="analyze_files",
+                            default=[i for i in selected_files() if i in names], format_func=names.__getitem__)
+    select_files(chosen)
+    if DRAFT in st.session_state:
+        st.session_state[QUESTION] = st.session_state.pop(DRAFT)
+    columns = prompts.table_columns(ctx.data_dir, [f for f in catalogue if f.id in chosen])
+    _ready_prompts(columns)
+    question = st.text_area("Your question", key=QUESTION, height=120,
+                            placeholder="e.g. What are the main drivers of churn? Show a chart.")
+    model_col, tool_col = st.columns(2)
+    models = _models(ctx)
+    default = ctx.settings.model if ctx.settings.model in models else models[0]
+    model = model_col.selectbox("Model", models, index=models.index(default), key="analyze_model")
+    tool = tool_col.selectbox("Code execution tool", TOOL_VERSIONS, key="analyze_tool",
+                              index=TOOL_VERSIONS.index(ctx.settings.tool_version)
+                              if ctx.settings.tool_version in TOOL_VERSIONS else 0,
+                              help="Use code_execution_20250825 for older models such as Opus 4.1.")
+    if st.button("Run analysis", type="primary", key="analyze_run", icon=":material/play_arrow:",
+                 disabled=not (chosen and question.strip())):
+        settings = replace(ctx.settings, model=model, tool_version=tool)
+        try:
+            run = jobs.new_run(ctx.store, settings, question.strip(), chosen)
+        except AppError as err:
+            show_error(err)
+            return
+        st.query_params["run"] = run.id
+        st.rerun()
+    if not chosen:
+        st.caption("Choose at least one file.")
+
+
+def _ready_prompts(columns: list[str]) -> None:
+    st.caption("Ready prompts")
+    cols = st.columns(4)
+    target = ""
+    if columns:
+        target = st.selectbox("Target column for 'Drivers'", [""] + columns, key="analyze_target",
+                              format_func=lambda c: c or "(let Claude pick)")
+    for col, (key, label) in zip(cols, prompts.READY.items()):
+        col.button(label, key=f"prompt_{key}", on_click=_set_question, args=(prompts.ready(key, target),),
+                   width="stretch")
+
+
+def _set_question(text: str) -> None:
+    st.session_state[QUESTION] = text
+
+
+def _models(ctx: Context) -> list[str]:
+    cache_key = f"models_{ctx.settings.base_url}_{ctx.settings.demo}"
+    if cache_key not in st.session_state:
+        try:
+            st.session_state[cache_key] = available_models(ctx.client(), ctx.settings.model)
+        except AppError:
+            st.session_state[cache_key] = [ctx.settings.model]
+    return st.session_state[cache_key]
+
+
+def _run(ctx: Context, run_id: str) -> None:
+    view = load_run_view(ctx.store, run_id, ctx.settings.prices)
+    assert view is not None
+    if view.run.active and jobs.is_active(run_id):
+        _live(ctx, run_id)
+        return
+    render_run(view, ctx.data_dir)
+    exports.render(ctx, view)
+    if view.run.error and view.run.status == "error":
+        st.caption("You can ask again below; the conversation so far is kept.")
+    if view.container_expired:
+        st.caption(":material/schedule: The container has expired; a follow-up starts a new one and re-attaches "
+                   "the run's files.")
+    follow_up = st.chat_input("Ask a follow-up in the same container…", key="analyze_followup")
+    if follow_up:
+        try:
+            jobs.start_turn(ctx.store, ctx.settings, run_id, follow_up)
+        except (AppError, jobs.RunBusyError) as err:
+            show_error(err if isinstance(err, AppError) else describe(err))
+            return
+        st.rerun()
+
+
+def _live(ctx: Context, run_id: str) -> None:
+    """Poll the store while the run's background job works, then switch back to a static page."""
+
+    @st.fragment(run_every=POLL_SECONDS)
+    def live() -> None:
+        view = load_run_view(ctx.store, run_id, ctx.settings.prices)
+        if view is None:
+            return
+        if st.button("Stop", key="analyze_stop", icon=":material/stop_circle:", type="secondary"):
+            jobs.stop(run_id)
+            jobs.wait(run_id, timeout=10)
+            st.rerun()
+        render_run(view, ctx.data_dir)
+        if not jobs.is_active(run_id):
+            st.rerun()
+
+    live()

@@ -1,0 +1,151 @@
+"""The Files page: check, preview and upload files; the library table with delete, download and select."""
+
+from __future__ import annotations
+
+import time
+
+import pandas as pd
+import streamlit as st
+
+from lib import files, library, uploads
+from lib.errors import AppError
+from lib.preview import format_size, preview_file
+from lib.ui.render import render_preview, show_error
+from lib.ui.setup import Context
+from lib.ui.state import ANALYZE_PAGE, select_files, selected_files
+
+UPLOADER_GEN = "files_uploader_gen"
+MESSAGES = "files_messages"
+REMOTE_CACHE = "files_remote_cache"
+REMOTE_TTL = 30.0
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def _preview(sha256: str, name: str, kind: str, _data: bytes):  # noqa: ANN202 - returns a preview dataclass
+    return preview_file(_data, name, kind)
+
+
+def render(ctx: Context) -> None:
+    """Draw the Files page."""
+    st.title("Files")
+    for level, text in st.session_state.pop(MESSAGES, []):
+        getattr(st, level)(text)
+    _uploader(ctx)
+    _library(ctx)
+
+
+def _uploader(ctx: Context) -> None:
+    limit_mb = ctx.settings.max_upload_mb
+    gen = st.session_state.setdefault(UPLOADER_GEN, 0)
+    chosen = st.file_uploader(
+        f"Add data files (CSV, TSV, XLSX, JSON, Parquet, TXT, PDF, PNG, JPEG; up to {limit_mb} MB each)",
+        accept_multiple_files=True, key=f"uploader_{gen}",
+    )
+    if not chosen:
+        return
+    accepted: list[tuple[uploads.Accepted, bytes]] = []
+    for f in chosen:
+        data = f.getvalue()
+        checked = uploads.check_upload(f.name, data, ctx.settings.max_upload_bytes)
+        if isinstance(checked, uploads.Rejected):
+            st.error(f"**{checked.name}** was not accepted. {checked.reason} {checked.hint}",
+                     icon=":material/block:")
+            continue
+        accepted.append((checked, data))
+        renamed = f" (will be uploaded as `{checked.name}`)" if checked.name != f.name else ""
+        with st.expander(f"{checked.name} · {checked.kind.upper()} · {format_size(checked.size)}{renamed}",
+                         expanded=len(chosen) == 1, icon=":material/preview:"):
+            render_preview(_preview(checked.sha256, checked.name, checked.kind, data), data)
+    if accepted and st.button(f"Upload {len(accepted)} file{'s' * (len(accepted) != 1)} to the Files API",
+                              type="primary", key="files_upload", icon=":material/cloud_upload:"):
+        _upload(ctx, accepted)
+
+
+def _upload(ctx: Context, accepted: list[tuple[uploads.Accepted, bytes]]) -> None:
+    client = ctx.client()
+    bar = st.progress(0.0, text="Uploading…")
+    messages, new_ids = [], []
+    for n, (checked, data) in enumerate(accepted, start=1):
+        bar.progress((n - 1) / len(accepted), text=f"Uploading {checked.name} ({n} of {len(accepted)})…")
+        result = library.upload_accepted(client, ctx.store, ctx.data_dir, checked, data)
+        if result.error:
+            messages.append(("error", f"**{checked.name}** could not be uploaded. {result.error.message} "
+                                      f"{result.error.hint}"))
+        elif result.record:
+            new_ids.append(result.record.id)
+            note = "was already in the library; reusing it" if result.reused else "uploaded"
+            messages.append(("success", f"**{checked.name}** {note} (`{result.record.id}`)."))
+    bar.progress(1.0, text="Done")
+    select_files(list(dict.fromkeys(selected_files() + new_ids)))
+    st.session_state[MESSAGES] = messages
+    st.session_state[UPLOADER_GEN] += 1
+    st.session_state.pop(REMOTE_CACHE, None)
+    st.rerun()
+
+
+def _remote(ctx: Context, refresh: bool) -> list[files.RemoteFile] | None:
+    cached = st.session_state.get(REMOTE_CACHE)
+    if cached and not refresh and time.time() - cached[0] < REMOTE_TTL and cached[2] == ctx.settings.base_url:
+        return cached[1]
+    try:
+        remote = files.list_all(ctx.client())
+    except AppError as err:
+        show_error(err)
+        return None
+    ctx.store.mark_remote({r.id for r in remote})
+    st.session_state[REMOTE_CACHE] = (time.time(), remote, ctx.settings.base_url)
+    return remote
+
+
+def _library(ctx: Context) -> None:
+    head, refresh_col = st.columns([5, 1])
+    head.subheader("Library")
+    refresh = refresh_col.button("Refresh", key="files_refresh", icon=":material/refresh:")
+    entries = library.merge(ctx.store.files(), _remote(ctx, refresh))
+    if not entries:
+        st.caption("No files yet. Add some above, or try a sample dataset on the home page.")
+        return
+    table = pd.DataFrame({
+        "name": [e.filename for e in entries],
+        "size": [format_size(e.size_bytes) for e in entries],
+        "type": [e.kind for e in entries],
+        "uploaded at": [e.uploaded_at.strftime("%Y-%m-%d %H:%M") for e in entries],
+        "downloadable": [e.downloadable for e in entries],
+        "status": [e.status for e in entries],
+        "id": [e.id for e in entries],
+    })
+    st.dataframe(table, hide_index=True, key="files_table")
+    missing = [e.filename for e in entries if e.status == "missing remotely"]
+    if missing:
+        st.warning("Gone from the Files API (deleted or expired elsewhere): " + ", ".join(missing) +
+                   ". Their local copies are kept; upload them again to analyse them.", icon=":material/cloud_off:")
+    by_id = {e.id: e for e in entries}
+    default = [i for i in selected_files() if i in by_id]
+    chosen = st.multiselect("Select files", options=list(by_id), default=default, key="files_select",
+                            format_func=lambda i: f"{by_id[i].filename} ({by_id[i].kind}, {i[-8:]})")
+    select_files(chosen)
+    usable = [i for i in chosen if by_id[i].usable]
+    cols = st.columns(3)
+    if cols[0].button(f"Analyze {len(usable)} selected", key="files_analyze", type="primary",
+                      disabled=not usable, icon=":material/query_stats:"):
+        select_files(usable)
+        st.switch_page(ANALYZE_PAGE)
+    confirm = cols[1].checkbox(f"Confirm deleting {len(chosen)}", key="files_confirm_delete", disabled=not chosen)
+    if cols[1].button("Delete selected", key="files_delete", disabled=not (chosen and confirm),
+                      icon=":material/delete:"):
+        problems = library.delete(ctx.client(), ctx.store, ctx.data_dir, chosen)
+        done = len(chosen) - len(problems)
+        st.session_state[MESSAGES] = [("success", f"Deleted {done} file{'s' * (done != 1)}.")] + [
+            ("error", p) for p in problems]
+        select_files([])
+        st.session_state.pop(REMOTE_CACHE, None)
+        st.rerun()
+    if len(chosen) == 1:
+        entry = by_id[chosen[0]]
+        if entry.local_path or entry.downloadable:
+            cols[2].download_button(
+                f"Download {entry.filename}", data=lambda: library.file_bytes(ctx.client(), ctx.store, ctx.data_dir, entry),
+                file_name=entry.filename, mime=entry.mime_type, key="files_download", on_click="ignore",
+                icon=":material/download:")
+        else:
+            cols[2].caption("The API does not allow downloading uploaded files, and there is no local copy.")

@@ -1,0 +1,126 @@
+"""The Gallery page: every generated artifact as a filterable, paginated grid with lineage."""
+
+from __future__ import annotations
+
+from datetime import datetime, time as dtime, timedelta
+
+import streamlit as st
+
+from lib import gallery
+from lib.preview import format_size
+from lib.store import Artifact, ArtifactFilter
+from lib.ui.render import render_item
+from lib.ui.setup import Context
+from lib.ui.state import ANALYZE_PAGE
+
+PER_PAGE = 12
+COLUMNS = 4
+OPEN = "gallery_open"
+SELECTED = "gallery_selected"
+
+
+def render(ctx: Context) -> None:
+    """Draw the Gallery page."""
+    st.title("Gallery")
+    flt = _filters(ctx)
+    page_no = st.session_state.get("gallery_page", 1)
+    result = gallery.page_of(ctx.store, flt, page_no, PER_PAGE)
+    if not result.total:
+        st.info("Nothing here yet. Charts and files Claude makes in an analysis appear here." if not flt.words and
+                not flt.run_id and not flt.kind and flt.since is None else "No artifact matches these filters.",
+                icon=":material/photo_library:")
+        return
+    opened = ctx.store.artifact(st.session_state.get(OPEN, 0) or 0)
+    if opened:
+        _detail(ctx, opened)
+    _bulk_actions(ctx)
+    st.caption(f"{result.total} artifact{'s' * (result.total != 1)} · page {result.page} of {result.pages}")
+    _grid(ctx, result.artifacts)
+    if result.pages > 1:
+        st.number_input("Page", min_value=1, max_value=result.pages, key="gallery_page", step=1)
+
+
+def _filters(ctx: Context) -> ArtifactFilter:
+    runs = ctx.store.runs(limit=500)
+    titles = {r.id: r.title[:60] for r in runs}
+    c = st.columns([3, 2, 3, 3])
+    run_id = c[0].selectbox("Run", [""] + list(titles), format_func=lambda i: titles.get(i, "All runs"),
+                            key="gallery_run")
+    kind = c[1].selectbox("Type", ["", "image", "other"], key="gallery_kind",
+                          format_func=lambda k: {"": "All types", "image": "Images", "other": "Other files"}[k])
+    dates = c[2].date_input("Made between", value=(), key="gallery_dates")
+    words = c[3].text_input("Words of the question", key="gallery_words", placeholder="e.g. churn")
+    since = until = None
+    if isinstance(dates, (tuple, list)) and len(dates) >= 1:
+        since = datetime.combine(dates[0], dtime.min).timestamp()
+        until = datetime.combine(dates[-1] + timedelta(days=1), dtime.min).timestamp()
+    return ArtifactFilter(run_id=run_id, kind=kind, since=since, until=until, words=words.strip())
+
+
+def _selected() -> set[int]:
+    return {int(k.removeprefix("gallery_sel_")) for k, v in st.session_state.items()
+            if isinstance(k, str) and k.startswith("gallery_sel_") and v}
+
+
+def _bulk_actions(ctx: Context) -> None:
+    chosen = sorted(_selected())
+    arts = [a for a in (ctx.store.artifact(i) for i in chosen) if a]
+    c = st.columns([2, 2, 2, 4])
+    c[0].download_button(f"Download {len(arts)} as zip", data=lambda: gallery.zip_bytes(ctx.data_dir, arts),
+                         file_name="artifacts.zip", mime="application/zip", key="gallery_zip",
+                         disabled=not arts, on_click="ignore", icon=":material/folder_zip:")
+    confirm = c[1].checkbox(f"Confirm deleting {len(arts)}", key="gallery_confirm", disabled=not arts)
+    if c[2].button("Delete selected", key="gallery_delete", disabled=not (arts and confirm), icon=":material/delete:"):
+        for art in arts:
+            gallery.delete(ctx.store, ctx.data_dir, art)
+            st.session_state.pop(f"gallery_sel_{art.id}", None)
+        st.session_state.pop("gallery_confirm", None)
+        st.session_state[OPEN] = 0
+        st.rerun()
+
+
+def _grid(ctx: Context, artifacts: list[Artifact]) -> None:
+    for start in range(0, len(artifacts), COLUMNS):
+        cols = st.columns(COLUMNS)
+        for col, art in zip(cols, artifacts[start:start + COLUMNS]):
+            with col.container(border=True):
+                thumb = gallery.thumb_for(ctx.data_dir, art)
+                if thumb:
+                    st.image(str(thumb), width="stretch")
+                else:
+                    st.markdown(f":material/draft: **{art.filename.rsplit('.', 1)[-1].upper()}** file")
+                st.markdown(f"**{art.filename}**")
+                st.caption(f"{art.question[:90]} · {datetime.fromtimestamp(art.created_at):%Y-%m-%d %H:%M} · "
+                           f"{format_size(art.size_bytes)}")
+                left, right = st.columns(2)
+                left.checkbox("Select", key=f"gallery_sel_{art.id}")
+                if right.button("Open", key=f"gallery_open_{art.id}", icon=":material/open_in_full:"):
+                    st.session_state[OPEN] = art.id
+                    st.rerun()
+
+
+def _detail(ctx: Context, art: Artifact) -> None:
+    info = gallery.lineage(ctx.store, art)
+    with st.container(border=True):
+        head, close = st.columns([6, 1])
+        head.subheader(art.filename)
+        if close.button("Close", key="gallery_close", icon=":material/close:"):
+            st.session_state[OPEN] = 0
+            st.rerun()
+        path = ctx.data_dir / art.path
+        if art.mime_type.startswith("image/") and path.exists():
+            st.image(path.read_bytes(), output_format="PNG")
+        st.markdown(f"**Question:** {info.question}")
+        if info.code:
+            st.caption("Code that made it")
+            render_item(info.code, ctx.data_dir, key=f"gallery_code_{art.id}")
+        c = st.columns(3)
+        if path.exists():
+            c[0].download_button("Download", data=path.read_bytes, file_name=art.filename, mime=art.mime_type,
+                                 key="gallery_download_one", on_click="ignore", icon=":material/download:")
+        c[1].page_link(ANALYZE_PAGE, label="Open its run", query_params={"run": art.run_id},
+                       icon=":material/history:")
+        if c[2].button("Delete this file", key="gallery_delete_one", icon=":material/delete:"):
+            gallery.delete(ctx.store, ctx.data_dir, art)
+            st.session_state[OPEN] = 0
+            st.rerun()

@@ -1,0 +1,225 @@
+"""Renders lib's dataclasses with Streamlit: transcript items, runs, previews, errors."""
+
+from __future__ import annotations
+
+import io
+from datetime import datetime, timezone
+from pathlib import Path
+
+import pandas as pd
+import streamlit as st
+
+from lib.cost import format_usd
+from lib.errors import AppError
+from lib.preview import DocumentPreview, ImagePreview, TablePreview, format_size
+from lib.runview import RunView, TurnView
+from lib.thumbs import downscale_for_display
+from lib.transcript import (CodeCell, EditorResult, GeneratedFile, Item, Notice, Output, RunError, Text,
+                            Thinking, ToolError, Unsupported, Usage)
+
+STATUS_LABELS = {
+    "queued": ":blue[● queued]", "running": ":blue[● running]", "done": ":green[● done]",
+    "stopped": ":orange[● stopped]", "error": ":red[● error]", "interrupted": ":orange[● interrupted]",
+}
+TOOL_LABELS = {"code_execution": "Python", "bash_code_execution": "Bash", "text_editor_code_execution": "Editor"}
+
+
+def show_error(err: AppError | BaseException) -> None:
+    """The one way errors reach the user: what happened and what to do."""
+    if not isinstance(err, AppError):
+        from lib.errors import describe
+        err = describe(err)
+    st.error(f"**{err.title}.** {err.message}" + (f"\n\n{err.hint}" if err.hint else ""), icon=":material/error:")
+
+
+@st.cache_data(show_spinner=False, max_entries=256)
+def _display_bytes(path: str, mtime: float) -> bytes:
+    return downscale_for_display(Path(path).read_bytes())
+
+
+def render_item(item: Item, data_dir: Path, key: str) -> None:
+    """One transcript item."""
+    if isinstance(item, Text):
+        st.markdown(item.text)
+    elif isinstance(item, Thinking):
+        with st.expander("Reasoning", icon=":material/psychology:"):
+            st.markdown(item.text)
+    elif isinstance(item, CodeCell):
+        _code_cell(item)
+    elif isinstance(item, Output):
+        _output(item)
+    elif isinstance(item, EditorResult):
+        _editor_result(item)
+    elif isinstance(item, ToolError):
+        st.error(f"**{TOOL_LABELS.get(item.tool, item.tool)} tool error: `{item.error_code}`.** "
+                 f"{item.message} {item.hint}".strip(), icon=":material/terminal:")
+    elif isinstance(item, GeneratedFile):
+        _generated_file(item, data_dir, key)
+    elif isinstance(item, Notice):
+        (st.warning if item.level == "warning" else st.info)(item.text, icon=":material/info:")
+    elif isinstance(item, RunError):
+        st.error(f"**{item.title}.** {item.message}" + (f"\n\n{item.hint}" if item.hint else ""),
+                 icon=":material/error:")
+    elif isinstance(item, Unsupported):
+        with st.expander(f"Unsupported block: `{item.block_type}`", icon=":material/help:"):
+            st.caption("This version of the app does not know how to show this block; here is what arrived.")
+            st.code(item.raw, language="json")
+
+
+def _code_cell(cell: CodeCell) -> None:
+    label = TOOL_LABELS.get(cell.tool, cell.tool)
+    busy = "" if cell.complete else " · writing…"
+    if cell.tool == "text_editor_code_execution":
+        st.caption(f":material/edit_note: **{label}** · `{cell.operation}` `{cell.path}`{busy}")
+        if cell.operation == "str_replace":
+            diff = "\n".join([f"- {line}" for line in cell.old_str.splitlines()] +
+                             [f"+ {line}" for line in cell.new_str.splitlines()])
+            st.code(diff, language="diff")
+        elif cell.code:
+            st.code(cell.code, language=cell.language, line_numbers=True)
+        return
+    st.caption(f":material/code: **{label}**{busy}")
+    st.code(cell.code or " ", language=cell.language, line_numbers=cell.language == "python")
+
+
+def _output(out: Output) -> None:
+    if out.encrypted:
+        st.caption(":material/lock: stdout is encrypted by the API and cannot be shown.")
+    elif out.stdout:
+        st.caption(":material/terminal: stdout")
+        st.code(out.stdout.rstrip("\n"), language=None)
+    if out.stderr:
+        st.caption(":red[:material/warning: stderr]")
+        st.code(out.stderr.rstrip("\n"), language="text")
+    if out.return_code:
+        st.error(f"The command exited with return code {out.return_code}.", icon=":material/cancel:")
+    if not (out.stdout or out.stderr or out.encrypted or out.file_ids):
+        st.caption(":material/terminal: (no output)")
+
+
+def _editor_result(res: EditorResult) -> None:
+    if res.operation == "view":
+        where = ""
+        if res.start_line and res.num_lines:
+            where = f" · lines {res.start_line}–{res.start_line + res.num_lines - 1} of {res.total_lines or '?'}"
+        with st.expander(f"File contents{where}", icon=":material/description:"):
+            st.code(res.content, language="text")
+    elif res.operation == "create":
+        st.caption(":material/check: file updated" if res.is_file_update else ":material/check: file created")
+    elif res.operation == "str_replace":
+        st.caption(":material/check: edit applied")
+        if res.lines:
+            st.code("\n".join(res.lines), language="diff")
+    else:
+        st.caption(f"Editor: {res.operation}")
+
+
+def _generated_file(item: GeneratedFile, data_dir: Path, key: str) -> None:
+    if item.error or not item.path:
+        st.warning(f"Could not fetch generated file `{item.filename or item.file_id}`. {item.error}",
+                   icon=":material/broken_image:")
+        return
+    path = data_dir / item.path
+    if not path.exists():
+        st.warning(f"`{item.filename}` is no longer on disk (deleted from the gallery?).", icon=":material/hide_image:")
+        return
+    if item.mime_type.startswith("image/"):
+        try:
+            st.image(_display_bytes(str(path), path.stat().st_mtime), caption=item.filename, output_format="PNG")
+        except Exception:  # noqa: BLE001 - a broken image must not break the transcript
+            st.warning(f"`{item.filename}` is not a readable image; it can still be downloaded.",
+                       icon=":material/broken_image:")
+    elif item.filename.lower().endswith((".csv", ".tsv")) and item.size_bytes < 20_000_000:
+        try:
+            frame = pd.read_csv(path, sep=None, engine="python", nrows=200)
+            st.caption(f":material/table: `{item.filename}` (first rows)")
+            st.dataframe(frame, height=min(38 * (len(frame) + 1), 300), hide_index=True)
+        except Exception:  # noqa: BLE001 - a preview is optional; the download stays available
+            pass
+    st.download_button(
+        f"Download {item.filename} ({format_size(item.size_bytes)})", data=path.read_bytes,
+        file_name=item.filename, mime=item.mime_type or None, key=f"dl_{key}", on_click="ignore",
+        icon=":material/download:",
+    )
+
+
+def usage_line(usage: Usage, cost_usd: float, known: bool) -> str:
+    """Tokens, code executions and estimated cost, as one caption."""
+    est = format_usd(cost_usd) + ("" if known else " (token price unknown for this model)")
+    return (f"{usage.input_tokens:,} input · {usage.output_tokens:,} output tokens · "
+            f"{usage.code_execution_requests} code executions · est. {est}")
+
+
+def render_turn(view: TurnView, data_dir: Path, run_id: str) -> None:
+    """One question and its answer."""
+    with st.chat_message("user"):
+        st.markdown(view.turn.question)
+    with st.chat_message("assistant"):
+        for seq, item in enumerate(view.items):
+            render_item(item, data_dir, key=f"{run_id}_{view.turn.idx}_{seq}")
+        if view.turn.status == "running" and not view.items:
+            st.caption(":material/hourglass_top: Waiting for the first words…")
+        if view.turn.status != "running":
+            st.caption(usage_line(view.turn.usage, view.cost.total_usd, view.cost.known))
+
+
+def render_run_header(view: RunView) -> None:
+    """Title, status, container and cost of a run."""
+    run = view.run
+    st.subheader(run.title)
+    cols = st.columns([1, 2, 2])
+    cols[0].markdown(STATUS_LABELS.get(run.status, run.status))
+    if run.container_id:
+        if view.container_expires:
+            left = view.container_expires - datetime.now(timezone.utc)
+            when = ("expired" if left.total_seconds() <= 0 else
+                    f"expires in {int(left.total_seconds() // 60)} min")
+        else:
+            when = "expiry unknown"
+        cols[1].caption(f":material/deployed_code: Container `{run.container_id}` · {when}")
+    else:
+        cols[1].caption(":material/deployed_code: No container yet")
+    cols[2].caption(usage_line(view.usage, view.cost.total_usd, view.cost.known) +
+                    " (container time at the 5-minute minimum per turn; free allowance not subtracted)")
+    if run.demo:
+        st.caption(":material/science: Offline demo run: a scripted local analyst answered, not Claude.")
+
+
+def render_run(view: RunView, data_dir: Path) -> None:
+    """A whole run: header and every turn."""
+    render_run_header(view)
+    for turn in view.turns:
+        render_turn(turn, data_dir, view.run.id)
+
+
+def render_preview(preview: TablePreview | ImagePreview | DocumentPreview, data: bytes) -> None:
+    """What the app sees in a file before it is uploaded."""
+    if isinstance(preview, TablePreview):
+        c = st.columns(4)
+        c[0].metric("Rows", f"{preview.rows:,}")
+        c[1].metric("Columns", f"{preview.columns:,}")
+        c[2].metric("Delimiter", {",": "comma", ";": "semicolon", "\t": "tab", "|": "pipe"}.get(
+            preview.delimiter or "", preview.delimiter or "—"))
+        c[3].metric("Encoding", preview.encoding or "—")
+        if preview.sheets:
+            st.caption("Sheets: " + ", ".join(preview.sheets))
+        st.dataframe(preview.head, hide_index=True)
+        schema = pd.DataFrame({
+            "column": [c for c, _ in preview.dtypes],
+            "type": [t for _, t in preview.dtypes],
+            "missing": [f"{share:.0%}" for _, share in preview.missing],
+        })
+        with st.expander("Columns: types and missing values"):
+            st.dataframe(schema, hide_index=True)
+        if preview.note:
+            st.caption(preview.note)
+    elif isinstance(preview, ImagePreview):
+        st.image(io.BytesIO(data), caption=f"{preview.width}×{preview.height} px · {preview.format} · {preview.mode}",
+                 width=min(preview.width, 480), output_format="PNG" if preview.format == "PNG" else "auto")
+    else:
+        st.caption(f"{preview.kind.upper()} · {format_size(preview.size)}"
+                   + (f" · {preview.pages} pages" if preview.pages else ""))
+        if preview.text_head:
+            st.code(preview.text_head, language="text")
+        if preview.note:
+            st.caption(preview.note)

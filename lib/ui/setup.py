@@ -1,0 +1,118 @@
+"""The one setup call every page makes first: page config, settings, store, sidebar."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import anthropic
+import streamlit as st
+
+from lib import demo, jobs
+from lib.client import make_client
+from lib.settings import Settings, load_settings
+from lib.store import Store
+
+TYPED_KEY = "typed_api_key"
+DEMO_ON = "demo_on"
+
+
+@dataclass(frozen=True)
+class Context:
+    """What a page gets from setup."""
+
+    settings: Settings
+    store: Store
+
+    @property
+    def data_dir(self) -> Path:
+        """Where this context's files live."""
+        return self.settings.data_dir
+
+    def client(self) -> anthropic.Anthropic:
+        """An SDK client (raises MissingKeyError without a key)."""
+        return make_client(self.settings)
+
+
+def _secrets() -> dict:
+    try:
+        return st.secrets.to_dict()
+    except FileNotFoundError:  # no secrets.toml anywhere is a normal setup
+        return {}
+
+
+@st.cache_resource(show_spinner=False)
+def _store(path: str) -> Store:
+    store = Store(Path(path))
+    jobs.recover(store)
+    return store
+
+
+def current_settings() -> Settings:
+    """Settings for this session: file/env settings, a key typed in the sidebar, or the offline demo."""
+    settings = load_settings(_secrets(), os.environ)
+    typed = st.session_state.get(TYPED_KEY, "").strip()
+    if typed:
+        settings = settings.with_key(typed, "typed in the sidebar (this session only)")
+    if st.session_state.get(DEMO_ON) and not settings.has_key:
+        settings = settings.for_demo(demo.demo_url())
+    return settings
+
+
+def page_setup(title: str, icon: str) -> Context:
+    """Configure the page, read settings, open the store and draw the shared sidebar."""
+    st.set_page_config(page_title=f"{title} · Claude Data Analyst", page_icon=icon, layout="wide")
+    settings = current_settings()
+    ctx = Context(settings, _store(str(settings.data_dir)))
+    _sidebar(ctx)
+    return ctx
+
+
+def start_demo() -> None:
+    """Switch this session to the offline demo."""
+    st.session_state[DEMO_ON] = True
+
+
+def _sidebar(ctx: Context) -> None:
+    s = ctx.settings
+    with st.sidebar:
+        if s.demo:
+            st.warning("**Offline demo.** A scripted local analyst answers, not Claude. Its code really runs on "
+                       "this machine.", icon=":material/science:")
+            if st.button("Leave the demo", key="sidebar_leave_demo"):
+                st.session_state[DEMO_ON] = False
+                st.rerun()
+        elif s.has_key:
+            st.success(f"API key set ({s.key_source}).", icon=":material/key:")
+        else:
+            st.info("No API key yet. Add one below or on the home page, or try the offline demo.",
+                    icon=":material/key_off:")
+        with st.expander("API key for this session", expanded=not s.has_key and not s.demo):
+            st.text_input("Anthropic API key", type="password", key=TYPED_KEY,
+                          help="Kept in this browser session's memory only; never written to disk.")
+        st.caption(f"Model: `{s.model}` · Tool: `{s.tool_version}`")
+        st.caption(f"Data: `{s.data_dir}`")
+
+
+def require_key(ctx: Context) -> None:
+    """Stop the page with setup help when there is neither a key nor the demo."""
+    if ctx.settings.has_key:
+        return
+    key_help()
+    if st.button("Start the offline demo", key="require_start_demo", type="primary"):
+        start_demo()
+        st.rerun()
+    st.stop()
+
+
+def key_help() -> None:
+    """How to add an API key, in three ways."""
+    st.info(
+        "**No Anthropic API key is configured.** Add one in any of these ways:\n\n"
+        "1. Copy `.streamlit/secrets.toml.example` to `.streamlit/secrets.toml` and set `ANTHROPIC_API_KEY`;\n"
+        "2. or set the `ANTHROPIC_API_KEY` environment variable before `streamlit run app.py`;\n"
+        "3. or paste a key in the sidebar (kept for this browser session only).\n\n"
+        "Or press **Start the offline demo** to try the app with a scripted local analyst (not Claude).",
+        icon=":material/key:",
+    )

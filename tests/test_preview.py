@@ -1,0 +1,268 @@
+"""Tests of lib.preview: what the local preview shows for each kind of file."""
+
+from __future__ import annotations
+
+import io
+import json
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+from PIL import Image
+
+from lib.preview import (
+    DocumentPreview,
+    ImagePreview,
+    TablePreview,
+    detect_encoding,
+    preview_file,
+    read_table,
+    sniff_delimiter,
+)
+
+
+def table(data: bytes, kind: str = "csv", **kwargs) -> TablePreview:
+    result = preview_file(data, f"file.{kind}", kind, **kwargs)
+    assert isinstance(result, TablePreview), result
+    return result
+
+
+def missing(result: TablePreview) -> dict[str, float]:
+    return dict(result.missing)
+
+
+# --- encoding and delimiter -------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("data", "expected"),
+    [
+        (b"\xef\xbb\xbfa,b\n", "utf-8-sig"),
+        ("naïve,café\n".encode(), "utf-8"),
+        ("price,€\n".encode("cp1252"), "cp1252"),
+        (b"a,b\n\x81\x8d\n", "latin-1"),
+        (b"plain ascii\n", "utf-8"),
+    ],
+)
+def test_detect_encoding(data, expected):
+    assert detect_encoding(data) == expected
+
+
+@pytest.mark.parametrize(
+    ("sample", "expected"),
+    [
+        ("a,b,c\n1,2,3\n4,5,6\n", ","),
+        ("a;b;c\n1,5;2,5;3\n4,0;5,1;6\n", ";"),
+        ("a\tb\tc\n1\t2\t3\n", "\t"),
+        ("a|b|c\n1|2|3\n", "|"),
+        ('name,comment\n"Smith; J.","hi; there"\n"Doe; A.","x; y"\n', ","),
+        ("only\none\ncolumn\n", ","),
+        ("", ","),
+    ],
+)
+def test_sniff_delimiter(sample, expected):
+    assert sniff_delimiter(sample) == expected
+
+
+# --- CSV previews -----------------------------------------------------------------------------
+
+
+def test_plain_csv():
+    result = table(b"city,pop\nOslo,700\nBergen,285\nTromso,\n")
+    assert (result.rows, result.columns) == (3, 2)
+    assert result.delimiter == "," and result.encoding == "utf-8"
+    assert dict(result.dtypes) == {"city": "str", "pop": "float64"}
+    assert missing(result) == {"city": 0.0, "pop": pytest.approx(1 / 3)}
+    assert result.note.startswith("3 rows × 2 columns; comma-delimited")
+    assert result.sheets == []
+
+
+def test_semicolon_csv_with_decimal_commas():
+    data = b"ts;sensor;temp\n2025-01-01 00:00;A;20,5\n2025-01-01 01:00;A;\n2025-01-01 02:00;B;-1,25\n2025-01-01 03:00;B;19,0\n"
+    result = table(data)
+    assert result.delimiter == ";"
+    assert (result.rows, result.columns) == (4, 3)
+    assert dict(result.dtypes)["temp"] == "float64"
+    assert result.head["temp"].tolist()[0] == 20.5
+    assert result.head["temp"].tolist()[2] == -1.25
+    assert missing(result)["temp"] == 0.25
+    assert "semicolon-delimited" in result.note and "decimal commas" in result.note
+
+
+def test_tab_separated():
+    data = b"id\tname\tscore\n1\tAnn\t3.5\n2\tBo\t4.0\n"
+    result = table(data, "tsv")
+    assert result.delimiter == "\t"
+    assert [c for c, _ in result.dtypes] == ["id", "name", "score"]
+    assert dict(result.dtypes)["id"] == "int64"
+
+
+def test_bom_csv_header_has_no_bom():
+    result = table(b"\xef\xbb\xbfid,value\n1,10\n2,20\n")
+    assert result.encoding == "utf-8-sig"
+    assert list(result.head.columns) == ["id", "value"]
+
+
+def test_latin1_csv_keeps_accents():
+    data = "Stadt;Einwohner\nKöln;1084831\nMünchen;1488202\nDüsseldorf;\n".encode("cp1252")
+    result = table(data)
+    assert result.encoding == "cp1252"
+    assert result.head["Stadt"].tolist() == ["Köln", "München", "Düsseldorf"]
+    assert missing(result)["Einwohner"] == pytest.approx(1 / 3)
+    assert "Windows-1252" in result.note
+
+
+def test_leading_comment_line_is_skipped():
+    result = table(b"# Data source: somewhere\nDate,Close\n2024-01-01,10.5\n")
+    assert list(result.head.columns) == ["Date", "Close"]
+    assert result.rows == 1
+
+
+def test_row_count_is_exact_across_chunks():
+    rows = 250_001
+    body = "\n".join(f"{i},{i % 7}" for i in range(rows))
+    result = table(f"n,m\n{body}\n".encode(), max_rows=5)
+    assert result.rows == rows
+    assert len(result.head) == 5
+
+
+def test_quoted_newlines_count_as_one_row():
+    result = table(b'id,text\n1,"line one\nline two"\n2,plain\n')
+    assert result.rows == 2
+
+
+@pytest.mark.parametrize(("data", "kind"), [(b"PK\x03\x04garbage", "xlsx"), (b"PAR1xxxxPAR1", "parquet"), (b"{bad", "json")])
+def test_unreadable_tables_become_document_previews(data, kind):
+    result = preview_file(data, f"bad.{kind}", kind)
+    assert isinstance(result, DocumentPreview)
+    assert result.note.startswith(f"bad.{kind} could not be read as a table")
+
+
+def test_unreadable_csv_becomes_document_preview():
+    result = preview_file(b'a,b\n"unterminated,1\n', "x.csv", "csv")
+    assert isinstance(result, DocumentPreview)
+    assert "could not be read as a table" in result.note
+    assert result.text_head.startswith("a,b")
+
+
+# --- other tables ------------------------------------------------------------------------------
+
+
+def test_xlsx_with_two_sheets():
+    out = io.BytesIO()
+    with pd.ExcelWriter(out, engine="openpyxl") as writer:
+        pd.DataFrame({"region": ["N", "S", "E"], "sales": [1.5, None, 3.0]}).to_excel(writer, sheet_name="Sales", index=False)
+        pd.DataFrame({"x": [1]}).to_excel(writer, sheet_name="Notes", index=False)
+    result = table(out.getvalue(), "xlsx")
+    assert result.sheets == ["Sales", "Notes"]
+    assert (result.rows, result.columns) == (3, 2)
+    assert missing(result)["sales"] == pytest.approx(1 / 3)
+    assert 'Sheet "Sales" shown; 2 sheets' in result.note
+    assert result.delimiter is None and result.encoding is None
+
+
+def test_json_records():
+    data = json.dumps([{"a": 1, "b": "x"}, {"a": 2, "b": None}, {"a": 3}]).encode()
+    result = table(data, "json")
+    assert (result.rows, result.columns) == (3, 2)
+    assert missing(result)["b"] == pytest.approx(2 / 3)
+
+
+def test_json_lines():
+    data = b'{"event": "open", "ms": 12}\n{"event": "close", "ms": 30}\n\n{"event": "open", "ms": 7}\n'
+    result = table(data, "json")
+    assert result.rows == 3
+    assert dict(result.dtypes)["ms"] == "int64"
+
+
+def test_nested_json_is_flattened():
+    data = json.dumps({"data": [{"id": 1, "user": {"name": "A", "age": 30}}, {"id": 2, "user": {"name": "B"}}]})
+    result = table(data.encode(), "json")
+    assert [c for c, _ in result.dtypes] == ["id", "user.name", "user.age"]
+    assert 'from the "data" key' in result.note
+    assert "flattened" in result.note
+
+
+def test_parquet_row_count_and_missing():
+    frame = pd.DataFrame({"n": np.arange(10_000), "v": [None if i % 4 == 0 else float(i) for i in range(10_000)]})
+    out = io.BytesIO()
+    pq.write_table(pa.Table.from_pandas(frame), out, row_group_size=3_000)
+    result = table(out.getvalue(), "parquet", max_rows=10)
+    assert (result.rows, result.columns) == (10_000, 2)
+    assert len(result.head) == 10
+    assert missing(result) == {"n": 0.0, "v": 0.25}
+    assert dict(result.dtypes)["n"] == "int64"
+    assert "4 row group(s)" in result.note
+
+
+def test_parquet_without_statistics():
+    out = io.BytesIO()
+    pq.write_table(pa.table({"v": [1, None, 3, None]}), out, write_statistics=False)
+    result = table(out.getvalue(), "parquet")
+    assert missing(result) == {"v": 0.5}
+
+
+def test_read_table_semicolon_decimal_comma():
+    frame = read_table(b"a;b\n1,5;x\n2,25;y\n", "f.csv", "csv")
+    assert frame["a"].tolist() == [1.5, 2.25]
+
+
+def test_read_table_rejects_non_tables():
+    with pytest.raises(ValueError, match="not a table"):
+        read_table(b"hello", "notes.txt", "txt")
+
+
+# --- images and documents ---------------------------------------------------------------------
+
+
+def test_image_preview():
+    out = io.BytesIO()
+    Image.new("RGBA", (320, 200)).save(out, "PNG")
+    result = preview_file(out.getvalue(), "chart.png", "png")
+    assert result == ImagePreview(320, 200, "RGBA", "PNG", result.note)
+    assert "320 × 200 px" in result.note
+
+
+def test_jpeg_preview():
+    out = io.BytesIO()
+    Image.new("RGB", (64, 32), "red").save(out, "JPEG")
+    result = preview_file(out.getvalue(), "p.jpg", "jpeg")
+    assert isinstance(result, ImagePreview)
+    assert (result.width, result.height, result.format) == (64, 32, "JPEG")
+
+
+def test_broken_image_does_not_crash():
+    out = io.BytesIO()
+    Image.new("RGB", (100, 100)).save(out, "PNG")
+    result = preview_file(out.getvalue()[:60], "chart.png", "png")
+    assert isinstance(result, DocumentPreview)
+    assert result.note.startswith("Broken image")
+
+
+def test_text_preview_shows_first_40_lines():
+    data = "".join(f"line {i}\n" for i in range(100)).encode()
+    result = preview_file(data, "notes.txt", "txt")
+    assert isinstance(result, DocumentPreview)
+    assert result.text_head.splitlines() == [f"line {i}" for i in range(40)]
+    assert result.note.startswith("100 lines")
+    assert result.pages is None
+
+
+def test_pdf_page_count():
+    pdf = (
+        b"%PDF-1.4\n1 0 obj<</Type /Pages /Kids [2 0 R 3 0 R] /Count 2>>endobj\n"
+        b"2 0 obj<</Type /Page /Parent 1 0 R>>endobj\n3 0 obj<</Type/Page /Parent 1 0 R>>endobj\n%%EOF\n"
+    )
+    result = preview_file(pdf, "paper.pdf", "pdf")
+    assert isinstance(result, DocumentPreview)
+    assert result.pages == 2
+    assert result.size == len(pdf)
+    assert result.note.startswith("PDF, 2 pages")
+
+
+def test_pdf_without_visible_pages():
+    result = preview_file(b"%PDF-1.7\n(compressed)\n%%EOF", "x.pdf", "pdf")
+    assert result.pages is None
+    assert "page count not available" in result.note
