@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import queue
 import threading
 import time
 from collections.abc import Callable, Hashable
@@ -137,14 +138,12 @@ class TurnRunner:
         self._fetched: set[str] = set()
 
     def stop(self) -> None:
-        """Ask the turn to stop now, closing the open stream so a blocked read returns."""
+        """Ask the turn to stop now and close the open stream (in the background: closing may block)."""
         self.cancel.set()
         with self._lock:
-            if self._stream is not None:
-                try:
-                    self._stream.close()
-                except Exception:  # noqa: BLE001 - closing a half-dead stream may fail in many ways
-                    pass
+            stream = self._stream
+        if stream is not None:
+            threading.Thread(target=_close_quietly, args=(stream,), daemon=True).start()
 
     def run(self) -> TurnOutcome:
         """Run the turn to the end; raises Cancelled or TurnFailed."""
@@ -220,24 +219,44 @@ class TurnRunner:
         raise AssertionError("unreachable")
 
     def _stream_once(self, messages: list[dict[str, Any]], container: str, assembler: StreamAssembler) -> None:
+        """Read one streamed response; the reading happens in a helper thread so Stop never waits on the network."""
         params = build_params(self.req, messages, container)
         self.requests += 1
-        with self.client.messages.stream(**params) as stream:
-            with self._lock:
-                self._stream = stream
-            if self.cancel.is_set():
-                raise Cancelled()
+        events: queue.Queue[tuple[str, Any]] = queue.Queue()
+
+        def read() -> None:
             try:
-                for event in stream:
-                    if self.cancel.is_set():
-                        raise Cancelled()
-                    if event.type not in RAW_EVENTS:
-                        continue
-                    for change in assembler.feed(event.to_dict(mode="json")):
-                        self._emit(change)
+                with self.client.messages.stream(**params) as stream:
+                    with self._lock:
+                        self._stream = stream
+                    for event in stream:
+                        if self.cancel.is_set():
+                            return
+                        if event.type in RAW_EVENTS:
+                            events.put(("event", event.to_dict(mode="json")))
+                events.put(("end", None))
+            except BaseException as exc:  # noqa: BLE001 - handed to the turn's thread to describe
+                events.put(("error", exc))
             finally:
                 with self._lock:
                     self._stream = None
+
+        threading.Thread(target=read, daemon=True, name="stream-reader").start()
+        while True:
+            try:
+                kind, value = events.get(timeout=0.1)
+            except queue.Empty:
+                if self.cancel.is_set():
+                    raise Cancelled() from None
+                continue
+            if self.cancel.is_set():
+                raise Cancelled()
+            if kind == "end":
+                return
+            if kind == "error":
+                raise value
+            for change in assembler.feed(value):
+                self._emit(change)
 
     def _emit(self, change: Change) -> None:
         self.sink(change.position, change.item, change.final)
@@ -281,6 +300,13 @@ STOP_NOTES = {
     "refusal": "Claude declined to continue with this request.",
     "model_context_window_exceeded": "The conversation no longer fits the model's context window; start a new run.",
 }
+
+
+def _close_quietly(stream: Any) -> None:
+    try:
+        stream.close()
+    except Exception:  # noqa: BLE001 - closing a half-dead stream may fail in many ways
+        pass
 
 
 def _upload_ids(content: list[dict[str, Any]]) -> set[str]:

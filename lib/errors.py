@@ -34,6 +34,11 @@ def describe(exc: BaseException) -> AppError:
         return AppError("Connection lost", f"The connection to the API failed or was cut ({_cause(exc)}).",
                         "Check the network and try again; everything received so far is kept.",
                         retryable=True, code="connection")
+    if type(exc).__module__.split(".")[0] in ("httpx", "httpx2", "httpcore", "httpcore2"):
+        # a transport failure while reading a stream surfaces from the HTTP library, not the SDK
+        return AppError("Connection lost", f"The response stream was cut off ({type(exc).__name__}: {exc}).",
+                        "Ask again or ask a follow-up; everything received so far is kept.",
+                        retryable=True, code="connection")
     return AppError("Unexpected error", f"{type(exc).__name__}: {exc}",
                     "Try again. If it keeps happening, the run's transcript so far is kept for reference.",
                     code="unexpected")

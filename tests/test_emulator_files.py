@@ -170,7 +170,9 @@ def test_auth_bearer_and_x_api_key() -> None:
         good = anthropic.Anthropic(base_url=emu.url, api_key="right", max_retries=0)
         assert good.files.list().data == []
         via_header = anthropic.Anthropic(
-            base_url=emu.url, api_key="ignored", max_retries=0, default_headers={"authorization": "", "x-api-key": "right"}
+            base_url=emu.url, api_key="ignored", max_retries=0,
+            default_headers={"authorization": anthropic.Omit(), "x-api-key": "right"},
         )
         assert via_header.models.list().data
+        assert "authorization" not in emu.requests[-1].headers
         assert emu.requests[-1].headers["x-api-key"] == "right"

@@ -48,7 +48,10 @@ def load_table(path):
         sep = csv.Sniffer().sniff(text[:20000], delimiters=",;\\t|").delimiter
     except csv.Error:
         sep = "\\t" if ext in (".tsv", ".tab") else ","
-    return pd.read_csv(io.StringIO(text), sep=sep)
+    try:
+        return pd.read_csv(io.StringIO(text), sep=sep)
+    except pd.errors.ParserError:
+        return pd.read_csv(io.StringIO(text), sep=sep, engine="python", on_bad_lines="skip")
 
 
 def find_date_column(df):
@@ -58,7 +61,7 @@ def find_date_column(df):
             return col
     for col in df.select_dtypes(exclude="number").columns:
         values = df[col].dropna().astype(str).head(500)
-        if len(values) < 2:
+        if len(values) < 2 or values.str.contains(r"\\d{1,4}[-/.]\\d{1,2}").mean() < 0.8:
             continue
         try:
             parsed = pd.to_datetime(values, errors="coerce", format="mixed")
@@ -68,9 +71,6 @@ def find_date_column(df):
             return col
     return None
 
-
-PATH = {path!r}
-df = load_table(PATH)
 '''
 
 PROFILE = '''\
@@ -126,6 +126,8 @@ while os.path.exists(chart):
 
 finding = ""
 try:
+    if df.dropna(how="all").empty:
+        raise ValueError("the table has no data rows")
     if kind == "trend":
         when = pd.to_datetime(df[date_col], errors="coerce", format="mixed")
         series = num.assign(_when=when).dropna(subset=["_when"]).sort_values("_when")
@@ -141,7 +143,7 @@ try:
         axes[0, 0].set_title(f"{{', '.join(map(str, cols))}} over {{date_col}}")
         first, last = series[cols[0]].dropna().iloc[[0, -1]]
         change = f" ({{(last - first) / abs(first) * 100:+.1f}}%)" if first else ""
-        finding = f"{{cols[0]}} went from {{first:,.2f}} to {{last:,.2f}}{{change}} between the first and last {{date_col}}."
+        finding = f"`{{cols[0]}}` went from {{first:,.2f}} to {{last:,.2f}}{{change}} between the first and last `{{date_col}}`."
     elif kind == "correlation":
         corr = num.corr()
         fig, ax = plt.subplots(figsize=(1.1 * len(corr) + 3, 1.0 * len(corr) + 2))
@@ -151,13 +153,14 @@ try:
         for i in range(len(corr)):
             for j in range(len(corr)):
                 if pd.notna(corr.iat[i, j]):
-                    ax.text(j, i, f"{{corr.iat[i, j]:.2f}}", ha="center", va="center", fontsize=8)
+                    ax.text(j, i, f"{{corr.iat[i, j]:.2f}}", ha="center", va="center", fontsize=8,
+                            color="white" if abs(corr.iat[i, j]) > 0.6 else "black")
         fig.colorbar(im, ax=ax)
         ax.set_title("Correlation between numeric columns")
         pairs = corr.where(np.triu(np.ones(corr.shape, dtype=bool), k=1)).stack()
         if len(pairs):
             a, b = pairs.abs().idxmax()
-            finding = f"The strongest relationship is between {{a}} and {{b}} (r = {{pairs[(a, b)]:.2f}})."
+            finding = f"The strongest relationship is between `{{a}}` and `{{b}}` (r = {{pairs[(a, b)]:.2f}})."
     elif kind == "anomaly":
         z = (num - num.mean()) / num.std(ddof=0).replace(0, np.nan)
         outliers = (z.abs() > 3).sum()
@@ -170,7 +173,7 @@ try:
         ax.set_ylabel("z-score")
         ax.set_title("Values beyond 3 standard deviations (red lines)")
         if outliers.sum():
-            finding = f"{{outliers.idxmax()}} has the most outliers: {{int(outliers.max())}} values beyond 3 standard deviations ({{int(outliers.sum())}} in all columns)."
+            finding = f"`{{outliers.idxmax()}}` has the most outliers: {{int(outliers.max())}} values beyond 3 standard deviations ({{int(outliers.sum())}} in all columns)."
         else:
             finding = "No value lies more than 3 standard deviations from its column mean."
     elif num.empty:
@@ -179,7 +182,7 @@ try:
         fig, ax = plt.subplots(figsize=(8, 4.5))
         counts[::-1].plot.barh(ax=ax)
         ax.set_title(f"Most common values of {{col}}")
-        finding = f"The most common {{col}} is {{counts.index[0]}} ({{int(counts.iloc[0])}} rows)."
+        finding = f"The most common `{{col}}` is {{counts.index[0]}} ({{int(counts.iloc[0])}} rows)."
     else:
         cols = list(num.columns[:9])
         ncols = min(3, len(cols))
@@ -192,7 +195,7 @@ try:
             ax.axis("off")
         fig.suptitle("Distribution of numeric columns")
         col = cols[0]
-        finding = f"{{col}} averages {{num[col].mean():,.2f}} (median {{num[col].median():,.2f}}, range {{num[col].min():,.2f}} to {{num[col].max():,.2f}})."
+        finding = f"`{{col}}` averages {{num[col].mean():,.2f}} (median {{num[col].median():,.2f}}, range {{num[col].min():,.2f}} to {{num[col].max():,.2f}})."
     fig.tight_layout()
     fig.savefig(chart, dpi=100)
 except Exception as exc:
@@ -265,7 +268,7 @@ def _first_look_script(table: Path, others: list[Path], question: str) -> list[S
         "distribution": "then chart the distributions",
         "auto": "then chart the main columns",
     }[kind]
-    loader = LOADER.format(path=name)
+    loader = _load(name)
     return [
         Text(f"I'll load `{name}` with pandas, profile its columns and missing values, {plan}."),
         Python(loader + PROFILE),
@@ -277,7 +280,7 @@ def _first_look_script(table: Path, others: list[Path], question: str) -> list[S
 def _followup_script(table: Path, question: str) -> list[Step]:
     name, stem = table.name, _stem(table)
     kind = question_kind(question) or "correlation"
-    code = LOADER.format(path=name) + CHART.format(kind=kind, stem=stem) + FINDING
+    code = _load(name) + CHART.format(kind=kind, stem=stem) + FINDING
     return [
         Text("Let me check what is already in `outputs/` from the earlier analysis."),
         Bash("ls -la outputs"),
@@ -300,6 +303,10 @@ def _no_table_script(workdir: Path) -> list[Step]:
     return [Text("Let me see which files I have to work with."), Bash("ls -la"), Later(answer)]
 
 
+def _load(name: str) -> str:
+    return LOADER + f"\nPATH = {name!r}\ndf = load_table(PATH)\n"
+
+
 def _stem(path: Path) -> str:
     return re.sub(r"[^A-Za-z0-9_-]+", "_", path.stem).strip("_") or "data"
 
@@ -320,7 +327,7 @@ def _first_look_summary(turn: Turn, name: str, others: list[Path]) -> str:
     rows, cols = _field(out, "Rows"), _field(out, "Columns")
     if rows is None or cols is None:
         return _failure(turn, name)
-    parts = [f"`{name}` has **{int(rows):,} rows** and **{cols} columns**."]
+    parts = [f"`{name}` has **{_plural(int(rows), 'row')}** and **{_plural(int(cols), 'column')}**."]
     missing = _field(out, "Most missing")
     if missing and not missing.startswith("none"):
         parts.append(f"The column with the most missing values is `{missing.split(' (')[0]}` ({missing.split(' (', 1)[-1]}.")
@@ -342,6 +349,10 @@ def _followup_summary(turn: Turn, name: str) -> str:
     if chart is None:
         return _failure(turn, name)
     return " ".join(x for x in (finding, f"The new chart is `{chart}` in `outputs/`.") if x)
+
+
+def _plural(n: int, word: str) -> str:
+    return f"{n:,} {word}" + ("" if n == 1 else "s")
 
 
 def _count_listed(stdout: str) -> int:

@@ -90,6 +90,9 @@ class Handler(BaseHTTPRequestHandler):
     def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
         pass
 
+    def version_string(self) -> str:
+        return self.server_version
+
     @property
     def emu(self) -> "Emulator":
         return self.server.emulator

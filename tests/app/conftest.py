@@ -1,0 +1,185 @@
+"""App-level fixtures and helpers: the whole Streamlit app driven headless with AppTest against the emulator."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from lib import jobs
+from lib.emulator import Emulator, Pacing
+
+REPO = Path(__file__).resolve().parents[2]
+APP = str(REPO / "app.py")
+FILES = "pages/1_Files.py"
+ANALYZE = "pages/2_Analyze.py"
+GALLERY = "pages/3_Gallery.py"
+SAMPLES = REPO / "samples"
+SALES = SAMPLES / "monthly_sales.csv"
+SALES_ROWS = 576
+
+
+def ok(at: AppTest) -> AppTest:
+    """Assert the last run raised nothing; return the app for chaining."""
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+def run(at: AppTest) -> AppTest:
+    """Run and check for exceptions."""
+    return ok(at.run())
+
+
+def wait_until(at: AppTest, cond: Callable[[AppTest], bool], timeout: float = 30.0, step: float = 0.2) -> AppTest:
+    """Re-run the page (what the run_every fragment does in a browser) until `cond` holds."""
+    deadline = time.monotonic() + timeout
+    while True:
+        run(at)
+        if cond(at):
+            return at
+        if time.monotonic() > deadline:
+            raise AssertionError(f"condition not met within {timeout}s; markdown={texts(at)[:20]}")
+        time.sleep(step)
+
+
+def texts(at: AppTest) -> list[str]:
+    """Every markdown, caption, info, warning, error and success text on the page."""
+    out: list[str] = []
+    for kind in (at.markdown, at.caption, at.info, at.warning, at.error, at.success):
+        out.extend(str(e.value) for e in kind)
+    return out
+
+
+def page_text(at: AppTest) -> str:
+    """All visible text of the page as one string."""
+    return "\n".join(texts(at) + [str(c.value) for c in at.code])
+
+
+def run_id(at: AppTest) -> str:
+    """The run shown on the Analyze page (query parameter `run`)."""
+    value = at.query_params.get("run")
+    if isinstance(value, list):
+        value = value[0] if value else ""
+    return value or ""
+
+
+def run_status(at: AppTest) -> str:
+    """The run's status label in the header (e.g. 'done', 'stopped')."""
+    for md in at.markdown:
+        v = str(md.value)
+        if v.startswith(":") and "● " in v:
+            return v.split("● ", 1)[1].rstrip("]")
+    return ""
+
+
+def messages_posts(emu: Emulator) -> list:
+    """Recorded POST /v1/messages requests, in order."""
+    return [r for r in emu.requests if r.method == "POST" and r.path == "/v1/messages"]
+
+
+@pytest.fixture
+def make_app(monkeypatch: pytest.MonkeyPatch, data_dir: Path) -> Callable[..., AppTest]:
+    """Build an AppTest of the whole app, keyed to an emulator (or with no key at all)."""
+    monkeypatch.setenv("ANALYST_DATA_DIR", str(data_dir))
+    monkeypatch.setenv("MPLBACKEND", "Agg")
+
+    def build(emu: Emulator | None = None, **env: str) -> AppTest:
+        for name, value in env.items():
+            monkeypatch.setenv(name, value)
+        at = AppTest.from_file(APP, default_timeout=30)
+        if emu is not None:
+            at.secrets["ANTHROPIC_API_KEY"] = "test-key"
+            at.secrets["ANTHROPIC_BASE_URL"] = emu.url
+        return at
+
+    return build
+
+
+@pytest.fixture
+def app(make_app: Callable[..., AppTest], emulator: Emulator) -> AppTest:
+    """The app on its home page, keyed to the fast emulator."""
+    return run(make_app(emulator))
+
+
+@pytest.fixture
+def slow_emulator() -> Iterator[Emulator]:
+    """An emulator that streams slowly enough to act mid-run."""
+    emu = Emulator(pacing=Pacing(text_chunk_delay=0.05, code_delay=3.0))
+    emu.start()
+    yield emu
+    emu.stop()
+
+
+@pytest.fixture(autouse=True)
+def _stop_leftover_runs() -> Iterator[None]:
+    """Runs a test leaves streaming are stopped so threads do not outlive their emulator."""
+    before = set(jobs._jobs)
+    yield
+    for rid in set(jobs._jobs) - before:
+        if jobs.is_active(rid):
+            jobs.stop(rid)
+            jobs.wait(rid, timeout=10)
+
+
+def upload(at: AppTest, files: list[tuple[str, bytes, str]]) -> AppTest:
+    """Choose files in the Files page uploader (does not press Upload)."""
+    at.file_uploader[0].set_value(files)
+    return run(at)
+
+
+def upload_and_submit(at: AppTest, files: list[tuple[str, bytes, str]]) -> AppTest:
+    """Choose files and press Upload."""
+    upload(at, files)
+    at.button(key="files_upload").click()
+    return run(at)
+
+
+def start_analysis(at: AppTest, question: str | None = None, prompt: str | None = "prompt_first_look") -> str:
+    """On the Analyze page (files already selected): fill the question, press Run; returns the run id."""
+    if question is not None:
+        at.text_area(key="analyze_question").input(question)
+    elif prompt:
+        at.button(key=prompt).click()
+        run(at)
+    at.button(key="analyze_run").click()
+    run(at)
+    rid = run_id(at)
+    assert rid, "no run id in the URL after Run"
+    return rid
+
+
+def upload_sales_and_open_analyze(at: AppTest) -> AppTest:
+    """Upload the monthly sales sample on the Files page and open Analyze with it selected."""
+    at.switch_page(FILES)
+    run(at)
+    upload_and_submit(at, [("monthly_sales.csv", SALES.read_bytes(), "text/csv")])
+    at.button(key="files_analyze").click()
+    run(at)
+    at.switch_page(ANALYZE)
+    return run(at)
+
+
+def finish(at: AppTest, rid: str, timeout: float = 30.0) -> AppTest:
+    """Wait for the run's thread, then re-render until the page is static again."""
+    assert jobs.wait(rid, timeout=timeout), "run did not finish"
+    return wait_until(at, lambda a: run_status(a) not in ("", "running", "queued") and not _has_stop(a), 10)
+
+
+def _has_stop(at: AppTest) -> bool:
+    try:
+        at.button(key="analyze_stop")
+    except KeyError:
+        return False
+    return True
+
+
+def has_key(at: AppTest, kind: str, key: str) -> bool:
+    """Whether a widget with this key is on the page."""
+    try:
+        getattr(at, kind)(key=key)
+    except KeyError:
+        return False
+    return True

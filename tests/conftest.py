@@ -1,0 +1,62 @@
+"""Shared fixtures: a fresh emulator on loopback, a temporary data directory, settings and a store."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import anthropic
+import pytest
+
+from lib.client import make_client
+from lib.emulator import Emulator
+from lib.settings import Settings, load_settings
+from lib.store import Store
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture
+def emulator() -> Iterator[Emulator]:
+    """A fresh emulator with no pacing, stopped after the test."""
+    emu = Emulator()
+    emu.start()
+    yield emu
+    emu.stop()
+
+
+@pytest.fixture
+def data_dir(tmp_path: Path) -> Path:
+    """An empty data directory for the test."""
+    path = tmp_path / "data"
+    path.mkdir()
+    return path
+
+
+@pytest.fixture
+def settings(emulator: Emulator, data_dir: Path) -> Settings:
+    """Settings pointing at the emulator, with fast retries."""
+    env = {"ANTHROPIC_API_KEY": "test-key", "ANTHROPIC_BASE_URL": emulator.url,
+           "ANALYST_DATA_DIR": str(data_dir), "ANALYST_MAX_RETRIES": "2"}
+    return load_settings({}, env)
+
+
+@pytest.fixture
+def store(data_dir: Path) -> Store:
+    """A store in the test's data directory."""
+    return Store(data_dir)
+
+
+@pytest.fixture
+def client(settings: Settings) -> anthropic.Anthropic:
+    """The app's own SDK client, pointed at the emulator."""
+    return make_client(settings)
+
+
+@pytest.fixture(autouse=True)
+def _no_real_api(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Tests never reach the real API, whatever the developer's shell has set."""
+    for name in ("ANTHROPIC_API_KEY", "ANTHROPIC_BASE_URL", "ANTHROPIC_AUTH_TOKEN", "ANTHROPIC_CUSTOM_HEADERS"):
+        monkeypatch.delenv(name, raising=False)
+    os.environ.setdefault("MPLBACKEND", "Agg")

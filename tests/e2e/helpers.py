@@ -1,0 +1,72 @@
+"""Small actions shared by the browser scenarios: navigate like a person, seed a file, run an analysis."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from playwright.sync_api import Page, expect
+
+from lib import library, uploads
+from lib.client import make_client
+from lib.settings import load_settings
+from lib.store import Store
+
+from .conftest import App, wait_for_app_run
+
+
+def open_app(page: Page, app: App, path: str = "") -> None:
+    """Load a page of the app and wait for its first run."""
+    page.goto(f"{app.url}/{path}")
+    wait_for_app_run(page)
+
+
+def sidebar_link(page: Page, name: str) -> None:
+    """Click a page link in the sidebar navigation."""
+    page.get_by_test_id("stSidebarNav").get_by_role("link", name=re.compile(rf"{name}$")).click()
+    wait_for_app_run(page)
+
+
+def seed_file(app: App, path: Path) -> str:
+    """Upload a file to the app's emulator and library through the lib API (setup, not the scenario)."""
+    assert app.emulator is not None
+    settings = load_settings({}, {"ANTHROPIC_API_KEY": "test-key", "ANTHROPIC_BASE_URL": app.emulator.url,
+                                  "ANALYST_DATA_DIR": str(app.data_dir)})
+    data = path.read_bytes()
+    checked = uploads.check_upload(path.name, data, settings.max_upload_bytes)
+    assert isinstance(checked, uploads.Accepted), checked
+    result = library.upload_accepted(make_client(settings), Store(app.data_dir), app.data_dir, checked, data)
+    assert result.record is not None, result.error
+    return result.record.id
+
+
+def pick_option(page: Page, label: str, option: str) -> None:
+    """Choose an option in a multiselect or selectbox by its label."""
+    page.get_by_label(label).click()
+    page.get_by_role("option", name=re.compile(re.escape(option))).first.click()
+    page.keyboard.press("Escape")
+    wait_for_app_run(page)
+
+
+def ask(page: Page, filename: str, question: str) -> None:
+    """On a fresh Analyze page: choose the file, type the question and press Run analysis."""
+    expect(page.get_by_role("heading", name="Analyze")).to_be_visible()
+    pick_option(page, "Files to analyse", filename)
+    box = page.get_by_label("Your question")
+    box.fill(question)
+    box.press("Control+Enter")  # commit the text area (as leaving it would)
+    wait_for_app_run(page)
+    run = page.get_by_role("button", name="Run analysis")
+    expect(run).to_be_enabled()
+    run.click()
+
+
+def stop_button(page: Page):  # noqa: ANN201 - a Locator
+    """The Stop button shown while a run is live."""
+    return page.get_by_role("button", name=re.compile(r"Stop$"))
+
+
+def wait_until_finished(page: Page, timeout: int = 60_000) -> None:
+    """Wait for the live run to end (its Stop button goes away) and the page to settle."""
+    expect(stop_button(page)).to_have_count(0, timeout=timeout)
+    wait_for_app_run(page)
