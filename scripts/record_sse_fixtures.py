@@ -70,7 +70,8 @@ SCRIPTS: dict[str, tuple[list[Step], dict]] = {
         RawBlock({"type": "code_execution_tool_result", "tool_use_id": "srvtoolu_01EncryptedCall0000000",
                   "content": {"type": "encrypted_code_execution_result", "encrypted_stdout": "RW5jcnlwdGVkT3V0cHV0",
                               "stderr": "", "return_code": 0, "content": []}}),
-        RawBlock({"type": "mystery_block_2027", "id": "mystery_01", "payload": {"note": "a block type from the future"}}),
+        RawBlock({"type": "mystery_block_2027", "id": "mystery_01",
+                  "payload": {"note": "a block type from the future"}}),
         Text("Some results are encrypted, and one block type is unknown."),
     ], TOOL),
     "pause_turn": ([

@@ -22,6 +22,8 @@ from lib.emulator import Bash, Edit, Emulator, Pause, Python, RawBlock, Text, To
 MODEL = "claude-opus-4-8"
 TOOLS = [{"type": "code_execution_20260521", "name": "code_execution"}]
 ROWS = 120
+# The default analyst really runs pandas + matplotlib in subprocesses: ~1-3 s per turn.
+REAL_ANALYSIS = pytest.mark.timeout(60)
 
 
 def _sales_csv() -> bytes:
@@ -74,6 +76,7 @@ def first_turn(emu: Emulator) -> Message:
     return message
 
 
+@REAL_ANALYSIS
 def test_streamed_default_analysis_over_csv(first_turn: Message, client: anthropic.Anthropic) -> None:
     message = first_turn
     types = [b.type for b in message.content]
@@ -95,6 +98,7 @@ def test_streamed_default_analysis_over_csv(first_turn: Message, client: anthrop
     assert message.usage.input_tokens > 0 and message.usage.output_tokens > 0
 
 
+@REAL_ANALYSIS
 def test_follow_up_in_same_container_sees_turn_one_outputs(
     first_turn: Message, emu: Emulator, client: anthropic.Anthropic
 ) -> None:
@@ -112,6 +116,7 @@ def test_follow_up_in_same_container_sees_turn_one_outputs(
     assert message.content[-1].type == "text"
 
 
+@REAL_ANALYSIS
 def test_non_stream_default_analysis(client: anthropic.Anthropic) -> None:
     file_id = client.files.upload(file=("sales.csv", _sales_csv(), "text/csv")).id
     message = client.messages.create(model=MODEL, max_tokens=4096, tools=TOOLS,
@@ -148,6 +153,7 @@ def _encoded(kind: str) -> tuple[str, bytes]:
     return "data.json", df.assign(when=df["when"].astype(str)).to_json(orient="records").encode()
 
 
+@REAL_ANALYSIS
 @pytest.mark.parametrize("kind", ["latin1_semicolon", "bom_tab", "xlsx", "parquet", "json"])
 def test_default_analyst_reads_each_table_format(kind: str, client: anthropic.Anthropic) -> None:
     name, data = _encoded(kind)
@@ -160,6 +166,7 @@ def test_default_analyst_reads_each_table_format(kind: str, client: anthropic.An
     assert any(client.files.retrieve_metadata(i).filename == "data_trend.png" for i in _output_ids(message))
 
 
+@REAL_ANALYSIS
 def test_default_analyst_without_a_table_lists_files(client: anthropic.Anthropic) -> None:
     file_id = client.files.upload(file=("notes.txt", b"just some notes\n", "text/plain")).id
     message = client.messages.create(model=MODEL, max_tokens=1024, tools=TOOLS, messages=_ask(file_id))

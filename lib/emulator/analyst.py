@@ -143,7 +143,8 @@ try:
         axes[0, 0].set_title(f"{{', '.join(map(str, cols))}} over {{date_col}}")
         first, last = series[cols[0]].dropna().iloc[[0, -1]]
         change = f" ({{(last - first) / abs(first) * 100:+.1f}}%)" if first else ""
-        finding = f"`{{cols[0]}}` went from {{first:,.2f}} to {{last:,.2f}}{{change}} between the first and last `{{date_col}}`."
+        finding = (f"`{{cols[0]}}` went from {{first:,.2f}} to {{last:,.2f}}{{change}}"
+                   f" between the first and last `{{date_col}}`.")
     elif kind == "correlation":
         corr = num.corr()
         fig, ax = plt.subplots(figsize=(1.1 * len(corr) + 3, 1.0 * len(corr) + 2))
@@ -173,7 +174,8 @@ try:
         ax.set_ylabel("z-score")
         ax.set_title("Values beyond 3 standard deviations (red lines)")
         if outliers.sum():
-            finding = f"`{{outliers.idxmax()}}` has the most outliers: {{int(outliers.max())}} values beyond 3 standard deviations ({{int(outliers.sum())}} in all columns)."
+            finding = (f"`{{outliers.idxmax()}}` has the most outliers: {{int(outliers.max())}} values beyond"
+                       f" 3 standard deviations ({{int(outliers.sum())}} in all columns).")
         else:
             finding = "No value lies more than 3 standard deviations from its column mean."
     elif num.empty:
@@ -195,7 +197,8 @@ try:
             ax.axis("off")
         fig.suptitle("Distribution of numeric columns")
         col = cols[0]
-        finding = f"`{{col}}` averages {{num[col].mean():,.2f}} (median {{num[col].median():,.2f}}, range {{num[col].min():,.2f}} to {{num[col].max():,.2f}})."
+        finding = (f"`{{col}}` averages {{num[col].mean():,.2f}} (median {{num[col].median():,.2f}},"
+                   f" range {{num[col].min():,.2f}} to {{num[col].max():,.2f}}).")
     fig.tight_layout()
     fig.savefig(chart, dpi=100)
 except Exception as exc:
@@ -330,7 +333,8 @@ def _first_look_summary(turn: Turn, name: str, others: list[Path]) -> str:
     parts = [f"`{name}` has **{_plural(int(rows), 'row')}** and **{_plural(int(cols), 'column')}**."]
     missing = _field(out, "Most missing")
     if missing and not missing.startswith("none"):
-        parts.append(f"The column with the most missing values is `{missing.split(' (')[0]}` ({missing.split(' (', 1)[-1]}.")
+        column, _, detail = missing.partition(" (")
+        parts.append(f"The column with the most missing values is `{column}` ({detail}.")
     else:
         parts.append("No values are missing.")
     if finding := _field(out, "Finding"):

@@ -32,6 +32,7 @@ CHROMIUM = os.environ.get("CHROMIUM_PATH") or "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync", "--disable-quic", "--no-first-run"]
 VIEWPORT = {"width": 1280, "height": 900}
+MAX_SHOT_HEIGHT = 4000
 # Variables that would point the app at a real API, a real data directory or another configuration.
 SCRUBBED_PREFIXES = ("ANTHROPIC_", "ANALYST_", "STREAMLIT_")
 
@@ -141,7 +142,22 @@ def page(browser: Browser, request: pytest.FixtureRequest) -> Iterator[Page]:
     ctx.set_default_timeout(20_000)
     pg = ctx.new_page()
     yield pg
+    report = getattr(request.node, "rep_call", None)
+    if report is not None and report.failed:  # keep what the browser showed when it failed
+        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+        try:
+            pg.screenshot(path=str(SCREENSHOTS / f"FAILED-{request.node.name}.png"), full_page=True)
+        except Exception:  # noqa: BLE001 - the failure itself matters more than its picture
+            pass
     ctx.close()
+
+
+@pytest.hookimpl(wrapper=True, tryfirst=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):  # noqa: ANN201
+    """Expose each phase's report on the test item (rep_call) for the failure screenshot."""
+    report = yield
+    setattr(item, f"rep_{report.when}", report)
+    return report
 
 
 @pytest.fixture(scope="session")
@@ -192,7 +208,17 @@ def shot(page: Page) -> Callable[[str], Path]:
     def take(name: str) -> Path:
         SCREENSHOTS.mkdir(parents=True, exist_ok=True)
         path = SCREENSHOTS / f"{name}.png"
+        # Streamlit scrolls inside <main>, not the document, so "full page" alone gives one viewport:
+        # grow the viewport to the main area's height for the picture, then put it back.
+        height = page.evaluate("() => document.querySelector('[data-testid=stMain]')?.scrollHeight || 0")
+        height = min(max(int(height), VIEWPORT["height"]), MAX_SHOT_HEIGHT)
+        if height > VIEWPORT["height"]:
+            page.set_viewport_size({"width": VIEWPORT["width"], "height": height})
+            page.wait_for_timeout(400)
         page.screenshot(path=str(path), full_page=True)
+        if height > VIEWPORT["height"]:
+            page.set_viewport_size(VIEWPORT)
+            page.wait_for_timeout(200)
         return path
 
     return take

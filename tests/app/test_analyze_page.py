@@ -1,0 +1,274 @@
+"""Analyze page: a whole run and a follow-up, stop, navigation mid-run, expired containers, history, errors."""
+
+from __future__ import annotations
+
+import re
+import time
+
+import pytest
+
+from lib import jobs
+from lib.emulator import Fault, Python, Text
+from lib.store import Store
+from lib.transcript import CodeCell, Output
+from lib.transcript import Text as TextItem
+
+from .conftest import (ANALYZE, FILES, GALLERY, SALES, SALES_ROWS, finish, has_key, messages_posts, run, run_id,
+                       run_status, start_analysis, texts, upload_sales_and_open_analyze, wait_until)
+
+FIRST_WORDS = "I'll load `monthly_sales.csv` with pandas"
+
+
+def _assistant_md(at, turn: int = 0) -> list[str]:
+    chats = [c for c in at.chat_message if c.name == "assistant"]
+    return [m.value for m in chats[turn].markdown] if len(chats) > turn else []
+
+
+def _container_from_page(at) -> str:
+    for c in at.caption:
+        m = re.search(r"Container `(container_[A-Za-z0-9]+)`", c.value)
+        if m:
+            return m.group(1)
+    return ""
+
+
+def _file_id(at) -> str:
+    return at.multiselect(key="analyze_files").value[0]
+
+
+# --- 2. a whole analysis and a follow-up ----------------------------------------------------------------------
+
+
+def test_run_and_follow_up(app, emulator):
+    at = upload_sales_and_open_analyze(app)
+    assert at.title[0].value == "Analyze"
+    file_id = _file_id(at)
+    assert at.text_area(key="analyze_question").value == ""
+    assert at.button(key="analyze_run").disabled  # no question yet
+    at.button(key="prompt_first_look").click()
+    run(at)
+    question = at.text_area(key="analyze_question").value
+    assert question.startswith("Give me a first look at this data")
+    assert not at.button(key="analyze_run").disabled
+    rid = start_analysis(at, prompt=None)
+    finish(at, rid)
+
+    assert run_status(at) == "done"
+    users = [c for c in at.chat_message if c.name == "user"]
+    assert users[0].markdown[0].value == question
+    said = _assistant_md(at)
+    assert said[0].startswith(FIRST_WORDS)
+    assert f"**{SALES_ROWS} rows**" in said[-1] and "**5 columns**" in said[-1]
+    python_cells = [c.value for c in at.code if c.language == "python"]
+    assert python_cells and any("pd.read_csv" in c and "df.describe()" in c for c in python_cells)
+    assert any("savefig" in c for c in python_cells)
+    stdout = [c.value for c in at.code if c.language in (None, "", "plaintext")]
+    assert any(f"Rows: {SALES_ROWS}" in s for s in stdout), stdout
+    assert at.image, "no chart shown"
+    assert all(url.endswith(".png") for img in at.image for url in img.value), [i.value for i in at.image]
+    labels = [d.label for d in at.download_button]
+    assert any(lbl.startswith("Download monthly_sales_summary.csv") for lbl in labels), labels
+    assert any(lbl.startswith("Download monthly_sales_distribution.png") for lbl in labels), labels
+    usage = [c.value for c in at.caption if "input ·" in c.value and "output tokens" in c.value]
+    assert usage and re.search(r"\d[\d,]* input · \d[\d,]* output tokens · 2 code executions · est\. \$\d+\.\d+",
+                               usage[0]), usage
+    container = _container_from_page(at)
+    assert container and container in emulator.containers
+
+    # follow-up in the same container
+    at.chat_input(key="analyze_followup").set_value("Which columns move together? Show the correlation.")
+    run(at)
+    finish(at, rid)
+    assert run_status(at) == "done"
+    users = [c for c in at.chat_message if c.name == "user"]
+    assert [u.markdown[0].value for u in users] == [question, "Which columns move together? Show the correlation."]
+    second = _assistant_md(at, 1)
+    assert second and second[0].startswith("Let me check what is already in `outputs/`")
+    assert any("earlier file(s) are still there" in s for s in second)
+    assert len(at.image) == 2
+
+    posts = messages_posts(emulator)
+    assert len(posts) == 2
+    first_req, second_req = posts[0].json, posts[1].json
+    assert "container" not in first_req
+    assert {"type": "container_upload", "file_id": file_id} in first_req["messages"][0]["content"]
+    assert second_req["container"] == container
+    msgs = second_req["messages"]
+    assert [m["role"] for m in msgs] == ["user", "assistant", "user"]
+    assert msgs[0]["content"][0] == {"type": "text", "text": question}
+    sent_text = [b["text"] for b in msgs[1]["content"] if b["type"] == "text"]
+    assert any(t.startswith(FIRST_WORDS) for t in sent_text)
+    sent_code = [b["input"]["code"] for b in msgs[1]["content"] if b["type"] == "server_tool_use"]
+    assert sent_code == python_cells[:2]
+    assert msgs[2]["content"] == [{"type": "text", "text": "Which columns move together? Show the correlation."}]
+    for r in emulator.requests:
+        assert "anthropic-beta" not in {k.lower() for k in r.headers}, (r.method, r.path)
+
+
+# --- 3. stop mid-run ------------------------------------------------------------------------------------------
+
+
+def test_stop_mid_run_keeps_partial_text(make_app, slow_emulator):
+    at = run(make_app(slow_emulator))
+    at = upload_sales_and_open_analyze(at)
+    rid = start_analysis(at, "Give me a first look at this data.", prompt=None)
+    wait_until(at, lambda a: any(s.startswith(FIRST_WORDS[:20]) for s in _assistant_md(a)), timeout=15)
+    assert has_key(at, "button", "analyze_stop")
+    assert run_status(at) == "running"
+    at.button(key="analyze_stop").click()
+    run(at)
+    assert not jobs.is_active(rid)
+    wait_until(at, lambda a: run_status(a) == "stopped", timeout=10)
+    said = _assistant_md(at)
+    assert any(s.startswith("I'll load") for s in said), said
+    assert any("Stopped. Everything received before you pressed Stop is kept." in w.value for w in at.warning)
+    assert not at.image
+    assert not has_key(at, "button", "analyze_stop")
+    assert has_key(at, "chat_input", "analyze_followup")
+
+
+# --- 4. navigating away mid-run -------------------------------------------------------------------------------
+
+
+def test_navigation_mid_run_then_back_shows_result(make_app, slow_emulator):
+    at = run(make_app(slow_emulator))
+    at = upload_sales_and_open_analyze(at)
+    rid = start_analysis(at, "Give me a first look at this data.", prompt=None)
+    assert run_status(at) == "running"
+    at.switch_page(GALLERY)
+    run(at)
+    assert at.title[0].value == "Gallery"
+    assert jobs.is_active(rid), "leaving the page must not stop the run"
+    at.switch_page(ANALYZE)
+    if run_id(at) != rid:
+        at.query_params["run"] = rid
+    run(at)
+    assert run_id(at) == rid
+    finish(at, rid, timeout=40)
+    assert run_status(at) == "done"
+    assert at.image and at.image[0].value[0].endswith(".png")
+    assert any(f"**{SALES_ROWS} rows**" in s for s in _assistant_md(at))
+
+
+# --- 5. expired container on a follow-up ----------------------------------------------------------------------
+
+
+def test_expired_container_follow_up_starts_new_one(app, emulator):
+    at = upload_sales_and_open_analyze(app)
+    file_id = _file_id(at)
+    emulator.queue_script([Text("First answer.")])
+    rid = start_analysis(at, "Quick look please", prompt=None)
+    finish(at, rid)
+    old = _container_from_page(at)
+    assert old
+    emulator.expire_container(old)
+    emulator.queue_script([Text("Second answer in a fresh container.")])
+    at.chat_input(key="analyze_followup").set_value("And now?")
+    run(at)
+    finish(at, rid)
+    assert run_status(at) == "done"
+    notice = [w.value for w in at.warning if "container had expired" in w.value]
+    assert notice and "files were attached to it again" in notice[0]
+    assert "Second answer in a fresh container." in _assistant_md(at, 1)
+    new = _container_from_page(at)
+    assert new and new != old
+
+    posts = messages_posts(emulator)
+    assert len(posts) == 3
+    failing, retry = posts[1].json, posts[2].json
+    assert failing["container"] == old
+    assert "container" not in retry
+    last_user = retry["messages"][-1]
+    assert last_user["role"] == "user"
+    assert {"type": "container_upload", "file_id": file_id} in last_user["content"]
+    assert {"type": "text", "text": "And now?"} in last_user["content"]
+
+
+# --- 8. server restart ----------------------------------------------------------------------------------------
+
+
+def test_run_left_running_by_dead_process_shows_interrupted(make_app, emulator, data_dir):
+    store = Store(data_dir)
+    run_ = store.create_run("What happened before the crash?", "claude-sonnet-4-6", "code_execution_20260521", [])
+    idx = store.start_turn(run_.id, "What happened before the crash?", [{"type": "text", "text": "x"}])
+    store.put_item(run_.id, idx, 0, TextItem(text="Partial words before the crash"))
+    store.put_item(run_.id, idx, 1, CodeCell(tool_use_id="srvtoolu_1", tool="code_execution", code="print(41 + 1)",
+                                             language="python", complete=True))
+    store.put_item(run_.id, idx, 2, Output(tool_use_id="srvtoolu_1", stdout="42\n"))
+    assert store.run(run_.id).status == "running"
+    jobs._recovered.discard(str(data_dir))
+    at = run(make_app(emulator))
+    at.switch_page(ANALYZE)
+    at.query_params["run"] = run_.id
+    run(at)
+    assert run_status(at) == "interrupted"
+    assert "Partial words before the crash" in _assistant_md(at)
+    assert [c.value for c in at.code if c.language == "python"] == ["print(41 + 1)"]
+    assert any(c.value == "42" for c in at.code)
+    assert not has_key(at, "button", "analyze_stop")
+    assert store.run(run_.id).status == "interrupted"
+
+
+# --- 9. run history -------------------------------------------------------------------------------------------
+
+
+def test_reopen_old_run_and_unknown_run(app, emulator, make_app):
+    at = upload_sales_and_open_analyze(app)
+    emulator.queue_script([Text("An answer worth keeping.")])
+    rid = start_analysis(at, "Remember this question", prompt=None)
+    finish(at, rid)
+    # a new browser session opens the run by its URL
+    other = run(make_app(emulator))
+    other.switch_page(ANALYZE)
+    other.query_params["run"] = rid
+    run(other)
+    assert run_status(other) == "done"
+    assert other.chat_message[0].markdown[0].value == "Remember this question"
+    assert "An answer worth keeping." in _assistant_md(other)
+    assert other.selectbox(key=f"analyze_history_{rid}").value == rid
+    # an unknown id: a warning and the new-run form
+    other.query_params["run"] = "0" * 32
+    run(other)
+    assert any("That run was not found" in w.value for w in other.warning)
+    assert other.title[0].value == "Analyze"
+    assert has_key(other, "text_area", "analyze_question") and has_key(other, "button", "analyze_run")
+
+
+# --- 10. errors -----------------------------------------------------------------------------------------------
+
+
+def test_overloaded_beyond_retries_shows_error_and_keeps_transcript(make_app, emulator):
+    at = run(make_app(emulator, ANALYST_MAX_RETRIES="0"))
+    at = upload_sales_and_open_analyze(at)
+    emulator.queue_script([Text("The first answer stays.")])
+    rid = start_analysis(at, "First question", prompt=None)
+    finish(at, rid)
+    emulator.inject(Fault("status", status=529, times=5))
+    at.chat_input(key="analyze_followup").set_value("Second question")
+    run(at)
+    finish(at, rid, timeout=30)
+    assert run_status(at) == "error"
+    errors = [e.value for e in at.error]
+    assert errors and "API overloaded" in errors[0] and "Wait a minute and ask again" in errors[0]
+    assert "The first answer stays." in _assistant_md(at, 0)
+    assert [c.markdown[0].value for c in at.chat_message if c.name == "user"] == ["First question", "Second question"]
+    assert any("You can ask again below" in c.value for c in at.caption)
+    assert has_key(at, "chat_input", "analyze_followup")
+    assert len(messages_posts(emulator)) >= 3  # the app retried before giving up
+
+
+def test_stream_error_mid_answer_keeps_text_received(app, emulator):
+    at = upload_sales_and_open_analyze(app)
+    words = "alpha beta gamma delta epsilon zeta eta theta iota kappa lambda mu nu xi omicron pi rho sigma tau"
+    emulator.queue_script([Text(words), Python("print('never')")])
+    emulator.inject(Fault("stream_error", after_events=8))
+    rid = start_analysis(at, "Tell me something", prompt=None)
+    finish(at, rid)
+    assert run_status(at) == "error"
+    said = _assistant_md(at)
+    assert said and said[0].startswith("alpha beta") and words.startswith(said[0].rstrip())
+    assert len(said[0]) < len(words)
+    errors = [e.value for e in at.error]
+    assert errors, texts(at)
+    assert "received so far is kept" in errors[0] or "Overloaded" in errors[0]
+    assert not [c for c in at.code if c.value == "print('never')"]
