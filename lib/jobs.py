@@ -43,6 +43,12 @@ def is_active(run_id: str) -> bool:
     return bool(job and job.thread and job.thread.is_alive())
 
 
+def active_ids() -> set[str]:
+    """Runs a thread of this process is working on."""
+    with _jobs_lock:
+        return {run_id for run_id, job in _jobs.items() if job.thread and job.thread.is_alive()}
+
+
 def recover(store: Store) -> list[str]:
     """Once per process and data directory: runs left active by a dead process become 'interrupted'."""
     key = str(store.path)
@@ -50,8 +56,7 @@ def recover(store: Store) -> list[str]:
         if key in _recovered:
             return []
         _recovered.add(key)
-        live = {run_id for run_id, job in _jobs.items() if job.thread and job.thread.is_alive()}
-    return store.mark_interrupted(keep=live)
+    return store.mark_interrupted(keep=active_ids())
 
 
 def new_run(store: Store, settings: Settings, question: str, file_ids: list[str]) -> Run:

@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import json
 import sqlite3
-import threading
 import time
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -155,7 +154,6 @@ class Store:
     """SQLite store in the data directory; safe to share between threads."""
 
     data_dir: Path
-    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     def __post_init__(self) -> None:
         self.data_dir = Path(self.data_dir)
@@ -268,11 +266,11 @@ class Store:
         with self._connect() as db:
             db.execute("DELETE FROM runs WHERE id=?", (run_id,))
 
-    def mark_interrupted(self, keep: set[str] = frozenset()) -> list[str]:
-        """Runs left active by a previous process become 'interrupted'; returns their ids."""
+    def mark_interrupted(self, keep: set[str] = frozenset(), only: set[str] | None = None) -> list[str]:
+        """Active runs (all, or `only` these) that no thread works on become 'interrupted'; returns their ids."""
         with self._connect() as db:
             rows = db.execute(f"SELECT id FROM runs WHERE status IN {ACTIVE}").fetchall()
-            ids = [r["id"] for r in rows if r["id"] not in keep]
+            ids = [r["id"] for r in rows if r["id"] not in keep and (only is None or r["id"] in only)]
             for run_id in ids:
                 db.execute(
                     "UPDATE runs SET status='interrupted', error=? WHERE id=?",

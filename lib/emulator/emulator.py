@@ -82,8 +82,9 @@ class Emulator:
         if self._thread is not None:
             self._thread.join(timeout=5)
             self._thread = None
-        self._containers.remove_all()
+        # A caller-supplied workdir is the caller's: leave the container dirs for inspection.
         if self._own_workdir:
+            self._containers.remove_all()
             shutil.rmtree(self.workdir, ignore_errors=True)
 
     def __enter__(self) -> "Emulator":

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 from datetime import datetime
+from pathlib import Path
 
 import streamlit as st
 
@@ -12,6 +13,7 @@ from lib.errors import AppError, describe
 from lib.models import available_models
 from lib.runview import load_run_view
 from lib.settings import TOOL_VERSIONS
+from lib.store import FileRecord
 from lib.ui import exports
 from lib.ui.render import render_run, show_error
 from lib.ui.setup import Context
@@ -66,7 +68,7 @@ def _new_run_form(ctx: Context) -> None:
     select_files(chosen)
     if DRAFT in st.session_state:
         st.session_state[QUESTION] = st.session_state.pop(DRAFT)
-    columns = prompts.table_columns(ctx.data_dir, [f for f in catalogue if f.id in chosen])
+    columns = _table_columns(ctx.data_dir, [f for f in catalogue if f.id in chosen])
     _ready_prompts(columns)
     question = st.text_area("Your question", key=QUESTION, height=120,
                             placeholder="e.g. What are the main drivers of churn? Show a chart.")
@@ -90,6 +92,11 @@ def _new_run_form(ctx: Context) -> None:
         st.rerun()
     if not chosen:
         st.caption("Choose at least one file.")
+
+
+@st.cache_data(show_spinner=False, max_entries=32)
+def _table_columns(data_dir: Path, records: list[FileRecord]) -> list[str]:
+    return prompts.table_columns(data_dir, records)
 
 
 def _ready_prompts(columns: list[str]) -> None:
@@ -124,6 +131,11 @@ def _run(ctx: Context, run_id: str) -> None:
     if view.run.active and jobs.is_active(run_id):
         _live(ctx, run_id)
         return
+    if view.run.active:
+        # no thread of this process works on it any more: it was cut off, so say so instead of spinning forever
+        ctx.store.mark_interrupted(keep=jobs.active_ids(), only={run_id})
+        view = load_run_view(ctx.store, run_id, ctx.settings.prices)
+        assert view is not None
     render_run(view, ctx.data_dir)
     exports.render(ctx, view)
     if view.run.error and view.run.status == "error":

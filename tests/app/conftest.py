@@ -141,6 +141,7 @@ def start_analysis(at: AppTest, question: str | None = None, prompt: str | None 
     """On the Analyze page (files already selected): fill the question, press Run; returns the run id."""
     if question is not None:
         at.text_area(key="analyze_question").input(question)
+        run(at)
     elif prompt:
         at.button(key=prompt).click()
         run(at)

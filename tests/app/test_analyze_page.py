@@ -99,7 +99,7 @@ def test_run_and_follow_up(app, emulator):
     sent_text = [b["text"] for b in msgs[1]["content"] if b["type"] == "text"]
     assert any(t.startswith(FIRST_WORDS) for t in sent_text)
     sent_code = [b["input"]["code"] for b in msgs[1]["content"] if b["type"] == "server_tool_use"]
-    assert sent_code == python_cells[:2]
+    assert [c.strip() for c in sent_code] == [c.strip() for c in python_cells[:2]]
     assert msgs[2]["content"] == [{"type": "text", "text": "Which columns move together? Show the correlation."}]
     for r in emulator.requests:
         assert "anthropic-beta" not in {k.lower() for k in r.headers}, (r.method, r.path)
@@ -259,16 +259,16 @@ def test_overloaded_beyond_retries_shows_error_and_keeps_transcript(make_app, em
 
 def test_stream_error_mid_answer_keeps_text_received(app, emulator):
     at = upload_sales_and_open_analyze(app)
-    words = "alpha beta gamma delta epsilon zeta eta theta iota kappa lambda mu nu xi omicron pi rho sigma tau"
+    words = " ".join(f"word{i}" for i in range(200))
     emulator.queue_script([Text(words), Python("print('never')")])
     emulator.inject(Fault("stream_error", after_events=8))
     rid = start_analysis(at, "Tell me something", prompt=None)
     finish(at, rid)
     assert run_status(at) == "error"
     said = _assistant_md(at)
-    assert said and said[0].startswith("alpha beta") and words.startswith(said[0].rstrip())
+    assert said and said[0].startswith("word0 word1") and words.startswith(said[0].rstrip())
     assert len(said[0]) < len(words)
     errors = [e.value for e in at.error]
-    assert errors, texts(at)
-    assert "received so far is kept" in errors[0] or "Overloaded" in errors[0]
+    assert len(errors) == 1, texts(at)
+    assert "API overloaded" in errors[0] and "everything received so far is kept" in errors[0]
     assert not [c for c in at.code if c.value == "print('never')"]

@@ -89,6 +89,9 @@ def test_upload_preview_library_delete(page: Page, fast_app, data_files, shot) -
     wait_for_app_run(page)
     expect(table).to_contain_text(xlsx.name)
     expect(table).not_to_contain_text(csv.name)
+    expect(main.get_by_text("Deleted 1 file.")).to_be_visible()
+    # the confirmation does not carry over to the next deletion
+    expect(main.get_by_role("checkbox", name=re.compile("Confirm deleting"))).not_to_be_checked()
     assert fast_app.emulator is not None
     assert [f.filename for f in fast_app.emulator.files.values()] == [xlsx.name]
     shot("files_after_delete")
