@@ -3,13 +3,11 @@
 from __future__ import annotations
 
 import io
-import json
 import zipfile
-from pathlib import Path
 
 import nbformat
 
-from lib import export, gallery, jobs
+from lib import export, gallery
 from lib.runview import load_run_view
 from lib.settings import DEFAULT_MODEL, load_settings
 from lib.store import ArtifactFilter
@@ -47,12 +45,12 @@ def test_run_exports_to_a_valid_notebook_and_a_report_zip(emulator, settings, st
     pngs = [n for n in names if n.endswith(".png")]
     assert pngs and zf.read(pngs[0]).startswith(b"\x89PNG")
     report = zf.read("report.md").decode()
-    assert f"![" in report and pngs[0] in report and "```python" in report
+    assert "![" in report and pngs[0] in report and "```python" in report
 
 
 def test_gallery_zip_lineage_and_delete(emulator, settings, store):
     file_id = upload(settings, store)
-    run_id = run_to_end(store, settings, "Plot it", [file_id])
+    run_to_end(store, settings, "Plot it", [file_id])
     page = gallery.page_of(store, ArtifactFilter(), 1, 12)
     assert page.total >= 2 and page.pages == 1
     png = next(a for a in page.artifacts if a.mime_type == "image/png")

@@ -71,3 +71,14 @@ class ApiError(Exception):
     def body(self, request_id: str) -> dict[str, Any]:
         """The JSON body for this error."""
         return envelope(self.error_type, self.message, request_id, self.error_code)
+
+
+def parse_limit(query: dict[str, list[str]]) -> int:
+    """The `limit` query parameter (default 20, 1 to 1000), validated as the API does."""
+    try:
+        limit = int(query.get("limit", ["20"])[0])
+    except ValueError:
+        raise ApiError(400, "limit: Input should be a valid integer") from None
+    if not 1 <= limit <= 1000:
+        raise ApiError(400, "limit: Input should be between 1 and 1000")
+    return limit

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from . import multipart
-from .errors import ApiError
+from .errors import ApiError, parse_limit
 from .files import FileStore, clean_filename
 
 MIN_EXPIRY, MAX_EXPIRY = 3600, 7_776_000
@@ -54,12 +54,7 @@ def list_files(store: FileStore, query: dict[str, list[str]]) -> dict[str, Any]:
         if len(ids) > 100:
             raise ApiError(400, "ids: at most 100 ids are allowed.")
         return {"data": [f.metadata() for f in store.by_ids(ids)], "next_page": None}
-    try:
-        limit = int(query.get("limit", ["20"])[0])
-    except ValueError:
-        raise ApiError(400, "limit: Input should be a valid integer") from None
-    if not 1 <= limit <= 1000:
-        raise ApiError(400, "limit: Input should be between 1 and 1000")
+    limit = parse_limit(query)
     page, next_page = store.list_page(limit, query.get("page", [None])[0])
     return {"data": [f.metadata() for f in page], "next_page": next_page}
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from .errors import ApiError
+from .errors import ApiError, parse_limit
 
 DEFAULT_MODELS = ["claude-opus-4-8", "claude-sonnet-4-8", "claude-haiku-4-5"]
 _KNOWN = {
@@ -36,12 +36,7 @@ def model_info(model_id: str) -> dict[str, Any]:
 
 def list_models(models: list[str], query: dict[str, list[str]]) -> dict[str, Any]:
     """One page of models; `after_id`/`before_id` cursors and `has_more`."""
-    try:
-        limit = int(query.get("limit", ["20"])[0])
-    except ValueError:
-        raise ApiError(400, "limit: Input should be a valid integer") from None
-    if not 1 <= limit <= 1000:
-        raise ApiError(400, "limit: Input should be between 1 and 1000")
+    limit = parse_limit(query)
     after, before = query.get("after_id", [None])[0], query.get("before_id", [None])[0]
     if after:
         rest = models[models.index(after) + 1 :] if after in models else []
