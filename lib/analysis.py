@@ -135,6 +135,7 @@ class TurnRunner:
         self.requests = 0
         self.offset = 0
         self.downloaded: list[GeneratedFile] = []
+        self.container: dict[str, Any] = {}
         self._fetched: set[str] = set()
 
     def stop(self) -> None:
@@ -286,6 +287,7 @@ class TurnRunner:
         """Add a response's content and usage to the turn's totals."""
         self.content.extend(assembler.content())
         self.usage = self.usage + assembler.usage
+        self.container = assembler.container or self.container
         self.offset += assembler.count
 
 

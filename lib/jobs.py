@@ -76,7 +76,8 @@ def start_turn(store: Store, settings: Settings, run_id: str, question: str) -> 
         raise RunBusyError("This run is still working on the previous question. Wait for it or press Stop.")
     turns = store.turns(run_id)
     history = analysis.history_messages([(t.user_content, t.assistant_content) for t in turns])
-    already = analysis.attached_ids(history)
+    # without a known container the next request starts a new one, so every file of the run goes along again
+    already = analysis.attached_ids(history) if run.container_id else set()
     pending = [f for f in run.file_ids if f not in already]
     user = analysis.user_content(question, pending)
     idx = store.start_turn(run_id, question, user)
@@ -191,4 +192,9 @@ def _work(store: Store, settings: Settings, job: Job, idx: int, req: analysis.Tu
     store.update_turn(run_id, idx, status=status, finished_at=time.time(), assistant_content=content,
                       usage=runner.usage if runner else Usage(),
                       requests=runner.requests if runner else 0, error=error, user_content=req.user_content)
-    store.update_run(run_id, status=status, error=error)
+    container = (runner.container if runner else {}) or {}
+    if container.get("id"):
+        store.update_run(run_id, status=status, error=error, container_id=container["id"],
+                         container_expires_at=str(container.get("expires_at") or ""))
+    else:
+        store.update_run(run_id, status=status, error=error)

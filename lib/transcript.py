@@ -332,6 +332,7 @@ class StreamAssembler:
             message = event.get("message") or {}
             self.message_id = message.get("id", "")
             self.usage = Usage.from_api(message.get("usage"))
+            self.container = message.get("container") or self.container
             return []
         if etype == "content_block_start":
             index = int(event["index"])

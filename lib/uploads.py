@@ -350,8 +350,8 @@ def _image_problem(name: str, kind: str, data: bytes) -> tuple[str, str] | None:
             image.load()
     except Image.DecompressionBombError:
         return _too_many_pixels(name, None, None)
-    except (OSError, SyntaxError, ValueError) as exc:
-        return (f"{name} is a broken image and can't be opened ({exc}).", redo)
+    except (OSError, SyntaxError, ValueError):
+        return (f"{name} is a broken image (damaged or cut short) and can't be opened.", redo)
     return None
 
 

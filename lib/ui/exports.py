@@ -16,7 +16,7 @@ def render(ctx: Context, view: RunView) -> None:
     if not view.turns:
         return
     slug = re.sub(r"[^A-Za-z0-9]+", "-", view.run.title).strip("-")[:40] or "analysis"
-    c = st.columns([1, 1, 3])
+    c = st.columns([2, 2, 3])  # wide enough for the labels at 1280 px
     c[0].download_button("Notebook (.ipynb)", data=lambda: export.notebook(view, ctx.data_dir),
                          file_name=f"{slug}.ipynb", mime="application/x-ipynb+json", key="export_ipynb",
                          on_click="ignore", icon=":material/code_blocks:")

@@ -21,6 +21,7 @@ STATUS_LABELS = {
     "queued": ":blue[● queued]", "running": ":blue[● running]", "done": ":green[● done]",
     "stopped": ":orange[● stopped]", "error": ":red[● error]", "interrupted": ":orange[● interrupted]",
 }
+CODE_MAX_LINES, CODE_MAX_HEIGHT = 30, 520
 TOOL_LABELS = {"code_execution": "Python", "bash_code_execution": "Bash", "text_editor_code_execution": "Editor"}
 
 
@@ -79,7 +80,9 @@ def _code_cell(cell: CodeCell) -> None:
             st.code(cell.code, language=cell.language, line_numbers=True)
         return
     st.caption(f":material/code: **{label}**{busy}")
-    st.code(cell.code or " ", language=cell.language, line_numbers=cell.language == "python")
+    long = cell.code.count("\n") >= CODE_MAX_LINES  # a long cell scrolls in its own box, not the page
+    st.code(cell.code or " ", language=cell.language, line_numbers=cell.language == "python",
+            height=CODE_MAX_HEIGHT if long else "content")
 
 
 def _output(out: Output) -> None:

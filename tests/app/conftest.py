@@ -184,3 +184,52 @@ def has_key(at: AppTest, kind: str, key: str) -> bool:
     except KeyError:
         return False
     return True
+
+
+class MediaCapture:
+    """What the app handed Streamlit's media file manager: image bytes by URL, download callables by id."""
+
+    def __init__(self) -> None:
+        self.by_url: dict[str, tuple[bytes, str]] = {}
+        self.deferred: dict[str, Callable[[], object]] = {}
+
+    def image_bytes(self, url: str) -> bytes:
+        """The bytes behind an `at.image[i].value[j]` URL."""
+        return self.by_url[url][0]
+
+    def download(self, button) -> bytes:  # noqa: ANN001 - an AppTest DownloadButton
+        """The bytes a click on this download button would deliver (static or deferred)."""
+        proto = button.proto
+        if proto.url:
+            return self.by_url[proto.url][0]
+        assert proto.deferred_file_id, "download button has neither data nor a deferred callable"
+        data = self.deferred[proto.deferred_file_id]()
+        if isinstance(data, str):
+            return data.encode()
+        if hasattr(data, "read"):
+            data = data.read()
+        return bytes(data)
+
+
+@pytest.fixture
+def media(monkeypatch: pytest.MonkeyPatch) -> MediaCapture:
+    """Record media and deferred downloads the app registers (AppTest only exposes their URLs)."""
+    from streamlit.runtime.media_file_manager import MediaFileManager
+
+    capture = MediaCapture()
+    real_add, real_deferred = MediaFileManager.add, MediaFileManager.add_deferred
+
+    def add(self, path_or_data, mimetype, coordinates, file_name=None, is_for_static_download=False):  # noqa: ANN001
+        url = real_add(self, path_or_data, mimetype, coordinates, file_name, is_for_static_download)
+        data = Path(path_or_data).read_bytes() if isinstance(path_or_data, str) else bytes(path_or_data)
+        capture.by_url[url] = (data, mimetype)
+        return url
+
+    def add_deferred(self, data_callable, mimetype, coordinates, file_name=None, *, element_id=""):  # noqa: ANN001
+        file_id = real_deferred(self, data_callable, mimetype, coordinates, file_name, element_id=element_id)
+        capture.deferred[file_id] = data_callable
+        return file_id
+
+    monkeypatch.setattr(MediaFileManager, "add", add)
+    monkeypatch.setattr(MediaFileManager, "add_deferred", add_deferred)
+    return capture

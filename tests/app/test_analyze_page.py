@@ -3,17 +3,16 @@
 from __future__ import annotations
 
 import re
-import time
 
 import pytest
 
 from lib import jobs
-from lib.emulator import Fault, Python, Text
+from lib.emulator import Emulator, Fault, Pacing, Python, Text
 from lib.store import Store
 from lib.transcript import CodeCell, Output
 from lib.transcript import Text as TextItem
 
-from .conftest import (ANALYZE, FILES, GALLERY, SALES, SALES_ROWS, finish, has_key, messages_posts, run, run_id,
+from .conftest import (ANALYZE, GALLERY, SALES_ROWS, finish, has_key, messages_posts, run, run_id,
                        run_status, start_analysis, texts, upload_sales_and_open_analyze, wait_until)
 
 FIRST_WORDS = "I'll load `monthly_sales.csv` with pandas"
@@ -130,8 +129,17 @@ def test_stop_mid_run_keeps_partial_text(make_app, slow_emulator):
 # --- 4. navigating away mid-run -------------------------------------------------------------------------------
 
 
-def test_navigation_mid_run_then_back_shows_result(make_app, slow_emulator):
-    at = run(make_app(slow_emulator))
+@pytest.fixture
+def paced_emulator():
+    """Slow enough that a run is still going after two page switches, fast enough to finish soon after."""
+    emu = Emulator(pacing=Pacing(text_chunk_delay=0.02, code_delay=1.2))
+    emu.start()
+    yield emu
+    emu.stop()
+
+
+def test_navigation_mid_run_then_back_shows_result(make_app, paced_emulator):
+    at = run(make_app(paced_emulator))
     at = upload_sales_and_open_analyze(at)
     rid = start_analysis(at, "Give me a first look at this data.", prompt=None)
     assert run_status(at) == "running"
@@ -217,8 +225,11 @@ def test_reopen_old_run_and_unknown_run(app, emulator, make_app):
     emulator.queue_script([Text("An answer worth keeping.")])
     rid = start_analysis(at, "Remember this question", prompt=None)
     finish(at, rid)
-    # a new browser session opens the run by its URL
+    # a new browser session: the home page lists it under Recent runs, and its URL opens it
     other = run(make_app(emulator))
+    links = [p.proto.label for p in other.get("page_link")]
+    assert any(lbl.startswith("Remember this question · ") for lbl in links), links
+    assert any(c.value == ":green[● done]" for c in other.caption)
     other.switch_page(ANALYZE)
     other.query_params["run"] = rid
     run(other)
@@ -272,3 +283,23 @@ def test_stream_error_mid_answer_keeps_text_received(app, emulator):
     assert len(errors) == 1, texts(at)
     assert "API overloaded" in errors[0] and "everything received so far is kept" in errors[0]
     assert not [c for c in at.code if c.value == "print('never')"]
+
+
+def test_follow_up_after_stopped_first_turn_still_has_the_files(app, emulator):
+    at = upload_sales_and_open_analyze(app)
+    file_id = _file_id(at)
+    emulator.queue_script([Text("Starting a long computation."), Python("import time\ntime.sleep(10)")])
+    rid = start_analysis(at, "Slow question", prompt=None)
+    wait_until(at, lambda a: "Starting a long computation." in _assistant_md(a), timeout=15)
+    at.button(key="analyze_stop").click()
+    run(at)
+    wait_until(at, lambda a: run_status(a) == "stopped", timeout=10)
+    emulator.queue_script([Text("Follow-up answer.")])
+    at.chat_input(key="analyze_followup").set_value("Try again, faster")
+    run(at)
+    finish(at, rid)
+    assert "Follow-up answer." in _assistant_md(at, 1)
+    follow = messages_posts(emulator)[-1].json
+    uploads = {b.get("file_id") for b in follow["messages"][-1]["content"] if b.get("type") == "container_upload"}
+    # either the same container is reused or the run's files are attached to the new one
+    assert follow.get("container") or file_id in uploads, follow.get("container")

@@ -123,8 +123,6 @@ def test_each_bad_file_gets_its_own_error_and_good_files_still_upload(files_page
     assert len(posts) == 1 and b'filename="good.csv"' in posts[0].body
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: lib/uploads.py _image_problem puts Pillow's exception text, which "
-                   "contains a Python object repr ('<_io.BytesIO object at 0x…>'), in the user-facing error")
 def test_broken_image_error_has_no_python_internals(files_page):
     at = upload(files_page, [("broken.png", _png()[:40] + b"garbage" * 10, "image/png")])
     assert at.error and "broken image" in at.error[0].value
@@ -150,15 +148,22 @@ def test_oversize_file_rejected_with_limit(make_app, emulator):
     assert at.button(key="files_upload").label == "Upload 1 file to the Files API"
 
 
-def test_odd_name_is_sanitised(files_page, emulator):
-    at = upload(files_page, [("../../etc/passwd.csv", b"user,uid\nroot,0\n", "text/csv")])
+@pytest.mark.parametrize("given, clean", [
+    ("../../etc/passwd.csv", "passwd.csv"),
+    ("C:\\Users\\me\\q1 sales.csv", "q1 sales.csv"),
+    ('re<po>rt:"2024"|?*.csv', "report2024.csv"),
+    ("line\nbreak\tname.csv", "line break name.csv"),
+])
+def test_odd_name_is_sanitised(files_page, emulator, given, clean):
+    at = upload(files_page, [(given, b"user,uid\nroot,0\n", "text/csv")])
     assert not at.error
-    assert any("passwd.csv" in e.label and "will be uploaded as `passwd.csv`" in e.label for e in at.expander)
+    assert any(e.label.startswith(clean) and f"will be uploaded as `{clean}`" in e.label for e in at.expander)
     at.button(key="files_upload").click()
     run(at)
-    assert list(_library(at)["name"]) == ["passwd.csv"]
+    assert list(_library(at)["name"]) == [clean]
     post = [r for r in emulator.requests if r.method == "POST" and r.path == "/v1/files"][0]
-    assert b'filename="passwd.csv"' in post.body and b"../" not in post.body.split(b"\r\n\r\n")[0]
+    assert f'filename="{clean}"'.encode() in post.body
+    assert clean in {f.filename for f in emulator.files.values()}
 
 
 def test_delete_needs_confirmation_and_sends_delete(files_page, emulator, data_dir):
@@ -195,3 +200,31 @@ def test_remotely_deleted_file_shows_missing_remotely(files_page, emulator, data
     at.multiselect(key="files_select").set_value([file_id])
     run(at)
     assert at.button(key="files_analyze").disabled
+
+
+def test_upload_refused_by_api_shows_error_and_keeps_library_clean(files_page, emulator):
+    from lib.emulator import Fault
+
+    at = upload(files_page, [("monthly_sales.csv", SALES.read_bytes(), "text/csv")])
+    emulator.inject(Fault("status", path="/v1/files", status=400, message="The file is malformed somehow"))
+    at.button(key="files_upload").click()
+    run(at)
+    errors = [e.value for e in at.error]
+    assert len(errors) == 1 and "monthly_sales.csv" in errors[0] and "could not be uploaded" in errors[0]
+    assert "The file is malformed somehow" in errors[0]
+    assert any("No files yet" in t for t in texts(at))
+
+
+def test_file_missing_remotely_can_be_uploaded_again(files_page, emulator):
+    at = upload_and_submit(files_page, [("monthly_sales.csv", SALES.read_bytes(), "text/csv")])
+    old_id = _library(at)["id"].iloc[0]
+    make_client(load_settings({}, {"ANTHROPIC_API_KEY": "k", "ANTHROPIC_BASE_URL": emulator.url})).files.delete(old_id)
+    at.button(key="files_refresh").click()
+    run(at)
+    assert _library(at)["status"].tolist() == ["missing remotely"]
+    # as the warning suggests: upload it again
+    at = upload_and_submit(at, [("monthly_sales.csv", SALES.read_bytes(), "text/csv")])
+    assert any("monthly_sales.csv** uploaded" in s.value for s in at.success), [s.value for s in at.success]
+    table = _library(at)
+    fresh = table[table["id"] != old_id]
+    assert len(fresh) == 1 and fresh["status"].iloc[0] == "ok"

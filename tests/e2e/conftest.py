@@ -9,7 +9,6 @@ Each server gets its own temporary ANALYST_DATA_DIR. Screenshots go to test-arti
 from __future__ import annotations
 
 import os
-import shutil
 import socket
 import subprocess
 import sys
@@ -33,6 +32,9 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--
                  "--disable-component-update", "--disable-sync", "--disable-quic", "--no-first-run"]
 VIEWPORT = {"width": 1280, "height": 900}
 MAX_SHOT_HEIGHT = 4000
+# the tallest scrolling area (Streamlit's main area; its test id differs on pages with a chat input)
+SCROLL_HEIGHT_JS = """() => Math.max(0, ...[...document.querySelectorAll('main, section, div')]
+    .filter(e => ['auto', 'scroll'].includes(getComputedStyle(e).overflowY)).map(e => e.scrollHeight))"""
 # Variables that would point the app at a real API, a real data directory or another configuration.
 SCRUBBED_PREFIXES = ("ANTHROPIC_", "ANALYST_", "STREAMLIT_")
 
@@ -210,7 +212,7 @@ def shot(page: Page) -> Callable[[str], Path]:
         path = SCREENSHOTS / f"{name}.png"
         # Streamlit scrolls inside <main>, not the document, so "full page" alone gives one viewport:
         # grow the viewport to the main area's height for the picture, then put it back.
-        height = page.evaluate("() => document.querySelector('[data-testid=stMain]')?.scrollHeight || 0")
+        height = page.evaluate(SCROLL_HEIGHT_JS)
         height = min(max(int(height), VIEWPORT["height"]), MAX_SHOT_HEIGHT)
         if height > VIEWPORT["height"]:
             page.set_viewport_size({"width": VIEWPORT["width"], "height": height})
@@ -233,3 +235,9 @@ def wait_for_app_run(page: Page, timeout: int = 25_000) -> None:
         state="attached", timeout=timeout)
     expect(page.get_by_test_id("stSkeleton")).to_have_count(0, timeout=timeout)
     page.wait_for_timeout(100)
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    """Failure pictures from an earlier run would mislead; drop them."""
+    for old in SCREENSHOTS.glob("FAILED-*.png"):
+        old.unlink(missing_ok=True)

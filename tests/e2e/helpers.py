@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from playwright.sync_api import Page, expect
+from playwright.sync_api import Locator, Page, expect
 
 from lib import library, uploads
 from lib.client import make_client
@@ -13,6 +13,11 @@ from lib.settings import load_settings
 from lib.store import Store
 
 from .conftest import App, wait_for_app_run
+
+
+def main(page: Page) -> Locator:
+    """The main area (not the sidebar or the header)."""
+    return page.get_by_test_id("stMainBlockContainer")
 
 
 def open_app(page: Page, app: App, path: str = "") -> None:
@@ -59,11 +64,14 @@ def ask(page: Page, filename: str, question: str) -> None:
     run = page.get_by_role("button", name="Run analysis")
     expect(run).to_be_enabled()
     run.click()
+    # the page turns into the run's page: its id in the URL, the question as the first chat message
+    expect(page).to_have_url(re.compile(r"[?&]run=[0-9a-f]+"))
+    expect(page.get_by_test_id("stChatMessage").first).to_contain_text(question.splitlines()[0])
 
 
-def stop_button(page: Page):  # noqa: ANN201 - a Locator
+def stop_button(page: Page) -> Locator:
     """The Stop button shown while a run is live."""
-    return page.get_by_role("button", name=re.compile(r"Stop$"))
+    return main(page).get_by_role("button", name=re.compile(r"Stop$"))
 
 
 def wait_until_finished(page: Page, timeout: int = 60_000) -> None:

@@ -8,7 +8,7 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from .conftest import REPO, wait_for_app_run
-from .helpers import ask, open_app, seed_file, sidebar_link, stop_button, wait_until_finished
+from .helpers import main, ask, open_app, seed_file, sidebar_link, stop_button, wait_until_finished
 
 pytestmark = pytest.mark.browser
 
@@ -52,7 +52,7 @@ def test_streamed_run_with_chart_then_follow_up(page: Page, paced, shot) -> None
     assert page.evaluate("(el) => el.complete && el.naturalWidth", image.element_handle()) > 0
     assert image.get_attribute("src").endswith(".png")
     expect(answer).to_contain_text(f"{SAMPLE.name} has")  # the closing summary
-    expect(page.get_by_test_id("stMain").get_by_text("done")).to_be_visible()
+    expect(main(page).get_by_text(re.compile(r"^●\s*done$"))).to_be_visible()
     shot("analyze_chart")
 
     box = page.get_by_test_id("stChatInputTextArea")
@@ -81,7 +81,7 @@ def test_stop_keeps_the_partial_answer(page: Page, slow_app, shot) -> None:
     expect(stop_button(page)).to_have_count(0)
     wait_for_app_run(page)
     expect(partial).to_be_visible()
-    expect(page.get_by_test_id("stMain").get_by_text("stopped", exact=True)).to_be_visible()
+    expect(main(page).get_by_text(re.compile(r"^●\s*stopped$"))).to_be_visible()
     # the run can still be continued with a follow-up
     expect(page.get_by_test_id("stChatInputTextArea")).to_be_visible()
     shot("analyze_stopped")
@@ -104,5 +104,5 @@ def test_reload_mid_run_keeps_following_the_run(page: Page, paced, shot) -> None
     answer = chat_messages(page).nth(1)
     expect(answer).to_contain_text(f"{SAMPLE.name} has")
     expect(answer.get_by_test_id("stImage").locator("img").first).to_be_visible()
-    expect(page.get_by_test_id("stMain").get_by_text("done")).to_be_visible()
+    expect(main(page).get_by_text(re.compile(r"^●\s*done$"))).to_be_visible()
     shot("analyze_after_reload")

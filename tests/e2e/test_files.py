@@ -11,7 +11,7 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from .conftest import wait_for_app_run
-from .helpers import open_app, sidebar_link
+from .helpers import main, open_app, sidebar_link
 
 pytestmark = pytest.mark.browser
 
@@ -45,9 +45,9 @@ def test_upload_preview_library_delete(page: Page, fast_app, data_files, shot) -
     csv, xlsx = data_files
     open_app(page, fast_app)
     sidebar_link(page, "Files")
-    main = page.get_by_test_id("stMain")
-    expect(main.get_by_role("heading", name="Files")).to_be_visible()
-    expect(main.get_by_text("No files yet.")).to_be_visible()
+    area = main(page)
+    expect(area.get_by_role("heading", name="Files")).to_be_visible()
+    expect(area.get_by_text("No files yet.")).to_be_visible()
 
     page.get_by_test_id("stFileUploaderDropzoneInput").set_input_files([str(csv), str(xlsx)])
     wait_for_app_run(page)
@@ -63,10 +63,10 @@ def test_upload_preview_library_delete(page: Page, fast_app, data_files, shot) -
     expect(page.get_by_text("Sheets: Stores")).to_be_visible()
     shot("files_preview")
 
-    main.get_by_role("button", name="Upload 2 files to the Files API").click()
+    area.get_by_role("button", name="Upload 2 files to the Files API").click()
     wait_for_app_run(page)
-    expect(main.get_by_text(f"{csv.name} uploaded")).to_be_visible()
-    expect(main.get_by_text(f"{xlsx.name} uploaded")).to_be_visible()
+    expect(area.get_by_text(f"{csv.name} uploaded")).to_be_visible()
+    expect(area.get_by_text(f"{xlsx.name} uploaded")).to_be_visible()
     expect(page.get_by_test_id("stFileChip")).to_have_count(0)  # the uploader is cleared
     table = page.get_by_test_id("stDataFrame")
     expect(table).to_have_count(1)
@@ -78,9 +78,9 @@ def test_upload_preview_library_delete(page: Page, fast_app, data_files, shot) -
     select = page.get_by_test_id("stMultiSelect").filter(has_text="Select files")
     select.get_by_role("button", name=re.compile(rf"Remove {re.escape(xlsx.name)}")).click()
     wait_for_app_run(page)
-    confirm = main.get_by_text("Confirm deleting 1")
+    confirm = area.get_by_text("Confirm deleting 1")
     expect(confirm).to_be_visible()
-    delete = main.get_by_role("button", name="Delete selected")
+    delete = area.get_by_role("button", name="Delete selected")
     expect(delete).to_be_disabled()
     confirm.click()
     wait_for_app_run(page)
@@ -89,9 +89,9 @@ def test_upload_preview_library_delete(page: Page, fast_app, data_files, shot) -
     wait_for_app_run(page)
     expect(table).to_contain_text(xlsx.name)
     expect(table).not_to_contain_text(csv.name)
-    expect(main.get_by_text("Deleted 1 file.")).to_be_visible()
+    expect(area.get_by_text("Deleted 1 file.")).to_be_visible()
     # the confirmation does not carry over to the next deletion
-    expect(main.get_by_role("checkbox", name=re.compile("Confirm deleting"))).not_to_be_checked()
+    expect(area.get_by_role("checkbox", name=re.compile("Confirm deleting"))).not_to_be_checked()
     assert fast_app.emulator is not None
     assert [f.filename for f in fast_app.emulator.files.values()] == [xlsx.name]
     shot("files_after_delete")

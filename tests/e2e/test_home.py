@@ -6,29 +6,29 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from .conftest import wait_for_app_run
-from .helpers import open_app
+from .helpers import main, open_app
 
 pytestmark = pytest.mark.browser
 
 
 def test_home_without_key_explains_setup_and_starts_demo(page: Page, no_key_app, shot) -> None:
     open_app(page, no_key_app)
-    main = page.get_by_test_id("stMain")
-    expect(main.get_by_role("heading", name="Claude Data Analyst")).to_be_visible()
-    expect(main.get_by_text("No Anthropic API key is configured.")).to_be_visible()
-    expect(main.get_by_text("ANTHROPIC_API_KEY").first).to_be_visible()
+    area = main(page)
+    expect(area.get_by_role("heading", name="Claude Data Analyst")).to_be_visible()
+    expect(area.get_by_text("No Anthropic API key is configured.")).to_be_visible()
+    expect(area.get_by_text("ANTHROPIC_API_KEY").first).to_be_visible()
     expect(page.get_by_test_id("stSidebar").get_by_text("No API key yet.")).to_be_visible()
     shot("home_setup")
 
-    main.get_by_role("button", name="Start the offline demo").click()
+    area.get_by_role("button", name="Start the offline demo").click()
     wait_for_app_run(page)
-    banner = main.get_by_text("You are in the offline demo.")
+    banner = area.get_by_text("You are in the offline demo.")
     expect(banner).to_be_visible()
-    expect(main.get_by_test_id("stAlert").filter(has_text="offline demo")).to_contain_text("instead of Claude")
+    expect(area.get_by_test_id("stAlert").filter(has_text="offline demo")).to_contain_text("instead of Claude")
     sidebar = page.get_by_test_id("stSidebar")
     expect(sidebar.get_by_text("Offline demo.")).to_be_visible()
     expect(sidebar.get_by_test_id("stAlert").first).to_contain_text("not Claude")
-    expect(main.get_by_text("No Anthropic API key is configured.")).to_have_count(0)
+    expect(area.get_by_text("No Anthropic API key is configured.")).to_have_count(0)
     # the sample datasets can now be analysed
-    expect(main.get_by_role("button", name="Analyze").first).to_be_enabled()
+    expect(area.get_by_role("button", name="Analyze").first).to_be_enabled()
     shot("home_demo")

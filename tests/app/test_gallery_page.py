@@ -1,0 +1,142 @@
+"""Gallery: thumbnails, filters, detail with lineage, zip of a selection, delete."""
+
+from __future__ import annotations
+
+import io
+import zipfile
+from datetime import date, timedelta
+
+from lib import gallery
+from lib.store import ArtifactFilter, Store
+
+from .conftest import (ANALYZE, GALLERY, finish, has_key, run, start_analysis, texts,
+                       upload_sales_and_open_analyze)
+
+PNG_SIG = b"\x89PNG\r\n\x1a\n"
+QUESTION = "Show the distribution histogram of revenue"
+
+
+def _names(at) -> list[str]:
+    return [m.value.strip("*") for m in at.markdown if m.value.startswith("**") and m.value.endswith("**")]
+
+
+def test_gallery_after_a_run(app, emulator, data_dir, media):
+    at = upload_sales_and_open_analyze(app)
+    rid = start_analysis(at, QUESTION, prompt=None)
+    finish(at, rid)
+    # the transcript chart is a PNG, not re-encoded as JPEG
+    chart_url = at.image[0].value[0]
+    assert chart_url.endswith(".png") and media.image_bytes(chart_url).startswith(PNG_SIG)
+
+    at.switch_page(GALLERY)
+    run(at)
+    assert at.title[0].value == "Gallery"
+    store = Store(data_dir)
+    arts, total = store.artifacts(ArtifactFilter())
+    by_name = {a.filename: a for a in arts}
+    png, csv = by_name["monthly_sales_distribution.png"], by_name["monthly_sales_summary.csv"]
+    assert total == 2
+    assert any(c.value == "2 artifacts · page 1 of 1" for c in at.caption)
+    assert sorted(_names(at)) == ["monthly_sales_distribution.png", "monthly_sales_summary.csv"]
+    assert len(at.image) == 1  # one thumbnail: the chart
+    thumb = at.image[0].value[0]
+    assert thumb.endswith(".png") and media.image_bytes(thumb).startswith(PNG_SIG)
+    assert sum(1 for c in at.caption if c.value.startswith(QUESTION)) == 2
+    assert any("**CSV** file" in m.value for m in at.markdown)
+
+    # filters: other files only
+    at.selectbox(key="gallery_kind").set_value("other")
+    run(at)
+    assert _names(at) == ["monthly_sales_summary.csv"] and not at.image
+    at.selectbox(key="gallery_kind").set_value("image")
+    run(at)
+    assert _names(at) == ["monthly_sales_distribution.png"] and len(at.image) == 1
+    at.selectbox(key="gallery_kind").set_value("")
+    at.text_input(key="gallery_words").input("histogram")
+    run(at)
+    assert len(_names(at)) == 2
+    at.text_input(key="gallery_words").input("zebra-unicorn")
+    run(at)
+    assert any("No artifact matches these filters." in i.value for i in at.info)
+    assert not _names(at)
+    at.text_input(key="gallery_words").input("")
+    at.selectbox(key="gallery_run").set_value(rid)
+    run(at)
+    assert len(_names(at)) == 2
+    at.date_input(key="gallery_dates").set_value((date.today() - timedelta(days=9), date.today() - timedelta(days=2)))
+    run(at)
+    assert not _names(at) and any("No artifact matches" in i.value for i in at.info)
+    at.date_input(key="gallery_dates").set_value((date.today(), date.today()))
+    run(at)
+    assert len(_names(at)) == 2
+
+    # open: large image, the question, and the code that made it
+    at.button(key=f"gallery_open_{png.id}").click()
+    run(at)
+    assert any(h.value == "monthly_sales_distribution.png" for h in at.subheader)
+    assert len(at.image) == 2  # the large one plus the thumbnail
+    big = at.image[0].value[0]
+    assert big.endswith(".png") and media.image_bytes(big) == (data_dir / png.path).read_bytes()
+    assert any(m.value == f"**Question:** {QUESTION}" for m in at.markdown)
+    assert any(c.value == "Code that made it" for c in at.caption)
+    code = [c.value for c in at.code if c.language == "python"]
+    assert len(code) == 1 and "savefig" in code[0] and "hist" in code[0]
+    assert media.download(at.download_button(key="gallery_download_one")) == (data_dir / png.path).read_bytes()
+    at.button(key="gallery_close").click()
+    run(at)
+    assert not has_key(at, "button", "gallery_close")
+
+    # select both: zip download with both files
+    assert at.download_button(key="gallery_zip").disabled
+    at.checkbox(key=f"gallery_sel_{png.id}").check()
+    at.checkbox(key=f"gallery_sel_{csv.id}").check()
+    run(at)
+    zip_button = at.download_button(key="gallery_zip")
+    assert zip_button.label == "Download 2 as zip" and not zip_button.disabled
+    with zipfile.ZipFile(io.BytesIO(media.download(zip_button))) as zf:
+        assert sorted(zf.namelist()) == ["monthly_sales_distribution.png", "monthly_sales_summary.csv"]
+        assert zf.read("monthly_sales_distribution.png") == (data_dir / png.path).read_bytes()
+        assert zf.read("monthly_sales_summary.csv") == (data_dir / csv.path).read_bytes()
+    # the library function the button calls, with the same artifacts from the store
+    with zipfile.ZipFile(io.BytesIO(gallery.zip_bytes(data_dir, [png, csv]))) as zf:
+        assert sorted(zf.namelist()) == ["monthly_sales_distribution.png", "monthly_sales_summary.csv"]
+
+    # delete the chart (confirm first)
+    at.checkbox(key=f"gallery_sel_{csv.id}").uncheck()
+    run(at)
+    assert at.download_button(key="gallery_zip").label == "Download 1 as zip"
+    assert at.button(key="gallery_delete").disabled
+    at.checkbox(key="gallery_confirm").check()
+    run(at)
+    at.button(key="gallery_delete").click()
+    run(at)
+    assert _names(at) == ["monthly_sales_summary.csv"] and not at.image
+    assert any(c.value.startswith("1 artifact · ") for c in at.caption)
+    assert not (data_dir / png.path).exists()
+    assert (data_dir / csv.path).exists()
+
+    # the run's transcript notes the file is gone
+    at.switch_page(ANALYZE)
+    at.query_params["run"] = rid
+    run(at)
+    assert any("`monthly_sales_distribution.png` is no longer on disk" in w.value for w in at.warning), texts(at)
+    assert not at.image
+    assert any(d.label.startswith("Download monthly_sales_summary.csv") for d in at.download_button)
+
+    # the last one, from its detail view
+    at.switch_page(GALLERY)
+    run(at)
+    at.button(key=f"gallery_open_{csv.id}").click()
+    run(at)
+    assert not at.image  # no large image for a CSV
+    assert media.download(at.download_button(key="gallery_download_one")) == (data_dir / csv.path).read_bytes()
+    at.button(key="gallery_delete_one").click()
+    run(at)
+    assert any("Nothing here yet" in i.value for i in at.info)
+    assert not (data_dir / csv.path).exists()
+
+
+def test_empty_gallery(app):
+    app.switch_page(GALLERY)
+    at = run(app)
+    assert any("Nothing here yet" in i.value for i in at.info)

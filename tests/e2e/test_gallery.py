@@ -1,0 +1,88 @@
+"""Gallery: thumbnails of a run's charts, the detail view with lineage, and a zip of two ticked artifacts."""
+
+from __future__ import annotations
+
+import io
+import re
+import zipfile
+
+import pytest
+from PIL import Image
+from playwright.sync_api import Page, expect
+
+from lib.store import ArtifactFilter, Store
+
+from .conftest import REPO, wait_for_app_run
+from .helpers import ask, main, open_app, seed_file, sidebar_link, wait_until_finished
+
+pytestmark = pytest.mark.browser
+
+SAMPLE = REPO / "samples" / "monthly_sales.csv"
+QUESTION = "Chart the distribution of revenue"
+
+
+def test_gallery_thumbnails_detail_and_zip(page: Page, paced_app, shot) -> None:
+    # a finished run of our own, so the gallery has a chart and a table to show
+    if "sample" not in paced_app.extra:
+        paced_app.extra["sample"] = seed_file(paced_app, SAMPLE)
+    open_app(page, paced_app, "Analyze")
+    ask(page, SAMPLE.name, QUESTION)
+    wait_until_finished(page)
+    expect(page.get_by_test_id("stChatMessage").nth(1).get_by_test_id("stImage")).to_have_count(1)
+
+    sidebar_link(page, "Gallery")
+    area = main(page)
+    expect(area.get_by_role("heading", name="Gallery")).to_be_visible()
+    # narrow the grid to this run, as a person looking for it would
+    area.get_by_label("Words of the question").fill("distribution of revenue")
+    area.get_by_label("Words of the question").press("Enter")
+    wait_for_app_run(page)
+    print("DBG", page.evaluate("""() => { let b=[...document.querySelectorAll('button')].find(x=>x.innerText.includes('Open')); let out=[]; while(b){ if(b.getAttribute && b.getAttribute('data-testid')) out.push(b.getAttribute('data-testid')); b=b.parentElement;} return out.join(' < '); }"""))
+    print("DBG2", page.evaluate("""() => [...new Set([...document.querySelectorAll('[data-testid=stMainBlockContainer] [data-testid]')].map(e=>e.getAttribute('data-testid')))].join(',')"""))
+    cards = area.get_by_test_id("stColumn").filter(
+        has=page.get_by_role("button", name=re.compile("Open$"))).filter(has=page.get_by_test_id("stCaption"))
+    expect(cards).to_have_count(2)  # the chart and the summary table
+    chart_card = cards.filter(has=page.get_by_test_id("stImage"))
+    expect(chart_card).to_have_count(1)
+    thumb = chart_card.get_by_test_id("stImage").locator("img")
+    expect(thumb).to_be_visible()
+    assert page.evaluate("(el) => el.complete && el.naturalWidth", thumb.element_handle()) > 0
+    chart_name = chart_card.locator("strong").first.inner_text()
+    assert chart_name.endswith(".png")
+    expect(area.get_by_text("2 artifacts · page 1 of 1")).to_be_visible()
+    shot("gallery_grid")
+
+    # open the chart: a large image, the question that led to it and the code that made it
+    chart_card.get_by_role("button", name=re.compile("Open$")).click()
+    wait_for_app_run(page)
+    detail = area.get_by_test_id("stVerticalBlock").filter(
+        has=page.get_by_role("button", name=re.compile("Close$"))).filter(has=page.get_by_test_id("stImage")).last
+    expect(detail.get_by_role("heading", name=chart_name)).to_be_visible()
+    big = detail.get_by_test_id("stImage").locator("img").first
+    expect(big).to_be_visible()
+    assert page.evaluate("(el) => el.naturalWidth", big.element_handle()) > page.evaluate(
+        "(el) => el.naturalWidth", thumb.element_handle())
+    expect(detail.get_by_text(f"Question: {QUESTION}")).to_be_visible()
+    expect(detail.get_by_test_id("stCode").first).to_contain_text("savefig")
+
+    # tick both, download them as one zip
+    for card in cards.all():
+        card.get_by_text("Select", exact=True).click()
+        wait_for_app_run(page)
+    button = area.get_by_role("button", name="Download 2 as zip")
+    expect(button).to_be_enabled()
+    shot("gallery_detail")
+    with page.expect_download() as info:
+        button.click()
+    download = info.value
+    assert download.suggested_filename == "artifacts.zip"
+    with zipfile.ZipFile(io.BytesIO(open(download.path(), "rb").read())) as zf:
+        names = sorted(zf.namelist())
+        made, _ = Store(paced_app.data_dir).artifacts(ArtifactFilter(words=QUESTION))
+        assert names == sorted(a.filename for a in made)
+        assert chart_name in names
+        assert any(n.endswith(".csv") for n in names)
+        png = zf.read(chart_name)
+    assert png.startswith(b"\x89PNG\r\n\x1a\n")
+    with Image.open(io.BytesIO(png)) as im:
+        im.verify()
