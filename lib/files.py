@@ -35,10 +35,12 @@ def _remote(meta: Any) -> RemoteFile:
     )
 
 
-def upload(client: anthropic.Anthropic, filename: str, data: bytes | BinaryIO, mime: str) -> RemoteFile:
-    """Upload one file with an explicit name and type."""
+def upload(client: anthropic.Anthropic, filename: str, data: bytes | BinaryIO, mime: str,
+           expires_in_seconds: int | None = None) -> RemoteFile:
+    """Upload one file with an explicit name and type, optionally deleted by the API after a while."""
+    extra = {"expires_in_seconds": expires_in_seconds} if expires_in_seconds else {}
     try:
-        return _remote(client.files.upload(file=(filename, data, mime)))
+        return _remote(client.files.upload(file=(filename, data, mime), **extra))
     except anthropic.APIError as exc:
         raise describe(exc) from exc
 

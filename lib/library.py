@@ -29,6 +29,7 @@ class LibraryEntry:
     downloadable: bool
     status: str  # "ok", "missing remotely", "remote only", "unchecked"
     local_path: str
+    expires_at: datetime | None = None
 
     @property
     def usable(self) -> bool:
@@ -46,14 +47,18 @@ class UploadResult:
     error: AppError | None = None
 
 
+EXPIRY_CHOICES = {0: "until I delete it", 86_400: "1 day", 7 * 86_400: "7 days", 30 * 86_400: "30 days",
+                  90 * 86_400: "90 days"}
+
+
 def upload_accepted(client: anthropic.Anthropic, store: Store, data_dir: Path, accepted: Accepted,
-                    data: bytes) -> UploadResult:
+                    data: bytes, expires_in_seconds: int = 0) -> UploadResult:
     """Upload one checked file (or reuse an identical one already uploaded) and keep a local copy."""
     same = store.file_by_hash(accepted.sha256)
     if same is not None and same.filename == accepted.name:
         return UploadResult(accepted.name, same, reused=True)
     try:
-        remote = files.upload(client, accepted.name, data, accepted.mime)
+        remote = files.upload(client, accepted.name, data, accepted.mime, expires_in_seconds or None)
     except AppError as err:
         return UploadResult(accepted.name, None, error=err)
     local = data_dir / "uploads" / f"{remote.id}_{accepted.name}"
@@ -79,6 +84,7 @@ def merge(local: list[FileRecord], remote: list[RemoteFile] | None) -> list[Libr
             id=rec.id, filename=rec.filename, kind=rec.kind, mime_type=rec.mime_type, size_bytes=rec.size_bytes,
             uploaded_at=datetime.fromtimestamp(rec.created_at, tz=timezone.utc),
             downloadable=bool(r and r.downloadable), status=status, local_path=rec.local_path,
+            expires_at=r.expires_at if r else None,
         ))
     known = {rec.id for rec in local}
     for r in remote or []:
@@ -86,6 +92,7 @@ def merge(local: list[FileRecord], remote: list[RemoteFile] | None) -> list[Libr
             rows.append(LibraryEntry(
                 id=r.id, filename=r.filename, kind=_kind(r), mime_type=r.mime_type, size_bytes=r.size_bytes,
                 uploaded_at=r.created_at, downloadable=r.downloadable, status="remote only", local_path="",
+                expires_at=r.expires_at,
             ))
     return sorted(rows, key=lambda e: e.uploaded_at, reverse=True)
 

@@ -29,6 +29,8 @@ def _preview(sha256: str, name: str, kind: str, _data: bytes):  # noqa: ANN202 -
 def render(ctx: Context) -> None:
     """Draw the Files page."""
     st.title("Files")
+    st.caption("Files you upload go to your Anthropic workspace (not eligible for zero data retention) and stay "
+               "there until you delete them here or they expire. A local copy is kept in the data directory.")
     for level, text in st.session_state.pop(MESSAGES, []):
         getattr(st, level)(text)
     _uploader(ctx)
@@ -57,18 +59,24 @@ def _uploader(ctx: Context) -> None:
         with st.expander(f"{checked.name} · {checked.kind.upper()} · {format_size(checked.size)}{renamed}",
                          expanded=len(chosen) == 1, icon=":material/preview:"):
             render_preview(_preview(checked.sha256, checked.name, checked.kind, data), data)
-    if accepted and st.button(f"Upload {len(accepted)} file{'s' * (len(accepted) != 1)} to the Files API",
-                              type="primary", key="files_upload", icon=":material/cloud_upload:"):
-        _upload(ctx, accepted)
+    if not accepted:
+        return
+    left, right = st.columns([2, 3])
+    expiry = right.selectbox("Keep in your Anthropic workspace", list(library.EXPIRY_CHOICES),
+                             format_func=library.EXPIRY_CHOICES.__getitem__, key="files_expiry",
+                             help="The Files API deletes the file after this time; the local copy stays.")
+    if left.button(f"Upload {len(accepted)} file{'s' * (len(accepted) != 1)} to the Files API",
+                   type="primary", key="files_upload", icon=":material/cloud_upload:"):
+        _upload(ctx, accepted, expiry)
 
 
-def _upload(ctx: Context, accepted: list[tuple[uploads.Accepted, bytes]]) -> None:
+def _upload(ctx: Context, accepted: list[tuple[uploads.Accepted, bytes]], expiry: int) -> None:
     client = ctx.client()
     bar = st.progress(0.0, text="Uploading…")
     messages, new_ids = [], []
     for n, (checked, data) in enumerate(accepted, start=1):
         bar.progress((n - 1) / len(accepted), text=f"Uploading {checked.name} ({n} of {len(accepted)})…")
-        result = library.upload_accepted(client, ctx.store, ctx.data_dir, checked, data)
+        result = library.upload_accepted(client, ctx.store, ctx.data_dir, checked, data, expiry)
         if result.error:
             messages.append(("error", f"**{checked.name}** could not be uploaded. {result.error.message} "
                                       f"{result.error.hint}"))
@@ -112,6 +120,7 @@ def _library(ctx: Context) -> None:
         "type": [e.kind for e in entries],
         "uploaded at": [e.uploaded_at.strftime("%Y-%m-%d %H:%M") for e in entries],
         "downloadable": [e.downloadable for e in entries],
+        "expires": [e.expires_at.strftime("%Y-%m-%d %H:%M") if e.expires_at else "" for e in entries],
         "status": [e.status for e in entries],
         "id": [e.id for e in entries],
     })

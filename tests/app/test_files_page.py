@@ -228,3 +228,16 @@ def test_file_missing_remotely_can_be_uploaded_again(files_page, emulator):
     table = _library(at)
     fresh = table[table["id"] != old_id]
     assert len(fresh) == 1 and fresh["status"].iloc[0] == "ok"
+
+
+def test_chosen_expiry_is_sent_and_shown_in_the_library(files_page, emulator):
+    at = upload(files_page, [("monthly_sales.csv", SALES.read_bytes(), "text/csv")])
+    assert "not eligible for zero data retention" in " ".join(c.value for c in at.caption)
+    at.selectbox(key="files_expiry").select(7 * 86_400)
+    run(at)
+    at.button(key="files_upload").click()
+    run(at)
+    post = [r for r in emulator.requests if r.method == "POST" and r.path == "/v1/files"][-1]
+    assert b'name="expires_in_seconds"' in post.body and b"604800" in post.body
+    row = _library(at).iloc[0]
+    assert row["name"] == "monthly_sales.csv" and row["expires"] != ""

@@ -37,10 +37,8 @@ def test_gallery_thumbnails_detail_and_zip(page: Page, paced_app, shot) -> None:
     area.get_by_label("Words of the question").fill("distribution of revenue")
     area.get_by_label("Words of the question").press("Enter")
     wait_for_app_run(page)
-    print("DBG", page.evaluate("""() => { let b=[...document.querySelectorAll('button')].find(x=>x.innerText.includes('Open')); let out=[]; while(b){ if(b.getAttribute && b.getAttribute('data-testid')) out.push(b.getAttribute('data-testid')); b=b.parentElement;} return out.join(' < '); }"""))
-    print("DBG2", page.evaluate("""() => [...new Set([...document.querySelectorAll('[data-testid=stMainBlockContainer] [data-testid]')].map(e=>e.getAttribute('data-testid')))].join(',')"""))
     cards = area.get_by_test_id("stColumn").filter(
-        has=page.get_by_role("button", name=re.compile("Open$"))).filter(has=page.get_by_test_id("stCaption"))
+        has=page.get_by_role("button", name=re.compile("Open$"))).filter(has=page.get_by_test_id("stCaptionContainer"))
     expect(cards).to_have_count(2)  # the chart and the summary table
     chart_card = cards.filter(has=page.get_by_test_id("stImage"))
     expect(chart_card).to_have_count(1)
