@@ -134,7 +134,6 @@ class TurnRunner:
         self.usage = Usage()
         self.requests = 0
         self.offset = 0
-        self.downloaded: list[GeneratedFile] = []
         self.container: dict[str, Any] = {}
         self._fetched: set[str] = set()
 
@@ -276,7 +275,6 @@ class TurnRunner:
             dest = self.artifacts_dir / f"{file_id}_{_safe_name(meta.filename)}"
             item.size_bytes = files.download(self.client, file_id, dest)
             item.path = str(dest.relative_to(self.data_dir))
-            self.downloaded.append(item)
         except AppError as err:
             item.error = f"{err.message} {err.hint}".strip()
         except OSError as err:

@@ -23,8 +23,10 @@ def render(ctx: Context) -> None:
     """Draw the Gallery page."""
     st.title("Gallery")
     flt = _filters(ctx)
-    page_no = st.session_state.get("gallery_page", 1)
-    result = gallery.page_of(ctx.store, flt, page_no, PER_PAGE)
+    result = gallery.page_of(ctx.store, flt, st.session_state.get("gallery_page", 1), PER_PAGE)
+    if result.page > result.pages:  # filters or deletes shrank the gallery below the page shown
+        st.session_state["gallery_page"] = result.pages
+        result = gallery.page_of(ctx.store, flt, result.pages, PER_PAGE)
     if not result.total:
         st.info("Nothing here yet. Charts and files Claude makes in an analysis appear here." if not flt.words and
                 not flt.run_id and not flt.kind and flt.since is None else "No artifact matches these filters.",

@@ -21,8 +21,16 @@ STATUS_LABELS = {
     "queued": ":blue[● queued]", "running": ":blue[● running]", "done": ":green[● done]",
     "stopped": ":orange[● stopped]", "error": ":red[● error]", "interrupted": ":orange[● interrupted]",
 }
-CODE_MAX_LINES, CODE_MAX_HEIGHT = 30, 520
 TOOL_LABELS = {"code_execution": "Python", "bash_code_execution": "Bash", "text_editor_code_execution": "Editor"}
+LONG_LINES = 30
+LONG_HEIGHT = 520
+
+
+def _code(body: str, language: str | None, line_numbers: bool = False) -> None:
+    """A code block that scrolls inside a bounded box when it is long, so long cells don't bury the answer."""
+    lines = body.count("\n") + 1
+    st.code(body, language=language, line_numbers=line_numbers,
+            height=LONG_HEIGHT if lines > LONG_LINES else "content")
 
 
 def show_error(err: AppError | BaseException) -> None:
@@ -77,12 +85,11 @@ def _code_cell(cell: CodeCell) -> None:
                              [f"+ {line}" for line in cell.new_str.splitlines()])
             st.code(diff, language="diff")
         elif cell.code:
-            st.code(cell.code, language=cell.language, line_numbers=True)
+            _code(cell.code, cell.language, line_numbers=True)
         return
-    st.caption(f":material/code: **{label}**{busy}")
-    long = cell.code.count("\n") >= CODE_MAX_LINES  # a long cell scrolls in its own box, not the page
-    st.code(cell.code or " ", language=cell.language, line_numbers=cell.language == "python",
-            height=CODE_MAX_HEIGHT if long else "content")
+    lines = cell.code.count("\n") + 1
+    st.caption(f":material/code: **{label}** · {lines} line{'s' * (lines != 1)}{busy}")
+    _code(cell.code or " ", cell.language, line_numbers=cell.language == "python")
 
 
 def _output(out: Output) -> None:
@@ -90,10 +97,10 @@ def _output(out: Output) -> None:
         st.caption(":material/lock: stdout is encrypted by the API and cannot be shown.")
     elif out.stdout:
         st.caption(":material/terminal: stdout")
-        st.code(out.stdout.rstrip("\n"), language=None)
+        _code(out.stdout.rstrip("\n"), None)
     if out.stderr:
         st.caption(":red[:material/warning: stderr]")
-        st.code(out.stderr.rstrip("\n"), language="text")
+        _code(out.stderr.rstrip("\n"), "text")
     if out.return_code:
         st.error(f"The command exited with return code {out.return_code}.", icon=":material/cancel:")
     if not (out.stdout or out.stderr or out.encrypted or out.file_ids):

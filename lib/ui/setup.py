@@ -40,6 +40,10 @@ def _secrets() -> dict:
         return st.secrets.to_dict()
     except FileNotFoundError:  # no secrets.toml anywhere is a normal setup
         return {}
+    except Exception as exc:  # noqa: BLE001 - a broken secrets file must not take the app down
+        st.warning(f"`.streamlit/secrets.toml` could not be read ({type(exc).__name__}); fix its TOML syntax. "
+                   "Settings from the environment are used meanwhile.", icon=":material/warning:")
+        return {}
 
 
 @st.cache_resource(show_spinner=False)
