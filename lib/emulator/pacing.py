@@ -11,6 +11,9 @@ class Pacing:
 
     text_chunk_delay: float = 0.0
     code_delay: float = 0.0
+    # Hold every event of a streamed response back and send them all at once at its end: a non-streaming
+    # baseline with the same pacing (benchmarks compare time to first visible text against streaming).
+    buffered: bool = False
 
     @classmethod
     def realistic(cls) -> "Pacing":

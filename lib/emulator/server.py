@@ -236,6 +236,8 @@ class Handler(BaseHTTPRequestHandler):
         self.end_headers()
         self.wfile.flush()
         sent = 0
+        held: list[bytes] | None = [] if self.emu.pacing.buffered else None
+        emit = self._chunk if held is None else held.append
         try:
             for name, data in events:
                 if fault is not None and fault.kind == "slow" and fault.delay:
@@ -244,11 +246,11 @@ class Handler(BaseHTTPRequestHandler):
                     if fault.kind == "cut":
                         raise _Closed()
                     if fault.kind == "stream_error":
-                        self._chunk(encode("error", envelope(
+                        emit(encode("error", envelope(
                             fault.error_type or "overloaded_error", fault.message or "Overloaded",
                             self.request_id)))
                         break
-                self._chunk(encode(name, data))
+                emit(encode(name, data))
                 sent += 1
         except _Closed:
             raise
@@ -256,11 +258,13 @@ class Handler(BaseHTTPRequestHandler):
             raise
         except Exception:
             traceback.print_exc(file=sys.stderr)
-            self._chunk(encode("error", envelope("api_error", "Internal server error", self.request_id)))
+            emit(encode("error", envelope("api_error", "Internal server error", self.request_id)))
         finally:
             close = getattr(events, "close", None)
             if close is not None:
                 close()
+        if held:  # Pacing.buffered: the whole response in one write
+            self.wfile.write(b"".join(f"{len(data):x}\r\n".encode() + data + b"\r\n" for data in held))
         self.wfile.write(b"0\r\n\r\n")
         self.wfile.flush()
 

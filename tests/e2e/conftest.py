@@ -20,10 +20,12 @@ from pathlib import Path
 import pytest
 import requests
 
-pytest.importorskip("playwright", reason="playwright is not installed (pip install -r requirements-dev.txt)")
-from playwright.sync_api import Browser, Page, expect, sync_playwright  # noqa: E402
+try:
+    from playwright.sync_api import Browser, Page, expect, sync_playwright
+except ImportError:  # each test module skips itself with pytest.importorskip; this file must still import
+    Browser = Page = expect = sync_playwright = None  # type: ignore[assignment,misc]
 
-from lib.emulator import Emulator, Pacing  # noqa: E402
+from lib.emulator import Emulator, Pacing
 
 REPO = Path(__file__).resolve().parents[2]
 SCREENSHOTS = REPO / "test-artifacts" / "screenshots"
@@ -130,7 +132,10 @@ def emulator_app(workdir: Path, pacing: Pacing = Pacing()) -> App:
 def browser() -> Iterator[Browser]:
     """Headless Debian Chromium, shared by the session."""
     if not os.path.exists(CHROMIUM):
-        pytest.skip(f"no Chromium at {CHROMIUM} (apt-get install -y chromium, or set CHROMIUM_PATH)")
+        why = f"no Chromium at {CHROMIUM} (apt-get install -y chromium, or set CHROMIUM_PATH)"
+        if os.environ.get("E2E_REQUIRE_BROWSER") == "1":  # CI: a missing browser is a failure, not a skip
+            pytest.fail(why)
+        pytest.skip(why)
     with sync_playwright() as p:
         b = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
         yield b
@@ -205,11 +210,21 @@ def slow_app(_apps: dict[str, App], tmp_path_factory: pytest.TempPathFactory) ->
 
 @pytest.fixture
 def shot(page: Page) -> Callable[[str], Path]:
-    """shot(name) writes a full-page screenshot to test-artifacts/screenshots/<name>.png."""
+    """shot(name) writes a full-page screenshot to test-artifacts/screenshots/<name>.png (full_page=False: the
+    viewport only, `height` px tall if given)."""
 
-    def take(name: str) -> Path:
+    def take(name: str, full_page: bool = True, height: int | None = None) -> Path:
         SCREENSHOTS.mkdir(parents=True, exist_ok=True)
         path = SCREENSHOTS / f"{name}.png"
+        if not full_page:  # just the viewport (optionally a taller one), as scrolled now
+            if height:
+                page.set_viewport_size({"width": VIEWPORT["width"], "height": height})
+                page.wait_for_timeout(400)
+            page.screenshot(path=str(path))
+            if height:
+                page.set_viewport_size(VIEWPORT)
+                page.wait_for_timeout(200)
+            return path
         # Streamlit scrolls inside <main>, not the document, so "full page" alone gives one viewport:
         # grow the viewport to the main area's height for the picture, then put it back.
         height = page.evaluate(SCROLL_HEIGHT_JS)

@@ -5,10 +5,12 @@ from __future__ import annotations
 import re
 
 import pytest
+
+pytest.importorskip("playwright.sync_api", reason="playwright is not installed")
 from playwright.sync_api import Page, expect
 
 from .conftest import REPO, wait_for_app_run
-from .helpers import main, ask, open_app, seed_file, sidebar_link, stop_button, wait_until_finished
+from .helpers import ask, main, open_app, seed_file, sidebar_link, stop_button, wait_until_finished
 
 pytestmark = pytest.mark.browser
 
@@ -54,6 +56,7 @@ def test_streamed_run_with_chart_then_follow_up(page: Page, paced, shot) -> None
     expect(answer).to_contain_text(f"{SAMPLE.name} has")  # the closing summary
     expect(main(page).get_by_text(re.compile(r"^●\s*done$"))).to_be_visible()
     shot("analyze_chart")
+    shot("analyze_chart_view", full_page=False, height=1250)  # the end of the answer as a person sees it
 
     box = page.get_by_test_id("stChatInputTextArea")
     box.fill("Now check which columns move together")

@@ -7,6 +7,8 @@ import re
 import zipfile
 
 import pytest
+
+pytest.importorskip("playwright.sync_api", reason="playwright is not installed")
 from PIL import Image
 from playwright.sync_api import Page, expect
 
@@ -33,6 +35,8 @@ def test_gallery_thumbnails_detail_and_zip(page: Page, paced_app, shot) -> None:
     sidebar_link(page, "Gallery")
     area = main(page)
     expect(area.get_by_role("heading", name="Gallery")).to_be_visible()
+    expect(area.get_by_test_id("stImage").first).to_be_visible()
+    shot("gallery_all")
     # narrow the grid to this run, as a person looking for it would
     area.get_by_label("Words of the question").fill("distribution of revenue")
     area.get_by_label("Words of the question").press("Enter")

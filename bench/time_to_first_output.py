@@ -1,0 +1,209 @@
+"""Time to first visible output in a real browser: streaming vs a buffered (non-streaming) baseline.
+
+    python bench/time_to_first_output.py [--runs 5] [--chromium /usr/bin/chromium]
+
+Starts the API emulator in this process with realistic pacing (about 30 ms per text chunk, about 2 s per code
+execution), starts `streamlit run app.py` pointed at it, puts samples/monthly_sales.csv in the library through
+the lib API, then for each round, in headless Chromium: opens Analyze, picks the file, types the question and
+presses Run analysis, once with the emulator streaming and once with `Pacing(buffered=True)` (every event of the
+response held back and sent at once at its end). The page itself records, with performance.now(), the click, the
+first frame showing the answer's first words, and the first frame showing the run as done. Nothing is asserted;
+absolute numbers depend on the machine, so read the ratios.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import replace
+from pathlib import Path
+
+import requests
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+
+from lib import library, uploads  # noqa: E402
+from lib.client import make_client  # noqa: E402
+from lib.emulator import Emulator, Pacing  # noqa: E402
+from lib.settings import load_settings  # noqa: E402
+from lib.store import Store  # noqa: E402
+
+SAMPLE = REPO / "samples" / "monthly_sales.csv"
+QUESTION = "Show the revenue trend over time"
+FIRST_WORDS = "I'll load"  # how the emulator's analyst always starts its answer
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--disable-quic", "--no-first-run"]
+
+# Installed in the page before the click: stamps the click on "Run analysis", then the first animation frame
+# after the answer's first words appear in the DOM, and after both the "done" status and the closing summary
+# ("<file> has N rows and M columns ...") do.
+PROBE_JS = """([firstWords]) => {
+  const marks = {click: null, first: null, done: null};
+  window.__bench = marks;
+  document.addEventListener('click', (e) => {
+    const b = e.target.closest && e.target.closest('button');
+    if (b && b.innerText.includes('Run analysis') && marks.click === null) marks.click = performance.now();
+  }, true);
+  const check = () => {
+    if (marks.click === null) return;
+    const text = document.body.textContent;
+    if (marks.first === null && text.includes(firstWords)) {
+      marks.first = -1; requestAnimationFrame(() => { marks.first = performance.now(); });
+    }
+    if (marks.done === null && /●\\s*done/.test(text) && /has [\\d,]+ rows and/.test(text)) {
+      marks.done = -1; requestAnimationFrame(() => { marks.done = performance.now(); });
+    }
+  };
+  new MutationObserver(check).observe(document.body, {childList: true, subtree: true, characterData: true});
+}"""
+
+
+def free_port() -> int:
+    """A free TCP port on loopback."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def start_streamlit(emu: Emulator, workdir: Path) -> tuple[subprocess.Popen, str]:
+    """`streamlit run app.py` with a clean environment pointed at the emulator."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("ANTHROPIC_", "ANALYST_", "STREAMLIT_"))}
+    env.update(HOME=str(workdir / "home"), PYTHONUNBUFFERED="1", ANTHROPIC_API_KEY="bench-key",
+               ANTHROPIC_BASE_URL=emu.url, ANALYST_DATA_DIR=str(workdir / "data"))
+    (workdir / "home").mkdir(parents=True, exist_ok=True)
+    port = free_port()
+    log = open(workdir / "server.log", "w")  # noqa: SIM115 - the child keeps it
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true",
+         "--server.address", "127.0.0.1", "--server.port", str(port), "--browser.gatherUsageStats", "false",
+         "--server.fileWatcherType", "none", "--secrets.files", str(workdir / "no-secrets.toml")],
+        cwd=REPO, stdout=log, stderr=subprocess.STDOUT, env=env)
+    log.close()
+    url = f"http://127.0.0.1:{port}"
+    for _ in range(200):
+        try:
+            if requests.get(url + "/_stcore/health", timeout=1).text == "ok":
+                return proc, url
+        except requests.RequestException:
+            pass
+        if proc.poll() is not None:
+            break
+        time.sleep(0.2)
+    proc.terminate()
+    raise SystemExit(f"streamlit did not start; see {workdir / 'server.log'}")
+
+
+def seed_sample(emu: Emulator, data_dir: Path) -> None:
+    """Upload the sample to the emulator and the app's library (the app shares the data directory)."""
+    settings = load_settings({}, {"ANTHROPIC_API_KEY": "bench-key", "ANTHROPIC_BASE_URL": emu.url,
+                                  "ANALYST_DATA_DIR": str(data_dir)})
+    data = SAMPLE.read_bytes()
+    checked = uploads.check_upload(SAMPLE.name, data, settings.max_upload_bytes)
+    assert isinstance(checked, uploads.Accepted), checked
+    result = library.upload_accepted(make_client(settings), Store(data_dir), data_dir, checked, data)
+    if result.record is None:
+        raise SystemExit(f"could not seed the sample: {result.error}")
+
+
+def wait_idle(page, timeout: int = 30_000) -> None:  # noqa: ANN001
+    """Streamlit's own 'the script run has finished' signal."""
+    page.wait_for_timeout(200)
+    page.locator("[data-testid='stApp'][data-test-script-state='notRunning']").wait_for(
+        state="attached", timeout=timeout)
+
+
+def one_run(page, url: str) -> tuple[float, float]:  # noqa: ANN001
+    """Open a fresh Analyze page, fill the form, press Run; returns (first words, done) in seconds."""
+    from playwright.sync_api import expect
+
+    page.goto(f"{url}/Analyze")
+    wait_idle(page)
+    page.get_by_label("Files to analyse").click()
+    page.get_by_role("option", name=SAMPLE.name, exact=False).first.click()
+    page.keyboard.press("Escape")
+    wait_idle(page)
+    box = page.get_by_label("Your question")
+    box.fill(QUESTION)
+    box.press("Control+Enter")
+    wait_idle(page)
+    run = page.get_by_role("button", name="Run analysis")
+    expect(run).to_be_enabled()
+    page.evaluate(PROBE_JS, [FIRST_WORDS])
+    run.click()
+    page.wait_for_function("() => window.__bench && window.__bench.done > 0", timeout=60_000, polling=100)
+    marks = page.evaluate("() => window.__bench")
+    if not (marks["first"] or 0) > 0:  # the answer did not start as expected: say what the page showed
+        shown = page.get_by_test_id("stMainBlockContainer").inner_text()[:1500]
+        raise SystemExit(f"the first words {FIRST_WORDS!r} never appeared; the page showed:\n{shown}")
+    return (marks["first"] - marks["click"]) / 1000, (marks["done"] - marks["click"]) / 1000
+
+
+def row(name: str, values: list[float]) -> str:
+    """median / min / max of one series."""
+    return (f"  {name:<34} {statistics.median(values):7.2f} {min(values):7.2f} {max(values):7.2f}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=5, help="rounds per mode (default 5)")
+    parser.add_argument("--chromium", default=os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium"))
+    args = parser.parse_args()
+    from playwright.sync_api import sync_playwright
+
+    workdir = Path(tempfile.mkdtemp(prefix="bench-ttfo-"))
+    (workdir / "data").mkdir()
+    pacing = Pacing.realistic()
+    emu = Emulator(pacing=pacing)
+    emu.start()
+    proc, url = start_streamlit(emu, workdir)
+    started = time.monotonic()
+    results: dict[str, dict[str, list[float]]] = {m: {"first": [], "done": []} for m in ("streaming", "buffered")}
+    try:
+        seed_sample(emu, workdir / "data")
+        with sync_playwright() as p:
+            browser = p.chromium.launch(executable_path=args.chromium, headless=True, args=CHROMIUM_ARGS)
+            page = browser.new_context(viewport={"width": 1280, "height": 900}).new_page()
+            page.set_default_timeout(30_000)
+            one_run(page, url)  # warm-up: first imports, caches, the first container
+            for i in range(args.runs):
+                for mode in ("streaming", "buffered"):  # interleaved, so drift hits both alike
+                    # The server reads Emulator.pacing on every response; only `buffered` changes.
+                    emu.pacing = replace(pacing, buffered=mode == "buffered")
+                    first, done = one_run(page, url)
+                    results[mode]["first"].append(first)
+                    results[mode]["done"].append(done)
+                    print(f"round {i + 1}/{args.runs} {mode:<9} first words {first:6.2f} s   done {done:6.2f} s",
+                          flush=True)
+            browser.close()
+    finally:
+        proc.terminate()
+        proc.wait(10)
+        emu.stop()
+
+    s, b = results["streaming"], results["buffered"]
+    print()
+    print(f"Time from pressing Run to the answer on screen, {args.runs} rounds each "
+          f"(emulator: {pacing.text_chunk_delay * 1000:.0f} ms per text chunk, {pacing.code_delay:.0f} s per code "
+          f"execution; {time.monotonic() - started:.0f} s in all)")
+    print(f"  {'seconds':<34} {'median':>7} {'min':>7} {'max':>7}")
+    print(row("first words, streaming", s["first"]))
+    print(row("first words, buffered baseline", b["first"]))
+    print(row("run done, streaming", s["done"]))
+    print(row("run done, buffered baseline", b["done"]))
+    print()
+    first_ratio = statistics.median(s["first"]) / statistics.median(b["first"])
+    done_ratio = statistics.median(s["done"]) / statistics.median(b["done"])
+    print(f"  first words: streaming / baseline = {first_ratio:.2f} "
+          f"(the first words show {1 / first_ratio:.0f}x sooner when streamed)")
+    print(f"  run done:    streaming / baseline = {done_ratio:.2f}")
+
+
+if __name__ == "__main__":
+    main()
