@@ -15,6 +15,8 @@ from lib.ui.state import ANALYZE_PAGE
 
 PER_PAGE = 12
 COLUMNS = 4
+CARD_HEIGHT = 390
+THUMB_HEIGHT = 150
 OPEN = "gallery_open"
 SELECTED = "gallery_selected"
 
@@ -85,14 +87,17 @@ def _grid(ctx: Context, artifacts: list[Artifact]) -> None:
     for start in range(0, len(artifacts), COLUMNS):
         cols = st.columns(COLUMNS)
         for col, art in zip(cols, artifacts[start:start + COLUMNS]):
-            with col.container(border=True):
+            with col.container(border=True, height=CARD_HEIGHT):
                 thumb = gallery.thumb_for(ctx.data_dir, art)
-                if thumb:
-                    st.image(str(thumb), width="stretch")
-                else:
-                    st.markdown(f":material/draft: **{art.filename.rsplit('.', 1)[-1].upper()}** file")
+                # a fixed-height picture box keeps every card's text and buttons on the same line
+                with st.container(height=THUMB_HEIGHT, border=False, vertical_alignment="center",
+                                  horizontal_alignment="center"):
+                    if thumb:
+                        st.image(str(thumb), width="stretch")
+                    else:
+                        st.markdown(f"### :material/draft: {art.filename.rsplit('.', 1)[-1].upper()}")
                 st.markdown(f"**{art.filename}**")
-                st.caption(f"{art.question[:90]} · {datetime.fromtimestamp(art.created_at):%Y-%m-%d %H:%M} · "
+                st.caption(f"{art.question[:70]} · {datetime.fromtimestamp(art.created_at):%Y-%m-%d %H:%M} · "
                            f"{format_size(art.size_bytes)}")
                 row = st.container(horizontal=True, vertical_alignment="center")  # columns cut "Open" short
                 row.checkbox("Select", key=f"gallery_sel_{art.id}")

@@ -9,8 +9,9 @@ import streamlit as st
 from lib import samples, uploads
 from lib.library import upload_accepted
 from lib.ui.render import STATUS_LABELS, show_error
-from lib.ui.setup import Context, key_help, start_demo
+from lib.ui.setup import Context, display_path, key_help, start_demo
 from lib.ui.state import ANALYZE_PAGE, FILES_PAGE, select_files
+
 
 def render(ctx: Context) -> None:
     """Draw the home page."""
@@ -34,7 +35,7 @@ def render(ctx: Context) -> None:
         st.caption("The demo starts a scripted local analyst on this machine (loopback only). It is not Claude.")
     cols = st.columns(2)
     cols[0].caption(f"Model: `{s.model}` · code execution tool `{s.tool_version}`")
-    cols[1].caption(f"Data directory: `{s.data_dir}`")
+    cols[1].caption(f"Data directory: `{display_path(s.data_dir)}`")
     st.page_link(FILES_PAGE, label="Files: upload and manage data", icon=":material/folder_open:")
     st.page_link(ANALYZE_PAGE, label="Analyze: ask a question", icon=":material/query_stats:")
     _samples(ctx)

@@ -143,7 +143,8 @@ def _generated_file(item: GeneratedFile, data_dir: Path, key: str) -> None:
         try:
             frame = pd.read_csv(path, sep=None, engine="python", nrows=200)
             st.caption(f":material/table: `{item.filename}` (first rows)")
-            st.dataframe(frame, height=min(38 * (len(frame) + 1), 300), hide_index=True)
+            blank = frame.astype(object).where(frame.notna(), "")  # empty cells, not "None"
+            st.dataframe(blank, height=min(38 * (len(frame) + 1), 300), hide_index=True)
         except Exception:  # noqa: BLE001 - a preview is optional; the download stays available
             pass
     st.download_button(
@@ -189,8 +190,9 @@ def render_run_header(view: RunView) -> None:
         cols[1].caption(f":material/deployed_code: Container `{run.container_id}` · {when}")
     else:
         cols[1].caption(":material/deployed_code: No container yet")
-    cols[2].caption(usage_line(view.usage, view.cost.total_usd, view.cost.known) +
-                    " (container time at the 5-minute minimum per turn; free allowance not subtracted)")
+    cols[2].caption(usage_line(view.usage, view.cost.total_usd, view.cost.known),
+                    help="Estimate: token prices from the price table, container time at the billed 5-minute "
+                         "minimum per turn, without the monthly free allowance.")
     if run.demo:
         st.caption(":material/science: Offline demo run: a scripted local analyst answered, not Claude.")
 

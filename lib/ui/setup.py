@@ -13,6 +13,7 @@ from lib import demo, jobs
 from lib.client import make_client
 from lib.settings import Settings, load_settings
 from lib.store import Store
+from lib.ui.state import ANALYZE_PAGE, FILES_PAGE, GALLERY_PAGE
 
 TYPED_KEY = "typed_api_key"
 DEMO_ON = "demo_on"
@@ -73,6 +74,14 @@ def page_setup(title: str, icon: str) -> Context:
     return ctx
 
 
+def display_path(path: Path) -> str:
+    """A path as short as it can be said: relative to the working directory when inside it."""
+    try:
+        return str(path.resolve().relative_to(Path.cwd().resolve())) or "."
+    except ValueError:
+        return str(path)
+
+
 def start_demo() -> None:
     """Switch this session to the offline demo."""
     st.session_state[DEMO_ON] = True
@@ -81,6 +90,12 @@ def start_demo() -> None:
 def _sidebar(ctx: Context) -> None:
     s = ctx.settings
     with st.sidebar:
+        # our own links, because classic page discovery would label the home page after its file name
+        st.page_link("app.py", label="Home", icon=":material/home:")
+        st.page_link(FILES_PAGE, label="Files", icon=":material/folder_open:")
+        st.page_link(ANALYZE_PAGE, label="Analyze", icon=":material/query_stats:")
+        st.page_link(GALLERY_PAGE, label="Gallery", icon=":material/photo_library:")
+        st.divider()
         if s.demo:
             st.warning("**Offline demo.** A scripted local analyst answers, not Claude. Its code really runs on "
                        "this machine.", icon=":material/science:")
@@ -96,7 +111,7 @@ def _sidebar(ctx: Context) -> None:
             st.text_input("Anthropic API key", type="password", key=TYPED_KEY,
                           help="Kept in this browser session's memory only; never written to disk.")
         st.caption(f"Model: `{s.model}` · Tool: `{s.tool_version}`")
-        st.caption(f"Data: `{s.data_dir}`")
+        st.caption(f"Data: `{display_path(s.data_dir)}`")
 
 
 def require_key(ctx: Context) -> None:

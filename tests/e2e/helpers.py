@@ -28,7 +28,7 @@ def open_app(page: Page, app: App, path: str = "") -> None:
 
 def sidebar_link(page: Page, name: str) -> None:
     """Click a page link in the sidebar navigation."""
-    page.get_by_test_id("stSidebarNav").get_by_role("link", name=re.compile(rf"{name}$")).click()
+    page.get_by_test_id("stSidebar").get_by_role("link", name=re.compile(rf"{name}$")).click()
     wait_for_app_run(page)
 
 

@@ -1,0 +1,32 @@
+"""Copy the README's pictures from the last browser-test run, palette-compressed with Pillow."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from PIL import Image
+
+REPO = Path(__file__).resolve().parents[1]
+SOURCE = REPO / "test-artifacts" / "screenshots"
+TARGET = REPO / "docs" / "screenshots"
+CHOSEN = {
+    "home_setup.png": "home.png",
+    "files_preview.png": "files-preview.png",
+    "analyze_chart_view.png": "analyze-chart.png",
+    "gallery_all.png": "gallery.png",
+}
+MAX_HEIGHT = 1400
+
+
+def main() -> None:
+    """Write each chosen screenshot to docs/screenshots, cropped to a sane height."""
+    TARGET.mkdir(parents=True, exist_ok=True)
+    for source, target in CHOSEN.items():
+        with Image.open(SOURCE / source) as image:
+            image = image.convert("RGB").crop((0, 0, image.width, min(image.height, MAX_HEIGHT)))
+            image.quantize(colors=256, method=Image.Quantize.MEDIANCUT).save(TARGET / target, optimize=True)
+        print(f"{target}: {(TARGET / target).stat().st_size // 1024} KB")
+
+
+if __name__ == "__main__":
+    main()
