@@ -12,13 +12,12 @@ from lib.errors import AppError
 from lib.preview import format_size, preview_file
 from lib.ui.render import render_preview, show_error
 from lib.ui.setup import Context
-from lib.ui.state import ANALYZE_PAGE, select_files, selected_files
+from lib.ui.state import ANALYZE_PAGE, apply_untick, select_files, selected_files, untick_next_run
 
 UPLOADER_GEN = "files_uploader_gen"
 MESSAGES = "files_messages"
 REMOTE_CACHE = "files_remote_cache"
 REMOTE_TTL = 30.0
-CONFIRM_RESET = "files_confirm_reset"
 
 
 @st.cache_data(show_spinner=False, max_entries=64)
@@ -140,8 +139,7 @@ def _library(ctx: Context) -> None:
                       disabled=not usable, icon=":material/query_stats:"):
         select_files(usable)
         st.switch_page(ANALYZE_PAGE)
-    if st.session_state.pop(CONFIRM_RESET, False):
-        st.session_state["files_confirm_delete"] = False
+    apply_untick("files_confirm_delete")
     confirm = cols[1].checkbox(f"Confirm deleting {len(chosen)}", key="files_confirm_delete", disabled=not chosen)
     if cols[1].button("Delete selected", key="files_delete", disabled=not (chosen and confirm),
                       icon=":material/delete:"):
@@ -150,7 +148,7 @@ def _library(ctx: Context) -> None:
         st.session_state[MESSAGES] = [("success", f"Deleted {done} file{'s' * (done != 1)}.")] + [
             ("error", p) for p in problems]
         select_files([])
-        st.session_state[CONFIRM_RESET] = True  # the next deletion needs a fresh confirmation
+        untick_next_run("files_confirm_delete")  # the next deletion needs a fresh confirmation
         st.session_state.pop(REMOTE_CACHE, None)
         st.rerun()
     if len(chosen) == 1:

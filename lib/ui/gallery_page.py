@@ -11,7 +11,7 @@ from lib.preview import format_size
 from lib.store import Artifact, ArtifactFilter
 from lib.ui.render import render_item
 from lib.ui.setup import Context
-from lib.ui.state import ANALYZE_PAGE
+from lib.ui.state import ANALYZE_PAGE, apply_untick, untick_next_run
 
 PER_PAGE = 12
 COLUMNS = 4
@@ -73,12 +73,13 @@ def _bulk_actions(ctx: Context) -> None:
     c[0].download_button(f"Download {len(arts)} as zip", data=lambda: gallery.zip_bytes(ctx.data_dir, arts),
                          file_name="artifacts.zip", mime="application/zip", key="gallery_zip",
                          disabled=not arts, on_click="ignore", icon=":material/folder_zip:")
+    apply_untick("gallery_confirm")
     confirm = c[1].checkbox(f"Confirm deleting {len(arts)}", key="gallery_confirm", disabled=not arts)
     if c[2].button("Delete selected", key="gallery_delete", disabled=not (arts and confirm), icon=":material/delete:"):
         for art in arts:
             gallery.delete(ctx.store, ctx.data_dir, art)
             st.session_state.pop(f"gallery_sel_{art.id}", None)
-        st.session_state.pop("gallery_confirm", None)
+        untick_next_run("gallery_confirm")
         st.session_state[OPEN] = 0
         st.rerun()
 

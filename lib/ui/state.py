@@ -21,3 +21,14 @@ def select_files(file_ids: list[str], question: str | None = None) -> None:
 def selected_files() -> list[str]:
     """The files chosen for the next analysis."""
     return list(st.session_state.get(SELECTED, []))
+
+
+def untick_next_run(key: str) -> None:
+    """Untick a checkbox on the next run (its state can't be changed after it is drawn in this one)."""
+    st.session_state[f"untick_{key}"] = True
+
+
+def apply_untick(key: str) -> None:
+    """Call before drawing the checkbox `key`: untick it if asked to."""
+    if st.session_state.pop(f"untick_{key}", False):
+        st.session_state[key] = False
