@@ -233,7 +233,7 @@ class TurnRunner:
                         if self.cancel.is_set():
                             return
                         if event.type in RAW_EVENTS:
-                            events.put(("event", event.to_dict(mode="json")))
+                            events.put(("event", event.to_dict(mode="json", warnings=False)))
                 events.put(("end", None))
             except BaseException as exc:  # noqa: BLE001 - handed to the turn's thread to describe
                 events.put(("error", exc))

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 
 from lib import analysis
 from lib.client import make_client
-from lib.errors import describe
+from lib.errors import AppError, describe
 from lib.settings import Settings
 from lib.store import Run, Store
 from lib.transcript import GeneratedFile, Item, Notice, RunError, Usage
@@ -32,8 +32,12 @@ _jobs_lock = threading.Lock()
 _recovered: set[str] = set()
 
 
-class RunBusyError(RuntimeError):
+class RunBusyError(AppError):
     """A turn of this run is still in progress."""
+
+    def __init__(self) -> None:
+        super().__init__("Still working", "This run is still answering the previous question.",
+                         "Wait for it to finish, or press Stop.", code="busy")
 
 
 def is_active(run_id: str) -> bool:
@@ -73,7 +77,7 @@ def start_turn(store: Store, settings: Settings, run_id: str, question: str) -> 
     if run is None:
         raise KeyError(run_id)
     if is_active(run_id):
-        raise RunBusyError("This run is still working on the previous question. Wait for it or press Stop.")
+        raise RunBusyError()
     turns = store.turns(run_id)
     history = analysis.history_messages([(t.user_content, t.assistant_content) for t in turns])
     # without a known container the next request starts a new one, so every file of the run goes along again

@@ -9,7 +9,7 @@ from pathlib import Path
 import streamlit as st
 
 from lib import jobs, prompts
-from lib.errors import AppError, describe
+from lib.errors import AppError
 from lib.models import available_models
 from lib.runview import load_run_view
 from lib.settings import TOOL_VERSIONS
@@ -147,8 +147,8 @@ def _run(ctx: Context, run_id: str) -> None:
     if follow_up:
         try:
             jobs.start_turn(ctx.store, ctx.settings, run_id, follow_up)
-        except (AppError, jobs.RunBusyError) as err:
-            show_error(err if isinstance(err, AppError) else describe(err))
+        except AppError as err:
+            show_error(err)
             return
         st.rerun()
 

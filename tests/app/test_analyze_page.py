@@ -303,3 +303,30 @@ def test_follow_up_after_stopped_first_turn_still_has_the_files(app, emulator):
     uploads = {b.get("file_id") for b in follow["messages"][-1]["content"] if b.get("type") == "container_upload"}
     # either the same container is reused or the run's files are attached to the new one
     assert follow.get("container") or file_id in uploads, follow.get("container")
+
+
+def test_broken_generated_image_and_every_block_kind_render_without_error(app, emulator):
+    from lib.emulator import Bash, Edit, RawBlock, ToolFailure
+    at = upload_sales_and_open_analyze(app)
+    emulator.queue_script([
+        Python("import os\nopen(os.path.join(os.environ['OUTPUT_DIR'], 'broken.png'), 'wb').write(b'not a png')"),
+        Bash("echo to-stderr >&2; exit 3"),
+        Edit(command="create", path="notes.txt", file_text="one\ntwo\n"),
+        Edit(command="str_replace", path="notes.txt", old_str="two", new_str="three"),
+        Edit(command="view", path="notes.txt"),
+        ToolFailure(tool="bash_code_execution", error_code="execution_time_exceeded"),
+        RawBlock({"type": "mystery_block_2027", "payload": 1}),
+        Text("All done."),
+    ])
+    rid = start_analysis(at, "Try everything")
+    finish(at, rid)
+    shown = texts(at)
+    assert any("broken.png" in w.value and "not a readable image" in w.value for w in at.warning)
+    assert any(b.label.startswith("Download broken.png") for b in at.download_button)
+    assert any(c.value == "to-stderr" for c in at.code) and any("stderr" in c.value for c in at.caption)
+    assert any("return code 3" in e.value for e in at.error)
+    assert any("execution_time_exceeded" in e.value and "time limit" in e.value for e in at.error)
+    assert any("- two" in c.value and "+ three" in c.value for c in at.code)
+    assert any(c.value.startswith("one") and "three" in c.value for c in at.code)
+    assert any("Unsupported block" in e.label and "mystery_block_2027" in e.label for e in at.expander)
+    assert "All done." in " ".join(shown)
