@@ -233,6 +233,7 @@ class TurnRunner:
                         if self.cancel.is_set():
                             return
                         if event.type in RAW_EVENTS:
+                            # warnings off: an unknown block type would make pydantic warn on every event
                             events.put(("event", event.to_dict(mode="json", warnings=False)))
                 events.put(("end", None))
             except BaseException as exc:  # noqa: BLE001 - handed to the turn's thread to describe
