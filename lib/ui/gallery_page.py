@@ -128,7 +128,10 @@ def _detail(ctx: Context, art: Artifact) -> None:
                                  key="gallery_download_one", on_click="ignore", icon=":material/download:")
         c[1].page_link(ANALYZE_PAGE, label="Open its run", query_params={"run": art.run_id},
                        icon=":material/history:")
-        if c[2].button("Delete this file", key="gallery_delete_one", icon=":material/delete:"):
+        apply_untick("gallery_confirm_one")
+        sure = c[2].checkbox("Confirm deleting this file", key="gallery_confirm_one")
+        if c[2].button("Delete this file", key="gallery_delete_one", icon=":material/delete:", disabled=not sure):
             gallery.delete(ctx.store, ctx.data_dir, art)
+            untick_next_run("gallery_confirm_one")
             st.session_state[OPEN] = 0
             st.rerun()

@@ -130,6 +130,9 @@ def test_gallery_after_a_run(app, emulator, data_dir, media):
     run(at)
     assert not at.image  # no large image for a CSV
     assert media.download(at.download_button(key="gallery_download_one")) == (data_dir / csv.path).read_bytes()
+    assert at.button(key="gallery_delete_one").disabled, "deleting needs a confirmation first"
+    at.checkbox(key="gallery_confirm_one").check()
+    run(at)
     at.button(key="gallery_delete_one").click()
     run(at)
     assert any("Nothing here yet" in i.value for i in at.info)
