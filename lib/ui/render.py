@@ -170,8 +170,12 @@ def render_turn(view: TurnView, data_dir: Path, run_id: str) -> None:
             render_item(item, data_dir, key=f"{run_id}_{view.turn.idx}_{seq}")
         if view.turn.status == "running" and not view.items:
             st.caption(":material/hourglass_top: Waiting for the first words…")
-        if view.turn.status != "running":
+        if view.turn.status == "done":
             st.caption(usage_line(view.turn.usage, view.cost.total_usd, view.cost.known))
+        elif view.turn.status != "running":
+            # the final usage figures arrive with the end of a response, so a cut-off turn only has partial ones
+            st.caption(usage_line(view.turn.usage, view.cost.total_usd, view.cost.known) +
+                       " · partial: counted until the turn ended early")
 
 
 def render_run_header(view: RunView) -> None:
