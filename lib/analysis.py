@@ -69,9 +69,18 @@ class TurnRequest:
     max_continuations: int = 8
 
 
-def user_content(question: str, file_ids: list[str]) -> list[dict[str, Any]]:
-    """The user message of a turn: the question, then the files to put in the container."""
-    return [{"type": "text", "text": question}] + [{"type": "container_upload", "file_id": f} for f in file_ids]
+def user_content(question: str, file_ids: list[str], files_note: str = "") -> list[dict[str, Any]]:
+    """The user message of a turn: the question, a note naming the files, then the files for the container."""
+    note = [{"type": "text", "text": files_note}] if files_note else []
+    return [{"type": "text", "text": question}] + note + [{"type": "container_upload", "file_id": f} for f in file_ids]
+
+
+def files_note(files: list[tuple[str, str, int]]) -> str:
+    """A line telling Claude which files it gets, so it need not search the container: (name, kind, bytes)."""
+    if not files:
+        return ""
+    described = ", ".join(f"`{name}` ({kind.upper()}, {size:,} bytes)" for name, kind, size in files)
+    return f"Files attached to the container for this question: {described}."
 
 
 def tool_spec(version: str) -> dict[str, str]:

@@ -63,7 +63,10 @@ def test_streamed_analysis_stores_text_code_stdout_and_png(emulator, settings, s
     assert any(b.get("type") == "server_tool_use" for b in turn.assistant_content)
     request = messages_requests(emulator)[0]
     assert request.json["tools"] == [{"type": "code_execution_20260521", "name": "code_execution"}]
-    assert {"type": "container_upload", "file_id": file_id} in request.json["messages"][0]["content"]
+    content = request.json["messages"][0]["content"]
+    assert content[0] == {"type": "text", "text": "Give me a first look"}
+    assert content[1]["type"] == "text" and "`sales.csv` (CSV, " in content[1]["text"]
+    assert content[2] == {"type": "container_upload", "file_id": file_id}
     assert "container" not in request.json and request.json["stream"] is True
     assert all("anthropic-beta" not in r.headers for r in emulator.requests)
 
