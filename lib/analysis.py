@@ -14,6 +14,7 @@ import anthropic
 
 from lib import files
 from lib.errors import AppError, describe
+from lib.store import FileRecord
 from lib.transcript import Change, GeneratedFile, Item, Notice, Output, StreamAssembler, Usage
 
 SYSTEM_PROMPT = (
@@ -75,12 +76,14 @@ def user_content(question: str, file_ids: list[str], files_note: str = "") -> li
     return [{"type": "text", "text": question}] + note + [{"type": "container_upload", "file_id": f} for f in file_ids]
 
 
-def files_note(files: list[tuple[str, str, int]]) -> str:
-    """A line telling Claude which files it gets, so it need not search the container: (name, kind, bytes)."""
+def files_note(files: list[FileRecord]) -> str:
+    """Tells Claude which files it gets (so it need not search the container) and the analyst's notes on them."""
     if not files:
         return ""
-    described = ", ".join(f"`{name}` ({kind.upper()}, {size:,} bytes)" for name, kind, size in files)
-    return f"Files attached to the container for this question: {described}."
+    described = ", ".join(f"`{f.filename}` ({f.kind.upper()}, {f.size_bytes:,} bytes)" for f in files)
+    lines = [f"Files attached to the container for this question: {described}."]
+    lines += [f"Notes from the analyst about `{f.filename}`: {f.notes}" for f in files if f.notes]
+    return "\n".join(lines)
 
 
 def tool_spec(version: str) -> dict[str, str]:

@@ -48,7 +48,9 @@ def upload(client: anthropic.Anthropic, filename: str, data: bytes | BinaryIO, m
 def list_all(client: anthropic.Anthropic, page_size: int = 100) -> list[RemoteFile]:
     """Every file in the workspace, following next_page to the end."""
     try:
-        return [_remote(meta) for meta in client.files.list(limit=page_size)]
+        # a page load waits on this list, so an unreachable API must fail in seconds, not minutes
+        quick = client.with_options(timeout=anthropic.Timeout(30.0, connect=5.0))
+        return [_remote(meta) for meta in quick.files.list(limit=page_size)]
     except anthropic.APIError as exc:
         raise describe(exc) from exc
 

@@ -83,8 +83,7 @@ def start_turn(store: Store, settings: Settings, run_id: str, question: str) -> 
     # without a known container the next request starts a new one, so every file of the run goes along again
     already = analysis.attached_ids(history) if run.container_id else set()
     pending = [f for f in run.file_ids if f not in already]
-    records = [store.file(f) for f in pending]
-    note = analysis.files_note([(r.filename, r.kind, r.size_bytes) for r in records if r is not None])
+    note = analysis.files_note([r for r in (store.file(f) for f in pending) if r is not None])
     user = analysis.user_content(question, pending, note)
     idx = store.start_turn(run_id, question, user)
     req = analysis.TurnRequest(

@@ -14,7 +14,7 @@ from typing import Any
 
 from lib.transcript import Item, Usage, item_from_dict
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 ACTIVE = ("queued", "running")
 
 SCHEMA = """
@@ -53,6 +53,12 @@ CREATE INDEX IF NOT EXISTS runs_updated ON runs(updated_at DESC);
 """
 
 
+# version -> statements that take the schema from the version before to this one
+MIGRATIONS: dict[int, list[str]] = {
+    2: ["ALTER TABLE files ADD COLUMN notes TEXT NOT NULL DEFAULT ''"],
+}
+
+
 @dataclass(frozen=True)
 class FileRecord:
     """A file in the local catalogue (uploaded by the user)."""
@@ -66,6 +72,7 @@ class FileRecord:
     local_path: str
     created_at: float
     remote_missing: bool = False
+    notes: str = ""
 
 
 @dataclass(frozen=True)
@@ -165,9 +172,15 @@ class Store:
             db.execute("CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)")
             row = db.execute("SELECT value FROM meta WHERE key='schema_version'").fetchone()
             if row is None:
-                db.execute("INSERT INTO meta VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),))
-            elif int(row[0]) > SCHEMA_VERSION:
+                db.execute("INSERT INTO meta VALUES ('schema_version', '1')")
+            version = int(row[0]) if row else 1
+            if version > SCHEMA_VERSION:
                 raise RuntimeError(f"The database {self.path} was written by a newer version of this app.")
+        for target in range(version + 1, SCHEMA_VERSION + 1):
+            with self._connect() as db:
+                for statement in MIGRATIONS[target]:
+                    db.execute(statement)
+                db.execute("UPDATE meta SET value=? WHERE key='schema_version'", (str(target),))
 
     @contextmanager
     def _connect(self, transaction: bool = True) -> Iterator[sqlite3.Connection]:
@@ -194,10 +207,16 @@ class Store:
         """Insert or replace a catalogue entry."""
         with self._connect() as db:
             db.execute(
-                "INSERT OR REPLACE INTO files VALUES (?,?,?,?,?,?,?,?,?)",
+                "INSERT OR REPLACE INTO files (id, filename, mime_type, size_bytes, sha256, kind, local_path, "
+                "created_at, remote_missing, notes) VALUES (?,?,?,?,?,?,?,?,?,?)",
                 (record.id, record.filename, record.mime_type, record.size_bytes, record.sha256, record.kind,
-                 record.local_path, record.created_at, int(record.remote_missing)),
+                 record.local_path, record.created_at, int(record.remote_missing), record.notes),
             )
+
+    def set_file_notes(self, file_id: str, notes: str) -> None:
+        """Keep the analyst's notes about a file (column meanings, units, rules); sent with every analysis."""
+        with self._connect() as db:
+            db.execute("UPDATE files SET notes=? WHERE id=?", (notes.strip(), file_id))
 
     def files(self) -> list[FileRecord]:
         """The catalogue, newest first."""

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from lib import jobs
-from lib.store import ArtifactFilter, FileRecord, Store
+from lib.store import SCHEMA_VERSION, ArtifactFilter, FileRecord, Store
 from lib.transcript import CodeCell, Text, Usage
 
 REPO = Path(__file__).resolve().parents[1]
@@ -23,7 +23,8 @@ REPO = Path(__file__).resolve().parents[1]
 def test_schema_is_versioned_and_in_wal_mode(store):
     db = sqlite3.connect(store.path)
     assert db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
-    assert db.execute("SELECT value FROM meta WHERE key='schema_version'").fetchone()[0] == "1"
+    assert db.execute("SELECT value FROM meta WHERE key='schema_version'").fetchone()[0] == str(SCHEMA_VERSION)
+    assert "notes" in [row[1] for row in db.execute("PRAGMA table_info(files)")]
 
 
 def test_a_database_from_a_newer_version_is_refused(store):
@@ -123,3 +124,19 @@ def test_a_process_killed_mid_run_leaves_a_readable_database(data_dir):
     jobs._recovered.discard(str(store.path))
     assert run_id in jobs.recover(store)
     assert store.run(run_id).status == "interrupted"
+
+
+def test_a_version_1_database_is_migrated_and_keeps_its_rows(data_dir):
+    from lib.store import SCHEMA
+    db = sqlite3.connect(data_dir / "analyst.sqlite3")
+    db.executescript(SCHEMA)
+    db.execute("CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)")
+    db.execute("INSERT INTO meta VALUES ('schema_version', '1')")
+    db.execute("INSERT INTO files VALUES ('file_old', 'old.csv', 'text/csv', 3, 'h', 'csv', '', 1.0, 0)")
+    db.commit()
+    db.close()
+    store = Store(data_dir)
+    assert sqlite3.connect(store.path).execute("SELECT value FROM meta").fetchone()[0] == "2"
+    assert store.files()[0].id == "file_old" and store.files()[0].notes == ""
+    store.set_file_notes("file_old", "  amounts in EUR  ")
+    assert store.file("file_old").notes == "amounts in EUR"

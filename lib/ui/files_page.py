@@ -160,3 +160,20 @@ def _library(ctx: Context) -> None:
                 icon=":material/download:")
         else:
             cols[2].caption("The API does not allow downloading uploaded files, and there is no local copy.")
+        _notes(ctx, entry.id)
+
+
+def _notes(ctx: Context, file_id: str) -> None:
+    """The analyst's notes on one file, sent to Claude with every analysis of it."""
+    record = ctx.store.file(file_id)
+    if record is None:
+        return
+    with st.expander(f"Notes for Claude about {record.filename}", expanded=True, icon=":material/edit_note:"):
+        text = st.text_area("Column meanings, units, business rules: anything Claude should know",
+                            value=record.notes, key=f"files_notes_{file_id}", height=100,
+                            placeholder="e.g. revenue is in EUR excluding VAT; churned=1 means cancelled within 30 days")
+        if st.button("Save notes", key="files_save_notes", icon=":material/save:", disabled=text == record.notes):
+            ctx.store.set_file_notes(file_id, text)
+            st.session_state[MESSAGES] = [("success", f"Notes saved for **{record.filename}**; they go with "
+                                                      "every analysis of it.")]
+            st.rerun()

@@ -241,3 +241,26 @@ def test_chosen_expiry_is_sent_and_shown_in_the_library(files_page, emulator):
     assert b'name="expires_in_seconds"' in post.body and b"604800" in post.body
     row = _library(at).iloc[0]
     assert row["name"] == "monthly_sales.csv" and row["expires"] != ""
+
+
+def test_notes_on_a_file_are_saved_and_sent_with_the_analysis(files_page, emulator):
+    from .conftest import ANALYZE, finish, start_analysis
+    at = upload_and_submit(files_page, [("monthly_sales.csv", SALES.read_bytes(), "text/csv")])
+    file_id = _library(at)["id"].iloc[0]
+    at.multiselect(key="files_select").set_value([file_id])
+    run(at)
+    assert at.button(key="files_save_notes").disabled, "nothing to save yet"
+    at.text_area(key=f"files_notes_{file_id}").input("revenue is in EUR excluding VAT")
+    run(at)
+    at.button(key="files_save_notes").click()
+    run(at)
+    assert any("Notes saved for **monthly_sales.csv**" in s.value for s in at.success)
+    assert at.text_area(key=f"files_notes_{file_id}").value == "revenue is in EUR excluding VAT"
+    at.switch_page(ANALYZE)
+    run(at)
+    rid = start_analysis(at, "What is the revenue?")
+    finish(at, rid)
+    first = [r for r in emulator.requests if r.path == "/v1/messages"][0].json
+    texts_sent = [b["text"] for b in first["messages"][0]["content"] if b["type"] == "text"]
+    assert texts_sent[0] == "What is the revenue?"
+    assert "Notes from the analyst about `monthly_sales.csv`: revenue is in EUR excluding VAT" in texts_sent[1]
