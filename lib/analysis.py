@@ -48,11 +48,8 @@ class TurnOutcome:
 
     content: list[dict[str, Any]]
     stop_reason: str
-    container_id: str
-    container_expires_at: str
     usage: Usage
     requests: int
-    container_replaced: bool = False
 
 
 @dataclass
@@ -162,11 +159,9 @@ class TurnRunner:
         req = self.req
         messages = req.history + [{"role": "user", "content": list(req.user_content)}]
         container = req.container_id
-        replaced = False
         try:
             assembler = self._request(messages, container, allow_expired=True)
         except _ContainerExpired:
-            replaced = True
             container = ""
             missing = [f for f in req.run_file_ids if f not in _upload_ids(messages[-1]["content"])]
             messages[-1]["content"] = messages[-1]["content"] + [
@@ -178,8 +173,7 @@ class TurnRunner:
                      "attached to it again. Files made in earlier turns are not in the new container.",
                 level="warning"))
             assembler = self._request(messages, container, allow_expired=False)
-        container = (assembler.container or {}).get("id", container)
-        expires = (assembler.container or {}).get("expires_at", "")
+        container = self.container.get("id", container)
         continuations = 0
         while assembler.stop_reason == "pause_turn":
             if continuations >= req.max_continuations:
@@ -190,12 +184,11 @@ class TurnRunner:
             continuations += 1
             messages = messages + [{"role": "assistant", "content": assembler.content()}]
             assembler = self._request(messages, container, allow_expired=False)
-            container = (assembler.container or {}).get("id", container)
-            expires = (assembler.container or {}).get("expires_at", "") or expires
+            container = self.container.get("id", container)
         stop = assembler.stop_reason or ""
         if stop in STOP_NOTES:
             self._say(Notice(text=STOP_NOTES[stop], level="warning"))
-        return TurnOutcome(self.content, stop, container or "", str(expires or ""), self.usage, self.requests, replaced)
+        return TurnOutcome(self.content, stop, self.usage, self.requests)
 
     def _say(self, item: Item) -> None:
         self.sink(("notice", self.offset, time.monotonic_ns()), item, True)

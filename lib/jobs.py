@@ -172,10 +172,10 @@ def _work(store: Store, settings: Settings, job: Job, idx: int, req: analysis.Tu
         outcome = job.runner.run()
         writer.flush()
         store.update_turn(run_id, idx, status="done", finished_at=time.time(), assistant_content=outcome.content,
-                          usage=outcome.usage, stop_reason=outcome.stop_reason, container_id=outcome.container_id,
+                          usage=outcome.usage, stop_reason=outcome.stop_reason,
+                          container_id=job.runner.container.get("id", req.container_id),
                           requests=outcome.requests, user_content=req.user_content)
-        store.update_run(run_id, status="done", container_id=outcome.container_id,
-                         container_expires_at=outcome.container_expires_at, error="")
+        store.update_run(run_id, status="done", error="", **_container_columns(job.runner))
         return
     except analysis.Cancelled:
         status = "stopped"
@@ -197,9 +197,12 @@ def _work(store: Store, settings: Settings, job: Job, idx: int, req: analysis.Tu
     store.update_turn(run_id, idx, status=status, finished_at=time.time(), assistant_content=content,
                       usage=runner.usage if runner else Usage(),
                       requests=runner.requests if runner else 0, error=error, user_content=req.user_content)
-    container = (runner.container if runner else {}) or {}
-    if container.get("id"):
-        store.update_run(run_id, status=status, error=error, container_id=container["id"],
-                         container_expires_at=str(container.get("expires_at") or ""))
-    else:
-        store.update_run(run_id, status=status, error=error)
+    store.update_run(run_id, status=status, error=error, **_container_columns(runner))
+
+
+def _container_columns(runner: analysis.TurnRunner | None) -> dict[str, str]:
+    """The run columns for the container the turn learned about, if it learned of one."""
+    container = runner.container if runner else {}
+    if not container.get("id"):
+        return {}
+    return {"container_id": container["id"], "container_expires_at": str(container.get("expires_at") or "")}

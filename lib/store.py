@@ -220,17 +220,20 @@ class Store:
 
     def files(self) -> list[FileRecord]:
         """The catalogue, newest first."""
-        with self._connect() as db:
-            rows = db.execute("SELECT * FROM files ORDER BY created_at DESC").fetchall()
-        return [FileRecord(**{**dict(r), "remote_missing": bool(r["remote_missing"])}) for r in rows]
+        return self._files("1=1")
 
     def file(self, file_id: str) -> FileRecord | None:
         """One catalogue entry."""
-        return next((f for f in self.files() if f.id == file_id), None)
+        return next(iter(self._files("id=?", file_id)), None)
 
     def file_by_hash(self, sha256: str) -> FileRecord | None:
         """An already-uploaded file with the same content, if any."""
-        return next((f for f in self.files() if f.sha256 == sha256 and not f.remote_missing), None)
+        return next(iter(self._files("sha256=? AND remote_missing=0", sha256)), None)
+
+    def _files(self, where: str, *args: Any) -> list[FileRecord]:
+        with self._connect() as db:
+            rows = db.execute(f"SELECT * FROM files WHERE {where} ORDER BY created_at DESC", args).fetchall()
+        return [FileRecord(**{**dict(r), "remote_missing": bool(r["remote_missing"])}) for r in rows]
 
     def remove_file(self, file_id: str) -> None:
         """Drop a catalogue entry."""

@@ -12,7 +12,7 @@ from lib.errors import AppError
 from lib.preview import format_size, preview_file
 from lib.ui.render import render_preview, show_error
 from lib.ui.setup import Context
-from lib.ui.state import ANALYZE_PAGE, apply_untick, select_files, selected_files, untick_next_run
+from lib.ui.state import ANALYZE_PAGE, confirmed_button, select_files, selected_files
 
 UPLOADER_GEN = "files_uploader_gen"
 MESSAGES = "files_messages"
@@ -139,16 +139,13 @@ def _library(ctx: Context) -> None:
                       disabled=not usable, icon=":material/query_stats:"):
         select_files(usable)
         st.switch_page(ANALYZE_PAGE)
-    apply_untick("files_confirm_delete")
-    confirm = cols[1].checkbox(f"Confirm deleting {len(chosen)}", key="files_confirm_delete", disabled=not chosen)
-    if cols[1].button("Delete selected", key="files_delete", disabled=not (chosen and confirm),
-                      icon=":material/delete:"):
+    if confirmed_button(cols[1], f"Confirm deleting {len(chosen)}", "Delete selected", "files_delete",
+                        disabled=not chosen):
         problems = library.delete(ctx.client(), ctx.store, ctx.data_dir, chosen)
         done = len(chosen) - len(problems)
         st.session_state[MESSAGES] = [("success", f"Deleted {done} file{'s' * (done != 1)}.")] + [
             ("error", p) for p in problems]
         select_files([])
-        untick_next_run("files_confirm_delete")  # the next deletion needs a fresh confirmation
         st.session_state.pop(REMOTE_CACHE, None)
         st.rerun()
     if len(chosen) == 1:

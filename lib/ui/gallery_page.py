@@ -11,7 +11,7 @@ from lib.preview import format_size
 from lib.store import Artifact, ArtifactFilter
 from lib.ui.render import render_item
 from lib.ui.setup import Context
-from lib.ui.state import ANALYZE_PAGE, apply_untick, untick_next_run
+from lib.ui.state import ANALYZE_PAGE, confirmed_button
 
 PER_PAGE = 12
 COLUMNS = 4
@@ -73,13 +73,11 @@ def _bulk_actions(ctx: Context) -> None:
     c[0].download_button(f"Download {len(arts)} as zip", data=lambda: gallery.zip_bytes(ctx.data_dir, arts),
                          file_name="artifacts.zip", mime="application/zip", key="gallery_zip",
                          disabled=not arts, on_click="ignore", icon=":material/folder_zip:")
-    apply_untick("gallery_confirm")
-    confirm = c[1].checkbox(f"Confirm deleting {len(arts)}", key="gallery_confirm", disabled=not arts)
-    if c[2].button("Delete selected", key="gallery_delete", disabled=not (arts and confirm), icon=":material/delete:"):
+    if confirmed_button(c[1], f"Confirm deleting {len(arts)}", "Delete selected", "gallery_delete",
+                        disabled=not arts):
         for art in arts:
             gallery.delete(ctx.store, ctx.data_dir, art)
             st.session_state.pop(f"gallery_sel_{art.id}", None)
-        untick_next_run("gallery_confirm")
         st.session_state[OPEN] = 0
         st.rerun()
 
@@ -128,10 +126,7 @@ def _detail(ctx: Context, art: Artifact) -> None:
                                  key="gallery_download_one", on_click="ignore", icon=":material/download:")
         c[1].page_link(ANALYZE_PAGE, label="Open its run", query_params={"run": art.run_id},
                        icon=":material/history:")
-        apply_untick("gallery_confirm_one")
-        sure = c[2].checkbox("Confirm deleting this file", key="gallery_confirm_one")
-        if c[2].button("Delete this file", key="gallery_delete_one", icon=":material/delete:", disabled=not sure):
+        if confirmed_button(c[2], "Confirm deleting this file", "Delete this file", "gallery_delete_one"):
             gallery.delete(ctx.store, ctx.data_dir, art)
-            untick_next_run("gallery_confirm_one")
             st.session_state[OPEN] = 0
             st.rerun()

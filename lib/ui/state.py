@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import streamlit as st
+from streamlit.delta_generator import DeltaGenerator
 
 FILES_PAGE = "pages/1_Files.py"
 ANALYZE_PAGE = "pages/2_Analyze.py"
@@ -23,12 +24,14 @@ def selected_files() -> list[str]:
     return list(st.session_state.get(SELECTED, []))
 
 
-def untick_next_run(key: str) -> None:
-    """Untick a checkbox on the next run (its state can't be changed after it is drawn in this one)."""
-    st.session_state[f"untick_{key}"] = True
 
-
-def apply_untick(key: str) -> None:
-    """Call before drawing the checkbox `key`: untick it if asked to."""
-    if st.session_state.pop(f"untick_{key}", False):
-        st.session_state[key] = False
+def confirmed_button(where: DeltaGenerator, confirm_label: str, label: str, key: str, disabled: bool = False) -> bool:
+    """A button that only works after its confirmation box is ticked; the box unticks itself after each use."""
+    box = f"{key}_confirm"
+    if st.session_state.pop(f"{box}_reset", False):
+        st.session_state[box] = False  # can only be changed before the checkbox is drawn, so on the next run
+    sure = where.checkbox(confirm_label, key=box, disabled=disabled)
+    clicked = where.button(label, key=key, disabled=disabled or not sure, icon=":material/delete:")
+    if clicked:
+        st.session_state[f"{box}_reset"] = True
+    return clicked

@@ -301,8 +301,8 @@ def test_follow_up_after_stopped_first_turn_still_has_the_files(app, emulator):
     assert "Follow-up answer." in _assistant_md(at, 1)
     follow = messages_posts(emulator)[-1].json
     uploads = {b.get("file_id") for b in follow["messages"][-1]["content"] if b.get("type") == "container_upload"}
-    # either the same container is reused or the run's files are attached to the new one
-    assert follow.get("container") or file_id in uploads, follow.get("container")
+    # the stopped turn never learned its container, so the follow-up starts a new one with the run's files
+    assert "container" not in follow and file_id in uploads, follow.get("container")
 
 
 def test_broken_generated_image_and_every_block_kind_render_without_error(app, emulator):

@@ -173,7 +173,7 @@ def test_delete_needs_confirmation_and_sends_delete(files_page, emulator, data_d
     # after upload the new file is selected; delete stays disabled until confirmed
     assert at.multiselect(key="files_select").value == [file_id]
     assert at.button(key="files_delete").disabled
-    at.checkbox(key="files_confirm_delete").check()
+    at.checkbox(key="files_delete_confirm").check()
     run(at)
     assert not at.button(key="files_delete").disabled
     at.button(key="files_delete").click()

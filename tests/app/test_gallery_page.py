@@ -106,7 +106,7 @@ def test_gallery_after_a_run(app, emulator, data_dir, media):
     run(at)
     assert at.download_button(key="gallery_zip").label == "Download 1 as zip"
     assert at.button(key="gallery_delete").disabled
-    at.checkbox(key="gallery_confirm").check()
+    at.checkbox(key="gallery_delete_confirm").check()
     run(at)
     at.button(key="gallery_delete").click()
     run(at)
@@ -131,7 +131,7 @@ def test_gallery_after_a_run(app, emulator, data_dir, media):
     assert not at.image  # no large image for a CSV
     assert media.download(at.download_button(key="gallery_download_one")) == (data_dir / csv.path).read_bytes()
     assert at.button(key="gallery_delete_one").disabled, "deleting needs a confirmation first"
-    at.checkbox(key="gallery_confirm_one").check()
+    at.checkbox(key="gallery_delete_one_confirm").check()
     run(at)
     at.button(key="gallery_delete_one").click()
     run(at)
