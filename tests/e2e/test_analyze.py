@@ -3,11 +3,16 @@
 from __future__ import annotations
 
 import re
+import threading
 
 import pytest
 
 pytest.importorskip("playwright.sync_api", reason="playwright is not installed")
 from playwright.sync_api import Page, expect
+
+from lib.emulator.analyst import default_script
+from lib.emulator.script import Later, Step
+from lib.emulator.turn import Turn
 
 from .conftest import REPO, wait_for_app_run
 from .helpers import ask, main, open_app, seed_file, sidebar_link, stop_button, wait_until_finished
@@ -25,23 +30,41 @@ def paced(paced_app):  # noqa: ANN001, ANN201
     return paced_app
 
 
+def gated_first_look(question: str, gate: threading.Event) -> list[Step]:
+    """The emulator's usual first look, held after its opening sentence until `gate` is set."""
+
+    def part(turn: Turn, first: bool) -> list[Step]:
+        steps = default_script(turn.container.workdir, question, [SAMPLE.name])
+        if first:
+            return steps[:1]
+        assert gate.wait(60), "the test never released the run"
+        return steps[1:]
+
+    return [Later(lambda turn: part(turn, True)), Later(lambda turn: part(turn, False))]
+
+
 def chat_messages(page: Page):  # noqa: ANN201
     """Assistant/user bubbles in the transcript."""
     return page.get_by_test_id("stChatMessage")
 
 
 def test_streamed_run_with_chart_then_follow_up(page: Page, paced, shot) -> None:
-    open_app(page, paced)
-    sidebar_link(page, "Analyze")
-    ask(page, SAMPLE.name, "Show the revenue trend over time")
+    question = "Show the revenue trend over time"
+    gate = threading.Event()  # the run cannot end before the test has seen its first words
+    paced.emulator.queue_script(gated_first_look(question, gate))
+    try:
+        open_app(page, paced)
+        sidebar_link(page, "Analyze")
+        ask(page, SAMPLE.name, question)
 
-    # the run's id goes into the URL and the first words stream in while the run is still going
-    expect(page).to_have_url(re.compile(r"[?&]run=[0-9a-f]+"))
-    first_words = page.get_by_text("I'll load")
-    expect(first_words).to_be_visible(timeout=15_000)
-    expect(stop_button(page)).to_be_visible()
-    expect(page.get_by_text(":blue[")).to_have_count(0)  # status labels render, not raw markup
-    shot("analyze_streaming")
+        # the run's id goes into the URL and the first words stream in while the run is still going
+        expect(page).to_have_url(re.compile(r"[?&]run=[0-9a-f]+"))
+        expect(page.get_by_text("I'll load")).to_be_visible(timeout=15_000)
+        expect(stop_button(page)).to_be_visible()
+        expect(page.get_by_text(":blue[")).to_have_count(0)  # status labels render, not raw markup
+        shot("analyze_streaming")
+    finally:
+        gate.set()
 
     wait_until_finished(page)
     answer = chat_messages(page).nth(1)
@@ -91,18 +114,25 @@ def test_stop_keeps_the_partial_answer(page: Page, slow_app, shot) -> None:
 
 
 def test_reload_mid_run_keeps_following_the_run(page: Page, paced, shot) -> None:
-    open_app(page, paced, "Analyze")
-    ask(page, SAMPLE.name, "Show the distribution of units")
-    expect(page.get_by_text("I'll load")).to_be_visible(timeout=15_000)
-    expect(stop_button(page)).to_be_visible()
-    run_url = page.url
-    assert "run=" in run_url
+    question = "Show the distribution of units"
+    gate = threading.Event()  # the run stays live until the test has seen it live after the reload
+    paced.emulator.queue_script(gated_first_look(question, gate))
+    try:
+        open_app(page, paced, "Analyze")
+        ask(page, SAMPLE.name, question)
+        expect(page.get_by_text("I'll load")).to_be_visible(timeout=15_000)
+        expect(stop_button(page)).to_be_visible()
+        run_url = page.url
+        assert "run=" in run_url
 
-    page.reload()  # a new browser session; the run lives on in the server and the URL points at it
-    wait_for_app_run(page)
-    assert page.url == run_url
-    expect(page.get_by_text("I'll load")).to_be_visible()
-    expect(stop_button(page)).to_be_visible()  # still live after the reload
+        page.reload()  # a new browser session; the run lives on in the server and the URL points at it
+        wait_for_app_run(page)
+        assert page.url == run_url
+        expect(page.get_by_text("I'll load")).to_be_visible()
+        expect(stop_button(page)).to_be_visible()  # still live after the reload
+    finally:
+        gate.set()
+    # the rest of the answer streams into the reloaded page
     wait_until_finished(page)
     answer = chat_messages(page).nth(1)
     expect(answer).to_contain_text(f"{SAMPLE.name} has")
