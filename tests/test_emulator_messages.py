@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import io
 import json
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -18,6 +19,7 @@ from anthropic.types import Message
 from PIL import Image
 
 from lib.emulator import Bash, Edit, Emulator, Pause, Python, RawBlock, Text, ToolFailure
+from lib.emulator.analyst import held_default_script
 
 MODEL = "claude-opus-4-8"
 TOOLS = [{"type": "code_execution_20260521", "name": "code_execution"}]
@@ -114,6 +116,32 @@ def test_follow_up_in_same_container_sees_turn_one_outputs(
     new_png = [i for i in _output_ids(message) if client.files.retrieve_metadata(i).filename.endswith(".png")]
     assert new_png and "anomaly" in client.files.retrieve_metadata(new_png[0]).filename
     assert message.content[-1].type == "text"
+
+
+@REAL_ANALYSIS
+def test_held_default_script_streams_its_first_sentence_then_waits_for_the_gate(
+    emu: Emulator, client: anthropic.Anthropic
+) -> None:
+    file_id = client.files.upload(file=("sales.csv", _sales_csv(), "text/csv")).id
+    gate = threading.Event()
+    emu.queue_script(held_default_script("first look", ["sales.csv"], gate))
+    with client.messages.stream(model=MODEL, max_tokens=4096, tools=TOOLS, messages=_ask(file_id)) as stream:
+        events = iter(stream)
+        first_text = next(e for e in events if e.type == "text")
+        assert first_text.snapshot.startswith("I'll load `sales.csv`")
+        later: list[str] = []
+        reader = threading.Thread(target=lambda: later.extend(e.type for e in events))
+        reader.start()
+        reader.join(1.5)
+        assert reader.is_alive() and "content_block_start" not in later, "the turn went on before the gate"
+        gate.set()
+        reader.join(30)
+        assert "content_block_start" in later
+        message = stream.get_final_message()
+    assert message.stop_reason == "end_turn"
+    stdout = "".join(b.content.stdout for b in _results(message))
+    assert f"Rows: {ROWS}" in stdout
+    assert f"{ROWS} rows" in message.content[-1].text
 
 
 @REAL_ANALYSIS

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import threading
 from pathlib import Path
 
 from .runner import OUTPUTS
@@ -259,6 +260,21 @@ def default_script(workdir: Path | None, question: str, uploaded: list[str]) -> 
     if previous:
         return _followup_script(tables[0], question)
     return _first_look_script(tables[0], tables[1:], question)
+
+
+def held_default_script(question: str, uploaded: list[str], gate: threading.Event,
+                        timeout: float = 120.0) -> list[Step]:
+    """The default script, held after its opening sentence until `gate` is set (to act on a run mid-way)."""
+
+    def part(turn: Turn, first: bool) -> list[Step]:
+        workdir = turn.container.workdir if turn.container is not None else None
+        steps = default_script(workdir, question, uploaded)
+        if first:
+            return steps[:1]
+        gate.wait(timeout)
+        return steps[1:]
+
+    return [Later(lambda turn: part(turn, True)), Later(lambda turn: part(turn, False))]
 
 
 def _first_look_script(table: Path, others: list[Path], question: str) -> list[Step]:

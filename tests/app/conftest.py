@@ -10,7 +10,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from lib import jobs
-from lib.emulator import Emulator, Pacing
+from lib.emulator import Emulator
 
 REPO = Path(__file__).resolve().parents[2]
 APP = str(REPO / "app.py")
@@ -102,15 +102,6 @@ def make_app(monkeypatch: pytest.MonkeyPatch, data_dir: Path) -> Callable[..., A
 def app(make_app: Callable[..., AppTest], emulator: Emulator) -> AppTest:
     """The app on its home page, keyed to the fast emulator."""
     return run(make_app(emulator))
-
-
-@pytest.fixture
-def slow_emulator() -> Iterator[Emulator]:
-    """An emulator that streams slowly enough to act mid-run."""
-    emu = Emulator(pacing=Pacing(text_chunk_delay=0.05, code_delay=3.0))
-    emu.start()
-    yield emu
-    emu.stop()
 
 
 @pytest.fixture(autouse=True)

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import re
+import threading
 
-import pytest
 
 from lib import jobs
-from lib.emulator import Emulator, Fault, Pacing, Python, Text
+from lib.emulator import Fault, Python, Text
+from lib.emulator.analyst import held_default_script
 from lib.store import Store
 from lib.transcript import CodeCell, Output
 from lib.transcript import Text as TextItem
@@ -107,16 +108,22 @@ def test_run_and_follow_up(app, emulator):
 # --- 3. stop mid-run ------------------------------------------------------------------------------------------
 
 
-def test_stop_mid_run_keeps_partial_text(make_app, slow_emulator):
-    at = run(make_app(slow_emulator))
+def test_stop_mid_run_keeps_partial_text(make_app, emulator):
+    at = run(make_app(emulator))
     at = upload_sales_and_open_analyze(at)
-    rid = start_analysis(at, "Give me a first look at this data.", prompt=None)
-    wait_until(at, lambda a: any(s.startswith(FIRST_WORDS[:20]) for s in _assistant_md(a)), timeout=15)
-    assert has_key(at, "button", "analyze_stop")
-    assert run_status(at) == "running"
-    at.button(key="analyze_stop").click()
-    run(at)
-    assert not jobs.is_active(rid)
+    question = "Give me a first look at this data."
+    gate = threading.Event()  # the run cannot get past its first sentence before Stop is pressed
+    emulator.queue_script(held_default_script(question, ["monthly_sales.csv"], gate))
+    try:
+        rid = start_analysis(at, question, prompt=None)
+        wait_until(at, lambda a: any(s.startswith(FIRST_WORDS[:20]) for s in _assistant_md(a)), timeout=15)
+        assert has_key(at, "button", "analyze_stop")
+        assert run_status(at) == "running"
+        at.button(key="analyze_stop").click()
+        run(at)
+        assert not jobs.is_active(rid)
+    finally:
+        gate.set()
     wait_until(at, lambda a: run_status(a) == "stopped", timeout=10)
     said = _assistant_md(at)
     assert any(s.startswith("I'll load") for s in said), said
@@ -129,29 +136,27 @@ def test_stop_mid_run_keeps_partial_text(make_app, slow_emulator):
 # --- 4. navigating away mid-run -------------------------------------------------------------------------------
 
 
-@pytest.fixture
-def paced_emulator():
-    """Slow enough that a run is still going after two page switches, fast enough to finish soon after."""
-    emu = Emulator(pacing=Pacing(text_chunk_delay=0.02, code_delay=1.2))
-    emu.start()
-    yield emu
-    emu.stop()
-
-
-def test_navigation_mid_run_then_back_shows_result(make_app, paced_emulator):
-    at = run(make_app(paced_emulator))
+def test_navigation_mid_run_then_back_shows_result(make_app, emulator):
+    at = run(make_app(emulator))
     at = upload_sales_and_open_analyze(at)
-    rid = start_analysis(at, "Give me a first look at this data.", prompt=None)
-    assert run_status(at) == "running"
-    at.switch_page(GALLERY)
-    run(at)
-    assert at.title[0].value == "Gallery"
-    assert jobs.is_active(rid), "leaving the page must not stop the run"
-    at.switch_page(ANALYZE)
-    if run_id(at) != rid:
-        at.query_params["run"] = rid
-    run(at)
-    assert run_id(at) == rid
+    question = "Give me a first look at this data."
+    gate = threading.Event()  # the run stays live until the test is back on its page
+    emulator.queue_script(held_default_script(question, ["monthly_sales.csv"], gate))
+    try:
+        rid = start_analysis(at, question, prompt=None)
+        assert run_status(at) == "running"
+        at.switch_page(GALLERY)
+        run(at)
+        assert at.title[0].value == "Gallery"
+        assert jobs.is_active(rid), "leaving the page must not stop the run"
+        at.switch_page(ANALYZE)
+        if run_id(at) != rid:
+            at.query_params["run"] = rid
+        run(at)
+        assert run_id(at) == rid
+        assert jobs.is_active(rid)
+    finally:
+        gate.set()
     finish(at, rid, timeout=40)
     assert run_status(at) == "done"
     assert at.image and at.image[0].value[0].endswith(".png")

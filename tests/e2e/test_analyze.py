@@ -10,9 +10,7 @@ import pytest
 pytest.importorskip("playwright.sync_api", reason="playwright is not installed")
 from playwright.sync_api import Page, expect
 
-from lib.emulator.analyst import default_script
-from lib.emulator.script import Later, Step
-from lib.emulator.turn import Turn
+from lib.emulator.analyst import held_default_script
 
 from .conftest import REPO, wait_for_app_run
 from .helpers import ask, main, open_app, seed_file, sidebar_link, stop_button, wait_until_finished
@@ -30,19 +28,6 @@ def paced(paced_app):  # noqa: ANN001, ANN201
     return paced_app
 
 
-def gated_first_look(question: str, gate: threading.Event) -> list[Step]:
-    """The emulator's usual first look, held after its opening sentence until `gate` is set."""
-
-    def part(turn: Turn, first: bool) -> list[Step]:
-        steps = default_script(turn.container.workdir, question, [SAMPLE.name])
-        if first:
-            return steps[:1]
-        assert gate.wait(60), "the test never released the run"
-        return steps[1:]
-
-    return [Later(lambda turn: part(turn, True)), Later(lambda turn: part(turn, False))]
-
-
 def chat_messages(page: Page):  # noqa: ANN201
     """Assistant/user bubbles in the transcript."""
     return page.get_by_test_id("stChatMessage")
@@ -51,7 +36,7 @@ def chat_messages(page: Page):  # noqa: ANN201
 def test_streamed_run_with_chart_then_follow_up(page: Page, paced, shot) -> None:
     question = "Show the revenue trend over time"
     gate = threading.Event()  # the run cannot end before the test has seen its first words
-    paced.emulator.queue_script(gated_first_look(question, gate))
+    paced.emulator.queue_script(held_default_script(question, [SAMPLE.name], gate))
     try:
         open_app(page, paced)
         sidebar_link(page, "Analyze")
@@ -116,7 +101,7 @@ def test_stop_keeps_the_partial_answer(page: Page, slow_app, shot) -> None:
 def test_reload_mid_run_keeps_following_the_run(page: Page, paced, shot) -> None:
     question = "Show the distribution of units"
     gate = threading.Event()  # the run stays live until the test has seen it live after the reload
-    paced.emulator.queue_script(gated_first_look(question, gate))
+    paced.emulator.queue_script(held_default_script(question, [SAMPLE.name], gate))
     try:
         open_app(page, paced, "Analyze")
         ask(page, SAMPLE.name, question)
