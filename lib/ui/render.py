@@ -143,7 +143,7 @@ def _generated_file(item: GeneratedFile, data_dir: Path, key: str) -> None:
         try:
             frame = pd.read_csv(path, sep=None, engine="python", nrows=200)
             st.caption(f":material/table: `{item.filename}` (first rows)")
-            blank = frame.astype(object).where(frame.notna(), "")  # empty cells, not "None"
+            blank = frame.round(4).astype(object).where(frame.notna(), "")  # empty cells, not "None"
             st.dataframe(blank, height=min(38 * (len(frame) + 1), 300), hide_index=True)
         except Exception:  # noqa: BLE001 - a preview is optional; the download stays available
             pass

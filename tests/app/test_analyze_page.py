@@ -69,6 +69,10 @@ def test_run_and_follow_up(app, emulator):
     labels = [d.label for d in at.download_button]
     assert any(lbl.startswith("Download monthly_sales_summary.csv") for lbl in labels), labels
     assert any(lbl.startswith("Download monthly_sales_distribution.png") for lbl in labels), labels
+    summary = at.dataframe[0].value  # the generated summary table, previewed with readable numbers
+    assert list(summary["column"]) == ["date", "region", "product", "units", "revenue"]
+    means = [str(v) for v in summary["mean"] if str(v)]
+    assert means and all(len(v.partition(".")[2]) <= 4 for v in means), means
     usage = [c.value for c in at.caption if "input ·" in c.value and "output tokens" in c.value]
     assert usage and re.search(r"\d[\d,]* input · \d[\d,]* output tokens · 2 code executions · est\. \$\d+\.\d+",
                                usage[0]), usage
