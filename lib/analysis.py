@@ -13,6 +13,7 @@ from typing import Any
 import anthropic
 
 from lib import files
+from lib.cost import DEFAULT_PRICES, PriceTable, container_minutes_for, estimate, format_usd
 from lib.errors import AppError, describe
 from lib.store import FileRecord
 from lib.transcript import Change, GeneratedFile, Item, Notice, Output, StreamAssembler, Usage
@@ -65,6 +66,16 @@ class TurnRequest:
     run_file_ids: list[str] = field(default_factory=list)
     system: str = SYSTEM_PROMPT
     max_continuations: int = 8
+    budget_usd: float = 0.0  # the run's budget; 0: no limit
+    spent_usd: float = 0.0  # what the run's earlier turns cost
+    prices: PriceTable = DEFAULT_PRICES
+
+    def budget_used(self, usage: Usage) -> float | None:
+        """The run's estimated spend with this turn's `usage` so far, when it has reached the budget."""
+        if self.budget_usd <= 0:
+            return None
+        spent = self.spent_usd + estimate(usage, self.model, self.prices, container_minutes_for(1)).total_usd
+        return spent if spent >= self.budget_usd else None
 
 
 def user_content(question: str, file_ids: list[str], files_note: str = "") -> list[dict[str, Any]]:
@@ -179,6 +190,13 @@ class TurnRunner:
             if continuations >= req.max_continuations:
                 self._say(Notice(text=f"Claude paused {continuations} times in this turn, the most this app "
                                       "continues by itself. Ask a follow-up such as 'continue' to go on.",
+                                 level="warning"))
+                break
+            spent = req.budget_used(self.usage)
+            if spent is not None:
+                self._say(Notice(text=f"This run has used an estimated {format_usd(spent)} of its "
+                                      f"{format_usd(req.budget_usd)} budget, so Claude's paused work was not "
+                                      "continued. Raise the run's budget and ask 'continue' to go on.",
                                  level="warning"))
                 break
             continuations += 1

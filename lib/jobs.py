@@ -9,7 +9,9 @@ from dataclasses import dataclass, field
 
 from lib import analysis
 from lib.client import make_client
+from lib.cost import format_usd
 from lib.errors import AppError, describe
+from lib.runview import over_budget, run_cost
 from lib.settings import Settings
 from lib.store import Run, Store
 from lib.transcript import GeneratedFile, Item, Notice, RunError, Usage
@@ -40,6 +42,16 @@ class RunBusyError(AppError):
                          "Wait for it to finish, or press Stop.", code="busy")
 
 
+class BudgetReachedError(AppError):
+    """The run has used its budget."""
+
+    def __init__(self, spent_usd: float, budget_usd: float) -> None:
+        super().__init__("Budget reached",
+                         f"This run has used an estimated {format_usd(spent_usd)} of its {format_usd(budget_usd)} "
+                         "budget, so the question was not sent.",
+                         "Raise the run's budget (the Budget button below the answer) and ask again.", code="budget")
+
+
 def is_active(run_id: str) -> bool:
     """Whether a thread of this process is working on the run."""
     with _jobs_lock:
@@ -66,7 +78,8 @@ def recover(store: Store) -> list[str]:
 def new_run(store: Store, settings: Settings, question: str, file_ids: list[str]) -> Run:
     """Create a run for a first question and start working on it."""
     run = store.create_run(question.strip().splitlines()[0] if question.strip() else "Analysis",
-                           settings.model, settings.tool_version, file_ids, demo=settings.demo)
+                           settings.model, settings.tool_version, file_ids, demo=settings.demo,
+                           budget_usd=settings.run_budget_usd)
     start_turn(store, settings, run.id, question)
     return run
 
@@ -79,6 +92,9 @@ def start_turn(store: Store, settings: Settings, run_id: str, question: str) -> 
     if is_active(run_id):
         raise RunBusyError()
     turns = store.turns(run_id)
+    spent = run_cost(turns, run.model, settings.prices).total_usd
+    if over_budget(run, spent):
+        raise BudgetReachedError(spent, run.budget_usd)
     history = analysis.history_messages([(t.user_content, t.assistant_content) for t in turns])
     # without a known container the next request starts a new one, so every file of the run goes along again
     already = analysis.attached_ids(history) if run.container_id else set()
@@ -89,7 +105,8 @@ def start_turn(store: Store, settings: Settings, run_id: str, question: str) -> 
     req = analysis.TurnRequest(
         model=run.model, tool_version=run.tool_version, max_tokens=settings.max_tokens, history=history,
         user_content=user, container_id=run.container_id, run_file_ids=run.file_ids,
-        max_continuations=settings.max_continuations,
+        max_continuations=settings.max_continuations, budget_usd=run.budget_usd, spent_usd=spent,
+        prices=settings.prices,
     )
     job = Job(run_id=run_id)
     job.thread = threading.Thread(target=_work, args=(store, settings, job, idx, req), daemon=True,

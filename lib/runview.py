@@ -59,14 +59,22 @@ def load_run_view(store: Store, run_id: str, prices: PriceTable) -> RunView | No
     turns = store.turns(run_id)
     items = store.items(run_id)
     views = []
-    total = Usage()
     for turn in turns:
         minutes = container_minutes_for(1) if turn_uses_container(turn) else 0.0
         views.append(TurnView(turn, _items_of(items, turn.idx), estimate(turn.usage, run.model, prices, minutes)))
-        total = total + turn.usage
-    minutes = container_minutes_for(sum(1 for t in turns if turn_uses_container(t)))
-    return RunView(run, views, total, estimate(total, run.model, prices, minutes),
-                   parse_time(run.container_expires_at))
+    total = sum((t.usage for t in turns), Usage())
+    return RunView(run, views, total, run_cost(turns, run.model, prices), parse_time(run.container_expires_at))
+
+
+def run_cost(turns: list[Turn], model: str, prices: PriceTable) -> Cost:
+    """Estimated cost of a run's turns so far."""
+    total = sum((t.usage for t in turns), Usage())
+    return estimate(total, model, prices, container_minutes_for(sum(1 for t in turns if turn_uses_container(t))))
+
+
+def over_budget(run: Run, spent_usd: float) -> bool:
+    """Whether a run with a budget has used it up."""
+    return run.budget_usd > 0 and spent_usd >= run.budget_usd
 
 
 def _items_of(items: list[StoredItem], turn_idx: int) -> list[Item]:

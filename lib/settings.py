@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
@@ -9,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from lib.cost import DEFAULT_PRICES, PriceTable
+from lib.errors import AppError
 
 DEFAULT_MODEL = "claude-sonnet-4-6"
 DEFAULT_TOOL_VERSION = "code_execution_20260521"
@@ -29,6 +31,7 @@ class Settings:
     max_upload_mb: int = 200
     max_tokens: int = 16000
     max_continuations: int = 8
+    run_budget_usd: float = 0.0  # default budget of a new run; 0: no limit
     request_timeout: float = 600.0
     max_retries: int = 2
     demo: bool = False
@@ -65,6 +68,16 @@ def load_settings(secrets: Mapping[str, Any] | None = None, environ: Mapping[str
             value = environ.get(name)
         return default if value in (None, "") else value
 
+    def number(name: str, default: float, kind: type = int) -> Any:
+        value = get(name, default)
+        try:
+            parsed = kind(value)
+        except (TypeError, ValueError):
+            parsed = None
+        if parsed is None or not math.isfinite(parsed) or parsed < 0:
+            raise SettingsError(name, value, "a whole number" if kind is int else "a number")
+        return parsed
+
     key = str(get("ANTHROPIC_API_KEY", "")).strip()
     source = ""
     if key:
@@ -79,8 +92,18 @@ def load_settings(secrets: Mapping[str, Any] | None = None, environ: Mapping[str
         model=str(get("ANALYST_MODEL", DEFAULT_MODEL)),
         tool_version=str(get("ANALYST_TOOL_VERSION", DEFAULT_TOOL_VERSION)),
         data_dir=data_dir,
-        max_upload_mb=int(get("ANALYST_MAX_UPLOAD_MB", 200)),
-        max_tokens=int(get("ANALYST_MAX_TOKENS", 16000)),
-        max_continuations=int(get("ANALYST_MAX_CONTINUATIONS", 8)),
-        max_retries=int(get("ANALYST_MAX_RETRIES", 2)),
+        max_upload_mb=number("ANALYST_MAX_UPLOAD_MB", 200),
+        max_tokens=number("ANALYST_MAX_TOKENS", 16000),
+        max_continuations=number("ANALYST_MAX_CONTINUATIONS", 8),
+        max_retries=number("ANALYST_MAX_RETRIES", 2),
+        run_budget_usd=number("ANALYST_RUN_BUDGET_USD", 0.0, float),
     )
+
+
+class SettingsError(AppError):
+    """A setting that is not a usable number."""
+
+    def __init__(self, name: str, value: Any, expected: str) -> None:
+        super().__init__("Setting not understood", f"`{name}` is `{value}`, which is not {expected} of zero or more.",
+                         f"Fix `{name}` in `.streamlit/secrets.toml` or the environment, then reload the page.",
+                         code="settings")

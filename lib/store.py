@@ -14,7 +14,7 @@ from typing import Any
 
 from lib.transcript import Item, Usage, item_from_dict
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 ACTIVE = ("queued", "running")
 
 SCHEMA = """
@@ -56,6 +56,7 @@ CREATE INDEX IF NOT EXISTS runs_updated ON runs(updated_at DESC);
 # version -> statements that take the schema from the version before to this one
 MIGRATIONS: dict[int, list[str]] = {
     2: ["ALTER TABLE files ADD COLUMN notes TEXT NOT NULL DEFAULT ''"],
+    3: ["ALTER TABLE runs ADD COLUMN budget_usd REAL NOT NULL DEFAULT 0"],
 }
 
 
@@ -91,6 +92,7 @@ class Run:
     file_ids: list[str]
     error: str
     demo: bool
+    budget_usd: float = 0.0  # 0: no limit
 
     @property
     def active(self) -> bool:
@@ -248,15 +250,17 @@ class Store:
 
     # --- runs ----------------------------------------------------------------------------
 
-    def create_run(self, title: str, model: str, tool_version: str, file_ids: list[str], demo: bool = False) -> Run:
+    def create_run(self, title: str, model: str, tool_version: str, file_ids: list[str], demo: bool = False,
+                   budget_usd: float = 0.0) -> Run:
         """A new run, queued."""
         now = time.time()
         run_id = uuid.uuid4().hex
         with self._connect() as db:
             db.execute(
-                "INSERT INTO runs (id,title,created_at,updated_at,status,model,tool_version,file_ids,demo) "
-                "VALUES (?,?,?,?,?,?,?,?,?)",
-                (run_id, title[:300], now, now, "queued", model, tool_version, json.dumps(file_ids), int(demo)),
+                "INSERT INTO runs (id,title,created_at,updated_at,status,model,tool_version,file_ids,demo,budget_usd) "
+                "VALUES (?,?,?,?,?,?,?,?,?,?)",
+                (run_id, title[:300], now, now, "queued", model, tool_version, json.dumps(file_ids), int(demo),
+                 max(float(budget_usd), 0.0)),
             )
         run = self.run(run_id)
         assert run is not None

@@ -101,6 +101,32 @@ def test_pause_turn_is_continued_with_the_paused_content(emulator, settings, sto
     assert store.turns(run_id)[0].requests == 2
 
 
+def test_budget_reached_stops_continuing_a_paused_turn_and_refuses_follow_ups(emulator, settings, store):
+    from dataclasses import replace
+
+    file_id = upload(settings, store)
+    emulator.queue_script([Text("Step one."), Python("print(6 * 7)"), Pause(), Text("Step two done.")])
+    # the billed container minimum alone ($0.0042) is over this budget
+    run_id = run_to_end(store, replace(settings, run_budget_usd=0.002), "long job", [file_id])
+    assert store.run(run_id).budget_usd == 0.002
+    assert len(messages_requests(emulator)) == 1, "the paused turn was continued past the budget"
+    items = items_of(store, run_id)
+    assert [i.text for i in items if isinstance(i, TextItem)] == ["Step one."]
+    assert isinstance(items[-1], Notice) and "of its $0.0020 budget" in items[-1].text
+    assert store.run(run_id).status == "done"
+
+    with pytest.raises(jobs.BudgetReachedError, match=r"of its \$0\.0020 budget"):
+        jobs.start_turn(store, settings, run_id, "go on")
+    assert len(store.turns(run_id)) == 1 and len(messages_requests(emulator)) == 1
+
+    store.update_run(run_id, budget_usd=5.0)  # raised: the follow-up goes out
+    emulator.queue_script([Text("Continuing.")])
+    jobs.start_turn(store, settings, run_id, "continue")
+    assert jobs.wait(run_id, 60)
+    assert len(store.turns(run_id)) == 2 and len(messages_requests(emulator)) == 2
+    assert [i.text for i in items_of(store, run_id, 1) if isinstance(i, TextItem)] == ["Continuing."]
+
+
 def test_rate_limit_with_retry_after_is_retried_and_succeeds(emulator, settings, store):
     file_id = upload(settings, store)
     emulator.inject(Fault("status", status=429, retry_after_ms=20))

@@ -1,4 +1,4 @@
-"""Settings precedence, and exporting a run as a notebook, a report zip and a gallery zip."""
+"""Settings precedence and checks, and exporting a run as a notebook, a report zip and a gallery zip."""
 
 from __future__ import annotations
 
@@ -6,10 +6,11 @@ import io
 import zipfile
 
 import nbformat
+import pytest
 
 from lib import export, gallery
 from lib.runview import load_run_view
-from lib.settings import DEFAULT_MODEL, load_settings
+from lib.settings import DEFAULT_MODEL, SettingsError, load_settings
 from lib.store import ArtifactFilter
 
 from tests.test_analysis import run_to_end, upload
@@ -26,6 +27,20 @@ def test_secrets_win_over_environment_and_defaults_apply(tmp_path):
     assert not none.has_key and none.tool_version == "code_execution_20260521"
     demo = none.for_demo("http://127.0.0.1:1")
     assert demo.demo and demo.has_key and demo.data_dir == none.data_dir / "demo"
+
+
+def test_numbers_are_read_and_a_malformed_one_says_which_setting_to_fix():
+    s = load_settings({"ANALYST_RUN_BUDGET_USD": "2.5"}, {"ANALYST_MAX_UPLOAD_MB": "50"})
+    assert s.run_budget_usd == 2.5 and s.max_upload_bytes == 50 * 1024 * 1024
+    assert load_settings({}, {}).run_budget_usd == 0.0
+    for name, value, expected in [("ANALYST_MAX_UPLOAD_MB", "lots", "a whole number"),
+                                  ("ANALYST_MAX_TOKENS", "1.5", "a whole number"),
+                                  ("ANALYST_RUN_BUDGET_USD", "-1", "a number"),
+                                  ("ANALYST_RUN_BUDGET_USD", "nan", "a number")]:
+        with pytest.raises(SettingsError) as caught:
+            load_settings({}, {name: value})
+        assert f"`{name}` is `{value}`, which is not {expected} of zero or more" in caught.value.message
+        assert name in caught.value.hint
 
 
 def test_run_exports_to_a_valid_notebook_and_a_report_zip(emulator, settings, store):

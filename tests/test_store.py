@@ -133,10 +133,13 @@ def test_a_version_1_database_is_migrated_and_keeps_its_rows(data_dir):
     db.execute("CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)")
     db.execute("INSERT INTO meta VALUES ('schema_version', '1')")
     db.execute("INSERT INTO files VALUES ('file_old', 'old.csv', 'text/csv', 3, 'h', 'csv', '', 1.0, 0)")
+    db.execute("INSERT INTO runs (id, title, created_at, updated_at, status, model, tool_version) "
+               "VALUES ('run_old', 'Old run', 1.0, 1.0, 'done', 'claude-sonnet-4-6', 'code_execution_20260521')")
     db.commit()
     db.close()
     store = Store(data_dir)
-    assert sqlite3.connect(store.path).execute("SELECT value FROM meta").fetchone()[0] == "2"
+    assert sqlite3.connect(store.path).execute("SELECT value FROM meta").fetchone()[0] == str(SCHEMA_VERSION)
     assert store.files()[0].id == "file_old" and store.files()[0].notes == ""
+    assert store.run("run_old").budget_usd == 0.0  # runs from before budgets have none
     store.set_file_notes("file_old", "  amounts in EUR  ")
     assert store.file("file_old").notes == "amounts in EUR"

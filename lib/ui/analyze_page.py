@@ -11,7 +11,8 @@ import streamlit as st
 from lib import jobs, prompts
 from lib.errors import AppError
 from lib.models import available_models
-from lib.runview import load_run_view
+from lib.cost import format_usd
+from lib.runview import RunView, load_run_view, over_budget
 from lib.settings import TOOL_VERSIONS
 from lib.store import FileRecord
 from lib.ui import exports
@@ -21,6 +22,10 @@ from lib.ui.state import DRAFT, FILES_PAGE, select_files, selected_files
 
 POLL_SECONDS = 0.3
 QUESTION = "analyze_question"
+BUDGET_LABEL = "Budget for this run (USD)"
+BUDGET_HELP = ("0 means no limit. Checked before every request to the API: once the run's estimated cost reaches "
+               "the budget, paused work is not continued and follow-ups are not sent. One answer can go a little "
+               "over, since its cost is known only when it ends.")
 
 
 def render(ctx: Context) -> None:
@@ -72,7 +77,7 @@ def _new_run_form(ctx: Context) -> None:
     _ready_prompts(columns)
     question = st.text_area("Your question", key=QUESTION, height=120,
                             placeholder="e.g. What are the main drivers of churn? Show a chart.")
-    model_col, tool_col = st.columns(2)
+    model_col, tool_col, budget_col = st.columns([3, 3, 2])
     models = _models(ctx)
     default = ctx.settings.model if ctx.settings.model in models else models[0]
     model = model_col.selectbox("Model", models, index=models.index(default), key="analyze_model")
@@ -80,9 +85,11 @@ def _new_run_form(ctx: Context) -> None:
                               index=TOOL_VERSIONS.index(ctx.settings.tool_version)
                               if ctx.settings.tool_version in TOOL_VERSIONS else 0,
                               help="Use code_execution_20250825 for older models such as Opus 4.1.")
+    budget = budget_col.number_input(BUDGET_LABEL, min_value=0.0, step=0.5, format="%.2f", key="analyze_budget",
+                                     value=ctx.settings.run_budget_usd, help=BUDGET_HELP)
     if st.button("Run analysis", type="primary", key="analyze_run", icon=":material/play_arrow:",
                  disabled=not (chosen and question.strip())):
-        settings = replace(ctx.settings, model=model, tool_version=tool)
+        settings = replace(ctx.settings, model=model, tool_version=tool, run_budget_usd=budget)
         try:
             run = jobs.new_run(ctx.store, settings, question.strip(), chosen)
         except AppError as err:
@@ -138,6 +145,7 @@ def _run(ctx: Context, run_id: str) -> None:
         assert view is not None
     render_run(view, ctx.data_dir)
     exports.render(ctx, view)
+    _budget(ctx, view)
     if view.run.error and view.run.status == "error":
         st.caption("You can ask again below; the conversation so far is kept.")
     if view.container_expired:
@@ -151,6 +159,22 @@ def _run(ctx: Context, run_id: str) -> None:
             show_error(err)
             return
         st.rerun()
+
+
+def _budget(ctx: Context, view: RunView) -> None:
+    """The run's budget: what is left, and a way to change it."""
+    run = view.run
+    label = f"Budget {format_usd(run.budget_usd)}" if run.budget_usd else "No budget"
+    with st.popover(label, icon=":material/savings:"):
+        value = st.number_input(BUDGET_LABEL, min_value=0.0, step=0.5, format="%.2f", value=run.budget_usd,
+                                key=f"analyze_run_budget_{run.id}", help=BUDGET_HELP)
+        if st.button("Save budget", key="analyze_budget_save"):
+            ctx.store.update_run(run.id, budget_usd=value)
+            st.rerun()
+    if over_budget(run, view.cost.total_usd):
+        st.warning(f"This run has used its {format_usd(run.budget_usd)} budget (est. "
+                   f"{format_usd(view.cost.total_usd)}). Raise the budget to ask a follow-up.",
+                   icon=":material/savings:")
 
 
 def _live(ctx: Context, run_id: str) -> None:

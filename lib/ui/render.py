@@ -194,7 +194,8 @@ def render_run_header(view: RunView) -> None:
         cols[1].caption(f":material/deployed_code: Container `{run.container_id}` · {when}")
     else:
         cols[1].caption(":material/deployed_code: No container yet")
-    cols[2].caption(usage_line(view.usage, view.cost.total_usd, view.cost.known),
+    budget = f" of {format_usd(run.budget_usd)} budget" if run.budget_usd else ""
+    cols[2].caption(usage_line(view.usage, view.cost.total_usd, view.cost.known) + budget,
                     help="Estimate: token prices from the price table, container time at the billed 5-minute "
                          "minimum per turn, without the monthly free allowance.")
     if run.demo:

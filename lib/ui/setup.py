@@ -11,8 +11,9 @@ import streamlit as st
 
 from lib import demo, jobs
 from lib.client import make_client
-from lib.settings import Settings, load_settings
+from lib.settings import Settings, SettingsError, load_settings
 from lib.store import Store
+from lib.ui.render import show_error
 from lib.ui.state import ANALYZE_PAGE, FILES_PAGE, GALLERY_PAGE
 
 TYPED_KEY = "typed_api_key"
@@ -68,7 +69,11 @@ def current_settings() -> Settings:
 def page_setup(title: str, icon: str) -> Context:
     """Configure the page, read settings, open the store and draw the shared sidebar."""
     st.set_page_config(page_title=f"{title} · Claude Data Analyst", page_icon=icon, layout="wide")
-    settings = current_settings()
+    try:
+        settings = current_settings()
+    except SettingsError as err:
+        show_error(err)
+        st.stop()
     ctx = Context(settings, _store(str(settings.data_dir)))
     _sidebar(ctx)
     return ctx

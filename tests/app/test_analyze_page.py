@@ -201,6 +201,37 @@ def test_expired_container_follow_up_starts_new_one(app, emulator):
     assert {"type": "text", "text": "And now?"} in last_user["content"]
 
 
+# --- 6. budget ------------------------------------------------------------------------------------------------
+
+
+def test_budget_reached_refuses_follow_up_until_raised(app, emulator):
+    at = upload_sales_and_open_analyze(app)
+    at.number_input(key="analyze_budget").set_value(0.01)
+    rid = start_analysis(at, "Give me a first look at this data.", prompt=None)  # about $0.05
+    finish(at, rid)
+    usage = [c.value for c in at.caption if "est. $" in c.value and "budget" in c.value]
+    assert usage and usage[0].endswith("of $0.0100 budget"), usage
+    assert any("used its $0.0100 budget" in w.value for w in at.warning), texts(at)
+
+    at.chat_input(key="analyze_followup").set_value("And the next step?")
+    run(at)
+    errors = [e.value for e in at.error]
+    assert errors and "Budget reached" in errors[0] and "Raise the run's budget" in errors[0], errors
+    assert len(messages_posts(emulator)) == 1
+
+    at.number_input(key=f"analyze_run_budget_{rid}").set_value(2.0)
+    at.button(key="analyze_budget_save").click()
+    run(at)
+    emulator.queue_script([Text("Next step done.")])
+    at.chat_input(key="analyze_followup").set_value("And the next step?")
+    run(at)
+    finish(at, rid)
+    assert "Next step done." in _assistant_md(at, 1)
+    assert len(messages_posts(emulator)) == 2
+    assert not any("used its" in w.value for w in at.warning)
+    assert any(c.value.endswith("of $2.00 budget") for c in at.caption)
+
+
 # --- 8. server restart ----------------------------------------------------------------------------------------
 
 

@@ -87,3 +87,13 @@ def test_offline_demo_whole_analysis(keyless, data_dir):
     assert any("pd.read_csv" in c.value for c in at.code if c.language == "python")
     assert any(f"Rows: {SALES_ROWS}" in c.value for c in at.code if c.language not in ("python",))
     assert at.image and at.image[0].value[0].endswith(".png")
+
+
+def test_a_malformed_setting_is_named_on_every_page(make_app):
+    at = run(make_app(None, ANALYST_MAX_UPLOAD_MB="lots"))
+    errors = [e.value for e in at.error]
+    assert errors and "`ANALYST_MAX_UPLOAD_MB` is `lots`" in errors[0] and "secrets.toml" in errors[0], errors
+    assert not at.exception
+    at.switch_page(FILES)
+    run(at)
+    assert [e.value for e in at.error] == errors and not at.exception
