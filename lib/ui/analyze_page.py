@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 import streamlit as st
 
@@ -23,7 +24,7 @@ from lib.ui.state import DRAFT, FILES_PAGE, select_files, selected_files
 POLL_SECONDS = 0.3
 QUESTION = "analyze_question"
 BUDGET_LABEL = "Budget for this run (USD)"
-BUDGET_HELP = ("0 means no limit. Checked before every request to the API: once the run's estimated cost reaches "
+BUDGET_HELP = ("Empty or 0: no limit. Checked before every request to the API: once the run's estimated cost reaches "
                "the budget, paused work is not continued and follow-ups are not sent. One answer can go a little "
                "over, since its cost is known only when it ends.")
 
@@ -85,8 +86,7 @@ def _new_run_form(ctx: Context) -> None:
                               index=TOOL_VERSIONS.index(ctx.settings.tool_version)
                               if ctx.settings.tool_version in TOOL_VERSIONS else 0,
                               help="Use code_execution_20250825 for older models such as Opus 4.1.")
-    budget = budget_col.number_input(BUDGET_LABEL, min_value=0.0, step=0.5, format="%.2f", key="analyze_budget",
-                                     value=ctx.settings.run_budget_usd, help=BUDGET_HELP)
+    budget = _budget_input(budget_col, ctx.settings.run_budget_usd, "analyze_budget")
     if st.button("Run analysis", type="primary", key="analyze_run", icon=":material/play_arrow:",
                  disabled=not (chosen and question.strip())):
         settings = replace(ctx.settings, model=model, tool_version=tool, run_budget_usd=budget)
@@ -144,8 +144,14 @@ def _run(ctx: Context, run_id: str) -> None:
         view = load_run_view(ctx.store, run_id, ctx.settings.prices)
         assert view is not None
     render_run(view, ctx.data_dir)
-    exports.render(ctx, view)
-    _budget(ctx, view)
+    actions = st.columns([2, 2, 2, 1])  # wide enough for the labels at 1280 px
+    exports.render(ctx, view, actions[:2])
+    with actions[2]:
+        _budget(ctx, view)
+    if over_budget(view.run, view.cost.total_usd):
+        st.warning(f"This run has used its {format_usd(view.run.budget_usd)} budget (est. "
+                   f"{format_usd(view.cost.total_usd)}). Raise the budget to ask a follow-up.",
+                   icon=":material/savings:")
     if view.run.error and view.run.status == "error":
         st.caption("You can ask again below; the conversation so far is kept.")
     if view.container_expired:
@@ -161,20 +167,22 @@ def _run(ctx: Context, run_id: str) -> None:
         st.rerun()
 
 
+def _budget_input(where: Any, current: float, key: str) -> float:
+    """A budget in USD; left empty, no limit (0)."""
+    value = where.number_input(BUDGET_LABEL, min_value=0.0, step=0.5, format="%.2f", value=current or None,
+                               placeholder="No limit", key=key, help=BUDGET_HELP)
+    return float(value or 0.0)
+
+
 def _budget(ctx: Context, view: RunView) -> None:
-    """The run's budget: what is left, and a way to change it."""
+    """The run's budget, and a way to change it."""
     run = view.run
     label = f"Budget {format_usd(run.budget_usd)}" if run.budget_usd else "No budget"
     with st.popover(label, icon=":material/savings:"):
-        value = st.number_input(BUDGET_LABEL, min_value=0.0, step=0.5, format="%.2f", value=run.budget_usd,
-                                key=f"analyze_run_budget_{run.id}", help=BUDGET_HELP)
+        value = _budget_input(st, run.budget_usd, f"analyze_run_budget_{run.id}")
         if st.button("Save budget", key="analyze_budget_save"):
             ctx.store.update_run(run.id, budget_usd=value)
             st.rerun()
-    if over_budget(run, view.cost.total_usd):
-        st.warning(f"This run has used its {format_usd(run.budget_usd)} budget (est. "
-                   f"{format_usd(view.cost.total_usd)}). Raise the budget to ask a follow-up.",
-                   icon=":material/savings:")
 
 
 def _live(ctx: Context, run_id: str) -> None:

@@ -3,20 +3,21 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 
 import streamlit as st
+from streamlit.delta_generator import DeltaGenerator
 
 from lib import export
 from lib.runview import RunView
 from lib.ui.setup import Context
 
 
-def render(ctx: Context, view: RunView) -> None:
-    """Notebook and report downloads; files are built only when clicked."""
+def render(ctx: Context, view: RunView, c: Sequence[DeltaGenerator]) -> None:
+    """Notebook and report downloads in two columns; files are built only when clicked."""
     if not view.turns:
         return
     slug = re.sub(r"[^A-Za-z0-9]+", "-", view.run.title).strip("-")[:40] or "analysis"
-    c = st.columns([2, 2, 3])  # wide enough for the labels at 1280 px
     c[0].download_button("Notebook (.ipynb)", data=lambda: export.notebook(view, ctx.data_dir),
                          file_name=f"{slug}.ipynb", mime="application/x-ipynb+json", key="export_ipynb",
                          on_click="ignore", icon=":material/code_blocks:")
