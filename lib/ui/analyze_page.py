@@ -10,9 +10,9 @@ from typing import Any
 import streamlit as st
 
 from lib import jobs, prompts
+from lib.cost import format_usd
 from lib.errors import AppError
 from lib.models import available_models
-from lib.cost import format_usd
 from lib.runview import RunView, load_run_view, over_budget
 from lib.settings import TOOL_VERSIONS
 from lib.store import FileRecord
