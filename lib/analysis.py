@@ -13,7 +13,8 @@ from typing import Any
 import anthropic
 
 from lib import files
-from lib.cost import DEFAULT_PRICES, PriceTable, container_minutes_for, estimate, format_usd
+from lib.cost import (DEFAULT_PRICES, PriceTable, budget_reached, budget_used_sentence, container_minutes_for,
+                      estimate)
 from lib.errors import AppError, describe
 from lib.store import FileRecord
 from lib.transcript import Change, GeneratedFile, Item, Notice, Output, StreamAssembler, Usage
@@ -70,12 +71,9 @@ class TurnRequest:
     spent_usd: float = 0.0  # what the run's earlier turns cost
     prices: PriceTable = DEFAULT_PRICES
 
-    def budget_used(self, usage: Usage) -> float | None:
-        """The run's estimated spend with this turn's `usage` so far, when it has reached the budget."""
-        if self.budget_usd <= 0:
-            return None
-        spent = self.spent_usd + estimate(usage, self.model, self.prices, container_minutes_for(1)).total_usd
-        return spent if spent >= self.budget_usd else None
+    def spent_with(self, usage: Usage) -> float:
+        """The run's estimated spend with this turn's `usage` so far."""
+        return self.spent_usd + estimate(usage, self.model, self.prices, container_minutes_for(1)).total_usd
 
 
 def user_content(question: str, file_ids: list[str], files_note: str = "") -> list[dict[str, Any]]:
@@ -192,11 +190,10 @@ class TurnRunner:
                                       "continues by itself. Ask a follow-up such as 'continue' to go on.",
                                  level="warning"))
                 break
-            spent = req.budget_used(self.usage)
-            if spent is not None:
-                self._say(Notice(text=f"This run has used an estimated {format_usd(spent)} of its "
-                                      f"{format_usd(req.budget_usd)} budget, so Claude's paused work was not "
-                                      "continued. Raise the run's budget and ask 'continue' to go on.",
+            spent = req.spent_with(self.usage)
+            if budget_reached(req.budget_usd, spent):
+                self._say(Notice(text=budget_used_sentence(spent, req.budget_usd) + ", so Claude's paused work was "
+                                      "not continued. Raise the run's budget and ask 'continue' to go on.",
                                  level="warning"))
                 break
             continuations += 1

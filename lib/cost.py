@@ -112,3 +112,13 @@ def format_usd(x: float) -> str:
     if x < 1:
         return f"${x:.4f}"
     return f"${x:,.2f}"
+
+
+def budget_reached(budget_usd: float, spent_usd: float) -> bool:
+    """Whether a budget (0: none) has been used up."""
+    return budget_usd > 0 and spent_usd >= budget_usd
+
+
+def budget_used_sentence(spent_usd: float, budget_usd: float) -> str:
+    """'This run has used an estimated $X of its $Y budget' (no full stop, for the caller to go on)."""
+    return f"This run has used an estimated {format_usd(spent_usd)} of its {format_usd(budget_usd)} budget"

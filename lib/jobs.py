@@ -9,9 +9,9 @@ from dataclasses import dataclass, field
 
 from lib import analysis
 from lib.client import make_client
-from lib.cost import format_usd
+from lib.cost import budget_reached, budget_used_sentence
 from lib.errors import AppError, describe
-from lib.runview import over_budget, run_cost
+from lib.runview import run_cost
 from lib.settings import Settings
 from lib.store import Run, Store
 from lib.transcript import GeneratedFile, Item, Notice, RunError, Usage
@@ -47,8 +47,7 @@ class BudgetReachedError(AppError):
 
     def __init__(self, spent_usd: float, budget_usd: float) -> None:
         super().__init__("Budget reached",
-                         f"This run has used an estimated {format_usd(spent_usd)} of its {format_usd(budget_usd)} "
-                         "budget, so the question was not sent.",
+                         budget_used_sentence(spent_usd, budget_usd) + ", so the question was not sent.",
                          "Raise the run's budget (the Budget button below the answer) and ask again.", code="budget")
 
 
@@ -93,7 +92,7 @@ def start_turn(store: Store, settings: Settings, run_id: str, question: str) -> 
         raise RunBusyError()
     turns = store.turns(run_id)
     spent = run_cost(turns, run.model, settings.prices).total_usd
-    if over_budget(run, spent):
+    if budget_reached(run.budget_usd, spent):
         raise BudgetReachedError(spent, run.budget_usd)
     history = analysis.history_messages([(t.user_content, t.assistant_content) for t in turns])
     # without a known container the next request starts a new one, so every file of the run goes along again

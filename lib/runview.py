@@ -62,19 +62,19 @@ def load_run_view(store: Store, run_id: str, prices: PriceTable) -> RunView | No
     for turn in turns:
         minutes = container_minutes_for(1) if turn_uses_container(turn) else 0.0
         views.append(TurnView(turn, _items_of(items, turn.idx), estimate(turn.usage, run.model, prices, minutes)))
-    total = sum((t.usage for t in turns), Usage())
-    return RunView(run, views, total, run_cost(turns, run.model, prices), parse_time(run.container_expires_at))
+    return RunView(run, views, run_usage(turns), run_cost(turns, run.model, prices),
+                   parse_time(run.container_expires_at))
+
+
+def run_usage(turns: list[Turn]) -> Usage:
+    """Usage of a run's turns added up."""
+    return sum((t.usage for t in turns), Usage())
 
 
 def run_cost(turns: list[Turn], model: str, prices: PriceTable) -> Cost:
     """Estimated cost of a run's turns so far."""
-    total = sum((t.usage for t in turns), Usage())
-    return estimate(total, model, prices, container_minutes_for(sum(1 for t in turns if turn_uses_container(t))))
-
-
-def over_budget(run: Run, spent_usd: float) -> bool:
-    """Whether a run with a budget has used it up."""
-    return run.budget_usd > 0 and spent_usd >= run.budget_usd
+    minutes = container_minutes_for(sum(1 for t in turns if turn_uses_container(t)))
+    return estimate(run_usage(turns), model, prices, minutes)
 
 
 def _items_of(items: list[StoredItem], turn_idx: int) -> list[Item]:

@@ -19,7 +19,6 @@ from anthropic.types import Message
 from PIL import Image
 
 from lib.emulator import Bash, Edit, Emulator, Pause, Python, RawBlock, Text, ToolFailure
-from lib.emulator.analyst import held_default_script
 
 MODEL = "claude-opus-4-8"
 TOOLS = [{"type": "code_execution_20260521", "name": "code_execution"}]
@@ -119,13 +118,12 @@ def test_follow_up_in_same_container_sees_turn_one_outputs(
 
 
 @REAL_ANALYSIS
-def test_held_default_script_streams_its_first_sentence_then_waits_for_the_gate(
+def test_held_analysis_streams_its_first_sentence_then_waits_for_the_gate(
     emu: Emulator, client: anthropic.Anthropic
 ) -> None:
     file_id = client.files.upload(file=("sales.csv", _sales_csv(), "text/csv")).id
-    gate = threading.Event()
-    emu.queue_script(held_default_script("first look", ["sales.csv"], gate))
-    with client.messages.stream(model=MODEL, max_tokens=4096, tools=TOOLS, messages=_ask(file_id)) as stream:
+    with (emu.held_analysis("first look", ["sales.csv"]) as gate,
+          client.messages.stream(model=MODEL, max_tokens=4096, tools=TOOLS, messages=_ask(file_id)) as stream):
         events = iter(stream)
         first_text = next(e for e in events if e.type == "text")
         assert first_text.snapshot.startswith("I'll load `sales.csv`")

@@ -5,10 +5,12 @@ from __future__ import annotations
 import shutil
 import tempfile
 import threading
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from pathlib import Path
 from types import TracebackType
 
+from .analyst import held_default_script
 from .containers import ContainerInfo, ContainerRegistry
 from .faults import Fault, FaultQueue
 from .files import FileStore, StoredFile
@@ -98,6 +100,17 @@ class Emulator:
     def queue_script(self, steps: list[Step]) -> None:
         """The next new /v1/messages turn plays these steps instead of the default analyst."""
         self._scripts.put(steps)
+
+    @contextmanager
+    def held_analysis(self, question: str, uploaded: list[str]) -> Iterator[threading.Event]:
+        """The next turn plays the default analysis but holds after its first sentence until the block ends
+        (or the yielded event is set), so a test can act on the run while it is certainly still going."""
+        gate = threading.Event()
+        self.queue_script(held_default_script(question, uploaded, gate))
+        try:
+            yield gate
+        finally:
+            gate.set()
 
     def inject(self, fault: Fault) -> None:
         """Apply a fault to the next matching request(s)."""

@@ -10,10 +10,10 @@ from typing import Any
 import streamlit as st
 
 from lib import jobs, prompts
-from lib.cost import format_usd
+from lib.cost import budget_reached, budget_used_sentence, format_usd
 from lib.errors import AppError
 from lib.models import available_models
-from lib.runview import RunView, load_run_view, over_budget
+from lib.runview import RunView, load_run_view
 from lib.settings import TOOL_VERSIONS
 from lib.store import FileRecord
 from lib.ui import exports
@@ -148,10 +148,9 @@ def _run(ctx: Context, run_id: str) -> None:
     exports.render(ctx, view, actions[:2])
     with actions[2]:
         _budget(ctx, view)
-    if over_budget(view.run, view.cost.total_usd):
-        st.warning(f"This run has used its {format_usd(view.run.budget_usd)} budget (est. "
-                   f"{format_usd(view.cost.total_usd)}). Raise the budget to ask a follow-up.",
-                   icon=":material/savings:")
+    if budget_reached(view.run.budget_usd, view.cost.total_usd):
+        st.warning(budget_used_sentence(view.cost.total_usd, view.run.budget_usd)
+                   + ". Raise the budget to ask a follow-up.", icon=":material/savings:")
     if view.run.error and view.run.status == "error":
         st.caption("You can ask again below; the conversation so far is kept.")
     if view.container_expired:

@@ -12,14 +12,14 @@ from lib.runview import RunView
 from lib.ui.setup import Context
 
 
-def render(ctx: Context, view: RunView, c: Sequence[DeltaGenerator]) -> None:
+def render(ctx: Context, view: RunView, columns: Sequence[DeltaGenerator]) -> None:
     """Notebook and report downloads in two columns; files are built only when clicked."""
     if not view.turns:
         return
     slug = re.sub(r"[^A-Za-z0-9]+", "-", view.run.title).strip("-")[:40] or "analysis"
-    c[0].download_button("Notebook (.ipynb)", data=lambda: export.notebook(view, ctx.data_dir),
+    columns[0].download_button("Notebook (.ipynb)", data=lambda: export.notebook(view, ctx.data_dir),
                          file_name=f"{slug}.ipynb", mime="application/x-ipynb+json", key="export_ipynb",
                          on_click="ignore", icon=":material/code_blocks:")
-    c[1].download_button("Report + files (.zip)", data=lambda: export.report_zip(view, ctx.data_dir),
+    columns[1].download_button("Report + files (.zip)", data=lambda: export.report_zip(view, ctx.data_dir),
                          file_name=f"{slug}.zip", mime="application/zip", key="export_zip", on_click="ignore",
                          icon=":material/folder_zip:")

@@ -3,12 +3,10 @@
 from __future__ import annotations
 
 import re
-import threading
 
 
 from lib import jobs
 from lib.emulator import Fault, Python, Text
-from lib.emulator.analyst import held_default_script
 from lib.store import Store
 from lib.transcript import CodeCell, Output
 from lib.transcript import Text as TextItem
@@ -116,9 +114,8 @@ def test_stop_mid_run_keeps_partial_text(make_app, emulator):
     at = run(make_app(emulator))
     at = upload_sales_and_open_analyze(at)
     question = "Give me a first look at this data."
-    gate = threading.Event()  # the run cannot get past its first sentence before Stop is pressed
-    emulator.queue_script(held_default_script(question, ["monthly_sales.csv"], gate))
-    try:
+    # the run cannot get past its first sentence before Stop is pressed
+    with emulator.held_analysis(question, ["monthly_sales.csv"]):
         rid = start_analysis(at, question, prompt=None)
         wait_until(at, lambda a: any(s.startswith(FIRST_WORDS[:20]) for s in _assistant_md(a)), timeout=15)
         assert has_key(at, "button", "analyze_stop")
@@ -126,8 +123,6 @@ def test_stop_mid_run_keeps_partial_text(make_app, emulator):
         at.button(key="analyze_stop").click()
         run(at)
         assert not jobs.is_active(rid)
-    finally:
-        gate.set()
     wait_until(at, lambda a: run_status(a) == "stopped", timeout=10)
     said = _assistant_md(at)
     assert any(s.startswith("I'll load") for s in said), said
@@ -144,9 +139,8 @@ def test_navigation_mid_run_then_back_shows_result(make_app, emulator):
     at = run(make_app(emulator))
     at = upload_sales_and_open_analyze(at)
     question = "Give me a first look at this data."
-    gate = threading.Event()  # the run stays live until the test is back on its page
-    emulator.queue_script(held_default_script(question, ["monthly_sales.csv"], gate))
-    try:
+    # the run stays live until the test is back on its page
+    with emulator.held_analysis(question, ["monthly_sales.csv"]):
         rid = start_analysis(at, question, prompt=None)
         assert run_status(at) == "running"
         at.switch_page(GALLERY)
@@ -159,8 +153,6 @@ def test_navigation_mid_run_then_back_shows_result(make_app, emulator):
         run(at)
         assert run_id(at) == rid
         assert jobs.is_active(rid)
-    finally:
-        gate.set()
     finish(at, rid, timeout=40)
     assert run_status(at) == "done"
     assert at.image and at.image[0].value[0].endswith(".png")
@@ -211,7 +203,7 @@ def test_budget_reached_refuses_follow_up_until_raised(app, emulator):
     finish(at, rid)
     usage = [c.value for c in at.caption if "est. $" in c.value and "budget" in c.value]
     assert usage and usage[0].endswith("of $0.0100 budget"), usage
-    assert any("used its $0.0100 budget" in w.value for w in at.warning), texts(at)
+    assert any("of its $0.0100 budget. Raise the budget to ask a follow-up." in w.value for w in at.warning), texts(at)
 
     at.chat_input(key="analyze_followup").set_value("And the next step?")
     run(at)
@@ -228,7 +220,7 @@ def test_budget_reached_refuses_follow_up_until_raised(app, emulator):
     finish(at, rid)
     assert "Next step done." in _assistant_md(at, 1)
     assert len(messages_posts(emulator)) == 2
-    assert not any("used its" in w.value for w in at.warning)
+    assert not any("Raise the budget" in w.value for w in at.warning)
     assert any(c.value.endswith("of $2.00 budget") for c in at.caption)
 
 

@@ -3,14 +3,11 @@
 from __future__ import annotations
 
 import re
-import threading
 
 import pytest
 
 pytest.importorskip("playwright.sync_api", reason="playwright is not installed")
 from playwright.sync_api import Page, expect
-
-from lib.emulator.analyst import held_default_script
 
 from .conftest import REPO, wait_for_app_run
 from .helpers import ask, main, open_app, seed_file, sidebar_link, stop_button, wait_until_finished
@@ -35,9 +32,8 @@ def chat_messages(page: Page):  # noqa: ANN201
 
 def test_streamed_run_with_chart_then_follow_up(page: Page, paced, shot) -> None:
     question = "Show the revenue trend over time"
-    gate = threading.Event()  # the run cannot end before the test has seen its first words
-    paced.emulator.queue_script(held_default_script(question, [SAMPLE.name], gate))
-    try:
+    # the run cannot end before the test has seen its first words
+    with paced.emulator.held_analysis(question, [SAMPLE.name]):
         open_app(page, paced)
         sidebar_link(page, "Analyze")
         ask(page, SAMPLE.name, question)
@@ -48,8 +44,6 @@ def test_streamed_run_with_chart_then_follow_up(page: Page, paced, shot) -> None
         expect(stop_button(page)).to_be_visible()
         expect(page.get_by_text(":blue[")).to_have_count(0)  # status labels render, not raw markup
         shot("analyze_streaming")
-    finally:
-        gate.set()
 
     wait_until_finished(page)
     answer = chat_messages(page).nth(1)
@@ -101,9 +95,8 @@ def test_stop_keeps_the_partial_answer(page: Page, slow_app, shot) -> None:
 
 def test_reload_mid_run_keeps_following_the_run(page: Page, paced, shot) -> None:
     question = "Show the distribution of units"
-    gate = threading.Event()  # the run stays live until the test has seen it live after the reload
-    paced.emulator.queue_script(held_default_script(question, [SAMPLE.name], gate))
-    try:
+    # the run stays live until the test has seen it live after the reload
+    with paced.emulator.held_analysis(question, [SAMPLE.name]):
         open_app(page, paced, "Analyze")
         ask(page, SAMPLE.name, question)
         expect(page.get_by_text("I'll load")).to_be_visible(timeout=15_000)
@@ -116,8 +109,6 @@ def test_reload_mid_run_keeps_following_the_run(page: Page, paced, shot) -> None
         assert page.url == run_url
         expect(page.get_by_text("I'll load")).to_be_visible()
         expect(stop_button(page)).to_be_visible()  # still live after the reload
-    finally:
-        gate.set()
     # the rest of the answer streams into the reloaded page
     wait_until_finished(page)
     answer = chat_messages(page).nth(1)
