@@ -33,6 +33,7 @@ CHROMIUM = os.environ.get("CHROMIUM_PATH") or "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync", "--disable-quic", "--no-first-run"]
 VIEWPORT = {"width": 1280, "height": 900}
+WAIT_MS = 20_000  # how long an action or an assertion waits for the page
 MAX_SHOT_HEIGHT = 4000
 # the tallest scrolling area (Streamlit's main area; its test id differs on pages with a chat input)
 SCROLL_HEIGHT_JS = """() => Math.max(0, ...[...document.querySelectorAll('main, section, div')]
@@ -146,7 +147,9 @@ def browser() -> Iterator[Browser]:
 def page(browser: Browser, request: pytest.FixtureRequest) -> Iterator[Page]:
     """A fresh browser context (new Streamlit session) per test, 1280 px wide."""
     ctx = browser.new_context(viewport=VIEWPORT, accept_downloads=True)
-    ctx.set_default_timeout(20_000)
+    # one patience for actions and assertions: the app, the emulator and Chromium share 2 busy cores in CI
+    ctx.set_default_timeout(WAIT_MS)
+    expect.set_options(timeout=WAIT_MS)
     pg = ctx.new_page()
     yield pg
     report = getattr(request.node, "rep_call", None)

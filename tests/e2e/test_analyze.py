@@ -40,7 +40,7 @@ def test_streamed_run_with_chart_then_follow_up(page: Page, paced, shot) -> None
 
         # the run's id goes into the URL and the first words stream in while the run is still going
         expect(page).to_have_url(re.compile(r"[?&]run=[0-9a-f]+"))
-        expect(page.get_by_text("I'll load")).to_be_visible(timeout=15_000)
+        expect(page.get_by_text("I'll load")).to_be_visible()
         expect(stop_button(page)).to_be_visible()
         expect(page.get_by_text(":blue[")).to_have_count(0)  # status labels render, not raw markup
         shot("analyze_streaming")
@@ -63,9 +63,9 @@ def test_streamed_run_with_chart_then_follow_up(page: Page, paced, shot) -> None
     box = page.get_by_test_id("stChatInputTextArea")
     box.fill("Now check which columns move together")
     box.press("Enter")
-    expect(chat_messages(page)).to_have_count(4, timeout=15_000)
+    expect(chat_messages(page)).to_have_count(4)
     expect(chat_messages(page).nth(2)).to_contain_text("Now check which columns move together")
-    expect(chat_messages(page).nth(3)).to_contain_text("earlier analysis", timeout=15_000)
+    expect(chat_messages(page).nth(3)).to_contain_text("earlier analysis")
     wait_until_finished(page)
     second = chat_messages(page).nth(3)
     expect(second).to_contain_text("earlier file(s) are still there")
@@ -79,9 +79,8 @@ def test_stop_keeps_the_partial_answer(page: Page, slow_app, shot) -> None:
     open_app(page, slow_app, "Analyze")
     ask(page, SAMPLE.name, "Profile this table")
     partial = page.get_by_text("I'll load")
-    expect(partial).to_be_visible(timeout=15_000)
-    # the first cell has begun (the code viewer's script loads lazily on a fresh page: allow for a busy machine)
-    expect(page.get_by_test_id("stCode").first).to_contain_text("load_table", timeout=20_000)
+    expect(partial).to_be_visible()
+    expect(page.get_by_test_id("stCode").first).to_contain_text("load_table")  # the first cell has begun
     stop_button(page).click()
     expect(page.get_by_text("Stopped. Everything received before you pressed Stop is kept.")).to_be_visible()
     expect(stop_button(page)).to_have_count(0)
@@ -99,7 +98,7 @@ def test_reload_mid_run_keeps_following_the_run(page: Page, paced, shot) -> None
     with paced.emulator.held_analysis(question, [SAMPLE.name]):
         open_app(page, paced, "Analyze")
         ask(page, SAMPLE.name, question)
-        expect(page.get_by_text("I'll load")).to_be_visible(timeout=15_000)
+        expect(page.get_by_text("I'll load")).to_be_visible()
         expect(stop_button(page)).to_be_visible()
         run_url = page.url
         assert "run=" in run_url
