@@ -38,8 +38,16 @@ from lib.store import Store  # noqa: E402
 SAMPLE = REPO / "samples" / "monthly_sales.csv"
 QUESTION = "Show the revenue trend over time"
 FIRST_WORDS = "I'll load"  # how the emulator's analyst always starts its answer
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--disable-quic", "--no-first-run"]
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-dev-shm-usage",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--disable-quic",
+    "--no-first-run",
+]
 
 # Installed in the page before the click: stamps the click on "Run analysis", then the first animation frame
 # after the answer's first words appear in the DOM, and after both the "done" status and the closing summary
@@ -75,16 +83,41 @@ def free_port() -> int:
 def start_streamlit(emu: Emulator, workdir: Path) -> tuple[subprocess.Popen, str]:
     """`streamlit run app.py` with a clean environment pointed at the emulator."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(("ANTHROPIC_", "ANALYST_", "STREAMLIT_"))}
-    env.update(HOME=str(workdir / "home"), PYTHONUNBUFFERED="1", ANTHROPIC_API_KEY="bench-key",
-               ANTHROPIC_BASE_URL=emu.url, ANALYST_DATA_DIR=str(workdir / "data"))
+    env.update(
+        HOME=str(workdir / "home"),
+        PYTHONUNBUFFERED="1",
+        ANTHROPIC_API_KEY="bench-key",
+        ANTHROPIC_BASE_URL=emu.url,
+        ANALYST_DATA_DIR=str(workdir / "data"),
+    )
     (workdir / "home").mkdir(parents=True, exist_ok=True)
     port = free_port()
-    log = open(workdir / "server.log", "w")  # noqa: SIM115 - the child keeps it
+    log = open(workdir / "server.log", "w")
     proc = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true",
-         "--server.address", "127.0.0.1", "--server.port", str(port), "--browser.gatherUsageStats", "false",
-         "--server.fileWatcherType", "none", "--secrets.files", str(workdir / "no-secrets.toml")],
-        cwd=REPO, stdout=log, stderr=subprocess.STDOUT, env=env)
+        [
+            sys.executable,
+            "-m",
+            "streamlit",
+            "run",
+            "app.py",
+            "--server.headless",
+            "true",
+            "--server.address",
+            "127.0.0.1",
+            "--server.port",
+            str(port),
+            "--browser.gatherUsageStats",
+            "false",
+            "--server.fileWatcherType",
+            "none",
+            "--secrets.files",
+            str(workdir / "no-secrets.toml"),
+        ],
+        cwd=REPO,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        env=env,
+    )
     log.close()
     url = f"http://127.0.0.1:{port}"
     for _ in range(200):
@@ -102,8 +135,9 @@ def start_streamlit(emu: Emulator, workdir: Path) -> tuple[subprocess.Popen, str
 
 def seed_sample(emu: Emulator, data_dir: Path) -> None:
     """Upload the sample to the emulator and the app's library (the app shares the data directory)."""
-    settings = load_settings({}, {"ANTHROPIC_API_KEY": "bench-key", "ANTHROPIC_BASE_URL": emu.url,
-                                  "ANALYST_DATA_DIR": str(data_dir)})
+    settings = load_settings(
+        {}, {"ANTHROPIC_API_KEY": "bench-key", "ANTHROPIC_BASE_URL": emu.url, "ANALYST_DATA_DIR": str(data_dir)}
+    )
     data = SAMPLE.read_bytes()
     checked = uploads.check_upload(SAMPLE.name, data, settings.max_upload_bytes)
     assert isinstance(checked, uploads.Accepted), checked
@@ -112,14 +146,15 @@ def seed_sample(emu: Emulator, data_dir: Path) -> None:
         raise SystemExit(f"could not seed the sample: {result.error}")
 
 
-def wait_idle(page, timeout: int = 30_000) -> None:  # noqa: ANN001
+def wait_idle(page, timeout: int = 30_000) -> None:
     """Streamlit's own 'the script run has finished' signal."""
     page.wait_for_timeout(200)
     page.locator("[data-testid='stApp'][data-test-script-state='notRunning']").wait_for(
-        state="attached", timeout=timeout)
+        state="attached", timeout=timeout
+    )
 
 
-def one_run(page, url: str) -> tuple[float, float]:  # noqa: ANN001
+def one_run(page, url: str) -> tuple[float, float]:
     """Open a fresh Analyze page, fill the form, press Run; returns (first words, done) in seconds."""
     from playwright.sync_api import expect
 
@@ -147,7 +182,7 @@ def one_run(page, url: str) -> tuple[float, float]:  # noqa: ANN001
 
 def row(name: str, values: list[float]) -> str:
     """median / min / max of one series."""
-    return (f"  {name:<34} {statistics.median(values):7.2f} {min(values):7.2f} {max(values):7.2f}")
+    return f"  {name:<34} {statistics.median(values):7.2f} {min(values):7.2f} {max(values):7.2f}"
 
 
 def main() -> None:
@@ -179,8 +214,10 @@ def main() -> None:
                     first, done = one_run(page, url)
                     results[mode]["first"].append(first)
                     results[mode]["done"].append(done)
-                    print(f"round {i + 1}/{args.runs} {mode:<9} first words {first:6.2f} s   done {done:6.2f} s",
-                          flush=True)
+                    print(
+                        f"round {i + 1}/{args.runs} {mode:<9} first words {first:6.2f} s   done {done:6.2f} s",
+                        flush=True,
+                    )
             browser.close()
     finally:
         proc.terminate()
@@ -189,9 +226,11 @@ def main() -> None:
 
     s, b = results["streaming"], results["buffered"]
     print()
-    print(f"Time from pressing Run to the answer on screen, {args.runs} rounds each "
-          f"(emulator: {pacing.text_chunk_delay * 1000:.0f} ms per text chunk, {pacing.code_delay:.0f} s per code "
-          f"execution; {time.monotonic() - started:.0f} s in all)")
+    print(
+        f"Time from pressing Run to the answer on screen, {args.runs} rounds each "
+        f"(emulator: {pacing.text_chunk_delay * 1000:.0f} ms per text chunk, {pacing.code_delay:.0f} s per code "
+        f"execution; {time.monotonic() - started:.0f} s in all)"
+    )
     print(f"  {'seconds':<34} {'median':>7} {'min':>7} {'max':>7}")
     print(row("first words, streaming", s["first"]))
     print(row("first words, buffered baseline", b["first"]))
@@ -200,8 +239,10 @@ def main() -> None:
     print()
     first_ratio = statistics.median(s["first"]) / statistics.median(b["first"])
     done_ratio = statistics.median(s["done"]) / statistics.median(b["done"])
-    print(f"  first words: streaming / baseline = {first_ratio:.2f} "
-          f"(the first words show {1 / first_ratio:.0f}x sooner when streamed)")
+    print(
+        f"  first words: streaming / baseline = {first_ratio:.2f} "
+        f"(the first words show {1 / first_ratio:.0f}x sooner when streamed)"
+    )
     print(f"  run done:    streaming / baseline = {done_ratio:.2f}")
 
 

@@ -13,8 +13,7 @@ from typing import Any
 import anthropic
 
 from lib import files
-from lib.cost import (DEFAULT_PRICES, PriceTable, budget_reached, budget_used_sentence, container_minutes_for,
-                      estimate)
+from lib.cost import DEFAULT_PRICES, PriceTable, budget_reached, budget_used_sentence, container_minutes_for, estimate
 from lib.errors import AppError, describe
 from lib.store import FileRecord
 from lib.transcript import Change, GeneratedFile, Item, Notice, Output, StreamAssembler, Usage
@@ -133,7 +132,10 @@ def history_messages(turns: list[tuple[list[dict[str, Any]], list[dict[str, Any]
 def attached_ids(messages: list[dict[str, Any]]) -> set[str]:
     """File ids already put into the container by earlier messages."""
     return {
-        b["file_id"] for m in messages if m["role"] == "user" for b in m["content"]
+        b["file_id"]
+        for m in messages
+        if m["role"] == "user"
+        for b in m["content"]
         if isinstance(b, dict) and b.get("type") == "container_upload"
     }
 
@@ -141,8 +143,15 @@ def attached_ids(messages: list[dict[str, Any]]) -> set[str]:
 class TurnRunner:
     """Drives one turn against the API, sending every transcript change to a sink."""
 
-    def __init__(self, client: anthropic.Anthropic, req: TurnRequest, sink: Sink, artifacts_dir: Path,
-                 data_dir: Path, cancel: threading.Event | None = None) -> None:
+    def __init__(
+        self,
+        client: anthropic.Anthropic,
+        req: TurnRequest,
+        sink: Sink,
+        artifacts_dir: Path,
+        data_dir: Path,
+        cancel: threading.Event | None = None,
+    ) -> None:
         self.client, self.req, self.sink = client, req, sink
         self.artifacts_dir, self.data_dir = artifacts_dir, data_dir
         self.cancel = cancel or threading.Event()
@@ -177,24 +186,35 @@ class TurnRunner:
                 {"type": "container_upload", "file_id": f} for f in missing
             ]
             self.req.user_content = messages[-1]["content"]
-            self._say(Notice(
-                text="The run's container had expired, so a new one was started and the run's files were "
-                     "attached to it again. Files made in earlier turns are not in the new container.",
-                level="warning"))
+            self._say(
+                Notice(
+                    text="The run's container had expired, so a new one was started and the run's files were "
+                    "attached to it again. Files made in earlier turns are not in the new container.",
+                    level="warning",
+                )
+            )
             assembler = self._request(messages, container, allow_expired=False)
         container = self.container.get("id", container)
         continuations = 0
         while assembler.stop_reason == "pause_turn":
             if continuations >= req.max_continuations:
-                self._say(Notice(text=f"Claude paused {continuations} times in this turn, the most this app "
-                                      "continues by itself. Ask a follow-up such as 'continue' to go on.",
-                                 level="warning"))
+                self._say(
+                    Notice(
+                        text=f"Claude paused {continuations} times in this turn, the most this app "
+                        "continues by itself. Ask a follow-up such as 'continue' to go on.",
+                        level="warning",
+                    )
+                )
                 break
             spent = req.spent_with(self.usage)
             if budget_reached(req.budget_usd, spent):
-                self._say(Notice(text=budget_used_sentence(spent, req.budget_usd) + ", so Claude's paused work was "
-                                      "not continued. Raise the run's budget and ask 'continue' to go on.",
-                                 level="warning"))
+                self._say(
+                    Notice(
+                        text=budget_used_sentence(spent, req.budget_usd) + ", so Claude's paused work was "
+                        "not continued. Raise the run's budget and ask 'continue' to go on.",
+                        level="warning",
+                    )
+                )
                 break
             continuations += 1
             messages = messages + [{"role": "assistant", "content": assembler.content()}]
@@ -217,7 +237,7 @@ class TurnRunner:
             except Cancelled:
                 self._keep(assembler)
                 raise
-            except Exception as exc:  # noqa: BLE001 - every failure is described to the user below
+            except Exception as exc:
                 if self.cancel.is_set():
                     self._keep(assembler)
                     raise Cancelled() from exc
@@ -231,10 +251,17 @@ class TurnRunner:
                 raise TurnFailed(error, self.content, self.usage) from exc
             self._keep(assembler)
             if assembler.stop_reason is None:
-                raise TurnFailed(AppError(
-                    "Response cut short", "The answer stream ended before the API said it was complete.",
-                    "Ask again or ask a follow-up; everything received so far is kept.", retryable=True,
-                    code="cut"), self.content, self.usage)
+                raise TurnFailed(
+                    AppError(
+                        "Response cut short",
+                        "The answer stream ended before the API said it was complete.",
+                        "Ask again or ask a follow-up; everything received so far is kept.",
+                        retryable=True,
+                        code="cut",
+                    ),
+                    self.content,
+                    self.usage,
+                )
             return assembler
         raise AssertionError("unreachable")
 
@@ -314,8 +341,14 @@ class _ContainerExpired(Exception):
     """The container named in the request has expired."""
 
 
-RAW_EVENTS = {"message_start", "content_block_start", "content_block_delta", "content_block_stop",
-              "message_delta", "message_stop"}
+RAW_EVENTS = {
+    "message_start",
+    "content_block_start",
+    "content_block_delta",
+    "content_block_stop",
+    "message_delta",
+    "message_stop",
+}
 STOP_NOTES = {
     "max_tokens": "The answer reached the max_tokens limit and was cut; ask a follow-up to continue.",
     "refusal": "Claude declined to continue with this request.",

@@ -18,8 +18,11 @@ def demo_url() -> str:
     with _lock:
         if _emulator is None:
             # ANALYST_DEMO_PACE=realistic makes the demo stream like a real model (benchmarks, screenshots)
-            pace = Pacing.realistic() if os.environ.get("ANALYST_DEMO_PACE") == "realistic" else Pacing(
-                text_chunk_delay=0.01, code_delay=0.3)
+            pace = (
+                Pacing.realistic()
+                if os.environ.get("ANALYST_DEMO_PACE") == "realistic"
+                else Pacing(text_chunk_delay=0.01, code_delay=0.3)
+            )
             _emulator = Emulator(pacing=pace, models=[DEFAULT_MODEL, "claude-opus-4-8", "claude-haiku-4-5"])
             _emulator.start()
         return _emulator.url

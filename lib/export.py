@@ -21,7 +21,8 @@ def _cell_source(cell: CodeCell) -> str:
         if cell.operation == "create":
             return f"%%writefile {cell.path}\n{cell.code}"
         return f"# editor: {cell.operation} {cell.path}\n" + (
-            f"# replace:\n# {cell.old_str}\n# with:\n# {cell.new_str}" if cell.operation == "str_replace" else "")
+            f"# replace:\n# {cell.old_str}\n# with:\n# {cell.new_str}" if cell.operation == "str_replace" else ""
+        )
     return cell.code
 
 
@@ -29,8 +30,12 @@ def notebook(view: RunView, data_dir: Path) -> str:
     """The run as .ipynb JSON: questions and answers as markdown, code with its outputs and images."""
     nb = new_notebook()
     nb.metadata["title"] = view.run.title
-    nb.cells.append(new_markdown_cell(f"# {view.run.title}\n\nModel `{view.run.model}`, tool `{view.run.tool_version}`"
-                                      + (" (offline demo)" if view.run.demo else "")))
+    nb.cells.append(
+        new_markdown_cell(
+            f"# {view.run.title}\n\nModel `{view.run.model}`, tool `{view.run.tool_version}`"
+            + (" (offline demo)" if view.run.demo else "")
+        )
+    )
     for turn in view.turns:
         nb.cells.append(new_markdown_cell(f"## Question {turn.turn.idx + 1}\n\n{turn.turn.question}"))
         current = None
@@ -50,10 +55,13 @@ def notebook(view: RunView, data_dir: Path) -> str:
                 path = data_dir / item.path
                 if item.mime_type == "image/png" and path.exists():
                     data = base64.b64encode(path.read_bytes()).decode()
-                    current.outputs.append(new_output("display_data", data={"image/png": data,
-                                                                            "text/plain": item.filename}))
+                    current.outputs.append(
+                        new_output("display_data", data={"image/png": data, "text/plain": item.filename})
+                    )
             elif isinstance(item, (ToolError, RunError, Notice)):
-                text = getattr(item, "text", "") or f"{getattr(item, 'title', item.kind)}: {getattr(item, 'message', '')}"
+                text = (
+                    getattr(item, "text", "") or f"{getattr(item, 'title', item.kind)}: {getattr(item, 'message', '')}"
+                )
                 if isinstance(item, ToolError):
                     text = f"Tool error `{item.error_code}`. {item.hint}"
                 nb.cells.append(new_markdown_cell(f"> {text}"))
@@ -81,8 +89,12 @@ def markdown(view: RunView) -> str:
                 lines += ["```diff", *item.lines, "```", ""]
             elif isinstance(item, GeneratedFile) and item.path:
                 link = f"files/{Path(item.path).name}"
-                lines += [f"![{item.filename}]({link})" if item.mime_type.startswith("image/")
-                          else f"[{item.filename}]({link})", ""]
+                lines += [
+                    f"![{item.filename}]({link})"
+                    if item.mime_type.startswith("image/")
+                    else f"[{item.filename}]({link})",
+                    "",
+                ]
             elif isinstance(item, (ToolError, RunError, Notice)):
                 lines += [f"> {getattr(item, 'text', '') or getattr(item, 'message', '') or item.kind}", ""]
     return "\n".join(lines)

@@ -29,14 +29,19 @@ class RemoteFile:
 
 def _remote(meta: Any) -> RemoteFile:
     return RemoteFile(
-        id=meta.id, filename=meta.filename, mime_type=meta.mime_type, size_bytes=meta.size_bytes,
-        created_at=meta.created_at, downloadable=bool(getattr(meta, "downloadable", False)),
+        id=meta.id,
+        filename=meta.filename,
+        mime_type=meta.mime_type,
+        size_bytes=meta.size_bytes,
+        created_at=meta.created_at,
+        downloadable=bool(getattr(meta, "downloadable", False)),
         expires_at=getattr(meta, "expires_at", None),
     )
 
 
-def upload(client: anthropic.Anthropic, filename: str, data: bytes | BinaryIO, mime: str,
-           expires_in_seconds: int | None = None) -> RemoteFile:
+def upload(
+    client: anthropic.Anthropic, filename: str, data: bytes | BinaryIO, mime: str, expires_in_seconds: int | None = None
+) -> RemoteFile:
     """Upload one file with an explicit name and type, optionally deleted by the API after a while."""
     extra = {"expires_in_seconds": expires_in_seconds} if expires_in_seconds else {}
     try:

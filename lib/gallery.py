@@ -35,8 +35,9 @@ class Lineage:
 def page_of(store: Store, flt: ArtifactFilter, page: int, per_page: int) -> GalleryPage:
     """Artifacts of one gallery page, newest first."""
     page = max(page, 1)
-    found, total = store.artifacts(ArtifactFilter(**{**flt.__dict__, "limit": per_page,
-                                                     "offset": (page - 1) * per_page}))
+    found, total = store.artifacts(
+        ArtifactFilter(**{**flt.__dict__, "limit": per_page, "offset": (page - 1) * per_page})
+    )
     return GalleryPage(found, total, page, max(1, -(-total // per_page)))
 
 

@@ -38,17 +38,24 @@ class RunBusyError(AppError):
     """A turn of this run is still in progress."""
 
     def __init__(self) -> None:
-        super().__init__("Still working", "This run is still answering the previous question.",
-                         "Wait for it to finish, or press Stop.", code="busy")
+        super().__init__(
+            "Still working",
+            "This run is still answering the previous question.",
+            "Wait for it to finish, or press Stop.",
+            code="busy",
+        )
 
 
 class BudgetReachedError(AppError):
     """The run has used its budget."""
 
     def __init__(self, spent_usd: float, budget_usd: float) -> None:
-        super().__init__("Budget reached",
-                         budget_used_sentence(spent_usd, budget_usd) + ", so the question was not sent.",
-                         "Raise the run's budget (the Budget button below the answer) and ask again.", code="budget")
+        super().__init__(
+            "Budget reached",
+            budget_used_sentence(spent_usd, budget_usd) + ", so the question was not sent.",
+            "Raise the run's budget (the Budget button below the answer) and ask again.",
+            code="budget",
+        )
 
 
 def is_active(run_id: str) -> bool:
@@ -76,9 +83,14 @@ def recover(store: Store) -> list[str]:
 
 def new_run(store: Store, settings: Settings, question: str, file_ids: list[str]) -> Run:
     """Create a run for a first question and start working on it."""
-    run = store.create_run(question.strip().splitlines()[0] if question.strip() else "Analysis",
-                           settings.model, settings.tool_version, file_ids, demo=settings.demo,
-                           budget_usd=settings.run_budget_usd)
+    run = store.create_run(
+        question.strip().splitlines()[0] if question.strip() else "Analysis",
+        settings.model,
+        settings.tool_version,
+        file_ids,
+        demo=settings.demo,
+        budget_usd=settings.run_budget_usd,
+    )
     start_turn(store, settings, run.id, question)
     return run
 
@@ -102,14 +114,22 @@ def start_turn(store: Store, settings: Settings, run_id: str, question: str) -> 
     user = analysis.user_content(question, pending, note)
     idx = store.start_turn(run_id, question, user)
     req = analysis.TurnRequest(
-        model=run.model, tool_version=run.tool_version, max_tokens=settings.max_tokens, history=history,
-        user_content=user, container_id=run.container_id, run_file_ids=run.file_ids,
-        max_continuations=settings.max_continuations, budget_usd=run.budget_usd, spent_usd=spent,
+        model=run.model,
+        tool_version=run.tool_version,
+        max_tokens=settings.max_tokens,
+        history=history,
+        user_content=user,
+        container_id=run.container_id,
+        run_file_ids=run.file_ids,
+        max_continuations=settings.max_continuations,
+        budget_usd=run.budget_usd,
+        spent_usd=spent,
         prices=settings.prices,
     )
     job = Job(run_id=run_id)
-    job.thread = threading.Thread(target=_work, args=(store, settings, job, idx, req), daemon=True,
-                                  name=f"run-{run_id[:8]}")
+    job.thread = threading.Thread(
+        target=_work, args=(store, settings, job, idx, req), daemon=True, name=f"run-{run_id[:8]}"
+    )
     with _jobs_lock:
         _jobs[run_id] = job
     job.thread.start()
@@ -159,8 +179,16 @@ class ItemWriter:
             self.last_write[seq] = now
         self.store.put_item(self.run_id, self.turn_idx, seq, item)
         if isinstance(item, GeneratedFile) and item.path:
-            self.store.add_artifact(self.run_id, self.turn_idx, item.file_id, item.filename, item.mime_type,
-                                    item.size_bytes, item.path, item.tool_use_id)
+            self.store.add_artifact(
+                self.run_id,
+                self.turn_idx,
+                item.file_id,
+                item.filename,
+                item.mime_type,
+                item.size_bytes,
+                item.path,
+                item.tool_use_id,
+            )
 
     def add(self, item: Item) -> None:
         """Append an item after everything else."""
@@ -187,10 +215,18 @@ def _work(store: Store, settings: Settings, job: Job, idx: int, req: analysis.Tu
             raise analysis.Cancelled()
         outcome = job.runner.run()
         writer.flush()
-        store.update_turn(run_id, idx, status="done", finished_at=time.time(), assistant_content=outcome.content,
-                          usage=outcome.usage, stop_reason=outcome.stop_reason,
-                          container_id=job.runner.container.get("id", req.container_id),
-                          requests=outcome.requests, user_content=req.user_content)
+        store.update_turn(
+            run_id,
+            idx,
+            status="done",
+            finished_at=time.time(),
+            assistant_content=outcome.content,
+            usage=outcome.usage,
+            stop_reason=outcome.stop_reason,
+            container_id=job.runner.container.get("id", req.container_id),
+            requests=outcome.requests,
+            user_content=req.user_content,
+        )
         store.update_run(run_id, status="done", error="", **_container_columns(job.runner))
         return
     except analysis.Cancelled:
@@ -200,8 +236,14 @@ def _work(store: Store, settings: Settings, job: Job, idx: int, req: analysis.Tu
     except analysis.TurnFailed as failed:
         status, error = "error", str(failed.error)
         writer.flush()
-        writer.add(RunError(title=failed.error.title, message=failed.error.message, hint=failed.error.hint,
-                            retryable=failed.error.retryable))
+        writer.add(
+            RunError(
+                title=failed.error.title,
+                message=failed.error.message,
+                hint=failed.error.hint,
+                retryable=failed.error.retryable,
+            )
+        )
     except BaseException as exc:  # noqa: BLE001 - the thread must leave a readable state whatever happened
         status = "error"
         err = describe(exc)
@@ -210,9 +252,17 @@ def _work(store: Store, settings: Settings, job: Job, idx: int, req: analysis.Tu
         writer.add(RunError(title=err.title, message=err.message, hint=err.hint, retryable=err.retryable))
     runner = job.runner
     content = runner.content if runner else []
-    store.update_turn(run_id, idx, status=status, finished_at=time.time(), assistant_content=content,
-                      usage=runner.usage if runner else Usage(),
-                      requests=runner.requests if runner else 0, error=error, user_content=req.user_content)
+    store.update_turn(
+        run_id,
+        idx,
+        status=status,
+        finished_at=time.time(),
+        assistant_content=content,
+        usage=runner.usage if runner else Usage(),
+        requests=runner.requests if runner else 0,
+        error=error,
+        user_content=req.user_content,
+    )
     store.update_run(run_id, status=status, error=error, **_container_columns(runner))
 
 

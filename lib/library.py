@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import anthropic
@@ -47,12 +47,23 @@ class UploadResult:
     error: AppError | None = None
 
 
-EXPIRY_CHOICES = {0: "until I delete it", 86_400: "1 day", 7 * 86_400: "7 days", 30 * 86_400: "30 days",
-                  90 * 86_400: "90 days"}
+EXPIRY_CHOICES = {
+    0: "until I delete it",
+    86_400: "1 day",
+    7 * 86_400: "7 days",
+    30 * 86_400: "30 days",
+    90 * 86_400: "90 days",
+}
 
 
-def upload_accepted(client: anthropic.Anthropic, store: Store, data_dir: Path, accepted: Accepted,
-                    data: bytes, expires_in_seconds: int = 0) -> UploadResult:
+def upload_accepted(
+    client: anthropic.Anthropic,
+    store: Store,
+    data_dir: Path,
+    accepted: Accepted,
+    data: bytes,
+    expires_in_seconds: int = 0,
+) -> UploadResult:
     """Upload one checked file (or reuse an identical one already uploaded) and keep a local copy."""
     same = store.file_by_hash(accepted.sha256)
     if same is not None and same.filename == accepted.name:
@@ -65,8 +76,13 @@ def upload_accepted(client: anthropic.Anthropic, store: Store, data_dir: Path, a
     local.parent.mkdir(parents=True, exist_ok=True)
     local.write_bytes(data)
     record = FileRecord(
-        id=remote.id, filename=remote.filename or accepted.name, mime_type=accepted.mime, size_bytes=len(data),
-        sha256=accepted.sha256, kind=accepted.kind, local_path=str(local.relative_to(data_dir)),
+        id=remote.id,
+        filename=remote.filename or accepted.name,
+        mime_type=accepted.mime,
+        size_bytes=len(data),
+        sha256=accepted.sha256,
+        kind=accepted.kind,
+        local_path=str(local.relative_to(data_dir)),
         created_at=time.time(),
     )
     store.add_file(record)
@@ -80,20 +96,37 @@ def merge(local: list[FileRecord], remote: list[RemoteFile] | None) -> list[Libr
     for rec in local:
         r = remote_by_id.get(rec.id)
         status = "unchecked" if remote is None else ("ok" if r else "missing remotely")
-        rows.append(LibraryEntry(
-            id=rec.id, filename=rec.filename, kind=rec.kind, mime_type=rec.mime_type, size_bytes=rec.size_bytes,
-            uploaded_at=datetime.fromtimestamp(rec.created_at, tz=timezone.utc),
-            downloadable=bool(r and r.downloadable), status=status, local_path=rec.local_path,
-            expires_at=r.expires_at if r else None,
-        ))
+        rows.append(
+            LibraryEntry(
+                id=rec.id,
+                filename=rec.filename,
+                kind=rec.kind,
+                mime_type=rec.mime_type,
+                size_bytes=rec.size_bytes,
+                uploaded_at=datetime.fromtimestamp(rec.created_at, tz=UTC),
+                downloadable=bool(r and r.downloadable),
+                status=status,
+                local_path=rec.local_path,
+                expires_at=r.expires_at if r else None,
+            )
+        )
     known = {rec.id for rec in local}
     for r in remote or []:
         if r.id not in known:
-            rows.append(LibraryEntry(
-                id=r.id, filename=r.filename, kind=_kind(r), mime_type=r.mime_type, size_bytes=r.size_bytes,
-                uploaded_at=r.created_at, downloadable=r.downloadable, status="remote only", local_path="",
-                expires_at=r.expires_at,
-            ))
+            rows.append(
+                LibraryEntry(
+                    id=r.id,
+                    filename=r.filename,
+                    kind=_kind(r),
+                    mime_type=r.mime_type,
+                    size_bytes=r.size_bytes,
+                    uploaded_at=r.created_at,
+                    downloadable=r.downloadable,
+                    status="remote only",
+                    local_path="",
+                    expires_at=r.expires_at,
+                )
+            )
     return sorted(rows, key=lambda e: e.uploaded_at, reverse=True)
 
 
@@ -126,8 +159,11 @@ def file_bytes(client: anthropic.Anthropic | None, store: Store, data_dir: Path,
     if entry.local_path and (data_dir / entry.local_path).exists():
         return (data_dir / entry.local_path).read_bytes()
     if client is None or not entry.downloadable:
-        raise AppError("Not available", f"{entry.filename} has no local copy and the API does not allow downloading it.",
-                       "Only files made by Claude's code can be downloaded from the API.")
+        raise AppError(
+            "Not available",
+            f"{entry.filename} has no local copy and the API does not allow downloading it.",
+            "Only files made by Claude's code can be downloaded from the API.",
+        )
     dest = data_dir / "downloads" / f"{entry.id}_{Path(entry.filename).name}"
     files.download(client, entry.id, dest)
     return dest.read_bytes()

@@ -368,9 +368,7 @@ def _parquet_null_counts(parquet: pq.ParquetFile, names: list[str]) -> dict[str,
     return counts
 
 
-def _table_preview(
-    frame: pd.DataFrame, max_rows: int, sheets: list[str] | None = None, note: str = ""
-) -> TablePreview:
+def _table_preview(frame: pd.DataFrame, max_rows: int, sheets: list[str] | None = None, note: str = "") -> TablePreview:
     """Summarise an in-memory DataFrame."""
     rows, cols = frame.shape
     share = frame.isna().mean() if rows else pd.Series(0.0, index=frame.columns)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from lib.cost import Cost, PriceTable, container_minutes_for, estimate
 from lib.store import Run, Store, StoredItem, Turn
@@ -32,7 +32,7 @@ class RunView:
     @property
     def container_expired(self) -> bool:
         """Whether the container's advertised expiry has passed."""
-        return bool(self.container_expires and self.container_expires <= datetime.now(timezone.utc))
+        return bool(self.container_expires and self.container_expires <= datetime.now(UTC))
 
 
 def parse_time(value: str) -> datetime | None:
@@ -47,8 +47,11 @@ def parse_time(value: str) -> datetime | None:
 
 def turn_uses_container(turn: Turn) -> bool:
     """Whether a turn was billed container time (it ran code or had files attached)."""
-    return bool(turn.usage.code_execution_requests or turn.container_id or any(
-        b.get("type") == "container_upload" for b in turn.user_content))
+    return bool(
+        turn.usage.code_execution_requests
+        or turn.container_id
+        or any(b.get("type") == "container_upload" for b in turn.user_content)
+    )
 
 
 def load_run_view(store: Store, run_id: str, prices: PriceTable) -> RunView | None:
@@ -62,8 +65,9 @@ def load_run_view(store: Store, run_id: str, prices: PriceTable) -> RunView | No
     for turn in turns:
         minutes = container_minutes_for(1) if turn_uses_container(turn) else 0.0
         views.append(TurnView(turn, _items_of(items, turn.idx), estimate(turn.usage, run.model, prices, minutes)))
-    return RunView(run, views, run_usage(turns), run_cost(turns, run.model, prices),
-                   parse_time(run.container_expires_at))
+    return RunView(
+        run, views, run_usage(turns), run_cost(turns, run.model, prices), parse_time(run.container_expires_at)
+    )
 
 
 def run_usage(turns: list[Turn]) -> Usage:

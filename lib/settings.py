@@ -53,8 +53,14 @@ class Settings:
 
     def for_demo(self, base_url: str) -> Settings:
         """A copy pointed at the local offline demo server, keeping its data apart from real runs."""
-        return replace(self, api_key="demo-key", key_source="offline demo", base_url=base_url, demo=True,
-                       data_dir=self.data_dir / "demo")
+        return replace(
+            self,
+            api_key="demo-key",
+            key_source="offline demo",
+            base_url=base_url,
+            demo=True,
+            data_dir=self.data_dir / "demo",
+        )
 
 
 def load_settings(secrets: Mapping[str, Any] | None = None, environ: Mapping[str, str] | None = None) -> Settings:
@@ -104,6 +110,9 @@ class SettingsError(AppError):
     """A setting that is not a usable number."""
 
     def __init__(self, name: str, value: Any, expected: str) -> None:
-        super().__init__("Setting not understood", f"`{name}` is `{value}`, which is not {expected} of zero or more.",
-                         f"Fix `{name}` in `.streamlit/secrets.toml` or the environment, then reload the page.",
-                         code="settings")
+        super().__init__(
+            "Setting not understood",
+            f"`{name}` is `{value}`, which is not {expected} of zero or more.",
+            f"Fix `{name}` in `.streamlit/secrets.toml` or the environment, then reload the page.",
+            code="settings",
+        )

@@ -211,8 +211,18 @@ class Store:
             db.execute(
                 "INSERT OR REPLACE INTO files (id, filename, mime_type, size_bytes, sha256, kind, local_path, "
                 "created_at, remote_missing, notes) VALUES (?,?,?,?,?,?,?,?,?,?)",
-                (record.id, record.filename, record.mime_type, record.size_bytes, record.sha256, record.kind,
-                 record.local_path, record.created_at, int(record.remote_missing), record.notes),
+                (
+                    record.id,
+                    record.filename,
+                    record.mime_type,
+                    record.size_bytes,
+                    record.sha256,
+                    record.kind,
+                    record.local_path,
+                    record.created_at,
+                    int(record.remote_missing),
+                    record.notes,
+                ),
             )
 
     def set_file_notes(self, file_id: str, notes: str) -> None:
@@ -246,12 +256,21 @@ class Store:
         """Flag catalogue entries the remote list no longer has."""
         with self._connect() as db:
             for row in db.execute("SELECT id FROM files").fetchall():
-                db.execute("UPDATE files SET remote_missing=? WHERE id=?", (int(row["id"] not in present_ids), row["id"]))
+                db.execute(
+                    "UPDATE files SET remote_missing=? WHERE id=?", (int(row["id"] not in present_ids), row["id"])
+                )
 
     # --- runs ----------------------------------------------------------------------------
 
-    def create_run(self, title: str, model: str, tool_version: str, file_ids: list[str], demo: bool = False,
-                   budget_usd: float = 0.0) -> Run:
+    def create_run(
+        self,
+        title: str,
+        model: str,
+        tool_version: str,
+        file_ids: list[str],
+        demo: bool = False,
+        budget_usd: float = 0.0,
+    ) -> Run:
         """A new run, queued."""
         now = time.time()
         run_id = uuid.uuid4().hex
@@ -259,8 +278,18 @@ class Store:
             db.execute(
                 "INSERT INTO runs (id,title,created_at,updated_at,status,model,tool_version,file_ids,demo,budget_usd) "
                 "VALUES (?,?,?,?,?,?,?,?,?,?)",
-                (run_id, title[:300], now, now, "queued", model, tool_version, json.dumps(file_ids), int(demo),
-                 max(float(budget_usd), 0.0)),
+                (
+                    run_id,
+                    title[:300],
+                    now,
+                    now,
+                    "queued",
+                    model,
+                    tool_version,
+                    json.dumps(file_ids),
+                    int(demo),
+                    max(float(budget_usd), 0.0),
+                ),
             )
         run = self.run(run_id)
         assert run is not None
@@ -336,9 +365,14 @@ class Store:
         with self._connect() as db:
             rows = db.execute("SELECT * FROM turns WHERE run_id=? ORDER BY idx", (run_id,)).fetchall()
         return [
-            Turn(**{**dict(r), "user_content": json.loads(r["user_content"]),
+            Turn(
+                **{
+                    **dict(r),
+                    "user_content": json.loads(r["user_content"]),
                     "assistant_content": json.loads(r["assistant_content"]),
-                    "usage": Usage(**json.loads(r["usage"] or "{}"))})
+                    "usage": Usage(**json.loads(r["usage"] or "{}")),
+                }
+            )
             for r in rows
         ]
 
@@ -371,8 +405,17 @@ class Store:
 
     # --- artifacts -----------------------------------------------------------------------
 
-    def add_artifact(self, run_id: str, turn_idx: int, file_id: str, filename: str, mime_type: str,
-                     size_bytes: int, path: str, tool_use_id: str) -> None:
+    def add_artifact(
+        self,
+        run_id: str,
+        turn_idx: int,
+        file_id: str,
+        filename: str,
+        mime_type: str,
+        size_bytes: int,
+        path: str,
+        tool_use_id: str,
+    ) -> None:
         """Record a downloaded generated file."""
         with self._connect() as db:
             db.execute(

@@ -206,7 +206,9 @@ def code_cell(block: dict[str, Any], complete: bool = True) -> CodeCell:
     data = block.get("input") or {}
     if not isinstance(data, dict):
         data = {}
-    cell = CodeCell(tool_use_id=block.get("id", ""), tool=name, language=TOOL_LANGUAGE.get(name, "text"), complete=complete)
+    cell = CodeCell(
+        tool_use_id=block.get("id", ""), tool=name, language=TOOL_LANGUAGE.get(name, "text"), complete=complete
+    )
     if name == "code_execution":
         cell.code = str(data.get("code", ""))
     elif name == "bash_code_execution":
@@ -226,8 +228,18 @@ def code_cell(block: dict[str, Any], complete: bool = True) -> CodeCell:
 def language_for_path(path: str) -> str:
     """Syntax-highlighting language for a file the editor touches."""
     ext = path.rsplit(".", 1)[-1].lower() if "." in path else ""
-    return {"py": "python", "sh": "bash", "json": "json", "md": "markdown", "sql": "sql",
-            "csv": "text", "yaml": "yaml", "yml": "yaml", "html": "html", "js": "javascript"}.get(ext, "text")
+    return {
+        "py": "python",
+        "sh": "bash",
+        "json": "json",
+        "md": "markdown",
+        "sql": "sql",
+        "csv": "text",
+        "yaml": "yaml",
+        "yml": "yaml",
+        "html": "html",
+        "js": "javascript",
+    }.get(ext, "text")
 
 
 def result_item(block: dict[str, Any], tool_names: dict[str, str] | None = None) -> Item:
@@ -241,8 +253,13 @@ def result_item(block: dict[str, Any], tool_names: dict[str, str] | None = None)
     ctype = content.get("type", "") if isinstance(content, dict) else ""
     if ctype.endswith("_error"):
         code = str(content.get("error_code", "unknown"))
-        return ToolError(tool_use_id=tool_use_id, tool=tool, error_code=code,
-                         message=str(content.get("error_message") or ""), hint=ERROR_HINTS.get(code, ""))
+        return ToolError(
+            tool_use_id=tool_use_id,
+            tool=tool,
+            error_code=code,
+            message=str(content.get("error_message") or ""),
+            hint=ERROR_HINTS.get(code, ""),
+        )
     if ctype in ("code_execution_result", "bash_code_execution_result", "encrypted_code_execution_result"):
         encrypted = ctype == "encrypted_code_execution_result"
         return Output(
@@ -256,10 +273,14 @@ def result_item(block: dict[str, Any], tool_names: dict[str, str] | None = None)
     if ctype.startswith("text_editor_code_execution_") and ctype.endswith("_result"):
         op = ctype.removeprefix("text_editor_code_execution_").removesuffix("_result")
         return EditorResult(
-            tool_use_id=tool_use_id, operation=op,
-            file_type=str(content.get("file_type") or ""), content=str(content.get("content") or ""),
-            num_lines=content.get("num_lines"), start_line=content.get("start_line"),
-            total_lines=content.get("total_lines"), is_file_update=content.get("is_file_update"),
+            tool_use_id=tool_use_id,
+            operation=op,
+            file_type=str(content.get("file_type") or ""),
+            content=str(content.get("content") or ""),
+            num_lines=content.get("num_lines"),
+            start_line=content.get("start_line"),
+            total_lines=content.get("total_lines"),
+            is_file_update=content.get("is_file_update"),
             lines=[str(x) for x in content.get("lines") or []],
         )
     return Unsupported(block_type=f"{btype}/{ctype or '?'}", raw=json.dumps(block, default=str)[:4000])

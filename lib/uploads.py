@@ -240,8 +240,7 @@ def _content_problem(name: str, kind: str, data: bytes) -> tuple[str, str] | Non
     if content is not None and content != kind:
         return (
             f"{name} is {CONTENT_LABELS[content]}, not {label}.",
-            f"Upload the {label} file itself"
-            + (" (unzip the archive first)." if content in ("zip", "gzip") else "."),
+            f"Upload the {label} file itself" + (" (unzip the archive first)." if content in ("zip", "gzip") else "."),
         )
     if kind in TEXT_KINDS:
         return _text_problem(name, kind, data)
@@ -368,7 +367,7 @@ def _too_many_pixels(name: str, width: int | None, height: int | None) -> tuple[
 def _parquet_problem(name: str, data: bytes) -> tuple[str, str] | None:
     """Read the Parquet footer so a damaged file is caught before upload."""
     try:
-        pq.ParquetFile(io.BytesIO(data)).metadata
+        _ = pq.ParquetFile(io.BytesIO(data)).metadata
     except (OSError, ValueError) as exc:
         return (
             f"{name} is a damaged Parquet file ({exc}).",

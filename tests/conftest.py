@@ -37,8 +37,12 @@ def data_dir(tmp_path: Path) -> Path:
 @pytest.fixture
 def settings(emulator: Emulator, data_dir: Path) -> Settings:
     """Settings pointing at the emulator, with fast retries."""
-    env = {"ANTHROPIC_API_KEY": "test-key", "ANTHROPIC_BASE_URL": emulator.url,
-           "ANALYST_DATA_DIR": str(data_dir), "ANALYST_MAX_RETRIES": "2"}
+    env = {
+        "ANTHROPIC_API_KEY": "test-key",
+        "ANTHROPIC_BASE_URL": emulator.url,
+        "ANALYST_DATA_DIR": str(data_dir),
+        "ANALYST_MAX_RETRIES": "2",
+    }
     return load_settings({}, env)
 
 

@@ -13,7 +13,8 @@ from lib.client import make_client
 from lib.emulator import Bash, Emulator, Fault, Pacing, Pause, Python, Text
 from lib.settings import Settings
 from lib.store import Store
-from lib.transcript import CodeCell, GeneratedFile, Notice, Output, RunError, Text as TextItem
+from lib.transcript import CodeCell, GeneratedFile, Notice, Output, RunError
+from lib.transcript import Text as TextItem
 
 REPO = Path(__file__).resolve().parents[1]
 CSV = b"month,region,sales\n2024-01,North,100\n2024-02,North,120\n2024-03,South,90\n2024-04,South,130\n"
@@ -252,9 +253,15 @@ def test_bash_and_editor_steps_with_tool_version_20250825(emulator, settings, st
     from dataclasses import replace
 
     from lib.emulator import Edit
+
     file_id = upload(settings, store)
-    emulator.queue_script([Edit(command="create", path="hello.py", file_text="print('hi from file')\n"),
-                           Bash("python3 hello.py"), Text("done")])
+    emulator.queue_script(
+        [
+            Edit(command="create", path="hello.py", file_text="print('hi from file')\n"),
+            Bash("python3 hello.py"),
+            Text("done"),
+        ]
+    )
     run_id = run_to_end(store, replace(settings, tool_version="code_execution_20250825"), "q", [file_id])
     assert messages_requests(emulator)[0].json["tools"][0]["type"] == "code_execution_20250825"
     cells = [i for i in items_of(store, run_id) if isinstance(i, CodeCell)]
@@ -266,5 +273,6 @@ def test_bash_and_editor_steps_with_tool_version_20250825(emulator, settings, st
 
 def test_missing_key_is_a_clear_error(data_dir):
     from lib.client import MissingKeyError
+
     with pytest.raises(MissingKeyError, match="secrets.toml"):
         make_client(Settings(api_key="", data_dir=data_dir))

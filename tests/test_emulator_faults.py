@@ -125,8 +125,7 @@ def test_expire_container_fault(emu: Emulator) -> None:
     first = client.messages.create(model=MODEL, max_tokens=10, tools=TOOLS, messages=HELLO)
     emu.inject(Fault("expire_container"))
     with pytest.raises(anthropic.BadRequestError) as info:
-        client.messages.create(model=MODEL, max_tokens=10, tools=TOOLS, messages=HELLO,
-                               container=first.container.id)
+        client.messages.create(model=MODEL, max_tokens=10, tools=TOOLS, messages=HELLO, container=first.container.id)
     assert info.value.status_code == 400 and info.value.error_code == "container_expired"
     assert emu.containers[first.container.id].expires_at.timestamp() < time.time()
 

@@ -42,7 +42,9 @@ def _generated_png(emu: Emulator, client: anthropic.Anthropic) -> str:
     # Really runs matplotlib in a subprocess (~0.8 s).
     emu.queue_script([Python(PNG_CODE)])
     message = client.messages.create(
-        model="claude-opus-4-8", max_tokens=1024, tools=TOOLS,
+        model="claude-opus-4-8",
+        max_tokens=1024,
+        tools=TOOLS,
         messages=[{"role": "user", "content": "plot"}],
     )
     return message.content[1].content.content[0].file_id
@@ -62,8 +64,9 @@ def test_upload_tuple_returns_metadata(client: anthropic.Anthropic) -> None:
 
 
 def test_upload_with_expiry_and_detected_mime_types(client: anthropic.Anthropic) -> None:
-    meta = client.files.upload(file=("blob.bin", b"\x89PNG\r\n\x1a\n" + b"0" * 20, "application/octet-stream"),
-                               expires_in_seconds=7200)
+    meta = client.files.upload(
+        file=("blob.bin", b"\x89PNG\r\n\x1a\n" + b"0" * 20, "application/octet-stream"), expires_in_seconds=7200
+    )
     assert meta.mime_type == "image/png"
     assert meta.expires_at is not None and meta.expires_at > meta.created_at
     assert client.files.upload(file=("d.json", b'{"a": 1}', "text/plain")).mime_type == "application/json"
@@ -171,7 +174,9 @@ def test_auth_bearer_and_x_api_key() -> None:
         good = anthropic.Anthropic(base_url=emu.url, api_key="right", max_retries=0)
         assert good.files.list().data == []
         via_header = anthropic.Anthropic(
-            base_url=emu.url, api_key="ignored", max_retries=0,
+            base_url=emu.url,
+            api_key="ignored",
+            max_retries=0,
             default_headers={"authorization": anthropic.Omit(), "x-api-key": "right"},
         )
         assert via_header.models.list().data

@@ -47,10 +47,15 @@ def client(emu: Emulator) -> anthropic.Anthropic:
 
 
 def _ask(file_id: str, question: str = "Give me a first look at this data") -> list[dict]:
-    return [{"role": "user", "content": [
-        {"type": "text", "text": question},
-        {"type": "container_upload", "file_id": file_id},
-    ]}]
+    return [
+        {
+            "role": "user",
+            "content": [
+                {"type": "text", "text": question},
+                {"type": "container_upload", "file_id": file_id},
+            ],
+        }
+    ]
 
 
 def _results(message: Message) -> list:
@@ -72,8 +77,15 @@ def first_turn(emu: Emulator) -> Message:
     with client.messages.stream(model=MODEL, max_tokens=4096, tools=TOOLS, messages=_ask(file_id)) as stream:
         kinds = {event.type for event in stream}
         message = stream.get_final_message()
-    assert {"message_start", "content_block_start", "content_block_delta", "text", "input_json",
-            "message_delta", "message_stop"} <= kinds
+    assert {
+        "message_start",
+        "content_block_start",
+        "content_block_delta",
+        "text",
+        "input_json",
+        "message_delta",
+        "message_stop",
+    } <= kinds
     return message
 
 
@@ -105,8 +117,9 @@ def test_follow_up_in_same_container_sees_turn_one_outputs(
 ) -> None:
     turn1 = first_turn.to_param()
     messages = [{"role": "user", "content": "first look"}, turn1, {"role": "user", "content": "any anomalies?"}]
-    message = client.messages.create(model=MODEL, max_tokens=4096, tools=TOOLS, messages=messages,
-                                      container=first_turn.container.id)
+    message = client.messages.create(
+        model=MODEL, max_tokens=4096, tools=TOOLS, messages=messages, container=first_turn.container.id
+    )
     assert message.container.id == first_turn.container.id
     bash = [b for b in _results(message) if b.type == "bash_code_execution_tool_result"]
     listing = bash[0].content.stdout
@@ -122,8 +135,10 @@ def test_held_analysis_streams_its_first_sentence_then_waits_for_the_gate(
     emu: Emulator, client: anthropic.Anthropic
 ) -> None:
     file_id = client.files.upload(file=("sales.csv", _sales_csv(), "text/csv")).id
-    with (emu.held_analysis("first look", ["sales.csv"]) as gate,
-          client.messages.stream(model=MODEL, max_tokens=4096, tools=TOOLS, messages=_ask(file_id)) as stream):
+    with (
+        emu.held_analysis("first look", ["sales.csv"]) as gate,
+        client.messages.stream(model=MODEL, max_tokens=4096, tools=TOOLS, messages=_ask(file_id)) as stream,
+    ):
         events = iter(stream)
         first_text = next(e for e in events if e.type == "text")
         assert first_text.snapshot.startswith("I'll load `sales.csv`")
@@ -145,8 +160,9 @@ def test_held_analysis_streams_its_first_sentence_then_waits_for_the_gate(
 @REAL_ANALYSIS
 def test_non_stream_default_analysis(client: anthropic.Anthropic) -> None:
     file_id = client.files.upload(file=("sales.csv", _sales_csv(), "text/csv")).id
-    message = client.messages.create(model=MODEL, max_tokens=4096, tools=TOOLS,
-                                     messages=_ask(file_id, "what drives sales? correlation please"))
+    message = client.messages.create(
+        model=MODEL, max_tokens=4096, tools=TOOLS, messages=_ask(file_id, "what drives sales? correlation please")
+    )
     stdout = "".join(b.content.stdout for b in _results(message))
     assert f"Rows: {ROWS}" in stdout
     assert "strongest relationship" in message.content[-1].text
@@ -156,12 +172,14 @@ def test_non_stream_default_analysis(client: anthropic.Anthropic) -> None:
 
 
 def _frame() -> pd.DataFrame:
-    return pd.DataFrame({
-        "when": pd.date_range("2024-01-01", periods=40, freq="D"),
-        "city": ["Zürich", "Malmö", None, "Köln"] * 10,
-        "amount": [float(i % 9) if i % 7 else None for i in range(40)],
-        "count": range(40),
-    })
+    return pd.DataFrame(
+        {
+            "when": pd.date_range("2024-01-01", periods=40, freq="D"),
+            "city": ["Zürich", "Malmö", None, "Köln"] * 10,
+            "amount": [float(i % 9) if i % 7 else None for i in range(40)],
+            "count": range(40),
+        }
+    )
 
 
 def _encoded(kind: str) -> tuple[str, bytes]:
@@ -184,8 +202,9 @@ def _encoded(kind: str) -> tuple[str, bytes]:
 def test_default_analyst_reads_each_table_format(kind: str, client: anthropic.Anthropic) -> None:
     name, data = _encoded(kind)
     file_id = client.files.upload(file=(name, data, "application/octet-stream")).id
-    message = client.messages.create(model=MODEL, max_tokens=4096, tools=TOOLS,
-                                     messages=_ask(file_id, "show me the trend"))
+    message = client.messages.create(
+        model=MODEL, max_tokens=4096, tools=TOOLS, messages=_ask(file_id, "show me the trend")
+    )
     stdout = "".join(b.content.stdout for b in _results(message))
     assert "Rows: 40" in stdout and "Columns: 4" in stdout, stdout + str(_results(message))
     assert "40 rows" in message.content[-1].text
@@ -215,13 +234,30 @@ ALL_STEPS = [
     Edit("view", "notes.md"),
     Edit("str_replace", "notes.md", old_str="beta", new_str="BETA\nbeta2"),
     Edit("view", "missing.md"),
-    *[ToolFailure("code_execution", code) for code in
-      ("invalid_tool_input", "unavailable", "too_many_requests", "execution_time_exceeded")],
-    *[ToolFailure("bash_code_execution", code) for code in
-      ("invalid_tool_input", "unavailable", "too_many_requests", "execution_time_exceeded",
-       "output_file_too_large")],
-    *[ToolFailure("text_editor_code_execution", code) for code in
-      ("invalid_tool_input", "unavailable", "too_many_requests", "execution_time_exceeded", "file_not_found")],
+    *[
+        ToolFailure("code_execution", code)
+        for code in ("invalid_tool_input", "unavailable", "too_many_requests", "execution_time_exceeded")
+    ],
+    *[
+        ToolFailure("bash_code_execution", code)
+        for code in (
+            "invalid_tool_input",
+            "unavailable",
+            "too_many_requests",
+            "execution_time_exceeded",
+            "output_file_too_large",
+        )
+    ],
+    *[
+        ToolFailure("text_editor_code_execution", code)
+        for code in (
+            "invalid_tool_input",
+            "unavailable",
+            "too_many_requests",
+            "execution_time_exceeded",
+            "file_not_found",
+        )
+    ],
     RawBlock({"type": "mystery_block_2027", "payload": {"x": 1}}),
     Text("Done."),
 ]
@@ -247,7 +283,12 @@ def test_queued_script_with_every_step_kind_parses(stream: bool, emu: Emulator, 
     assert blocks[6].content.is_file_update is False
     view = blocks[8].content
     assert (view.type, view.file_type, view.num_lines, view.start_line, view.total_lines) == (
-        "text_editor_code_execution_view_result", "text", 3, 1, 3)
+        "text_editor_code_execution_view_result",
+        "text",
+        3,
+        1,
+        3,
+    )
     assert view.content == "alpha\nbeta\ngamma\n"
     replace = blocks[10].content
     assert replace.type == "text_editor_code_execution_str_replace_result"
@@ -257,8 +298,11 @@ def test_queued_script_with_every_step_kind_parses(stream: bool, emu: Emulator, 
     assert (missing.type, missing.error_code) == ("text_editor_code_execution_tool_result_error", "file_not_found")
     errors = [b.content for b in blocks[13:-2] if b.type.endswith("_tool_result")]
     assert [e.error_code for e in errors] == [s.error_code for s in ALL_STEPS if isinstance(s, ToolFailure)]
-    assert {e.type for e in errors} == {"code_execution_tool_result_error", "bash_code_execution_tool_result_error",
-                                         "text_editor_code_execution_tool_result_error"}
+    assert {e.type for e in errors} == {
+        "code_execution_tool_result_error",
+        "bash_code_execution_tool_result_error",
+        "text_editor_code_execution_tool_result_error",
+    }
     unknown = blocks[-2]
     assert unknown.type == "mystery_block_2027"
     assert unknown.to_dict()["payload"] == {"x": 1}
@@ -267,28 +311,49 @@ def test_queued_script_with_every_step_kind_parses(stream: bool, emu: Emulator, 
 
 
 def test_encrypted_result_raw_block_parses(emu: Emulator, client: anthropic.Anthropic) -> None:
-    emu.queue_script([RawBlock({
-        "type": "code_execution_tool_result", "tool_use_id": "srvtoolu_01x",
-        "content": {"type": "encrypted_code_execution_result", "encrypted_stdout": "AbCd==", "stderr": "",
-                    "return_code": 0, "content": []},
-    })])
-    with client.messages.stream(model=MODEL, max_tokens=100, tools=TOOLS,
-                                messages=[{"role": "user", "content": "x"}]) as s:
+    emu.queue_script(
+        [
+            RawBlock(
+                {
+                    "type": "code_execution_tool_result",
+                    "tool_use_id": "srvtoolu_01x",
+                    "content": {
+                        "type": "encrypted_code_execution_result",
+                        "encrypted_stdout": "AbCd==",
+                        "stderr": "",
+                        "return_code": 0,
+                        "content": [],
+                    },
+                }
+            )
+        ]
+    )
+    with client.messages.stream(
+        model=MODEL, max_tokens=100, tools=TOOLS, messages=[{"role": "user", "content": "x"}]
+    ) as s:
         message = s.get_final_message()
     assert message.content[0].content.type == "encrypted_code_execution_result"
     assert message.content[0].content.encrypted_stdout == "AbCd=="
 
 
 def test_pause_turn_then_continuation(emu: Emulator, client: anthropic.Anthropic) -> None:
-    emu.queue_script([Text("Part one."), Python("open('state.txt', 'w').write('kept')"), Pause(),
-                      Python("print(open('state.txt').read())"), Text("Part two.")])
+    emu.queue_script(
+        [
+            Text("Part one."),
+            Python("open('state.txt', 'w').write('kept')"),
+            Pause(),
+            Python("print(open('state.txt').read())"),
+            Text("Part two."),
+        ]
+    )
     messages: list = [{"role": "user", "content": "long job"}]
     first = client.messages.create(model=MODEL, max_tokens=1024, tools=TOOLS, messages=messages)
     assert first.stop_reason == "pause_turn"
     assert [b.type for b in first.content] == ["text", "server_tool_use", "code_execution_tool_result"]
     messages.append(first.to_param())
-    with client.messages.stream(model=MODEL, max_tokens=1024, tools=TOOLS, messages=messages,
-                                container=first.container.id) as s:
+    with client.messages.stream(
+        model=MODEL, max_tokens=1024, tools=TOOLS, messages=messages, container=first.container.id
+    ) as s:
         second = s.get_final_message()
     assert second.stop_reason == "end_turn" and second.id != first.id
     assert second.content[1].content.stdout == "kept\n"
@@ -299,7 +364,9 @@ def test_pause_turn_then_continuation(emu: Emulator, client: anthropic.Anthropic
 def test_legacy_20250825_runs_python_through_bash(emu: Emulator, client: anthropic.Anthropic) -> None:
     emu.queue_script([Python("import sys\nprint(sys.version_info[0])")])
     message = client.messages.create(
-        model=MODEL, max_tokens=100, tools=[{"type": "code_execution_20250825", "name": "code_execution"}],
+        model=MODEL,
+        max_tokens=100,
+        tools=[{"type": "code_execution_20250825", "name": "code_execution"}],
         messages=[{"role": "user", "content": "py"}],
     )
     use, result = message.content
@@ -310,10 +377,17 @@ def test_legacy_20250825_runs_python_through_bash(emu: Emulator, client: anthrop
 
 
 def test_outputs_dir_env_and_generated_files(emu: Emulator, client: anthropic.Anthropic) -> None:
-    emu.queue_script([Python("import os\nopen(os.path.join(os.environ['OUTPUT_DIR'], 'r.json'), 'w').write('{}')\n"
-                             "print(os.environ['MPLBACKEND'])")])
-    message = client.messages.create(model=MODEL, max_tokens=100, tools=TOOLS,
-                                     messages=[{"role": "user", "content": "x"}])
+    emu.queue_script(
+        [
+            Python(
+                "import os\nopen(os.path.join(os.environ['OUTPUT_DIR'], 'r.json'), 'w').write('{}')\n"
+                "print(os.environ['MPLBACKEND'])"
+            )
+        ]
+    )
+    message = client.messages.create(
+        model=MODEL, max_tokens=100, tools=TOOLS, messages=[{"role": "user", "content": "x"}]
+    )
     result = message.content[1].content
     assert result.stdout == "Agg\n"
     meta = client.files.retrieve_metadata(result.content[0].file_id)
@@ -326,8 +400,9 @@ def test_code_timeout_gives_execution_time_exceeded() -> None:
     with Emulator(code_timeout=0.3) as emu:
         client = anthropic.Anthropic(base_url=emu.url, api_key="test-key", max_retries=0)
         emu.queue_script([Python("import time\ntime.sleep(5)")])
-        message = client.messages.create(model=MODEL, max_tokens=100, tools=TOOLS,
-                                         messages=[{"role": "user", "content": "sleep"}])
+        message = client.messages.create(
+            model=MODEL, max_tokens=100, tools=TOOLS, messages=[{"role": "user", "content": "sleep"}]
+        )
     error = message.content[1].content
     assert (error.type, error.error_code) == ("code_execution_tool_result_error", "execution_time_exceeded")
 
@@ -347,22 +422,34 @@ def test_unknown_upload_file_is_400(client: anthropic.Anthropic) -> None:
 
 def test_unknown_container_is_400(client: anthropic.Anthropic) -> None:
     with pytest.raises(anthropic.BadRequestError) as info:
-        client.messages.create(model=MODEL, max_tokens=100, tools=TOOLS, container="container_011nope",
-                               messages=[{"role": "user", "content": "x"}])
+        client.messages.create(
+            model=MODEL,
+            max_tokens=100,
+            tools=TOOLS,
+            container="container_011nope",
+            messages=[{"role": "user", "content": "x"}],
+        )
     assert info.value.type == "invalid_request_error"
 
 
 def test_expired_container_is_400_container_expired(emu: Emulator, client: anthropic.Anthropic) -> None:
     emu.queue_script([Text("made a container")])
-    first = client.messages.create(model=MODEL, max_tokens=100, tools=TOOLS,
-                                   messages=[{"role": "user", "content": "x"}])
+    first = client.messages.create(
+        model=MODEL, max_tokens=100, tools=TOOLS, messages=[{"role": "user", "content": "x"}]
+    )
     emu.expire_container(first.container.id)
     with pytest.raises(anthropic.BadRequestError) as info:
-        client.messages.create(model=MODEL, max_tokens=100, tools=TOOLS, container=first.container.id,
-                               messages=[{"role": "user", "content": "x"}])
+        client.messages.create(
+            model=MODEL,
+            max_tokens=100,
+            tools=TOOLS,
+            container=first.container.id,
+            messages=[{"role": "user", "content": "x"}],
+        )
     assert info.value.error_code == "container_expired"
-    assert info.value.api_message == (f"Container `{first.container.id}` has expired. "
-                                      "Start a new container by omitting `container`.")
+    assert info.value.api_message == (
+        f"Container `{first.container.id}` has expired. Start a new container by omitting `container`."
+    )
 
 
 def test_sse_wire_format(emu: Emulator, client: anthropic.Anthropic) -> None:
@@ -379,8 +466,11 @@ def test_sse_wire_format(emu: Emulator, client: anthropic.Anthropic) -> None:
     assert len(text_deltas) >= 3 and "".join(text_deltas) == "one two three four five six seven eight nine ten"
     pieces = [d["delta"]["partial_json"] for d in datas if d.get("delta", {}).get("type") == "input_json_delta"]
     assert pieces[0] == "" and len(pieces) >= 3 and json.loads("".join(pieces)) == {"code": "print(1)"}
-    result_starts = [d for d in datas if d["type"] == "content_block_start"
-                     and d["content_block"]["type"] == "code_execution_tool_result"]
+    result_starts = [
+        d
+        for d in datas
+        if d["type"] == "content_block_start" and d["content_block"]["type"] == "code_execution_tool_result"
+    ]
     assert result_starts[0]["content_block"]["content"]["stdout"] == "1\n"
     assert names[names.index("content_block_start", 8) + 1] == "content_block_stop"
     delta = datas[-2]
@@ -392,16 +482,29 @@ FIXTURES = Path(__file__).parent / "fixtures" / "sse"
 EXPECTED_STOP = {"pause_turn": "pause_turn"}
 
 
-@pytest.mark.parametrize("name", ["text_only", "python_png", "bash_stderr", "editor_ops", "tool_errors",
-                                  "encrypted_and_unknown", "pause_turn", "pause_turn_continuation",
-                                  "legacy_20250825"])
+@pytest.mark.parametrize(
+    "name",
+    [
+        "text_only",
+        "python_png",
+        "bash_stderr",
+        "editor_ops",
+        "tool_errors",
+        "encrypted_and_unknown",
+        "pause_turn",
+        "pause_turn_continuation",
+        "legacy_20250825",
+    ],
+)
 def test_recorded_sse_fixture_parses_with_sdk(name: str) -> None:
     """The recorded fixtures (scripts/record_sse_fixtures.py) replay through the SDK's stream parser."""
     raw = (FIXTURES / f"{name}.sse").read_bytes()
     transport = httpx2.MockTransport(
-        lambda request: httpx2.Response(200, content=raw, headers={"content-type": "text/event-stream"}))
-    client = anthropic.Anthropic(base_url="http://fixture.test", api_key="k", max_retries=0,
-                                 http_client=httpx2.Client(transport=transport))
+        lambda request: httpx2.Response(200, content=raw, headers={"content-type": "text/event-stream"})
+    )
+    client = anthropic.Anthropic(
+        base_url="http://fixture.test", api_key="k", max_retries=0, http_client=httpx2.Client(transport=transport)
+    )
     with client.messages.stream(model=MODEL, max_tokens=10, messages=[{"role": "user", "content": "x"}]) as s:
         message = s.get_final_message()
     assert message.stop_reason == EXPECTED_STOP.get(name, "end_turn")

@@ -34,12 +34,20 @@ def test_list_follows_next_page_to_the_end(emulator, client):
 
 def test_generated_file_downloads_to_disk_and_uploads_do_not(emulator, client, tmp_path):
     upload = files.upload(client, "data.csv", CSV, "text/csv")
-    emulator.queue_script([Python("import os\nopen(os.path.join(os.environ['OUTPUT_DIR'], 'out.txt'), 'w')"
-                                  ".write('hello generated')")])
+    emulator.queue_script(
+        [Python("import os\nopen(os.path.join(os.environ['OUTPUT_DIR'], 'out.txt'), 'w').write('hello generated')")]
+    )
     message = client.messages.create(
-        model="claude-sonnet-4-6", max_tokens=100, tools=[{"type": "code_execution_20260521", "name": "code_execution"}],
-        messages=[{"role": "user", "content": [{"type": "text", "text": "go"},
-                                               {"type": "container_upload", "file_id": upload.id}]}])
+        model="claude-sonnet-4-6",
+        max_tokens=100,
+        tools=[{"type": "code_execution_20260521", "name": "code_execution"}],
+        messages=[
+            {
+                "role": "user",
+                "content": [{"type": "text", "text": "go"}, {"type": "container_upload", "file_id": upload.id}],
+            }
+        ],
+    )
     result = next(b for b in message.content if b.type == "code_execution_tool_result")
     generated = result.content.content[0].file_id
     meta = files.metadata(client, generated)
@@ -56,8 +64,11 @@ def test_expired_and_deleted_files(emulator, client, tmp_path):
     emulator.queue_script([Python("import os\nopen(os.path.join(os.environ['OUTPUT_DIR'], 'x.txt'), 'w').write('x')")])
     up = files.upload(client, "d.csv", CSV, "text/csv")
     msg = client.messages.create(
-        model="m", max_tokens=10, tools=[{"type": "code_execution_20260521", "name": "code_execution"}],
-        messages=[{"role": "user", "content": [{"type": "container_upload", "file_id": up.id}]}])
+        model="m",
+        max_tokens=10,
+        tools=[{"type": "code_execution_20260521", "name": "code_execution"}],
+        messages=[{"role": "user", "content": [{"type": "container_upload", "file_id": up.id}]}],
+    )
     gen = next(b for b in msg.content if b.type == "code_execution_tool_result").content.content[0].file_id
     emulator.expire_file(gen)
     with pytest.raises(AppError) as err:
@@ -108,8 +119,9 @@ def test_library_dedupes_keeps_a_local_copy_and_flags_missing(emulator, client, 
 def test_library_shows_remote_only_files_and_unchecked_when_offline(store):
     store.add_file(FileRecord("file_1", "a.csv", "text/csv", 3, "h", "csv", "", time.time()))
     assert library.merge(store.files(), None)[0].status == "unchecked"
-    remote = [files.RemoteFile("file_9", "plot.png", "image/png", 5, library.datetime.now(library.timezone.utc),
-                               True, None)]
+    remote = [
+        files.RemoteFile("file_9", "plot.png", "image/png", 5, library.datetime.now(library.UTC), True, None)
+    ]
     rows = {r.id: r for r in library.merge(store.files(), remote)}
     assert rows["file_9"].status == "remote only" and rows["file_9"].kind == "generated"
     assert rows["file_1"].status == "missing remotely"

@@ -133,7 +133,9 @@ def test_quoted_newlines_count_as_one_row():
     assert result.rows == 2
 
 
-@pytest.mark.parametrize(("data", "kind"), [(b"PK\x03\x04garbage", "xlsx"), (b"PAR1xxxxPAR1", "parquet"), (b"{bad", "json")])
+@pytest.mark.parametrize(
+    ("data", "kind"), [(b"PK\x03\x04garbage", "xlsx"), (b"PAR1xxxxPAR1", "parquet"), (b"{bad", "json")]
+)
 def test_unreadable_tables_become_document_previews(data, kind):
     result = preview_file(data, f"bad.{kind}", kind)
     assert isinstance(result, DocumentPreview)
@@ -153,7 +155,9 @@ def test_unreadable_csv_becomes_document_preview():
 def test_xlsx_with_two_sheets():
     out = io.BytesIO()
     with pd.ExcelWriter(out, engine="openpyxl") as writer:
-        pd.DataFrame({"region": ["N", "S", "E"], "sales": [1.5, None, 3.0]}).to_excel(writer, sheet_name="Sales", index=False)
+        pd.DataFrame({"region": ["N", "S", "E"], "sales": [1.5, None, 3.0]}).to_excel(
+            writer, sheet_name="Sales", index=False
+        )
         pd.DataFrame({"x": [1]}).to_excel(writer, sheet_name="Notes", index=False)
     result = table(out.getvalue(), "xlsx")
     assert result.sheets == ["Sales", "Notes"]

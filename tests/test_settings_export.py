@@ -12,13 +12,14 @@ from lib import export, gallery
 from lib.runview import load_run_view
 from lib.settings import DEFAULT_MODEL, SettingsError, load_settings
 from lib.store import ArtifactFilter
-
 from tests.test_analysis import run_to_end, upload
 
 
 def test_secrets_win_over_environment_and_defaults_apply(tmp_path):
-    s = load_settings({"ANTHROPIC_API_KEY": "from-secrets"}, {"ANTHROPIC_API_KEY": "from-env",
-                                                            "ANTHROPIC_BASE_URL": "http://127.0.0.1:9"})
+    s = load_settings(
+        {"ANTHROPIC_API_KEY": "from-secrets"},
+        {"ANTHROPIC_API_KEY": "from-env", "ANTHROPIC_BASE_URL": "http://127.0.0.1:9"},
+    )
     assert s.api_key == "from-secrets" and s.key_source == "secrets.toml" and s.base_url == "http://127.0.0.1:9"
     assert "from-secrets" not in repr(s)
     env = load_settings({}, {"ANTHROPIC_API_KEY": "k", "ANALYST_DATA_DIR": str(tmp_path)})
@@ -33,10 +34,12 @@ def test_numbers_are_read_and_a_malformed_one_says_which_setting_to_fix():
     s = load_settings({"ANALYST_RUN_BUDGET_USD": "2.5"}, {"ANALYST_MAX_UPLOAD_MB": "50"})
     assert s.run_budget_usd == 2.5 and s.max_upload_bytes == 50 * 1024 * 1024
     assert load_settings({}, {}).run_budget_usd == 0.0
-    for name, value, expected in [("ANALYST_MAX_UPLOAD_MB", "lots", "a whole number"),
-                                  ("ANALYST_MAX_TOKENS", "1.5", "a whole number"),
-                                  ("ANALYST_RUN_BUDGET_USD", "-1", "a number"),
-                                  ("ANALYST_RUN_BUDGET_USD", "nan", "a number")]:
+    for name, value, expected in [
+        ("ANALYST_MAX_UPLOAD_MB", "lots", "a whole number"),
+        ("ANALYST_MAX_TOKENS", "1.5", "a whole number"),
+        ("ANALYST_RUN_BUDGET_USD", "-1", "a number"),
+        ("ANALYST_RUN_BUDGET_USD", "nan", "a number"),
+    ]:
         with pytest.raises(SettingsError) as caught:
             load_settings({}, {name: value})
         assert f"`{name}` is `{value}`, which is not {expected} of zero or more" in caught.value.message

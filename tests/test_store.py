@@ -41,8 +41,10 @@ def test_items_are_upserted_in_order_and_turns_keep_raw_content(store):
     store.put_item(run.id, idx, 0, Text(text="par"))
     store.put_item(run.id, idx, 1, CodeCell(tool="code_execution", code="print(1)"))
     store.put_item(run.id, idx, 0, Text(text="partial, then whole"))
-    assert [s.item for s in store.items(run.id)] == [Text(text="partial, then whole"),
-                                                      CodeCell(tool="code_execution", code="print(1)")]
+    assert [s.item for s in store.items(run.id)] == [
+        Text(text="partial, then whole"),
+        CodeCell(tool="code_execution", code="print(1)"),
+    ]
     content = [{"type": "text", "text": "answer"}]
     store.update_turn(run.id, idx, status="done", assistant_content=content, usage=Usage(3, 4, 0, 0, 1))
     turn = store.turns(run.id)[0]
@@ -112,8 +114,9 @@ WRITER = textwrap.dedent("""
 
 
 def test_a_process_killed_mid_run_leaves_a_readable_database(data_dir):
-    proc = subprocess.Popen([sys.executable, "-c", WRITER.format(repo=str(REPO), data=str(data_dir))],
-                            stdout=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(
+        [sys.executable, "-c", WRITER.format(repo=str(REPO), data=str(data_dir))], stdout=subprocess.PIPE, text=True
+    )
     run_id = proc.stdout.readline().strip()
     time.sleep(1.0)
     os.kill(proc.pid, signal.SIGKILL)
@@ -128,13 +131,16 @@ def test_a_process_killed_mid_run_leaves_a_readable_database(data_dir):
 
 def test_a_version_1_database_is_migrated_and_keeps_its_rows(data_dir):
     from lib.store import SCHEMA
+
     db = sqlite3.connect(data_dir / "analyst.sqlite3")
     db.executescript(SCHEMA)
     db.execute("CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)")
     db.execute("INSERT INTO meta VALUES ('schema_version', '1')")
     db.execute("INSERT INTO files VALUES ('file_old', 'old.csv', 'text/csv', 3, 'h', 'csv', '', 1.0, 0)")
-    db.execute("INSERT INTO runs (id, title, created_at, updated_at, status, model, tool_version) "
-               "VALUES ('run_old', 'Old run', 1.0, 1.0, 'done', 'claude-sonnet-4-6', 'code_execution_20260521')")
+    db.execute(
+        "INSERT INTO runs (id, title, created_at, updated_at, status, model, tool_version) "
+        "VALUES ('run_old', 'Old run', 1.0, 1.0, 'done', 'claude-sonnet-4-6', 'code_execution_20260521')"
+    )
     db.commit()
     db.close()
     store = Store(data_dir)

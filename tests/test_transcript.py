@@ -7,9 +7,21 @@ from pathlib import Path
 
 import pytest
 
-from lib.analysis import build_params, history_messages, safe_content, user_content, TurnRequest
-from lib.transcript import (CodeCell, EditorResult, Item, Output, StreamAssembler, Text, Thinking, ToolError,
-                            Unsupported, Usage, item_from_dict, items_from_content)
+from lib.analysis import TurnRequest, build_params, history_messages, safe_content, user_content
+from lib.transcript import (
+    CodeCell,
+    EditorResult,
+    Item,
+    Output,
+    StreamAssembler,
+    Text,
+    Thinking,
+    ToolError,
+    Unsupported,
+    Usage,
+    item_from_dict,
+    items_from_content,
+)
 
 FIXTURES = Path(__file__).parent / "fixtures" / "sse"
 
@@ -126,15 +138,20 @@ def test_legacy_tool_version_runs_python_through_bash():
 
 
 def test_unknown_block_types_and_thinking_from_final_content():
-    items = items_from_content([
-        {"type": "thinking", "thinking": "let me see", "signature": "x"},
-        {"type": "redacted_thinking", "data": "zzz"},
-        {"type": "container_upload", "file_id": "file_1"},
-        {"type": "server_tool_use", "id": "s1", "name": "web_search", "input": {"query": "x"}},
-        {"type": "brand_new_block", "foo": 1},
-        {"type": "code_execution_tool_result", "tool_use_id": "s2",
-         "content": {"type": "code_execution_result_v9", "stdout": "?"}},
-    ])
+    items = items_from_content(
+        [
+            {"type": "thinking", "thinking": "let me see", "signature": "x"},
+            {"type": "redacted_thinking", "data": "zzz"},
+            {"type": "container_upload", "file_id": "file_1"},
+            {"type": "server_tool_use", "id": "s1", "name": "web_search", "input": {"query": "x"}},
+            {"type": "brand_new_block", "foo": 1},
+            {
+                "type": "code_execution_tool_result",
+                "tool_use_id": "s2",
+                "content": {"type": "code_execution_result_v9", "stdout": "?"},
+            },
+        ]
+    )
     assert isinstance(items[0], Thinking) and items[0].text == "let me see"
     assert isinstance(items[1], Thinking)
     assert [type(i) for i in items[2:]] == [Unsupported, Unsupported, Unsupported]
@@ -147,14 +164,24 @@ def test_item_from_dict_tolerates_unknown_kinds_and_fields():
 
 
 def test_usage_adds_and_reads_server_tool_use():
-    u = Usage.from_api({"input_tokens": 10, "output_tokens": 5,
-                        "server_tool_use": {"web_search_requests": 0, "code_execution_requests": 2}})
+    u = Usage.from_api(
+        {
+            "input_tokens": 10,
+            "output_tokens": 5,
+            "server_tool_use": {"web_search_requests": 0, "code_execution_requests": 2},
+        }
+    )
     assert (u + u) == Usage(20, 10, 0, 0, 4)
 
 
 def test_request_building():
-    req = TurnRequest(model="m", tool_version="code_execution_20260521", max_tokens=100, history=[],
-                      user_content=user_content("why?", ["file_a", "file_b"]))
+    req = TurnRequest(
+        model="m",
+        tool_version="code_execution_20260521",
+        max_tokens=100,
+        history=[],
+        user_content=user_content("why?", ["file_a", "file_b"]),
+    )
     params = build_params(req, [{"role": "user", "content": req.user_content}], "")
     assert params["tools"] == [{"type": "code_execution_20260521", "name": "code_execution"}]
     assert "container" not in params
@@ -167,8 +194,10 @@ def test_request_building():
 
 
 def test_history_drops_unanswered_tool_calls_and_fills_empty_turns():
-    pending = [{"type": "text", "text": "start"},
-               {"type": "server_tool_use", "id": "s1", "name": "code_execution", "input": {"code": "1"}}]
+    pending = [
+        {"type": "text", "text": "start"},
+        {"type": "server_tool_use", "id": "s1", "name": "code_execution", "input": {"code": "1"}},
+    ]
     assert safe_content(pending) == [{"type": "text", "text": "start"}]
     msgs = history_messages([([{"type": "text", "text": "q1"}], []), ([{"type": "text", "text": "q2"}], pending)])
     assert [m["role"] for m in msgs] == ["user", "assistant", "user", "assistant"]

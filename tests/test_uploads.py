@@ -272,11 +272,14 @@ def test_csv_that_is_only_blank_lines():
 # --- unknown types --------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize(("name", "reason"), [
-    ("setup.exe", "setup.exe is a .exe file, which can't be analysed here."),
-    ("letter.docx", "letter.docx is a .docx file, which can't be analysed here."),
-    ("README", "README has no file extension."),
-])
+@pytest.mark.parametrize(
+    ("name", "reason"),
+    [
+        ("setup.exe", "setup.exe is a .exe file, which can't be analysed here."),
+        ("letter.docx", "letter.docx is a .docx file, which can't be analysed here."),
+        ("README", "README has no file extension."),
+    ],
+)
 def test_unknown_types_list_the_accepted_ones(name, reason):
     result = rejected(name, b"MZ\x90\x00 some bytes")
     assert result.reason == reason

@@ -74,7 +74,7 @@ def find_date_column(df):
 
 '''
 
-PROFILE = '''\
+PROFILE = """\
 print(f"File: {PATH}")
 print(f"Rows: {len(df)}")
 print(f"Columns: {df.shape[1]}")
@@ -95,9 +95,9 @@ if len(missing) and missing.max() > 0:
     print(f"Most missing: {missing.idxmax()} ({int(missing.max())} of {len(df)} missing)")
 else:
     print("Most missing: none (no missing values)")
-'''
+"""
 
-CHART = '''\
+CHART = """\
 import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt
@@ -210,9 +210,9 @@ except Exception as exc:
     finding = f"The {{kind}} chart failed ({{exc}}), so I saved a placeholder."
 plt.close("all")
 print(f"Saved chart: {{os.path.basename(chart)}}")
-'''
+"""
 
-SUMMARY = '''\
+SUMMARY = """\
 summary = pd.DataFrame({{"dtype": df.dtypes.astype(str), "missing": df.isna().sum(), "unique": df.nunique()}})
 if not num.empty:
     summary = summary.join(num.describe().T[["mean", "std", "min", "max"]])
@@ -220,7 +220,7 @@ summary.index.name = "column"
 summary_path = os.path.join(out, f"{{stem}}_summary.csv")
 summary.to_csv(summary_path)
 print(f"Saved summary: {{os.path.basename(summary_path)}}")
-'''
+"""
 
 FINDING = 'print(f"Finding: {finding}")\n'
 
@@ -249,10 +249,12 @@ def tabular_files(workdir: Path, preferred: list[str]) -> list[Path]:
 def default_script(workdir: Path | None, question: str, uploaded: list[str]) -> list[Step]:
     """The analyst's steps for a new turn in this container (None: no code tool was offered)."""
     if workdir is None:
-        return [Text(
-            "I can't run code in this conversation. Add the code execution tool "
-            f"(`{TOOL_HINT}`) to `tools`, attach a table with a `container_upload` block, and I'll analyse it."
-        )]
+        return [
+            Text(
+                "I can't run code in this conversation. Add the code execution tool "
+                f"(`{TOOL_HINT}`) to `tools`, attach a table with a `container_upload` block, and I'll analyse it."
+            )
+        ]
     tables = tabular_files(workdir, uploaded)
     if not tables:
         return _no_table_script(workdir)
@@ -262,8 +264,9 @@ def default_script(workdir: Path | None, question: str, uploaded: list[str]) -> 
     return _first_look_script(tables[0], tables[1:], question)
 
 
-def held_default_script(question: str, uploaded: list[str], gate: threading.Event,
-                        timeout: float = 120.0) -> list[Step]:
+def held_default_script(
+    question: str, uploaded: list[str], gate: threading.Event, timeout: float = 120.0
+) -> list[Step]:
     """The default script, held after its opening sentence until `gate` is set (to act on a run mid-way)."""
 
     def part(turn: Turn, first: bool) -> list[Step]:
@@ -303,8 +306,11 @@ def _followup_script(table: Path, question: str) -> list[Step]:
     return [
         Text("Let me check what is already in `outputs/` from the earlier analysis."),
         Bash("ls -la outputs"),
-        Later(lambda turn: [Text(f"{_count_listed(turn.stdout)} earlier file(s) are still there. "
-                                 f"Now a closer look at `{name}`.")]),
+        Later(
+            lambda turn: [
+                Text(f"{_count_listed(turn.stdout)} earlier file(s) are still there. Now a closer look at `{name}`.")
+            ]
+        ),
         Python(code),
         Later(lambda turn: [Text(_followup_summary(turn, name))]),
     ]
@@ -314,10 +320,12 @@ def _no_table_script(workdir: Path) -> list[Step]:
     def answer(turn: Turn) -> list[Step]:
         names = sorted(p.name for p in workdir.iterdir() if p.is_file())
         listed = ", ".join(f"`{n}`" for n in names) if names else "no files"
-        return [Text(
-            f"I found {len(names)} file(s) in the working directory ({listed}), but none of them is a "
-            "table. Upload a CSV, TSV, Excel, JSON or Parquet file and ask again."
-        )]
+        return [
+            Text(
+                f"I found {len(names)} file(s) in the working directory ({listed}), but none of them is a "
+                "table. Upload a CSV, TSV, Excel, JSON or Parquet file and ask again."
+            )
+        ]
 
     return [Text("Let me see which files I have to work with."), Bash("ls -la"), Later(answer)]
 

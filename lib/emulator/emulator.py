@@ -70,8 +70,9 @@ class Emulator:
             self._server = EmulatorServer((self.host, self.port), self)
             self.port = self._server.server_address[1]
             self.url = f"http://{self.host}:{self.port}"
-            self._thread = threading.Thread(target=self._server.serve_forever, args=(0.05,),
-                                            name="anthropic-emulator", daemon=True)
+            self._thread = threading.Thread(
+                target=self._server.serve_forever, args=(0.05,), name="anthropic-emulator", daemon=True
+            )
             self._thread.start()
         return self.url
 
@@ -89,12 +90,13 @@ class Emulator:
             self._containers.remove_all()
             shutil.rmtree(self.workdir, ignore_errors=True)
 
-    def __enter__(self) -> "Emulator":
+    def __enter__(self) -> Emulator:
         self.start()
         return self
 
-    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
-                 tb: TracebackType | None) -> None:
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
         self.stop()
 
     def queue_script(self, steps: list[Step]) -> None:

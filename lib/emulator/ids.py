@@ -6,8 +6,8 @@ import random
 import string
 import threading
 import time
-from datetime import datetime, timezone
-from typing import Callable
+from collections.abc import Callable
+from datetime import UTC, datetime
 
 _ALPHABET = string.ascii_letters + string.digits
 
@@ -44,12 +44,12 @@ class IdFactory:
 
 def rfc3339(ts: float) -> str:
     """Format epoch seconds as RFC 3339 UTC with a `Z` suffix."""
-    return datetime.fromtimestamp(ts, timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return datetime.fromtimestamp(ts, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def utc(ts: float) -> datetime:
     """Epoch seconds as an aware UTC datetime."""
-    return datetime.fromtimestamp(ts, timezone.utc)
+    return datetime.fromtimestamp(ts, UTC)
 
 
 system_clock: Clock = time.time

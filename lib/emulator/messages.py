@@ -152,8 +152,12 @@ class MessagesEndpoint:
             "stop_reason": None,
             "stop_sequence": None,
             "container": None,
-            "usage": {"input_tokens": input_tokens, "output_tokens": 1,
-                      "cache_creation_input_tokens": 0, "cache_read_input_tokens": 0},
+            "usage": {
+                "input_tokens": input_tokens,
+                "output_tokens": 1,
+                "cache_creation_input_tokens": 0,
+                "cache_read_input_tokens": 0,
+            },
         }
         if body.get("stream"):
             return Reply(events=message_events(start, turn.blocks(), finish, self.settings.pacing.text_chunk_delay))

@@ -46,6 +46,7 @@ def parse(content_type: str, body: bytes) -> dict[str, Part]:
         name = _param(disposition, "name")
         if name is None:
             continue
-        parts[name] = Part(name, _param(disposition, "filename"), headers.get("content-type"),
-                           data.removesuffix(b"\r\n"))
+        parts[name] = Part(
+            name, _param(disposition, "filename"), headers.get("content-type"), data.removesuffix(b"\r\n")
+        )
     return parts

@@ -16,6 +16,6 @@ class Pacing:
     buffered: bool = False
 
     @classmethod
-    def realistic(cls) -> "Pacing":
+    def realistic(cls) -> Pacing:
         """Roughly what a person watching the real API sees."""
         return cls(text_chunk_delay=0.03, code_delay=2.0)

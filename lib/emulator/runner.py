@@ -132,15 +132,27 @@ def edit_view(cwd: Path, path: str) -> dict[str, Any]:
     data = target.read_bytes()
     suffix = target.suffix.lower()
     if suffix in (".png", ".jpg", ".jpeg", ".gif", ".webp"):
-        return {"type": "text_editor_code_execution_view_result", "file_type": "image",
-                "content": base64.b64encode(data).decode()}
+        return {
+            "type": "text_editor_code_execution_view_result",
+            "file_type": "image",
+            "content": base64.b64encode(data).decode(),
+        }
     if suffix == ".pdf":
-        return {"type": "text_editor_code_execution_view_result", "file_type": "pdf",
-                "content": base64.b64encode(data).decode()}
+        return {
+            "type": "text_editor_code_execution_view_result",
+            "file_type": "pdf",
+            "content": base64.b64encode(data).decode(),
+        }
     text = data.decode("utf-8", errors="replace")
     lines = text.splitlines()
-    return {"type": "text_editor_code_execution_view_result", "file_type": "text", "content": text,
-            "num_lines": len(lines), "start_line": 1, "total_lines": len(lines)}
+    return {
+        "type": "text_editor_code_execution_view_result",
+        "file_type": "text",
+        "content": text,
+        "num_lines": len(lines),
+        "start_line": 1,
+        "total_lines": len(lines),
+    }
 
 
 def edit_create(cwd: Path, path: str, file_text: str) -> dict[str, Any]:

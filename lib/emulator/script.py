@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Callable, Literal, Union
+from typing import TYPE_CHECKING, Any, Literal
 
 if TYPE_CHECKING:
     from .turn import Turn
@@ -69,10 +70,10 @@ class RawBlock:
 class Later:
     """Steps decided only when reached, from what earlier steps of the turn produced."""
 
-    build: Callable[["Turn"], list["Step"]] = field(repr=False)
+    build: Callable[[Turn], list[Step]] = field(repr=False)
 
 
-Step = Union[Text, Python, Bash, Edit, Pause, ToolFailure, RawBlock, Later]
+Step = Text | Python | Bash | Edit | Pause | ToolFailure | RawBlock | Later
 
 CODE_STEPS = (Python, Bash, Edit)
 

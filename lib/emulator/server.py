@@ -47,7 +47,7 @@ class EmulatorServer(ThreadingHTTPServer):
     daemon_threads = True
     allow_reuse_address = True
 
-    def __init__(self, address: tuple[str, int], emulator: "Emulator") -> None:
+    def __init__(self, address: tuple[str, int], emulator: Emulator) -> None:
         self.emulator = emulator
         super().__init__(address, Handler)
 
@@ -87,14 +87,14 @@ class Handler(BaseHTTPRequestHandler):
     def do_PATCH(self) -> None:
         self._handle()
 
-    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
+    def log_message(self, format: str, *args: Any) -> None:
         pass
 
     def version_string(self) -> str:
         return self.server_version
 
     @property
-    def emu(self) -> "Emulator":
+    def emu(self) -> Emulator:
         return self.server.emulator
 
     def _handle(self) -> None:
@@ -124,7 +124,7 @@ class Handler(BaseHTTPRequestHandler):
             self._drop()
         except (BrokenPipeError, ConnectionResetError):
             self.close_connection = True
-        except Exception:  # a bug in the emulator must still look like an API error
+        except Exception:  # noqa: BLE001 - a bug in the emulator must still look like an API error
             traceback.print_exc(file=sys.stderr)
             self._send_error(ApiError(500, "Internal server error"))
 
@@ -138,8 +138,9 @@ class Handler(BaseHTTPRequestHandler):
             raise ApiError(413, f"File exceeds the maximum size of {self.emu.max_file_bytes} bytes.")
         return self.rfile.read(length) if length else b""
 
-    def _record(self, path: str, query: dict[str, list[str]], headers: dict[str, str], body: bytes,
-                parsed: Any = None) -> None:
+    def _record(
+        self, path: str, query: dict[str, list[str]], headers: dict[str, str], body: bytes, parsed: Any = None
+    ) -> None:
         self.emu._record(Recorded(self.command, path, query, headers, body, parsed))
 
     def _check_auth(self, headers: dict[str, str]) -> None:
@@ -167,8 +168,9 @@ class Handler(BaseHTTPRequestHandler):
             if fault.kind == "slow":
                 time.sleep(fault.delay)
 
-    def _route(self, method: str, path: str, query: dict[str, list[str]], headers: dict[str, str],
-               body: bytes, parsed: Any) -> Any:
+    def _route(
+        self, method: str, path: str, query: dict[str, list[str]], headers: dict[str, str], body: bytes, parsed: Any
+    ) -> Any:
         emu = self.emu
         parts = path.strip("/").split("/")
         if parts[:2] == ["v1", "files"]:
@@ -246,9 +248,16 @@ class Handler(BaseHTTPRequestHandler):
                     if fault.kind == "cut":
                         raise _Closed()
                     if fault.kind == "stream_error":
-                        emit(encode("error", envelope(
-                            fault.error_type or "overloaded_error", fault.message or "Overloaded",
-                            self.request_id)))
+                        emit(
+                            encode(
+                                "error",
+                                envelope(
+                                    fault.error_type or "overloaded_error",
+                                    fault.message or "Overloaded",
+                                    self.request_id,
+                                ),
+                            )
+                        )
                         break
                 emit(encode(name, data))
                 sent += 1
@@ -256,7 +265,7 @@ class Handler(BaseHTTPRequestHandler):
             raise
         except (BrokenPipeError, ConnectionResetError):
             raise
-        except Exception:
+        except Exception:  # noqa: BLE001 - any failure mid-stream becomes an error event
             traceback.print_exc(file=sys.stderr)
             emit(encode("error", envelope("api_error", "Internal server error", self.request_id)))
         finally:

@@ -57,8 +57,9 @@ class TurnSettings:
 class Turn:
     """One response's worth of script; iterate `blocks()` once."""
 
-    def __init__(self, settings: TurnSettings, container: Container | None, steps: list[Step],
-                 tool_type: str | None) -> None:
+    def __init__(
+        self, settings: TurnSettings, container: Container | None, steps: list[Step], tool_type: str | None
+    ) -> None:
         self.settings = settings
         self.container = container
         self.steps = list(steps)
@@ -175,8 +176,11 @@ class Turn:
                 return runner.edit_str_replace(cwd, step.path, step.old_str or "", step.new_str or "")
             raise runner.EditError("invalid_tool_input", f"Unknown command `{step.command}`.")
         except runner.EditError as err:
-            return {"type": ERROR_TYPES["text_editor_code_execution"], "error_code": err.error_code,
-                    "error_message": str(err)}
+            return {
+                "type": ERROR_TYPES["text_editor_code_execution"],
+                "error_code": err.error_code,
+                "error_message": str(err),
+            }
 
 
 def _result_type(tool: str) -> str:

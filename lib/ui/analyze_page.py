@@ -24,9 +24,11 @@ from lib.ui.state import DRAFT, FILES_PAGE, select_files, selected_files
 POLL_SECONDS = 0.3
 QUESTION = "analyze_question"
 BUDGET_LABEL = "Budget for this run (USD)"
-BUDGET_HELP = ("Empty or 0: no limit. Checked before every request to the API: once the run's estimated cost reaches "
-               "the budget, paused work is not continued and follow-ups are not sent. One answer can go a little "
-               "over, since its cost is known only when it ends.")
+BUDGET_HELP = (
+    "Empty or 0: no limit. Checked before every request to the API: once the run's estimated cost reaches "
+    "the budget, paused work is not continued and follow-ups are not sent. One answer can go a little "
+    "over, since its cost is known only when it ends."
+)
 
 
 def render(ctx: Context) -> None:
@@ -53,8 +55,13 @@ def _history(ctx: Context, current: str) -> None:
             return
         labels = {r.id: f"{r.title[:48]} · {datetime.fromtimestamp(r.created_at):%m-%d %H:%M}" for r in runs}
         ids = list(labels)
-        choice = st.selectbox("Reopen a run", options=[""] + ids, index=(ids.index(current) + 1) if current in ids else 0,
-                              format_func=lambda i: labels.get(i, "—"), key=f"analyze_history_{current}")
+        choice = st.selectbox(
+            "Reopen a run",
+            options=[""] + ids,
+            index=(ids.index(current) + 1) if current in ids else 0,
+            format_func=lambda i: labels.get(i, "—"),
+            key=f"analyze_history_{current}",
+        )
         if choice and choice != current:
             st.query_params["run"] = choice
             st.rerun()
@@ -64,31 +71,47 @@ def _new_run_form(ctx: Context) -> None:
     st.title("Analyze")
     catalogue = [f for f in ctx.store.files() if not f.remote_missing]
     if not catalogue:
-        st.info("Your library is empty. Upload files first, or analyse a sample dataset from the home page.",
-                icon=":material/folder_open:")
+        st.info(
+            "Your library is empty. Upload files first, or analyse a sample dataset from the home page.",
+            icon=":material/folder_open:",
+        )
         st.page_link(FILES_PAGE, label="Go to Files", icon=":material/folder_open:")
         return
     names = {f.id: f"{f.filename} ({f.kind})" for f in catalogue}
-    chosen = st.multiselect("Files to analyse", options=list(names), key="analyze_files",
-                            default=[i for i in selected_files() if i in names], format_func=names.__getitem__)
+    chosen = st.multiselect(
+        "Files to analyse",
+        options=list(names),
+        key="analyze_files",
+        default=[i for i in selected_files() if i in names],
+        format_func=names.__getitem__,
+    )
     select_files(chosen)
     if DRAFT in st.session_state:
         st.session_state[QUESTION] = st.session_state.pop(DRAFT)
     columns = _table_columns(ctx.data_dir, [f for f in catalogue if f.id in chosen])
     _ready_prompts(columns)
-    question = st.text_area("Your question", key=QUESTION, height=120,
-                            placeholder="e.g. What are the main drivers of churn? Show a chart.")
+    question = st.text_area(
+        "Your question", key=QUESTION, height=120, placeholder="e.g. What are the main drivers of churn? Show a chart."
+    )
     model_col, tool_col, budget_col = st.columns([3, 3, 2])
     models = _models(ctx)
     default = ctx.settings.model if ctx.settings.model in models else models[0]
     model = model_col.selectbox("Model", models, index=models.index(default), key="analyze_model")
-    tool = tool_col.selectbox("Code execution tool", TOOL_VERSIONS, key="analyze_tool",
-                              index=TOOL_VERSIONS.index(ctx.settings.tool_version)
-                              if ctx.settings.tool_version in TOOL_VERSIONS else 0,
-                              help="Use code_execution_20250825 for older models such as Opus 4.1.")
+    tool = tool_col.selectbox(
+        "Code execution tool",
+        TOOL_VERSIONS,
+        key="analyze_tool",
+        index=TOOL_VERSIONS.index(ctx.settings.tool_version) if ctx.settings.tool_version in TOOL_VERSIONS else 0,
+        help="Use code_execution_20250825 for older models such as Opus 4.1.",
+    )
     budget = _budget_input(budget_col, ctx.settings.run_budget_usd, "analyze_budget")
-    if st.button("Run analysis", type="primary", key="analyze_run", icon=":material/play_arrow:",
-                 disabled=not (chosen and question.strip())):
+    if st.button(
+        "Run analysis",
+        type="primary",
+        key="analyze_run",
+        icon=":material/play_arrow:",
+        disabled=not (chosen and question.strip()),
+    ):
         settings = replace(ctx.settings, model=model, tool_version=tool, run_budget_usd=budget)
         try:
             run = jobs.new_run(ctx.store, settings, question.strip(), chosen)
@@ -111,11 +134,16 @@ def _ready_prompts(columns: list[str]) -> None:
     cols = st.columns(4)
     target = ""
     if columns:
-        target = st.selectbox("Target column for 'Drivers'", [""] + columns, key="analyze_target",
-                              format_func=lambda c: c or "(let Claude pick)")
-    for col, (key, label) in zip(cols, prompts.READY.items()):
-        col.button(label, key=f"prompt_{key}", on_click=_set_question, args=(prompts.ready(key, target),),
-                   width="stretch")
+        target = st.selectbox(
+            "Target column for 'Drivers'",
+            [""] + columns,
+            key="analyze_target",
+            format_func=lambda c: c or "(let Claude pick)",
+        )
+    for col, (key, label) in zip(cols, prompts.READY.items(), strict=False):
+        col.button(
+            label, key=f"prompt_{key}", on_click=_set_question, args=(prompts.ready(key, target),), width="stretch"
+        )
 
 
 def _set_question(text: str) -> None:
@@ -149,13 +177,17 @@ def _run(ctx: Context, run_id: str) -> None:
     with actions[2]:
         _budget(ctx, view)
     if budget_reached(view.run.budget_usd, view.cost.total_usd):
-        st.warning(budget_used_sentence(view.cost.total_usd, view.run.budget_usd)
-                   + ". Raise the budget to ask a follow-up.", icon=":material/savings:")
+        st.warning(
+            budget_used_sentence(view.cost.total_usd, view.run.budget_usd) + ". Raise the budget to ask a follow-up.",
+            icon=":material/savings:",
+        )
     if view.run.error and view.run.status == "error":
         st.caption("You can ask again below; the conversation so far is kept.")
     if view.container_expired:
-        st.caption(":material/schedule: The container has expired; a follow-up starts a new one and re-attaches "
-                   "the run's files.")
+        st.caption(
+            ":material/schedule: The container has expired; a follow-up starts a new one and re-attaches "
+            "the run's files."
+        )
     follow_up = st.chat_input("Ask a follow-up in the same container…", key="analyze_followup")
     if follow_up:
         try:
@@ -168,8 +200,16 @@ def _run(ctx: Context, run_id: str) -> None:
 
 def _budget_input(where: Any, current: float, key: str) -> float:
     """A budget in USD; left empty, no limit (0)."""
-    value = where.number_input(BUDGET_LABEL, min_value=0.0, step=0.5, format="%.2f", value=current or None,
-                               placeholder="No limit", key=key, help=BUDGET_HELP)
+    value = where.number_input(
+        BUDGET_LABEL,
+        min_value=0.0,
+        step=0.5,
+        format="%.2f",
+        value=current or None,
+        placeholder="No limit",
+        key=key,
+        help=BUDGET_HELP,
+    )
     return float(value or 0.0)
 
 

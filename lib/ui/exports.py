@@ -17,9 +17,21 @@ def render(ctx: Context, view: RunView, columns: Sequence[DeltaGenerator]) -> No
     if not view.turns:
         return
     slug = re.sub(r"[^A-Za-z0-9]+", "-", view.run.title).strip("-")[:40] or "analysis"
-    columns[0].download_button("Notebook (.ipynb)", data=lambda: export.notebook(view, ctx.data_dir),
-                         file_name=f"{slug}.ipynb", mime="application/x-ipynb+json", key="export_ipynb",
-                         on_click="ignore", icon=":material/code_blocks:")
-    columns[1].download_button("Report + files (.zip)", data=lambda: export.report_zip(view, ctx.data_dir),
-                         file_name=f"{slug}.zip", mime="application/zip", key="export_zip", on_click="ignore",
-                         icon=":material/folder_zip:")
+    columns[0].download_button(
+        "Notebook (.ipynb)",
+        data=lambda: export.notebook(view, ctx.data_dir),
+        file_name=f"{slug}.ipynb",
+        mime="application/x-ipynb+json",
+        key="export_ipynb",
+        on_click="ignore",
+        icon=":material/code_blocks:",
+    )
+    columns[1].download_button(
+        "Report + files (.zip)",
+        data=lambda: export.report_zip(view, ctx.data_dir),
+        file_name=f"{slug}.zip",
+        mime="application/zip",
+        key="export_zip",
+        on_click="ignore",
+        icon=":material/folder_zip:",
+    )

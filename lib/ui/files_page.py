@@ -21,15 +21,17 @@ REMOTE_TTL = 30.0
 
 
 @st.cache_data(show_spinner=False, max_entries=64)
-def _preview(sha256: str, name: str, kind: str, _data: bytes):  # noqa: ANN202 - returns a preview dataclass
+def _preview(sha256: str, name: str, kind: str, _data: bytes):
     return preview_file(_data, name, kind)
 
 
 def render(ctx: Context) -> None:
     """Draw the Files page."""
     st.title("Files")
-    st.caption("Files you upload go to your Anthropic workspace (not eligible for zero data retention) and stay "
-               "there until you delete them here or they expire. A local copy is kept in the data directory.")
+    st.caption(
+        "Files you upload go to your Anthropic workspace (not eligible for zero data retention) and stay "
+        "there until you delete them here or they expire. A local copy is kept in the data directory."
+    )
     for level, text in st.session_state.pop(MESSAGES, []):
         getattr(st, level)(text)
     _uploader(ctx)
@@ -41,7 +43,8 @@ def _uploader(ctx: Context) -> None:
     gen = st.session_state.setdefault(UPLOADER_GEN, 0)
     chosen = st.file_uploader(
         f"Add data files (CSV, TSV, XLSX, JSON, Parquet, TXT, PDF, PNG, JPEG; up to {limit_mb} MB each)",
-        accept_multiple_files=True, key=f"uploader_{gen}",
+        accept_multiple_files=True,
+        key=f"uploader_{gen}",
     )
     if not chosen:
         return
@@ -50,22 +53,32 @@ def _uploader(ctx: Context) -> None:
         data = f.getvalue()
         checked = uploads.check_upload(f.name, data, ctx.settings.max_upload_bytes)
         if isinstance(checked, uploads.Rejected):
-            st.error(f"**{checked.name}** was not accepted. {checked.reason} {checked.hint}",
-                     icon=":material/block:")
+            st.error(f"**{checked.name}** was not accepted. {checked.reason} {checked.hint}", icon=":material/block:")
             continue
         accepted.append((checked, data))
         renamed = f" (will be uploaded as `{checked.name}`)" if checked.name != f.name else ""
-        with st.expander(f"{checked.name} · {checked.kind.upper()} · {format_size(checked.size)}{renamed}",
-                         expanded=len(chosen) == 1, icon=":material/preview:"):
+        with st.expander(
+            f"{checked.name} · {checked.kind.upper()} · {format_size(checked.size)}{renamed}",
+            expanded=len(chosen) == 1,
+            icon=":material/preview:",
+        ):
             render_preview(_preview(checked.sha256, checked.name, checked.kind, data), data)
     if not accepted:
         return
     left, right = st.columns([2, 3])
-    expiry = right.selectbox("Keep in your Anthropic workspace", list(library.EXPIRY_CHOICES),
-                             format_func=library.EXPIRY_CHOICES.__getitem__, key="files_expiry",
-                             help="The Files API deletes the file after this time; the local copy stays.")
-    if left.button(f"Upload {len(accepted)} file{'s' * (len(accepted) != 1)} to the Files API",
-                   type="primary", key="files_upload", icon=":material/cloud_upload:"):
+    expiry = right.selectbox(
+        "Keep in your Anthropic workspace",
+        list(library.EXPIRY_CHOICES),
+        format_func=library.EXPIRY_CHOICES.__getitem__,
+        key="files_expiry",
+        help="The Files API deletes the file after this time; the local copy stays.",
+    )
+    if left.button(
+        f"Upload {len(accepted)} file{'s' * (len(accepted) != 1)} to the Files API",
+        type="primary",
+        key="files_upload",
+        icon=":material/cloud_upload:",
+    ):
         _upload(ctx, accepted, expiry)
 
 
@@ -77,8 +90,9 @@ def _upload(ctx: Context, accepted: list[tuple[uploads.Accepted, bytes]], expiry
         bar.progress((n - 1) / len(accepted), text=f"Uploading {checked.name} ({n} of {len(accepted)})…")
         result = library.upload_accepted(client, ctx.store, ctx.data_dir, checked, data, expiry)
         if result.error:
-            messages.append(("error", f"**{checked.name}** could not be uploaded. {result.error.message} "
-                                      f"{result.error.hint}"))
+            messages.append(
+                ("error", f"**{checked.name}** could not be uploaded. {result.error.message} {result.error.hint}")
+            )
         elif result.record:
             new_ids.append(result.record.id)
             note = "was already in the library; reusing it" if result.reused else "uploaded"
@@ -113,38 +127,56 @@ def _library(ctx: Context) -> None:
     if not entries:
         st.caption("No files yet. Add some above, or try a sample dataset on the home page.")
         return
-    table = pd.DataFrame({
-        "name": [e.filename for e in entries],
-        "size": [format_size(e.size_bytes) for e in entries],
-        "type": [e.kind for e in entries],
-        "uploaded at": [e.uploaded_at.strftime("%Y-%m-%d %H:%M") for e in entries],
-        "downloadable": [e.downloadable for e in entries],
-        "expires": [e.expires_at.strftime("%Y-%m-%d %H:%M") if e.expires_at else "" for e in entries],
-        "status": [e.status for e in entries],
-        "id": [e.id for e in entries],
-    })
+    table = pd.DataFrame(
+        {
+            "name": [e.filename for e in entries],
+            "size": [format_size(e.size_bytes) for e in entries],
+            "type": [e.kind for e in entries],
+            "uploaded at": [e.uploaded_at.strftime("%Y-%m-%d %H:%M") for e in entries],
+            "downloadable": [e.downloadable for e in entries],
+            "expires": [e.expires_at.strftime("%Y-%m-%d %H:%M") if e.expires_at else "" for e in entries],
+            "status": [e.status for e in entries],
+            "id": [e.id for e in entries],
+        }
+    )
     st.dataframe(table, hide_index=True, key="files_table")
     missing = [e.filename for e in entries if e.status == "missing remotely"]
     if missing:
-        st.warning("Gone from the Files API (deleted or expired elsewhere): " + ", ".join(missing) +
-                   ". Their local copies are kept; upload them again to analyse them.", icon=":material/cloud_off:")
+        st.warning(
+            "Gone from the Files API (deleted or expired elsewhere): "
+            + ", ".join(missing)
+            + ". Their local copies are kept; upload them again to analyse them.",
+            icon=":material/cloud_off:",
+        )
     by_id = {e.id: e for e in entries}
     default = [i for i in selected_files() if i in by_id]
-    chosen = st.multiselect("Select files", options=list(by_id), default=default, key="files_select",
-                            format_func=lambda i: f"{by_id[i].filename} ({by_id[i].kind}, {i[-8:]})")
+    chosen = st.multiselect(
+        "Select files",
+        options=list(by_id),
+        default=default,
+        key="files_select",
+        format_func=lambda i: f"{by_id[i].filename} ({by_id[i].kind}, {i[-8:]})",
+    )
     select_files(chosen)
     usable = [i for i in chosen if by_id[i].usable]
     cols = st.columns(3)
-    if cols[0].button(f"Analyze {len(usable)} selected", key="files_analyze", type="primary",
-                      disabled=not usable, icon=":material/query_stats:"):
+    if cols[0].button(
+        f"Analyze {len(usable)} selected",
+        key="files_analyze",
+        type="primary",
+        disabled=not usable,
+        icon=":material/query_stats:",
+    ):
         select_files(usable)
         st.switch_page(ANALYZE_PAGE)
-    if confirmed_button(cols[1], f"Confirm deleting {len(chosen)}", "Delete selected", "files_delete",
-                        disabled=not chosen):
+    if confirmed_button(
+        cols[1], f"Confirm deleting {len(chosen)}", "Delete selected", "files_delete", disabled=not chosen
+    ):
         problems = library.delete(ctx.client(), ctx.store, ctx.data_dir, chosen)
         done = len(chosen) - len(problems)
         st.session_state[MESSAGES] = [("success", f"Deleted {done} file{'s' * (done != 1)}.")] + [
-            ("error", p) for p in problems]
+            ("error", p) for p in problems
+        ]
         select_files([])
         st.session_state.pop(REMOTE_CACHE, None)
         st.rerun()
@@ -152,9 +184,14 @@ def _library(ctx: Context) -> None:
         entry = by_id[chosen[0]]
         if entry.local_path or entry.downloadable:
             cols[2].download_button(
-                f"Download {entry.filename}", data=lambda: library.file_bytes(ctx.client(), ctx.store, ctx.data_dir, entry),
-                file_name=entry.filename, mime=entry.mime_type, key="files_download", on_click="ignore",
-                icon=":material/download:")
+                f"Download {entry.filename}",
+                data=lambda: library.file_bytes(ctx.client(), ctx.store, ctx.data_dir, entry),
+                file_name=entry.filename,
+                mime=entry.mime_type,
+                key="files_download",
+                on_click="ignore",
+                icon=":material/download:",
+            )
         else:
             cols[2].caption("The API does not allow downloading uploaded files, and there is no local copy.")
         _notes(ctx, entry.id)
@@ -166,11 +203,16 @@ def _notes(ctx: Context, file_id: str) -> None:
     if record is None:
         return
     with st.expander(f"Notes for Claude about {record.filename}", expanded=True, icon=":material/edit_note:"):
-        text = st.text_area("Column meanings, units, business rules: anything Claude should know",
-                            value=record.notes, key=f"files_notes_{file_id}", height=100,
-                            placeholder="e.g. revenue is in EUR excluding VAT; churned=1 means cancelled within 30 days")
+        text = st.text_area(
+            "Column meanings, units, business rules: anything Claude should know",
+            value=record.notes,
+            key=f"files_notes_{file_id}",
+            height=100,
+            placeholder="e.g. revenue is in EUR excluding VAT; churned=1 means cancelled within 30 days",
+        )
         if st.button("Save notes", key="files_save_notes", icon=":material/save:", disabled=text == record.notes):
             ctx.store.set_file_notes(file_id, text)
-            st.session_state[MESSAGES] = [("success", f"Notes saved for **{record.filename}**; they go with "
-                                                      "every analysis of it.")]
+            st.session_state[MESSAGES] = [
+                ("success", f"Notes saved for **{record.filename}**; they go with every analysis of it.")
+            ]
             st.rerun()

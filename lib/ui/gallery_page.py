@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import datetime, time as dtime, timedelta
+from datetime import datetime, timedelta
+from datetime import time as dtime
 
 import streamlit as st
 
@@ -30,9 +31,12 @@ def render(ctx: Context) -> None:
         st.session_state["gallery_page"] = result.pages
         result = gallery.page_of(ctx.store, flt, result.pages, PER_PAGE)
     if not result.total:
-        st.info("Nothing here yet. Charts and files Claude makes in an analysis appear here." if not flt.words and
-                not flt.run_id and not flt.kind and flt.since is None else "No artifact matches these filters.",
-                icon=":material/photo_library:")
+        st.info(
+            "Nothing here yet. Charts and files Claude makes in an analysis appear here."
+            if not flt.words and not flt.run_id and not flt.kind and flt.since is None
+            else "No artifact matches these filters.",
+            icon=":material/photo_library:",
+        )
         return
     opened = ctx.store.artifact(st.session_state.get(OPEN, 0) or 0)
     if opened:
@@ -48,10 +52,15 @@ def _filters(ctx: Context) -> ArtifactFilter:
     runs = ctx.store.runs(limit=500)
     titles = {r.id: r.title[:60] for r in runs}
     c = st.columns([3, 2, 3, 3])
-    run_id = c[0].selectbox("Run", [""] + list(titles), format_func=lambda i: titles.get(i, "All runs"),
-                            key="gallery_run")
-    kind = c[1].selectbox("Type", ["", "image", "other"], key="gallery_kind",
-                          format_func=lambda k: {"": "All types", "image": "Images", "other": "Other files"}[k])
+    run_id = c[0].selectbox(
+        "Run", [""] + list(titles), format_func=lambda i: titles.get(i, "All runs"), key="gallery_run"
+    )
+    kind = c[1].selectbox(
+        "Type",
+        ["", "image", "other"],
+        key="gallery_kind",
+        format_func=lambda k: {"": "All types", "image": "Images", "other": "Other files"}[k],
+    )
     dates = c[2].date_input("Made between", value=(), key="gallery_dates")
     words = c[3].text_input("Words of the question", key="gallery_words", placeholder="e.g. churn")
     since = until = None
@@ -62,19 +71,28 @@ def _filters(ctx: Context) -> ArtifactFilter:
 
 
 def _selected() -> set[int]:
-    return {int(k.removeprefix("gallery_sel_")) for k, v in st.session_state.items()
-            if isinstance(k, str) and k.startswith("gallery_sel_") and v}
+    return {
+        int(k.removeprefix("gallery_sel_"))
+        for k, v in st.session_state.items()
+        if isinstance(k, str) and k.startswith("gallery_sel_") and v
+    }
 
 
 def _bulk_actions(ctx: Context) -> None:
     chosen = sorted(_selected())
     arts = [a for a in (ctx.store.artifact(i) for i in chosen) if a]
     c = st.columns([3, 3, 2, 2])  # wide enough for "Download N as zip" at 1280 px
-    c[0].download_button(f"Download {len(arts)} as zip", data=lambda: gallery.zip_bytes(ctx.data_dir, arts),
-                         file_name="artifacts.zip", mime="application/zip", key="gallery_zip",
-                         disabled=not arts, on_click="ignore", icon=":material/folder_zip:")
-    if confirmed_button(c[1], f"Confirm deleting {len(arts)}", "Delete selected", "gallery_delete",
-                        disabled=not arts):
+    c[0].download_button(
+        f"Download {len(arts)} as zip",
+        data=lambda: gallery.zip_bytes(ctx.data_dir, arts),
+        file_name="artifacts.zip",
+        mime="application/zip",
+        key="gallery_zip",
+        disabled=not arts,
+        on_click="ignore",
+        icon=":material/folder_zip:",
+    )
+    if confirmed_button(c[1], f"Confirm deleting {len(arts)}", "Delete selected", "gallery_delete", disabled=not arts):
         for art in arts:
             gallery.delete(ctx.store, ctx.data_dir, art)
             st.session_state.pop(f"gallery_sel_{art.id}", None)
@@ -85,19 +103,22 @@ def _bulk_actions(ctx: Context) -> None:
 def _grid(ctx: Context, artifacts: list[Artifact]) -> None:
     for start in range(0, len(artifacts), COLUMNS):
         cols = st.columns(COLUMNS)
-        for col, art in zip(cols, artifacts[start:start + COLUMNS]):
+        for col, art in zip(cols, artifacts[start : start + COLUMNS], strict=False):
             with col.container(border=True, height=CARD_HEIGHT):
                 thumb = gallery.thumb_for(ctx.data_dir, art)
                 # a fixed-height picture box keeps every card's text and buttons on the same line
-                with st.container(height=THUMB_HEIGHT, border=False, vertical_alignment="center",
-                                  horizontal_alignment="center"):
+                with st.container(
+                    height=THUMB_HEIGHT, border=False, vertical_alignment="center", horizontal_alignment="center"
+                ):
                     if thumb:
                         st.image(str(thumb), width="stretch")
                     else:
                         st.markdown(f"### :material/draft: {art.filename.rsplit('.', 1)[-1].upper()}")
                 st.markdown(f"**{art.filename}**")
-                st.caption(f"{art.question[:70]} · {datetime.fromtimestamp(art.created_at):%Y-%m-%d %H:%M} · "
-                           f"{format_size(art.size_bytes)}")
+                st.caption(
+                    f"{art.question[:70]} · {datetime.fromtimestamp(art.created_at):%Y-%m-%d %H:%M} · "
+                    f"{format_size(art.size_bytes)}"
+                )
                 row = st.container(horizontal=True, vertical_alignment="center")  # columns cut "Open" short
                 row.checkbox("Select", key=f"gallery_sel_{art.id}")
                 if row.button("Open", key=f"gallery_open_{art.id}", icon=":material/open_in_full:"):
@@ -122,10 +143,16 @@ def _detail(ctx: Context, art: Artifact) -> None:
             render_item(info.code, ctx.data_dir, key=f"gallery_code_{art.id}")
         c = st.columns(3)
         if path.exists():
-            c[0].download_button("Download", data=path.read_bytes, file_name=art.filename, mime=art.mime_type,
-                                 key="gallery_download_one", on_click="ignore", icon=":material/download:")
-        c[1].page_link(ANALYZE_PAGE, label="Open its run", query_params={"run": art.run_id},
-                       icon=":material/history:")
+            c[0].download_button(
+                "Download",
+                data=path.read_bytes,
+                file_name=art.filename,
+                mime=art.mime_type,
+                key="gallery_download_one",
+                on_click="ignore",
+                icon=":material/download:",
+            )
+        c[1].page_link(ANALYZE_PAGE, label="Open its run", query_params={"run": art.run_id}, icon=":material/history:")
         if confirmed_button(c[2], "Confirm deleting this file", "Delete this file", "gallery_delete_one"):
             gallery.delete(ctx.store, ctx.data_dir, art)
             st.session_state[OPEN] = 0

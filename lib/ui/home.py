@@ -23,8 +23,11 @@ def render(ctx: Context) -> None:
         "as it streams, and every run and file it made is kept."
     )
     if s.demo:
-        st.warning("**You are in the offline demo.** A scripted local analyst answers instead of Claude; its code "
-                   "really runs on this machine, so the numbers and charts are real.", icon=":material/science:")
+        st.warning(
+            "**You are in the offline demo.** A scripted local analyst answers instead of Claude; its code "
+            "really runs on this machine, so the numbers and charts are real.",
+            icon=":material/science:",
+        )
     elif s.has_key:
         st.success(f"An API key is configured ({s.key_source}).", icon=":material/key:")
     else:
@@ -49,8 +52,9 @@ def _samples(ctx: Context) -> None:
             left, right = st.columns([4, 1])
             left.markdown(f"**{sample.name}** — {sample.description}")
             left.caption(f"Suggested question: {sample.suggested_question}")
-            if right.button("Analyze", key=f"sample_{sample.name}", disabled=not ctx.settings.has_key,
-                            icon=":material/play_arrow:"):
+            if right.button(
+                "Analyze", key=f"sample_{sample.name}", disabled=not ctx.settings.has_key, icon=":material/play_arrow:"
+            ):
                 _use_sample(ctx, sample)
 
 
@@ -76,6 +80,7 @@ def _recent_runs(ctx: Context) -> None:
     st.subheader("Recent runs")
     for run in runs:
         when = datetime.fromtimestamp(run.updated_at).strftime("%Y-%m-%d %H:%M")
-        st.page_link(ANALYZE_PAGE, label=f"{run.title} · {when}", query_params={"run": run.id},
-                     icon=":material/history:")
+        st.page_link(
+            ANALYZE_PAGE, label=f"{run.title} · {when}", query_params={"run": run.id}, icon=":material/history:"
+        )
         st.caption(STATUS_LABELS.get(run.status, run.status))

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import io
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pandas as pd
@@ -14,12 +14,28 @@ from lib.errors import AppError
 from lib.preview import DocumentPreview, ImagePreview, TablePreview, format_size
 from lib.runview import RunView, TurnView
 from lib.thumbs import downscale_for_display
-from lib.transcript import (CodeCell, EditorResult, GeneratedFile, Item, Notice, Output, RunError, Text,
-                            Thinking, ToolError, Unsupported, Usage)
+from lib.transcript import (
+    CodeCell,
+    EditorResult,
+    GeneratedFile,
+    Item,
+    Notice,
+    Output,
+    RunError,
+    Text,
+    Thinking,
+    ToolError,
+    Unsupported,
+    Usage,
+)
 
 STATUS_LABELS = {
-    "queued": ":blue[● queued]", "running": ":blue[● running]", "done": ":green[● done]",
-    "stopped": ":orange[● stopped]", "error": ":red[● error]", "interrupted": ":orange[● interrupted]",
+    "queued": ":blue[● queued]",
+    "running": ":blue[● running]",
+    "done": ":green[● done]",
+    "stopped": ":orange[● stopped]",
+    "error": ":red[● error]",
+    "interrupted": ":orange[● interrupted]",
 }
 TOOL_LABELS = {"code_execution": "Python", "bash_code_execution": "Bash", "text_editor_code_execution": "Editor"}
 LONG_LINES = 30
@@ -29,14 +45,14 @@ LONG_HEIGHT = 520
 def _code(body: str, language: str | None, line_numbers: bool = False) -> None:
     """A code block that scrolls inside a bounded box when it is long, so long cells don't bury the answer."""
     lines = body.count("\n") + 1
-    st.code(body, language=language, line_numbers=line_numbers,
-            height=LONG_HEIGHT if lines > LONG_LINES else "content")
+    st.code(body, language=language, line_numbers=line_numbers, height=LONG_HEIGHT if lines > LONG_LINES else "content")
 
 
 def show_error(err: AppError | BaseException) -> None:
     """The one way errors reach the user: what happened and what to do."""
     if not isinstance(err, AppError):
         from lib.errors import describe
+
         err = describe(err)
     st.error(f"**{err.title}.** {err.message}" + (f"\n\n{err.hint}" if err.hint else ""), icon=":material/error:")
 
@@ -60,15 +76,19 @@ def render_item(item: Item, data_dir: Path, key: str) -> None:
     elif isinstance(item, EditorResult):
         _editor_result(item)
     elif isinstance(item, ToolError):
-        st.error(f"**{TOOL_LABELS.get(item.tool, item.tool)} tool error: `{item.error_code}`.** "
-                 f"{item.message} {item.hint}".strip(), icon=":material/terminal:")
+        st.error(
+            f"**{TOOL_LABELS.get(item.tool, item.tool)} tool error: `{item.error_code}`.** "
+            f"{item.message} {item.hint}".strip(),
+            icon=":material/terminal:",
+        )
     elif isinstance(item, GeneratedFile):
         _generated_file(item, data_dir, key)
     elif isinstance(item, Notice):
         (st.warning if item.level == "warning" else st.info)(item.text, icon=":material/info:")
     elif isinstance(item, RunError):
-        st.error(f"**{item.title}.** {item.message}" + (f"\n\n{item.hint}" if item.hint else ""),
-                 icon=":material/error:")
+        st.error(
+            f"**{item.title}.** {item.message}" + (f"\n\n{item.hint}" if item.hint else ""), icon=":material/error:"
+        )
     elif isinstance(item, Unsupported):
         with st.expander(f"Unsupported block: `{item.block_type}`", icon=":material/help:"):
             st.caption("This version of the app does not know how to show this block; here is what arrived.")
@@ -81,8 +101,10 @@ def _code_cell(cell: CodeCell) -> None:
     if cell.tool == "text_editor_code_execution":
         st.caption(f":material/edit_note: **{label}** · `{cell.operation}` `{cell.path}`{busy}")
         if cell.operation == "str_replace":
-            diff = "\n".join([f"- {line}" for line in cell.old_str.splitlines()] +
-                             [f"+ {line}" for line in cell.new_str.splitlines()])
+            diff = "\n".join(
+                [f"- {line}" for line in cell.old_str.splitlines()]
+                + [f"+ {line}" for line in cell.new_str.splitlines()]
+            )
             st.code(diff, language="diff")
         elif cell.code:
             _code(cell.code, cell.language, line_numbers=True)
@@ -126,8 +148,10 @@ def _editor_result(res: EditorResult) -> None:
 
 def _generated_file(item: GeneratedFile, data_dir: Path, key: str) -> None:
     if item.error or not item.path:
-        st.warning(f"Could not fetch generated file `{item.filename or item.file_id}`. {item.error}",
-                   icon=":material/broken_image:")
+        st.warning(
+            f"Could not fetch generated file `{item.filename or item.file_id}`. {item.error}",
+            icon=":material/broken_image:",
+        )
         return
     path = data_dir / item.path
     if not path.exists():
@@ -137,8 +161,10 @@ def _generated_file(item: GeneratedFile, data_dir: Path, key: str) -> None:
         try:
             st.image(_display_bytes(str(path), path.stat().st_mtime), caption=item.filename, output_format="PNG")
         except Exception:  # noqa: BLE001 - a broken image must not break the transcript
-            st.warning(f"`{item.filename}` is not a readable image; it can still be downloaded.",
-                       icon=":material/broken_image:")
+            st.warning(
+                f"`{item.filename}` is not a readable image; it can still be downloaded.",
+                icon=":material/broken_image:",
+            )
     elif item.filename.lower().endswith((".csv", ".tsv")) and item.size_bytes < 20_000_000:
         try:
             frame = pd.read_csv(path, sep=None, engine="python", nrows=200)
@@ -148,8 +174,12 @@ def _generated_file(item: GeneratedFile, data_dir: Path, key: str) -> None:
         except Exception:  # noqa: BLE001 - a preview is optional; the download stays available
             pass
     st.download_button(
-        f"Download {item.filename} ({format_size(item.size_bytes)})", data=path.read_bytes,
-        file_name=item.filename, mime=item.mime_type or None, key=f"dl_{key}", on_click="ignore",
+        f"Download {item.filename} ({format_size(item.size_bytes)})",
+        data=path.read_bytes,
+        file_name=item.filename,
+        mime=item.mime_type or None,
+        key=f"dl_{key}",
+        on_click="ignore",
         icon=":material/download:",
     )
 
@@ -157,8 +187,10 @@ def _generated_file(item: GeneratedFile, data_dir: Path, key: str) -> None:
 def usage_line(usage: Usage, cost_usd: float, known: bool) -> str:
     """Tokens, code executions and estimated cost, as one caption."""
     est = format_usd(cost_usd) + ("" if known else " (token price unknown for this model)")
-    return (f"{usage.input_tokens:,} input · {usage.output_tokens:,} output tokens · "
-            f"{usage.code_execution_requests} code executions · est. {est}")
+    return (
+        f"{usage.input_tokens:,} input · {usage.output_tokens:,} output tokens · "
+        f"{usage.code_execution_requests} code executions · est. {est}"
+    )
 
 
 def render_turn(view: TurnView, data_dir: Path, run_id: str) -> None:
@@ -174,8 +206,10 @@ def render_turn(view: TurnView, data_dir: Path, run_id: str) -> None:
             st.caption(usage_line(view.turn.usage, view.cost.total_usd, view.cost.known))
         elif view.turn.status != "running":
             # the final usage figures arrive with the end of a response, so a cut-off turn only has partial ones
-            st.caption(usage_line(view.turn.usage, view.cost.total_usd, view.cost.known) +
-                       " · partial: counted until the turn ended early")
+            st.caption(
+                usage_line(view.turn.usage, view.cost.total_usd, view.cost.known)
+                + " · partial: counted until the turn ended early"
+            )
 
 
 def render_run_header(view: RunView) -> None:
@@ -186,18 +220,19 @@ def render_run_header(view: RunView) -> None:
     cols[0].markdown(STATUS_LABELS.get(run.status, run.status))
     if run.container_id:
         if view.container_expires:
-            left = view.container_expires - datetime.now(timezone.utc)
-            when = ("expired" if left.total_seconds() <= 0 else
-                    f"expires in {int(left.total_seconds() // 60)} min")
+            left = view.container_expires - datetime.now(UTC)
+            when = "expired" if left.total_seconds() <= 0 else f"expires in {int(left.total_seconds() // 60)} min"
         else:
             when = "expiry unknown"
         cols[1].caption(f":material/deployed_code: Container `{run.container_id}` · {when}")
     else:
         cols[1].caption(":material/deployed_code: No container yet")
     budget = f" of {format_usd(run.budget_usd)} budget" if run.budget_usd else ""
-    cols[2].caption(usage_line(view.usage, view.cost.total_usd, view.cost.known) + budget,
-                    help="Estimate: token prices from the price table, container time at the billed 5-minute "
-                         "minimum per turn, without the monthly free allowance.")
+    cols[2].caption(
+        usage_line(view.usage, view.cost.total_usd, view.cost.known) + budget,
+        help="Estimate: token prices from the price table, container time at the billed 5-minute "
+        "minimum per turn, without the monthly free allowance.",
+    )
     if run.demo:
         st.caption(":material/science: Offline demo run: a scripted local analyst answered, not Claude.")
 
@@ -215,27 +250,39 @@ def render_preview(preview: TablePreview | ImagePreview | DocumentPreview, data:
         c = st.columns(4)
         c[0].metric("Rows", f"{preview.rows:,}")
         c[1].metric("Columns", f"{preview.columns:,}")
-        c[2].metric("Delimiter", {",": "comma", ";": "semicolon", "\t": "tab", "|": "pipe"}.get(
-            preview.delimiter or "", preview.delimiter or "—"))
+        c[2].metric(
+            "Delimiter",
+            {",": "comma", ";": "semicolon", "\t": "tab", "|": "pipe"}.get(
+                preview.delimiter or "", preview.delimiter or "—"
+            ),
+        )
         c[3].metric("Encoding", preview.encoding or "—")
         if preview.sheets:
             st.caption("Sheets: " + ", ".join(preview.sheets))
         st.dataframe(preview.head, hide_index=True)
-        schema = pd.DataFrame({
-            "column": [c for c, _ in preview.dtypes],
-            "type": [t for _, t in preview.dtypes],
-            "missing": [f"{share:.0%}" for _, share in preview.missing],
-        })
+        schema = pd.DataFrame(
+            {
+                "column": [c for c, _ in preview.dtypes],
+                "type": [t for _, t in preview.dtypes],
+                "missing": [f"{share:.0%}" for _, share in preview.missing],
+            }
+        )
         with st.expander("Columns: types and missing values"):
             st.dataframe(schema, hide_index=True)
         if preview.note:
             st.caption(preview.note)
     elif isinstance(preview, ImagePreview):
-        st.image(io.BytesIO(data), caption=f"{preview.width}×{preview.height} px · {preview.format} · {preview.mode}",
-                 width=min(preview.width, 480), output_format="PNG" if preview.format == "PNG" else "auto")
+        st.image(
+            io.BytesIO(data),
+            caption=f"{preview.width}×{preview.height} px · {preview.format} · {preview.mode}",
+            width=min(preview.width, 480),
+            output_format="PNG" if preview.format == "PNG" else "auto",
+        )
     else:
-        st.caption(f"{preview.kind.upper()} · {format_size(preview.size)}"
-                   + (f" · {preview.pages} pages" if preview.pages else ""))
+        st.caption(
+            f"{preview.kind.upper()} · {format_size(preview.size)}"
+            + (f" · {preview.pages} pages" if preview.pages else "")
+        )
         if preview.text_head:
             st.code(preview.text_head, language="text")
         if preview.note:

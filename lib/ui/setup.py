@@ -43,8 +43,11 @@ def _secrets() -> dict:
     except FileNotFoundError:  # no secrets.toml anywhere is a normal setup
         return {}
     except Exception as exc:  # noqa: BLE001 - a broken secrets file must not take the app down
-        st.warning(f"`.streamlit/secrets.toml` could not be read ({type(exc).__name__}); fix its TOML syntax. "
-                   "Settings from the environment are used meanwhile.", icon=":material/warning:")
+        st.warning(
+            f"`.streamlit/secrets.toml` could not be read ({type(exc).__name__}); fix its TOML syntax. "
+            "Settings from the environment are used meanwhile.",
+            icon=":material/warning:",
+        )
         return {}
 
 
@@ -102,19 +105,26 @@ def _sidebar(ctx: Context) -> None:
         st.page_link(GALLERY_PAGE, label="Gallery", icon=":material/photo_library:")
         st.divider()
         if s.demo:
-            st.warning("**Offline demo.** A scripted local analyst answers, not Claude. Its code really runs on "
-                       "this machine.", icon=":material/science:")
+            st.warning(
+                "**Offline demo.** A scripted local analyst answers, not Claude. Its code really runs on this machine.",
+                icon=":material/science:",
+            )
             if st.button("Leave the demo", key="sidebar_leave_demo"):
                 st.session_state[DEMO_ON] = False
                 st.rerun()
         elif s.has_key:
             st.success(f"API key set ({s.key_source}).", icon=":material/key:")
         else:
-            st.info("No API key yet. Add one below or on the home page, or try the offline demo.",
-                    icon=":material/key_off:")
+            st.info(
+                "No API key yet. Add one below or on the home page, or try the offline demo.", icon=":material/key_off:"
+            )
         with st.expander("API key for this session", expanded=not s.has_key and not s.demo):
-            st.text_input("Anthropic API key", type="password", key=TYPED_KEY,
-                          help="Kept in this browser session's memory only; never written to disk.")
+            st.text_input(
+                "Anthropic API key",
+                type="password",
+                key=TYPED_KEY,
+                help="Kept in this browser session's memory only; never written to disk.",
+            )
         st.caption(f"Model: `{s.model}` · Tool: `{s.tool_version}`")
         st.caption(f"Data: `{display_path(s.data_dir)}`")
 

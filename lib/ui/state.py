@@ -24,7 +24,6 @@ def selected_files() -> list[str]:
     return list(st.session_state.get(SELECTED, []))
 
 
-
 def confirmed_button(where: DeltaGenerator, confirm_label: str, label: str, key: str, disabled: bool = False) -> bool:
     """A button that only works after its confirmation box is ticked; the box unticks itself after each use."""
     box = f"{key}_confirm"

@@ -188,7 +188,7 @@ class MediaCapture:
         """The bytes behind an `at.image[i].value[j]` URL."""
         return self.by_url[url][0]
 
-    def download(self, button) -> bytes:  # noqa: ANN001 - an AppTest DownloadButton
+    def download(self, button) -> bytes:
         """The bytes a click on this download button would deliver (static or deferred)."""
         proto = button.proto
         if proto.url:
@@ -210,13 +210,13 @@ def media(monkeypatch: pytest.MonkeyPatch) -> MediaCapture:
     capture = MediaCapture()
     real_add, real_deferred = MediaFileManager.add, MediaFileManager.add_deferred
 
-    def add(self, path_or_data, mimetype, coordinates, file_name=None, is_for_static_download=False):  # noqa: ANN001
+    def add(self, path_or_data, mimetype, coordinates, file_name=None, is_for_static_download=False):
         url = real_add(self, path_or_data, mimetype, coordinates, file_name, is_for_static_download)
         data = Path(path_or_data).read_bytes() if isinstance(path_or_data, str) else bytes(path_or_data)
         capture.by_url[url] = (data, mimetype)
         return url
 
-    def add_deferred(self, data_callable, mimetype, coordinates, file_name=None, *, element_id=""):  # noqa: ANN001
+    def add_deferred(self, data_callable, mimetype, coordinates, file_name=None, *, element_id=""):
         file_id = real_deferred(self, data_callable, mimetype, coordinates, file_name, element_id=element_id)
         capture.deferred[file_id] = data_callable
         return file_id

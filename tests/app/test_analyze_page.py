@@ -4,15 +4,27 @@ from __future__ import annotations
 
 import re
 
-
 from lib import jobs
 from lib.emulator import Fault, Python, Text
 from lib.store import Store
 from lib.transcript import CodeCell, Output
 from lib.transcript import Text as TextItem
 
-from .conftest import (ANALYZE, GALLERY, SALES_ROWS, finish, has_key, messages_posts, run, run_id,
-                       run_status, start_analysis, texts, upload_sales_and_open_analyze, wait_until)
+from .conftest import (
+    ANALYZE,
+    GALLERY,
+    SALES_ROWS,
+    finish,
+    has_key,
+    messages_posts,
+    run,
+    run_id,
+    run_status,
+    start_analysis,
+    texts,
+    upload_sales_and_open_analyze,
+    wait_until,
+)
 
 FIRST_WORDS = "I'll load `monthly_sales.csv` with pandas"
 
@@ -72,8 +84,9 @@ def test_run_and_follow_up(app, emulator):
     means = [str(v) for v in summary["mean"] if str(v)]
     assert means and all(len(v.partition(".")[2]) <= 4 for v in means), means
     usage = [c.value for c in at.caption if "input ·" in c.value and "output tokens" in c.value]
-    assert usage and re.search(r"\d[\d,]* input · \d[\d,]* output tokens · 2 code executions · est\. \$\d+\.\d+",
-                               usage[0]), usage
+    assert usage and re.search(
+        r"\d[\d,]* input · \d[\d,]* output tokens · 2 code executions · est\. \$\d+\.\d+", usage[0]
+    ), usage
     container = _container_from_page(at)
     assert container and container in emulator.containers
 
@@ -232,8 +245,14 @@ def test_run_left_running_by_dead_process_shows_interrupted(make_app, emulator, 
     run_ = store.create_run("What happened before the crash?", "claude-sonnet-4-6", "code_execution_20260521", [])
     idx = store.start_turn(run_.id, "What happened before the crash?", [{"type": "text", "text": "x"}])
     store.put_item(run_.id, idx, 0, TextItem(text="Partial words before the crash"))
-    store.put_item(run_.id, idx, 1, CodeCell(tool_use_id="srvtoolu_1", tool="code_execution", code="print(41 + 1)",
-                                             language="python", complete=True))
+    store.put_item(
+        run_.id,
+        idx,
+        1,
+        CodeCell(
+            tool_use_id="srvtoolu_1", tool="code_execution", code="print(41 + 1)", language="python", complete=True
+        ),
+    )
     store.put_item(run_.id, idx, 2, Output(tool_use_id="srvtoolu_1", stdout="42\n"))
     assert store.run(run_.id).status == "running"
     jobs._recovered.discard(str(data_dir))
@@ -339,17 +358,20 @@ def test_follow_up_after_stopped_first_turn_still_has_the_files(app, emulator):
 
 def test_broken_generated_image_and_every_block_kind_render_without_error(app, emulator):
     from lib.emulator import Bash, Edit, RawBlock, ToolFailure
+
     at = upload_sales_and_open_analyze(app)
-    emulator.queue_script([
-        Python("import os\nopen(os.path.join(os.environ['OUTPUT_DIR'], 'broken.png'), 'wb').write(b'not a png')"),
-        Bash("echo to-stderr >&2; exit 3"),
-        Edit(command="create", path="notes.txt", file_text="one\ntwo\n"),
-        Edit(command="str_replace", path="notes.txt", old_str="two", new_str="three"),
-        Edit(command="view", path="notes.txt"),
-        ToolFailure(tool="bash_code_execution", error_code="execution_time_exceeded"),
-        RawBlock({"type": "mystery_block_2027", "payload": 1}),
-        Text("All done."),
-    ])
+    emulator.queue_script(
+        [
+            Python("import os\nopen(os.path.join(os.environ['OUTPUT_DIR'], 'broken.png'), 'wb').write(b'not a png')"),
+            Bash("echo to-stderr >&2; exit 3"),
+            Edit(command="create", path="notes.txt", file_text="one\ntwo\n"),
+            Edit(command="str_replace", path="notes.txt", old_str="two", new_str="three"),
+            Edit(command="view", path="notes.txt"),
+            ToolFailure(tool="bash_code_execution", error_code="execution_time_exceeded"),
+            RawBlock({"type": "mystery_block_2027", "payload": 1}),
+            Text("All done."),
+        ]
+    )
     rid = start_analysis(at, "Try everything")
     finish(at, rid)
     shown = texts(at)

@@ -65,14 +65,26 @@ def test_csv_preview_then_upload_lists_file_and_posts_multipart(files_page, emul
     assert not at.metric
 
 
-@pytest.mark.parametrize("name, data, expected", [
-    ("semi.csv", "city;temp;hum\nOslo;3,5;80,1\nRoma;18,25;55,0\nLyon;11,0;60,5\n".encode(),
-     {"Rows": "3", "Columns": "3", "Delimiter": "semicolon", "Encoding": "utf-8"}),
-    ("bom.csv", b"\xef\xbb\xbfname,score\nA\xc3\xa9,1\nB,2\n",
-     {"Rows": "2", "Columns": "2", "Delimiter": "comma", "Encoding": "utf-8-sig"}),
-    ("latin.csv", "nom,ville\nJosé,Málaga\nFrançois,Besançon\nZoë,Köln\n".encode("latin-1"),
-     {"Rows": "3", "Columns": "2", "Delimiter": "comma"}),
-])
+@pytest.mark.parametrize(
+    "name, data, expected",
+    [
+        (
+            "semi.csv",
+            b"city;temp;hum\nOslo;3,5;80,1\nRoma;18,25;55,0\nLyon;11,0;60,5\n",
+            {"Rows": "3", "Columns": "3", "Delimiter": "semicolon", "Encoding": "utf-8"},
+        ),
+        (
+            "bom.csv",
+            b"\xef\xbb\xbfname,score\nA\xc3\xa9,1\nB,2\n",
+            {"Rows": "2", "Columns": "2", "Delimiter": "comma", "Encoding": "utf-8-sig"},
+        ),
+        (
+            "latin.csv",
+            "nom,ville\nJosé,Málaga\nFrançois,Besançon\nZoë,Köln\n".encode("latin-1"),
+            {"Rows": "3", "Columns": "2", "Delimiter": "comma"},
+        ),
+    ],
+)
 def test_preview_detects_delimiter_and_encoding(files_page, emulator, name, data, expected):
     at = upload(files_page, [(name, data, "text/csv")])
     got = _metrics(at)
@@ -110,7 +122,7 @@ def test_each_bad_file_gets_its_own_error_and_good_files_still_upload(files_page
     upload(at, [(n, d, "application/octet-stream") for n, d, _ in BAD_FILES] + [good])
     errors = [e.value for e in at.error]
     assert len(errors) == len(BAD_FILES), errors
-    for (name, _, problem), message in zip(BAD_FILES, errors):
+    for (name, _, problem), message in zip(BAD_FILES, errors, strict=True):
         assert name in message and problem in message, (name, message)
         assert "was not accepted" in message
     # the good file still previews and is the only one offered for upload
@@ -148,12 +160,15 @@ def test_oversize_file_rejected_with_limit(make_app, emulator):
     assert at.button(key="files_upload").label == "Upload 1 file to the Files API"
 
 
-@pytest.mark.parametrize("given, clean", [
-    ("../../etc/passwd.csv", "passwd.csv"),
-    ("C:\\Users\\me\\q1 sales.csv", "q1 sales.csv"),
-    ('re<po>rt:"2024"|?*.csv', "report2024.csv"),
-    ("line\nbreak\tname.csv", "line break name.csv"),
-])
+@pytest.mark.parametrize(
+    "given, clean",
+    [
+        ("../../etc/passwd.csv", "passwd.csv"),
+        ("C:\\Users\\me\\q1 sales.csv", "q1 sales.csv"),
+        ('re<po>rt:"2024"|?*.csv', "report2024.csv"),
+        ("line\nbreak\tname.csv", "line break name.csv"),
+    ],
+)
 def test_odd_name_is_sanitised(files_page, emulator, given, clean):
     at = upload(files_page, [(given, b"user,uid\nroot,0\n", "text/csv")])
     assert not at.error
@@ -245,6 +260,7 @@ def test_chosen_expiry_is_sent_and_shown_in_the_library(files_page, emulator):
 
 def test_notes_on_a_file_are_saved_and_sent_with_the_analysis(files_page, emulator):
     from .conftest import ANALYZE, finish, start_analysis
+
     at = upload_and_submit(files_page, [("monthly_sales.csv", SALES.read_bytes(), "text/csv")])
     file_id = _library(at)["id"].iloc[0]
     at.multiselect(key="files_select").set_value([file_id])

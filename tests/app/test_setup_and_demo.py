@@ -8,8 +8,7 @@ import pytest
 
 from lib import demo
 
-from .conftest import (ANALYZE, FILES, GALLERY, SALES_ROWS, finish, has_key, run, run_status, start_analysis,
-                       texts)
+from .conftest import ANALYZE, FILES, GALLERY, SALES_ROWS, finish, has_key, run, run_status, start_analysis, texts
 
 
 @pytest.fixture

@@ -30,8 +30,16 @@ from lib.emulator import Emulator, Pacing
 REPO = Path(__file__).resolve().parents[2]
 SCREENSHOTS = REPO / "test-artifacts" / "screenshots"
 CHROMIUM = os.environ.get("CHROMIUM_PATH") or "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--disable-quic", "--no-first-run"]
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-dev-shm-usage",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--disable-quic",
+    "--no-first-run",
+]
 VIEWPORT = {"width": 1280, "height": 900}
 WAIT_MS = 20_000  # how long an action or an assertion waits for the page
 MAX_SHOT_HEIGHT = 4000
@@ -93,14 +101,32 @@ def start_app(workdir: Path, *, emulator: Emulator | None, env_extra: dict[str, 
     env.update(env_extra or {})
     port = free_port()
     log_path = workdir / "server.log"
-    log = open(log_path, "w")  # noqa: SIM115 - closed when the process ends
+    log = open(log_path, "w")
     proc = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true",
-         "--server.address", "127.0.0.1", "--server.port", str(port), "--browser.gatherUsageStats", "false",
-         "--server.fileWatcherType", "none",
-         # no secrets.toml from the repo or a home directory may leak a key into the test
-         "--secrets.files", str(workdir / "no-secrets.toml")],
-        cwd=REPO, stdout=log, stderr=subprocess.STDOUT, env=env,
+        [
+            sys.executable,
+            "-m",
+            "streamlit",
+            "run",
+            "app.py",
+            "--server.headless",
+            "true",
+            "--server.address",
+            "127.0.0.1",
+            "--server.port",
+            str(port),
+            "--browser.gatherUsageStats",
+            "false",
+            "--server.fileWatcherType",
+            "none",
+            # no secrets.toml from the repo or a home directory may leak a key into the test
+            "--secrets.files",
+            str(workdir / "no-secrets.toml"),
+        ],
+        cwd=REPO,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        env=env,
     )
     log.close()
     app = App(f"http://127.0.0.1:{port}", data_dir, log_path, proc, emulator)
@@ -163,7 +189,7 @@ def page(browser: Browser, request: pytest.FixtureRequest) -> Iterator[Page]:
 
 
 @pytest.hookimpl(wrapper=True, tryfirst=True)
-def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):  # noqa: ANN201
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
     """Expose each phase's report on the test item (rep_call) for the failure screenshot."""
     report = yield
     setattr(item, f"rep_{report.when}", report)
@@ -200,15 +226,21 @@ def fast_app(_apps: dict[str, App], tmp_path_factory: pytest.TempPathFactory) ->
 @pytest.fixture
 def paced_app(_apps: dict[str, App], tmp_path_factory: pytest.TempPathFactory) -> App:
     """The app pointed at an emulator that streams like a person would see it (text chunks, slow code)."""
-    return _shared(_apps, "paced", lambda: emulator_app(tmp_path_factory.mktemp("paced"),
-                                                        Pacing(text_chunk_delay=0.03, code_delay=2.0)))
+    return _shared(
+        _apps,
+        "paced",
+        lambda: emulator_app(tmp_path_factory.mktemp("paced"), Pacing(text_chunk_delay=0.03, code_delay=2.0)),
+    )
 
 
 @pytest.fixture
 def slow_app(_apps: dict[str, App], tmp_path_factory: pytest.TempPathFactory) -> App:
     """The app pointed at an emulator whose code steps take a long time (to press Stop mid-run)."""
-    return _shared(_apps, "slow", lambda: emulator_app(tmp_path_factory.mktemp("slow"),
-                                                       Pacing(text_chunk_delay=0.03, code_delay=60.0)))
+    return _shared(
+        _apps,
+        "slow",
+        lambda: emulator_app(tmp_path_factory.mktemp("slow"), Pacing(text_chunk_delay=0.03, code_delay=60.0)),
+    )
 
 
 @pytest.fixture
@@ -248,9 +280,11 @@ def wait_for_app_run(page: Page, timeout: int = 25_000) -> None:
     """Wait until the script run started by the last action has finished and nothing is still loading."""
     page.wait_for_timeout(210)  # let a rerun triggered by the last action start
     page.locator("[data-testid='stApp'][data-test-connection-state='CONNECTED']").wait_for(
-        state="attached", timeout=timeout)
+        state="attached", timeout=timeout
+    )
     page.locator("[data-testid='stApp'][data-test-script-state='notRunning']").wait_for(
-        state="attached", timeout=timeout)
+        state="attached", timeout=timeout
+    )
     expect(page.get_by_test_id("stSkeleton")).to_have_count(0, timeout=timeout)
     page.wait_for_timeout(100)
 

@@ -35,8 +35,14 @@ def sidebar_link(page: Page, name: str) -> None:
 def seed_file(app: App, path: Path) -> str:
     """Upload a file to the app's emulator and library through the lib API (setup, not the scenario)."""
     assert app.emulator is not None
-    settings = load_settings({}, {"ANTHROPIC_API_KEY": "test-key", "ANTHROPIC_BASE_URL": app.emulator.url,
-                                  "ANALYST_DATA_DIR": str(app.data_dir)})
+    settings = load_settings(
+        {},
+        {
+            "ANTHROPIC_API_KEY": "test-key",
+            "ANTHROPIC_BASE_URL": app.emulator.url,
+            "ANALYST_DATA_DIR": str(app.data_dir),
+        },
+    )
     data = path.read_bytes()
     checked = uploads.check_upload(path.name, data, settings.max_upload_bytes)
     assert isinstance(checked, uploads.Accepted), checked

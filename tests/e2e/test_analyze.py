@@ -18,14 +18,14 @@ SAMPLE = REPO / "samples" / "monthly_sales.csv"
 
 
 @pytest.fixture
-def paced(paced_app):  # noqa: ANN001, ANN201
+def paced(paced_app):
     """The paced app with the sample in its library."""
     if "sample" not in paced_app.extra:
         paced_app.extra["sample"] = seed_file(paced_app, SAMPLE)
     return paced_app
 
 
-def chat_messages(page: Page):  # noqa: ANN201
+def chat_messages(page: Page):
     """Assistant/user bubbles in the transcript."""
     return page.get_by_test_id("stChatMessage")
 

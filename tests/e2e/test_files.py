@@ -23,18 +23,22 @@ def data_files(tmp_path: Path) -> tuple[Path, Path]:
     """A 40 x 4 CSV and a 25 x 3 XLSX, made here."""
     rng = np.random.default_rng(7)
     csv = tmp_path / "regional_sales.csv"
-    pd.DataFrame({
-        "month": pd.date_range("2024-01-01", periods=40, freq="MS").strftime("%Y-%m-%d"),
-        "region": (["North", "South", "East", "West"] * 10),
-        "units": rng.integers(50, 500, 40),
-        "revenue": rng.normal(10_000, 2_000, 40).round(2),
-    }).to_csv(csv, index=False)
+    pd.DataFrame(
+        {
+            "month": pd.date_range("2024-01-01", periods=40, freq="MS").strftime("%Y-%m-%d"),
+            "region": (["North", "South", "East", "West"] * 10),
+            "units": rng.integers(50, 500, 40),
+            "revenue": rng.normal(10_000, 2_000, 40).round(2),
+        }
+    ).to_csv(csv, index=False)
     xlsx = tmp_path / "store_staff.xlsx"
-    pd.DataFrame({
-        "store": [f"S{i:02d}" for i in range(25)],
-        "staff": rng.integers(3, 30, 25),
-        "rating": rng.uniform(2.5, 5.0, 25).round(1),
-    }).to_excel(xlsx, index=False, sheet_name="Stores")
+    pd.DataFrame(
+        {
+            "store": [f"S{i:02d}" for i in range(25)],
+            "staff": rng.integers(3, 30, 25),
+            "rating": rng.uniform(2.5, 5.0, 25).round(1),
+        }
+    ).to_excel(xlsx, index=False, sheet_name="Stores")
     return csv, xlsx
 
 

@@ -41,8 +41,11 @@ def test_gallery_thumbnails_detail_and_zip(page: Page, paced_app, shot) -> None:
     area.get_by_label("Words of the question").fill("distribution of revenue")
     area.get_by_label("Words of the question").press("Enter")
     wait_for_app_run(page)
-    cards = area.get_by_test_id("stColumn").filter(
-        has=page.get_by_role("button", name=re.compile("Open$"))).filter(has=page.get_by_test_id("stCaptionContainer"))
+    cards = (
+        area.get_by_test_id("stColumn")
+        .filter(has=page.get_by_role("button", name=re.compile("Open$")))
+        .filter(has=page.get_by_test_id("stCaptionContainer"))
+    )
     expect(cards).to_have_count(2)  # the chart and the summary table
     chart_card = cards.filter(has=page.get_by_test_id("stImage"))
     expect(chart_card).to_have_count(1)
@@ -57,13 +60,18 @@ def test_gallery_thumbnails_detail_and_zip(page: Page, paced_app, shot) -> None:
     # open the chart: a large image, the question that led to it and the code that made it
     chart_card.get_by_role("button", name=re.compile("Open$")).click()
     wait_for_app_run(page)
-    detail = area.get_by_test_id("stVerticalBlock").filter(
-        has=page.get_by_role("button", name=re.compile("Close$"))).filter(has=page.get_by_test_id("stImage")).last
+    detail = (
+        area.get_by_test_id("stVerticalBlock")
+        .filter(has=page.get_by_role("button", name=re.compile("Close$")))
+        .filter(has=page.get_by_test_id("stImage"))
+        .last
+    )
     expect(detail.get_by_role("heading", name=chart_name)).to_be_visible()
     big = detail.get_by_test_id("stImage").locator("img").first
     expect(big).to_be_visible()
     assert page.evaluate("(el) => el.naturalWidth", big.element_handle()) > page.evaluate(
-        "(el) => el.naturalWidth", thumb.element_handle())
+        "(el) => el.naturalWidth", thumb.element_handle()
+    )
     expect(detail.get_by_text(f"Question: {QUESTION}")).to_be_visible()
     expect(detail.get_by_test_id("stCode").first).to_contain_text("savefig")
 
