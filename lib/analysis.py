@@ -1,56 +1,66 @@
-"""One conversation turn: build the request, stream it, continue on pause_turn, download generated files."""
+"""One conversation turn as one stream of typed events, built on the SDK's own MessageStream.
+
+`Turn(...).events()` sends the request, follows the SDK's accumulated message, continues `pause_turn`,
+replaces a container the API refuses, downloads generated files as their results arrive, and ends with
+exactly one `Outcome`. It owns item numbering and changes nothing it was given.
+"""
 
 from __future__ import annotations
 
-import queue
+import socket
 import threading
 import time
-from collections.abc import Callable, Hashable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import anthropic
+from jiter import from_json
 
 from lib import files
 from lib.cost import DEFAULT_PRICES, PriceTable, budget_reached, budget_used_sentence, container_minutes_for, estimate
 from lib.errors import AppError, describe
 from lib.store import FileRecord
-from lib.transcript import Change, GeneratedFile, Item, Notice, Output, StreamAssembler, Usage
+from lib.transcript import (
+    STREAMED_BLOCKS,
+    TOOL_LANGUAGE,
+    GeneratedFile,
+    Item,
+    Notice,
+    Output,
+    RunError,
+    Text,
+    Thinking,
+    ToolError,
+    Usage,
+    block_item,
+    code_cell,
+)
 
 SYSTEM_PROMPT = (
     "You are a careful data analyst. The user's files are available in the code execution container. "
     "Work in small steps: load the data, check it, then answer. Print the figures you quote, so every number "
     "in your answer comes from code you ran. Save every chart as a PNG file (dpi 120 or more) and any table the "
-    "user may want as CSV, in the output directory of the container, and mention the file names. "
+    "user may want as CSV, in the output directory of the container, and mention the file names. Beside each PNG "
+    "chart, save the same chart as a Vega-Lite v5 specification with its data inline (`data.values`, no URLs), "
+    "named like the PNG with `.vl.json` instead of `.png`, so the user can explore it interactively. "
     "End with a short, plain-language answer to the question."
 )
 RETRY_DELAYS = (0.5, 1.5)
+PARTIAL_PARSE_INTERVAL = 0.05  # seconds between re-parses of a code cell's input while it streams
+STOP_NOTES = {
+    "max_tokens": "The answer reached the max_tokens limit and was cut; ask a follow-up to continue.",
+    "refusal": "Claude declined to continue with this request.",
+    "model_context_window_exceeded": "The conversation no longer fits the model's context window; start a new run.",
+}
+CONTAINER_REPLACED = (
+    "The run's container could no longer be used ({why}), so a new one was started and the run's files were "
+    "attached to it again. Files made in earlier turns are not in the new container."
+)
 
-Sink = Callable[[Hashable, Item, bool], None]
-
-
-class Cancelled(Exception):
-    """The user stopped the turn."""
-
-
-@dataclass
-class TurnFailed(Exception):
-    """A turn ended in an error; what arrived before it is in `content`."""
-
-    error: AppError
-    content: list[dict[str, Any]] = field(default_factory=list)
-    usage: Usage = field(default_factory=Usage)
-
-
-@dataclass
-class TurnOutcome:
-    """What a finished turn produced, beyond the items already sent to the sink."""
-
-    content: list[dict[str, Any]]
-    stop_reason: str
-    usage: Usage
-    requests: int
+# --- the request: pure -----------------------------------------------------------------------
 
 
 @dataclass
@@ -140,231 +150,480 @@ def attached_ids(messages: list[dict[str, Any]]) -> set[str]:
     }
 
 
-class TurnRunner:
-    """Drives one turn against the API, sending every transcript change to a sink."""
+def refuses_container(exc: BaseException, container_id: str) -> str:
+    """Why a failed request that carried `container_id` failed because of the container ('' if it did not).
+
+    The API's refusal is untyped: a 400/404 whose message names the container, or (seen in the wild for a
+    container the docs call restorable) a plain 500 `api_error` that outlived the SDK's retries.
+    """
+    if not container_id or not isinstance(exc, anthropic.APIStatusError):
+        return ""
+    status, message = exc.status_code, describe(exc).message
+    if status in (400, 404) and (container_id in message or "container" in message.lower()):
+        return f"the API answered {status}: {message}"
+    if status >= 500 and status != 529 and (getattr(exc, "type", None) or "api_error") == "api_error":
+        return f"the API answered {status} for it"
+    return ""
+
+
+# --- what a turn yields ----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ItemEvent:
+    """Item number `seq` of the turn is now `item`: new, or a newer state of the same item."""
+
+    seq: int
+    item: Item
+    final: bool
+
+
+@dataclass(frozen=True)
+class NoticeEvent:
+    """Something the turn did on the user's behalf, said at position `seq`."""
+
+    seq: int
+    notice: Notice
+
+
+@dataclass(frozen=True)
+class FileSaved:
+    """A generated file at position `seq`: saved under the data directory, or failed with `file.error`."""
+
+    seq: int
+    file: GeneratedFile
+
+
+@dataclass(frozen=True)
+class UsageEvent:
+    """The turn's usage so far, after a response ended."""
+
+    usage: Usage
+
+
+@dataclass(frozen=True)
+class ContainerEvent:
+    """The container the run should use from now on ('' when the old one was refused and none is known yet)."""
+
+    container_id: str
+    expires_at: str = ""
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """How a turn ended; always the last event."""
+
+    status: Literal["done", "stopped", "failed"]
+    content: list[dict[str, Any]]
+    usage: Usage
+    user_content: list[dict[str, Any]]
+    container_id: str
+    requests: int
+    stop_reason: str = ""
+    error: AppError | None = None
+
+
+TurnEvent = ItemEvent | NoticeEvent | FileSaved | UsageEvent | ContainerEvent | Outcome
+Guard = Callable[[Usage], AppError | None]
+
+
+# --- stopping --------------------------------------------------------------------------------
+
+
+class StopSignal:
+    """Stop for a turn, settable from any thread: it shuts the open response's connection at once."""
+
+    def __init__(self) -> None:
+        self._event = threading.Event()
+        self._lock = threading.Lock()
+        self._open: Any = None
+
+    def stop(self) -> None:
+        """Stop now: a blocked read of the open response fails at once instead of waiting for the network."""
+        self._event.set()
+        with self._lock:
+            response = self._open
+        if response is not None:
+            _shut(response)
+
+    def is_set(self) -> bool:
+        """Whether Stop was asked for."""
+        return self._event.is_set()
+
+    def wait(self, seconds: float) -> bool:
+        """Sleep up to `seconds`, waking early on Stop; returns whether Stop was asked for."""
+        return self._event.wait(seconds)
+
+    @contextmanager
+    def watching(self, response: Any) -> Iterator[None]:
+        """While the block runs, Stop shuts `response` (an httpx response or an SDK stream)."""
+        with self._lock:
+            self._open = response
+        try:
+            if self.is_set():
+                _shut(response)
+            yield
+        finally:
+            with self._lock:
+                self._open = None
+
+
+def _shut(response: Any) -> None:
+    """Shut a response's socket so the thread reading it wakes with an error; closing it waits on that thread."""
+    raw = getattr(response, "response", response)
+    stream = getattr(raw, "extensions", {}).get("network_stream")
+    sock = stream.get_extra_info("socket") if stream is not None else None
+    try:
+        if sock is not None:
+            sock.shutdown(socket.SHUT_RDWR)
+        else:
+            raw.close()
+    except Exception:  # noqa: BLE001 - the connection may already be gone, which is what Stop wants
+        pass
+
+
+class _Stopped(Exception):
+    """The user stopped the turn."""
+
+
+class _Refused(Exception):
+    """The API refused the container the request carried."""
+
+    def __init__(self, why: str) -> None:
+        super().__init__(why)
+        self.why = why
+
+
+class _Failed(Exception):
+    """The turn cannot go on."""
+
+    def __init__(self, error: AppError) -> None:
+        super().__init__(str(error))
+        self.error = error
+
+
+# --- the turn --------------------------------------------------------------------------------
+
+
+class Turn:
+    """One question and everything the API answers to it, as a stream of events."""
 
     def __init__(
         self,
         client: anthropic.Anthropic,
         req: TurnRequest,
-        sink: Sink,
-        artifacts_dir: Path,
         data_dir: Path,
-        cancel: threading.Event | None = None,
+        artifacts_dir: Path,
+        stop: StopSignal | None = None,
+        guard: Guard | None = None,
     ) -> None:
-        self.client, self.req, self.sink = client, req, sink
-        self.artifacts_dir, self.data_dir = artifacts_dir, data_dir
-        self.cancel = cancel or threading.Event()
-        self._stream: Any = None
-        self._lock = threading.Lock()
+        self.client, self.req = client, req
+        self.data_dir, self.artifacts_dir = data_dir, artifacts_dir
+        self.stop = stop or StopSignal()
+        self.guard = guard
+        self.user = list(req.user_content)
+        self.container_id = req.container_id
         self.content: list[dict[str, Any]] = []
         self.usage = Usage()
         self.requests = 0
-        self.offset = 0
-        self.container: dict[str, Any] = {}
-        self._fetched: set[str] = set()
+        self.next_seq = 0
+        self.fetched: set[str] = set()
 
-    def stop(self) -> None:
-        """Ask the turn to stop now and close the open stream (in the background: closing may block)."""
-        self.cancel.set()
-        with self._lock:
-            stream = self._stream
-        if stream is not None:
-            threading.Thread(target=_close_quietly, args=(stream,), daemon=True).start()
-
-    def run(self) -> TurnOutcome:
-        """Run the turn to the end; raises Cancelled or TurnFailed."""
-        req = self.req
-        messages = req.history + [{"role": "user", "content": list(req.user_content)}]
-        container = req.container_id
+    def events(self) -> Iterator[TurnEvent]:
+        """Run the turn, yielding every change; the last event is the Outcome."""
+        stop_reason, error = "", None
         try:
-            assembler = self._request(messages, container, allow_expired=True)
-        except _ContainerExpired:
-            container = ""
-            missing = [f for f in req.run_file_ids if f not in _upload_ids(messages[-1]["content"])]
-            messages[-1]["content"] = messages[-1]["content"] + [
-                {"type": "container_upload", "file_id": f} for f in missing
-            ]
-            self.req.user_content = messages[-1]["content"]
-            self._say(
-                Notice(
-                    text="The run's container had expired, so a new one was started and the run's files were "
-                    "attached to it again. Files made in earlier turns are not in the new container.",
-                    level="warning",
-                )
-            )
-            assembler = self._request(messages, container, allow_expired=False)
-        container = self.container.get("id", container)
+            stop_reason = yield from self._converse()
+        except _Stopped:
+            yield self._notice("Stopped. Everything received before you pressed Stop is kept.", "warning")
+            yield self._outcome("stopped")
+            return
+        except _Failed as failed:
+            error = failed.error
+        except Exception as exc:  # noqa: BLE001 - whatever went wrong, the turn ends with a readable outcome
+            error = describe(exc)
+        if error is not None:
+            item = RunError(title=error.title, message=error.message, hint=error.hint, retryable=error.retryable)
+            yield ItemEvent(self._seq(), item, True)
+            yield self._outcome("failed", error=error)
+            return
+        if stop_reason in STOP_NOTES:
+            yield self._notice(STOP_NOTES[stop_reason], "warning")
+        yield self._outcome("done", stop_reason)
+
+    def _converse(self) -> Iterator[TurnEvent]:
+        """The first request (with one container replacement), then continuations of `pause_turn`."""
+        try:
+            message = yield from self._request()
+        except _Refused as refused:
+            yield from self._replace_container(refused.why)
+            message = yield from self._request()
         continuations = 0
-        while assembler.stop_reason == "pause_turn":
-            if continuations >= req.max_continuations:
-                self._say(
-                    Notice(
-                        text=f"Claude paused {continuations} times in this turn, the most this app "
-                        "continues by itself. Ask a follow-up such as 'continue' to go on.",
-                        level="warning",
-                    )
+        while message.stop_reason == "pause_turn":
+            if continuations >= self.req.max_continuations:
+                yield self._notice(
+                    f"Claude paused {continuations} times in this turn, the most this app continues by itself. "
+                    "Ask a follow-up such as 'continue' to go on.",
+                    "warning",
                 )
                 break
-            spent = req.spent_with(self.usage)
-            if budget_reached(req.budget_usd, spent):
-                self._say(
-                    Notice(
-                        text=budget_used_sentence(spent, req.budget_usd) + ", so Claude's paused work was "
-                        "not continued. Raise the run's budget and ask 'continue' to go on.",
-                        level="warning",
-                    )
-                )
+            held = self._held_back()
+            if held:
+                yield self._notice(held + ", so Claude's paused work was not continued.", "warning")
                 break
             continuations += 1
-            messages = messages + [{"role": "assistant", "content": assembler.content()}]
-            assembler = self._request(messages, container, allow_expired=False)
-            container = self.container.get("id", container)
-        stop = assembler.stop_reason or ""
-        if stop in STOP_NOTES:
-            self._say(Notice(text=STOP_NOTES[stop], level="warning"))
-        return TurnOutcome(self.content, stop, self.usage, self.requests)
+            message = yield from self._request()
+        return message.stop_reason or ""
 
-    def _say(self, item: Item) -> None:
-        self.sink(("notice", self.offset, time.monotonic_ns()), item, True)
+    def _held_back(self) -> str:
+        """Why the next request must not be sent (a budget is used up), or ''."""
+        spent = self.req.spent_with(self.usage)
+        if budget_reached(self.req.budget_usd, spent):
+            return budget_used_sentence(spent, self.req.budget_usd) + ". Raise the run's budget and ask 'continue'"
+        error = self.guard(self.usage) if self.guard else None
+        return f"{error.message} {error.hint}".strip().rstrip(".") if error else ""
 
-    def _request(self, messages: list[dict[str, Any]], container: str, allow_expired: bool) -> StreamAssembler:
-        """One API request, retried when it failed before any content arrived."""
+    def _replace_container(self, why: str) -> Iterator[TurnEvent]:
+        """Forget a refused container and put the run's files into the new one the next request starts."""
+        self.container_id = ""
+        yield ContainerEvent("")
+        present = {b.get("file_id") for b in self.user if b.get("type") == "container_upload"}
+        self.user = self.user + [
+            {"type": "container_upload", "file_id": f} for f in self.req.run_file_ids if f not in present
+        ]
+        yield self._notice(CONTAINER_REPLACED.format(why=why), "warning")
+
+    def _messages(self) -> list[dict[str, Any]]:
+        """The conversation to send: history, this turn's question, and what Claude said so far (one message)."""
+        messages = [*self.req.history, {"role": "user", "content": self.user}]
+        if self.content:
+            messages.append({"role": "assistant", "content": self.content})
+        return messages
+
+    def _request(self) -> Iterator[TurnEvent]:
+        """One API request, retried while it failed before any content arrived; returns the final message."""
         for attempt in range(len(RETRY_DELAYS) + 1):
-            assembler = StreamAssembler(offset=self.offset)
+            carried = self.container_id
+            response = _Response(self)
             try:
-                self._stream_once(messages, container, assembler)
-            except Cancelled:
-                self._keep(assembler)
+                self.requests += 1
+                with self.client.messages.stream(**build_params(self.req, self._messages(), carried)) as stream:
+                    with self.stop.watching(stream):
+                        yield from response.follow(stream)
+            except _Stopped:
+                self._keep(response)
+                raise
+            except _Refused:
+                # what Claude did in the refused container is shown, but not sent again: the retry starts over
+                self._keep(response, content=False)
                 raise
             except Exception as exc:
-                if self.cancel.is_set():
-                    self._keep(assembler)
-                    raise Cancelled() from exc
+                self._keep(response)
+                if self.stop.is_set():
+                    raise _Stopped() from exc
+                why = refuses_container(exc, carried) if not response.items else ""
+                if why:
+                    raise _Refused(why) from exc
                 error = describe(exc)
-                if error.code == "container_expired" and allow_expired:
-                    raise _ContainerExpired() from exc
-                if error.retryable and assembler.count == 0 and attempt < len(RETRY_DELAYS):
-                    time.sleep(RETRY_DELAYS[attempt])
+                if error.retryable and not response.items and attempt < len(RETRY_DELAYS):
+                    if self.stop.wait(RETRY_DELAYS[attempt]):
+                        raise _Stopped() from exc
                     continue
-                self._keep(assembler)
-                raise TurnFailed(error, self.content, self.usage) from exc
-            self._keep(assembler)
-            if assembler.stop_reason is None:
-                raise TurnFailed(
+                raise _Failed(error) from exc
+            self._keep(response)
+            yield UsageEvent(self.usage)
+            message = response.snapshot
+            if message.container is not None and message.container.id != self.container_id:
+                self.container_id = message.container.id
+                yield ContainerEvent(message.container.id, _iso(message.container.expires_at))
+            if message.stop_reason is None:
+                raise _Failed(
                     AppError(
                         "Response cut short",
                         "The answer stream ended before the API said it was complete.",
                         "Ask again or ask a follow-up; everything received so far is kept.",
                         retryable=True,
                         code="cut",
-                    ),
-                    self.content,
-                    self.usage,
+                    )
                 )
-            return assembler
+            return message
         raise AssertionError("unreachable")
 
-    def _stream_once(self, messages: list[dict[str, Any]], container: str, assembler: StreamAssembler) -> None:
-        """Read one streamed response; the reading happens in a helper thread so Stop never waits on the network."""
-        params = build_params(self.req, messages, container)
-        self.requests += 1
-        events: queue.Queue[tuple[str, Any]] = queue.Queue()
+    def _keep(self, response: _Response, content: bool = True) -> None:
+        """Add what a response produced (complete or not) to the turn: its usage, and its content."""
+        snapshot = response.snapshot
+        if snapshot is None:
+            return
+        if content:
+            self.content = self.content + [_block_dict(b) for b in snapshot.content]
+        self.usage = self.usage + usage_of(snapshot)
 
-        def read() -> None:
-            try:
-                with self.client.messages.stream(**params) as stream:
-                    with self._lock:
-                        self._stream = stream
-                    for event in stream:
-                        if self.cancel.is_set():
-                            return
-                        if event.type in RAW_EVENTS:
-                            # warnings off: an unknown block type would make pydantic warn on every event
-                            events.put(("event", event.to_dict(mode="json", warnings=False)))
-                events.put(("end", None))
-            except BaseException as exc:  # noqa: BLE001 - handed to the turn's thread to describe
-                events.put(("error", exc))
-            finally:
-                with self._lock:
-                    self._stream = None
+    def _seq(self) -> int:
+        self.next_seq += 1
+        return self.next_seq - 1
 
-        threading.Thread(target=read, daemon=True, name="stream-reader").start()
-        while True:
-            try:
-                kind, value = events.get(timeout=0.1)
-            except queue.Empty:
-                if self.cancel.is_set():
-                    raise Cancelled() from None
-                continue
-            if self.cancel.is_set():
-                raise Cancelled()
-            if kind == "end":
-                return
-            if kind == "error":
-                raise value
-            for change in assembler.feed(value):
-                self._emit(change)
+    def _notice(self, text: str, level: str = "info") -> NoticeEvent:
+        return NoticeEvent(self._seq(), Notice(text=text, level=level))
 
-    def _emit(self, change: Change) -> None:
-        self.sink(change.position, change.item, change.final)
-        if change.final and isinstance(change.item, Output):
-            for file_id in change.item.file_ids:
-                if file_id not in self._fetched:
-                    self._fetched.add(file_id)
-                    self._download(file_id, change.item.tool_use_id)
+    def _outcome(
+        self, status: Literal["done", "stopped", "failed"], stop_reason: str = "", error: AppError | None = None
+    ) -> Outcome:
+        return Outcome(
+            status, self.content, self.usage, self.user, self.container_id, self.requests, stop_reason, error
+        )
 
-    def _download(self, file_id: str, tool_use_id: str) -> None:
-        """Fetch one generated file to disk and add it to the transcript."""
-        item = GeneratedFile(file_id=file_id, tool_use_id=tool_use_id)
-        try:
-            meta = files.metadata(self.client, file_id)
-            item.filename, item.mime_type = meta.filename, meta.mime_type
-            dest = self.artifacts_dir / f"{file_id}_{_safe_name(meta.filename)}"
-            item.size_bytes = files.download(self.client, file_id, dest)
-            item.path = str(dest.relative_to(self.data_dir))
-        except AppError as err:
-            item.error = f"{err.message} {err.hint}".strip()
-        except OSError as err:
-            item.error = f"Could not save the file locally: {err}"
-        self.sink(("file", file_id), item, True)
-
-    def _keep(self, assembler: StreamAssembler) -> None:
-        """Add a response's content and usage to the turn's totals."""
-        self.content.extend(assembler.content())
-        self.usage = self.usage + assembler.usage
-        self.container = assembler.container or self.container
-        self.offset += assembler.count
+    def download(self, file_id: str, tool_use_id: str) -> Iterator[FileSaved]:
+        """Fetch one generated file; a failure becomes an error on that file and the turn goes on."""
+        if file_id in self.fetched:
+            return
+        self.fetched.add(file_id)
+        if self.stop.is_set():
+            raise _Stopped()
+        yield FileSaved(self._seq(), fetch_file(self.client, file_id, tool_use_id, self.artifacts_dir, self.data_dir))
 
 
-class _ContainerExpired(Exception):
-    """The container named in the request has expired."""
+class _Response:
+    """Follows one streamed response: the SDK accumulates it, this turns its blocks into numbered items."""
+
+    def __init__(self, turn: Turn) -> None:
+        self.turn = turn
+        self.snapshot: Any = None
+        self.items = 0  # items this response produced
+        self.seqs: dict[int, int] = {}
+        self.tool_names: dict[str, str] = {}
+        self.partial: dict[int, str] = {}
+        self.parsed_at: dict[int, float] = {}
+
+    def follow(self, stream: Any) -> Iterator[TurnEvent]:
+        """Yield item events for every raw event of the stream."""
+        turn = self.turn
+        for event in stream:
+            kind = event.type
+            if kind == "content_block_delta":
+                item = self._delta(event)
+                if item is not None:
+                    yield ItemEvent(self._seq_of(event.index), item, False)
+            elif kind == "content_block_start":
+                block = event.content_block
+                if block.type == "server_tool_use":
+                    self.tool_names[block.id] = block.name
+                item = self._item(self.snapshot.content[event.index], final=False)
+                if item is None:
+                    continue
+                final = block.type not in STREAMED_BLOCKS
+                yield ItemEvent(self._seq_of(event.index), item, final)
+                if final:
+                    yield from self._result(item)
+            elif kind == "content_block_stop":
+                item = self._item(self.snapshot.content[event.index], final=True)
+                if item is not None and event.content_block.type in STREAMED_BLOCKS:
+                    yield ItemEvent(self._seq_of(event.index), item, True)
+            elif kind == "message_start":
+                self.snapshot = stream.current_message_snapshot
+            if turn.stop.is_set():
+                raise _Stopped()
+
+    def _seq_of(self, index: int) -> int:
+        if index not in self.seqs:
+            self.seqs[index] = self.turn._seq()
+            self.items += 1
+        return self.seqs[index]
+
+    def _delta(self, event: Any) -> Item | None:
+        """The item a content_block_delta changed, read from the SDK's snapshot."""
+        delta, block = event.delta, self.snapshot.content[event.index]
+        if delta.type == "text_delta" or delta.type == "citations_delta":
+            return Text(text=block.text, citations=_citations(block))
+        if delta.type == "thinking_delta":
+            return Thinking(text=block.thinking)
+        if delta.type == "input_json_delta" and block.type == "server_tool_use" and block.name in TOOL_LANGUAGE:
+            # the SDK parses tool input without unfinished strings; code is worth showing while it is written
+            index = event.index
+            self.partial[index] = self.partial.get(index, "") + delta.partial_json
+            now = time.monotonic()
+            if not delta.partial_json or now - self.parsed_at.get(index, 0.0) < PARTIAL_PARSE_INTERVAL:
+                return None
+            self.parsed_at[index] = now
+            return code_cell({"id": block.id, "name": block.name, "input": _partial(self.partial[index])}, False)
+        return None
+
+    def _item(self, block: Any, final: bool) -> Item | None:
+        """A whole block as an item (once per block start and stop)."""
+        if block.type == "text":
+            return Text(text=block.text, citations=_citations(block))
+        if block.type == "server_tool_use" and block.name in TOOL_LANGUAGE:
+            return code_cell({"id": block.id, "name": block.name, "input": block.input}, final)
+        return block_item(_block_dict(block), self.tool_names)
+
+    def _result(self, item: Item) -> Iterator[TurnEvent]:
+        """After a tool result: refuse the container if it is gone, or fetch the files the code made."""
+        turn = self.turn
+        if isinstance(item, ToolError) and item.error_code == "container_expired" and turn.container_id:
+            raise _Refused("the code execution tool reported it as expired")
+        if isinstance(item, Output):
+            for file_id in item.file_ids:
+                yield from turn.download(file_id, item.tool_use_id)
 
 
-RAW_EVENTS = {
-    "message_start",
-    "content_block_start",
-    "content_block_delta",
-    "content_block_stop",
-    "message_delta",
-    "message_stop",
-}
-STOP_NOTES = {
-    "max_tokens": "The answer reached the max_tokens limit and was cut; ask a follow-up to continue.",
-    "refusal": "Claude declined to continue with this request.",
-    "model_context_window_exceeded": "The conversation no longer fits the model's context window; start a new run.",
-}
-
-
-def _close_quietly(stream: Any) -> None:
+def fetch_file(
+    client: anthropic.Anthropic, file_id: str, tool_use_id: str, artifacts_dir: Path, data_dir: Path
+) -> GeneratedFile:
+    """Download one generated file under `artifacts_dir`; any failure is kept on the item, nothing half-written."""
+    item = GeneratedFile(file_id=file_id, tool_use_id=tool_use_id)
     try:
-        stream.close()
-    except Exception:  # noqa: BLE001 - closing a half-dead stream may fail in many ways
-        pass
+        meta = files.metadata(client, file_id)
+        item.filename, item.mime_type, item.size_bytes = meta.filename, meta.mime_type, meta.size_bytes
+        if not meta.downloadable:
+            item.error = "The Files API marks this file as not downloadable."
+            return item
+        dest = artifacts_dir / f"{file_id}_{_safe_name(meta.filename)}"
+        item.size_bytes = files.download(client, file_id, dest)
+        item.path = str(dest.relative_to(data_dir))
+    except AppError as err:
+        item.error = f"{err.message} {err.hint}".strip()
+        item.retryable = True
+    except OSError as err:
+        item.error = f"Could not save the file locally: {err}"
+        item.retryable = True
+    return item
 
 
-def _upload_ids(content: list[dict[str, Any]]) -> set[str]:
-    return {b["file_id"] for b in content if b.get("type") == "container_upload"}
+def usage_of(message: Any) -> Usage:
+    """A message's usage as the SDK accumulated it (optional counts only in message_start are kept)."""
+    usage = message.usage
+    server = getattr(usage, "server_tool_use", None)
+    return Usage(
+        input_tokens=usage.input_tokens or 0,
+        output_tokens=usage.output_tokens or 0,
+        cache_creation_input_tokens=usage.cache_creation_input_tokens or 0,
+        cache_read_input_tokens=usage.cache_read_input_tokens or 0,
+        # documented, but not declared by the SDK's ServerToolUsage: it is kept as an extra field
+        code_execution_requests=int(getattr(server, "code_execution_requests", 0) or 0),
+    )
+
+
+def _block_dict(block: Any) -> dict[str, Any]:
+    # warnings off: an unknown block type would make pydantic warn on every serialisation
+    return block.to_dict(mode="json", warnings=False)
+
+
+def _citations(block: Any) -> list[dict[str, Any]]:
+    return [c.to_dict(mode="json", warnings=False) for c in block.citations] if block.citations else []
+
+
+def _partial(text: str) -> dict[str, Any]:
+    """Best-effort parse of an unfinished JSON object, keeping an unfinished string."""
+    if not text.strip():
+        return {}
+    try:
+        value = from_json(text.encode(), partial_mode="trailing-strings")
+    except ValueError:
+        return {}
+    return value if isinstance(value, dict) else {}
+
+
+def _iso(value: Any) -> str:
+    return value.isoformat() if hasattr(value, "isoformat") else str(value or "")
 
 
 def _safe_name(name: str) -> str:

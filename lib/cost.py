@@ -32,6 +32,10 @@ class PriceTable:
     container_hour_usd: float = 0.05
     container_min_minutes: float = 5.0
 
+    def highest(self) -> ModelPrice:
+        """The dearest price in the table, for models it does not know (so budgets still trip)."""
+        return max(self.models.values(), key=lambda p: (p.output_per_mtok, p.input_per_mtok))
+
     def price_for(self, model: str) -> ModelPrice | None:
         """Price of the longest prefix in the table that `model` starts with, or None."""
         matches = [prefix for prefix in self.models if model.startswith(prefix)]
@@ -40,7 +44,7 @@ class PriceTable:
 
 @dataclass(frozen=True)
 class Cost:
-    """Estimated USD; `known` is False when the model's token price is unknown (tokens then count 0)."""
+    """Estimated USD; `known` is False when the model's token price is unknown (tokens then at the highest price)."""
 
     tokens_usd: float
     container_usd: float
@@ -90,7 +94,7 @@ def container_cost(container_minutes: float, prices: PriceTable, used: bool = Tr
 def estimate(usage: Usage, model: str, prices: PriceTable, container_minutes: float) -> Cost:
     """Upper-bound cost of `usage` on `model` plus `container_minutes` of code execution."""
     price = prices.price_for(model)
-    tokens = token_cost(usage, price) if price else 0.0
+    tokens = token_cost(usage, price or prices.highest())
     used = container_minutes > 0 or usage.code_execution_requests > 0
     container = container_cost(container_minutes, prices, used)
     return Cost(tokens_usd=tokens, container_usd=container, total_usd=tokens + container, known=price is not None)

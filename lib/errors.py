@@ -71,76 +71,84 @@ def _api_message(exc: anthropic.APIStatusError) -> str:
     return str((error or {}).get("message") or exc.message)
 
 
+# what each `error.type` of the API means to the user; retryable ones may be sent again
+BY_TYPE: dict[str, tuple[str, str, bool, str]] = {
+    "overloaded_error": (
+        "API overloaded",
+        "Wait a minute and ask again; everything received so far is kept.",
+        True,
+        "overloaded",
+    ),
+    "rate_limit_error": (
+        "Rate limited",
+        "Wait a minute and try again, or lower the pace of requests.",
+        True,
+        "rate_limit",
+    ),
+    "api_error": ("API error", "A temporary problem on the API side; try again shortly.", True, "server"),
+    "timeout_error": (
+        "API timed out",
+        "The API gave up on the request; try again, or ask for smaller steps.",
+        True,
+        "timeout",
+    ),
+    "authentication_error": (
+        "API key rejected",
+        "Check ANTHROPIC_API_KEY in .streamlit/secrets.toml or the environment, or type a key in the sidebar.",
+        False,
+        "auth",
+    ),
+    "billing_error": (
+        "Billing problem",
+        "Check the billing settings of your Anthropic organisation.",
+        False,
+        "billing",
+    ),
+    "permission_error": (
+        "Permission denied",
+        "This key's workspace may not have access to this feature or file.",
+        False,
+        "permission",
+    ),
+    "not_found_error": ("Not found", "It may have been deleted; refresh the library.", False, "not_found"),
+    "request_too_large": ("Too large", "Files can be at most 500 MB, requests 32 MB.", False, "too_large"),
+    "invalid_request_error": (
+        "Request refused",
+        "Check the inputs named in the message and try again.",
+        False,
+        "bad_request",
+    ),
+}
+BY_STATUS = {
+    401: "authentication_error",
+    402: "billing_error",
+    403: "permission_error",
+    404: "not_found_error",
+    408: "timeout_error",
+    413: "request_too_large",
+    429: "rate_limit_error",
+    504: "timeout_error",
+    529: "overloaded_error",
+}
+BY_CODE = {
+    "file_not_downloadable": (
+        "File not downloadable",
+        "Only files made by Claude's code can be downloaded; your own uploads stay in your local library.",
+    ),
+    "file_expired": ("File expired", "Upload the file again to use it."),
+    "storage_quota_exceeded": ("Storage full", "Delete files you no longer need on the Files page, then try again."),
+}
+
+
 def _status_error(exc: anthropic.APIStatusError) -> AppError:
+    """Named by the error's code, else its `error.type` (an error inside a stream has status 200), else its status."""
     status, code = exc.status_code, getattr(exc, "error_code", None) or ""
     message = _api_message(exc)
+    if code in BY_CODE:
+        title, hint = BY_CODE[code]
+        return AppError(title, message, hint, code=code)
     err_type = getattr(exc, "type", None) or ""
-    if code == "file_not_downloadable":
-        return AppError(
-            "File not downloadable",
-            message,
-            "Only files made by Claude's code can be downloaded; your own uploads stay in your local library.",
-            code=code,
-        )
-    if code == "file_expired":
-        return AppError("File expired", message, "Upload the file again to use it.", code=code)
-    if code == "storage_quota_exceeded":
-        return AppError(
-            "Storage full", message, "Delete files you no longer need on the Files page, then try again.", code=code
-        )
-    if code == "container_expired":
-        return AppError(
-            "Container expired", message, "A new container is started and your files re-attached.", code=code
-        )
-    if status == 200 or err_type == "overloaded_error" or status == 529:
-        return AppError(
-            "API overloaded",
-            message or "The API is overloaded.",
-            "Wait a minute and ask again; everything received so far is kept.",
-            retryable=True,
-            code="overloaded",
-        )
-    if status == 401:
-        return AppError(
-            "API key rejected",
-            message,
-            "Check ANTHROPIC_API_KEY in .streamlit/secrets.toml or the environment, or type a key in the sidebar.",
-            code="auth",
-        )
-    if status == 402:
-        return AppError(
-            "Billing problem", message, "Check the billing settings of your Anthropic organisation.", code="billing"
-        )
-    if status == 403:
-        return AppError(
-            "Permission denied",
-            message,
-            "This key's workspace may not have access to this feature or file.",
-            code="permission",
-        )
-    if status == 404:
-        return AppError("Not found", message, "It may have been deleted; refresh the library.", code="not_found")
-    if status == 413:
-        return AppError("Too large", message, "Files can be at most 500 MB, requests 32 MB.", code="too_large")
-    if status == 429:
-        return AppError(
-            "Rate limited",
-            message,
-            "Wait a minute and try again, or lower the pace of requests.",
-            retryable=True,
-            code="rate_limit",
-        )
-    if status >= 500:
-        return AppError(
-            "API error",
-            message,
-            "A temporary problem on the API side; try again shortly.",
-            retryable=True,
-            code="server",
-        )
-    return AppError(
-        "Request refused",
-        message,
-        "Check the inputs named in the message and try again.",
-        code=code or err_type or "bad_request",
-    )
+    if err_type not in BY_TYPE:
+        err_type = BY_STATUS.get(status) or ("api_error" if status >= 500 or status == 200 else "invalid_request_error")
+    title, hint, retryable, name = BY_TYPE[err_type]
+    return AppError(title, message or title, hint, retryable=retryable, code=code or name)

@@ -69,7 +69,10 @@ def metadata(client: anthropic.Anthropic, file_id: str) -> RemoteFile:
 
 
 def download(client: anthropic.Anthropic, file_id: str, dest: Path) -> int:
-    """Stream a file's bytes to `dest` (written atomically); returns the byte count."""
+    """Stream a file's bytes to `dest` (written atomically); returns the byte count.
+
+    Any failure (an HTTP error, a body cut mid-way, a timeout) raises AppError and leaves nothing at `dest`.
+    """
     dest.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=dest.parent, prefix=".part-")
     size = 0
@@ -79,7 +82,7 @@ def download(client: anthropic.Anthropic, file_id: str, dest: Path) -> int:
                 out.write(chunk)
                 size += len(chunk)
         os.replace(tmp, dest)
-    except anthropic.APIError as exc:
+    except Exception as exc:
         Path(tmp).unlink(missing_ok=True)
         raise describe(exc) from exc
     except BaseException:

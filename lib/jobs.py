@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Hashable
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 from lib import analysis
@@ -14,7 +14,7 @@ from lib.errors import AppError, describe
 from lib.runview import run_cost
 from lib.settings import Settings
 from lib.store import Run, Store
-from lib.transcript import GeneratedFile, Item, Notice, RunError, Usage
+from lib.transcript import GeneratedFile, Item, RunError
 
 WRITE_INTERVAL = 0.1
 
@@ -24,8 +24,7 @@ class Job:
     """A turn being worked on in a background thread."""
 
     run_id: str
-    cancel: threading.Event = field(default_factory=threading.Event)
-    runner: analysis.TurnRunner | None = None
+    stop: analysis.StopSignal = field(default_factory=analysis.StopSignal)
     thread: threading.Thread | None = None
 
 
@@ -137,14 +136,12 @@ def start_turn(store: Store, settings: Settings, run_id: str, question: str) -> 
 
 
 def stop(run_id: str) -> bool:
-    """Stop the run's current turn; returns whether one was running."""
+    """Stop the run's current turn at once; returns whether one was running."""
     with _jobs_lock:
         job = _jobs.get(run_id)
     if not job or not job.thread or not job.thread.is_alive():
         return False
-    job.cancel.set()
-    if job.runner:
-        job.runner.stop()
+    job.stop.stop()
     return True
 
 
@@ -159,116 +156,101 @@ def wait(run_id: str, timeout: float = 30.0) -> bool:
 
 
 class ItemWriter:
-    """Maps a turn's item keys to positions and writes them, throttling partial updates."""
+    """Writes a turn's items to the store, holding back partial updates that come faster than WRITE_INTERVAL."""
 
     def __init__(self, store: Store, run_id: str, turn_idx: int) -> None:
         self.store, self.run_id, self.turn_idx = store, run_id, turn_idx
-        self.seqs: dict[Hashable, int] = {}
         self.pending: dict[int, Item] = {}
         self.last_write: dict[int, float] = {}
-        self.lock = threading.Lock()
 
-    def __call__(self, key: Hashable, item: Item, final: bool) -> None:
-        with self.lock:
-            seq = self.seqs.setdefault(key, len(self.seqs))
-            now = time.monotonic()
-            if not final and now - self.last_write.get(seq, 0.0) < WRITE_INTERVAL:
-                self.pending[seq] = item
-                return
-            self.pending.pop(seq, None)
-            self.last_write[seq] = now
+    def put(self, seq: int, item: Item, final: bool) -> None:
+        """Write an item now if it is final, new, or last written long enough ago; otherwise hold it."""
+        now = time.monotonic()
+        if not final and now - self.last_write.get(seq, 0.0) < WRITE_INTERVAL:
+            self.pending[seq] = item
+            return
+        self.pending.pop(seq, None)
+        self.last_write[seq] = now
         self.store.put_item(self.run_id, self.turn_idx, seq, item)
-        if isinstance(item, GeneratedFile) and item.path:
-            self.store.add_artifact(
-                self.run_id,
-                self.turn_idx,
-                item.file_id,
-                item.filename,
-                item.mime_type,
-                item.size_bytes,
-                item.path,
-                item.tool_use_id,
-            )
-
-    def add(self, item: Item) -> None:
-        """Append an item after everything else."""
-        self(("extra", len(self.seqs)), item, True)
 
     def flush(self) -> None:
         """Write the latest state of items whose last update was held back."""
-        with self.lock:
-            pending, self.pending = self.pending, {}
+        pending, self.pending = self.pending, {}
         for seq, item in pending.items():
             self.store.put_item(self.run_id, self.turn_idx, seq, item)
+
+
+def record(store: Store, run_id: str, idx: int, events: Iterator[analysis.TurnEvent]) -> analysis.Outcome:
+    """Write every event of a turn to the store as it arrives; returns the outcome."""
+    writer = ItemWriter(store, run_id, idx)
+    for event in events:
+        if isinstance(event, analysis.ItemEvent):
+            writer.put(event.seq, event.item, event.final)
+        elif isinstance(event, analysis.NoticeEvent):
+            writer.put(event.seq, event.notice, True)
+        elif isinstance(event, analysis.FileSaved):
+            writer.put(event.seq, event.file, True)
+            _keep_artifact(store, run_id, idx, event.file)
+        elif isinstance(event, analysis.UsageEvent):
+            store.update_turn(run_id, idx, usage=event.usage)
+        elif isinstance(event, analysis.ContainerEvent):
+            store.update_run(run_id, container_id=event.container_id, container_expires_at=event.expires_at)
+        elif isinstance(event, analysis.Outcome):
+            writer.flush()
+            status = {"done": "done", "stopped": "stopped", "failed": "error"}[event.status]
+            error = str(event.error) if event.error else ""
+            store.update_turn(
+                run_id,
+                idx,
+                status=status,
+                finished_at=time.time(),
+                assistant_content=event.content,
+                usage=event.usage,
+                stop_reason=event.stop_reason,
+                container_id=event.container_id,
+                requests=event.requests,
+                error=error,
+                user_content=event.user_content,
+            )
+            store.update_run(run_id, status=status, error=error)
+            return event
+    raise AssertionError("a turn always ends with an outcome")
+
+
+def _keep_artifact(store: Store, run_id: str, idx: int, saved: GeneratedFile) -> None:
+    if saved.path:
+        store.add_artifact(
+            run_id, idx, saved.file_id, saved.filename, saved.mime_type, saved.size_bytes, saved.path, saved.tool_use_id
+        )
+
+
+def retry_file(store: Store, settings: Settings, run_id: str, file_id: str) -> GeneratedFile:
+    """Fetch again a generated file whose download failed; its transcript item and the gallery are updated."""
+    found = next(
+        (s for s in store.items(run_id) if isinstance(s.item, GeneratedFile) and s.item.file_id == file_id), None
+    )
+    if found is None:
+        raise AppError("File not in this run", f"The run has no generated file `{file_id}`.", "Reload the page.")
+    artifacts = settings.data_dir / "artifacts" / run_id
+    fresh = analysis.fetch_file(make_client(settings), file_id, found.item.tool_use_id, artifacts, settings.data_dir)
+    store.put_item(run_id, found.turn_idx, found.seq, fresh)
+    _keep_artifact(store, run_id, found.turn_idx, fresh)
+    return fresh
 
 
 def _work(store: Store, settings: Settings, job: Job, idx: int, req: analysis.TurnRequest) -> None:
     """The body of a background turn; never raises, always leaves the run in a final state."""
     run_id = job.run_id
-    writer = ItemWriter(store, run_id, idx)
-    status, error = "done", ""
     try:
-        client = make_client(settings)
-        artifacts = settings.data_dir / "artifacts" / run_id
-        job.runner = analysis.TurnRunner(client, req, writer, artifacts, settings.data_dir, job.cancel)
-        if job.cancel.is_set():
-            raise analysis.Cancelled()
-        outcome = job.runner.run()
-        writer.flush()
-        store.update_turn(
-            run_id,
-            idx,
-            status="done",
-            finished_at=time.time(),
-            assistant_content=outcome.content,
-            usage=outcome.usage,
-            stop_reason=outcome.stop_reason,
-            container_id=job.runner.container.get("id", req.container_id),
-            requests=outcome.requests,
-            user_content=req.user_content,
+        turn = analysis.Turn(
+            make_client(settings), req, settings.data_dir, settings.data_dir / "artifacts" / run_id, job.stop
         )
-        store.update_run(run_id, status="done", error="", **_container_columns(job.runner))
-        return
-    except analysis.Cancelled:
-        status = "stopped"
-        writer.flush()
-        writer.add(Notice(text="Stopped. Everything received before you pressed Stop is kept.", level="warning"))
-    except analysis.TurnFailed as failed:
-        status, error = "error", str(failed.error)
-        writer.flush()
-        writer.add(
-            RunError(
-                title=failed.error.title,
-                message=failed.error.message,
-                hint=failed.error.hint,
-                retryable=failed.error.retryable,
-            )
-        )
+        record(store, run_id, idx, turn.events())
     except BaseException as exc:  # noqa: BLE001 - the thread must leave a readable state whatever happened
-        status = "error"
         err = describe(exc)
-        error = str(err)
-        writer.flush()
-        writer.add(RunError(title=err.title, message=err.message, hint=err.hint, retryable=err.retryable))
-    runner = job.runner
-    content = runner.content if runner else []
-    store.update_turn(
-        run_id,
-        idx,
-        status=status,
-        finished_at=time.time(),
-        assistant_content=content,
-        usage=runner.usage if runner else Usage(),
-        requests=runner.requests if runner else 0,
-        error=error,
-        user_content=req.user_content,
-    )
-    store.update_run(run_id, status=status, error=error, **_container_columns(runner))
-
-
-def _container_columns(runner: analysis.TurnRunner | None) -> dict[str, str]:
-    """The run columns for the container the turn learned about, if it learned of one."""
-    container = runner.container if runner else {}
-    if not container.get("id"):
-        return {}
-    return {"container_id": container["id"], "container_expires_at": str(container.get("expires_at") or "")}
+        seq = store.next_seq(run_id, idx)
+        store.put_item(
+            run_id, idx, seq, RunError(title=err.title, message=err.message, hint=err.hint, retryable=err.retryable)
+        )
+        store.update_turn(run_id, idx, status="error", finished_at=time.time(), error=str(err))
+        store.update_run(run_id, status="error", error=str(err))

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
-from datetime import UTC, datetime
 
 from lib.cost import Cost, PriceTable, container_minutes_for, estimate
 from lib.store import Run, Store, StoredItem, Turn
@@ -27,22 +27,21 @@ class RunView:
     turns: list[TurnView]
     usage: Usage
     cost: Cost
-    container_expires: datetime | None
+    container_idle_since: float | None  # when the container was last used; None while a turn runs or if unknown
 
-    @property
-    def container_expired(self) -> bool:
-        """Whether the container's advertised expiry has passed."""
-        return bool(self.container_expires and self.container_expires <= datetime.now(UTC))
+    def container_idle_minutes(self, now: float | None = None) -> int | None:
+        """Whole minutes the run's container has been idle, or None."""
+        if self.container_idle_since is None or not self.run.container_id:
+            return None
+        return max(0, int(((now or time.time()) - self.container_idle_since) // 60))
 
 
-def parse_time(value: str) -> datetime | None:
-    """An RFC 3339 timestamp, or None."""
-    if not value:
+def idle_since(run_active: bool, turns: list[Turn]) -> float | None:
+    """When a run's container was last used: the end of its last turn (the API's rolling expiry says nothing
+    about whether the container is gone: an idle one is checkpointed and restored on the next request)."""
+    if run_active or not turns:
         return None
-    try:
-        return datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
-        return None
+    return turns[-1].finished_at or turns[-1].started_at
 
 
 def turn_uses_container(turn: Turn) -> bool:
@@ -65,9 +64,7 @@ def load_run_view(store: Store, run_id: str, prices: PriceTable) -> RunView | No
     for turn in turns:
         minutes = container_minutes_for(1) if turn_uses_container(turn) else 0.0
         views.append(TurnView(turn, _items_of(items, turn.idx), estimate(turn.usage, run.model, prices, minutes)))
-    return RunView(
-        run, views, run_usage(turns), run_cost(turns, run.model, prices), parse_time(run.container_expires_at)
-    )
+    return RunView(run, views, run_usage(turns), run_cost(turns, run.model, prices), idle_since(run.active, turns))
 
 
 def run_usage(turns: list[Turn]) -> Usage:

@@ -6,13 +6,13 @@ import json
 from dataclasses import asdict, dataclass, field, fields
 from typing import Any, ClassVar
 
-from jiter import from_json
-
 TOOL_LANGUAGE = {
     "code_execution": "python",
     "bash_code_execution": "bash",
     "text_editor_code_execution": "text",
 }
+# blocks that arrive in pieces; every other block type arrives whole in its content_block_start
+STREAMED_BLOCKS = {"text", "thinking", "server_tool_use"}
 RESULT_TYPES = {
     "code_execution_tool_result",
     "bash_code_execution_tool_result",
@@ -45,6 +45,7 @@ class Text(Item):
 
     kind: ClassVar[str] = "text"
     text: str = ""
+    citations: list[dict[str, Any]] = field(default_factory=list)
 
 
 @dataclass
@@ -124,6 +125,7 @@ class GeneratedFile(Item):
     path: str = ""
     tool_use_id: str = ""
     error: str = ""
+    retryable: bool = False
 
 
 @dataclass
@@ -182,19 +184,6 @@ class Usage:
 
     def __add__(self, other: Usage) -> Usage:
         return Usage(*(getattr(self, f.name) + getattr(other, f.name) for f in fields(Usage)))
-
-    @classmethod
-    def from_api(cls, usage: dict[str, Any] | None) -> Usage:
-        """Read the `usage` object of a message or message_delta."""
-        usage = usage or {}
-        server = usage.get("server_tool_use") or {}
-        return cls(
-            input_tokens=int(usage.get("input_tokens") or 0),
-            output_tokens=int(usage.get("output_tokens") or 0),
-            cache_creation_input_tokens=int(usage.get("cache_creation_input_tokens") or 0),
-            cache_read_input_tokens=int(usage.get("cache_read_input_tokens") or 0),
-            code_execution_requests=int(server.get("code_execution_requests") or 0),
-        )
 
 
 # --- building items from complete content blocks -------------------------------------------
@@ -290,7 +279,7 @@ def block_item(block: dict[str, Any], tool_names: dict[str, str] | None = None) 
     """One content block as a transcript item (None for blocks that show nothing, like container_upload)."""
     btype = block.get("type", "")
     if btype == "text":
-        return Text(text=block.get("text", ""))
+        return Text(text=block.get("text", ""), citations=list(block.get("citations") or []))
     if btype == "thinking":
         return Thinking(text=block.get("thinking", ""))
     if btype == "redacted_thinking":
@@ -313,119 +302,3 @@ def items_from_content(blocks: list[dict[str, Any]]) -> list[Item]:
         if item is not None:
             out.append(item)
     return out
-
-
-# --- building items from stream events ------------------------------------------------------
-
-
-@dataclass
-class Change:
-    """Item number `position` of the turn is now `item` (new, or a newer state of the same item)."""
-
-    position: int
-    item: Item
-    final: bool
-
-
-@dataclass
-class StreamAssembler:
-    """Folds raw stream events (as dicts) into transcript items; pure, one per API response.
-
-    `offset` is where this response's items start in the turn, so a continued `pause_turn`
-    response appends after the items of the one before it.
-    """
-
-    offset: int = 0
-    blocks: dict[int, dict[str, Any]] = field(default_factory=dict)
-    partial_json: dict[int, str] = field(default_factory=dict)
-    positions: dict[int, int] = field(default_factory=dict)
-    tool_names: dict[str, str] = field(default_factory=dict)
-    count: int = 0
-    stop_reason: str | None = None
-    container: dict[str, Any] | None = None
-    usage: Usage = field(default_factory=Usage)
-    message_id: str = ""
-
-    def feed(self, event: dict[str, Any]) -> list[Change]:
-        """Apply one event; return the items it created or changed."""
-        etype = event.get("type")
-        if etype == "message_start":
-            message = event.get("message") or {}
-            self.message_id = message.get("id", "")
-            self.usage = Usage.from_api(message.get("usage"))
-            self.container = message.get("container") or self.container
-            return []
-        if etype == "content_block_start":
-            index = int(event["index"])
-            block = dict(event.get("content_block") or {})
-            self.blocks[index] = block
-            if block.get("type") == "server_tool_use":
-                self.tool_names[block.get("id", "")] = block.get("name", "")
-            return self._emit(index, final=block.get("type") not in ("text", "thinking", "server_tool_use"))
-        if etype == "content_block_delta":
-            index = int(event["index"])
-            block = self.blocks.setdefault(index, {"type": "text", "text": ""})
-            delta = event.get("delta") or {}
-            dtype = delta.get("type")
-            if dtype == "text_delta":
-                block["text"] = block.get("text", "") + delta.get("text", "")
-            elif dtype == "thinking_delta":
-                block["thinking"] = block.get("thinking", "") + delta.get("thinking", "")
-            elif dtype == "signature_delta":
-                block["signature"] = block.get("signature", "") + delta.get("signature", "")
-                return []
-            elif dtype == "input_json_delta":
-                self.partial_json[index] = self.partial_json.get(index, "") + delta.get("partial_json", "")
-                block["input"] = parse_partial_json(self.partial_json[index])
-            else:
-                return []
-            return self._emit(index, final=False)
-        if etype == "content_block_stop":
-            index = int(event["index"])
-            if index in self.partial_json:
-                block = self.blocks[index]
-                block["input"] = parse_partial_json(self.partial_json[index])
-            return self._emit(index, final=True)
-        if etype == "message_delta":
-            delta = event.get("delta") or {}
-            self.stop_reason = delta.get("stop_reason") or self.stop_reason
-            if delta.get("container"):
-                self.container = delta["container"]
-            if event.get("usage"):
-                merged = Usage.from_api(event["usage"])
-                # message_delta figures are cumulative, but input counts may be omitted there
-                if not merged.input_tokens:
-                    merged.input_tokens = self.usage.input_tokens
-                self.usage = merged
-            return []
-        return []
-
-    def _emit(self, index: int, final: bool) -> list[Change]:
-        block = self.blocks.get(index)
-        if block is None:
-            return []
-        if block.get("type") == "server_tool_use" and block.get("name") in TOOL_LANGUAGE:
-            item: Item | None = code_cell(block, complete=final)
-        else:
-            item = block_item(block, self.tool_names)
-        if item is None:
-            return []
-        if index not in self.positions:
-            self.positions[index] = self.offset + self.count
-            self.count += 1
-        return [Change(self.positions[index], item, final)]
-
-    def content(self) -> list[dict[str, Any]]:
-        """The response's content blocks as the API returned them, in index order."""
-        return [self.blocks[i] for i in sorted(self.blocks)]
-
-
-def parse_partial_json(text: str) -> dict[str, Any]:
-    """Best-effort parse of an incomplete JSON object, so code can be shown while it streams."""
-    if not text.strip():
-        return {}
-    try:
-        value = from_json(text.encode(), partial_mode="trailing-strings")
-    except ValueError:
-        return {}
-    return value if isinstance(value, dict) else {}

@@ -9,6 +9,7 @@ from lib.cost import (
     Cost,
     ModelPrice,
     PriceTable,
+    budget_reached,
     container_minutes_for,
     estimate,
     format_usd,
@@ -56,11 +57,12 @@ def test_no_container_no_container_cost():
     assert cost == Cost(tokens_usd=1.0, container_usd=0.0, total_usd=1.0, known=True)
 
 
-def test_unknown_model_counts_container_only():
+def test_unknown_model_is_priced_at_the_highest_known_price_so_budgets_still_trip():
     cost = estimate(USAGE, "mystery-model", DEFAULT_PRICES, container_minutes=60)
-    assert not cost.known
-    assert cost.tokens_usd == 0
-    assert cost.total_usd == pytest.approx(0.05)
+    dearest = estimate(USAGE, "claude-opus-4-1", DEFAULT_PRICES, container_minutes=60)
+    assert not cost.known and dearest.known
+    assert cost.tokens_usd == pytest.approx(dearest.tokens_usd) and cost.tokens_usd > 0
+    assert budget_reached(cost.tokens_usd, cost.total_usd)
 
 
 def test_container_minutes_for_turns():

@@ -1,19 +1,29 @@
-"""Transcript builders over recorded SSE streams and final message content: every block type."""
+"""The turn over recorded SSE streams through the real SDK, and the transcript builders: every block type."""
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import pytest
 
-from lib.analysis import TurnRequest, build_params, history_messages, safe_content, user_content
+from lib.analysis import (
+    ContainerEvent,
+    FileSaved,
+    ItemEvent,
+    Outcome,
+    Turn,
+    TurnRequest,
+    build_params,
+    history_messages,
+    safe_content,
+    user_content,
+)
 from lib.transcript import (
     CodeCell,
     EditorResult,
+    GeneratedFile,
     Item,
     Output,
-    StreamAssembler,
     Text,
     Thinking,
     ToolError,
@@ -22,72 +32,74 @@ from lib.transcript import (
     item_from_dict,
     items_from_content,
 )
+from tests.replay import FIXTURES, fixture, replay, replay_client, request
 
-FIXTURES = Path(__file__).parent / "fixtures" / "sse"
-
-
-def sse_events(name: str) -> list[dict]:
-    """The JSON payloads of an SSE fixture, in order (pings included)."""
-    events = []
-    for chunk in (FIXTURES / name).read_text().split("\n\n"):
-        data = [line[5:].strip() for line in chunk.splitlines() if line.startswith("data:")]
-        if data:
-            events.append(json.loads("".join(data)))
-    return events
+Final = dict[int, Item]
 
 
-def assemble(name: str) -> tuple[StreamAssembler, dict[int, Item], list]:
-    """Feed a fixture through the assembler; the final item at each position, and every change."""
-    asm = StreamAssembler()
-    final: dict[int, Item] = {}
-    changes = []
-    for event in sse_events(name):
-        for change in asm.feed(event):
-            changes.append(change)
-            final[change.position] = change.item
-    return asm, final, changes
+def assemble(names: list[str], data_dir: Path) -> tuple[Outcome, Final, list]:
+    """One turn over recorded responses through the real SDK: the outcome, each position's last item, all events."""
+    final: Final = {}
+    events = list(replay([fixture(n) for n in names], data_dir))
+    for event in events:
+        if isinstance(event, ItemEvent):
+            final[event.seq] = event.item
+        elif isinstance(event, FileSaved):
+            final[event.seq] = event.file
+    outcome = events[-1]
+    assert isinstance(outcome, Outcome) and sum(isinstance(e, Outcome) for e in events) == 1
+    return outcome, final, events
 
 
-ALL_FIXTURES = sorted(p.name for p in FIXTURES.glob("*.sse"))
+def shown(final: Final) -> list[Item]:
+    """The transcript items in order, without downloaded files."""
+    return [final[i] for i in sorted(final) if not isinstance(final[i], GeneratedFile)]
+
+
+ALL_FIXTURES = sorted(p.name for p in FIXTURES.glob("*.sse") if p.name != "pause_turn_continuation.sse")
 
 
 @pytest.mark.parametrize("name", ALL_FIXTURES)
-def test_stream_items_match_the_final_content(name):
-    asm, final, _ = assemble(name)
-    from_stream = [final[i] for i in sorted(final)]
-    assert from_stream == items_from_content(asm.content())
-    assert all(i.to_dict()["kind"] == i.kind for i in from_stream)
-    assert [item_from_dict(i.to_dict()) for i in from_stream] == from_stream
+def test_stream_items_match_the_final_content(name, tmp_path):
+    names = [name, "pause_turn_continuation.sse"] if name == "pause_turn.sse" else [name]
+    outcome, final, _ = assemble(names, tmp_path)
+    assert shown(final) == items_from_content(outcome.content)
+    assert all(i.to_dict()["kind"] == i.kind for i in shown(final))
+    assert [item_from_dict(i.to_dict()) for i in shown(final)] == shown(final)
 
 
-def test_python_png_stream():
-    asm, final, changes = assemble("python_png.sse")
+def test_python_png_stream(tmp_path):
+    outcome, final, events = assemble(["python_png.sse"], tmp_path)
     items = [final[i] for i in sorted(final)]
-    assert [type(i) for i in items] == [Text, CodeCell, Output, Text]
-    code, out = items[1], items[2]
+    assert [type(i) for i in items] == [Text, CodeCell, Output, GeneratedFile, Text]
+    code, out, png = items[1], items[2], items[3]
     assert code.tool == "code_execution" and code.language == "python" and code.complete
     assert "savefig" in code.code
     assert out.return_code == 0 and out.stdout and len(out.file_ids) == 1
-    assert out.file_ids[0].startswith("file_")
-    assert asm.stop_reason == "end_turn"
-    assert asm.container and asm.container["id"].startswith("container_")
-    assert asm.usage.code_execution_requests == 1 and asm.usage.output_tokens > 0 and asm.usage.input_tokens > 0
-    partial_code = [c.item for c in changes if isinstance(c.item, CodeCell) and not c.final]
+    assert png.file_id == out.file_ids[0] and (tmp_path / png.path).read_bytes()[:4] == b"\x89PNG"
+    assert outcome.status == "done" and outcome.stop_reason == "end_turn"
+    assert outcome.container_id.startswith("container_")
+    assert any(isinstance(e, ContainerEvent) and e.container_id == outcome.container_id for e in events)
+    usage = outcome.usage
+    assert usage.code_execution_requests == 1 and usage.output_tokens > 0 and usage.input_tokens > 0
+    partial_code = [e.item for e in events if isinstance(e, ItemEvent) and isinstance(e.item, CodeCell) and not e.final]
     assert partial_code and any(0 < len(c.code) < len(code.code) for c in partial_code), "code streams as it grows"
-    partial_text = [c.item.text for c in changes if isinstance(c.item, Text) and not c.final]
+    partial_text = [
+        e.item.text for e in events if isinstance(e, ItemEvent) and isinstance(e.item, Text) and not e.final
+    ]
     assert len(partial_text) > 1 and partial_text[0] != partial_text[-1], "text streams in pieces"
 
 
-def test_bash_stderr_and_return_code():
-    _, final, _ = assemble("bash_stderr.sse")
+def test_bash_stderr_and_return_code(tmp_path):
+    _, final, _ = assemble(["bash_stderr.sse"], tmp_path)
     outs = [i for i in final.values() if isinstance(i, Output)]
     cells = [i for i in final.values() if isinstance(i, CodeCell)]
     assert cells[0].tool == "bash_code_execution" and cells[0].language == "bash" and cells[0].code
     assert outs[0].return_code != 0 and outs[0].stderr
 
 
-def test_editor_operations():
-    _, final, _ = assemble("editor_ops.sse")
+def test_editor_operations(tmp_path):
+    _, final, _ = assemble(["editor_ops.sse"], tmp_path)
     items = [final[i] for i in sorted(final)]
     cells = [i for i in items if isinstance(i, CodeCell)]
     results = [i for i in items if isinstance(i, EditorResult)]
@@ -100,8 +112,8 @@ def test_editor_operations():
     assert any(line.startswith("+") for line in results[2].lines)
 
 
-def test_every_tool_error_code_is_kept_with_a_hint():
-    _, final, _ = assemble("tool_errors.sse")
+def test_every_tool_error_code_is_kept_with_a_hint(tmp_path):
+    _, final, _ = assemble(["tool_errors.sse"], tmp_path)
     errors = [i for i in final.values() if isinstance(i, ToolError)]
     seen = {(e.tool, e.error_code) for e in errors}
     for tool in ("code_execution", "bash_code_execution", "text_editor_code_execution"):
@@ -112,8 +124,8 @@ def test_every_tool_error_code_is_kept_with_a_hint():
     assert all(e.hint for e in errors)
 
 
-def test_encrypted_result_and_unknown_block_type():
-    _, final, _ = assemble("encrypted_and_unknown.sse")
+def test_encrypted_result_and_unknown_block_type(tmp_path):
+    _, final, _ = assemble(["encrypted_and_unknown.sse"], tmp_path)
     items = list(final.values())
     encrypted = [i for i in items if isinstance(i, Output) and i.encrypted]
     assert encrypted and encrypted[0].stdout == ""
@@ -121,17 +133,23 @@ def test_encrypted_result_and_unknown_block_type():
     assert unknown and unknown[0].block_type == "mystery_block_2027" and "mystery_block_2027" in unknown[0].raw
 
 
-def test_pause_turn_stream_and_its_continuation_append():
-    first, final1, _ = assemble("pause_turn.sse")
-    assert first.stop_reason == "pause_turn"
-    second = StreamAssembler(offset=first.count)
-    positions = [c.position for e in sse_events("pause_turn_continuation.sse") for c in second.feed(e)]
-    assert positions and min(positions) == first.count
-    assert second.stop_reason == "end_turn"
+def test_pause_turn_is_continued_as_one_merged_assistant_message(tmp_path):
+    client, sent = replay_client([fixture("pause_turn.sse"), fixture("pause_turn_continuation.sse")])
+    events = list(Turn(client, request(), tmp_path, tmp_path / "a").events())
+    outcome = events[-1]
+    assert outcome.status == "done" and outcome.requests == 2
+    first_content = sent[1]["messages"][-1]
+    assert first_content["role"] == "assistant" and [m["role"] for m in sent[1]["messages"]] == ["user", "assistant"]
+    assert sent[1]["container"] == outcome.container_id
+    # both responses' blocks, in order, make the turn's one assistant message
+    assert outcome.content[: len(first_content["content"])] == first_content["content"]
+    assert len(outcome.content) > len(first_content["content"])
+    seqs = [e.seq for e in events if isinstance(e, ItemEvent)]
+    assert seqs == sorted(seqs) or len(set(seqs)) == max(seqs) + 1
 
 
-def test_legacy_tool_version_runs_python_through_bash():
-    _, final, _ = assemble("legacy_20250825.sse")
+def test_legacy_tool_version_runs_python_through_bash(tmp_path):
+    _, final, _ = assemble(["legacy_20250825.sse"], tmp_path)
     cells = [i for i in final.values() if isinstance(i, CodeCell)]
     assert cells and all(c.tool == "bash_code_execution" for c in cells)
     assert any("python3" in c.code for c in cells)
@@ -163,15 +181,9 @@ def test_item_from_dict_tolerates_unknown_kinds_and_fields():
     assert item_from_dict({"kind": "text", "text": "hi", "future_field": 2}) == Text(text="hi")
 
 
-def test_usage_adds_and_reads_server_tool_use():
-    u = Usage.from_api(
-        {
-            "input_tokens": 10,
-            "output_tokens": 5,
-            "server_tool_use": {"web_search_requests": 0, "code_execution_requests": 2},
-        }
-    )
-    assert (u + u) == Usage(20, 10, 0, 0, 4)
+def test_usage_adds_up():
+    u = Usage(10, 5, 1, 2, 2)
+    assert (u + u) == Usage(20, 10, 2, 4, 4)
 
 
 def test_request_building():

@@ -22,6 +22,7 @@ from lib.ui.setup import Context
 from lib.ui.state import DRAFT, FILES_PAGE, select_files, selected_files
 
 POLL_SECONDS = 0.3
+IDLE_NOTE_MINUTES = 5  # the API checkpoints a container after about 5 idle minutes
 QUESTION = "analyze_question"
 BUDGET_LABEL = "Budget for this run (USD)"
 BUDGET_HELP = (
@@ -171,7 +172,7 @@ def _run(ctx: Context, run_id: str) -> None:
         ctx.store.mark_interrupted(keep=jobs.active_ids(), only={run_id})
         view = load_run_view(ctx.store, run_id, ctx.settings.prices)
         assert view is not None
-    render_run(view, ctx.data_dir)
+    render_run(view, ctx.data_dir, on_retry=lambda file_id: _retry_file(ctx, run_id, file_id))
     actions = st.columns([2, 2, 2, 1])  # wide enough for the labels at 1280 px
     exports.render(ctx, view, actions[:2])
     with actions[2]:
@@ -183,10 +184,11 @@ def _run(ctx: Context, run_id: str) -> None:
         )
     if view.run.error and view.run.status == "error":
         st.caption("You can ask again below; the conversation so far is kept.")
-    if view.container_expired:
+    idle = view.container_idle_minutes()
+    if idle is not None and idle >= IDLE_NOTE_MINUTES:
         st.caption(
-            ":material/schedule: The container has expired; a follow-up starts a new one and re-attaches "
-            "the run's files."
+            f":material/schedule: The container has been idle for {idle} min. A follow-up asks the API to restore "
+            "it; if it can no longer be used, a new one is started and the run's files are attached again."
         )
     follow_up = st.chat_input("Ask a follow-up in the same container…", key="analyze_followup")
     if follow_up:
@@ -196,6 +198,13 @@ def _run(ctx: Context, run_id: str) -> None:
             show_error(err)
             return
         st.rerun()
+
+
+def _retry_file(ctx: Context, run_id: str, file_id: str) -> None:
+    try:
+        jobs.retry_file(ctx.store, ctx.settings, run_id, file_id)
+    except AppError as err:
+        show_error(err)
 
 
 def _budget_input(where: Any, current: float, key: str) -> float:

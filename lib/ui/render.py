@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import io
-from datetime import UTC, datetime
+from collections.abc import Callable
 from pathlib import Path
 
 import pandas as pd
@@ -39,6 +39,7 @@ STATUS_LABELS = {
 }
 TOOL_LABELS = {"code_execution": "Python", "bash_code_execution": "Bash", "text_editor_code_execution": "Editor"}
 LONG_LINES = 30
+Retry = Callable[[str], None]
 LONG_HEIGHT = 520
 
 
@@ -62,10 +63,12 @@ def _display_bytes(path: str, mtime: float) -> bytes:
     return downscale_for_display(Path(path).read_bytes())
 
 
-def render_item(item: Item, data_dir: Path, key: str) -> None:
-    """One transcript item."""
+def render_item(item: Item, data_dir: Path, key: str, on_retry: Retry | None = None) -> None:
+    """One transcript item; `on_retry(file_id)` is offered on a generated file whose download failed."""
     if isinstance(item, Text):
         st.markdown(item.text)
+        if item.citations:
+            _citations(item.citations)
     elif isinstance(item, Thinking):
         with st.expander("Reasoning", icon=":material/psychology:"):
             st.markdown(item.text)
@@ -82,7 +85,7 @@ def render_item(item: Item, data_dir: Path, key: str) -> None:
             icon=":material/terminal:",
         )
     elif isinstance(item, GeneratedFile):
-        _generated_file(item, data_dir, key)
+        _generated_file(item, data_dir, key, on_retry)
     elif isinstance(item, Notice):
         (st.warning if item.level == "warning" else st.info)(item.text, icon=":material/info:")
     elif isinstance(item, RunError):
@@ -146,12 +149,24 @@ def _editor_result(res: EditorResult) -> None:
         st.caption(f"Editor: {res.operation}")
 
 
-def _generated_file(item: GeneratedFile, data_dir: Path, key: str) -> None:
+def _citations(citations: list[dict]) -> None:
+    with st.expander(f"Sources ({len(citations)})", icon=":material/format_quote:"):
+        for n, cite in enumerate(citations, 1):
+            source = cite.get("document_title") or cite.get("title") or cite.get("url") or cite.get("type", "")
+            quoted = " ".join(str(cite.get("cited_text") or "").split())
+            st.markdown(f"{n}. **{source}**" + (f" — “{quoted[:300]}”" if quoted else ""))
+
+
+def _generated_file(item: GeneratedFile, data_dir: Path, key: str, on_retry: Retry | None) -> None:
     if item.error or not item.path:
         st.warning(
             f"Could not fetch generated file `{item.filename or item.file_id}`. {item.error}",
             icon=":material/broken_image:",
         )
+        if item.retryable and on_retry is not None:
+            st.button(
+                "Retry download", key=f"retry_{key}", icon=":material/refresh:", on_click=on_retry, args=(item.file_id,)
+            )
         return
     path = data_dir / item.path
     if not path.exists():
@@ -186,20 +201,20 @@ def _generated_file(item: GeneratedFile, data_dir: Path, key: str) -> None:
 
 def usage_line(usage: Usage, cost_usd: float, known: bool) -> str:
     """Tokens, code executions and estimated cost, as one caption."""
-    est = format_usd(cost_usd) + ("" if known else " (token price unknown for this model)")
+    est = format_usd(cost_usd) if known else f"price unknown (counted as {format_usd(cost_usd)} for budgets)"
     return (
         f"{usage.input_tokens:,} input · {usage.output_tokens:,} output tokens · "
         f"{usage.code_execution_requests} code executions · est. {est}"
     )
 
 
-def render_turn(view: TurnView, data_dir: Path, run_id: str) -> None:
+def render_turn(view: TurnView, data_dir: Path, run_id: str, on_retry: Retry | None = None) -> None:
     """One question and its answer."""
     with st.chat_message("user"):
         st.markdown(view.turn.question)
     with st.chat_message("assistant"):
         for seq, item in enumerate(view.items):
-            render_item(item, data_dir, key=f"{run_id}_{view.turn.idx}_{seq}")
+            render_item(item, data_dir, key=f"{run_id}_{view.turn.idx}_{seq}", on_retry=on_retry)
         if view.turn.status == "running" and not view.items:
             st.caption(":material/hourglass_top: Waiting for the first words…")
         if view.turn.status == "done":
@@ -219,11 +234,8 @@ def render_run_header(view: RunView) -> None:
     cols = st.columns([1, 2, 2])
     cols[0].markdown(STATUS_LABELS.get(run.status, run.status))
     if run.container_id:
-        if view.container_expires:
-            left = view.container_expires - datetime.now(UTC)
-            when = "expired" if left.total_seconds() <= 0 else f"expires in {int(left.total_seconds() // 60)} min"
-        else:
-            when = "expiry unknown"
+        idle = view.container_idle_minutes()
+        when = "in use" if idle is None else f"idle {idle} min"
         cols[1].caption(f":material/deployed_code: Container `{run.container_id}` · {when}")
     else:
         cols[1].caption(":material/deployed_code: No container yet")
@@ -237,11 +249,11 @@ def render_run_header(view: RunView) -> None:
         st.caption(":material/science: Offline demo run: a scripted local analyst answered, not Claude.")
 
 
-def render_run(view: RunView, data_dir: Path) -> None:
+def render_run(view: RunView, data_dir: Path, on_retry: Retry | None = None) -> None:
     """A whole run: header and every turn."""
     render_run_header(view)
     for turn in view.turns:
-        render_turn(turn, data_dir, view.run.id)
+        render_turn(turn, data_dir, view.run.id, on_retry)
 
 
 def render_preview(preview: TablePreview | ImagePreview | DocumentPreview, data: bytes) -> None:

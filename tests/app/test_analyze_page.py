@@ -189,7 +189,7 @@ def test_expired_container_follow_up_starts_new_one(app, emulator):
     run(at)
     finish(at, rid)
     assert run_status(at) == "done"
-    notice = [w.value for w in at.warning if "container had expired" in w.value]
+    notice = [w.value for w in at.warning if "container could no longer be used" in w.value]
     assert notice and "files were attached to it again" in notice[0]
     assert "Second answer in a fresh container." in _assistant_md(at, 1)
     new = _container_from_page(at)
