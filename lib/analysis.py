@@ -169,7 +169,7 @@ def refuses_container(exc: BaseException, container_id: str) -> str:
 # --- what a turn yields ----------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class ItemEvent:
     """Item number `seq` of the turn is now `item`: new, or a newer state of the same item."""
 
@@ -178,7 +178,7 @@ class ItemEvent:
     final: bool
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class NoticeEvent:
     """Something the turn did on the user's behalf, said at position `seq`."""
 
@@ -186,7 +186,7 @@ class NoticeEvent:
     notice: Notice
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class FileSaved:
     """A generated file at position `seq`: saved under the data directory, or failed with `file.error`."""
 
@@ -194,14 +194,14 @@ class FileSaved:
     file: GeneratedFile
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class UsageEvent:
     """The turn's usage so far, after a response ended."""
 
     usage: Usage
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class ContainerEvent:
     """The container the run should use from now on ('' when the old one was refused and none is known yet)."""
 
@@ -209,7 +209,7 @@ class ContainerEvent:
     expires_at: str = ""
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class Outcome:
     """How a turn ended; always the last event."""
 

@@ -276,3 +276,22 @@ def test_missing_key_is_a_clear_error(data_dir):
 
     with pytest.raises(MissingKeyError, match="secrets.toml"):
         make_client(Settings(api_key="", data_dir=data_dir))
+
+
+def test_stop_shuts_a_response_the_server_is_still_holding(emulator, settings, store):
+    file_id = upload(settings, store)
+    with emulator.held_analysis("q", ["sales.csv"]):
+        run = jobs.new_run(store, settings, "q", [file_id])
+        deadline = time.monotonic() + 10
+        while not any(isinstance(i, TextItem) and i.text for i in items_of(store, run.id)):
+            assert time.monotonic() < deadline, "the first words never arrived"
+            time.sleep(0.02)
+        started = time.monotonic()
+        assert jobs.stop(run.id)
+        # the emulator still holds the response open: only shutting it can end the turn this soon
+        assert jobs.wait(run.id, 2), "Stop waited for the server"
+        assert time.monotonic() - started < 2
+        assert store.run(run.id).status == "stopped"
+        items = items_of(store, run.id)
+        assert isinstance(items[-1], Notice) and "Stopped" in items[-1].text
+        assert store.turns(run.id)[0].status == "stopped"
