@@ -67,6 +67,16 @@ def load_run_view(store: Store, run_id: str, prices: PriceTable) -> RunView | No
     return RunView(run, views, run_usage(turns), run_cost(turns, run.model, prices), idle_since(run.active, turns))
 
 
+def load_turn_view(store: Store, run: Run, idx: int, prices: PriceTable) -> TurnView | None:
+    """One turn of a run and its items, without reading the rest of the run."""
+    turn = store.turn(run.id, idx)
+    if turn is None:
+        return None
+    minutes = container_minutes_for(1) if turn_uses_container(turn) else 0.0
+    items = [s.item for s in store.items(run.id, turn_idx=idx)]
+    return TurnView(turn, items, estimate(turn.usage, run.model, prices, minutes))
+
+
 def run_usage(turns: list[Turn]) -> Usage:
     """Usage of a run's turns added up."""
     return sum((t.usage for t in turns), Usage())

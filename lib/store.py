@@ -360,10 +360,18 @@ class Store:
             db.execute(f"UPDATE turns SET {cols} WHERE run_id=? AND idx=?", (*values.values(), run_id, idx))
             db.execute("UPDATE runs SET updated_at=? WHERE id=?", (time.time(), run_id))
 
+    def turn(self, run_id: str, idx: int) -> Turn | None:
+        """One turn of a run."""
+        found = self._turns("run_id=? AND idx=?", run_id, idx)
+        return found[0] if found else None
+
     def turns(self, run_id: str) -> list[Turn]:
         """A run's turns in order."""
+        return self._turns("run_id=?", run_id)
+
+    def _turns(self, where: str, *args: Any) -> list[Turn]:
         with self._connect() as db:
-            rows = db.execute("SELECT * FROM turns WHERE run_id=? ORDER BY idx", (run_id,)).fetchall()
+            rows = db.execute(f"SELECT * FROM turns WHERE {where} ORDER BY idx", args).fetchall()
         return [
             Turn(
                 **{
@@ -387,11 +395,12 @@ class Store:
                 (run_id, turn_idx, seq, item.kind, json.dumps(item.to_dict()), time.time()),
             )
 
-    def items(self, run_id: str) -> list[StoredItem]:
-        """All transcript items of a run, in order."""
+    def items(self, run_id: str, turn_idx: int | None = None) -> list[StoredItem]:
+        """Transcript items of a run (or of one of its turns), in order."""
+        where, args = ("run_id=?", (run_id,)) if turn_idx is None else ("run_id=? AND turn_idx=?", (run_id, turn_idx))
         with self._connect() as db:
             rows = db.execute(
-                "SELECT turn_idx, seq, data FROM items WHERE run_id=? ORDER BY turn_idx, seq", (run_id,)
+                f"SELECT turn_idx, seq, data FROM items WHERE {where} ORDER BY turn_idx, seq", args
             ).fetchall()
         return [StoredItem(r["turn_idx"], r["seq"], item_from_dict(json.loads(r["data"]))) for r in rows]
 

@@ -13,15 +13,16 @@ from lib import jobs, prompts
 from lib.cost import budget_reached, budget_used_sentence, format_usd
 from lib.errors import AppError
 from lib.models import available_models
-from lib.runview import RunView, load_run_view
-from lib.settings import TOOL_VERSIONS
+from lib.runview import RunView, load_run_view, load_turn_view
+from lib.settings import TOOL_VERSIONS, Settings
 from lib.store import FileRecord
 from lib.ui import exports
-from lib.ui.render import render_run, show_error
+from lib.ui.render import render_run, render_run_header, render_turn, show_error
 from lib.ui.setup import Context
 from lib.ui.state import DRAFT, FILES_PAGE, select_files, selected_files
 
-POLL_SECONDS = 0.3
+POLL_SECONDS = 0.1  # while a run is live; each poll reads only the live turn
+START_ERROR = "analyze_start_error"
 IDLE_NOTE_MINUTES = 5  # the API checkpoints a container after about 5 idle minutes
 QUESTION = "analyze_question"
 BUDGET_LABEL = "Budget for this run (USD)"
@@ -106,23 +107,30 @@ def _new_run_form(ctx: Context) -> None:
         help="Use code_execution_20250825 for older models such as Opus 4.1.",
     )
     budget = _budget_input(budget_col, ctx.settings.run_budget_usd, "analyze_budget")
-    if st.button(
+    settings = replace(ctx.settings, model=model, tool_version=tool, run_budget_usd=budget)
+    # a click callback starts the run before the rerun it causes, so the job does not wait for a redraw
+    st.button(
         "Run analysis",
         type="primary",
         key="analyze_run",
         icon=":material/play_arrow:",
         disabled=not (chosen and question.strip()),
-    ):
-        settings = replace(ctx.settings, model=model, tool_version=tool, run_budget_usd=budget)
-        try:
-            run = jobs.new_run(ctx.store, settings, question.strip(), chosen)
-        except AppError as err:
-            show_error(err)
-            return
-        st.query_params["run"] = run.id
-        st.rerun()
+        on_click=_start_run,
+        args=(ctx, settings, question.strip(), chosen),
+    )
+    if START_ERROR in st.session_state:
+        show_error(st.session_state.pop(START_ERROR))
     if not chosen:
         st.caption("Choose at least one file.")
+
+
+def _start_run(ctx: Context, settings: Settings, question: str, file_ids: list[str]) -> None:
+    try:
+        run = jobs.new_run(ctx.store, settings, question, file_ids)
+    except AppError as err:
+        st.session_state[START_ERROR] = err
+        return
+    st.query_params["run"] = run.id
 
 
 @st.cache_data(show_spinner=False, max_entries=32)
@@ -164,8 +172,8 @@ def _models(ctx: Context) -> list[str]:
 def _run(ctx: Context, run_id: str) -> None:
     view = load_run_view(ctx.store, run_id, ctx.settings.prices)
     assert view is not None
-    if view.run.active and jobs.is_active(run_id):
-        _live(ctx, run_id)
+    if view.run.active and jobs.is_active(run_id) and view.turns:
+        _live(ctx, view)
         return
     if view.run.active:
         # no thread of this process works on it any more: it was cut off, so say so instead of spinning forever
@@ -233,19 +241,24 @@ def _budget(ctx: Context, view: RunView) -> None:
             st.rerun()
 
 
-def _live(ctx: Context, run_id: str) -> None:
-    """Poll the store while the run's background job works, then switch back to a static page."""
+def _live(ctx: Context, view: RunView) -> None:
+    """The run's header and finished turns drawn once; only the live turn is polled and redrawn."""
+    run_id = view.run.id
+    render_run_header(view)
+    for turn in view.turns[:-1]:
+        render_turn(turn, ctx.data_dir, run_id)
+    live_idx = view.turns[-1].turn.idx
 
     @st.fragment(run_every=POLL_SECONDS)
     def live() -> None:
-        view = load_run_view(ctx.store, run_id, ctx.settings.prices)
-        if view is None:
+        turn = load_turn_view(ctx.store, view.run, live_idx, ctx.settings.prices)
+        if turn is None:
             return
         if st.button("Stop", key="analyze_stop", icon=":material/stop_circle:", type="secondary"):
             jobs.stop(run_id)
             jobs.wait(run_id, timeout=10)
             st.rerun()
-        render_run(view, ctx.data_dir)
+        render_turn(turn, ctx.data_dir, run_id)
         if not jobs.is_active(run_id):
             st.rerun()
 
