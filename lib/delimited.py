@@ -43,7 +43,10 @@ class CsvDialect:
 
     def describe(self) -> str:
         """'comma-delimited, UTF-8, decimal commas'."""
-        parts = [f"{DELIMITER_NAMES.get(self.delimiter, repr(self.delimiter))}-delimited", ENCODING_NAMES[self.encoding]]
+        parts = [
+            f"{DELIMITER_NAMES.get(self.delimiter, repr(self.delimiter))}-delimited",
+            ENCODING_NAMES[self.encoding],
+        ]
         if self.decimal == ",":
             parts.append("decimal commas")
         if self.skiprows:
@@ -205,6 +208,7 @@ class _Stream:
     def __init__(self, source: Path | bytes, dialect: CsvDialect, block: int) -> None:
         self.source, self.dialect, self.block = source, dialect, block
         self.restarts = 0
+        self.schema: pa.Schema | None = None
 
     def __iter__(self) -> Iterator[pa.RecordBatch]:
         import pyarrow as pa
@@ -225,8 +229,8 @@ class _Stream:
                     source = io.BytesIO(self.source) if isinstance(self.source, bytes) else str(self.source)
                 reader = pcsv.open_csv(source, **_options(dialect, types, self.block))
                 names = reader.schema.names
-                for batch in reader:
-                    yield batch
+                self.schema = reader.schema
+                yield from reader
                 return
             except pa.ArrowInvalid as exc:
                 text = str(exc)

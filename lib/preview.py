@@ -42,7 +42,7 @@ _PDF_PAGE = re.compile(rb"/Type\s*/Page(?![a-zA-Z])")
 _JSON_STRING = re.compile(rb'"[^"\\]*(?:\\.[^"\\]*)*"', re.DOTALL)
 
 
-class Refused(Exception):  # noqa: N818 - a verdict, not a failure of the app
+class Refused(Exception):
     """The file must not be uploaded: what is wrong (reason) and what to do (hint)."""
 
     def __init__(self, reason: str, hint: str) -> None:
@@ -104,6 +104,8 @@ def inspect_path(path: Path, name: str, kind: str, max_rows: int = 20) -> Previe
     size = path.stat().st_size
     head = read_head_bytes(path)
     found = filekinds.detect_content(head) if not head.startswith(b"PK") else _zip_kind_bounded(path, name)
+    if found is None and head.startswith(b"PAR1") and size > len(head) and _tail(path, 4) == b"PAR1":
+        found = "parquet"  # the magic is at both ends and the head is only the start of a large file
     _check_magic(name, kind, found)
     info = filekinds.get(kind)
     if info is not None and info.text:
@@ -132,6 +134,13 @@ def inspect_path(path: Path, name: str, kind: str, max_rows: int = 20) -> Previe
 
 
 # --- content against kind -------------------------------------------------------------------------
+
+
+def _tail(path: Path, count: int) -> bytes:
+    """The last bytes of a file."""
+    with open(path, "rb") as handle:
+        handle.seek(-count, 2)
+        return handle.read(count)
 
 
 def _zip_kind_bounded(path: Path, name: str) -> str:
@@ -234,8 +243,12 @@ def _preview_csv(path: Path, name: str, kind: str, head_bytes: bytes, max_rows: 
                 head = batch.slice(0, 0).to_pandas()
             profiler.feed(batch)
     except CsvError as exc:
+        if "Empty CSV file or block" in str(exc):
+            raise Refused(f"{name} has a header row but no data rows.", _CSV_HINT) from None
         raise Refused(f"{name} could not be read as {label}: {exc}.", _CSV_HINT) from None
     profile = profiler.result()
+    if not profile and stream.schema is not None and len(stream.schema):
+        raise Refused(f"{name} has a header row but no data rows.", _CSV_HINT)
     if not profile:
         raise Refused(f"{name} has no columns: it contains no data.", _CSV_HINT)
     if profiler.rows == 0:
@@ -354,7 +367,9 @@ def _preview_xlsx(path: Path, name: str, size: int, max_rows: int) -> TablePrevi
         # xml.etree.ElementTree.ParseError is a SyntaxError
         raise Refused(f"{broken[0]} ({_short(exc)}).", broken[1]) from None
     if frame.shape[1] == 0:
-        raise Refused(f'{name}: the sheet "{sheets[0]}" is empty.', "Put the data on the first sheet and upload it again.")
+        raise Refused(
+            f'{name}: the sheet "{sheets[0]}" is empty.', "Put the data on the first sheet and upload it again."
+        )
     note = f'Sheet "{sheets[0]}" shown' + (f"; {len(sheets)} sheets in the workbook." if len(sheets) > 1 else ".")
     return _frame_preview(frame, max_rows, sheets=sheets, note=note)
 
@@ -397,7 +412,9 @@ def _preview_parquet(path: Path, name: str, max_rows: int) -> TablePreview:
 def _flatten_nested(batch: pa.RecordBatch) -> pa.RecordBatch:
     """Nested columns (lists, structs) as text so every column can be profiled."""
     arrays = [
-        pa.array([None if v is None else str(v) for v in a.to_pylist()], pa.string()) if pa.types.is_nested(a.type) else a
+        pa.array([None if v is None else str(v) for v in a.to_pylist()], pa.string())
+        if pa.types.is_nested(a.type)
+        else a
         for a in batch.columns
     ]
     return pa.RecordBatch.from_arrays(arrays, names=batch.schema.names)
@@ -484,7 +501,9 @@ def _preview_json(path: Path, name: str, size: int, max_rows: int) -> Preview:
     try:
         frame, note = json_to_frame(parsed)
     except (ValueError, TypeError, KeyError, RecursionError) as exc:
-        return DocumentPreview("json", size, _text_head(data), None, f"Valid JSON, not shown as a table: {_short(exc)}.")
+        return DocumentPreview(
+            "json", size, _text_head(data), None, f"Valid JSON, not shown as a table: {_short(exc)}."
+        )
     return _frame_preview(frame, max_rows, note=note)
 
 
@@ -534,8 +553,12 @@ def _preview_pdf(path: Path, size: int) -> DocumentPreview:
             pages += len(_PDF_PAGE.findall(chunk[: len(chunk) - 64] if len(block) == 8 << 20 else chunk))
             tail = chunk[-64:] if len(block) == 8 << 20 else b""
     if pages:
-        return DocumentPreview("pdf", size, "", pages, f"PDF, {pages} page{'s' if pages != 1 else ''}, {format_size(size)}.")
-    return DocumentPreview("pdf", size, "", None, f"PDF, {format_size(size)}; page count not available without a PDF reader.")
+        return DocumentPreview(
+            "pdf", size, "", pages, f"PDF, {pages} page{'s' if pages != 1 else ''}, {format_size(size)}."
+        )
+    return DocumentPreview(
+        "pdf", size, "", None, f"PDF, {format_size(size)}; page count not available without a PDF reader."
+    )
 
 
 def _text_head(head: bytes) -> str:

@@ -30,7 +30,7 @@ class Limits:
     cpu_seconds: int = 20
 
 
-class LimitExceeded(Exception):  # noqa: N818 - a verdict about a file, read by users
+class LimitExceeded(Exception):
     """The parse went over a limit or the child died; the message says which, in plain words."""
 
 
