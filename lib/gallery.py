@@ -7,6 +7,7 @@ import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
+from lib import filekinds
 from lib.store import Artifact, ArtifactFilter, Store
 from lib.thumbs import thumbnail
 from lib.transcript import CodeCell, Output
@@ -43,9 +44,14 @@ def page_of(store: Store, flt: ArtifactFilter, page: int, per_page: int) -> Gall
 
 def thumb_for(data_dir: Path, artifact: Artifact) -> Path | None:
     """A cached thumbnail of an image artifact, or None."""
-    if not artifact.mime_type.startswith("image/"):
+    if not (filekinds.is_image(artifact.mime_type) or filekinds.is_image(artifact.filename)):
         return None
     return thumbnail(data_dir / artifact.path, data_dir / "thumbs")
+
+
+def icon_for(artifact: Artifact) -> str:
+    """The Material icon for an artifact without a thumbnail, by its kind."""
+    return filekinds.icon(artifact.filename, artifact.mime_type)
 
 
 def lineage(store: Store, artifact: Artifact) -> Lineage:

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import anthropic
 
-from lib import files
+from lib import filekinds, files
 from lib.errors import AppError
 from lib.files import RemoteFile
 from lib.store import FileRecord, Store
@@ -131,9 +131,11 @@ def merge(local: list[FileRecord], remote: list[RemoteFile] | None) -> list[Libr
 
 
 def _kind(remote: RemoteFile) -> str:
+    """The kind of a file only the API lists: 'generated' for Claude's files, else the registry's key."""
     if remote.downloadable:
         return "generated"
-    return Path(remote.filename).suffix.lstrip(".").lower() or remote.mime_type
+    kind = filekinds.for_name_or_mime(remote.filename, remote.mime_type)
+    return kind.key if kind else (filekinds.extension_of(remote.filename).lstrip(".") or remote.mime_type)
 
 
 def delete(client: anthropic.Anthropic | None, store: Store, data_dir: Path, file_ids: list[str]) -> list[str]:
@@ -164,6 +166,6 @@ def file_bytes(client: anthropic.Anthropic | None, store: Store, data_dir: Path,
             f"{entry.filename} has no local copy and the API does not allow downloading it.",
             "Only files made by Claude's code can be downloaded from the API.",
         )
-    dest = data_dir / "downloads" / f"{entry.id}_{Path(entry.filename).name}"
+    dest = data_dir / "downloads" / f"{entry.id}_{filekinds.sanitize_filename(entry.filename)}"
     files.download(client, entry.id, dest)
     return dest.read_bytes()

@@ -1,55 +1,77 @@
-"""Local look at an uploaded file: table shape and types, image size, or the head of a document."""
+"""Local look at a file, which is also its content check: table profile and head, image size, or a document's head.
+
+`inspect_path` either returns a preview or raises `Refused` with what is wrong and what to do. It parses
+untrusted bytes, so `lib.uploads` runs it in a limited child process (`lib.sandbox`) for anything but
+small plain text. Heavy libraries are imported here at the top on purpose: the child needs them anyway.
+"""
 
 from __future__ import annotations
 
 import codecs
-import csv
-import io
 import json
 import re
 import zipfile
-from collections import Counter
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
-import pyarrow.parquet as pq
-from openpyxl.utils.exceptions import InvalidFileException
-from PIL import Image
+import pyarrow as pa
 
-DELIMITERS = ",;\t|"
-DELIMITER_NAMES = {",": "comma", ";": "semicolon", "\t": "tab", "|": "pipe"}
-ENCODING_NAMES = {
-    "utf-8-sig": "UTF-8 with BOM",
-    "utf-8": "UTF-8",
-    "cp1252": "Windows-1252",
-    "latin-1": "Latin-1",
-}
-TABLE_KINDS = {"csv", "tsv", "xlsx", "json", "parquet"}
-IMAGE_KINDS = {"png", "jpeg"}
-SAMPLE_BYTES = 64 * 1024
-CSV_CHUNK_ROWS = 100_000
+from lib import delimited, filekinds
+from lib.delimited import RESTART, CsvError, csv_dialect, read_head_bytes, text_sample
+from lib.profile import ColumnProfile, Profiler
+
+MB = 1_000_000
 TEXT_HEAD_LINES = 40
 TEXT_HEAD_MAX_CHARS = 8_000
+# A zip-based file (XLSX) may expand to at most this much, and at most this many times its size
+# once it is over ARCHIVE_RATIO_FLOOR: real workbooks compress 5-30x, bombs thousands of times.
+ARCHIVE_MAX_BYTES = 500 * MB
+ARCHIVE_MAX_RATIO = 200
+ARCHIVE_RATIO_FLOOR = 50 * MB
+ARCHIVE_MAX_ENTRIES = 10_000
+PARQUET_MAX_BYTES = 2_000 * MB
+# Parsing JSON is recursive; documents nested deeper than this are described, not parsed.
+JSON_MAX_DEPTH = 200
+JSON_MAX_BYTES = 200 * MB
+MAX_IMAGE_PIXELS = 89_478_485  # Pillow's own default decompression-bomb limit
 
-_COMMA_DECIMAL = re.compile(r"^-?\d+,\d+$")
-_DOT_DECIMAL = re.compile(r"^-?\d+\.\d+$")
 _PDF_PAGE = re.compile(rb"/Type\s*/Page(?![a-zA-Z])")
+_JSON_STRING = re.compile(rb'"[^"\\]*(?:\\.[^"\\]*)*"', re.DOTALL)
+
+
+class Refused(Exception):
+    """The file must not be uploaded: what is wrong (reason) and what to do (hint)."""
+
+    def __init__(self, reason: str, hint: str) -> None:
+        super().__init__(reason, hint)
+        self.reason, self.hint = reason, hint
 
 
 @dataclass(frozen=True, eq=False)
 class TablePreview:
-    """Shape, column types, missing shares and first rows of a table."""
+    """Shape, column profile and first rows of a table."""
 
     rows: int
     columns: int
-    dtypes: list[tuple[str, str]]
-    missing: list[tuple[str, float]]
     head: pd.DataFrame
+    profile: list[ColumnProfile]
     delimiter: str | None = None
     encoding: str | None = None
     sheets: list[str] = field(default_factory=list)
     note: str = ""
+
+    @property
+    def dtypes(self) -> list[tuple[str, str]]:
+        """(column, type) pairs."""
+        return [(c.name, c.type) for c in self.profile]
+
+    @property
+    def missing(self) -> list[tuple[str, float]]:
+        """(column, share of missing values) pairs."""
+        return [(c.name, c.missing) for c in self.profile]
 
 
 @dataclass(frozen=True)
@@ -65,7 +87,7 @@ class ImagePreview:
 
 @dataclass(frozen=True)
 class DocumentPreview:
-    """What is known about a non-table, non-image file (or one that could not be read)."""
+    """What is known about a non-table, non-image file (or one that could not be shown as a table)."""
 
     kind: str
     size: int
@@ -74,130 +96,345 @@ class DocumentPreview:
     note: str = ""
 
 
-@dataclass(frozen=True)
-class CsvDialect:
-    """How a delimited text file is laid out."""
-
-    encoding: str
-    delimiter: str
-    decimal: str
-    skiprows: int
-
-
 Preview = TablePreview | ImagePreview | DocumentPreview
 
 
-def detect_encoding(data: bytes) -> str:
-    """Name the text encoding of `data`: utf-8-sig, utf-8, cp1252 or latin-1."""
-    if data.startswith(codecs.BOM_UTF8):
-        return "utf-8-sig"
-    for encoding in ("utf-8", "cp1252"):
-        if _decodes(data, encoding):
-            return encoding
-    return "latin-1"
+def inspect_path(path: Path, name: str, kind: str, max_rows: int = 20) -> Preview:
+    """Check a file's content against its kind and preview it; raises Refused for a file that must not go up."""
+    size = path.stat().st_size
+    head = read_head_bytes(path)
+    found = filekinds.detect_content(head) if not head.startswith(b"PK") else _zip_kind_bounded(path, name)
+    if found is None and head.startswith(b"PAR1") and size > len(head) and _tail(path, 4) == b"PAR1":
+        found = "parquet"  # the magic is at both ends and the head is only the start of a large file
+    _check_magic(name, kind, found)
+    info = filekinds.get(kind)
+    if info is not None and info.text:
+        _check_text(name, kind, path, head)
+    if found is None and kind in ("xlsx", "parquet", "pdf", "png", "jpeg"):
+        label = filekinds.get(kind).label  # type: ignore[union-attr]
+        raise Refused(
+            f"{name} is not a valid {label} file: its content is not in {label} format.",
+            f"Export or save the file again as {label}, or rename it to match what it really is.",
+        )
+    if kind in ("csv", "tsv"):
+        return _preview_csv(path, name, kind, head, max_rows)
+    if kind == "json":
+        return _preview_json(path, name, size, max_rows)
+    if kind == "xlsx":
+        return _preview_xlsx(path, name, size, max_rows)
+    if kind == "parquet":
+        return _preview_parquet(path, name, max_rows)
+    if kind in filekinds.IMAGE_KINDS:
+        return _preview_image(path, name, kind, size)
+    if kind == "pdf":
+        return _preview_pdf(path, size)
+    if kind == "txt":
+        return DocumentPreview(kind, size, _text_head(head), None, _line_note(path, size))
+    return DocumentPreview(kind, size, "", None, f"No preview for {kind or 'this kind of'} files; {format_size(size)}.")
 
 
-def _decodes(data: bytes, encoding: str, chunk: int = 1 << 20) -> bool:
-    """Whether all of `data` decodes, checked in chunks so a big file is never held twice as text."""
-    decoder = codecs.getincrementaldecoder(encoding)()
+# --- content against kind -------------------------------------------------------------------------
+
+
+def _tail(path: Path, count: int) -> bytes:
+    """The last bytes of a file."""
+    with open(path, "rb") as handle:
+        handle.seek(-count, 2)
+        return handle.read(count)
+
+
+def _zip_kind_bounded(path: Path, name: str) -> str:
+    """The kind of a zip-based file, reading only its central directory, which must not be huge."""
     try:
-        for start in range(0, len(data), chunk):
-            decoder.decode(data[start : start + chunk])
-        decoder.decode(b"", final=True)
-    except UnicodeDecodeError:
+        with zipfile.ZipFile(path) as archive:
+            infos = archive.infolist()
+    except (zipfile.BadZipFile, ValueError, OSError, EOFError):
+        return "zip"
+    if len(infos) > ARCHIVE_MAX_ENTRIES:
+        raise Refused(
+            f"{name} is a ZIP-based file with {len(infos):,} entries; the limit is {ARCHIVE_MAX_ENTRIES:,}.",
+            "Save the workbook again from Excel, or export the sheet as CSV.",
+        )
+    names = [i.filename for i in infos]
+    if "[Content_Types].xml" in names:
+        for prefix, kind in (("xl/", "xlsx"), ("word/", "docx"), ("ppt/", "pptx")):
+            if any(n.startswith(prefix) for n in names):
+                return kind
+    return "zip"
+
+
+def _check_magic(name: str, kind: str, found: str | None) -> None:
+    """Refuse a file whose content is of another kind than its extension says."""
+    if found is None or found == kind:
+        return
+    info, other = filekinds.get(kind), filekinds.get(found)
+    label = info.label if info else kind
+    assert other is not None
+    if found == "xls":
+        raise Refused(
+            f"{name} is {other.described}, not {label}.",
+            "Open it in Excel, remove any password, and use Save As > Excel Workbook (.xlsx), or export the sheet as CSV.",
+        )
+    if other.uploadable:
+        raise Refused(
+            f"{name} is {other.described}, not {label}.",
+            f"Rename it to {other.extension} or upload the real {label} file.",
+        )
+    unzip = " (unzip the archive first)." if found in ("zip", "gzip") else "."
+    raise Refused(f"{name} is {other.described}, not {label}.", f"Upload the {label} file itself{unzip}")
+
+
+def _check_text(name: str, kind: str, path: Path, head: bytes) -> None:
+    """Refuse UTF-16 and binary data in a text kind."""
+    label = filekinds.get(kind).label  # type: ignore[union-attr]
+    if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        raise Refused(
+            f"{name} is saved as UTF-16 text, which the analysis tools read poorly.",
+            "Save it again as UTF-8 (in Excel: Save As > CSV UTF-8).",
+        )
+    if b"\x00" in head or _looks_binary(head[:65536]) or _has_nul(path):
+        raise Refused(
+            f"{name} contains binary data, not {label} text.",
+            f"Make sure you upload the {label} export itself; "
+            "if it came from Excel, use Save As > CSV UTF-8 (or upload the .xlsx).",
+        )
+
+
+def _has_nul(path: Path, chunk: int = 8 << 20) -> bool:
+    """Whether a NUL byte occurs anywhere in the file (read in chunks)."""
+    with open(path, "rb") as handle:
+        while block := handle.read(chunk):
+            if b"\x00" in block:
+                return True
+    return False
+
+
+def _looks_binary(sample: bytes) -> bool:
+    """Whether many bytes are control characters that text files don't contain."""
+    if not sample:
         return False
-    return True
+    controls = sum(sample.count(bytes([b])) for b in range(32) if b not in (9, 10, 12, 13))
+    return controls / len(sample) > 0.05
 
 
-def text_sample(data: bytes, encoding: str, limit: int = SAMPLE_BYTES) -> str:
-    """The first `limit` bytes as text, cut at the last complete line when the file is longer."""
-    chunk = data[:limit]
-    if len(data) > limit and b"\n" in chunk:
-        # Cut at a newline: 0x0A never occurs inside a multi-byte UTF-8 character.
-        chunk = chunk[: chunk.rindex(b"\n") + 1]
-    return chunk.decode(encoding, errors="replace")
+# --- tables -------------------------------------------------------------------------------------------
+
+_CSV_HINT = "Export the data again and upload a file that has a header row and at least one data row."
 
 
-def sniff_delimiter(sample: str) -> str:
-    """Guess the delimiter (comma, semicolon, tab or pipe) of a CSV sample; comma when unsure."""
-    lines = [line for line in sample.splitlines() if line.strip() and not line.startswith("#")][:200]
-    if not lines:
-        return ","
+def _preview_csv(path: Path, name: str, kind: str, head_bytes: bytes, max_rows: int) -> TablePreview:
+    """Stream the whole file through the profile: exact rows, types, missing shares, bounded memory."""
+    label = filekinds.get(kind).label  # type: ignore[union-attr]
+    if not head_bytes.strip():
+        raise Refused(f"{name} has no columns: it contains only blank space.", _CSV_HINT)
+    dialect = csv_dialect(head_bytes, kind)
+    profiler = Profiler()
+    head = pd.DataFrame()
+    stream = delimited.stream(path, dialect)
     try:
-        sniffed = csv.Sniffer().sniff("\n".join(lines), delimiters=DELIMITERS).delimiter
-    except csv.Error:
-        sniffed = None
-    # csv.Sniffer is easily fooled (e.g. decimal commas in a semicolon file), so its answer
-    # must also split every line into the same number of columns.
-    if sniffed is not None and sniffed in tuple(DELIMITERS) and _consistent_width(lines, sniffed) > 1:
-        return sniffed
-    scores = {d: _delimiter_score(lines, d) for d in DELIMITERS}
-    best = max(scores, key=lambda d: scores[d])
-    return best if scores[best] > (0.0, 1) else ","
-
-
-def _widths(lines: list[str], delimiter: str) -> list[int]:
-    """Fields per line when split with `delimiter`, honouring quotes."""
-    return [len(row) for row in csv.reader(lines, delimiter=delimiter)]
-
-
-def _consistent_width(lines: list[str], delimiter: str) -> int:
-    """The column count if every line has the same one, else 0."""
-    widths = set(_widths(lines, delimiter))
-    return widths.pop() if len(widths) == 1 else 0
-
-
-def _delimiter_score(lines: list[str], delimiter: str) -> tuple[float, int]:
-    """Share of lines with the most common width, and that width (higher is better)."""
-    width, count = Counter(_widths(lines, delimiter)).most_common(1)[0]
-    return (count / len(lines), width) if width > 1 else (0.0, 1)
-
-
-def _uses_decimal_comma(sample: str, delimiter: str) -> bool:
-    """Whether numbers in the sample are written with a decimal comma (e.g. 12,5)."""
-    if delimiter == ",":
-        return False
-    cells = [c.strip().strip('"') for line in sample.splitlines()[1:] for c in line.split(delimiter)]
-    commas = sum(1 for c in cells if _COMMA_DECIMAL.match(c))
-    dots = sum(1 for c in cells if _DOT_DECIMAL.match(c))
-    return commas > dots
-
-
-def _leading_comment_lines(sample: str) -> int:
-    """How many lines starting with '#' come before the header (e.g. a 'Data source' note)."""
-    count = 0
-    for line in sample.splitlines():
-        if not line.startswith("#"):
-            break
-        count += 1
-    return count
-
-
-def csv_dialect(data: bytes, kind: str = "csv") -> CsvDialect:
-    """Encoding, delimiter, decimal mark and comment lines of a delimited text file."""
-    encoding = detect_encoding(data)
-    sample = text_sample(data, encoding)
-    delimiter = sniff_delimiter(sample)
-    if kind == "tsv" and delimiter == "," and "\t" in sample:
-        delimiter = "\t"
-    return CsvDialect(
-        encoding=encoding,
-        delimiter=delimiter,
-        decimal="," if _uses_decimal_comma(sample, delimiter) else ".",
-        skiprows=_leading_comment_lines(sample),
-    )
-
-
-def _read_csv(data: bytes, dialect: CsvDialect, **kwargs: Any) -> Any:
-    """pandas.read_csv with the sniffed dialect."""
-    return pd.read_csv(
-        io.BytesIO(data),
-        sep=dialect.delimiter,
+        for batch in stream:
+            if batch is RESTART:
+                profiler.reset()
+                head = pd.DataFrame()
+                continue
+            if head.empty and batch.num_rows:
+                head = batch.slice(0, max_rows).to_pandas()
+            elif not profiler.columns:
+                head = batch.slice(0, 0).to_pandas()
+            profiler.feed(batch)
+    except CsvError as exc:
+        if "Empty CSV file or block" in str(exc):
+            raise Refused(f"{name} has a header row but no data rows.", _CSV_HINT) from None
+        raise Refused(f"{name} could not be read as {label}: {exc}.", _CSV_HINT) from None
+    profile = profiler.result()
+    if not profile and stream.schema is not None and len(stream.schema):
+        raise Refused(f"{name} has a header row but no data rows.", _CSV_HINT)
+    if not profile:
+        raise Refused(f"{name} has no columns: it contains no data.", _CSV_HINT)
+    if profiler.rows == 0:
+        raise Refused(f"{name} has a header row but no data rows.", _CSV_HINT)
+    dialect = stream.dialect
+    return TablePreview(
+        rows=profiler.rows,
+        columns=len(profile),
+        head=head,
+        profile=profile,
+        delimiter=dialect.delimiter,
         encoding=dialect.encoding,
-        decimal=dialect.decimal,
-        skiprows=dialect.skiprows,
-        **kwargs,
+        note=f"{_shape_note(profiler.rows, len(profile))}; {dialect.describe()}.",
     )
+
+
+def _frame_preview(frame: pd.DataFrame, max_rows: int, sheets: list[str] | None = None, note: str = "") -> TablePreview:
+    """Profile an in-memory DataFrame (XLSX sheet, JSON records) the same way as a streamed table."""
+    frame = frame.copy()
+    frame.columns = _unique_names([str(c) for c in frame.columns])
+    profiler = Profiler()
+    for start in range(0, max(len(frame), 1), 100_000):
+        part = frame.iloc[start : start + 100_000]
+        profiler.feed(_to_arrow(part))
+    rows, cols = frame.shape
+    return TablePreview(
+        rows=rows,
+        columns=cols,
+        head=frame.head(max_rows),
+        profile=profiler.result(),
+        sheets=sheets or [],
+        note=_shape_note(rows, cols) + ("; " + note if note else "."),
+    )
+
+
+def _to_arrow(frame: pd.DataFrame) -> pa.RecordBatch:
+    """A DataFrame as one record batch; columns of mixed Python types become text."""
+    arrays, names = [], []
+    for name in frame.columns:
+        series = frame[name]
+        try:
+            arr = pa.array(series, from_pandas=True)
+        except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError, TypeError, ValueError, OverflowError):
+            arr = pa.array([None if _isna(v) else str(v) for v in series], type=pa.string())
+        if pa.types.is_nested(arr.type) or pa.types.is_binary(arr.type):
+            arr = pa.array([None if _isna(v) else str(v) for v in series], type=pa.string())
+        arrays.append(arr)
+        names.append(str(name))
+    return pa.RecordBatch.from_arrays(arrays, names=names)
+
+
+def _isna(value: Any) -> bool:
+    try:
+        return bool(pd.isna(value))
+    except (TypeError, ValueError):
+        return False
+
+
+def _unique_names(names: list[str]) -> list[str]:
+    """Column names made unique ('a', 'a.1') so a table with repeated headers can be profiled."""
+    seen: dict[str, int] = {}
+    out = []
+    for n in names:
+        if n in seen:
+            seen[n] += 1
+            n = f"{n}.{seen[n]}"
+        seen.setdefault(n, 0)
+        out.append(n)
+    return out
+
+
+def _check_archive(path: Path, name: str, what: str) -> None:
+    """Refuse a zip whose entries would expand too much, before any entry is opened."""
+    size = path.stat().st_size
+    with zipfile.ZipFile(path) as archive:
+        infos = archive.infolist()
+    if len(infos) > ARCHIVE_MAX_ENTRIES:
+        raise Refused(
+            f"{name} has {len(infos):,} parts; the limit is {ARCHIVE_MAX_ENTRIES:,}.",
+            f"Save the {what} again or export the data as CSV.",
+        )
+    expanded = sum(max(i.file_size, 0) for i in infos)
+    hint = f"Save the data as CSV or Parquet, or split the {what} into smaller files."
+    if expanded > ARCHIVE_MAX_BYTES:
+        raise Refused(
+            f"{name}: this {what} expands to {format_size(expanded)}; the limit is {format_size(ARCHIVE_MAX_BYTES)}.",
+            hint,
+        )
+    if expanded > ARCHIVE_RATIO_FLOOR and expanded > ARCHIVE_MAX_RATIO * max(size, 1):
+        raise Refused(
+            f"{name}: this {what} expands {expanded // max(size, 1):,} times, to {format_size(expanded)}; "
+            f"the limit is {ARCHIVE_MAX_RATIO} times. Files like this are usually built to exhaust memory.",
+            hint,
+        )
+
+
+def _preview_xlsx(path: Path, name: str, size: int, max_rows: int) -> TablePreview:
+    """First sheet in full (exact rows), plus the names of all sheets; the zip is measured first."""
+    from openpyxl.utils.exceptions import InvalidFileException
+
+    _check_archive(path, name, "workbook")
+    broken = (
+        f"{name} is a damaged workbook and can't be read",
+        "Open it in Excel and save it again as .xlsx, or export the sheet as CSV.",
+    )
+    try:
+        with pd.ExcelFile(path, engine="openpyxl") as book:
+            sheets = [str(s) for s in book.sheet_names]
+            if not sheets:
+                raise Refused(f"{name} has no sheets.", broken[1])
+            frame = pd.read_excel(book, sheet_name=book.sheet_names[0])
+    except Refused:
+        raise
+    except (ValueError, KeyError, IndexError, TypeError, AttributeError, OSError, EOFError, zipfile.BadZipFile,
+            InvalidFileException, SyntaxError) as exc:  # fmt: skip
+        # xml.etree.ElementTree.ParseError is a SyntaxError
+        raise Refused(f"{broken[0]} ({_short(exc)}).", broken[1]) from None
+    if frame.shape[1] == 0:
+        raise Refused(
+            f'{name}: the sheet "{sheets[0]}" is empty.', "Put the data on the first sheet and upload it again."
+        )
+    note = f'Sheet "{sheets[0]}" shown' + (f"; {len(sheets)} sheets in the workbook." if len(sheets) > 1 else ".")
+    return _frame_preview(frame, max_rows, sheets=sheets, note=note)
+
+
+def _preview_parquet(path: Path, name: str, max_rows: int) -> TablePreview:
+    """Footer first (rows, sizes); then the row groups are streamed through the profile."""
+    import pyarrow.parquet as pq
+
+    damaged = "Write the Parquet file again (for example with pandas.DataFrame.to_parquet) and upload the new copy."
+    try:
+        parquet = pq.ParquetFile(path)
+        meta = parquet.metadata
+    except (OSError, ValueError, pa.ArrowException) as exc:
+        raise Refused(f"{name} is a damaged Parquet file ({_short(exc)}).", damaged) from None
+    expanded = sum(meta.row_group(g).total_byte_size for g in range(meta.num_row_groups))
+    if expanded > PARQUET_MAX_BYTES:
+        raise Refused(
+            f"{name}: this Parquet file expands to {format_size(expanded)}; the limit is {format_size(PARQUET_MAX_BYTES)}.",
+            "Upload a smaller extract (fewer rows or columns).",
+        )
+    profiler = Profiler()
+    head = None
+    try:
+        for batch in parquet.iter_batches(batch_size=65_536):
+            if head is None:
+                head = batch.slice(0, max_rows).to_pandas()
+            profiler.feed(_flatten_nested(batch))
+        if head is None:
+            head = parquet.schema_arrow.empty_table().to_pandas()
+    except (OSError, ValueError, pa.ArrowException) as exc:
+        raise Refused(f"{name} is a damaged Parquet file ({_short(exc)}).", damaged) from None
+    names = list(parquet.schema_arrow.names)
+    profile = profiler.result() or [ColumnProfile(n, "empty", 0.0) for n in names]
+    rows = meta.num_rows
+    return TablePreview(
+        rows, len(names), head, profile, note=f"{_shape_note(rows, len(names))}; {meta.num_row_groups} row group(s)."
+    )
+
+
+def _flatten_nested(batch: pa.RecordBatch) -> pa.RecordBatch:
+    """Nested columns (lists, structs) as text so every column can be profiled."""
+    arrays = [
+        pa.array([None if v is None else str(v) for v in a.to_pylist()], pa.string())
+        if pa.types.is_nested(a.type)
+        else a
+        for a in batch.columns
+    ]
+    return pa.RecordBatch.from_arrays(arrays, names=batch.schema.names)
+
+
+# --- JSON ---------------------------------------------------------------------------------------------
+
+_JSON_HINT = (
+    "Fix the file (a JSON validator shows the exact spot) or export it again. "
+    "JSON Lines files need one complete JSON value on each line."
+)
+
+
+def json_depth(data: bytes) -> int:
+    """How deeply arrays and objects nest, counted without recursion (strings are skipped)."""
+    stripped = np.frombuffer(_JSON_STRING.sub(b'""', data), dtype=np.uint8)
+    if not stripped.size:
+        return 0
+    step = np.isin(stripped, (ord("["), ord("{"))).astype(np.int32) - np.isin(stripped, (ord("]"), ord("}")))
+    return int(np.cumsum(step).max(initial=0))
 
 
 def parse_json(text: str) -> Any:
@@ -207,7 +444,7 @@ def parse_json(text: str) -> Any:
     except json.JSONDecodeError as first_error:
         lines = [line for line in text.splitlines() if line.strip()]
         if len(lines) < 2:
-            raise first_error
+            raise first_error from None
         try:
             return [json.loads(line) for line in lines]
         except json.JSONDecodeError:
@@ -224,210 +461,153 @@ def json_to_frame(obj: Any) -> tuple[pd.DataFrame, str]:
             return frame, f'Records taken from the "{key}" key. {note}'.strip()
         if lists and len(lists) == len(obj) and len({len(v) for v in lists.values()}) == 1:
             return pd.DataFrame(obj), "Read as one column per key."
-        return pd.json_normalize(obj), "A single JSON object, shown as one row."
+        return pd.json_normalize(obj, max_level=20), "A single JSON object, shown as one row."
     if isinstance(obj, list):
-        if all(isinstance(r, dict) for r in obj):
+        if obj and all(isinstance(r, dict) for r in obj):
             nested = any(isinstance(v, (dict, list)) for r in obj[:1000] for v in r.values())
             note = "Nested fields were flattened into dotted column names." if nested else ""
-            return pd.json_normalize(obj), note
-        if all(isinstance(r, list) for r in obj):
+            return pd.json_normalize(obj, max_level=20), note
+        if obj and all(isinstance(r, list) for r in obj):
             return pd.DataFrame(obj), ""
         return pd.DataFrame({"value": obj}), ""
     return pd.DataFrame({"value": [obj]}), "A single JSON value."
 
 
-def read_table(data: bytes, name: str, kind: str) -> pd.DataFrame:
-    """Read the whole table in a csv, tsv, xlsx (first sheet), json or parquet file."""
-    if kind in ("csv", "tsv"):
-        return _read_csv(data, csv_dialect(data, kind))
-    if kind == "xlsx":
-        return pd.read_excel(io.BytesIO(data), sheet_name=0, engine="openpyxl")
-    if kind == "json":
-        return json_to_frame(parse_json(data.decode(detect_encoding(data))))[0]
-    if kind == "parquet":
-        return pd.read_parquet(io.BytesIO(data))
-    raise ValueError(f"{name} is not a table (kind {kind!r}).")
-
-
-def preview_file(data: bytes, name: str, kind: str, max_rows: int = 20) -> Preview:
-    """Preview a file locally without sending it anywhere."""
+def _preview_json(path: Path, name: str, size: int, max_rows: int) -> Preview:
+    """Parse JSON or JSON Lines (after measuring its depth) and show it as a table."""
+    if size > JSON_MAX_BYTES:
+        raise Refused(
+            f"{name} is {format_size(size)} of JSON; the limit for JSON is {format_size(JSON_MAX_BYTES)}.",
+            "Save it as JSON Lines split into parts, or as CSV or Parquet.",
+        )
+    data = path.read_bytes()
+    encoding = delimited.detect_encoding(data)
+    if not data.strip():
+        raise Refused(f"{name} is not valid JSON: it contains only blank space.", _JSON_HINT)
+    depth = json_depth(data)
+    if depth > JSON_MAX_DEPTH:
+        return DocumentPreview(
+            "json",
+            size,
+            _text_head(data),
+            None,
+            f"JSON nested {depth:,} levels deep: too deep to show as a table (the limit is {JSON_MAX_DEPTH}); "
+            "shown as text.",
+        )
     try:
-        if kind in ("csv", "tsv"):
-            return _preview_csv(data, kind, max_rows)
-        if kind == "xlsx":
-            return _preview_xlsx(data, max_rows)
-        if kind == "json":
-            frame, note = json_to_frame(parse_json(data.decode(detect_encoding(data))))
-            return _table_preview(frame, max_rows, note=note)
-        if kind == "parquet":
-            return _preview_parquet(data, max_rows)
-    except (
-        ValueError, OSError, KeyError, IndexError, UnicodeError,
-        pd.errors.ParserError, zipfile.BadZipFile, InvalidFileException,
-    ) as exc:  # fmt: skip
-        return _document_preview(data, kind, f"{name} could not be read as a table: {exc}")
-    if kind in IMAGE_KINDS:
-        return _preview_image(data, kind)
-    if kind == "pdf":
-        return _preview_pdf(data)
-    if kind == "txt":
-        return _document_preview(data, kind, _line_note(data))
-    return _document_preview(data, kind, f"No preview for {kind or 'this kind of'} files; {format_size(len(data))}.")
-
-
-def _preview_csv(data: bytes, kind: str, max_rows: int) -> TablePreview:
-    """Stream a delimited file in chunks so rows and missing values are exact without holding it all."""
-    dialect = csv_dialect(data, kind)
-    rows = 0
-    missing: pd.Series | None = None
-    dtypes: dict[str, str] = {}
-    head = pd.DataFrame()
-    with _read_csv(data, dialect, chunksize=CSV_CHUNK_ROWS) as reader:
-        for chunk in reader:
-            if rows == 0:
-                head = chunk.head(max_rows)
-            rows += len(chunk)
-            counts = chunk.isna().sum()
-            missing = counts if missing is None else missing + counts
-            for column, dtype in chunk.dtypes.items():
-                dtypes[str(column)] = _merge_dtype(dtypes.get(str(column)), str(dtype))
-    columns = [str(c) for c in head.columns]
-    shares = [(c, float(missing[c]) / rows if rows and missing is not None else 0.0) for c in columns]
-    parts = [f"{DELIMITER_NAMES[dialect.delimiter]}-delimited", ENCODING_NAMES[dialect.encoding]]
-    if dialect.decimal == ",":
-        parts.append("decimal commas")
-    if dialect.skiprows:
-        parts.append(f"{dialect.skiprows} comment line(s) skipped")
-    return TablePreview(
-        rows=rows,
-        columns=len(columns),
-        dtypes=[(c, dtypes.get(c, "object")) for c in columns],
-        missing=shares,
-        head=head,
-        delimiter=dialect.delimiter,
-        encoding=dialect.encoding,
-        note=_shape_note(rows, len(columns)) + "; " + ", ".join(parts) + ".",
-    )
-
-
-def _merge_dtype(seen: str | None, new: str) -> str:
-    """Column type across chunks: unchanged, widened to float64 for mixed numbers, else object."""
-    if seen is None or seen == new:
-        return new
-    numeric = {"int64", "float64", "Int64", "Float64"}
-    return "float64" if seen in numeric and new in numeric else "object"
-
-
-def _preview_xlsx(data: bytes, max_rows: int) -> TablePreview:
-    """First sheet in full (exact rows), plus the names of all sheets."""
-    with pd.ExcelFile(io.BytesIO(data), engine="openpyxl") as book:
-        sheets = [str(s) for s in book.sheet_names]
-        frame = pd.read_excel(book, sheet_name=sheets[0])
-    note = f'Sheet "{sheets[0]}" shown' + (f"; {len(sheets)} sheets in the workbook." if len(sheets) > 1 else ".")
-    return _table_preview(frame, max_rows, sheets=sheets, note=note)
-
-
-def _preview_parquet(data: bytes, max_rows: int) -> TablePreview:
-    """Row count from the footer metadata; reads only the first rows and, when needed, one column at a time."""
-    parquet = pq.ParquetFile(io.BytesIO(data))
-    meta = parquet.metadata
-    schema = parquet.schema_arrow
-    names = list(schema.names)
-    rows = meta.num_rows
-    batches = parquet.iter_batches(batch_size=max(max_rows, 1))
-    first = next(batches, None)
-    head = first.to_pandas().head(max_rows) if first is not None else schema.empty_table().to_pandas()
-    dtypes = [(str(c), str(t)) for c, t in schema.empty_table().to_pandas().dtypes.items()]
-    nulls = _parquet_null_counts(parquet, names)
-    missing = [(n, nulls[n] / rows if rows else 0.0) for n in names]
-    note = f"{_shape_note(rows, len(names))}; {meta.num_row_groups} row group(s)."
-    return TablePreview(rows, len(names), dtypes, missing, head, None, None, [], note)
-
-
-def _parquet_null_counts(parquet: pq.ParquetFile, names: list[str]) -> dict[str, int]:
-    """Nulls per top-level column: from row-group statistics where present, else by reading that column."""
-    meta = parquet.metadata
-    counts: dict[str, int] = {}
-    for name in names:
-        total = 0
-        for g in range(meta.num_row_groups):
-            group = meta.row_group(g)
-            stats = next(
-                (
-                    group.column(i).statistics
-                    for i in range(group.num_columns)
-                    if group.column(i).path_in_schema == name
-                ),
-                None,
-            )
-            if stats is None or not stats.has_null_count:
-                total = -1
-                break
-            total += stats.null_count
-        counts[name] = total if total >= 0 else parquet.read(columns=[name]).column(0).null_count
-    return counts
-
-
-def _table_preview(frame: pd.DataFrame, max_rows: int, sheets: list[str] | None = None, note: str = "") -> TablePreview:
-    """Summarise an in-memory DataFrame."""
-    rows, cols = frame.shape
-    share = frame.isna().mean() if rows else pd.Series(0.0, index=frame.columns)
-    full_note = _shape_note(rows, cols) + ("; " + note if note else ".")
-    return TablePreview(
-        rows=rows,
-        columns=cols,
-        dtypes=[(str(c), str(t)) for c, t in frame.dtypes.items()],
-        missing=[(str(c), float(share[c])) for c in frame.columns],
-        head=frame.head(max_rows),
-        sheets=sheets or [],
-        note=full_note,
-    )
-
-
-def _preview_image(data: bytes, kind: str) -> ImagePreview | DocumentPreview:
-    """Image dimensions via Pillow; a broken image becomes a DocumentPreview that says so."""
+        parsed = parse_json(data.decode(encoding))
+    except (ValueError, RecursionError) as exc:
+        raise Refused(f"{name} is not valid JSON: {_short(exc)}.", _JSON_HINT) from None
     try:
-        with Image.open(io.BytesIO(data)) as image:
-            width, height, mode, fmt = image.width, image.height, image.mode, image.format or kind.upper()
+        frame, note = json_to_frame(parsed)
+    except (ValueError, TypeError, KeyError, RecursionError) as exc:
+        return DocumentPreview(
+            "json", size, _text_head(data), None, f"Valid JSON, not shown as a table: {_short(exc)}."
+        )
+    return _frame_preview(frame, max_rows, note=note)
+
+
+# --- images and documents -------------------------------------------------------------------------
+
+
+def _preview_image(path: Path, name: str, kind: str, size: int) -> ImagePreview:
+    """Read the header, refuse decompression bombs by pixel count, then verify and decode once."""
+    from PIL import Image
+
+    label = filekinds.get(kind).label  # type: ignore[union-attr]
+    redo = f"Open it in an image viewer and export it again as {label}, or take the screenshot again."
+    Image.MAX_IMAGE_PIXELS = MAX_IMAGE_PIXELS
+    try:
+        with Image.open(path) as image:
+            width, height, mode, fmt = image.width, image.height, image.mode, image.format or label
+            if width * height > MAX_IMAGE_PIXELS:
+                raise _too_many_pixels(name, width, height)
             image.verify()
-    except (OSError, SyntaxError, ValueError, Image.DecompressionBombError) as exc:
-        return DocumentPreview(kind, len(data), "", None, f"Broken image, it could not be opened: {exc}")
-    note = f"{width} × {height} px, {mode}, {format_size(len(data))}."
-    return ImagePreview(width, height, mode, fmt, note)
+        # verify() does not decode pixel data (and checks little for JPEG), so decode once too.
+        with Image.open(path) as image:
+            image.draft(image.mode, (image.width // 8 or 1, image.height // 8 or 1))
+            image.load()
+    except Image.DecompressionBombError:
+        raise _too_many_pixels(name, None, None) from None
+    except (OSError, SyntaxError, ValueError, EOFError, MemoryError):
+        raise Refused(f"{name} is a broken image (damaged or cut short) and can't be opened.", redo) from None
+    return ImagePreview(width, height, mode, fmt, f"{width} × {height} px, {mode}, {format_size(size)}.")
 
 
-def _preview_pdf(data: bytes) -> DocumentPreview:
+def _too_many_pixels(name: str, width: int | None, height: int | None) -> Refused:
+    """Refusal for an image whose pixel count is over the decompression-bomb limit."""
+    dims = f" ({width:,} × {height:,} pixels)" if width and height else ""
+    return Refused(
+        f"{name} is too large an image{dims}; the limit is {MAX_IMAGE_PIXELS:,} pixels.",
+        "Resize the image (for example to under 8,000 pixels on the longest side) and upload it again.",
+    )
+
+
+def _preview_pdf(path: Path, size: int) -> DocumentPreview:
     """Page count by counting page objects, which works for PDFs without compressed object streams."""
-    pages = len(_PDF_PAGE.findall(data)) or None
+    pages = 0
+    with open(path, "rb") as handle:
+        tail = b""
+        while block := handle.read(8 << 20):
+            chunk = tail + block
+            pages += len(_PDF_PAGE.findall(chunk[: len(chunk) - 64] if len(block) == 8 << 20 else chunk))
+            tail = chunk[-64:] if len(block) == 8 << 20 else b""
     if pages:
-        note = f"PDF, {pages} page{'s' if pages != 1 else ''}, {format_size(len(data))}."
-    else:
-        note = f"PDF, {format_size(len(data))}; page count not available without a PDF reader."
-    return DocumentPreview("pdf", len(data), "", pages, note)
+        return DocumentPreview(
+            "pdf", size, "", pages, f"PDF, {pages} page{'s' if pages != 1 else ''}, {format_size(size)}."
+        )
+    return DocumentPreview(
+        "pdf", size, "", None, f"PDF, {format_size(size)}; page count not available without a PDF reader."
+    )
 
 
-def _document_preview(data: bytes, kind: str, note: str) -> DocumentPreview:
-    """The first lines of a text-like file."""
-    head = ""
-    if kind in ("txt", "csv", "tsv", "json") or not kind:
-        lines = text_sample(data, detect_encoding(data)).splitlines()[:TEXT_HEAD_LINES]
-        head = "\n".join(lines)[:TEXT_HEAD_MAX_CHARS]
-    return DocumentPreview(kind, len(data), head, None, note)
+def _text_head(head: bytes) -> str:
+    """The first lines of a text file, bounded in lines and characters."""
+    lines = text_sample(head, delimited.detect_encoding(head)).splitlines()[:TEXT_HEAD_LINES]
+    return "\n".join(lines)[:TEXT_HEAD_MAX_CHARS]
 
 
-def _line_note(data: bytes) -> str:
+def _line_note(path: Path, size: int) -> str:
     """'123 lines, 4.5 KB.'"""
-    lines = data.count(b"\n") + (0 if not data or data.endswith(b"\n") else 1)
-    return f"{lines:,} line{'s' if lines != 1 else ''}, {format_size(len(data))}."
+    lines, last = 0, b""
+    with open(path, "rb") as handle:
+        while block := handle.read(8 << 20):
+            lines += block.count(b"\n")
+            last = block[-1:]
+    lines += 0 if size == 0 or last == b"\n" else 1
+    return f"{lines:,} line{'s' if lines != 1 else ''}, {format_size(size)}."
 
 
 def _shape_note(rows: int, columns: int) -> str:
     """'1,234 rows × 5 columns'."""
-    return f"{rows:,} row{'s' if rows != 1 else ''} × {columns} column{'s' if columns != 1 else ''}"
+    return f"{rows:,} row{'s' if rows != 1 else ''} × {columns:,} column{'s' if columns != 1 else ''}"
+
+
+def _short(exc: BaseException) -> str:
+    """An exception's message on one short line."""
+    text = " ".join(str(exc).split()) or type(exc).__name__
+    return text[:300].rstrip(".")
+
+
+def read_table(path: Path, name: str, kind: str) -> pd.DataFrame:
+    """The whole table in a small csv, tsv, xlsx (first sheet), json or parquet file."""
+    if kind in ("csv", "tsv"):
+        return delimited.read_frame(path, kind)
+    if kind == "xlsx":
+        _check_archive(path, name, "workbook")
+        return pd.read_excel(path, sheet_name=0, engine="openpyxl")
+    if kind == "json":
+        data = path.read_bytes()
+        if json_depth(data) > JSON_MAX_DEPTH:
+            raise ValueError(f"{name} is nested too deeply to read as a table.")
+        return json_to_frame(parse_json(data.decode(delimited.detect_encoding(data))))[0]
+    if kind == "parquet":
+        return pd.read_parquet(path)
+    raise ValueError(f"{name} is not a table (kind {kind!r}).")
 
 
 def format_size(size: int) -> str:
-    """Human-readable size in decimal units: '830 bytes', '12.3 KB', '4.5 MB'."""
+    """Human-readable size in decimal units: '830 bytes', '12.3 KB', '4.5 MB', '1.2 GB'."""
     if size < 1000:
         return f"{size} byte{'s' if size != 1 else ''}"
     value = size / 1000
@@ -436,3 +616,14 @@ def format_size(size: int) -> str:
             return f"{value:.1f} {unit}"
         value /= 1000
     return f"{value:.1f} GB"
+
+
+__all__ = [
+    "DocumentPreview",
+    "ImagePreview",
+    "Preview",
+    "Refused",
+    "TablePreview",
+    "format_size",
+    "inspect_path",
+]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from lib.preview import read_table
+from lib import filekinds
 from lib.store import FileRecord
 
 READY = {
@@ -13,7 +13,6 @@ READY = {
     "anomalies": "Anomalies",
     "trends": "Trends over time",
 }
-TABLE_KINDS = {"csv", "tsv", "xlsx", "json", "parquet"}
 
 
 def ready(key: str, target: str = "") -> str:
@@ -35,12 +34,22 @@ def ready(key: str, target: str = "") -> str:
 
 
 def table_columns(data_dir: Path, records: list[FileRecord], limit_bytes: int = 50_000_000) -> list[str]:
-    """Column names of the first readable table among the records (from the local copies)."""
+    """Column names of the first readable table among the records (from the local copies, in a limited child)."""
+    from lib import sandbox
+
     for rec in records:
         path = data_dir / rec.local_path
-        if rec.kind in TABLE_KINDS and rec.local_path and path.exists() and path.stat().st_size <= limit_bytes:
+        if (
+            rec.kind in filekinds.TABLE_KINDS
+            and rec.local_path
+            and path.exists()
+            and path.stat().st_size <= limit_bytes
+        ):
             try:
-                return [str(c) for c in read_table(path.read_bytes(), rec.filename, rec.kind).columns]
+                preview = sandbox.call("inspect", path, rec.filename, rec.kind, 0)
             except Exception:  # noqa: BLE001 - a table we cannot read just offers no column list
                 continue
+            names = [c for c, _ in getattr(preview, "dtypes", [])]
+            if names:
+                return names
     return []

@@ -10,18 +10,17 @@ from pathlib import Path
 
 from PIL import Image, ImageOps
 
-IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".gif", ".webp", ".bmp"}
-IMAGE_MIMES = {"image/png", "image/jpeg", "image/gif", "image/webp", "image/bmp"}
+from lib import filekinds
+
 CACHE_SUFFIXES = (".png", ".jpg")
 JPEG_QUALITY = 85
+# Thumbnails are made in the server process, so an image over this many pixels is not decoded at all.
+MAX_THUMB_SOURCE_PIXELS = 50_000_000
 
 
 def is_image(path_or_mime: str | Path) -> bool:
     """Whether a path (by its extension) or a MIME type names a raster image we can thumbnail."""
-    text = str(path_or_mime).strip().lower()
-    if text.split(";")[0].strip() in IMAGE_MIMES:
-        return True
-    return Path(text).suffix in IMAGE_SUFFIXES
+    return filekinds.is_image(str(path_or_mime))
 
 
 def cache_key(src: Path, max_px: int) -> str:
@@ -42,6 +41,8 @@ def thumbnail(src: Path, cache_dir: Path, max_px: int = 360) -> Path | None:
             if cached.is_file():
                 return cached
         with Image.open(src) as image:
+            if image.width * image.height > MAX_THUMB_SOURCE_PIXELS:
+                return None
             is_photo = image.format == "JPEG"
             image.draft("RGB", (max_px * 2, max_px * 2))
             small = ImageOps.exif_transpose(image)
@@ -90,6 +91,8 @@ def downscale_for_display(data: bytes, max_px: int = 1400) -> bytes:
     """The image bytes unchanged if they fit in max_px, else a PNG downscale; unreadable bytes come back as given."""
     try:
         with Image.open(io.BytesIO(data)) as image:
+            if image.width * image.height > MAX_THUMB_SOURCE_PIXELS:
+                return data
             if max(image.size) <= max_px:
                 return data
             image.draft("RGB", (max_px * 2, max_px * 2))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -12,21 +13,32 @@ import pyarrow.parquet as pq
 import pytest
 from PIL import Image
 
-from lib.preview import (
-    DocumentPreview,
-    ImagePreview,
-    TablePreview,
-    detect_encoding,
-    preview_file,
-    read_table,
-    sniff_delimiter,
-)
+from lib.delimited import detect_encoding, sniff_delimiter
+from lib.preview import DocumentPreview, ImagePreview, Refused, TablePreview, inspect_path, read_table
+
+
+@pytest.fixture(autouse=True)
+def _tmp(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+
+
+def preview_file(data: bytes, name: str, kind: str, max_rows: int = 20):
+    path = Path(name).with_name("upload-" + Path(name).name)
+    path.write_bytes(data)
+    return inspect_path(path, name, kind, max_rows)
 
 
 def table(data: bytes, kind: str = "csv", **kwargs) -> TablePreview:
     result = preview_file(data, f"file.{kind}", kind, **kwargs)
     assert isinstance(result, TablePreview), result
     return result
+
+
+def refused(data: bytes, name: str, kind: str) -> Refused:
+    with pytest.raises(Refused) as info:
+        preview_file(data, name, kind)
+    assert info.value.reason and info.value.hint
+    return info.value
 
 
 def missing(result: TablePreview) -> dict[str, float]:
@@ -73,7 +85,7 @@ def test_plain_csv():
     result = table(b"city,pop\nOslo,700\nBergen,285\nTromso,\n")
     assert (result.rows, result.columns) == (3, 2)
     assert result.delimiter == "," and result.encoding == "utf-8"
-    assert dict(result.dtypes) == {"city": "str", "pop": "float64"}
+    assert dict(result.dtypes) == {"city": "str", "pop": "int64"}  # a missing value does not make it float
     assert missing(result) == {"city": 0.0, "pop": pytest.approx(1 / 3)}
     assert result.note.startswith("3 rows × 2 columns; comma-delimited")
     assert result.sheets == []
@@ -134,19 +146,20 @@ def test_quoted_newlines_count_as_one_row():
 
 
 @pytest.mark.parametrize(
-    ("data", "kind"), [(b"PK\x03\x04garbage", "xlsx"), (b"PAR1xxxxPAR1", "parquet"), (b"{bad", "json")]
+    ("data", "kind", "words"),
+    [
+        (b"PK\x03\x04garbage", "xlsx", "not XLSX"),
+        (b"PAR1xxxxPAR1", "parquet", "damaged Parquet file"),
+        (b"{bad", "json", "not valid JSON"),
+    ],
 )
-def test_unreadable_tables_become_document_previews(data, kind):
-    result = preview_file(data, f"bad.{kind}", kind)
-    assert isinstance(result, DocumentPreview)
-    assert result.note.startswith(f"bad.{kind} could not be read as a table")
+def test_unreadable_tables_are_refused_with_a_reason(data, kind, words):
+    assert words in refused(data, f"bad.{kind}", kind).reason
 
 
-def test_unreadable_csv_becomes_document_preview():
-    result = preview_file(b'a,b\n"unterminated,1\n', "x.csv", "csv")
-    assert isinstance(result, DocumentPreview)
-    assert "could not be read as a table" in result.note
-    assert result.text_head.startswith("a,b")
+def test_unreadable_csv_is_refused_with_the_place():
+    result = refused(b'a,b\n"unterminated,1\n', "x.csv", "csv")
+    assert result.reason.startswith("x.csv could not be read as CSV")
 
 
 # --- other tables ------------------------------------------------------------------------------
@@ -208,14 +221,16 @@ def test_parquet_without_statistics():
     assert missing(result) == {"v": 0.5}
 
 
-def test_read_table_semicolon_decimal_comma():
-    frame = read_table(b"a;b\n1,5;x\n2,25;y\n", "f.csv", "csv")
+def test_read_table_semicolon_decimal_comma(tmp_path):
+    (tmp_path / "f.csv").write_bytes(b"a;b\n1,5;x\n2,25;y\n")
+    frame = read_table(tmp_path / "f.csv", "f.csv", "csv")
     assert frame["a"].tolist() == [1.5, 2.25]
 
 
-def test_read_table_rejects_non_tables():
+def test_read_table_rejects_non_tables(tmp_path):
+    (tmp_path / "notes.txt").write_bytes(b"hello")
     with pytest.raises(ValueError, match="not a table"):
-        read_table(b"hello", "notes.txt", "txt")
+        read_table(tmp_path / "notes.txt", "notes.txt", "txt")
 
 
 # --- images and documents ---------------------------------------------------------------------
@@ -237,12 +252,10 @@ def test_jpeg_preview():
     assert (result.width, result.height, result.format) == (64, 32, "JPEG")
 
 
-def test_broken_image_does_not_crash():
+def test_broken_image_is_refused():
     out = io.BytesIO()
     Image.new("RGB", (100, 100)).save(out, "PNG")
-    result = preview_file(out.getvalue()[:60], "chart.png", "png")
-    assert isinstance(result, DocumentPreview)
-    assert result.note.startswith("Broken image")
+    assert "chart.png is a broken image" in refused(out.getvalue()[:60], "chart.png", "png").reason
 
 
 def test_text_preview_shows_first_40_lines():

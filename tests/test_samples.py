@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from lib.preview import preview_file, read_table
+from lib.preview import read_table
 from lib.samples import REPO_ROOT, list_samples
-from lib.uploads import Accepted, check_upload
+from lib.uploads import Accepted, check_upload, inspect_upload
 
 
 def test_all_samples_are_listed_with_text():
@@ -24,14 +24,14 @@ def test_each_sample_is_small_parses_and_passes_upload_checks():
     for sample in list_samples():
         data = sample.path.read_bytes()
         assert len(data) < 200_000
-        frame = read_table(data, sample.name, "csv")
+        frame = read_table(sample.path, sample.name, "csv")
         assert len(frame) > 100 and frame.shape[1] >= 5
         assert isinstance(check_upload(sample.name, data, 10_000_000), Accepted)
 
 
 def test_semicolon_sample_reads_numbers_and_gaps():
     sample = next(s for s in list_samples() if s.name == "sensor_readings_semicolon.csv")
-    preview = preview_file(sample.path.read_bytes(), sample.name, "csv")
+    preview = inspect_upload(sample.name, sample.path.read_bytes(), 10_000_000).preview
     assert preview.delimiter == ";"
     assert (preview.rows, preview.columns) == (2160, 5)
     assert dict(preview.dtypes)["temperature_c"] == "float64"
@@ -40,7 +40,7 @@ def test_semicolon_sample_reads_numbers_and_gaps():
 
 def test_stocks_sample_skips_its_source_comment():
     sample = next(s for s in list_samples() if s.name == "stocks_monthly.csv")
-    frame = read_table(sample.path.read_bytes(), sample.name, "csv")
+    frame = read_table(sample.path, sample.name, "csv")
     assert list(frame.columns[:3]) == ["Date", "IBM", "AAPL"]
 
 

@@ -18,6 +18,7 @@ from lib.uploads import (
     check_upload,
     sanitize_filename,
 )
+from tests.hostile import png_claiming
 
 LIMIT = 10_000_000
 MINIMAL_PDF = (
@@ -223,17 +224,14 @@ def test_truncated_jpeg():
     assert "broken image" in rejected("photo.jpg", data[: len(data) // 2]).reason
 
 
-@pytest.mark.filterwarnings("ignore::PIL.Image.DecompressionBombWarning")
-def test_image_over_the_pixel_limit(monkeypatch):
-    monkeypatch.setattr(Image, "MAX_IMAGE_PIXELS", 100)
-    result = rejected("huge.png", png_bytes((12, 12)))
-    assert result.reason == "huge.png is too large an image (12 × 12 pixels); the limit is 100 pixels."
+def test_image_over_the_pixel_limit():
+    result = rejected("huge.png", png_claiming(10_000, 9_000))
+    assert result.reason == "huge.png is too large an image (10,000 × 9,000 pixels); the limit is 89,478,485 pixels."
     assert "Resize" in result.hint
 
 
-def test_decompression_bomb_far_over_the_limit(monkeypatch):
-    monkeypatch.setattr(Image, "MAX_IMAGE_PIXELS", 100)
-    result = rejected("bomb.png", png_bytes((40, 40)))
+def test_decompression_bomb_far_over_the_limit():
+    result = rejected("bomb.png", png_claiming(100_000, 100_000))
     assert "bomb.png is too large an image" in result.reason
 
 

@@ -7,9 +7,9 @@ import time
 import pandas as pd
 import streamlit as st
 
-from lib import files, library, uploads
+from lib import filekinds, files, library, uploads
 from lib.errors import AppError
-from lib.preview import format_size, preview_file
+from lib.preview import format_size
 from lib.ui.render import render_preview, show_error
 from lib.ui.setup import Context
 from lib.ui.state import ANALYZE_PAGE, confirmed_button, select_files, selected_files
@@ -20,9 +20,17 @@ REMOTE_CACHE = "files_remote_cache"
 REMOTE_TTL = 30.0
 
 
-@st.cache_data(show_spinner=False, max_entries=64)
-def _preview(sha256: str, name: str, kind: str, _data: bytes):
-    return preview_file(_data, name, kind)
+CHECKED = "files_checked"
+
+
+def _checked(f, max_bytes: int) -> uploads.Checked:
+    """The check and preview of one file in the uploader, done once per upload rather than on every rerun."""
+    cache: dict[str, uploads.Checked] = st.session_state.setdefault(CHECKED, {})
+    key = f"{getattr(f, 'file_id', '')}|{f.name}|{f.size}|{max_bytes}"
+    if key not in cache:
+        with st.spinner(f"Checking {f.name}…"):
+            cache[key] = uploads.inspect_upload(f.name, f.getvalue(), max_bytes)
+    return cache[key]
 
 
 def render(ctx: Context) -> None:
@@ -42,27 +50,35 @@ def _uploader(ctx: Context) -> None:
     limit_mb = ctx.settings.max_upload_mb
     gen = st.session_state.setdefault(UPLOADER_GEN, 0)
     chosen = st.file_uploader(
-        f"Add data files (CSV, TSV, XLSX, JSON, Parquet, TXT, PDF, PNG, JPEG; up to {limit_mb} MB each)",
+        f"Add data files ({filekinds.UPLOAD_LABELS}; up to {limit_mb} MB each)",
         accept_multiple_files=True,
         key=f"uploader_{gen}",
     )
     if not chosen:
         return
     accepted: list[tuple[uploads.Accepted, bytes]] = []
+    keys = set()
     for f in chosen:
-        data = f.getvalue()
-        checked = uploads.check_upload(f.name, data, ctx.settings.max_upload_bytes)
-        if isinstance(checked, uploads.Rejected):
-            st.error(f"**{checked.name}** was not accepted. {checked.reason} {checked.hint}", icon=":material/block:")
+        checked = _checked(f, ctx.settings.max_upload_bytes)
+        keys.add(f"{getattr(f, 'file_id', '')}|{f.name}|{f.size}|{ctx.settings.max_upload_bytes}")
+        verdict = checked.verdict
+        if isinstance(verdict, uploads.Rejected):
+            st.error(f"**{verdict.name}** was not accepted. {verdict.reason} {verdict.hint}", icon=":material/block:")
             continue
-        accepted.append((checked, data))
-        renamed = f" (will be uploaded as `{checked.name}`)" if checked.name != f.name else ""
+        accepted.append((verdict, f.getvalue()))
+        renamed = f" (will be uploaded as `{verdict.name}`)" if verdict.name != f.name else ""
+        kind = filekinds.get(verdict.kind)
         with st.expander(
-            f"{checked.name} · {checked.kind.upper()} · {format_size(checked.size)}{renamed}",
+            f"{verdict.name} · {kind.label if kind else verdict.kind.upper()} · {format_size(verdict.size)}{renamed}",
             expanded=len(chosen) == 1,
-            icon=":material/preview:",
+            icon=kind.icon if kind else ":material/preview:",
         ):
-            render_preview(_preview(checked.sha256, checked.name, checked.kind, data), data)
+            if checked.preview is not None:
+                render_preview(checked.preview, accepted[-1][1])
+    # forget files no longer in the uploader
+    cache = st.session_state.get(CHECKED, {})
+    for key in [k for k in cache if k not in keys]:
+        del cache[key]
     if not accepted:
         return
     left, right = st.columns([2, 3])
@@ -101,6 +117,7 @@ def _upload(ctx: Context, accepted: list[tuple[uploads.Accepted, bytes]], expiry
     select_files(list(dict.fromkeys(selected_files() + new_ids)))
     st.session_state[MESSAGES] = messages
     st.session_state[UPLOADER_GEN] += 1
+    st.session_state.pop(CHECKED, None)
     st.session_state.pop(REMOTE_CACHE, None)
     st.rerun()
 

@@ -113,7 +113,7 @@ def _grid(ctx: Context, artifacts: list[Artifact]) -> None:
                     if thumb:
                         st.image(str(thumb), width="stretch")
                     else:
-                        st.markdown(f"### :material/draft: {art.filename.rsplit('.', 1)[-1].upper()}")
+                        st.markdown(f"### {gallery.icon_for(art)} {art.filename.rsplit('.', 1)[-1].upper()}")
                 st.markdown(f"**{art.filename}**")
                 st.caption(
                     f"{art.question[:70]} · {datetime.fromtimestamp(art.created_at):%Y-%m-%d %H:%M} · "

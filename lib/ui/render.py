@@ -10,6 +10,7 @@ import pandas as pd
 import streamlit as st
 
 from lib.cost import format_usd
+from lib.delimited import read_head
 from lib.errors import AppError
 from lib.preview import DocumentPreview, ImagePreview, TablePreview, format_size
 from lib.runview import RunView, TurnView
@@ -182,7 +183,7 @@ def _generated_file(item: GeneratedFile, data_dir: Path, key: str, on_retry: Ret
             )
     elif item.filename.lower().endswith((".csv", ".tsv")) and item.size_bytes < 20_000_000:
         try:
-            frame = pd.read_csv(path, sep=None, engine="python", nrows=200)
+            frame = read_head(path, rows=200, kind="tsv" if item.filename.lower().endswith(".tsv") else "csv")
             st.caption(f":material/table: `{item.filename}` (first rows)")
             blank = frame.round(4).astype(object).where(frame.notna(), "")  # empty cells, not "None"
             st.dataframe(blank, height=min(38 * (len(frame) + 1), 300), hide_index=True)
@@ -256,6 +257,17 @@ def render_run(view: RunView, data_dir: Path, on_retry: Retry | None = None) -> 
         render_turn(turn, data_dir, view.run.id, on_retry)
 
 
+def _stat(value: object) -> str:
+    """A profile figure as short text; empty when there is none."""
+    if value is None:
+        return ""
+    if isinstance(value, float):
+        return f"{value:,.4g}" if abs(value) < 1e6 else f"{value:,.0f}"
+    if isinstance(value, int):
+        return f"{value:,}"
+    return str(value)
+
+
 def render_preview(preview: TablePreview | ImagePreview | DocumentPreview, data: bytes) -> None:
     """What the app sees in a file before it is uploaded."""
     if isinstance(preview, TablePreview):
@@ -274,12 +286,21 @@ def render_preview(preview: TablePreview | ImagePreview | DocumentPreview, data:
         st.dataframe(preview.head, hide_index=True)
         schema = pd.DataFrame(
             {
-                "column": [c for c, _ in preview.dtypes],
-                "type": [t for _, t in preview.dtypes],
-                "missing": [f"{share:.0%}" for _, share in preview.missing],
+                "column": [c.name for c in preview.profile],
+                "type": [c.type for c in preview.profile],
+                "missing": [
+                    f"{c.missing:.0%}" if c.missing < 0.995 or c.missing == 1 else ">99%" for c in preview.profile
+                ],
+                "min": [_stat(c.min) for c in preview.profile],
+                "max": [_stat(c.max) for c in preview.profile],
+                "mean": [_stat(c.mean) for c in preview.profile],
+                "distinct": [
+                    "" if c.distinct is None else (f"{c.distinct:,}" if c.distinct_exact else f"≈{c.distinct:,}")
+                    for c in preview.profile
+                ],
             }
         )
-        with st.expander("Columns: types and missing values"):
+        with st.expander("Columns: types, missing values, ranges and distinct values"):
             st.dataframe(schema, hide_index=True)
         if preview.note:
             st.caption(preview.note)

@@ -41,7 +41,7 @@ def test_gallery_after_a_run(app, emulator, data_dir, media):
     thumb = at.image[0].value[0]
     assert thumb.endswith(".png") and media.image_bytes(thumb).startswith(PNG_SIG)
     assert sum(1 for c in at.caption if c.value.startswith(QUESTION)) == 2
-    assert any(m.value.endswith(" CSV") and "draft" in m.value for m in at.markdown)
+    assert any(m.value.endswith(" CSV") and ":material/table:" in m.value for m in at.markdown)
 
     # filters: other files only
     at.selectbox(key="gallery_kind").set_value("other")
