@@ -20,8 +20,8 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from lib.analysis import Outcome, Turn  # noqa: E402
-from tests.replay import replay_client, request  # noqa: E402
+from lib.analysis import Outcome, Turn
+from tests.replay import replay_client, request
 
 
 def sse(name: str, data: dict[str, Any]) -> str:
