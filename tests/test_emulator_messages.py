@@ -432,7 +432,7 @@ def test_unknown_container_is_400(client: anthropic.Anthropic) -> None:
     assert info.value.type == "invalid_request_error"
 
 
-def test_expired_container_is_400_container_expired(emu: Emulator, client: anthropic.Anthropic) -> None:
+def test_expired_container_is_400_naming_it(emu: Emulator, client: anthropic.Anthropic) -> None:
     emu.queue_script([Text("made a container")])
     first = client.messages.create(
         model=MODEL, max_tokens=100, tools=TOOLS, messages=[{"role": "user", "content": "x"}]
@@ -446,9 +446,10 @@ def test_expired_container_is_400_container_expired(emu: Emulator, client: anthr
             container=first.container.id,
             messages=[{"role": "user", "content": "x"}],
         )
-    assert info.value.error_code == "container_expired"
+    assert (info.value.type, info.value.error_code) == ("invalid_request_error", None)
     assert info.value.api_message == (
-        f"Container `{first.container.id}` has expired. Start a new container by omitting `container`."
+        f"Container `{first.container.id}` has expired and cannot be used; "
+        "send the request without `container` to start a new one."
     )
 
 
