@@ -133,6 +133,19 @@ try:
         change = f" ({{(last - first) / abs(first) * 100:+.1f}}%)" if first else ""
         finding = (f"`{{cols[0]}}` went from {{first:,.2f}} to {{last:,.2f}}{{change}}"
                    f" between the first and last `{{date_col}}`.")
+        vl_data = series[cols].reset_index().melt(id_vars="_when", var_name="column", value_name="value")
+        vl_view = dict(
+            title=f"{{', '.join(map(str, cols))}} over {{date_col}}",
+            mark=dict(type="line", point=True, tooltip=True),
+            encoding=dict(
+                x=dict(field="_when", type="temporal", title=str(date_col)),
+                y=dict(field="value", type="quantitative", title=None),
+                row=dict(field="column", type="nominal", title=None),
+            ),
+            width=600,
+            height=120,
+            resolve=dict(scale=dict(y="independent")),
+        )
     elif kind == "correlation":
         corr = num.corr()
         fig, ax = plt.subplots(figsize=(1.1 * len(corr) + 3, 1.0 * len(corr) + 2))
@@ -150,6 +163,21 @@ try:
         if len(pairs):
             a, b = pairs.abs().idxmax()
             finding = f"The strongest relationship is between `{{a}}` and `{{b}}` (r = {{pairs[(a, b)]:.2f}})."
+        named = corr.set_axis([str(c) for c in corr.columns], axis=1).set_axis([str(c) for c in corr.index])
+        vl_data = named.rename_axis("column_a").reset_index().melt(
+            id_vars="column_a", var_name="column_b", value_name="r"
+        )
+        vl_view = dict(
+            title="Correlation between numeric columns",
+            mark=dict(type="rect", tooltip=True),
+            encoding=dict(
+                x=dict(field="column_b", type="nominal", sort=None, title=None),
+                y=dict(field="column_a", type="nominal", sort=None, title=None),
+                color=dict(
+                    field="r", type="quantitative", scale=dict(domain=[-1, 1], scheme="redblue", reverse=True)
+                ),
+            ),
+        )
     elif kind == "anomaly":
         z = (num - num.mean()) / num.std(ddof=0).replace(0, np.nan)
         outliers = (z.abs() > 3).sum()
@@ -166,6 +194,15 @@ try:
                        f" 3 standard deviations ({{int(outliers.sum())}} in all columns).")
         else:
             finding = "No value lies more than 3 standard deviations from its column mean."
+        vl_data = z[cols].melt(var_name="column", value_name="z").dropna()
+        vl_view = dict(
+            title="Values beyond 3 standard deviations",
+            mark=dict(type="boxplot", extent=1.5),
+            encoding=dict(
+                x=dict(field="column", type="nominal", sort=None, title=None),
+                y=dict(field="z", type="quantitative", title="z-score"),
+            ),
+        )
     elif num.empty:
         col = df.columns[0]
         counts = df[col].astype(str).value_counts().head(15)
@@ -173,6 +210,15 @@ try:
         counts[::-1].plot.barh(ax=ax)
         ax.set_title(f"Most common values of {{col}}")
         finding = f"The most common `{{col}}` is {{counts.index[0]}} ({{int(counts.iloc[0])}} rows)."
+        vl_data = counts.rename_axis("value").reset_index(name="count")
+        vl_view = dict(
+            title=f"Most common values of {{col}}",
+            mark=dict(type="bar", tooltip=True),
+            encoding=dict(
+                y=dict(field="value", type="nominal", sort="-x", title=str(col)),
+                x=dict(field="count", type="quantitative", title="rows"),
+            ),
+        )
     else:
         cols = list(num.columns[:9])
         ncols = min(3, len(cols))
@@ -187,6 +233,19 @@ try:
         col = cols[0]
         finding = (f"`{{col}}` averages {{num[col].mean():,.2f}} (median {{num[col].median():,.2f}},"
                    f" range {{num[col].min():,.2f}} to {{num[col].max():,.2f}}).")
+        vl_data = num[cols].melt(var_name="column", value_name="value").dropna()
+        vl_view = dict(
+            title="Distribution of numeric columns",
+            mark=dict(type="bar", color="#4C72B0", tooltip=True),
+            encoding=dict(
+                x=dict(field="value", type="quantitative", bin=dict(maxbins=20), title=None),
+                y=dict(aggregate="count", type="quantitative", title="rows"),
+                facet=dict(field="column", type="nominal", columns=ncols, title=None),
+            ),
+            width=220,
+            height=150,
+            resolve=dict(scale=dict(x="independent", y="independent")),
+        )
     fig.tight_layout()
     fig.savefig(chart, dpi=100)
 except Exception as exc:
@@ -195,6 +254,8 @@ except Exception as exc:
     ax.axis("off")
     fig.savefig(chart, dpi=100)
     finding = f"The {{kind}} chart failed ({{exc}}), so I saved a placeholder."
+    vl_data = pd.DataFrame(dict(message=[f"Could not draw a {{kind}} chart: {{exc}}"]))
+    vl_view = dict(mark=dict(type="text"), encoding=dict(text=dict(field="message", type="nominal")))
 plt.close("all")
 print(f"Saved chart: {{os.path.basename(chart)}}")
 """
@@ -210,3 +271,21 @@ print(f"Saved summary: {{os.path.basename(summary_path)}}")
 """
 
 FINDING = 'print(f"Finding: {finding}")\n'
+
+# The same chart as a Vega-Lite v5 spec beside the PNG, its data inline (plain json, no plotting library).
+VEGA_LITE = """\
+import json
+
+MAX_VALUES = 5000
+spec_path = chart[: -len(".png")] + ".vl.json"
+if len(vl_data) > MAX_VALUES:
+    vl_data = vl_data.sample(MAX_VALUES, random_state=0).sort_index()
+spec = {
+    "$schema": "https://vega.github.io/schema/vega-lite/v5.json",
+    "data": {"values": json.loads(vl_data.to_json(orient="records", date_format="iso"))},
+    **vl_view,
+}
+with open(spec_path, "w", encoding="utf-8") as f:
+    json.dump(spec, f, indent=1)
+print(f"Saved spec: {os.path.basename(spec_path)}")
+"""

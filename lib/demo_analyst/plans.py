@@ -10,7 +10,7 @@ from lib.emulator.runner import OUTPUTS
 from lib.emulator.script import Bash, Later, Python, Step, Text, held_script
 from lib.emulator.turn import Turn
 
-from .cells import CHART, FINDING, LOADER, PROFILE, SUMMARY
+from .cells import CHART, FINDING, LOADER, PROFILE, SUMMARY, VEGA_LITE
 
 TABULAR = {".csv", ".tsv", ".tab", ".xlsx", ".xlsm", ".xls", ".json", ".jsonl", ".ndjson", ".parquet"}
 TOOL_HINT = '{"type": "code_execution_20260521", "name": "code_execution"}'
@@ -85,7 +85,7 @@ def _first_look_script(table: Path, others: list[Path], question: str) -> list[S
     return [
         Text(f"I'll load `{name}` with pandas, profile its columns and missing values, {plan}."),
         Python(loader + PROFILE),
-        Python(loader + CHART.format(kind=kind, stem=stem) + SUMMARY.format() + FINDING),
+        Python(loader + CHART.format(kind=kind, stem=stem) + VEGA_LITE + SUMMARY.format() + FINDING),
         Later(lambda turn: [Text(_first_look_summary(turn, name, others))]),
     ]
 
@@ -93,7 +93,7 @@ def _first_look_script(table: Path, others: list[Path], question: str) -> list[S
 def _followup_script(table: Path, question: str) -> list[Step]:
     name, stem = table.name, _stem(table)
     kind = question_kind(question) or "correlation"
-    code = _load(name) + CHART.format(kind=kind, stem=stem) + FINDING
+    code = _load(name) + CHART.format(kind=kind, stem=stem) + VEGA_LITE + FINDING
     return [
         Text("Let me check what is already in `outputs/` from the earlier analysis."),
         Bash("ls -la outputs"),
@@ -154,9 +154,11 @@ def _first_look_summary(turn: Turn, name: str, others: list[Path]) -> str:
         parts.append("No values are missing.")
     if finding := _field(out, "Finding"):
         parts.append(finding)
-    saved = [x for x in (_field(out, "Saved chart"), _field(out, "Saved summary")) if x]
+    saved = [f"`{x}`" for x in (_field(out, "Saved chart"), _field(out, "Saved summary")) if x]
     if saved:
-        parts.append("I saved " + " and ".join(f"`{s}`" for s in saved) + " to `outputs/`.")
+        spec = _field(out, "Saved spec")
+        also = f" (and the interactive chart `{spec}`)" if spec else ""
+        parts.append("I saved " + " and ".join(saved) + f" to `outputs/`{also}.")
     if others:
         parts.append("Other tables I did not look at yet: " + ", ".join(f"`{p.name}`" for p in others) + ".")
     return " ".join(parts)

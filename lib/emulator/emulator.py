@@ -15,6 +15,7 @@ from .containers import ContainerInfo, ContainerRegistry
 from .faults import Fault, FaultQueue
 from .files import FileStore, StoredFile
 from .ids import Clock, IdFactory, system_clock
+from .long_stream import parse_events
 from .messages import MessagesEndpoint, ScriptQueue
 from .models import DEFAULT_MODELS
 from .pacing import Pacing
@@ -122,6 +123,11 @@ class Emulator:
     def queue_script(self, steps: list[Step]) -> None:
         """The next new /v1/messages turn plays these steps instead of the default analyst."""
         self._scripts.put(steps)
+
+    def queue_replay(self, raw: bytes, event_delay: float = 0.0) -> None:
+        """The next streamed /v1/messages request is answered with a recorded SSE body (see `long_stream`),
+        one event every `event_delay` seconds, whatever it asks."""
+        self._messages.queue_replay(parse_events(raw), event_delay)
 
     @contextmanager
     def held_analysis(self, question: str, uploaded: list[str]) -> Iterator[threading.Event]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import time
 from collections import deque
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -12,6 +13,7 @@ from .containers import Container, ContainerRegistry
 from .errors import ApiError
 from .files import FileStore
 from .ids import IdFactory
+from .models import supports_code_execution
 from .script import Planner, Step, runs_code
 from .sse import Event, message_events
 from .turn import Turn, TurnSettings
@@ -56,6 +58,13 @@ class MessagesEndpoint:
         self.containers = containers
         self.scripts = scripts
         self.planner = planner
+        self._replays: deque[tuple[list[Event], float]] = deque()
+        self._replays_lock = threading.Lock()
+
+    def queue_replay(self, events: list[Event], event_delay: float) -> None:
+        """The next streamed request gets these recorded events verbatim, `event_delay` seconds apart."""
+        with self._replays_lock:
+            self._replays.append((list(events), event_delay))
 
     @property
     def files(self) -> FileStore:
@@ -68,8 +77,15 @@ class MessagesEndpoint:
     def handle(self, body: Any, raw_size: int, sparse_usage: bool = False) -> Reply:
         """Validate, pick the script, and build the reply (`sparse_usage`: see `_reply`)."""
         _check_shape(body)
+        if body.get("stream"):
+            with self._replays_lock:
+                replay = self._replays.popleft() if self._replays else None
+            if replay is not None:
+                return Reply(events=_paced(*replay))
         messages: list[dict[str, Any]] = body["messages"]
         tool_type = _code_tool(body.get("tools"))
+        if tool_type is not None and not supports_code_execution(body["model"]):
+            raise ApiError(400, f"tools.0: `{tool_type}` is not supported on model `{body['model']}`.")
         upload_ids = _upload_ids(messages)
         for fid in upload_ids:
             self._check_upload(fid)
@@ -169,6 +185,13 @@ class MessagesEndpoint:
         delta, usage = finish()
         message = {**start, "content": content, **delta, "usage": {**start_usage, **usage}}
         return Reply(body=message)
+
+
+def _paced(events: list[Event], delay: float) -> Iterator[Event]:
+    for i, event in enumerate(events):
+        if i and delay:
+            time.sleep(delay)
+        yield event
 
 
 def _check_shape(body: Any) -> None:
