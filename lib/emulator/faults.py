@@ -36,7 +36,20 @@ class Fault:
     """One injected failure, applied to the next `times` requests whose path matches `path`.
 
     `path` is exact, or a glob (`*` matches anything, `/` included). Left empty it defaults to
-    `/v1/messages`, or to `/v1/files/*/content` for `cut_download`.
+    `/v1/messages`, or to `/v1/files/*/content` for `cut_download`. Kinds:
+    - `status`: an HTTP error `status` (`error_type`, `message`, retry headers) before anything is done.
+    - `cut`: a stream closes after `after_events` events without its final chunk; any other reply sends
+      half its body and closes.
+    - `stream_error`: `event: error` of `error_type` (default overloaded_error) after `after_events` events;
+      on a non-stream request, that type's HTTP status.
+    - `slow`: `delay` seconds before each event of a stream, or before any other reply.
+    - `expire_container`: the request's container expires now (the request then gets the expired-container 400).
+    - `sparse_usage`: input and cache token counts only in `message_start`, not in `message_delta`.
+    - `refuse_container`: only requests whose body has `container`; `status` 400 (default), 404 or 5xx.
+    - `cut_download`: a download announces the whole Content-Length, sends half, and closes.
+    - `container_expired_result`: the next Python/Bash step returns a `container_expired` tool-result error
+      instead of running, and the container is refused from then on.
+    - `not_downloadable`: the next generated file is stored with `downloadable: false`.
     """
 
     kind: FaultKind
