@@ -126,7 +126,8 @@ def test_expire_container_fault(emu: Emulator) -> None:
     emu.inject(Fault("expire_container"))
     with pytest.raises(anthropic.BadRequestError) as info:
         client.messages.create(model=MODEL, max_tokens=10, tools=TOOLS, messages=HELLO, container=first.container.id)
-    assert info.value.status_code == 400 and info.value.error_code == "container_expired"
+    assert (info.value.status_code, info.value.type, info.value.error_code) == (400, "invalid_request_error", None)
+    assert first.container.id in info.value.api_message
     assert emu.containers[first.container.id].expires_at.timestamp() < time.time()
 
 

@@ -7,7 +7,7 @@ from collections.abc import Iterator
 
 import anthropic
 import pytest
-from anthropic.types import FileExpiredError, FileNotDownloadableError
+from anthropic.types import FileExpiredError, FileNotDownloadableError, ModelCapabilities
 from PIL import Image
 
 from lib.emulator import Emulator, Python
@@ -151,11 +151,42 @@ def test_delete_then_404(client: anthropic.Anthropic) -> None:
 
 def test_models_list_and_retrieve(client: anthropic.Anthropic) -> None:
     models = list(client.models.list(limit=2))
-    assert [m.id for m in models] == ["claude-opus-4-8", "claude-sonnet-4-8", "claude-haiku-4-5"]
+    assert [m.id for m in models] == [
+        "claude-opus-4-8",
+        "claude-sonnet-4-8",
+        "claude-haiku-4-5",
+        "claude-3-haiku-20240307",
+    ]
     assert models[0].display_name == "Claude Opus 4.8"
     assert client.models.retrieve("claude-haiku-4-5").display_name == "Claude Haiku 4.5"
     with pytest.raises(anthropic.NotFoundError):
         client.models.retrieve("claude-nope-1")
+
+
+def test_models_report_capabilities_in_the_sdk_shape(client: anthropic.Anthropic) -> None:
+    models = {m.id: m for m in client.models.list()}
+    assert all(isinstance(m.capabilities, ModelCapabilities) for m in models.values())
+    code_execution = {i: m.capabilities.server_tools.code_execution.supported for i, m in models.items()}
+    assert code_execution == {
+        "claude-opus-4-8": True,
+        "claude-sonnet-4-8": True,
+        "claude-haiku-4-5": True,
+        "claude-3-haiku-20240307": False,
+    }
+    old = models["claude-3-haiku-20240307"].capabilities
+    assert old.thinking.types.disabled.supported and not old.thinking.types.enabled.supported
+    assert models["claude-opus-4-8"].capabilities.effort.high.supported
+    # Every required key is present: validating the raw JSON against the SDK type raises on a missing one.
+    raw = client.models.with_raw_response.retrieve("claude-3-haiku-20240307").http_response.json()
+    ModelCapabilities.model_validate(raw["capabilities"])
+
+
+def test_code_execution_on_a_model_without_it_is_400(client: anthropic.Anthropic) -> None:
+    with pytest.raises(anthropic.BadRequestError) as info:
+        client.messages.create(
+            model="claude-3-haiku-20240307", max_tokens=10, tools=TOOLS, messages=[{"role": "user", "content": "x"}]
+        )
+    assert "claude-3-haiku-20240307" in info.value.api_message
 
 
 def test_no_anthropic_beta_header_is_sent(emu: Emulator, client: anthropic.Anthropic) -> None:

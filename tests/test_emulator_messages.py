@@ -11,8 +11,10 @@ import threading
 from collections.abc import Iterator
 from pathlib import Path
 
+import altair
 import anthropic
 import httpx2
+import jsonschema
 import pandas as pd
 import pytest
 from anthropic.types import Message
@@ -109,6 +111,50 @@ def test_streamed_default_analysis_over_csv(first_turn: Message, client: anthrop
     assert message.stop_reason == "end_turn"
     assert message.usage.server_tool_use.code_execution_requests >= 1
     assert message.usage.input_tokens > 0 and message.usage.output_tokens > 0
+
+
+@REAL_ANALYSIS
+def test_default_analysis_saves_a_vega_lite_spec_beside_its_chart(
+    first_turn: Message, client: anthropic.Anthropic
+) -> None:
+    files = {client.files.retrieve_metadata(i).filename: i for i in _output_ids(first_turn)}
+    pngs = [name for name in files if name.endswith(".png")]
+    assert pngs == ["sales_trend.png"]
+    meta = client.files.retrieve_metadata(files["sales_trend.vl.json"])
+    assert (meta.mime_type, meta.downloadable) == ("application/json", True)
+    spec = json.loads(client.files.download(meta.id).read())
+    assert spec["$schema"] == "https://vega.github.io/schema/vega-lite/v5.json"
+    assert spec["mark"]["type"] == "line"
+    assert {spec["encoding"]["x"]["type"], spec["encoding"]["y"]["type"]} == {"temporal", "quantitative"}
+    values = spec["data"]["values"]
+    assert values and {"_when", "column", "value"} <= set(values[0])
+    assert {v["column"] for v in values} == {"sales", "units"}, "the same columns as the PNG's panels"
+    assert not list(_vega_lite_validator().iter_errors(spec))
+    assert "`sales_trend.vl.json`" in first_turn.content[-1].text
+
+
+def _vega_lite_validator() -> jsonschema.Draft7Validator:
+    """The Vega-Lite JSON schema that ships with Altair (v5 specs are valid under it)."""
+    schema = Path(altair.__file__).parent / "vegalite" / "v6" / "schema" / "vega-lite-schema.json"
+    return jsonschema.Draft7Validator(json.loads(schema.read_text()))
+
+
+def test_planner_plans_turns_no_script_was_queued_for() -> None:
+    asked: list[tuple[str, list[str]]] = []
+
+    def planner(question: str, uploaded: list[str]) -> list:
+        asked.append((question, uploaded))
+        return [Text(f"planned for {question}")]
+
+    with Emulator(planner=planner) as emu:
+        client = anthropic.Anthropic(base_url=emu.url, api_key="k", max_retries=0)
+        file_id = client.files.upload(file=("a.csv", b"a\n1\n", "text/csv")).id
+        message = client.messages.create(model=MODEL, max_tokens=10, tools=TOOLS, messages=_ask(file_id, "why?"))
+        assert message.content[0].text == "planned for why?"
+        assert asked == [("why?", ["a.csv"])]
+        emu.planner = lambda question, uploaded: [Text("another planner")]
+        message = client.messages.create(model=MODEL, max_tokens=10, messages=[{"role": "user", "content": "x"}])
+        assert message.content[0].text == "another planner"
 
 
 @REAL_ANALYSIS
@@ -432,7 +478,7 @@ def test_unknown_container_is_400(client: anthropic.Anthropic) -> None:
     assert info.value.type == "invalid_request_error"
 
 
-def test_expired_container_is_400_container_expired(emu: Emulator, client: anthropic.Anthropic) -> None:
+def test_expired_container_is_400_naming_it(emu: Emulator, client: anthropic.Anthropic) -> None:
     emu.queue_script([Text("made a container")])
     first = client.messages.create(
         model=MODEL, max_tokens=100, tools=TOOLS, messages=[{"role": "user", "content": "x"}]
@@ -446,9 +492,10 @@ def test_expired_container_is_400_container_expired(emu: Emulator, client: anthr
             container=first.container.id,
             messages=[{"role": "user", "content": "x"}],
         )
-    assert info.value.error_code == "container_expired"
+    assert (info.value.type, info.value.error_code) == ("invalid_request_error", None)
     assert info.value.api_message == (
-        f"Container `{first.container.id}` has expired. Start a new container by omitting `container`."
+        f"Container `{first.container.id}` has expired and cannot be used; "
+        "send the request without `container` to start a new one."
     )
 
 

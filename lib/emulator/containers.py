@@ -35,6 +35,8 @@ class Container:
     file_ids: list[str] = field(default_factory=list)
     pending: list[Step] = field(default_factory=list)
     turns: int = 0
+    # Set when the container went away under a running step (a `container_expired` tool result).
+    gone: bool = False
 
     @property
     def expires_at(self) -> str:
@@ -73,16 +75,17 @@ class ContainerRegistry:
         return container
 
     def live(self, cid: str) -> Container:
-        """The container, or the API's 400 for unknown or expired ids."""
+        """The container, or a 400 invalid_request_error naming an unknown or expired id."""
         with self._lock:
             container = self._items.get(cid)
         if container is None:
             raise ApiError(400, f"Container `{cid}` not found.")
-        if self._clock() >= container.expires:
+        if container.gone or self._clock() >= container.expires:
+            # The real wording is unknown (GUESSES.md); what matters is a 400 that names the container.
             raise ApiError(
                 400,
-                f"Container `{cid}` has expired. Start a new container by omitting `container`.",
-                error_code="container_expired",
+                f"Container `{cid}` has expired and cannot be used; "
+                "send the request without `container` to start a new one.",
             )
         return container
 

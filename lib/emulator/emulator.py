@@ -10,18 +10,19 @@ from contextlib import contextmanager
 from pathlib import Path
 from types import TracebackType
 
-from .analyst import held_default_script
+from .app import Recorded, build_app
 from .containers import ContainerInfo, ContainerRegistry
 from .faults import Fault, FaultQueue
 from .files import FileStore, StoredFile
 from .ids import Clock, IdFactory, system_clock
+from .long_stream import parse_events
 from .messages import MessagesEndpoint, ScriptQueue
 from .models import DEFAULT_MODELS
 from .pacing import Pacing
 from .runner import python_bin_dir
-from .script import Step
-from .server import EmulatorServer, Recorded
-from .turn import TurnSettings
+from .script import Planner, Step, held_script
+from .server import ServerThread
+from .turn import PythonForm, TurnSettings
 
 
 class Emulator:
@@ -41,6 +42,8 @@ class Emulator:
         port: int = 0,
         seed: int | None = None,
         clock: Clock = system_clock,
+        planner: Planner | None = None,
+        python_form: PythonForm = "code_execution",
     ) -> None:
         self.api_key = api_key
         self.pacing = pacing
@@ -58,33 +61,51 @@ class Emulator:
         self._files = FileStore(self.ids, clock)
         self._containers = ContainerRegistry(self.workdir / "containers", self.ids, clock, container_ttl)
         self._scripts = ScriptQueue()
-        settings = TurnSettings(self._files, self.ids, pacing, code_timeout, python_bin_dir(self.workdir))
-        self._messages = MessagesEndpoint(settings, self._containers, self._scripts)
-        self._server: EmulatorServer | None = None
-        self._thread: threading.Thread | None = None
+        if planner is None:
+            # Imported here: the demo analyst builds on this package's script steps.
+            from lib.demo_analyst import plan as planner
+        self.settings = TurnSettings(
+            self._files, self.ids, pacing, code_timeout, python_bin_dir(self.workdir), self.faults
+        )
+        self._messages = MessagesEndpoint(self.settings, self._containers, self._scripts, planner)
+        self.python_form = python_form
+        self._server: ServerThread | None = None
         self.url = ""
+
+    @property
+    def planner(self) -> Planner:
+        """Plans the steps of a turn no script was queued for: (question, uploaded filenames) -> steps."""
+        return self._messages.planner
+
+    @planner.setter
+    def planner(self, planner: Planner) -> None:
+        self._messages.planner = planner
+
+    @property
+    def python_form(self) -> PythonForm:
+        """How Python steps come back under code_execution_20260120+: `code_execution` or `bash` blocks."""
+        return self.settings.python_form
+
+    @python_form.setter
+    def python_form(self, form: PythonForm) -> None:
+        if form not in ("code_execution", "bash"):
+            raise ValueError(f"python_form must be 'code_execution' or 'bash', not {form!r}")
+        self.settings.python_form = form
 
     def start(self) -> str:
         """Start serving in a daemon thread; returns the base URL."""
         if self._server is None:
-            self._server = EmulatorServer((self.host, self.port), self)
-            self.port = self._server.server_address[1]
+            self._server = ServerThread(build_app(self), self.host, self.port)
+            self._server.start()
+            self.port = self._server.port
             self.url = f"http://{self.host}:{self.port}"
-            self._thread = threading.Thread(
-                target=self._server.serve_forever, args=(0.05,), name="anthropic-emulator", daemon=True
-            )
-            self._thread.start()
         return self.url
 
     def stop(self) -> None:
         """Stop serving and remove the working directory if the emulator made it."""
         if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
+            self._server.stop()
             self._server = None
-        if self._thread is not None:
-            self._thread.join(timeout=5)
-            self._thread = None
         # A caller-supplied workdir is the caller's: leave the container dirs for inspection.
         if self._own_workdir:
             self._containers.remove_all()
@@ -103,12 +124,17 @@ class Emulator:
         """The next new /v1/messages turn plays these steps instead of the default analyst."""
         self._scripts.put(steps)
 
+    def queue_replay(self, raw: bytes, event_delay: float = 0.0) -> None:
+        """The next streamed /v1/messages request is answered with a recorded SSE body (see `long_stream`),
+        one event every `event_delay` seconds, whatever it asks."""
+        self._messages.queue_replay(parse_events(raw), event_delay)
+
     @contextmanager
     def held_analysis(self, question: str, uploaded: list[str]) -> Iterator[threading.Event]:
-        """The next turn plays the default analysis but holds after its first sentence until the block ends
+        """The next turn plays the planner's analysis but holds after its first step until the block ends
         (or the yielded event is set), so a test can act on the run while it is certainly still going."""
         gate = threading.Event()
-        self.queue_script(held_default_script(question, uploaded, gate))
+        self.queue_script(held_script(self.planner, question, uploaded, gate))
         try:
             yield gate
         finally:

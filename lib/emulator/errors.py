@@ -34,6 +34,18 @@ DEFAULT_MESSAGES: dict[str, str] = {
 }
 
 
+# The status each error type comes with when it is an HTTP error rather than an in-stream event.
+STATUS_FOR_TYPE: dict[str, int] = {
+    **{kind: status for status, kind in reversed(list(ERROR_TYPES.items()))},
+    "timeout_error": 504,
+}
+
+
+def status_for(error_type: str) -> int:
+    """The HTTP status the API pairs with an `error.type` (500 for unknown types)."""
+    return STATUS_FOR_TYPE.get(error_type, 500)
+
+
 def error_type_for(status: int) -> str:
     """The `error.type` the real API uses for an HTTP status."""
     if status in ERROR_TYPES:

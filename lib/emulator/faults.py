@@ -1,21 +1,59 @@
-"""Faults a test can inject: error statuses, cut or failing streams, slow streams, expiry."""
+"""Faults a test can inject: error statuses, cut or failing streams, slow replies, refused containers, and
+one-off changes to what the next turn produces."""
 
 from __future__ import annotations
 
 import threading
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass
+from fnmatch import fnmatchcase
 from typing import Literal
 
-FaultKind = Literal["status", "cut", "stream_error", "slow", "expire_container"]
+FaultKind = Literal[
+    "status",
+    "cut",
+    "stream_error",
+    "slow",
+    "expire_container",
+    "sparse_usage",
+    "refuse_container",
+    "cut_download",
+    "container_expired_result",
+    "not_downloadable",
+]
+
+# Kinds used up by what a turn produces (the next code step, the next generated file), not by a request.
+TURN_KINDS = frozenset({"container_expired_result", "not_downloadable"})
+# Kinds that apply to a file download (GET /v1/files/{id}/content) by default.
+DOWNLOAD_KINDS = frozenset({"cut_download"})
+MESSAGES = "/v1/messages"
+CONTENT = "/v1/files/*/content"
 
 
 @dataclass
 class Fault:
-    """One injected failure, applied to the next `times` requests whose path matches `path`."""
+    """One injected failure, applied to the next `times` requests whose path matches `path`.
+
+    `path` is exact, or a glob (`*` matches anything, `/` included). Left empty it defaults to
+    `/v1/messages`, or to `/v1/files/*/content` for `cut_download`. Kinds:
+    - `status`: an HTTP error `status` (`error_type`, `message`, retry headers) before anything is done.
+    - `cut`: a stream closes after `after_events` events without its final chunk; any other reply sends
+      half its body and closes.
+    - `stream_error`: `event: error` of `error_type` (default overloaded_error) after `after_events` events;
+      on a non-stream request, that type's HTTP status.
+    - `slow`: `delay` seconds before each event of a stream, or before any other reply.
+    - `expire_container`: the request's container expires now (the request then gets the expired-container 400).
+    - `sparse_usage`: input and cache token counts only in `message_start`, not in `message_delta`.
+    - `refuse_container`: only requests whose body has `container`; `status` 400 (default), 404 or 5xx.
+    - `cut_download`: a download announces the whole Content-Length, sends half, and closes.
+    - `container_expired_result`: the next Python/Bash step returns a `container_expired` tool-result error
+      instead of running, and the container is refused from then on.
+    - `not_downloadable`: the next generated file is stored with `downloadable: false`.
+    """
 
     kind: FaultKind
-    path: str = "/v1/messages"
+    path: str = ""
     times: int = 1
     status: int | None = None
     error_type: str | None = None
@@ -26,11 +64,23 @@ class Fault:
     after_events: int = 3
     delay: float = 0.0
 
+    def __post_init__(self) -> None:
+        if not self.path:
+            self.path = CONTENT if self.kind in DOWNLOAD_KINDS else MESSAGES
+
     def matches(self, path: str) -> bool:
-        """Exact path, or a prefix when `path` ends with `*`."""
-        if self.path.endswith("*"):
-            return path.startswith(self.path[:-1])
-        return path == self.path
+        """Whether the fault's path pattern covers `path`."""
+        return fnmatchcase(path, self.path)
+
+    def applies(self, path: str, has_container: bool) -> bool:
+        """Whether a request on `path` (carrying a `container` or not) uses up this fault."""
+        if self.kind in TURN_KINDS or not self.matches(path):
+            return False
+        if self.kind == "refuse_container":
+            return has_container
+        if self.kind == "cut_download":
+            return path.endswith("/content")
+        return True
 
     def headers(self) -> dict[str, str]:
         """Retry headers for a `status` fault."""
@@ -59,11 +109,18 @@ class FaultQueue:
         with self._lock:
             self._faults.append([fault, max(1, fault.times)])
 
-    def take(self, path: str) -> Fault | None:
+    def take(self, path: str, has_container: bool = False) -> Fault | None:
         """The fault to apply to a request on `path`, if any."""
+        return self._take(lambda f: f.applies(path, has_container))
+
+    def take_kind(self, kind: FaultKind) -> Fault | None:
+        """The oldest pending fault of a turn kind (`container_expired_result`, `not_downloadable`), if any."""
+        return self._take(lambda f: f.kind == kind)
+
+    def _take(self, wanted: Callable[[Fault], bool]) -> Fault | None:
         with self._lock:
             for entry in self._faults:
-                if entry[0].matches(path):
+                if wanted(entry[0]):
                     entry[1] -= 1
                     if entry[1] <= 0:
                         self._faults.remove(entry)

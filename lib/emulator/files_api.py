@@ -5,11 +5,20 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from . import multipart
 from .errors import ApiError, parse_limit
 from .files import FileStore, clean_filename
 
 MIN_EXPIRY, MAX_EXPIRY = 3600, 7_776_000
+
+
+@dataclass
+class Part:
+    """One multipart form part."""
+
+    name: str
+    filename: str | None
+    content_type: str | None
+    data: bytes
 
 
 @dataclass
@@ -21,9 +30,8 @@ class Raw:
     filename: str | None = None
 
 
-def upload(store: FileStore, content_type: str, body: bytes, max_bytes: int) -> dict[str, Any]:
-    """POST /v1/files."""
-    parts = multipart.parse(content_type, body)
+def upload(store: FileStore, parts: dict[str, Part], max_bytes: int) -> dict[str, Any]:
+    """POST /v1/files, from the parsed form parts."""
     part = parts.get("file")
     if part is None:
         raise ApiError(400, "file: Field required")

@@ -3,17 +3,18 @@
 from __future__ import annotations
 
 import threading
+import time
 from collections import deque
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from .analyst import default_script
 from .containers import Container, ContainerRegistry
 from .errors import ApiError
 from .files import FileStore
 from .ids import IdFactory
-from .script import Step, runs_code
+from .models import supports_code_execution
+from .script import Planner, Step, runs_code
 from .sse import Event, message_events
 from .turn import Turn, TurnSettings
 
@@ -50,10 +51,20 @@ class ScriptQueue:
 class MessagesEndpoint:
     """Handles one Messages request at a time (per call; calls may run in parallel)."""
 
-    def __init__(self, settings: TurnSettings, containers: ContainerRegistry, scripts: ScriptQueue) -> None:
+    def __init__(
+        self, settings: TurnSettings, containers: ContainerRegistry, scripts: ScriptQueue, planner: Planner
+    ) -> None:
         self.settings = settings
         self.containers = containers
         self.scripts = scripts
+        self.planner = planner
+        self._replays: deque[tuple[list[Event], float]] = deque()
+        self._replays_lock = threading.Lock()
+
+    def queue_replay(self, events: list[Event], event_delay: float) -> None:
+        """The next streamed request gets these recorded events verbatim, `event_delay` seconds apart."""
+        with self._replays_lock:
+            self._replays.append((list(events), event_delay))
 
     @property
     def files(self) -> FileStore:
@@ -63,11 +74,18 @@ class MessagesEndpoint:
     def ids(self) -> IdFactory:
         return self.settings.ids
 
-    def handle(self, body: Any, raw_size: int) -> Reply:
-        """Validate, pick the script, and build the reply."""
+    def handle(self, body: Any, raw_size: int, sparse_usage: bool = False) -> Reply:
+        """Validate, pick the script, and build the reply (`sparse_usage`: see `_reply`)."""
         _check_shape(body)
+        if body.get("stream"):
+            with self._replays_lock:
+                replay = self._replays.popleft() if self._replays else None
+            if replay is not None:
+                return Reply(events=_paced(*replay))
         messages: list[dict[str, Any]] = body["messages"]
         tool_type = _code_tool(body.get("tools"))
+        if tool_type is not None and not supports_code_execution(body["model"]):
+            raise ApiError(400, f"tools.0: `{tool_type}` is not supported on model `{body['model']}`.")
         upload_ids = _upload_ids(messages)
         for fid in upload_ids:
             self._check_upload(fid)
@@ -94,13 +112,12 @@ class MessagesEndpoint:
             steps = queued
         else:
             uploaded = [self.files.require(fid).filename for fid in upload_ids]
-            workdir = container.workdir if container is not None else None
-            steps = default_script(workdir, _question(messages), uploaded)
+            steps = self.planner(_question(messages), uploaded)
         if container is not None:
             container.pending = []
             container.turns += 1
         turn = Turn(self.settings, container, steps, tool_type)
-        return self._reply(body, turn, raw_size)
+        return self._reply(body, turn, raw_size, sparse_usage)
 
     def _check_upload(self, fid: Any) -> None:
         if not isinstance(fid, str) or fid not in self.files:
@@ -116,9 +133,18 @@ class MessagesEndpoint:
             raise ApiError(400, "container: expected a string id or an object with `id`.")
         return self.containers.live(cid)
 
-    def _reply(self, body: dict[str, Any], turn: Turn, raw_size: int) -> Reply:
+    def _reply(self, body: dict[str, Any], turn: Turn, raw_size: int, sparse_usage: bool) -> Reply:
+        """The Message, or its events. With `sparse_usage`, input and cache counts are non-zero and sent only
+        in `message_start`; `message_delta` carries only `output_tokens` and `server_tool_use`."""
         msg_id, model = self.ids.message(), body["model"]
         input_tokens = max(1, raw_size // 4)
+        cache_creation, cache_read = (1024 + input_tokens, 2048 + 2 * input_tokens) if sparse_usage else (0, 0)
+        start_usage = {
+            "input_tokens": input_tokens,
+            "output_tokens": 1,
+            "cache_creation_input_tokens": cache_creation,
+            "cache_read_input_tokens": cache_read,
+        }
 
         def finish() -> tuple[dict[str, Any], dict[str, Any]]:
             container = turn.container
@@ -131,16 +157,15 @@ class MessagesEndpoint:
                 "container": {"id": container.id, "expires_at": container.expires_at} if container else None,
             }
             usage = {
-                "input_tokens": input_tokens,
                 "output_tokens": max(1, turn.output_chars // 4),
-                "cache_creation_input_tokens": 0,
-                "cache_read_input_tokens": 0,
                 "server_tool_use": {
                     "web_search_requests": 0,
                     "web_fetch_requests": 0,
                     "code_execution_requests": turn.code_requests,
                 },
             }
+            if not sparse_usage:
+                usage = {**start_usage, **usage}
             return delta, usage
 
         start = {
@@ -152,19 +177,21 @@ class MessagesEndpoint:
             "stop_reason": None,
             "stop_sequence": None,
             "container": None,
-            "usage": {
-                "input_tokens": input_tokens,
-                "output_tokens": 1,
-                "cache_creation_input_tokens": 0,
-                "cache_read_input_tokens": 0,
-            },
+            "usage": start_usage,
         }
         if body.get("stream"):
             return Reply(events=message_events(start, turn.blocks(), finish, self.settings.pacing.text_chunk_delay))
         content = list(turn.blocks())
         delta, usage = finish()
-        message = {**start, "content": content, **delta, "usage": usage}
+        message = {**start, "content": content, **delta, "usage": {**start_usage, **usage}}
         return Reply(body=message)
+
+
+def _paced(events: list[Event], delay: float) -> Iterator[Event]:
+    for i, event in enumerate(events):
+        if i and delay:
+            time.sleep(delay)
+        yield event
 
 
 def _check_shape(body: Any) -> None:

@@ -6,13 +6,58 @@ from typing import Any
 
 from .errors import ApiError, parse_limit
 
-DEFAULT_MODELS = ["claude-opus-4-8", "claude-sonnet-4-8", "claude-haiku-4-5"]
+# The last one cannot use the code execution tool (capabilities.server_tools.code_execution.supported false).
+DEFAULT_MODELS = ["claude-opus-4-8", "claude-sonnet-4-8", "claude-haiku-4-5", "claude-3-haiku-20240307"]
 _KNOWN = {
     "claude-opus-4-8": ("Claude Opus 4.8", "2026-09-24T00:00:00Z"),
     "claude-sonnet-4-8": ("Claude Sonnet 4.8", "2026-09-24T00:00:00Z"),
     "claude-haiku-4-5": ("Claude Haiku 4.5", "2025-10-15T00:00:00Z"),
+    "claude-3-haiku-20240307": ("Claude Haiku 3", "2024-03-07T00:00:00Z"),
 }
+# Models from before the code execution tool, thinking and effort (values are guesses; see GUESSES.md).
+_OLD_MODELS = {"claude-3-haiku-20240307"}
 _LINES = ("opus", "sonnet", "haiku")
+
+
+def _yes(supported: bool) -> dict[str, bool]:
+    return {"supported": supported}
+
+
+def capabilities(model_id: str) -> dict[str, Any]:
+    """The ModelCapabilities object (SDK 2.13 shape, every required key) for an id."""
+    new = model_id not in _OLD_MODELS
+    return {
+        "batch": _yes(True),
+        "citations": _yes(True),
+        "code_execution": _yes(new),
+        "context_management": {
+            "supported": new,
+            "clear_thinking_20251015": _yes(new),
+            "clear_tool_uses_20250919": _yes(new),
+            "compact_20260112": _yes(new),
+        },
+        "effort": {
+            "supported": new,
+            "low": _yes(new),
+            "medium": _yes(new),
+            "high": _yes(new),
+            "max": _yes(new),
+            "xhigh": _yes(False),
+        },
+        "image_input": _yes(True),
+        "pdf_input": _yes(new),
+        "server_tools": {"supported": new, "code_execution": _yes(new), "web_search": _yes(new)},
+        "structured_outputs": _yes(new),
+        "thinking": {
+            "supported": new,
+            "types": {
+                "adaptive": _yes(new),
+                "between_tools": _yes(new),
+                "disabled": _yes(True),
+                "enabled": _yes(new),
+            },
+        },
+    }
 
 
 def model_info(model_id: str) -> dict[str, Any]:
@@ -25,6 +70,7 @@ def model_info(model_id: str) -> dict[str, Any]:
     return {
         "type": "model",
         "id": model_id,
+        "capabilities": capabilities(model_id),
         "display_name": display,
         "created_at": created,
         "lifecycle": "active",
@@ -59,3 +105,8 @@ def get_model(models: list[str], model_id: str) -> dict[str, Any]:
     if model_id not in models:
         raise ApiError(404, f"model: {model_id}")
     return model_info(model_id)
+
+
+def supports_code_execution(model_id: str) -> bool:
+    """Whether a model can use the code execution tool."""
+    return model_id not in _OLD_MODELS

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
@@ -14,9 +15,11 @@ ToolName = Literal["code_execution", "bash_code_execution", "text_editor_code_ex
 
 @dataclass
 class Text:
-    """Assistant text, streamed as a few words per delta."""
+    """Assistant text, streamed as a few words per delta; `citations` (API citation objects such as
+    `char_location`) stream as `citations_delta`s before the text and end up in the block's `citations`."""
 
     text: str
+    citations: list[dict[str, Any]] | None = None
 
 
 @dataclass
@@ -81,3 +84,28 @@ CODE_STEPS = (Python, Bash, Edit)
 def runs_code(steps: list[Step]) -> bool:
     """Whether a script calls a code-execution tool (unknown for `Later` steps, assumed yes)."""
     return any(isinstance(s, (*CODE_STEPS, ToolFailure, Later)) for s in steps)
+
+
+# Plans the steps of a turn no script was queued for, from the question and the filenames uploaded with it.
+# Steps that depend on the container (its files, earlier outputs) are `Later` steps that read the Turn.
+Planner = Callable[[str, list[str]], list[Step]]
+
+
+def held_script(
+    planner: Planner, question: str, uploaded: list[str], gate: threading.Event, timeout: float = 120.0
+) -> list[Step]:
+    """The planner's steps, held after the first one until `gate` is set (to act on a run mid-way)."""
+    rest: list[Step] = []
+
+    def first(turn: Turn) -> list[Step]:
+        steps = planner(question, uploaded)
+        while steps and isinstance(steps[0], Later):
+            steps[:1] = steps[0].build(turn)
+        rest[:] = steps[1:]
+        return steps[:1]
+
+    def after_gate(turn: Turn) -> list[Step]:
+        gate.wait(timeout)
+        return list(rest)
+
+    return [Later(first), Later(after_gate)]

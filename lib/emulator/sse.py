@@ -35,6 +35,8 @@ def block_events(index: int, block: dict[str, Any], chunk_delay: float) -> Itera
     kind = block.get("type")
     if kind == "text":
         yield "content_block_start", _start(index, {"type": "text", "text": ""})
+        for citation in block.get("citations") or []:
+            yield "content_block_delta", _delta(index, {"type": "citations_delta", "citation": citation})
         for i, chunk in enumerate(text_chunks(block["text"])):
             if i and chunk_delay:
                 time.sleep(chunk_delay)

@@ -7,16 +7,20 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from . import runner
 from .containers import Container
+from .faults import FaultQueue
 from .files import FileStore
 from .ids import IdFactory
 from .pacing import Pacing
 from .script import Bash, Edit, Later, Pause, Python, RawBlock, Step, Text, ToolFailure
 
+# Tool versions whose Python runs through bash (no `code_execution` sub-tool), and those with Python only.
 BASH_TOOLS = {"code_execution_20250825"}
+PYTHON_TOOLS = {"code_execution_20250522"}
+PythonForm = Literal["code_execution", "bash"]
 RESULT_TYPES = {
     "code_execution": ("code_execution_tool_result", "code_execution_result", "code_execution_output"),
     "bash_code_execution": (
@@ -52,6 +56,9 @@ class TurnSettings:
     pacing: Pacing
     code_timeout: float
     bin_dir: Path
+    faults: FaultQueue
+    # How Python steps come back under code_execution_20260120 and later.
+    python_form: PythonForm = "code_execution"
 
 
 class Turn:
@@ -88,7 +95,10 @@ class Turn:
                 return
             elif isinstance(step, Text):
                 self.output_chars += len(step.text)
-                yield {"type": "text", "text": step.text}
+                if step.citations:
+                    yield {"type": "text", "text": step.text, "citations": [dict(c) for c in step.citations]}
+                else:
+                    yield {"type": "text", "text": step.text}
             elif isinstance(step, RawBlock):
                 self.output_chars += len(json.dumps(step.block))
                 yield dict(step.block)
@@ -122,7 +132,13 @@ class Turn:
             name, tool_input, command = self._code_call(step)
             use = self._tool_use(name, tool_input)
             yield use
-            content = self._run_code(step, name, command)
+            if self.settings.faults.take_kind("container_expired_result") is not None:
+                # The container went away under this step: the step does not run, later requests naming the
+                # container are refused.
+                self.container.gone = True
+                content = {"type": ERROR_TYPES[name], "error_code": "container_expired"}
+            else:
+                content = self._run_code(step, name, command)
         # Pacing: a code step takes at least `code_delay` of wall time, like a real sandbox.
         rest = self.settings.pacing.code_delay - (time.monotonic() - started)
         if rest > 0:
@@ -133,7 +149,8 @@ class Turn:
         if isinstance(step, Bash):
             return "bash_code_execution", {"command": step.command}, step.command
         assert isinstance(step, Python)
-        if self.tool_type in BASH_TOOLS:
+        bash = self.settings.python_form == "bash" and self.tool_type not in PYTHON_TOOLS
+        if self.tool_type in BASH_TOOLS or bash:
             command = runner.heredoc(step.code)
             return "bash_code_execution", {"command": command}, command
         return "code_execution", {"code": step.code}, step.code
@@ -152,7 +169,8 @@ class Turn:
             return {"type": ERROR_TYPES[name], "error_code": "execution_time_exceeded"}
         for rel in runner.changed_outputs(before, runner.snapshot_outputs(cwd)):
             path = cwd / rel
-            stored = s.files.add(path.name, path.read_bytes(), downloadable=True)
+            downloadable = s.faults.take_kind("not_downloadable") is None
+            stored = s.files.add(path.name, path.read_bytes(), downloadable=downloadable)
             record.file_ids.append(stored.id)
         _, result_type, output_type = RESULT_TYPES[name]
         return {

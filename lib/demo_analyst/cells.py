@@ -1,17 +1,4 @@
-"""The default analyst: a real first look at the container's table, steered lightly by the question."""
-
-from __future__ import annotations
-
-import re
-import threading
-from pathlib import Path
-
-from .runner import OUTPUTS
-from .script import Bash, Later, Python, Step, Text
-from .turn import Turn
-
-TABULAR = {".csv", ".tsv", ".tab", ".xlsx", ".xlsm", ".xls", ".json", ".jsonl", ".ndjson", ".parquet"}
-TOOL_HINT = '{"type": "code_execution_20260521", "name": "code_execution"}'
+"""Python cells the demo analyst really runs in the container: load, profile, chart, summarise."""
 
 LOADER = '''\
 import csv, io, json, os, warnings
@@ -146,6 +133,19 @@ try:
         change = f" ({{(last - first) / abs(first) * 100:+.1f}}%)" if first else ""
         finding = (f"`{{cols[0]}}` went from {{first:,.2f}} to {{last:,.2f}}{{change}}"
                    f" between the first and last `{{date_col}}`.")
+        vl_data = series[cols].reset_index().melt(id_vars="_when", var_name="column", value_name="value")
+        vl_view = dict(
+            title=f"{{', '.join(map(str, cols))}} over {{date_col}}",
+            mark=dict(type="line", point=True, tooltip=True),
+            encoding=dict(
+                x=dict(field="_when", type="temporal", title=str(date_col)),
+                y=dict(field="value", type="quantitative", title=None),
+                row=dict(field="column", type="nominal", title=None),
+            ),
+            width=600,
+            height=120,
+            resolve=dict(scale=dict(y="independent")),
+        )
     elif kind == "correlation":
         corr = num.corr()
         fig, ax = plt.subplots(figsize=(1.1 * len(corr) + 3, 1.0 * len(corr) + 2))
@@ -163,6 +163,21 @@ try:
         if len(pairs):
             a, b = pairs.abs().idxmax()
             finding = f"The strongest relationship is between `{{a}}` and `{{b}}` (r = {{pairs[(a, b)]:.2f}})."
+        named = corr.set_axis([str(c) for c in corr.columns], axis=1).set_axis([str(c) for c in corr.index])
+        vl_data = named.rename_axis("column_a").reset_index().melt(
+            id_vars="column_a", var_name="column_b", value_name="r"
+        )
+        vl_view = dict(
+            title="Correlation between numeric columns",
+            mark=dict(type="rect", tooltip=True),
+            encoding=dict(
+                x=dict(field="column_b", type="nominal", sort=None, title=None),
+                y=dict(field="column_a", type="nominal", sort=None, title=None),
+                color=dict(
+                    field="r", type="quantitative", scale=dict(domain=[-1, 1], scheme="redblue", reverse=True)
+                ),
+            ),
+        )
     elif kind == "anomaly":
         z = (num - num.mean()) / num.std(ddof=0).replace(0, np.nan)
         outliers = (z.abs() > 3).sum()
@@ -179,6 +194,15 @@ try:
                        f" 3 standard deviations ({{int(outliers.sum())}} in all columns).")
         else:
             finding = "No value lies more than 3 standard deviations from its column mean."
+        vl_data = z[cols].melt(var_name="column", value_name="z").dropna()
+        vl_view = dict(
+            title="Values beyond 3 standard deviations",
+            mark=dict(type="boxplot", extent=1.5),
+            encoding=dict(
+                x=dict(field="column", type="nominal", sort=None, title=None),
+                y=dict(field="z", type="quantitative", title="z-score"),
+            ),
+        )
     elif num.empty:
         col = df.columns[0]
         counts = df[col].astype(str).value_counts().head(15)
@@ -186,6 +210,15 @@ try:
         counts[::-1].plot.barh(ax=ax)
         ax.set_title(f"Most common values of {{col}}")
         finding = f"The most common `{{col}}` is {{counts.index[0]}} ({{int(counts.iloc[0])}} rows)."
+        vl_data = counts.rename_axis("value").reset_index(name="count")
+        vl_view = dict(
+            title=f"Most common values of {{col}}",
+            mark=dict(type="bar", tooltip=True),
+            encoding=dict(
+                y=dict(field="value", type="nominal", sort="-x", title=str(col)),
+                x=dict(field="count", type="quantitative", title="rows"),
+            ),
+        )
     else:
         cols = list(num.columns[:9])
         ncols = min(3, len(cols))
@@ -200,6 +233,19 @@ try:
         col = cols[0]
         finding = (f"`{{col}}` averages {{num[col].mean():,.2f}} (median {{num[col].median():,.2f}},"
                    f" range {{num[col].min():,.2f}} to {{num[col].max():,.2f}}).")
+        vl_data = num[cols].melt(var_name="column", value_name="value").dropna()
+        vl_view = dict(
+            title="Distribution of numeric columns",
+            mark=dict(type="bar", color="#4C72B0", tooltip=True),
+            encoding=dict(
+                x=dict(field="value", type="quantitative", bin=dict(maxbins=20), title=None),
+                y=dict(aggregate="count", type="quantitative", title="rows"),
+                facet=dict(field="column", type="nominal", columns=ncols, title=None),
+            ),
+            width=220,
+            height=150,
+            resolve=dict(scale=dict(x="independent", y="independent")),
+        )
     fig.tight_layout()
     fig.savefig(chart, dpi=100)
 except Exception as exc:
@@ -208,6 +254,8 @@ except Exception as exc:
     ax.axis("off")
     fig.savefig(chart, dpi=100)
     finding = f"The {{kind}} chart failed ({{exc}}), so I saved a placeholder."
+    vl_data = pd.DataFrame(dict(message=[f"Could not draw a {{kind}} chart: {{exc}}"]))
+    vl_view = dict(mark=dict(type="text"), encoding=dict(text=dict(field="message", type="nominal")))
 plt.close("all")
 print(f"Saved chart: {{os.path.basename(chart)}}")
 """
@@ -224,164 +272,20 @@ print(f"Saved summary: {{os.path.basename(summary_path)}}")
 
 FINDING = 'print(f"Finding: {finding}")\n'
 
+# The same chart as a Vega-Lite v5 spec beside the PNG, its data inline (plain json, no plotting library).
+VEGA_LITE = """\
+import json
 
-def question_kind(question: str) -> str | None:
-    """The chart a question asks for, if any."""
-    q = question.lower()
-    if any(w in q for w in ("trend", "over time", "time series", "seasonal")):
-        return "trend"
-    if any(w in q for w in ("anomal", "outlier", "unusual")):
-        return "anomaly"
-    if any(w in q for w in ("driver", "correlat", "relationship", "drives")):
-        return "correlation"
-    if any(w in q for w in ("distribution", "histogram", "spread")):
-        return "distribution"
-    return None
-
-
-def tabular_files(workdir: Path, preferred: list[str]) -> list[Path]:
-    """Tables in the container, the ones uploaded with this request first, then newest."""
-    found = [p for p in workdir.iterdir() if p.is_file() and p.suffix.lower() in TABULAR]
-    found.sort(key=lambda p: (p.name not in preferred, -p.stat().st_mtime))
-    return found
-
-
-def default_script(workdir: Path | None, question: str, uploaded: list[str]) -> list[Step]:
-    """The analyst's steps for a new turn in this container (None: no code tool was offered)."""
-    if workdir is None:
-        return [
-            Text(
-                "I can't run code in this conversation. Add the code execution tool "
-                f"(`{TOOL_HINT}`) to `tools`, attach a table with a `container_upload` block, and I'll analyse it."
-            )
-        ]
-    tables = tabular_files(workdir, uploaded)
-    if not tables:
-        return _no_table_script(workdir)
-    previous = [p for p in (workdir / OUTPUTS).iterdir() if p.is_file()]
-    if previous:
-        return _followup_script(tables[0], question)
-    return _first_look_script(tables[0], tables[1:], question)
-
-
-def held_default_script(
-    question: str, uploaded: list[str], gate: threading.Event, timeout: float = 120.0
-) -> list[Step]:
-    """The default script, held after its opening sentence until `gate` is set (to act on a run mid-way)."""
-
-    def part(turn: Turn, first: bool) -> list[Step]:
-        workdir = turn.container.workdir if turn.container is not None else None
-        steps = default_script(workdir, question, uploaded)
-        if first:
-            return steps[:1]
-        gate.wait(timeout)
-        return steps[1:]
-
-    return [Later(lambda turn: part(turn, True)), Later(lambda turn: part(turn, False))]
-
-
-def _first_look_script(table: Path, others: list[Path], question: str) -> list[Step]:
-    name, stem = table.name, _stem(table)
-    kind = question_kind(question) or "auto"
-    plan = {
-        "trend": "then chart how the numbers move over time",
-        "anomaly": "then look for outliers",
-        "correlation": "then check which columns move together",
-        "distribution": "then chart the distributions",
-        "auto": "then chart the main columns",
-    }[kind]
-    loader = _load(name)
-    return [
-        Text(f"I'll load `{name}` with pandas, profile its columns and missing values, {plan}."),
-        Python(loader + PROFILE),
-        Python(loader + CHART.format(kind=kind, stem=stem) + SUMMARY.format() + FINDING),
-        Later(lambda turn: [Text(_first_look_summary(turn, name, others))]),
-    ]
-
-
-def _followup_script(table: Path, question: str) -> list[Step]:
-    name, stem = table.name, _stem(table)
-    kind = question_kind(question) or "correlation"
-    code = _load(name) + CHART.format(kind=kind, stem=stem) + FINDING
-    return [
-        Text("Let me check what is already in `outputs/` from the earlier analysis."),
-        Bash("ls -la outputs"),
-        Later(
-            lambda turn: [
-                Text(f"{_count_listed(turn.stdout)} earlier file(s) are still there. Now a closer look at `{name}`.")
-            ]
-        ),
-        Python(code),
-        Later(lambda turn: [Text(_followup_summary(turn, name))]),
-    ]
-
-
-def _no_table_script(workdir: Path) -> list[Step]:
-    def answer(turn: Turn) -> list[Step]:
-        names = sorted(p.name for p in workdir.iterdir() if p.is_file())
-        listed = ", ".join(f"`{n}`" for n in names) if names else "no files"
-        return [
-            Text(
-                f"I found {len(names)} file(s) in the working directory ({listed}), but none of them is a "
-                "table. Upload a CSV, TSV, Excel, JSON or Parquet file and ask again."
-            )
-        ]
-
-    return [Text("Let me see which files I have to work with."), Bash("ls -la"), Later(answer)]
-
-
-def _load(name: str) -> str:
-    return LOADER + f"\nPATH = {name!r}\ndf = load_table(PATH)\n"
-
-
-def _stem(path: Path) -> str:
-    return re.sub(r"[^A-Za-z0-9_-]+", "_", path.stem).strip("_") or "data"
-
-
-def _field(stdout: str, label: str) -> str | None:
-    match = re.search(rf"^{label}: (.*)$", stdout, re.MULTILINE)
-    return match.group(1).strip() if match else None
-
-
-def _failure(turn: Turn, name: str) -> str:
-    errors = [r.stderr.strip().splitlines()[-1] for r in turn.records if r.stderr.strip() and r.return_code]
-    why = errors[-1] if errors else "the code did not finish"
-    return f"I couldn't finish the analysis of `{name}`: {why}"
-
-
-def _first_look_summary(turn: Turn, name: str, others: list[Path]) -> str:
-    out = turn.stdout
-    rows, cols = _field(out, "Rows"), _field(out, "Columns")
-    if rows is None or cols is None:
-        return _failure(turn, name)
-    parts = [f"`{name}` has **{_plural(int(rows), 'row')}** and **{_plural(int(cols), 'column')}**."]
-    missing = _field(out, "Most missing")
-    if missing and not missing.startswith("none"):
-        column, _, detail = missing.partition(" (")
-        parts.append(f"The column with the most missing values is `{column}` ({detail}.")
-    else:
-        parts.append("No values are missing.")
-    if finding := _field(out, "Finding"):
-        parts.append(finding)
-    saved = [x for x in (_field(out, "Saved chart"), _field(out, "Saved summary")) if x]
-    if saved:
-        parts.append("I saved " + " and ".join(f"`{s}`" for s in saved) + " to `outputs/`.")
-    if others:
-        parts.append("Other tables I did not look at yet: " + ", ".join(f"`{p.name}`" for p in others) + ".")
-    return " ".join(parts)
-
-
-def _followup_summary(turn: Turn, name: str) -> str:
-    out = turn.records[-1].stdout if turn.records else ""
-    chart, finding = _field(out, "Saved chart"), _field(out, "Finding")
-    if chart is None:
-        return _failure(turn, name)
-    return " ".join(x for x in (finding, f"The new chart is `{chart}` in `outputs/`.") if x)
-
-
-def _plural(n: int, word: str) -> str:
-    return f"{n:,} {word}" + ("" if n == 1 else "s")
-
-
-def _count_listed(stdout: str) -> int:
-    return sum(1 for line in stdout.splitlines() if line.startswith("-"))
+MAX_VALUES = 5000
+spec_path = chart[: -len(".png")] + ".vl.json"
+if len(vl_data) > MAX_VALUES:
+    vl_data = vl_data.sample(MAX_VALUES, random_state=0).sort_index()
+spec = {
+    "$schema": "https://vega.github.io/schema/vega-lite/v5.json",
+    "data": {"values": json.loads(vl_data.to_json(orient="records", date_format="iso"))},
+    **vl_view,
+}
+with open(spec_path, "w", encoding="utf-8") as f:
+    json.dump(spec, f, indent=1)
+print(f"Saved spec: {os.path.basename(spec_path)}")
+"""
