@@ -12,6 +12,8 @@ from typing import Any, TypeVar
 import jsonschema
 from altair.vegalite.v6 import schema as vl_schema
 
+from lib.transcript import GeneratedFile, Item
+
 SPEC_SUFFIX = ".vl.json"
 SPEC_MIME = "application/vnd.vegalite.v5+json"
 MAX_SPEC_BYTES = 5 * 1024 * 1024
@@ -179,16 +181,32 @@ def _short(text: str, limit: int = 120) -> str:
 def load_spec(path: Path) -> dict[str, Any]:
     """Read and check a `.vl.json` file; raises SpecProblem saying what is wrong."""
     try:
-        size = path.stat().st_size
+        st = path.stat()
     except OSError as err:
         raise SpecProblem("the file is missing") from err
-    if size > MAX_SPEC_BYTES:
-        raise SpecProblem(f"it is {size / 1e6:.1f} MB, more than the {MAX_SPEC_BYTES // 2**20} MB drawn interactively")
+    if st.st_size > MAX_SPEC_BYTES:
+        raise SpecProblem(
+            f"it is {st.st_size / 1e6:.1f} MB, more than the {MAX_SPEC_BYTES // 2**20} MB drawn interactively"
+        )
+    problem = _checked(str(path), st.st_mtime_ns, st.st_size)
+    if problem:
+        raise SpecProblem(problem)
+    # parsed afresh for every caller: a renderer may change the dict it is given
+    return json.loads(path.read_bytes())
+
+
+@lru_cache(maxsize=256)
+def _checked(path: str, mtime_ns: int, size: int) -> str:
+    """Why the file at this version cannot be drawn, or '' (a live transcript redraws it several times a second)."""
     try:
-        spec = json.loads(path.read_bytes())
+        spec = json.loads(Path(path).read_bytes())
     except (ValueError, OSError) as err:
-        raise SpecProblem(f"it is not readable JSON ({type(err).__name__})") from err
-    return validate(spec)
+        return f"it is not readable JSON ({type(err).__name__})"
+    try:
+        validate(spec)
+    except SpecProblem as problem:
+        return str(problem)
+    return ""
 
 
 def chart(spec_path: Path | None, png_path: Path | None, name: str) -> Chart:
@@ -198,10 +216,35 @@ def chart(spec_path: Path | None, png_path: Path | None, name: str) -> Chart:
         return Chart(name=name, png_path=png)
     try:
         spec = load_spec(spec_path)
-    except SpecProblem as problem:
+    except (SpecProblem, OSError, ValueError) as problem:
         fallback = "the PNG is shown instead" if png else "no PNG was saved beside it"
         kept = spec_path if spec_path.is_file() else None
         return Chart(
             name=name, spec_path=kept, png_path=png, note=f"Interactive chart not shown: {problem}; {fallback}."
         )
     return Chart(name=name, spec=spec, spec_path=spec_path, png_path=png)
+
+
+def _file_name(item: Item) -> str:
+    return item.filename if isinstance(item, GeneratedFile) and item.path and not item.error else ""
+
+
+@dataclass(frozen=True)
+class TranscriptCharts:
+    """How a turn's generated files show as charts: a Chart at each spec's place, paired PNGs left out."""
+
+    at: dict[int, Chart]
+    skip: set[int]
+
+
+def transcript_charts(items: Sequence[Item], data_dir: Path) -> TranscriptCharts:
+    """Pair each spec of a turn with its PNG (drawn once, at the spec's place) and decide how to show it."""
+    found: dict[int, Chart] = {}
+    pairs = pair_files(items, _file_name)
+    for i, j in pairs.items():
+        spec_item = items[i]
+        assert isinstance(spec_item, GeneratedFile)
+        png = items[j] if j is not None else None
+        png_path = data_dir / png.path if isinstance(png, GeneratedFile) else None
+        found[i] = chart(data_dir / spec_item.path, png_path, spec_item.filename)
+    return TranscriptCharts(found, {j for j in pairs.values() if j is not None})
