@@ -10,6 +10,7 @@ import streamlit as st
 from lib import gallery
 from lib.preview import format_size
 from lib.store import Artifact, ArtifactFilter
+from lib.ui.demo_session import link_params
 from lib.ui.render import render_chart, render_item
 from lib.ui.setup import Context
 from lib.ui.state import ANALYZE_PAGE, confirmed_button
@@ -161,7 +162,9 @@ def _detail(ctx: Context, art: Artifact) -> None:
                 on_click="ignore",
                 icon=":material/download:",
             )
-        c[1].page_link(ANALYZE_PAGE, label="Open its run", query_params={"run": art.run_id}, icon=":material/history:")
+        c[1].page_link(
+            ANALYZE_PAGE, label="Open its run", query_params=link_params(run=art.run_id), icon=":material/history:"
+        )
         if confirmed_button(c[2], "Confirm deleting this file", "Delete this file", "gallery_delete_one"):
             for member in card.members:
                 gallery.delete(ctx.store, ctx.data_dir, member)
