@@ -192,7 +192,7 @@ def render_chart(chart: charts.Chart, key: str, downloads: bool = True) -> None:
     if chart.spec is not None:
         try:
             st.vega_lite_chart(chart.spec)
-            st.caption(f":material/insights: `{chart.name}` · interactive: hover for values, scroll to zoom")
+            st.caption(f":material/insights: `{chart.name}` · interactive chart (Vega-Lite)")
             drawn = True
         except Exception as exc:  # noqa: BLE001 - a spec the renderer rejects falls back to the PNG
             chart = replace(chart, note=f"Interactive chart not shown: it could not be drawn ({type(exc).__name__}).")
