@@ -120,7 +120,7 @@ def _grid(ctx: Context, cards: list[gallery.Card]) -> None:
                         st.markdown(f"### :material/draft: {art.filename.rsplit('.', 1)[-1].upper()}")
                 st.markdown(f"**{art.filename}**")
                 size = sum(m.size_bytes for m in card.members)
-                kind = " · :material/insights: with interactive spec" if card.spec else ""
+                kind = " · :material/insights: with Vega-Lite spec" if card.spec else ""
                 st.caption(
                     f"{art.question[:70]} · {datetime.fromtimestamp(art.created_at):%Y-%m-%d %H:%M} · "
                     f"{format_size(size)}{kind}"
