@@ -10,6 +10,7 @@ from pathlib import Path
 import nbformat
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_output
 
+from lib import charts
 from lib.runview import RunView
 from lib.transcript import CodeCell, EditorResult, GeneratedFile, Notice, Output, RunError, Text, ToolError
 
@@ -39,8 +40,13 @@ def notebook(view: RunView, data_dir: Path) -> str:
     for turn in view.turns:
         nb.cells.append(new_markdown_cell(f"## Question {turn.turn.idx + 1}\n\n{turn.turn.question}"))
         current = None
-        for item in turn.items:
-            if isinstance(item, Text) and item.text.strip():
+        found = charts.transcript_charts(turn.items, data_dir)
+        for seq, item in enumerate(turn.items):
+            if seq in found.skip:  # a PNG exported with its spec
+                continue
+            if seq in found.at and current is not None:
+                current.outputs.append(_chart_output(found.at[seq]))
+            elif isinstance(item, Text) and item.text.strip():
                 nb.cells.append(new_markdown_cell(item.text))
                 current = None
             elif isinstance(item, CodeCell):
@@ -69,6 +75,16 @@ def notebook(view: RunView, data_dir: Path) -> str:
     return nbformat.writes(nb)
 
 
+def _chart_output(chart: charts.Chart) -> nbformat.NotebookNode:
+    """One display output holding the Vega-Lite spec (when it can be drawn) and the PNG, for Jupyter to choose."""
+    data: dict[str, object] = {"text/plain": chart.name}
+    if chart.spec is not None:
+        data[charts.SPEC_MIME] = chart.spec
+    if chart.png_path is not None:
+        data["image/png"] = base64.b64encode(chart.png_path.read_bytes()).decode()
+    return new_output("display_data", data=data)
+
+
 def markdown(view: RunView) -> str:
     """The run as a Markdown report; generated files are linked as files/<name>."""
     lines = [f"# {view.run.title}", "", f"Model `{view.run.model}` · tool `{view.run.tool_version}`", ""]
@@ -89,12 +105,12 @@ def markdown(view: RunView) -> str:
                 lines += ["```diff", *item.lines, "```", ""]
             elif isinstance(item, GeneratedFile) and item.path:
                 link = f"files/{Path(item.path).name}"
-                lines += [
-                    f"![{item.filename}]({link})"
-                    if item.mime_type.startswith("image/")
-                    else f"[{item.filename}]({link})",
-                    "",
-                ]
+                if item.mime_type.startswith("image/"):
+                    lines += [f"![{item.filename}]({link})", ""]
+                elif charts.is_spec(item.filename):
+                    lines += [f"[{item.filename}]({link}) (the chart as a Vega-Lite spec, interactive)", ""]
+                else:
+                    lines += [f"[{item.filename}]({link})", ""]
             elif isinstance(item, (ToolError, RunError, Notice)):
                 lines += [f"> {getattr(item, 'text', '') or getattr(item, 'message', '') or item.kind}", ""]
     return "\n".join(lines)

@@ -4,23 +4,41 @@ from __future__ import annotations
 
 import io
 import zipfile
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
-from lib import filekinds
+from lib import charts, filekinds
 from lib.store import Artifact, ArtifactFilter, Store
 from lib.thumbs import thumbnail
 from lib.transcript import CodeCell, Output
 
 
 @dataclass(frozen=True)
-class GalleryPage:
-    """One page of artifacts and how many match in all."""
+class Card:
+    """One gallery entry: an artifact, or a chart's PNG and its Vega-Lite spec together."""
 
-    artifacts: list[Artifact]
+    artifact: Artifact  # what the card shows: the PNG of a pair, else the file itself
+    spec: Artifact | None = None
+
+    @property
+    def members(self) -> list[Artifact]:
+        """The files behind the card (downloaded, zipped and deleted together)."""
+        return [self.artifact] + ([self.spec] if self.spec and self.spec.id != self.artifact.id else [])
+
+
+@dataclass(frozen=True)
+class GalleryPage:
+    """One page of cards and how many match in all."""
+
+    cards: list[Card]
     total: int
     page: int
     pages: int
+
+    @property
+    def artifacts(self) -> list[Artifact]:
+        """The artifact each card shows."""
+        return [c.artifact for c in self.cards]
 
 
 @dataclass(frozen=True)
@@ -33,13 +51,49 @@ class Lineage:
     stdout: str
 
 
+ALL = -1  # SQLite's LIMIT for no limit
+
+
+def _chart_key(art: Artifact) -> tuple:
+    """Files that show as one card share a key: a chart's PNG and spec of the same turn."""
+    name = charts.stem(art.filename)
+    return (art.run_id, art.turn_idx, name) if name else ("file", art.id)
+
+
 def page_of(store: Store, flt: ArtifactFilter, page: int, per_page: int) -> GalleryPage:
-    """Artifacts of one gallery page, newest first."""
+    """Cards of one gallery page, newest first; a chart's PNG and spec make one card."""
     page = max(page, 1)
-    found, total = store.artifacts(
-        ArtifactFilter(**{**flt.__dict__, "limit": per_page, "offset": (page - 1) * per_page})
-    )
-    return GalleryPage(found, total, page, max(1, -(-total // per_page)))
+    found, _ = store.artifacts(replace(flt, limit=ALL, offset=0))
+    firsts: dict[tuple, Artifact] = {}
+    for art in found:
+        firsts.setdefault(_chart_key(art), art)
+    total = len(firsts)
+    chosen = list(firsts.values())[(page - 1) * per_page : page * per_page]
+    runs: dict[str, list[Artifact]] = {}
+    cards = [card_for(store, a, runs) for a in chosen]
+    return GalleryPage(cards, total, page, max(1, -(-total // per_page)))
+
+
+def card_for(store: Store, art: Artifact, runs: dict[str, list[Artifact]] | None = None) -> Card:
+    """The card an artifact belongs to, with its chart partner (whatever the filters let through)."""
+    key = _chart_key(art)
+    if key[0] == "file":
+        return Card(art)
+    runs = {} if runs is None else runs
+    if art.run_id not in runs:
+        runs[art.run_id] = store.artifacts(ArtifactFilter(run_id=art.run_id, limit=ALL))[0]
+    pair = [a for a in runs[art.run_id] if _chart_key(a) == key]  # newest first
+    png = next((a for a in pair if not charts.is_spec(a.filename)), None)
+    spec = next((a for a in pair if charts.is_spec(a.filename)), None)
+    return Card(png or art, spec)
+
+
+def chart_of(data_dir: Path, card: Card) -> charts.Chart | None:
+    """How to show a card with a spec (interactive, or its PNG and a note); None for any other card."""
+    if card.spec is None:
+        return None
+    png = data_dir / card.artifact.path if card.artifact.id != card.spec.id else None
+    return charts.chart(data_dir / card.spec.path, png, card.spec.filename)
 
 
 def thumb_for(data_dir: Path, artifact: Artifact) -> Path | None:

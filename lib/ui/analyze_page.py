@@ -17,6 +17,7 @@ from lib.runview import RunView, load_run_view, load_turn_view
 from lib.settings import TOOL_VERSIONS, Settings
 from lib.store import FileRecord
 from lib.ui import exports
+from lib.ui.demo_session import link_params
 from lib.ui.render import render_run, render_run_header, render_turn, show_error
 from lib.ui.setup import Context
 from lib.ui.state import DRAFT, FILES_PAGE, select_files, selected_files
@@ -50,7 +51,7 @@ def _history(ctx: Context, current: str) -> None:
     with st.sidebar:
         st.subheader("Runs")
         if st.button("New analysis", key="analyze_new", icon=":material/add:", disabled=not current):
-            st.query_params.clear()
+            st.query_params.from_dict(link_params())
             st.rerun()
         if not runs:
             st.caption("No runs yet.")
@@ -77,7 +78,7 @@ def _new_run_form(ctx: Context) -> None:
             "Your library is empty. Upload files first, or analyse a sample dataset from the home page.",
             icon=":material/folder_open:",
         )
-        st.page_link(FILES_PAGE, label="Go to Files", icon=":material/folder_open:")
+        st.page_link(FILES_PAGE, label="Go to Files", icon=":material/folder_open:", query_params=link_params())
         return
     names = {f.id: f"{f.filename} ({f.kind})" for f in catalogue}
     chosen = st.multiselect(

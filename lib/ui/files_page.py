@@ -10,6 +10,7 @@ import streamlit as st
 from lib import filekinds, files, library, uploads
 from lib.errors import AppError
 from lib.preview import format_size
+from lib.ui.demo_session import link_params
 from lib.ui.render import render_preview, show_error
 from lib.ui.setup import Context
 from lib.ui.state import ANALYZE_PAGE, confirmed_button, select_files, selected_files
@@ -185,7 +186,7 @@ def _library(ctx: Context) -> None:
         icon=":material/query_stats:",
     ):
         select_files(usable)
-        st.switch_page(ANALYZE_PAGE)
+        st.switch_page(ANALYZE_PAGE, query_params=link_params())
     if confirmed_button(
         cols[1], f"Confirm deleting {len(chosen)}", "Delete selected", "files_delete", disabled=not chosen
     ):

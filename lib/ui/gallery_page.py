@@ -10,7 +10,8 @@ import streamlit as st
 from lib import gallery
 from lib.preview import format_size
 from lib.store import Artifact, ArtifactFilter
-from lib.ui.render import render_item
+from lib.ui.demo_session import link_params
+from lib.ui.render import render_chart, render_item
 from lib.ui.setup import Context
 from lib.ui.state import ANALYZE_PAGE, confirmed_button
 
@@ -43,7 +44,7 @@ def render(ctx: Context) -> None:
         _detail(ctx, opened)
     _bulk_actions(ctx)
     st.caption(f"{result.total} artifact{'s' * (result.total != 1)} · page {result.page} of {result.pages}")
-    _grid(ctx, result.artifacts)
+    _grid(ctx, result.cards)
     if result.pages > 1:
         st.number_input("Page", min_value=1, max_value=result.pages, key="gallery_page", step=1)
 
@@ -80,7 +81,8 @@ def _selected() -> set[int]:
 
 def _bulk_actions(ctx: Context) -> None:
     chosen = sorted(_selected())
-    arts = [a for a in (ctx.store.artifact(i) for i in chosen) if a]
+    picked = [a for a in (ctx.store.artifact(i) for i in chosen) if a]
+    arts = [m for a in picked for m in gallery.card_for(ctx.store, a).members]
     c = st.columns([3, 3, 2, 2])  # wide enough for "Download N as zip" at 1280 px
     c[0].download_button(
         f"Download {len(arts)} as zip",
@@ -95,15 +97,17 @@ def _bulk_actions(ctx: Context) -> None:
     if confirmed_button(c[1], f"Confirm deleting {len(arts)}", "Delete selected", "gallery_delete", disabled=not arts):
         for art in arts:
             gallery.delete(ctx.store, ctx.data_dir, art)
+        for art in picked:
             st.session_state.pop(f"gallery_sel_{art.id}", None)
         st.session_state[OPEN] = 0
         st.rerun()
 
 
-def _grid(ctx: Context, artifacts: list[Artifact]) -> None:
-    for start in range(0, len(artifacts), COLUMNS):
+def _grid(ctx: Context, cards: list[gallery.Card]) -> None:
+    for start in range(0, len(cards), COLUMNS):
         cols = st.columns(COLUMNS)
-        for col, art in zip(cols, artifacts[start : start + COLUMNS], strict=False):
+        for col, card in zip(cols, cards[start : start + COLUMNS], strict=False):
+            art = card.artifact
             with col.container(border=True, height=CARD_HEIGHT):
                 thumb = gallery.thumb_for(ctx.data_dir, art)
                 # a fixed-height picture box keeps every card's text and buttons on the same line
@@ -115,9 +119,11 @@ def _grid(ctx: Context, artifacts: list[Artifact]) -> None:
                     else:
                         st.markdown(f"### {gallery.icon_for(art)} {art.filename.rsplit('.', 1)[-1].upper()}")
                 st.markdown(f"**{art.filename}**")
+                size = sum(m.size_bytes for m in card.members)
+                kind = " · :material/insights: with Vega-Lite spec" if card.spec else ""
                 st.caption(
                     f"{art.question[:70]} · {datetime.fromtimestamp(art.created_at):%Y-%m-%d %H:%M} · "
-                    f"{format_size(art.size_bytes)}"
+                    f"{format_size(size)}{kind}"
                 )
                 row = st.container(horizontal=True, vertical_alignment="center")  # columns cut "Open" short
                 row.checkbox("Select", key=f"gallery_sel_{art.id}")
@@ -134,15 +140,19 @@ def _detail(ctx: Context, art: Artifact) -> None:
         if close.button("Close", key="gallery_close", icon=":material/close:"):
             st.session_state[OPEN] = 0
             st.rerun()
+        card = gallery.card_for(ctx.store, art)
+        chart = gallery.chart_of(ctx.data_dir, card)
         path = ctx.data_dir / art.path
-        if art.mime_type.startswith("image/") and path.exists():
+        if chart is not None:
+            render_chart(chart, key=f"gallery_{art.id}")
+        elif art.mime_type.startswith("image/") and path.exists():
             st.image(path.read_bytes(), output_format="PNG")
         st.markdown(f"**Question:** {info.question}")
         if info.code:
             st.caption("Code that made it")
             render_item(info.code, ctx.data_dir, key=f"gallery_code_{art.id}")
         c = st.columns(3)
-        if path.exists():
+        if chart is None and path.exists():
             c[0].download_button(
                 "Download",
                 data=path.read_bytes,
@@ -152,8 +162,11 @@ def _detail(ctx: Context, art: Artifact) -> None:
                 on_click="ignore",
                 icon=":material/download:",
             )
-        c[1].page_link(ANALYZE_PAGE, label="Open its run", query_params={"run": art.run_id}, icon=":material/history:")
+        c[1].page_link(
+            ANALYZE_PAGE, label="Open its run", query_params=link_params(run=art.run_id), icon=":material/history:"
+        )
         if confirmed_button(c[2], "Confirm deleting this file", "Delete this file", "gallery_delete_one"):
-            gallery.delete(ctx.store, ctx.data_dir, art)
+            for member in card.members:
+                gallery.delete(ctx.store, ctx.data_dir, member)
             st.session_state[OPEN] = 0
             st.rerun()

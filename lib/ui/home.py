@@ -6,8 +6,9 @@ from datetime import datetime
 
 import streamlit as st
 
-from lib import samples, uploads
+from lib import demo, samples, uploads
 from lib.library import upload_accepted
+from lib.ui.demo_session import link_params
 from lib.ui.render import STATUS_LABELS, show_error
 from lib.ui.setup import Context, display_path, key_help, start_demo
 from lib.ui.state import ANALYZE_PAGE, FILES_PAGE, select_files
@@ -32,15 +33,26 @@ def render(ctx: Context) -> None:
         st.success(f"An API key is configured ({s.key_source}).", icon=":material/key:")
     else:
         key_help()
-        if st.button("Start the offline demo", key="home_start_demo", type="primary", icon=":material/play_arrow:"):
+        kept = demo.run_count(s)
+        if kept:
+            st.info(
+                f"**The offline demo has {kept} run{'s' * (kept != 1)} kept.** Continue where you left off; "
+                "its runs, files and charts are all still there.",
+                icon=":material/science:",
+            )
+        label, key = (
+            ("Continue the demo", "home_continue_demo") if kept else ("Start the offline demo", "home_start_demo")
+        )
+        if st.button(label, key=key, type="primary", icon=":material/play_arrow:"):
             start_demo()
             st.rerun()
         st.caption("The demo starts a scripted local analyst on this machine (loopback only). It is not Claude.")
     cols = st.columns(2)
     cols[0].caption(f"Model: `{s.model}` · code execution tool `{s.tool_version}`")
     cols[1].caption(f"Data directory: `{display_path(s.data_dir)}`")
-    st.page_link(FILES_PAGE, label="Files: upload and manage data", icon=":material/folder_open:")
-    st.page_link(ANALYZE_PAGE, label="Analyze: ask a question", icon=":material/query_stats:")
+    keep = link_params()
+    st.page_link(FILES_PAGE, label="Files: upload and manage data", icon=":material/folder_open:", query_params=keep)
+    st.page_link(ANALYZE_PAGE, label="Analyze: ask a question", icon=":material/query_stats:", query_params=keep)
     _samples(ctx)
     _recent_runs(ctx)
 
@@ -70,7 +82,7 @@ def _use_sample(ctx: Context, sample: samples.Sample) -> None:
         show_error(result.error)
         return
     select_files([result.record.id], sample.suggested_question)
-    st.switch_page(ANALYZE_PAGE)
+    st.switch_page(ANALYZE_PAGE, query_params=link_params())
 
 
 def _recent_runs(ctx: Context) -> None:
@@ -81,6 +93,6 @@ def _recent_runs(ctx: Context) -> None:
     for run in runs:
         when = datetime.fromtimestamp(run.updated_at).strftime("%Y-%m-%d %H:%M")
         st.page_link(
-            ANALYZE_PAGE, label=f"{run.title} · {when}", query_params={"run": run.id}, icon=":material/history:"
+            ANALYZE_PAGE, label=f"{run.title} · {when}", query_params=link_params(run=run.id), icon=":material/history:"
         )
         st.caption(STATUS_LABELS.get(run.status, run.status))

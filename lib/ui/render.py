@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import io
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 
 import pandas as pd
 import streamlit as st
 
+from lib import charts
 from lib.cost import format_usd
 from lib.delimited import read_head
 from lib.errors import AppError
@@ -200,6 +202,49 @@ def _generated_file(item: GeneratedFile, data_dir: Path, key: str, on_retry: Ret
     )
 
 
+def render_chart(chart: charts.Chart, key: str, downloads: bool = True) -> None:
+    """A chart: interactive from its Vega-Lite spec, else its PNG with a note; both files downloadable."""
+    drawn = False
+    if chart.spec is not None:
+        try:
+            st.vega_lite_chart(chart.spec)
+            st.caption(f":material/insights: `{chart.name}` · interactive chart (Vega-Lite)")
+            drawn = True
+        except Exception as exc:  # noqa: BLE001 - a spec the renderer rejects falls back to the PNG
+            chart = replace(chart, note=f"Interactive chart not shown: it could not be drawn ({type(exc).__name__}).")
+    if not drawn and chart.png_path is not None:
+        try:
+            png = chart.png_path
+            st.image(_display_bytes(str(png), png.stat().st_mtime), caption=chart.png_name, output_format="PNG")
+        except Exception:  # noqa: BLE001 - a broken image must not break the transcript
+            st.warning(f"`{chart.png_name}` is not a readable image.", icon=":material/broken_image:")
+    if chart.note:
+        st.caption(f":material/info: {chart.note}")
+    if not downloads:
+        return
+    row = st.container(horizontal=True)
+    if chart.png_path is not None:
+        row.download_button(
+            f"{chart.png_name} ({format_size(chart.png_path.stat().st_size)})",
+            data=chart.png_path.read_bytes,
+            file_name=chart.png_name,
+            mime="image/png",
+            key=f"dl_{key}_png",
+            on_click="ignore",
+            icon=":material/download:",
+        )
+    if chart.spec_path is not None:
+        row.download_button(
+            f"{chart.name} (Vega-Lite spec)",
+            data=chart.spec_path.read_bytes,
+            file_name=chart.name,
+            mime="application/json",
+            key=f"dl_{key}_spec",
+            on_click="ignore",
+            icon=":material/data_object:",
+        )
+
+
 def usage_line(usage: Usage, cost_usd: float, known: bool) -> str:
     """Tokens, code executions and estimated cost, as one caption."""
     est = format_usd(cost_usd) if known else f"price unknown (counted as {format_usd(cost_usd)} for budgets)"
@@ -214,8 +259,13 @@ def render_turn(view: TurnView, data_dir: Path, run_id: str, on_retry: Retry | N
     with st.chat_message("user"):
         st.markdown(view.turn.question)
     with st.chat_message("assistant"):
+        found = charts.transcript_charts(view.items, data_dir)
         for seq, item in enumerate(view.items):
-            render_item(item, data_dir, key=f"{run_id}_{view.turn.idx}_{seq}", on_retry=on_retry)
+            key = f"{run_id}_{view.turn.idx}_{seq}"
+            if seq in found.at:
+                render_chart(found.at[seq], key)
+            elif seq not in found.skip:  # a PNG drawn with its spec
+                render_item(item, data_dir, key=key, on_retry=on_retry)
         if view.turn.status == "running" and not view.items:
             st.caption(":material/hourglass_top: Waiting for the first words…")
         if view.turn.status == "done":

@@ -13,11 +13,12 @@ from lib import demo, jobs
 from lib.client import make_client
 from lib.settings import Settings, SettingsError, load_settings
 from lib.store import Store
+from lib.ui import demo_session
 from lib.ui.render import show_error
 from lib.ui.state import ANALYZE_PAGE, FILES_PAGE, GALLERY_PAGE
 
 TYPED_KEY = "typed_api_key"
-DEMO_ON = "demo_on"
+DEMO_ON = demo_session.STARTED
 
 
 @dataclass(frozen=True)
@@ -64,7 +65,7 @@ def current_settings() -> Settings:
     typed = st.session_state.get(TYPED_KEY, "").strip()
     if typed:
         settings = settings.with_key(typed, "typed in the sidebar (this session only)")
-    if st.session_state.get(DEMO_ON) and not settings.has_key:
+    if demo_session.active(settings):
         settings = settings.for_demo(demo.demo_url())
     return settings
 
@@ -92,17 +93,18 @@ def display_path(path: Path) -> str:
 
 def start_demo() -> None:
     """Switch this session to the offline demo."""
-    st.session_state[DEMO_ON] = True
+    demo_session.start()
 
 
 def _sidebar(ctx: Context) -> None:
     s = ctx.settings
     with st.sidebar:
         # our own links, because classic page discovery would label the home page after its file name
-        st.page_link("app.py", label="Home", icon=":material/home:")
-        st.page_link(FILES_PAGE, label="Files", icon=":material/folder_open:")
-        st.page_link(ANALYZE_PAGE, label="Analyze", icon=":material/query_stats:")
-        st.page_link(GALLERY_PAGE, label="Gallery", icon=":material/photo_library:")
+        keep = demo_session.link_params()
+        st.page_link("app.py", label="Home", icon=":material/home:", query_params=keep)
+        st.page_link(FILES_PAGE, label="Files", icon=":material/folder_open:", query_params=keep)
+        st.page_link(ANALYZE_PAGE, label="Analyze", icon=":material/query_stats:", query_params=keep)
+        st.page_link(GALLERY_PAGE, label="Gallery", icon=":material/photo_library:", query_params=keep)
         st.divider()
         if s.demo:
             st.warning(
@@ -110,7 +112,7 @@ def _sidebar(ctx: Context) -> None:
                 icon=":material/science:",
             )
             if st.button("Leave the demo", key="sidebar_leave_demo"):
-                st.session_state[DEMO_ON] = False
+                demo_session.leave()
                 st.rerun()
         elif s.has_key:
             st.success(f"API key set ({s.key_source}).", icon=":material/key:")
