@@ -214,6 +214,8 @@ def chart(spec_path: Path | None, png_path: Path | None, name: str) -> Chart:
     png = png_path if png_path is not None and png_path.is_file() else None
     if spec_path is None:
         return Chart(name=name, png_path=png)
+    if png is None and not spec_path.is_file():
+        return Chart(name=name, note=f"`{png_name_for(name)}` is no longer on disk (deleted from the gallery?).")
     try:
         spec = load_spec(spec_path)
     except (SpecProblem, OSError, ValueError) as problem:

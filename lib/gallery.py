@@ -64,6 +64,8 @@ def page_of(store: Store, flt: ArtifactFilter, page: int, per_page: int) -> Gall
     """Cards of one gallery page, newest first; a chart's PNG and spec make one card."""
     page = max(page, 1)
     found, _ = store.artifacts(replace(flt, limit=ALL, offset=0))
+    if flt.kind == "other":  # a chart's spec is JSON, but the card is a chart
+        found = [a for a in found if not charts.is_spec(a.filename)]
     firsts: dict[tuple, Artifact] = {}
     for art in found:
         firsts.setdefault(_chart_key(art), art)

@@ -126,7 +126,7 @@ def test_missing_png_sibling(tmp_path):
 
 def test_missing_spec_file(tmp_path):
     c = charts.chart(tmp_path / "gone.vl.json", None, "gone.vl.json")
-    assert not c.interactive and c.spec_path is None and "the file is missing" in c.note
+    assert not c.interactive and c.spec_path is None and "`gone.png` is no longer on disk" in c.note
 
 
 def test_names_and_pairs():

@@ -74,11 +74,12 @@ def test_run_and_follow_up(app, emulator):
     assert any("savefig" in c for c in python_cells)
     stdout = [c.value for c in at.code if c.language in (None, "", "plaintext")]
     assert any(f"Rows: {SALES_ROWS}" in s for s in stdout), stdout
-    assert at.image, "no chart shown"
-    assert all(url.endswith(".png") for img in at.image for url in img.value), [i.value for i in at.image]
+    assert list(at.get("vega_lite_chart")), "the chart is not drawn from its Vega-Lite spec"
+    assert not at.image, "the PNG is only the fallback of an interactive chart"
     labels = [d.label for d in at.download_button]
+    assert any(lbl.endswith(".vl.json (Vega-Lite spec)") for lbl in labels), labels
+    assert any(lbl.startswith("monthly_sales_") and ".png (" in lbl for lbl in labels), labels
     assert any(lbl.startswith("Download monthly_sales_summary.csv") for lbl in labels), labels
-    assert any(lbl.startswith("Download monthly_sales_distribution.png") for lbl in labels), labels
     summary = at.dataframe[0].value  # the generated summary table, previewed with readable numbers
     assert list(summary["column"]) == ["date", "region", "product", "units", "revenue"]
     means = [str(v) for v in summary["mean"] if str(v)]
@@ -100,7 +101,7 @@ def test_run_and_follow_up(app, emulator):
     second = _assistant_md(at, 1)
     assert second and second[0].startswith("Let me check what is already in `outputs/`")
     assert any("earlier file(s) are still there" in s for s in second)
-    assert len(at.image) == 2
+    assert len(list(at.get("vega_lite_chart"))) == 2
 
     posts = messages_posts(emulator)
     assert len(posts) == 2
@@ -168,7 +169,7 @@ def test_navigation_mid_run_then_back_shows_result(make_app, emulator):
         assert jobs.is_active(rid)
     finish(at, rid, timeout=40)
     assert run_status(at) == "done"
-    assert at.image and at.image[0].value[0].endswith(".png")
+    assert list(at.get("vega_lite_chart"))
     assert any(f"**{SALES_ROWS} rows**" in s for s in _assistant_md(at))
 
 

@@ -23,9 +23,7 @@ def test_gallery_after_a_run(app, emulator, data_dir, media):
     at = upload_sales_and_open_analyze(app)
     rid = start_analysis(at, QUESTION, prompt=None)
     finish(at, rid)
-    # the transcript chart is a PNG, not re-encoded as JPEG
-    chart_url = at.image[0].value[0]
-    assert chart_url.endswith(".png") and media.image_bytes(chart_url).startswith(PNG_SIG)
+    assert list(at.get("vega_lite_chart")), "the transcript draws the chart from its spec"
 
     at.switch_page(GALLERY)
     run(at)
@@ -34,7 +32,7 @@ def test_gallery_after_a_run(app, emulator, data_dir, media):
     arts, total = store.artifacts(ArtifactFilter())
     by_name = {a.filename: a for a in arts}
     png, csv = by_name["monthly_sales_distribution.png"], by_name["monthly_sales_summary.csv"]
-    assert total == 2
+    assert total == 3 and "monthly_sales_distribution.vl.json" in by_name  # the spec shares the PNG's card
     assert any(c.value == "2 artifacts · page 1 of 1" for c in at.caption)
     assert sorted(_names(at)) == ["monthly_sales_distribution.png", "monthly_sales_summary.csv"]
     assert len(at.image) == 1  # one thumbnail: the chart
@@ -73,27 +71,34 @@ def test_gallery_after_a_run(app, emulator, data_dir, media):
     at.button(key=f"gallery_open_{png.id}").click()
     run(at)
     assert any(h.value == "monthly_sales_distribution.png" for h in at.subheader)
-    assert len(at.image) == 2  # the large one plus the thumbnail
-    big = at.image[0].value[0]
-    assert big.endswith(".png") and media.image_bytes(big) == (data_dir / png.path).read_bytes()
+    assert list(at.get("vega_lite_chart")), "opened, the chart is drawn from its spec"
+    assert len(at.image) == 1  # only the thumbnail: the PNG stays the fallback and a download
+    downloads = [d.label for d in at.download_button]
+    assert any(lbl.startswith("monthly_sales_distribution.png") for lbl in downloads), downloads
+    assert any(lbl.endswith("(Vega-Lite spec)") for lbl in downloads), downloads
     assert any(m.value == f"**Question:** {QUESTION}" for m in at.markdown)
     assert any(c.value == "Code that made it" for c in at.caption)
     code = [c.value for c in at.code if c.language == "python"]
     assert len(code) == 1 and "savefig" in code[0] and "hist" in code[0]
-    assert media.download(at.download_button(key="gallery_download_one")) == (data_dir / png.path).read_bytes()
+    png_download = at.download_button(key=f"dl_gallery_{png.id}_png")
+    assert media.download(png_download) == (data_dir / png.path).read_bytes()
     at.button(key="gallery_close").click()
     run(at)
     assert not has_key(at, "button", "gallery_close")
 
-    # select both: zip download with both files
+    # select both cards: a zip with the chart's PNG and spec, and the CSV
     assert at.download_button(key="gallery_zip").disabled
     at.checkbox(key=f"gallery_sel_{png.id}").check()
     at.checkbox(key=f"gallery_sel_{csv.id}").check()
     run(at)
     zip_button = at.download_button(key="gallery_zip")
-    assert zip_button.label == "Download 2 as zip" and not zip_button.disabled
+    assert zip_button.label == "Download 3 as zip" and not zip_button.disabled
     with zipfile.ZipFile(io.BytesIO(media.download(zip_button))) as zf:
-        assert sorted(zf.namelist()) == ["monthly_sales_distribution.png", "monthly_sales_summary.csv"]
+        assert sorted(zf.namelist()) == [
+            "monthly_sales_distribution.png",
+            "monthly_sales_distribution.vl.json",
+            "monthly_sales_summary.csv",
+        ]
         assert zf.read("monthly_sales_distribution.png") == (data_dir / png.path).read_bytes()
         assert zf.read("monthly_sales_summary.csv") == (data_dir / csv.path).read_bytes()
     # the library function the button calls, with the same artifacts from the store
@@ -103,7 +108,7 @@ def test_gallery_after_a_run(app, emulator, data_dir, media):
     # delete the chart (confirm first)
     at.checkbox(key=f"gallery_sel_{csv.id}").uncheck()
     run(at)
-    assert at.download_button(key="gallery_zip").label == "Download 1 as zip"
+    assert at.download_button(key="gallery_zip").label == "Download 2 as zip"
     assert at.button(key="gallery_delete").disabled
     at.checkbox(key="gallery_delete_confirm").check()
     run(at)
@@ -112,13 +117,15 @@ def test_gallery_after_a_run(app, emulator, data_dir, media):
     assert _names(at) == ["monthly_sales_summary.csv"] and not at.image
     assert any(c.value.startswith("1 artifact · ") for c in at.caption)
     assert not (data_dir / png.path).exists()
+    assert not (data_dir / by_name["monthly_sales_distribution.vl.json"].path).exists(), "the spec goes with its PNG"
     assert (data_dir / csv.path).exists()
 
     # the run's transcript notes the file is gone
     at.switch_page(ANALYZE)
     at.query_params["run"] = rid
     run(at)
-    assert any("`monthly_sales_distribution.png` is no longer on disk" in w.value for w in at.warning), texts(at)
+    gone = "`monthly_sales_distribution.png` is no longer on disk"
+    assert any(gone in c.value for c in [*at.warning, *at.caption]), texts(at)
     assert not at.image
     assert any(d.label.startswith("Download monthly_sales_summary.csv") for d in at.download_button)
 
