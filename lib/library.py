@@ -91,7 +91,7 @@ def upload_accepted(
 
 def catalogue(store: Store, remote: list[RemoteFile] | None) -> list[LibraryEntry]:
     """The store owner's library: their own files; an admin also sees remote files nobody here uploaded."""
-    unknown = None
+    unknown: list[RemoteFile] = []
     if store.admin and remote is not None:
         known = store.known_file_ids()
         unknown = [r for r in remote if r.id not in known]

@@ -119,9 +119,7 @@ def test_library_dedupes_keeps_a_local_copy_and_flags_missing(emulator, client, 
 def test_library_shows_remote_only_files_and_unchecked_when_offline(store):
     store.add_file(FileRecord("file_1", "a.csv", "text/csv", 3, "h", "csv", "", time.time()))
     assert library.merge(store.files(), None)[0].status == "unchecked"
-    remote = [
-        files.RemoteFile("file_9", "plot.png", "image/png", 5, library.datetime.now(library.UTC), True, None)
-    ]
+    remote = [files.RemoteFile("file_9", "plot.png", "image/png", 5, library.datetime.now(library.UTC), True, None)]
     rows = {r.id: r for r in library.merge(store.files(), remote)}
     assert rows["file_9"].status == "remote only" and rows["file_9"].kind == "generated"
     assert rows["file_1"].status == "missing remotely"

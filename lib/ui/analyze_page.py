@@ -179,10 +179,10 @@ def _run(ctx: Context, run_id: str) -> None:
         ctx.store.mark_interrupted(keep=jobs.active_ids(), only={run_id})
         view = load_run_view(ctx.store, run_id, ctx.settings.prices)
         assert view is not None
-    render_run(view, ctx.data_dir)
     if not mine:
         _read_only(ctx, view)
         return
+    render_run(view, ctx.data_dir)
     actions = st.columns([2, 2, 2, 1])  # wide enough for the labels at 1280 px
     exports.render(ctx, view, actions[:2])
     with actions[2]:
@@ -238,13 +238,15 @@ def _budget(ctx: Context, view: RunView) -> None:
 
 
 def _read_only(ctx: Context, view: RunView) -> None:
-    """Someone else's run shared with everyone signed in: its exports, but no questions, budget or deleting."""
-    exports.render(ctx, view, st.columns([2, 2, 3])[:2])
+    """Someone else's run shared with everyone signed in: its transcript and exports, but no questions, budget
+    changes or deleting."""
     st.info(
         f"Shared read-only by {ctx.store.display_name(view.run.owner)}. You can read it and export it; "
         "to ask questions, start your own analysis.",
         icon=":material/visibility:",
     )
+    render_run(view, ctx.data_dir)
+    exports.render(ctx, view, st.columns([2, 2, 3])[:2])
 
 
 def _share(ctx: Context, view: RunView) -> None:
