@@ -46,7 +46,7 @@ def from_claims(claims: Mapping[str, Any], admins: frozenset[str]) -> User:
     return User(
         owner=owner_id(issuer, subject),
         email=email,
-        name=str(claims.get("name") or ""),
+        name=str(claims.get("name") or claims.get("preferred_username") or ""),
         admin=bool(email) and verified and email.lower() in admins,
         signed_in=True,
     )
