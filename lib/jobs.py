@@ -15,6 +15,7 @@ from lib.runview import run_cost
 from lib.settings import Settings
 from lib.store import Run, Store
 from lib.transcript import GeneratedFile, Item, RunError
+from lib.usage import check_user_budget
 
 WRITE_INTERVAL = 0.1
 
@@ -81,7 +82,10 @@ def recover(store: Store) -> list[str]:
 
 
 def new_run(store: Store, settings: Settings, question: str, file_ids: list[str]) -> Run:
-    """Create a run for a first question and start working on it."""
+    """Create a run of the store's owner for a first question and start working on it."""
+    user_budget = check_user_budget(store, store.owner, settings.prices)
+    if user_budget is not None:  # before the run exists, so a refused question leaves no empty run behind
+        raise user_budget
     run = store.create_run(
         question.strip().splitlines()[0] if question.strip() else "Analysis",
         settings.model,
@@ -95,12 +99,15 @@ def new_run(store: Store, settings: Settings, question: str, file_ids: list[str]
 
 
 def start_turn(store: Store, settings: Settings, run_id: str, question: str) -> int:
-    """Add a turn to a run and start streaming it in the background; returns the turn index."""
+    """Add a turn to one of the store owner's runs and start streaming it in the background; returns its index."""
     run = store.run(run_id)
     if run is None:
         raise KeyError(run_id)
     if is_active(run_id):
         raise RunBusyError()
+    user_budget = check_user_budget(store, store.owner, settings.prices)
+    if user_budget is not None:
+        raise user_budget
     turns = store.turns(run_id)
     spent = run_cost(turns, run.model, settings.prices).total_usd
     if budget_reached(run.budget_usd, spent):

@@ -89,8 +89,21 @@ def upload_accepted(
     return UploadResult(accepted.name, record)
 
 
-def merge(local: list[FileRecord], remote: list[RemoteFile] | None) -> list[LibraryEntry]:
-    """Local catalogue and remote list as one table; `remote` None means it could not be fetched."""
+def catalogue(store: Store, remote: list[RemoteFile] | None) -> list[LibraryEntry]:
+    """The store owner's library: their own files; an admin also sees remote files nobody here uploaded."""
+    unknown: list[RemoteFile] = []
+    if store.admin and remote is not None:
+        known = store.known_file_ids()
+        unknown = [r for r in remote if r.id not in known]
+    return merge(store.files(), remote, unknown)
+
+
+def merge(
+    local: list[FileRecord], remote: list[RemoteFile] | None, remote_only: list[RemoteFile] | None = None
+) -> list[LibraryEntry]:
+    """Local catalogue and remote list as one table; `remote` None means it could not be fetched.
+
+    `remote_only`: the remote files to list that no catalogue knows (default: every remote file not in `local`)."""
     remote_by_id = {r.id: r for r in remote or []}
     rows = []
     for rec in local:
@@ -111,7 +124,7 @@ def merge(local: list[FileRecord], remote: list[RemoteFile] | None) -> list[Libr
             )
         )
     known = {rec.id for rec in local}
-    for r in remote or []:
+    for r in remote or [] if remote_only is None else remote_only:
         if r.id not in known:
             rows.append(
                 LibraryEntry(
@@ -143,6 +156,9 @@ def delete(client: anthropic.Anthropic | None, store: Store, data_dir: Path, fil
     problems = []
     for file_id in file_ids:
         rec = store.file(file_id)
+        if rec is None and not _unknown_to_all(store, file_id):
+            problems.append(f"{file_id}: not in your library, so it was left alone.")
+            continue
         try:
             if client is not None:
                 files.delete(client, file_id)
@@ -158,6 +174,8 @@ def delete(client: anthropic.Anthropic | None, store: Store, data_dir: Path, fil
 
 def file_bytes(client: anthropic.Anthropic | None, store: Store, data_dir: Path, entry: LibraryEntry) -> bytes:
     """A file's bytes: the local copy, or a download when the API allows it."""
+    if store.file(entry.id) is None and not _unknown_to_all(store, entry.id):
+        raise AppError("Not available", f"{entry.filename} is not in your library.", "Choose one of your own files.")
     if entry.local_path and (data_dir / entry.local_path).exists():
         return (data_dir / entry.local_path).read_bytes()
     if client is None or not entry.downloadable:
@@ -169,3 +187,8 @@ def file_bytes(client: anthropic.Anthropic | None, store: Store, data_dir: Path,
     dest = data_dir / "downloads" / f"{entry.id}_{filekinds.sanitize_filename(entry.filename)}"
     files.download(client, entry.id, dest)
     return dest.read_bytes()
+
+
+def _unknown_to_all(store: Store, file_id: str) -> bool:
+    """Whether an admin is acting on a remote file that no user's catalogue holds (only admins may)."""
+    return store.admin and file_id not in store.known_file_ids()

@@ -36,6 +36,7 @@ class Settings:
     max_retries: int = 2
     demo: bool = False
     prices: PriceTable = DEFAULT_PRICES
+    admins: frozenset[str] = frozenset()  # emails of admins when sign-in is on (ANALYST_ADMINS)
 
     @property
     def has_key(self) -> bool:
@@ -103,6 +104,7 @@ def load_settings(secrets: Mapping[str, Any] | None = None, environ: Mapping[str
         max_continuations=number("ANALYST_MAX_CONTINUATIONS", 8),
         max_retries=number("ANALYST_MAX_RETRIES", 2),
         run_budget_usd=number("ANALYST_RUN_BUDGET_USD", 0.0, float),
+        admins=frozenset(e.strip().lower() for e in str(get("ANALYST_ADMINS", "")).split(",") if e.strip()),
     )
 
 

@@ -1,7 +1,12 @@
-"""Persistence in SQLite (WAL, versioned schema): files catalogue, runs, turns, transcript items, artifacts."""
+"""Persistence in SQLite (WAL, versioned schema): files catalogue, runs, turns, transcript items, artifacts.
+
+Every row belongs to an owner (an OIDC issuer + subject, or LOCAL_OWNER without sign-in) and every query of a
+`Store` is scoped to its owner: turns, items and artifacts belong to the owner of their run.
+"""
 
 from __future__ import annotations
 
+import copy
 import json
 import sqlite3
 import time
@@ -12,9 +17,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from lib.errors import AppError
 from lib.transcript import Item, Usage, item_from_dict
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
+LOCAL_OWNER = "local"  # the one user of an app without sign-in; data made then is claimed later
 ACTIVE = ("queued", "running")
 
 SCHEMA = """
@@ -57,6 +64,16 @@ CREATE INDEX IF NOT EXISTS runs_updated ON runs(updated_at DESC);
 MIGRATIONS: dict[int, list[str]] = {
     2: ["ALTER TABLE files ADD COLUMN notes TEXT NOT NULL DEFAULT ''"],
     3: ["ALTER TABLE runs ADD COLUMN budget_usd REAL NOT NULL DEFAULT 0"],
+    4: [
+        f"ALTER TABLE files ADD COLUMN owner TEXT NOT NULL DEFAULT '{LOCAL_OWNER}'",
+        f"ALTER TABLE runs ADD COLUMN owner TEXT NOT NULL DEFAULT '{LOCAL_OWNER}'",
+        "ALTER TABLE runs ADD COLUMN shared INTEGER NOT NULL DEFAULT 0",
+        "CREATE INDEX IF NOT EXISTS files_owner ON files(owner, created_at DESC)",
+        "CREATE INDEX IF NOT EXISTS runs_owner ON runs(owner, updated_at DESC)",
+        "CREATE TABLE IF NOT EXISTS users (owner TEXT PRIMARY KEY, email TEXT NOT NULL DEFAULT '', "
+        "name TEXT NOT NULL DEFAULT '', first_seen REAL NOT NULL, last_seen REAL NOT NULL, "
+        "monthly_budget_usd REAL NOT NULL DEFAULT 0)",
+    ],
 }
 
 
@@ -74,6 +91,7 @@ class FileRecord:
     created_at: float
     remote_missing: bool = False
     notes: str = ""
+    owner: str = LOCAL_OWNER
 
 
 @dataclass(frozen=True)
@@ -93,6 +111,8 @@ class Run:
     error: str
     demo: bool
     budget_usd: float = 0.0  # 0: no limit
+    owner: str = LOCAL_OWNER
+    shared: bool = False  # readable by everyone signed in
 
     @property
     def active(self) -> bool:
@@ -158,11 +178,56 @@ class ArtifactFilter:
     offset: int = 0
 
 
+@dataclass(frozen=True)
+class UserRecord:
+    """Someone who has signed in, with the monthly budget an admin gave them."""
+
+    owner: str
+    email: str
+    name: str
+    first_seen: float
+    last_seen: float
+    monthly_budget_usd: float = 0.0  # 0: no limit
+
+
+@dataclass(frozen=True)
+class TurnUsage:
+    """What one turn used, with whose run and which model it was (for monthly usage)."""
+
+    owner: str
+    run_id: str
+    model: str
+    turn: Turn
+
+
+class NotAllowedError(AppError):
+    """Something asked of another user's data, or an admin's operation asked by someone else."""
+
+    def __init__(self, message: str, hint: str = "") -> None:
+        super().__init__("Not allowed", message, hint, code="not_allowed")
+
+
 @dataclass
 class Store:
-    """SQLite store in the data directory; safe to share between threads."""
+    """SQLite store in the data directory, scoped to one owner; safe to share between threads.
+
+    `Store(data_dir)` is the single-user store (LOCAL_OWNER, admin); `as_owner` gives another owner's view of
+    the same database. Methods that look across owners (users, usage, claiming) need `admin`.
+    """
 
     data_dir: Path
+    owner: str = LOCAL_OWNER
+    admin: bool = True
+
+    def as_owner(self, owner: str, admin: bool = False) -> Store:
+        """The same database as seen by `owner` (no schema check again)."""
+        view = copy.copy(self)
+        view.owner, view.admin = owner, admin
+        return view
+
+    def _require_admin(self) -> None:
+        if not self.admin:
+            raise NotAllowedError("Only an admin of this app can look across users.")
 
     def __post_init__(self) -> None:
         self.data_dir = Path(self.data_dir)
@@ -206,11 +271,14 @@ class Store:
     # --- files ---------------------------------------------------------------------------
 
     def add_file(self, record: FileRecord) -> None:
-        """Insert or replace a catalogue entry."""
+        """Insert or replace a catalogue entry of this owner."""
         with self._connect() as db:
+            taken = db.execute("SELECT owner FROM files WHERE id=?", (record.id,)).fetchone()
+            if taken and taken["owner"] != self.owner:
+                raise NotAllowedError(f"The file {record.id} belongs to someone else.")
             db.execute(
                 "INSERT OR REPLACE INTO files (id, filename, mime_type, size_bytes, sha256, kind, local_path, "
-                "created_at, remote_missing, notes) VALUES (?,?,?,?,?,?,?,?,?,?)",
+                "created_at, remote_missing, notes, owner) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
                 (
                     record.id,
                     record.filename,
@@ -222,40 +290,49 @@ class Store:
                     record.created_at,
                     int(record.remote_missing),
                     record.notes,
+                    self.owner,
                 ),
             )
 
     def set_file_notes(self, file_id: str, notes: str) -> None:
         """Keep the analyst's notes about a file (column meanings, units, rules); sent with every analysis."""
         with self._connect() as db:
-            db.execute("UPDATE files SET notes=? WHERE id=?", (notes.strip(), file_id))
+            db.execute("UPDATE files SET notes=? WHERE id=? AND owner=?", (notes.strip(), file_id, self.owner))
 
     def files(self) -> list[FileRecord]:
-        """The catalogue, newest first."""
+        """This owner's catalogue, newest first."""
         return self._files("1=1")
 
     def file(self, file_id: str) -> FileRecord | None:
-        """One catalogue entry."""
+        """One catalogue entry of this owner."""
         return next(iter(self._files("id=?", file_id)), None)
 
     def file_by_hash(self, sha256: str) -> FileRecord | None:
-        """An already-uploaded file with the same content, if any."""
+        """A file of this owner already uploaded with the same content, if any."""
         return next(iter(self._files("sha256=? AND remote_missing=0", sha256)), None)
 
     def _files(self, where: str, *args: Any) -> list[FileRecord]:
         with self._connect() as db:
-            rows = db.execute(f"SELECT * FROM files WHERE {where} ORDER BY created_at DESC", args).fetchall()
+            rows = db.execute(
+                f"SELECT * FROM files WHERE owner=? AND {where} ORDER BY created_at DESC", (self.owner, *args)
+            ).fetchall()
         return [FileRecord(**{**dict(r), "remote_missing": bool(r["remote_missing"])}) for r in rows]
 
-    def remove_file(self, file_id: str) -> None:
-        """Drop a catalogue entry."""
+    def known_file_ids(self) -> set[str]:
+        """Ids of every catalogued file of every owner (admins: to tell files nobody here knows)."""
+        self._require_admin()
         with self._connect() as db:
-            db.execute("DELETE FROM files WHERE id=?", (file_id,))
+            return {r["id"] for r in db.execute("SELECT id FROM files").fetchall()}
+
+    def remove_file(self, file_id: str) -> None:
+        """Drop a catalogue entry of this owner."""
+        with self._connect() as db:
+            db.execute("DELETE FROM files WHERE id=? AND owner=?", (file_id, self.owner))
 
     def mark_remote(self, present_ids: set[str]) -> None:
-        """Flag catalogue entries the remote list no longer has."""
+        """Flag this owner's catalogue entries the remote list no longer has."""
         with self._connect() as db:
-            for row in db.execute("SELECT id FROM files").fetchall():
+            for row in db.execute("SELECT id FROM files WHERE owner=?", (self.owner,)).fetchall():
                 db.execute(
                     "UPDATE files SET remote_missing=? WHERE id=?", (int(row["id"] not in present_ids), row["id"])
                 )
@@ -271,13 +348,13 @@ class Store:
         demo: bool = False,
         budget_usd: float = 0.0,
     ) -> Run:
-        """A new run, queued."""
+        """A new run of this owner, queued."""
         now = time.time()
         run_id = uuid.uuid4().hex
         with self._connect() as db:
             db.execute(
-                "INSERT INTO runs (id,title,created_at,updated_at,status,model,tool_version,file_ids,demo,budget_usd) "
-                "VALUES (?,?,?,?,?,?,?,?,?,?)",
+                "INSERT INTO runs (id,title,created_at,updated_at,status,model,tool_version,file_ids,demo,budget_usd,"
+                "owner) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
                 (
                     run_id,
                     title[:300],
@@ -289,6 +366,7 @@ class Store:
                     json.dumps(file_ids),
                     int(demo),
                     max(float(budget_usd), 0.0),
+                    self.owner,
                 ),
             )
         run = self.run(run_id)
@@ -296,35 +374,46 @@ class Store:
         return run
 
     def run(self, run_id: str) -> Run | None:
-        """One run, or None."""
+        """One run this owner may read (their own, or one shared with everyone signed in), or None."""
         with self._connect() as db:
-            row = db.execute("SELECT * FROM runs WHERE id=?", (run_id,)).fetchone()
+            row = db.execute(f"SELECT * FROM runs r WHERE id=? AND {_READABLE}", (run_id, self.owner)).fetchone()
         return _run(row) if row else None
 
+    def owns(self, run: Run) -> bool:
+        """Whether this owner may change the run (ask, budget, share, delete), not just read it."""
+        return run.owner == self.owner
+
     def runs(self, limit: int = 50) -> list[Run]:
-        """Most recently active runs first."""
+        """This owner's runs, most recently active first."""
         with self._connect() as db:
-            rows = db.execute("SELECT * FROM runs ORDER BY updated_at DESC LIMIT ?", (limit,)).fetchall()
+            rows = db.execute(
+                "SELECT * FROM runs WHERE owner=? ORDER BY updated_at DESC LIMIT ?", (self.owner, limit)
+            ).fetchall()
         return [_run(r) for r in rows]
 
     def update_run(self, run_id: str, **values: Any) -> None:
-        """Change some columns of a run and touch it."""
+        """Change some columns of one of this owner's runs and touch it."""
         if "file_ids" in values:
             values["file_ids"] = json.dumps(values["file_ids"])
+        if "shared" in values:
+            values["shared"] = int(bool(values["shared"]))
+        values.pop("owner", None)
         values["updated_at"] = time.time()
         cols = ", ".join(f"{k}=?" for k in values)
         with self._connect() as db:
-            db.execute(f"UPDATE runs SET {cols} WHERE id=?", (*values.values(), run_id))
+            db.execute(f"UPDATE runs SET {cols} WHERE id=? AND owner=?", (*values.values(), run_id, self.owner))
 
     def delete_run(self, run_id: str) -> None:
-        """Remove a run with its turns, items and artifact rows (files on disk are the caller's)."""
+        """Remove one of this owner's runs with its turns, items and artifact rows (files on disk are the caller's)."""
         with self._connect() as db:
-            db.execute("DELETE FROM runs WHERE id=?", (run_id,))
+            db.execute("DELETE FROM runs WHERE id=? AND owner=?", (run_id, self.owner))
 
     def mark_interrupted(self, keep: set[str] = frozenset(), only: set[str] | None = None) -> list[str]:
-        """Active runs (all, or `only` these) that no thread works on become 'interrupted'; returns their ids."""
+        """Active runs (of every owner for an admin, else this owner's; or `only` these) that no thread works on
+        become 'interrupted'; returns their ids."""
+        scope, args = ("1=1", ()) if self.admin and only is None else ("owner=?", (self.owner,))
         with self._connect() as db:
-            rows = db.execute(f"SELECT id FROM runs WHERE status IN {ACTIVE}").fetchall()
+            rows = db.execute(f"SELECT id FROM runs WHERE status IN {ACTIVE} AND {scope}", args).fetchall()
             ids = [r["id"] for r in rows if r["id"] not in keep and (only is None or r["id"] in only)]
             for run_id in ids:
                 db.execute(
@@ -337,8 +426,13 @@ class Store:
     # --- turns ---------------------------------------------------------------------------
 
     def start_turn(self, run_id: str, question: str, user_content: list[dict[str, Any]]) -> int:
-        """Append a turn to a run; returns its index."""
+        """Append a turn to one of this owner's runs; returns its index."""
         with self._connect() as db:
+            if not _owned(db, run_id, self.owner):
+                raise NotAllowedError(
+                    "This run belongs to someone else and was shared with you read-only.",
+                    "Start your own analysis on the Analyze page to ask questions.",
+                )
             row = db.execute("SELECT COALESCE(MAX(idx), -1) + 1 FROM turns WHERE run_id=?", (run_id,)).fetchone()
             idx = int(row[0])
             db.execute(
@@ -349,7 +443,7 @@ class Store:
         return idx
 
     def update_turn(self, run_id: str, idx: int, **values: Any) -> None:
-        """Change some columns of a turn."""
+        """Change some columns of a turn of one of this owner's runs."""
         for key in ("user_content", "assistant_content"):
             if key in values:
                 values[key] = json.dumps(values[key])
@@ -357,58 +451,60 @@ class Store:
             values["usage"] = json.dumps(values["usage"].__dict__)
         cols = ", ".join(f"{k}=?" for k in values)
         with self._connect() as db:
+            if not _owned(db, run_id, self.owner):
+                return
             db.execute(f"UPDATE turns SET {cols} WHERE run_id=? AND idx=?", (*values.values(), run_id, idx))
             db.execute("UPDATE runs SET updated_at=? WHERE id=?", (time.time(), run_id))
 
     def turn(self, run_id: str, idx: int) -> Turn | None:
-        """One turn of a run."""
-        found = self._turns("run_id=? AND idx=?", run_id, idx)
+        """One turn of a readable run."""
+        found = self._turns("t.run_id=? AND t.idx=?", run_id, idx)
         return found[0] if found else None
 
     def turns(self, run_id: str) -> list[Turn]:
-        """A run's turns in order."""
-        return self._turns("run_id=?", run_id)
+        """A readable run's turns in order."""
+        return self._turns("t.run_id=?", run_id)
 
     def _turns(self, where: str, *args: Any) -> list[Turn]:
         with self._connect() as db:
-            rows = db.execute(f"SELECT * FROM turns WHERE {where} ORDER BY idx", args).fetchall()
-        return [
-            Turn(
-                **{
-                    **dict(r),
-                    "user_content": json.loads(r["user_content"]),
-                    "assistant_content": json.loads(r["assistant_content"]),
-                    "usage": Usage(**json.loads(r["usage"] or "{}")),
-                }
-            )
-            for r in rows
-        ]
+            rows = db.execute(
+                f"SELECT t.* FROM turns t JOIN runs r ON r.id=t.run_id WHERE {where} AND {_READABLE} ORDER BY t.idx",
+                (*args, self.owner),
+            ).fetchall()
+        return [_turn(r) for r in rows]
 
     # --- items ---------------------------------------------------------------------------
 
     def put_item(self, run_id: str, turn_idx: int, seq: int, item: Item) -> None:
-        """Insert or update one transcript item."""
+        """Insert or update one transcript item of one of this owner's runs."""
         with self._connect() as db:
             db.execute(
-                "INSERT INTO items VALUES (?,?,?,?,?,?) ON CONFLICT(run_id, turn_idx, seq) "
+                "INSERT INTO items SELECT ?,?,?,?,?,? WHERE EXISTS (SELECT 1 FROM runs WHERE id=? AND owner=?) "
+                "ON CONFLICT(run_id, turn_idx, seq) "
                 "DO UPDATE SET kind=excluded.kind, data=excluded.data, updated_at=excluded.updated_at",
-                (run_id, turn_idx, seq, item.kind, json.dumps(item.to_dict()), time.time()),
+                (run_id, turn_idx, seq, item.kind, json.dumps(item.to_dict()), time.time(), run_id, self.owner),
             )
 
     def items(self, run_id: str, turn_idx: int | None = None) -> list[StoredItem]:
-        """Transcript items of a run (or of one of its turns), in order."""
-        where, args = ("run_id=?", (run_id,)) if turn_idx is None else ("run_id=? AND turn_idx=?", (run_id, turn_idx))
+        """Transcript items of a readable run (or of one of its turns), in order."""
+        where, args = (
+            ("i.run_id=?", (run_id,)) if turn_idx is None else ("i.run_id=? AND i.turn_idx=?", (run_id, turn_idx))
+        )
         with self._connect() as db:
             rows = db.execute(
-                f"SELECT turn_idx, seq, data FROM items WHERE {where} ORDER BY turn_idx, seq", args
+                "SELECT i.turn_idx, i.seq, i.data FROM items i JOIN runs r ON r.id=i.run_id "
+                f"WHERE {where} AND {_READABLE} ORDER BY i.turn_idx, i.seq",
+                (*args, self.owner),
             ).fetchall()
         return [StoredItem(r["turn_idx"], r["seq"], item_from_dict(json.loads(r["data"]))) for r in rows]
 
     def next_seq(self, run_id: str, turn_idx: int) -> int:
-        """The first free item position in a turn."""
+        """The first free item position in a turn of one of this owner's runs."""
         with self._connect() as db:
             row = db.execute(
-                "SELECT COALESCE(MAX(seq), -1) + 1 FROM items WHERE run_id=? AND turn_idx=?", (run_id, turn_idx)
+                "SELECT COALESCE(MAX(i.seq), -1) + 1 FROM items i JOIN runs r ON r.id=i.run_id "
+                "WHERE i.run_id=? AND i.turn_idx=? AND r.owner=?",
+                (run_id, turn_idx, self.owner),
             ).fetchone()
         return int(row[0])
 
@@ -425,8 +521,10 @@ class Store:
         path: str,
         tool_use_id: str,
     ) -> None:
-        """Record a downloaded generated file."""
+        """Record a downloaded generated file of one of this owner's runs."""
         with self._connect() as db:
+            if not _owned(db, run_id, self.owner):
+                return
             db.execute(
                 "INSERT OR REPLACE INTO artifacts (run_id, turn_idx, file_id, filename, mime_type, size_bytes, path, "
                 "created_at, tool_use_id) VALUES (?,?,?,?,?,?,?,?,?)",
@@ -434,8 +532,8 @@ class Store:
             )
 
     def artifacts(self, flt: ArtifactFilter = ArtifactFilter()) -> tuple[list[Artifact], int]:
-        """Artifacts matching a filter, newest first, and how many match in all."""
-        where, args = ["1=1"], []
+        """This owner's artifacts matching a filter, newest first, and how many match in all."""
+        where, args = ["r.owner=?"], [self.owner]
         if flt.run_id:
             where.append("a.run_id=?")
             args.append(flt.run_id)
@@ -466,23 +564,109 @@ class Store:
         return [Artifact(**dict(r)) for r in rows], total
 
     def artifact(self, artifact_id: int) -> Artifact | None:
-        """One artifact by its row id."""
+        """One of this owner's artifacts by its row id."""
         with self._connect() as db:
             row = db.execute(
                 "SELECT a.*, COALESCE(t.question, r.title) AS question FROM artifacts a JOIN runs r ON r.id=a.run_id "
-                "LEFT JOIN turns t ON t.run_id=a.run_id AND t.idx=a.turn_idx WHERE a.id=?",
-                (artifact_id,),
+                "LEFT JOIN turns t ON t.run_id=a.run_id AND t.idx=a.turn_idx WHERE a.id=? AND r.owner=?",
+                (artifact_id, self.owner),
             ).fetchone()
         return Artifact(**dict(row)) if row else None
 
     def delete_artifact(self, artifact_id: int) -> None:
-        """Forget one artifact row."""
+        """Forget one of this owner's artifact rows."""
         with self._connect() as db:
-            db.execute("DELETE FROM artifacts WHERE id=?", (artifact_id,))
+            db.execute(
+                "DELETE FROM artifacts WHERE id=? AND run_id IN (SELECT id FROM runs WHERE owner=?)",
+                (artifact_id, self.owner),
+            )
+
+    # --- users (sign-in) -----------------------------------------------------------------
+
+    def touch_user(self, email: str, name: str) -> None:
+        """Remember that this owner signed in, with the email and name to show for them."""
+        now = time.time()
+        with self._connect() as db:
+            db.execute(
+                "INSERT INTO users (owner, email, name, first_seen, last_seen) VALUES (?,?,?,?,?) "
+                "ON CONFLICT(owner) DO UPDATE SET email=excluded.email, name=excluded.name, "
+                "last_seen=excluded.last_seen",
+                (self.owner, email, name, now, now),
+            )
+
+    def user(self) -> UserRecord | None:
+        """This owner's user record, if they have signed in (or an admin gave them a budget)."""
+        with self._connect() as db:
+            row = db.execute("SELECT * FROM users WHERE owner=?", (self.owner,)).fetchone()
+        return UserRecord(**dict(row)) if row else None
+
+    def display_name(self, owner: str) -> str:
+        """How to name the owner of a run shared with this owner: their email (or name) as they signed in."""
+        with self._connect() as db:
+            row = db.execute("SELECT email, name FROM users WHERE owner=?", (owner,)).fetchone()
+        return (row["email"] or row["name"]) if row and (row["email"] or row["name"]) else "another user"
+
+    def users(self) -> list[UserRecord]:
+        """Everyone who has signed in, by email (admins only)."""
+        self._require_admin()
+        with self._connect() as db:
+            rows = db.execute("SELECT * FROM users ORDER BY email, owner").fetchall()
+        return [UserRecord(**dict(r)) for r in rows]
+
+    def set_monthly_budget(self, owner: str, budget_usd: float) -> None:
+        """An owner's monthly budget in USD, 0 for none (admins only)."""
+        self._require_admin()
+        now = time.time()
+        with self._connect() as db:
+            db.execute(
+                "INSERT INTO users (owner, first_seen, last_seen, monthly_budget_usd) VALUES (?,?,?,?) "
+                "ON CONFLICT(owner) DO UPDATE SET monthly_budget_usd=excluded.monthly_budget_usd",
+                (owner, now, now, max(float(budget_usd), 0.0)),
+            )
+
+    def turn_usage_since(self, since: float, every_owner: bool = False) -> list[TurnUsage]:
+        """Turns started at or after `since`, of this owner (or, for an admin, of everyone)."""
+        if every_owner:
+            self._require_admin()
+        scope, args = ("1=1", ()) if every_owner else ("r.owner=?", (self.owner,))
+        with self._connect() as db:
+            rows = db.execute(
+                "SELECT r.owner AS run_owner, r.model AS run_model, t.* FROM turns t JOIN runs r ON r.id=t.run_id "
+                f"WHERE t.started_at>=? AND {scope} ORDER BY t.started_at",
+                (since, *args),
+            ).fetchall()
+        return [TurnUsage(r["run_owner"], r["run_id"], r["run_model"], _turn(r)) for r in rows]
+
+    def claim_local_data(self) -> int:
+        """Give every file and run made before sign-in was switched on to this admin; returns how many runs."""
+        self._require_admin()
+        if self.owner == LOCAL_OWNER:
+            return 0
+        with self._connect() as db:
+            db.execute("UPDATE files SET owner=? WHERE owner=?", (self.owner, LOCAL_OWNER))
+            claimed = db.execute("UPDATE runs SET owner=? WHERE owner=?", (self.owner, LOCAL_OWNER)).rowcount
+        return claimed
+
+
+# a run row `r` this owner (the query's second parameter) may read
+_READABLE = "(r.owner=? OR r.shared=1)"
+
+
+def _owned(db: sqlite3.Connection, run_id: str, owner: str) -> bool:
+    return db.execute("SELECT 1 FROM runs WHERE id=? AND owner=?", (run_id, owner)).fetchone() is not None
+
+
+def _turn(row: sqlite3.Row) -> Turn:
+    data = {k: row[k] for k in Turn.__dataclass_fields__}
+    data["user_content"] = json.loads(data["user_content"])
+    data["assistant_content"] = json.loads(data["assistant_content"])
+    data["usage"] = Usage(**json.loads(data["usage"] or "{}"))
+    return Turn(**data)
 
 
 def _run(row: sqlite3.Row) -> Run:
     data = dict(row)
     data["file_ids"] = json.loads(data["file_ids"])
     data["demo"] = bool(data["demo"])
+    data["shared"] = bool(data["shared"])
     return Run(**data)

@@ -14,6 +14,8 @@ CHOSEN = {
     "files_preview.png": "files-preview.png",
     "analyze_chart_view.png": "analyze-chart.png",
     "gallery_all.png": "gallery.png",
+    "signin_sidebar.png": "signed-in-sidebar.png",
+    "admin_page.png": "admin.png",
 }
 MAX_HEIGHT = 1400
 

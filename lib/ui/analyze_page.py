@@ -6,10 +6,11 @@ from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit, urlunsplit
 
 import streamlit as st
 
-from lib import jobs, prompts
+from lib import jobs, prompts, usage
 from lib.cost import budget_reached, budget_used_sentence, format_usd
 from lib.errors import AppError
 from lib.models import available_models
@@ -38,11 +39,17 @@ def render(ctx: Context) -> None:
     """Draw the Analyze page for the run in the URL, or the form for a new one."""
     run_id = st.query_params.get("run", "")
     _history(ctx, run_id)
+    over = usage.check_user_budget(ctx.store, ctx.store.owner, ctx.settings.prices)
+    if over is not None:
+        show_error(over)
     if run_id and ctx.store.run(run_id):
         _run(ctx, run_id)
     else:
         if run_id:
-            st.warning("That run was not found (deleted, or made with another data directory). Start a new one.")
+            st.warning(
+                "That run was not found (deleted, made with another data directory, or not yours and not "
+                "shared). Start a new one."
+            )
         _new_run_form(ctx)
 
 
@@ -173,19 +180,25 @@ def _models(ctx: Context) -> list[str]:
 def _run(ctx: Context, run_id: str) -> None:
     view = load_run_view(ctx.store, run_id, ctx.settings.prices)
     assert view is not None
+    mine = ctx.store.owns(view.run)
     if view.run.active and jobs.is_active(run_id) and view.turns:
-        _live(ctx, view)
+        _live(ctx, view, mine)
         return
     if view.run.active:
         # no thread of this process works on it any more: it was cut off, so say so instead of spinning forever
         ctx.store.mark_interrupted(keep=jobs.active_ids(), only={run_id})
         view = load_run_view(ctx.store, run_id, ctx.settings.prices)
         assert view is not None
+    if not mine:
+        _read_only(ctx, view)
+        return
     render_run(view, ctx.data_dir, on_retry=lambda file_id: _retry_file(ctx, run_id, file_id))
     actions = st.columns([2, 2, 2, 1])  # wide enough for the labels at 1280 px
     exports.render(ctx, view, actions[:2])
     with actions[2]:
         _budget(ctx, view)
+    if ctx.user.signed_in:
+        _share(ctx, view)
     if budget_reached(view.run.budget_usd, view.cost.total_usd):
         st.warning(
             budget_used_sentence(view.cost.total_usd, view.run.budget_usd) + ". Raise the budget to ask a follow-up.",
@@ -242,7 +255,44 @@ def _budget(ctx: Context, view: RunView) -> None:
             st.rerun()
 
 
-def _live(ctx: Context, view: RunView) -> None:
+def _read_only(ctx: Context, view: RunView) -> None:
+    """Someone else's run shared with everyone signed in: its transcript and exports, but no questions, budget
+    changes or deleting."""
+    st.info(
+        f"Shared read-only by {ctx.store.display_name(view.run.owner)}. You can read it and export it; "
+        "to ask questions, start your own analysis.",
+        icon=":material/visibility:",
+    )
+    render_run(view, ctx.data_dir)
+    exports.render(ctx, view, st.columns([2, 2, 3])[:2])
+
+
+def _share(ctx: Context, view: RunView) -> None:
+    """The owner's switch to share the run read-only with everyone signed in, and its link."""
+    run = view.run
+    shared = st.toggle(
+        "Share read-only with everyone signed in",
+        value=run.shared,
+        key=f"analyze_share_{run.id}",
+        help="Anyone signed in to this app who has the link can read the run and export it; only you can "
+        "ask follow-ups, change its budget or delete it.",
+    )
+    if shared != run.shared:
+        ctx.store.update_run(run.id, shared=shared)
+        st.rerun()
+    if run.shared:
+        st.caption("Link to share:")
+        st.code(_run_link(run.id), language=None)
+
+
+def _run_link(run_id: str) -> str:
+    base = urlsplit(st.context.url or "")
+    if base.scheme and base.netloc:
+        return urlunsplit((base.scheme, base.netloc, base.path, f"run={run_id}", ""))
+    return f"Analyze?run={run_id}"
+
+
+def _live(ctx: Context, view: RunView, mine: bool = True) -> None:
     """The run's header and finished turns drawn once; only the live turn is polled and redrawn."""
     run_id = view.run.id
     render_run_header(view)
@@ -255,7 +305,7 @@ def _live(ctx: Context, view: RunView) -> None:
         turn = load_turn_view(ctx.store, view.run, live_idx, ctx.settings.prices)
         if turn is None:
             return
-        if st.button("Stop", key="analyze_stop", icon=":material/stop_circle:", type="secondary"):
+        if mine and st.button("Stop", key="analyze_stop", icon=":material/stop_circle:", type="secondary"):
             jobs.stop(run_id)
             jobs.wait(run_id, timeout=10)
             st.rerun()

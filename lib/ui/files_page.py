@@ -141,7 +141,7 @@ def _library(ctx: Context) -> None:
     head, refresh_col = st.columns([5, 1])
     head.subheader("Library")
     refresh = refresh_col.button("Refresh", key="files_refresh", icon=":material/refresh:")
-    entries = library.merge(ctx.store.files(), _remote(ctx, refresh))
+    entries = library.catalogue(ctx.store, _remote(ctx, refresh))
     if not entries:
         st.caption("No files yet. Add some above, or try a sample dataset on the home page.")
         return

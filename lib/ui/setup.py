@@ -3,22 +3,24 @@
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import anthropic
 import streamlit as st
 
-from lib import demo, jobs
+from lib import demo, identity, jobs
 from lib.client import make_client
+from lib.identity import User
 from lib.settings import Settings, SettingsError, load_settings
 from lib.store import Store
-from lib.ui import demo_session
+from lib.ui import demo_session, signin
 from lib.ui.render import show_error
-from lib.ui.state import ANALYZE_PAGE, FILES_PAGE, GALLERY_PAGE
+from lib.ui.state import ADMIN_PAGE, ANALYZE_PAGE, FILES_PAGE, GALLERY_PAGE
 
 TYPED_KEY = "typed_api_key"
 DEMO_ON = demo_session.STARTED
+WELCOMED = "signin_welcomed"
 
 
 @dataclass(frozen=True)
@@ -26,7 +28,8 @@ class Context:
     """What a page gets from setup."""
 
     settings: Settings
-    store: Store
+    store: Store  # scoped to the user: every query sees only their data
+    user: User = field(default_factory=identity.local_user)
 
     @property
     def data_dir(self) -> Path:
@@ -78,7 +81,12 @@ def page_setup(title: str, icon: str) -> Context:
     except SettingsError as err:
         show_error(err)
         st.stop()
-    ctx = Context(settings, _store(str(settings.data_dir)))
+    user = signin.current_user(settings.admins)
+    store = identity.store_for(_store(str(settings.data_dir)), user)
+    if user.signed_in and st.session_state.get(WELCOMED) != (user.owner, str(store.path)):
+        identity.welcome(store, user)
+        st.session_state[WELCOMED] = (user.owner, str(store.path))
+    ctx = Context(settings, store, user)
     _sidebar(ctx)
     return ctx
 
@@ -105,7 +113,10 @@ def _sidebar(ctx: Context) -> None:
         st.page_link(FILES_PAGE, label="Files", icon=":material/folder_open:", query_params=keep)
         st.page_link(ANALYZE_PAGE, label="Analyze", icon=":material/query_stats:", query_params=keep)
         st.page_link(GALLERY_PAGE, label="Gallery", icon=":material/photo_library:", query_params=keep)
+        if ctx.user.admin and ctx.user.signed_in:  # single-user, as without sign-in it always was
+            st.page_link(ADMIN_PAGE, label="Admin", icon=":material/admin_panel_settings:", query_params=keep)
         st.divider()
+        signin.account_box(ctx.user)
         if s.demo:
             st.warning(
                 "**Offline demo.** A scripted local analyst answers, not Claude. Its code really runs on this machine.",
@@ -129,6 +140,17 @@ def _sidebar(ctx: Context) -> None:
             )
         st.caption(f"Model: `{s.model}` · Tool: `{s.tool_version}`")
         st.caption(f"Data: `{display_path(s.data_dir)}`")
+
+
+def require_admin(ctx: Context) -> None:
+    """Stop the page for anyone who is not an admin of this app."""
+    if ctx.user.admin:
+        return
+    st.warning(
+        "This page is for the admins of this app. Ask one of them if you need a higher monthly budget.",
+        icon=":material/lock:",
+    )
+    st.stop()
 
 
 def require_key(ctx: Context) -> None:

@@ -8,6 +8,7 @@ from streamlit.delta_generator import DeltaGenerator
 FILES_PAGE = "pages/1_Files.py"
 ANALYZE_PAGE = "pages/2_Analyze.py"
 GALLERY_PAGE = "pages/3_Gallery.py"
+ADMIN_PAGE = "pages/4_Admin.py"
 SELECTED = "selected_file_ids"
 DRAFT = "draft_question"
 

@@ -85,10 +85,13 @@ class App:
             self.emulator.stop()
 
 
-def start_app(workdir: Path, *, emulator: Emulator | None, env_extra: dict[str, str] | None = None) -> App:
+def start_app(
+    workdir: Path, *, emulator: Emulator | None, env_extra: dict[str, str] | None = None, secrets_toml: str = ""
+) -> App:
     """Start the app in a subprocess with a clean environment and wait until it is healthy.
 
     With `emulator`, the app gets a key and the emulator's URL; without, it has no key at all.
+    `secrets_toml` becomes the app's only secrets file (else it has none).
     """
     workdir.mkdir(parents=True, exist_ok=True)
     data_dir, home = workdir / "data", workdir / "home"
@@ -100,6 +103,9 @@ def start_app(workdir: Path, *, emulator: Emulator | None, env_extra: dict[str, 
         env.update(ANTHROPIC_API_KEY="test-key", ANTHROPIC_BASE_URL=emulator.url, ANALYST_MAX_RETRIES="1")
     env.update(env_extra or {})
     port = free_port()
+    secrets_path = workdir / ("secrets.toml" if secrets_toml else "no-secrets.toml")
+    if secrets_toml:
+        secrets_path.write_text(secrets_toml)
     log_path = workdir / "server.log"
     log = open(log_path, "w")
     proc = subprocess.Popen(
@@ -121,7 +127,7 @@ def start_app(workdir: Path, *, emulator: Emulator | None, env_extra: dict[str, 
             "none",
             # no secrets.toml from the repo or a home directory may leak a key into the test
             "--secrets.files",
-            str(workdir / "no-secrets.toml"),
+            str(secrets_path),
         ],
         cwd=REPO,
         stdout=log,

@@ -1,0 +1,74 @@
+"""The Admin page: each user's month so far (runs, tokens, estimated cost) and their monthly budgets."""
+
+from __future__ import annotations
+
+import pandas as pd
+import streamlit as st
+
+from lib import usage
+from lib.cost import format_usd
+from lib.ui.setup import Context
+
+BUDGET_HELP = (
+    "Empty or 0: no limit. Checked before every request to the API: once the user's estimated cost this "
+    "month reaches it, their questions are not sent until the new month or until you raise it."
+)
+MESSAGE = "admin_message"
+
+
+def render(ctx: Context) -> None:
+    """Draw the Admin page."""
+    st.title("Admin")
+    month = usage.month_start()
+    st.caption(
+        f"{month:%B %Y} so far (since the 1st, 00:00 UTC). Costs are estimates, as on each run. "
+        + ("Users appear here once they have signed in." if ctx.user.signed_in else "Sign-in is off: one user.")
+    )
+    if text := st.session_state.pop(MESSAGE, ""):
+        st.success(text, icon=":material/check:")
+    rows = usage.everyone_month(ctx.store, ctx.settings.prices)
+    if not rows:
+        st.info("Nobody has used the app this month yet.", icon=":material/group:")
+        return
+    st.dataframe(
+        pd.DataFrame(
+            {
+                "user": [r.label for r in rows],
+                "runs": [r.runs for r in rows],
+                "questions": [r.turns for r in rows],
+                "input tokens": [r.input_tokens for r in rows],
+                "output tokens": [r.output_tokens for r in rows],
+                "estimated cost": [format_usd(r.cost_usd) for r in rows],
+                "monthly budget": [format_usd(r.budget_usd) if r.budget_usd else "No limit" for r in rows],
+                "status": ["budget reached" if r.budget_reached else "" for r in rows],
+            }
+        ),
+        hide_index=True,
+        key="admin_table",
+    )
+    _budget_form(ctx, rows)
+
+
+def _budget_form(ctx: Context, rows: list[usage.UserUsage]) -> None:
+    by_owner = {r.owner: r for r in rows}
+    st.subheader("Monthly budget")
+    who_col, amount_col = st.columns([3, 2])
+    owner = who_col.selectbox("User", list(by_owner), format_func=lambda o: by_owner[o].label, key="admin_user")
+    current = by_owner[owner].budget_usd
+    value = amount_col.number_input(
+        "Monthly budget (USD)",
+        min_value=0.0,
+        step=5.0,
+        format="%.2f",
+        value=current or None,
+        placeholder="No limit",
+        key=f"admin_budget_{owner}",
+        help=BUDGET_HELP,
+    )
+    if st.button("Save budget", key="admin_budget_save", icon=":material/savings:"):
+        amount = float(value or 0.0)
+        ctx.store.set_monthly_budget(owner, amount)
+        st.session_state[MESSAGE] = (
+            f"Monthly budget of {by_owner[owner].label}: {format_usd(amount) if amount else 'no limit'}."
+        )
+        st.rerun()
