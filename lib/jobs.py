@@ -86,6 +86,14 @@ def new_run(store: Store, settings: Settings, question: str, file_ids: list[str]
     user_budget = check_user_budget(store, store.owner, settings.prices)
     if user_budget is not None:  # before the run exists, so a refused question leaves no empty run behind
         raise user_budget
+    foreign = [f for f in file_ids if store.file(f) is None]
+    if foreign:  # file ids go to the API as they are: only the owner's own library may be attached
+        raise AppError(
+            "File not in your library",
+            f"{len(foreign)} of the chosen files are not in your library: {', '.join(foreign)}.",
+            "Choose files from the Files page.",
+            code="not_yours",
+        )
     run = store.create_run(
         question.strip().splitlines()[0] if question.strip() else "Analysis",
         settings.model,
@@ -250,7 +258,12 @@ def _work(store: Store, settings: Settings, job: Job, idx: int, req: analysis.Tu
     run_id = job.run_id
     try:
         turn = analysis.Turn(
-            make_client(settings), req, settings.data_dir, settings.data_dir / "artifacts" / run_id, job.stop
+            make_client(settings),
+            req,
+            settings.data_dir,
+            settings.data_dir / "artifacts" / run_id,
+            job.stop,
+            guard=lambda _usage: check_user_budget(store, store.owner, settings.prices),
         )
         record(store, run_id, idx, turn.events())
     except BaseException as exc:  # noqa: BLE001 - the thread must leave a readable state whatever happened
