@@ -201,8 +201,9 @@ def test_files_page_catalogue_is_per_user_and_remote_only_files_are_for_admins(c
     data = b"a,b\n1,2\n"
 
     def up(store: Store, name: str) -> str:
-        checked = uploads.check_upload(name, data + name.encode(), 10_000_000)
-        return library.upload_accepted(client, store, data_dir, checked, data + name.encode()).record.id
+        content = data + f"3,{name}\n".encode()  # different content per user, so nothing is deduplicated
+        checked = uploads.check_upload(name, content, 10_000_000)
+        return library.upload_accepted(client, store, data_dir, checked, content).record.id
 
     a_id, b_id = up(alice, "alice.csv"), up(bob, "bob.csv")
     stray = files.upload(client, "stray.csv", b"x\n1\n", "text/csv").id  # in the workspace, in nobody's library
