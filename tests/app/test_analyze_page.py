@@ -385,3 +385,26 @@ def test_broken_generated_image_and_every_block_kind_render_without_error(app, e
     assert any(c.value.startswith("one") and "three" in c.value for c in at.code)
     assert any("Unsupported block" in e.label and "mystery_block_2027" in e.label for e in at.expander)
     assert "All done." in " ".join(shown)
+
+
+def test_a_cut_download_shows_on_its_file_and_retry_fetches_it(app, emulator):
+    at = upload_sales_and_open_analyze(app)
+    chart = (
+        "import matplotlib; matplotlib.use('Agg')\nimport matplotlib.pyplot as plt, os\n"
+        "os.makedirs('outputs', exist_ok=True)\nplt.plot([1, 3, 2]); plt.savefig('outputs/trend.png')\nprint('ok')"
+    )
+    emulator.inject(Fault("cut_download"))
+    emulator.queue_script([Python(chart), Text("The trend chart is saved.")])
+    rid = start_analysis(at, "Plot the trend", prompt=None)
+    finish(at, rid)
+    assert run_status(at) == "done", texts(at)
+    assert "The trend chart is saved." in _assistant_md(at)
+    warning = [w.value for w in at.warning if "Could not fetch generated file `trend.png`" in w.value]
+    assert warning and "connection" in warning[0].lower(), texts(at)
+    assert not at.image
+    retry = [b for b in at.button if b.label == "Retry download"]
+    assert len(retry) == 1
+    retry[0].click()
+    run(at)
+    assert not [w for w in at.warning if "Could not fetch" in w.value]
+    assert at.image and at.image[0].value[0].endswith(".png")
