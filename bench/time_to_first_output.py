@@ -16,10 +16,12 @@ from __future__ import annotations
 import argparse
 import os
 import socket
+import sqlite3
 import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from dataclasses import replace
 from pathlib import Path
@@ -53,7 +55,7 @@ CHROMIUM_ARGS = [
 # after the answer's first words appear in the DOM, and after both the "done" status and the closing summary
 # ("<file> has N rows and M columns ...") do.
 PROBE_JS = """([firstWords]) => {
-  const marks = {click: null, first: null, done: null};
+  const marks = {click: null, live: null, first: null, done: null};
   window.__bench = marks;
   document.addEventListener('click', (e) => {
     const b = e.target.closest && e.target.closest('button');
@@ -62,6 +64,7 @@ PROBE_JS = """([firstWords]) => {
   const check = () => {
     if (marks.click === null) return;
     const text = document.body.textContent;
+    if (marks.live === null && text.includes('Waiting for the first words')) marks.live = performance.now();
     if (marks.first === null && text.includes(firstWords)) {
       marks.first = -1; requestAnimationFrame(() => { marks.first = performance.now(); });
     }
@@ -154,8 +157,38 @@ def wait_idle(page, timeout: int = 30_000) -> None:
     )
 
 
-def one_run(page, url: str) -> tuple[float, float]:
-    """Open a fresh Analyze page, fill the form, press Run; returns (first words, done) in seconds."""
+class FirstStored:
+    """Watches the database from another thread and notes when the newest run's first text item is stored."""
+
+    def __init__(self, db: Path) -> None:
+        self.db, self.at, self._stop = db, 0.0, threading.Event()
+        self._thread = threading.Thread(target=self._watch, daemon=True)
+
+    def __enter__(self) -> FirstStored:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join()
+
+    def _watch(self) -> None:
+        with sqlite3.connect(self.db) as con:
+            before = con.execute("SELECT COUNT(*) FROM runs").fetchone()[0]
+            while not self._stop.is_set() and not self.at:
+                row = con.execute(
+                    "SELECT 1 FROM items WHERE kind='text' AND run_id=(SELECT id FROM runs ORDER BY created_at DESC "
+                    "LIMIT 1) AND json_extract(data, '$.text') != '' AND (SELECT COUNT(*) FROM runs) > ?",
+                    (before,),
+                ).fetchone()
+                if row:
+                    self.at = time.time()
+                self._stop.wait(0.002)
+
+
+def one_run(page, url: str, emu: Emulator, db: Path) -> tuple[float, float, dict[str, float]]:
+    """Open a fresh Analyze page, fill the form, press Run; returns (first words, done) in seconds and where the
+    time to the first words went (epoch stamps from the browser, the emulator and the database)."""
     from playwright.sync_api import expect
 
     page.goto(f"{url}/Analyze")
@@ -171,13 +204,25 @@ def one_run(page, url: str) -> tuple[float, float]:
     run = page.get_by_role("button", name="Run analysis")
     expect(run).to_be_enabled()
     page.evaluate(PROBE_JS, [FIRST_WORDS])
-    run.click()
-    page.wait_for_function("() => window.__bench && window.__bench.done > 0", timeout=60_000, polling=100)
+    with FirstStored(db) as stored:
+        run.click()
+        page.wait_for_function("() => window.__bench && window.__bench.done > 0", timeout=60_000, polling=100)
     marks = page.evaluate("() => window.__bench")
+    origin = page.evaluate("() => performance.timeOrigin") / 1000
     if not (marks["first"] or 0) > 0:  # the answer did not start as expected: say what the page showed
         shown = page.get_by_test_id("stMainBlockContainer").inner_text()[:1500]
         raise SystemExit(f"the first words {FIRST_WORDS!r} never appeared; the page showed:\n{shown}")
-    return (marks["first"] - marks["click"]) / 1000, (marks["done"] - marks["click"]) / 1000
+    click, shown = origin + marks["click"] / 1000, origin + marks["first"] / 1000
+    sent = next(r for r in emu.requests if r.path == "/v1/messages" and r.received_at >= click)
+    first_event = emu.first_delta_at.get(sent.request_id, 0.0)
+    stages = {
+        "click -> live view on screen": (marks["live"] - marks["click"]) / 1000 if marks["live"] else float("nan"),
+        "click -> request at the API": sent.received_at - click,
+        "request -> first event sent": first_event - sent.received_at,
+        "first event -> stored": stored.at - first_event,
+        "stored -> on screen": shown - stored.at,
+    }
+    return (marks["first"] - marks["click"]) / 1000, (marks["done"] - marks["click"]) / 1000, stages
 
 
 def row(name: str, values: list[float]) -> str:
@@ -200,20 +245,25 @@ def main() -> None:
     proc, url = start_streamlit(emu, workdir)
     started = time.monotonic()
     results: dict[str, dict[str, list[float]]] = {m: {"first": [], "done": []} for m in ("streaming", "buffered")}
+    breakdown: dict[str, list[float]] = {}
     try:
         seed_sample(emu, workdir / "data")
         with sync_playwright() as p:
             browser = p.chromium.launch(executable_path=args.chromium, headless=True, args=CHROMIUM_ARGS)
             page = browser.new_context(viewport={"width": 1280, "height": 900}).new_page()
             page.set_default_timeout(30_000)
-            one_run(page, url)  # warm-up: first imports, caches, the first container
+            db = workdir / "data" / "analyst.sqlite3"
+            one_run(page, url, emu, db)  # warm-up: first imports, caches, the first container
             for i in range(args.runs):
                 for mode in ("streaming", "buffered"):  # interleaved, so drift hits both alike
                     # The server reads Emulator.pacing on every response; only `buffered` changes.
                     emu.pacing = replace(pacing, buffered=mode == "buffered")
-                    first, done = one_run(page, url)
+                    first, done, stages = one_run(page, url, emu, db)
                     results[mode]["first"].append(first)
                     results[mode]["done"].append(done)
+                    if mode == "streaming":
+                        for name, seconds in stages.items():
+                            breakdown.setdefault(name, []).append(seconds)
                     print(
                         f"round {i + 1}/{args.runs} {mode:<9} first words {first:6.2f} s   done {done:6.2f} s",
                         flush=True,
@@ -244,6 +294,13 @@ def main() -> None:
         f"(the first words show {1 / first_ratio:.0f}x sooner when streamed)"
     )
     print(f"  run done:    streaming / baseline = {done_ratio:.2f}")
+    print()
+    print("Where the time to the first words went, streaming (median ms):")
+    for name, values in breakdown.items():
+        print(f"  {name:<34} {statistics.median(values) * 1000:7.0f}")
+    print("  (stages after the first two follow one another; the live view is drawn meanwhile)")
+    api = statistics.median(breakdown["request -> first event sent"])
+    print(f"  {'ours (all but the API stage)':<34} {(statistics.median(s['first']) - api) * 1000:7.0f}")
 
 
 if __name__ == "__main__":

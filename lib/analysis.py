@@ -508,8 +508,8 @@ class _Response:
                 if block.type == "server_tool_use":
                     self.tool_names[block.id] = block.name
                 item = self._item(self.snapshot.content[event.index], final=False)
-                if item is None:
-                    continue
+                if item is None or (isinstance(item, Text | Thinking) and not item.text):
+                    continue  # nothing to show yet: the first delta is written at once instead of held back
                 final = block.type not in STREAMED_BLOCKS
                 yield ItemEvent(self._seq_of(event.index), item, final)
                 if final:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import re
 import sys
+import time
 import traceback
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from contextlib import asynccontextmanager
@@ -53,6 +54,8 @@ class Recorded:
     headers: dict[str, str]
     body: bytes
     json: Any | None
+    request_id: str = ""
+    received_at: float = 0.0  # epoch seconds
 
 
 @dataclass
@@ -144,10 +147,10 @@ def _endpoint(emu: Emulator, handler: Handler, form: bool) -> Callable[[Request]
         try:
             body = await _read_body(request, emu.max_file_bytes + MULTIPART_SLACK if form else None)
         except ApiError as err:
-            emu._record(Recorded(method, path, query, headers, b"", None))
+            emu._record(Recorded(method, path, query, headers, b"", None, request_id, time.time()))
             return _error(err, request_id)
         parsed = _maybe_json(body, headers)
-        emu._record(Recorded(method, path, query, headers, body, parsed))
+        emu._record(Recorded(method, path, query, headers, body, parsed, request_id, time.time()))
         call = Call(emu, method, path, query, headers, body, parsed, dict(request.path_params))
         fault: Fault | None = None
         try:
@@ -262,7 +265,7 @@ def _reply(emu: Emulator, result: Any, fault: Fault | None, request_id: str) -> 
     headers = {"request-id": request_id}
     if isinstance(result, Reply) and result.events is not None:
         headers["cache-control"] = "no-cache"
-        events = _sse(result.events, fault, request_id, emu.pacing.buffered)
+        events = _sse(result.events, fault, request_id, emu.pacing.buffered, emu.first_delta_at)
         return CuttableStream(events, headers=headers, media_type="text/event-stream; charset=utf-8")
     if isinstance(result, Raw):
         data, media_type = result.data, result.content_type
@@ -280,8 +283,12 @@ async def _half_then_cut(data: bytes) -> AsyncIterator[bytes]:
     raise Cut()
 
 
-async def _sse(events: Iterator[Event], fault: Fault | None, request_id: str, buffered: bool) -> AsyncIterator[bytes]:
-    """Wire bytes per event, each sent as it is made; faults cut, fail or slow the stream."""
+async def _sse(
+    events: Iterator[Event], fault: Fault | None, request_id: str, buffered: bool, first_delta_at: dict[str, float]
+) -> AsyncIterator[bytes]:
+    """Wire bytes per event, each sent as it is made; faults cut, fail or slow the stream.
+
+    When the first content delta goes out is noted in `first_delta_at[request_id]` (epoch seconds)."""
     held: list[bytes] = []
     sent = 0
     try:
@@ -308,6 +315,8 @@ async def _sse(events: Iterator[Event], fault: Fault | None, request_id: str, bu
             if buffered:
                 held.append(encode(name, data))
             else:
+                if name == "content_block_delta" and request_id not in first_delta_at:
+                    first_delta_at[request_id] = time.time()
                 yield encode(name, data)
             sent += 1
     except Cut:

@@ -54,6 +54,7 @@ class Emulator:
         self.ids = IdFactory(seed)
         self.faults = FaultQueue()
         self.requests: list[Recorded] = []
+        self.first_delta_at: dict[str, float] = {}  # request id -> when its first content delta was sent
         self._requests_lock = threading.Lock()
         self._own_workdir = workdir is None
         self.workdir = Path(tempfile.mkdtemp(prefix="anthropic-emulator-")) if workdir is None else Path(workdir)
