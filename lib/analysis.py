@@ -496,13 +496,22 @@ class _Response:
 
     def follow(self, stream: Any) -> Iterator[TurnEvent]:
         """Yield item events for every raw event of the stream."""
-        turn = self.turn
+        stopped = self.turn.stop._event.is_set  # checked after every event: no method call in between
         for event in stream:
             kind = event.type
             if kind == "content_block_delta":
-                item = self._delta(event)
-                if item is not None:
-                    yield ItemEvent(self._seq_of(event.index), item, False)
+                index, delta = event.index, event.delta
+                if delta.type == "text_delta":  # by far the most frequent event: kept short
+                    block = self.snapshot.content[index]
+                    seq = self.seqs.get(index)
+                    text = Text(block.text, _citations(block) if block.citations else [])
+                    yield ItemEvent(self._seq_of(index) if seq is None else seq, text, False)
+                else:
+                    item = self._delta(event)
+                    if item is not None:
+                        yield ItemEvent(self._seq_of(index), item, False)
+            elif kind in _HELPER_EVENTS:
+                pass
             elif kind == "content_block_start":
                 block = event.content_block
                 if block.type == "server_tool_use":
@@ -520,7 +529,7 @@ class _Response:
                     yield ItemEvent(self._seq_of(event.index), item, True)
             elif kind == "message_start":
                 self.snapshot = stream.current_message_snapshot
-            if turn.stop.is_set():
+            if stopped():
                 raise _Stopped()
 
     def _seq_of(self, index: int) -> int:
@@ -532,7 +541,7 @@ class _Response:
     def _delta(self, event: Any) -> Item | None:
         """The item a content_block_delta changed, read from the SDK's snapshot."""
         delta, block = event.delta, self.snapshot.content[event.index]
-        if delta.type == "text_delta" or delta.type == "citations_delta":
+        if delta.type == "citations_delta":
             return Text(text=block.text, citations=_citations(block))
         if delta.type == "thinking_delta":
             return Thinking(text=block.thinking)
@@ -605,6 +614,10 @@ def usage_of(message: Any) -> Usage:
 def _block_dict(block: Any) -> dict[str, Any]:
     # warnings off: an unknown block type would make pydantic warn on every serialisation
     return block.to_dict(mode="json", warnings=False)
+
+
+# what MessageStream adds to the raw events (the raw ones carry the same change)
+_HELPER_EVENTS = {"text", "input_json", "citation", "thinking", "signature"}
 
 
 def _citations(block: Any) -> list[dict[str, Any]]:
