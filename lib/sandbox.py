@@ -48,7 +48,7 @@ class Limits:
     """How much one parse may use."""
 
     seconds: float = 10.0  # wall clock of one task
-    memory_bytes: int = 2 * GB  # address space of a worker
+    memory_bytes: int = 2 * GB  # memory a worker may write to (RLIMIT_DATA)
     cpu_seconds: int = 20  # processor time of one task, all threads
 
 
@@ -63,6 +63,7 @@ class _Worker:
         env = {**os.environ, "PYTHONPATH": str(REPO) + os.pathsep + os.environ.get("PYTHONPATH", "")}
         # Arrow, DuckDB and OpenMP would otherwise start a thread per core in every worker.
         env.setdefault("OMP_NUM_THREADS", "2")
+        env.setdefault("MALLOC_ARENA_MAX", "2")
         self.stderr: IO[bytes] = tempfile.TemporaryFile()
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "lib.sandbox"],
@@ -275,7 +276,10 @@ def _read_exact(fd: int, count: int, deadline: float | None) -> bytes:
 def _limit_memory(limits: Limits) -> None:
     import resource
 
-    resource.setrlimit(resource.RLIMIT_AS, (limits.memory_bytes, limits.memory_bytes))
+    # RLIMIT_DATA counts memory that is written to (heap, anonymous mappings, thread stacks), not address
+    # space merely reserved: Arrow's and DuckDB's allocators and glibc's per-thread arenas reserve
+    # gigabytes they never touch, which a limit on address space (RLIMIT_AS) would count.
+    resource.setrlimit(resource.RLIMIT_DATA, (limits.memory_bytes, limits.memory_bytes))
     resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
 
 
