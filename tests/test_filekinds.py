@@ -151,3 +151,16 @@ def test_sanitize_filename_caps_utf8_bytes_and_keeps_the_extension():
     assert len(long.encode("utf-8")) <= filekinds.MAX_NAME_BYTES
     assert len(sanitize_filename("x" * 1000 + ".csv")) == filekinds.MAX_NAME_BYTES
     assert sanitize_filename(sanitize_filename("../a\x00b.csv")) == "ab.csv"  # cleaning twice changes nothing
+
+
+def test_only_raster_images_are_drawn_and_markup_is_served_as_bytes():
+    assert filekinds.shown_inline("chart.png", "image/png") and filekinds.shown_inline("photo.jpg")
+    assert not filekinds.shown_inline("drawing.svg", "image/svg+xml")
+    assert not filekinds.shown_inline("chart.png", "image/svg+xml")  # name and MIME type must both say raster
+    assert not filekinds.shown_inline("report.html") and not filekinds.shown_inline("blob")
+    for name, mime in (("a.svg", ""), ("a.png", "image/svg+xml"), ("page.htm", ""), ("x", "text/html; charset=utf-8")):
+        assert filekinds.is_active(name, mime), (name, mime)
+        assert filekinds.download_mime(name, mime) == "application/octet-stream"
+    assert not filekinds.is_active("chart.png", "image/png")
+    assert filekinds.download_mime("chart.png", "image/png") == "image/png"
+    assert filekinds.download_mime("table.csv") == "text/csv"

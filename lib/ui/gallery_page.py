@@ -7,7 +7,7 @@ from datetime import time as dtime
 
 import streamlit as st
 
-from lib import gallery
+from lib import filekinds, gallery
 from lib.preview import format_size
 from lib.store import Artifact, ArtifactFilter
 from lib.ui.render import render_item
@@ -135,8 +135,18 @@ def _detail(ctx: Context, art: Artifact) -> None:
             st.session_state[OPEN] = 0
             st.rerun()
         path = ctx.data_dir / art.path
-        if art.mime_type.startswith("image/") and path.exists():
-            st.image(path.read_bytes(), output_format="PNG")
+        if filekinds.is_active(art.filename, art.mime_type):
+            st.caption(
+                f":material/draw: `{art.filename}` can contain scripts, so it is not shown here; download it to view it."
+            )
+        elif filekinds.shown_inline(art.filename, art.mime_type) and path.exists():
+            try:
+                st.image(path.read_bytes(), output_format="PNG")
+            except Exception:  # noqa: BLE001 - a broken image must not break the page
+                st.warning(
+                    f"`{art.filename}` is not a readable image; it can still be downloaded.",
+                    icon=":material/broken_image:",
+                )
         st.markdown(f"**Question:** {info.question}")
         if info.code:
             st.caption("Code that made it")
@@ -147,7 +157,7 @@ def _detail(ctx: Context, art: Artifact) -> None:
                 "Download",
                 data=path.read_bytes,
                 file_name=art.filename,
-                mime=art.mime_type,
+                mime=filekinds.download_mime(art.filename, art.mime_type),
                 key="gallery_download_one",
                 on_click="ignore",
                 icon=":material/download:",
