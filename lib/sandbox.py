@@ -49,7 +49,7 @@ class Limits:
 
     seconds: float = 10.0  # wall clock of one task
     memory_bytes: int = 2 * GB  # memory a worker may write to (RLIMIT_DATA)
-    cpu_seconds: int = 20  # processor time of one task, all threads
+    cpu_seconds: int = 20  # processor time of one task, all threads (at least twice its wall-clock limit)
 
 
 class LimitExceeded(Exception):
@@ -79,7 +79,7 @@ class _Worker:
         self.rss = 0
         _send(self.proc.stdin, (tasks, limits))  # type: ignore[arg-type]
 
-    def run(self, request: tuple[str, tuple], seconds: float) -> tuple[str, Any]:
+    def run(self, request: tuple[str, tuple, int], seconds: float) -> tuple[str, Any]:
         """Send one task and wait for its answer; raises TimeoutError or EOFError."""
         if not self.ready:
             _receive(self.proc.stdout, time.monotonic() + START_SECONDS)  # type: ignore[arg-type]
@@ -126,19 +126,25 @@ class Pool:
             if not self._idle and self._busy < MAX_WORKERS:
                 self._idle.append(_Worker(self.tasks, self.limits))
 
-    def call(self, task: str, *args: Any) -> Any:
-        """Run tasks[task](*args) in a worker; its return value or its exception, or LimitExceeded."""
+    def call(self, task: str, *args: Any, seconds: float | None = None) -> Any:
+        """Run tasks[task](*args) in a worker; its return value or its exception, or LimitExceeded.
+
+        `seconds` gives this task more (or less) wall-clock time than the pool's limit, for a big file;
+        its processor-time allowance grows with it.
+        """
         if task not in self.tasks:
             raise ValueError(f"unknown task {task!r}")
+        seconds = seconds or self.limits.seconds
+        cpu = max(self.limits.cpu_seconds, int(2 * seconds))
         worker = self._take()
         keep = False
         try:
-            status, value = worker.run((task, args), self.limits.seconds)
+            status, value = worker.run((task, args, cpu), seconds)
             keep = status in ("ok", "raise")
         except TimeoutError:
-            raise LimitExceeded(f"reading it took longer than {self.limits.seconds:g} seconds, the limit") from None
+            raise LimitExceeded(f"reading it took longer than {seconds:g} seconds, the limit") from None
         except (EOFError, OSError, pickle.UnpicklingError, ValueError, AttributeError, ImportError):
-            raise self._died(worker) from None
+            raise self._died(worker, cpu) from None
         finally:
             self._give_back(worker, keep)
         if status == "ok":
@@ -153,13 +159,13 @@ class Pool:
             raise LimitExceeded("it is nested too deeply to read")
         raise LimitExceeded(f"the reader failed ({value})")
 
-    def _died(self, worker: _Worker) -> LimitExceeded:
+    def _died(self, worker: _Worker, cpu: int) -> LimitExceeded:
         """The message for a worker that stopped answering mid-task."""
         with contextlib.suppress(subprocess.TimeoutExpired):
             worker.proc.wait(timeout=5)
         code = worker.proc.returncode
         if code == -signal.SIGXCPU:
-            return LimitExceeded(f"reading it needed more than {self.limits.cpu_seconds} seconds of processor time")
+            return LimitExceeded(f"reading it needed more than {cpu} seconds of processor time")
         if code == -signal.SIGKILL:
             return LimitExceeded("reading it needed more memory than the limit")
         tail = worker.stderr_tail().splitlines()
@@ -224,9 +230,9 @@ def pool(limits: Limits | None = None) -> Pool:
         return _pools[limits]
 
 
-def call(task: str, *args: Any, limits: Limits | None = None) -> Any:
+def call(task: str, *args: Any, limits: Limits | None = None, seconds: float | None = None) -> Any:
     """Run TASKS[task](*args) in a warm limited worker; its return value or its exception, or LimitExceeded."""
-    return pool(limits).call(task, *args)
+    return pool(limits).call(task, *args, seconds=seconds)
 
 
 def warm() -> None:
@@ -317,10 +323,10 @@ def main() -> None:
     while True:
         try:
             header = _read_exact(inbox.fileno(), 8, None)
-            task, args = pickle.loads(_read_exact(inbox.fileno(), _HEADER.unpack(header)[0], None))
+            task, args, cpu = pickle.loads(_read_exact(inbox.fileno(), _HEADER.unpack(header)[0], None))
         except EOFError:
             return  # the server has gone
-        _allow_cpu(limits.cpu_seconds)
+        _allow_cpu(cpu)
         try:
             module, name = tasks[task]
             result: tuple[str, Any] = ("ok", getattr(importlib.import_module(module), name)(*args))

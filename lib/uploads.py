@@ -15,6 +15,8 @@ from lib.preview import DocumentPreview, Preview, Refused, format_size
 
 MB = 1_000_000
 FILES_API_MAX_BYTES = 500 * MB
+PARSE_SECONDS = 10.0
+PARSE_BYTES_PER_EXTRA_SECOND = 20 * MB
 MIME_TYPES: dict[str, str] = {k.key: k.mime for k in filekinds.UPLOADABLE}
 
 __all__ = ["ACCEPTED_TYPES_TEXT", "Accepted", "Checked", "Rejected", "check_upload", "inspect_upload"]
@@ -103,9 +105,15 @@ def _inspect(clean: str, kind: str, data: bytes, max_rows: int) -> Preview:
     try:
         with os.fdopen(fd, "wb") as handle:
             handle.write(data)
-        return sandbox.call("inspect", Path(tmp), clean, kind, max_rows)
+        return sandbox.call("inspect", Path(tmp), clean, kind, max_rows, seconds=parse_seconds(len(data)))
     finally:
         Path(tmp).unlink(missing_ok=True)
+
+
+def parse_seconds(size: int) -> float:
+    """Wall-clock time a file of this size may take to check: 10 s, plus 1 s per 20 MB so a big legitimate
+    table is not refused on a busy machine (bombs are refused by their measurements before any parsing)."""
+    return float(round(PARSE_SECONDS + size / PARSE_BYTES_PER_EXTRA_SECOND))
 
 
 def warm() -> None:

@@ -93,3 +93,10 @@ def test_concurrent_calls_get_their_own_answers(pool):
     for t in threads:
         t.join()
     assert results == {i: "slept" for i in range(8)}
+
+
+def test_a_task_can_be_given_more_time_and_processor_time(pool):
+    assert pool.call("sleep", 4, seconds=8) == "slept"  # over the pool's 3 s, within this task's 8 s
+    assert pool.call("spin", 3.0, seconds=4) > 0  # 2 s of processor time by default, 8 s for this task
+    with pytest.raises(LimitExceeded, match="longer than 1 seconds"):
+        pool.call("sleep", 5, seconds=1)
