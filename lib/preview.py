@@ -39,6 +39,7 @@ JSON_MAX_DEPTH = 200
 JSON_MAX_BYTES = 200 * MB
 # Delimited files from this size on are profiled in one parallel DuckDB pass (it pays off above a few MB).
 SCAN_MIN_BYTES = 8 * MB
+SCAN_MAX_COLUMNS = 1_000
 SCAN_HEAD_BYTES = 1 << 20  # the first block, which gives the column types and the first rows
 MAX_IMAGE_PIXELS = 89_478_485  # Pillow's own default decompression-bomb limit
 
@@ -286,7 +287,12 @@ def _scan_large_csv(path: Path, dialect: CsvDialect, max_rows: int) -> TablePrev
         first = next((b for b in stream if b is not RESTART), None)
     except CsvError:
         return None  # e.g. the cut fell inside a quoted field
-    if first is None or not first.num_rows or len(set(first.schema.names)) != first.num_columns:
+    if (
+        first is None
+        or not first.num_rows
+        or first.num_columns > SCAN_MAX_COLUMNS  # one aggregate query over thousands of columns plans slowly
+        or len(set(first.schema.names)) != first.num_columns
+    ):
         return None
     try:
         rows, profile = scan_csv(path, stream.dialect, first.schema)

@@ -90,3 +90,15 @@ def test_ragged_rows_get_the_streaming_readers_message(tmp_path, monkeypatch):
         inspect_path(path, "ragged.csv", "csv")
     assert "ragged.csv could not be read as CSV" in info.value.reason
     assert "Expected 2 columns, got 1" in info.value.reason
+
+
+def test_very_wide_and_duplicate_headers_use_the_streaming_reader(tmp_path, monkeypatch):
+    monkeypatch.setattr(preview, "SCAN_MIN_BYTES", 0)
+    wide = tmp_path / "wide.csv"
+    wide.write_text(",".join(f"c{i}" for i in range(1500)) + "\n" + ",".join("1" * 1500) + "\n")
+    dups = tmp_path / "dups.csv"
+    dups.write_text("a,a,b\n1,2,3\n4,5,6\n")
+    for path, columns in ((wide, 1500), (dups, 3)):
+        result = inspect_path(path, path.name, "csv")
+        assert isinstance(result, TablePreview)
+        assert result.columns == columns and FAST_NOTE not in result.note
