@@ -25,6 +25,9 @@ BLOCK_BYTES = 1 << 20
 MAX_BLOCK_BYTES = 64 << 20  # a single row may be this long
 # Type changes found after the first block restart the stream with a wider type; this many at most.
 MAX_RESTARTS = 12
+# What counts as a missing value; both readers (pyarrow here, DuckDB in lib.profile) use this list.
+# Kept short on purpose: every marker is compared with every field of a large file.
+NULL_MARKERS = ("", "NA", "N/A", "#N/A", "NULL", "null", "NaN", "nan")
 
 _COMMA_DECIMAL = re.compile(r"^-?\d+,\d+$")
 _DOT_DECIMAL = re.compile(r"^-?\d+\.\d+$")
@@ -185,6 +188,7 @@ def _options(dialect: CsvDialect, column_types: dict[str, Any] | None, block: in
         "convert_options": pcsv.ConvertOptions(
             decimal_point=dialect.decimal,
             column_types=column_types or {},
+            null_values=list(NULL_MARKERS),
             strings_can_be_null=True,
             quoted_strings_can_be_null=True,
         ),

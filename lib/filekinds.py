@@ -29,6 +29,7 @@ class FileKind:
     text: bool = False  # plain text (checked for binary data and encoding)
     image: bool = False  # raster image Pillow can thumbnail
     archive: bool = False  # zip-based: checked for expansion before opening
+    active: bool = False  # markup a browser would run scripts in (SVG, HTML): never drawn in the page
     icon: str = ":material/draft:"
 
     @property
@@ -61,7 +62,7 @@ KINDS: tuple[FileKind, ...] = (
     FileKind("gif", "GIF", "a GIF image", (".gif",), "image/gif", image=True, icon=":material/gif_box:"),
     FileKind("webp", "WebP", "a WebP image", (".webp",), "image/webp", image=True, icon=":material/image:"),
     FileKind("bmp", "BMP", "a BMP image", (".bmp",), "image/bmp", image=True, icon=":material/image:"),
-    FileKind("svg", "SVG", "an SVG drawing", (".svg",), "image/svg+xml", text=True, icon=":material/draw:"),
+    FileKind("svg", "SVG", "an SVG drawing", (".svg",), "image/svg+xml", text=True, active=True, icon=":material/draw:"),
     FileKind(
         "xls", "XLS", "an old-format Excel file (.xls) or a password-protected workbook", (".xls",),
         "application/vnd.ms-excel", icon=":material/grid_on:",
@@ -78,7 +79,7 @@ KINDS: tuple[FileKind, ...] = (
     ),
     FileKind("zip", "ZIP", "a ZIP archive", (".zip",), "application/zip", archive=True, icon=":material/folder_zip:"),
     FileKind("gzip", "gzip", "a gzip-compressed file", (".gz",), "application/gzip", icon=":material/folder_zip:"),
-    FileKind("html", "HTML", "an HTML page", (".html", ".htm"), "text/html", text=True, icon=":material/code:"),
+    FileKind("html", "HTML", "an HTML page", (".html", ".htm"), "text/html", text=True, active=True, icon=":material/code:"),
     FileKind("python", "Python", "a Python script", (".py",), "text/x-python", text=True, icon=":material/code:"),
     FileKind("jsonl", "JSON Lines", "a JSON Lines file", (".jsonl", ".ndjson"), "application/jsonl", text=True,
              icon=":material/data_object:"),
@@ -141,6 +142,27 @@ def is_image(name_or_mime: str) -> bool:
     text = str(name_or_mime).strip().lower()
     kind = for_mime(text) if "/" in text and not extension_of(text) else for_name_or_mime(text, text)
     return bool(kind and kind.image)
+
+
+def _kinds_of(name: str, mime: str) -> list[FileKind]:
+    return [k for k in (for_name(name), for_mime(mime) if mime else None) if k is not None]
+
+
+def shown_inline(name: str, mime: str = "") -> bool:
+    """Whether a generated file may be drawn in the page: raster images only, by both its name and its MIME type."""
+    kinds = _kinds_of(name, mime)
+    return bool(kinds) and all(k.image for k in kinds)
+
+
+def is_active(name: str, mime: str = "") -> bool:
+    """Whether a file is markup that could run scripts if a browser rendered it (SVG, HTML)."""
+    text = mime.split(";")[0].strip().lower()
+    return any(k.active for k in _kinds_of(name, mime)) or "svg" in text or "html" in text
+
+
+def download_mime(name: str, mime: str = "") -> str:
+    """The MIME type to serve a download with: active markup goes as plain bytes so no browser renders it."""
+    return "application/octet-stream" if is_active(name, mime) else (mime or mime_for(name))
 
 
 def detect_content(data: bytes) -> str | None:

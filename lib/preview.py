@@ -20,8 +20,9 @@ import pandas as pd
 import pyarrow as pa
 
 from lib import delimited, filekinds
-from lib.delimited import RESTART, CsvError, csv_dialect, read_head_bytes, text_sample
-from lib.profile import ColumnProfile, Profiler
+from lib.delimited import RESTART, CsvDialect, CsvError, csv_dialect, read_head_bytes, text_sample
+from lib.profile import ColumnProfile, Profiler, scan_csv
+from lib.profile import type_name as profile_type_name
 
 MB = 1_000_000
 TEXT_HEAD_LINES = 40
@@ -36,6 +37,10 @@ PARQUET_MAX_BYTES = 2_000 * MB
 # Parsing JSON is recursive; documents nested deeper than this are described, not parsed.
 JSON_MAX_DEPTH = 200
 JSON_MAX_BYTES = 200 * MB
+# Delimited files from this size on are profiled in one parallel DuckDB pass (it pays off above a few MB).
+SCAN_MIN_BYTES = 8 * MB
+SCAN_MAX_COLUMNS = 1_000
+SCAN_HEAD_BYTES = 1 << 20  # the first block, which gives the column types and the first rows
 MAX_IMAGE_PIXELS = 89_478_485  # Pillow's own default decompression-bomb limit
 
 _PDF_PAGE = re.compile(rb"/Type\s*/Page(?![a-zA-Z])")
@@ -228,6 +233,10 @@ def _preview_csv(path: Path, name: str, kind: str, head_bytes: bytes, max_rows: 
     if not head_bytes.strip():
         raise Refused(f"{name} has no columns: it contains only blank space.", _CSV_HINT)
     dialect = csv_dialect(head_bytes, kind)
+    if path.stat().st_size >= SCAN_MIN_BYTES:
+        fast = _scan_large_csv(path, dialect, max_rows)
+        if fast is not None:
+            return fast
     profiler = Profiler()
     head = pd.DataFrame()
     stream = delimited.stream(path, dialect)
@@ -262,6 +271,49 @@ def _preview_csv(path: Path, name: str, kind: str, head_bytes: bytes, max_rows: 
         delimiter=dialect.delimiter,
         encoding=dialect.encoding,
         note=f"{_shape_note(profiler.rows, len(profile))}; {dialect.describe()}.",
+    )
+
+
+def _scan_large_csv(path: Path, dialect: CsvDialect, max_rows: int) -> TablePreview | None:
+    """Head and types from the first block, then one parallel DuckDB pass; None when the slow path must decide."""
+    import duckdb
+
+    # The first block is parsed from the head bytes: a pyarrow file reader would read ahead and keep
+    # tens of MB in its pool for the rest of the worker's life.
+    head = read_head_bytes(path, SCAN_HEAD_BYTES)
+    head = head[: head.rfind(b"\n") + 1]
+    stream = delimited.stream(head, dialect, block=max(len(head), 1))
+    try:
+        first = next((b for b in stream if b is not RESTART), None)
+    except CsvError:
+        return None  # e.g. the cut fell inside a quoted field
+    if (
+        first is None
+        or not first.num_rows
+        or first.num_columns > SCAN_MAX_COLUMNS  # one aggregate query over thousands of columns plans slowly
+        or len(set(first.schema.names)) != first.num_columns
+    ):
+        return None
+    try:
+        rows, profile = scan_csv(path, stream.dialect, first.schema)
+    except (duckdb.Error, ValueError, OverflowError):
+        return None  # the streaming reader reads it again and says what is wrong
+    if rows < first.num_rows:
+        return None
+    head_rows = first.slice(0, max_rows)
+    widened = {"float64": pa.float64(), "str": pa.string()}
+    arrays = [
+        a.cast(widened[c.type]) if c.type in widened and profile_type_name(a.type) != c.type else a
+        for a, c in zip(head_rows.columns, profile, strict=True)
+    ]
+    return TablePreview(
+        rows=rows,
+        columns=len(profile),
+        head=pa.RecordBatch.from_arrays(arrays, names=head_rows.schema.names).to_pandas(),
+        profile=profile,
+        delimiter=stream.dialect.delimiter,
+        encoding=stream.dialect.encoding,
+        note=f"{_shape_note(rows, len(profile))}; {stream.dialect.describe()}; distinct counts estimated.",
     )
 
 

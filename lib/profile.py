@@ -2,13 +2,21 @@
 
 from __future__ import annotations
 
+import re
+import tempfile
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
+
+from lib.delimited import NULL_MARKERS
+
+if TYPE_CHECKING:
+    from lib.delimited import CsvDialect
 
 # K-minimum-values sketch: keeps the K smallest 64-bit hashes; relative error about 1/sqrt(K).
 SKETCH_K = 2048
@@ -204,3 +212,125 @@ def profile_batches(batches: Iterable[pa.RecordBatch]) -> tuple[int, list[Column
     for batch in batches:
         prof.feed(batch)
     return prof.rows, prof.result()
+
+
+# --- one parallel scan of a large delimited file (DuckDB) -------------------------------------------
+
+SCAN_THREADS = 2
+SCAN_MEMORY = "192MB"
+MAX_LINE_BYTES = 2 << 20  # DuckDB reads in buffers of at least this size, one per thread: keep it small
+_SCAN_RETRIES = 12
+_CONVERSION = re.compile(r'converting column "c(\d+)"')
+
+
+def _duck_type(t: pa.DataType) -> str:
+    """The DuckDB type that reads the same text as an Arrow type inferred by pyarrow's CSV reader."""
+    if pa.types.is_integer(t):
+        return "BIGINT"
+    if pa.types.is_floating(t):
+        return "DOUBLE"
+    if pa.types.is_boolean(t):
+        return "BOOLEAN"
+    if pa.types.is_date(t):
+        return "DATE"
+    if pa.types.is_timestamp(t):
+        return "TIMESTAMPTZ" if t.tz else "TIMESTAMP"
+    if pa.types.is_time(t):
+        return "TIME"
+    return "VARCHAR"
+
+
+def scan_csv(path: Path, dialect: CsvDialect, schema: pa.Schema) -> tuple[int, list[ColumnProfile]]:
+    """(rows, column profiles) of a delimited file in one parallel pass with bounded memory.
+
+    The dialect and the column types come from lib.delimited (first block); a later value that does not
+    fit widens its column and the scan starts again. Any other problem raises duckdb.Error (or ValueError),
+    and the caller falls back to the streaming pyarrow reader, whose messages say what is wrong.
+    """
+    import duckdb
+
+    types = [_duck_type(f.type) for f in schema]
+    con = duckdb.connect(
+        config={
+            "threads": SCAN_THREADS,
+            "memory_limit": SCAN_MEMORY,
+            "preserve_insertion_order": False,
+            "temp_directory": tempfile.gettempdir(),
+        }  # fmt: skip
+    )
+    try:
+        for _ in range(_SCAN_RETRIES):
+            try:
+                return _scan(con, path, dialect, schema, types)
+            except duckdb.ConversionException as exc:
+                found = _CONVERSION.search(str(exc))
+                if not found or int(found.group(1)) >= len(types) or types[int(found.group(1))] == "VARCHAR":
+                    raise
+                types[int(found.group(1))] = "VARCHAR"
+        raise ValueError("the column types keep changing further into the file")
+    finally:
+        con.close()
+
+
+def _sql_text(value: str) -> str:
+    return "'" + value.replace("'", "''") + "'"
+
+
+_TEMPORAL = ("DATE", "TIMESTAMP", "TIMESTAMPTZ", "TIME")
+_EXACT_DOUBLE = 2.0**53
+
+
+def _scan(
+    con: Any, path: Path, dialect: CsvDialect, schema: pa.Schema, types: list[str]
+) -> tuple[int, list[ColumnProfile]]:
+    # Integers are read as DOUBLE: DuckDB would round "1.5" into a BIGINT column, pyarrow widens it to
+    # float; a column stays int64 when every value is whole.
+    columns = "{" + ", ".join(f"'c{i}': '{'DOUBLE' if t == 'BIGINT' else t}'" for i, t in enumerate(types)) + "}"
+    source = (
+        f"read_csv({_sql_text(str(path))}, header=true, auto_detect=false, columns={columns}, "
+        f"delim={_sql_text(dialect.delimiter)}, quote='\"', escape='\"', skip={int(dialect.skiprows)}, "
+        f"decimal_separator={_sql_text(dialect.decimal)}, "
+        # Latin-1 maps every byte to one character, so counts come out the same for any 8-bit encoding.
+        f"encoding={_sql_text('utf-8' if dialect.encoding.startswith('utf-8') else 'latin-1')}, "
+        f"nullstr=[{', '.join(_sql_text(m) for m in NULL_MARKERS)}], strict_mode=true, "
+        f"max_line_size={MAX_LINE_BYTES})"
+    )
+    select = ["count(*)"]
+    for i, t in enumerate(types):
+        c = f"c{i}"
+        select.append(f"count({c})")
+        if t == "BIGINT":
+            select += [f"min({c})", f"max({c})", f"avg({c})", f"count({c}) FILTER ({c} <> trunc({c}))"]
+        elif t == "DOUBLE":
+            select += [f"min({c})", f"max({c})", f"avg({c})"]
+        elif t in _TEMPORAL:
+            select += [f"min({c})", f"max({c})", f"approx_count_distinct({c})"]
+        else:
+            select.append(f"approx_count_distinct({c})")
+    row = list(con.execute(f"SELECT {', '.join(select)} FROM {source}").fetchone())
+    rows, at, out = int(row[0]), 1, []
+    for name, field, t in zip(schema.names, schema, types, strict=True):
+        valid = int(row[at])
+        missing = (rows - valid) / rows if rows else 0.0
+        if t == "BIGINT":
+            lo, hi, mean, fractions = row[at + 1 : at + 5]
+            at += 5
+            whole = not fractions
+            if whole and lo is not None and max(abs(lo), abs(hi)) >= _EXACT_DOUBLE:
+                raise ValueError("integers too large to profile exactly in one pass")
+            if whole and lo is not None:
+                lo, hi = int(lo), int(hi)
+            out.append(ColumnProfile(name, "int64" if whole else "float64", missing, lo, hi, mean))
+        elif t == "DOUBLE":
+            lo, hi, mean = row[at + 1 : at + 4]
+            at += 4
+            out.append(ColumnProfile(name, "float64", missing, lo, hi, mean))
+        elif t in _TEMPORAL:
+            lo, hi, distinct = row[at + 1 : at + 4]
+            at += 4
+            out.append(ColumnProfile(name, type_name(field.type), missing, lo, hi, None, int(distinct), False))
+        else:
+            arrow = field.type if t == _duck_type(field.type) else pa.string()
+            out.append(ColumnProfile(name, type_name(arrow), missing, None, None, None, int(row[at + 1]), False))
+            at += 2
+    return rows, out

@@ -15,11 +15,8 @@ from lib.preview import DocumentPreview, Preview, Refused, format_size
 
 MB = 1_000_000
 FILES_API_MAX_BYTES = 500 * MB
-# Small plain-text files are parsed in the server process: they take milliseconds, while a limited child
-# costs about half a second of interpreter and library start-up. Anything zip-based, binary, larger, or
-# with a first line long enough to mean thousands of columns goes to the child (lib.sandbox).
-IN_PROCESS_MAX_BYTES = 1 * MB
-IN_PROCESS_MAX_LINE = 32 * 1024
+PARSE_SECONDS = 10.0
+PARSE_BYTES_PER_EXTRA_SECOND = 20 * MB
 MIME_TYPES: dict[str, str] = {k.key: k.mime for k in filekinds.UPLOADABLE}
 
 __all__ = ["ACCEPTED_TYPES_TEXT", "Accepted", "Checked", "Rejected", "check_upload", "inspect_upload"]
@@ -59,7 +56,7 @@ def check_upload(name: str, data: bytes, max_bytes: int) -> Accepted | Rejected:
 
 
 def inspect_upload(name: str, data: bytes, max_bytes: int, max_rows: int = 20) -> Checked:
-    """Check a file and preview it in one pass; parsing runs in a limited child unless the file is small text."""
+    """Check a file and preview it in one pass; its content is parsed only in a limited worker process."""
     clean = sanitize_filename(name)
     kind = filekinds.upload_kind(clean)
     if kind is None:
@@ -101,27 +98,29 @@ def inspect_upload(name: str, data: bytes, max_bytes: int, max_rows: int = 20) -
 
 
 def _inspect(clean: str, kind: str, data: bytes, max_rows: int) -> Preview:
-    """Run lib.preview.inspect_path in-process for small plain text, else in the limited child."""
+    """Write the bytes to a temporary file once and run lib.preview.inspect_path on it in a limited worker."""
     from lib import sandbox
-    from lib.preview import inspect_path
 
-    first_line = data[: IN_PROCESS_MAX_LINE + 1].split(b"\n", 1)[0]
-    small_text = (
-        kind in filekinds.TEXT_KINDS
-        and len(data) <= IN_PROCESS_MAX_BYTES
-        and len(first_line) <= IN_PROCESS_MAX_LINE
-        and not data.startswith(b"PK")
-    )
     fd, tmp = tempfile.mkstemp(prefix="upload-", suffix=filekinds.get(kind).extension)  # type: ignore[union-attr]
     try:
         with os.fdopen(fd, "wb") as handle:
             handle.write(data)
-        path = Path(tmp)
-        if small_text:
-            return inspect_path(path, clean, kind, max_rows)
-        return sandbox.call("inspect", path, clean, kind, max_rows)
+        return sandbox.call("inspect", Path(tmp), clean, kind, max_rows, seconds=parse_seconds(len(data)))
     finally:
         Path(tmp).unlink(missing_ok=True)
+
+
+def parse_seconds(size: int) -> float:
+    """Wall-clock time a file of this size may take to check: 10 s, plus 1 s per 20 MB so a big legitimate
+    table is not refused on a busy machine (bombs are refused by their measurements before any parsing)."""
+    return float(round(PARSE_SECONDS + size / PARSE_BYTES_PER_EXTRA_SECOND))
+
+
+def warm() -> None:
+    """Start a parsing worker in the background so the first file checked does not wait for one."""
+    from lib import sandbox
+
+    sandbox.warm()
 
 
 def _hint_for(kind: str) -> str:

@@ -69,8 +69,8 @@ def xlsx(frames: dict[str, pd.DataFrame] | None = None) -> bytes:
     return out.getvalue()
 
 
-def xlsx_with(replace: dict[str, bytes], extra: int = 0, stream_sheet: int = 0) -> bytes:
-    """A real workbook with some parts replaced, `extra` empty parts added, or its sheet swollen to `stream_sheet` bytes."""
+def xlsx_with(replace: dict[str, bytes], extra: int = 0, stream_sheet: int = 0, row: bytes = b"<row/>") -> bytes:
+    """A real workbook with some parts replaced, `extra` empty parts added, or its sheet swollen to `stream_sheet` bytes of `row`."""
     source = zipfile.ZipFile(io.BytesIO(xlsx()))
     out = io.BytesIO()
     with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED, compresslevel=1) as archive:
@@ -78,7 +78,7 @@ def xlsx_with(replace: dict[str, bytes], extra: int = 0, stream_sheet: int = 0) 
             if info.filename == "xl/worksheets/sheet1.xml" and stream_sheet:
                 with archive.open(info.filename, "w", force_zip64=True) as handle:
                     handle.write(b'<?xml version="1.0"?><worksheet><sheetData>')
-                    block = b"<row/>" * (MB // 6)
+                    block = row * (MB // len(row))
                     for _ in range(stream_sheet // len(block)):
                         handle.write(block)
                     handle.write(b"</sheetData></worksheet>")
@@ -193,6 +193,14 @@ CASES: list[Case] = [
         "laughs.xlsx",
         lambda: xlsx_with({"xl/worksheets/sheet1.xml": BILLION_LAUGHS}),
         "damaged workbook",
+    ),
+    # Within the size and ratio limits (45 MB of sheet XML), but 1.5 million cells take openpyxl far
+    # longer than the time limit: the worker is stopped and the next file gets a fresh one.
+    Case(
+        "xlsx-slow-sheet",
+        "slow.xlsx",
+        lambda: xlsx_with({}, stream_sheet=45 * MB, row=b'<row><c t="n"><v>7</v></c></row>'),
+        "reading it took longer than 10 seconds",
     ),
     Case("xlsx-too-many-parts", "parts.xlsx", lambda: xlsx_with({}, extra=10_050), "the limit is 10,000"),
     Case(

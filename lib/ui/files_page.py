@@ -48,6 +48,7 @@ def render(ctx: Context) -> None:
 
 
 def _uploader(ctx: Context) -> None:
+    uploads.warm()  # a parsing worker is ready by the time a file is dropped
     limit_mb = ctx.settings.max_upload_mb
     gen = st.session_state.setdefault(UPLOADER_GEN, 0)
     chosen = st.file_uploader(

@@ -7,7 +7,7 @@ from datetime import time as dtime
 
 import streamlit as st
 
-from lib import gallery
+from lib import filekinds, gallery
 from lib.preview import format_size
 from lib.store import Artifact, ArtifactFilter
 from lib.ui.demo_session import link_params
@@ -145,8 +145,18 @@ def _detail(ctx: Context, art: Artifact) -> None:
         path = ctx.data_dir / art.path
         if chart is not None:
             render_chart(chart, key=f"gallery_{art.id}")
-        elif art.mime_type.startswith("image/") and path.exists():
-            st.image(path.read_bytes(), output_format="PNG")
+        elif filekinds.is_active(art.filename, art.mime_type):
+            st.caption(
+                f":material/draw: `{art.filename}` can contain scripts, so it is not shown here; download it to view it."
+            )
+        elif filekinds.shown_inline(art.filename, art.mime_type) and path.exists():
+            try:
+                st.image(path.read_bytes(), output_format="PNG")
+            except Exception:  # noqa: BLE001 - a broken image must not break the page
+                st.warning(
+                    f"`{art.filename}` is not a readable image; it can still be downloaded.",
+                    icon=":material/broken_image:",
+                )
         st.markdown(f"**Question:** {info.question}")
         if info.code:
             st.caption("Code that made it")
@@ -157,7 +167,7 @@ def _detail(ctx: Context, art: Artifact) -> None:
                 "Download",
                 data=path.read_bytes,
                 file_name=art.filename,
-                mime=art.mime_type,
+                mime=filekinds.download_mime(art.filename, art.mime_type),
                 key="gallery_download_one",
                 on_click="ignore",
                 icon=":material/download:",

@@ -10,7 +10,7 @@ from pathlib import Path
 import pandas as pd
 import streamlit as st
 
-from lib import charts
+from lib import charts, filekinds
 from lib.cost import format_usd
 from lib.delimited import read_head
 from lib.errors import AppError
@@ -175,7 +175,13 @@ def _generated_file(item: GeneratedFile, data_dir: Path, key: str, on_retry: Ret
     if not path.exists():
         st.warning(f"`{item.filename}` is no longer on disk (deleted from the gallery?).", icon=":material/hide_image:")
         return
-    if item.mime_type.startswith("image/"):
+    if filekinds.is_active(item.filename, item.mime_type):
+        # st.image would turn SVG markup into a data URI, and the media URL opened on its own would run
+        # its scripts in the app's origin: drawings made by code are offered as downloads only.
+        st.caption(
+            f":material/draw: `{item.filename}` can contain scripts, so it is not shown here; download it to view it."
+        )
+    elif filekinds.shown_inline(item.filename, item.mime_type):
         try:
             st.image(_display_bytes(str(path), path.stat().st_mtime), caption=item.filename, output_format="PNG")
         except Exception:  # noqa: BLE001 - a broken image must not break the transcript
@@ -195,7 +201,7 @@ def _generated_file(item: GeneratedFile, data_dir: Path, key: str, on_retry: Ret
         f"Download {item.filename} ({format_size(item.size_bytes)})",
         data=path.read_bytes,
         file_name=item.filename,
-        mime=item.mime_type or None,
+        mime=filekinds.download_mime(item.filename, item.mime_type),
         key=f"dl_{key}",
         on_click="ignore",
         icon=":material/download:",

@@ -1,0 +1,35 @@
+"""Functions the sandbox tests run in a worker: sleep, allocate, spin, report the process id."""
+
+from __future__ import annotations
+
+import os
+import time
+
+
+def pid() -> int:
+    return os.getpid()
+
+
+def sleep(seconds: float) -> str:
+    time.sleep(seconds)
+    return "slept"
+
+
+def allocate(megabytes: int) -> int:
+    block = bytearray(megabytes << 20)
+    return len(block)
+
+
+def spin(seconds: float) -> int:
+    end, n = time.process_time() + seconds, 0
+    while time.process_time() < end:
+        n += 1
+    return n
+
+
+def fail() -> None:
+    raise ValueError("a clear reason")
+
+
+def crash() -> None:
+    os._exit(3)
