@@ -51,10 +51,10 @@ def test_streamed_run_with_chart_then_follow_up(page: Page, paced, shot) -> None
     assert answer.get_by_test_id("stCode").count() >= 4  # two code cells and their stdout
     expect(answer.get_by_text("stdout").first).to_be_visible()
     expect(answer.get_by_test_id("stCode").filter(has_text="Rows:").first).to_be_visible()
-    image = answer.get_by_test_id("stImage").locator("img").first
-    expect(image).to_be_visible()
-    assert page.evaluate("(el) => el.complete && el.naturalWidth", image.element_handle()) > 0
-    assert image.get_attribute("src").endswith(".png")
+    chart = answer.locator(".vega-embed").first  # drawn from the Vega-Lite spec saved beside the PNG
+    expect(chart).to_be_visible()
+    expect(chart.locator("canvas, svg").first).to_be_visible()
+    expect(answer.get_by_role("button", name=re.compile(r"\.png \(")).first).to_be_visible()  # the PNG, to download
     expect(answer).to_contain_text(f"{SAMPLE.name} has")  # the closing summary
     expect(main(page).get_by_text(re.compile(r"^●\s*done$"))).to_be_visible()
     shot("analyze_chart")
@@ -69,7 +69,7 @@ def test_streamed_run_with_chart_then_follow_up(page: Page, paced, shot) -> None
     wait_until_finished(page)
     second = chat_messages(page).nth(3)
     expect(second).to_contain_text("earlier file(s) are still there")
-    expect(second.get_by_test_id("stImage").locator("img").first).to_be_visible()
+    expect(second.locator(".vega-embed").first).to_be_visible()
     shot("analyze_follow_up")
 
 
@@ -112,6 +112,6 @@ def test_reload_mid_run_keeps_following_the_run(page: Page, paced, shot) -> None
     wait_until_finished(page)
     answer = chat_messages(page).nth(1)
     expect(answer).to_contain_text(f"{SAMPLE.name} has")
-    expect(answer.get_by_test_id("stImage").locator("img").first).to_be_visible()
+    expect(answer.locator(".vega-embed").first).to_be_visible()
     expect(main(page).get_by_text(re.compile(r"^●\s*done$"))).to_be_visible()
     shot("analyze_after_reload")

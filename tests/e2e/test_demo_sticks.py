@@ -29,8 +29,8 @@ def expect_in_demo(page: Page) -> None:
 
 
 def chart_of(page: Page):
-    """The run's chart in the answer: a PNG, or an interactive Vega-Lite chart where the analyst saved a spec."""
-    return page.get_by_test_id("stChatMessage").nth(1).locator("[data-testid='stImage'], .vega-embed")
+    """The run's chart in the answer, drawn interactively from the Vega-Lite spec the demo analyst saves."""
+    return page.get_by_test_id("stChatMessage").nth(1).locator(".vega-embed canvas, .vega-embed svg")
 
 
 def test_demo_survives_reload_and_new_tab_on_analyze_and_gallery(page: Page, demo_app: App, shot) -> None:
