@@ -683,11 +683,13 @@ class Store:
             rows = conn.execute(sa.select(turns.c.run_id, turns.c.idx).where(mine, turns.c.stop_requested == 1))
             return {(r.run_id, r.idx) for r in rows}
 
-    def reap_expired(self) -> list[str]:
-        """Runs whose turn's worker stopped renewing its lease become 'interrupted', keeping every item already
-        received; returns their ids."""
-        self._require_admin()
+    def reap_expired(self, only: set[str] | None = None) -> list[str]:
+        """Runs (or `only` these) whose turn's worker stopped renewing its lease become 'interrupted', keeping
+        every item already received; returns their ids. A lease that ran out is a fact about the queue, not
+        about anyone's data, so any owner's page may have it settled."""
         expired = sa.select(turns.c.run_id).where(turns.c.status == "running", turns.c.lease_until < time.time())
+        if only is not None:
+            expired = expired.where(turns.c.run_id.in_(list(only)))
         with self._begin() as conn:
             ids = list(dict.fromkeys(conn.execute(expired.with_for_update(skip_locked=True)).scalars()))
             _interrupt(conn, ids, INTERRUPTED_BY_WORKER)

@@ -56,8 +56,8 @@ def _secrets() -> dict:
 
 
 @st.cache_resource(show_spinner=False)
-def _store(path: str) -> Store:
-    store = Store(Path(path))
+def _store(path: str, url: str) -> Store:
+    store = Store(Path(path), url=url)
     jobs.recover(store)
     return store
 
@@ -82,10 +82,10 @@ def page_setup(title: str, icon: str) -> Context:
         show_error(err)
         st.stop()
     user = signin.current_user(settings.admins)
-    store = identity.store_for(_store(str(settings.data_dir)), user)
-    if user.signed_in and st.session_state.get(WELCOMED) != (user.owner, str(store.path)):
+    store = identity.store_for(_store(str(settings.data_dir), settings.database_url), user)
+    if user.signed_in and st.session_state.get(WELCOMED) != (user.owner, store.location):
         identity.welcome(store, user)
-        st.session_state[WELCOMED] = (user.owner, str(store.path))
+        st.session_state[WELCOMED] = (user.owner, store.location)
     ctx = Context(settings, store, user)
     _sidebar(ctx)
     return ctx
