@@ -14,7 +14,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from lib import analysis
+from lib import analysis, blobs
 from lib.client import make_client
 from lib.cost import budget_reached, budget_used_sentence
 from lib.errors import AppError, describe
@@ -296,6 +296,7 @@ def record(store: Store, run_id: str, idx: int, events: Iterator[analysis.TurnEv
 
 def _keep_artifact(store: Store, run_id: str, idx: int, saved: GeneratedFile) -> None:
     if saved.path:
+        blobs.keep(store.data_dir, saved.path)
         store.add_artifact(
             run_id, idx, saved.file_id, saved.filename, saved.mime_type, saved.size_bytes, saved.path, saved.tool_use_id
         )

@@ -19,7 +19,7 @@ import tomllib
 import uuid
 from dataclasses import dataclass, field
 
-from lib import analysis, jobs
+from lib import analysis, blobs, jobs
 from lib.settings import REPO_ROOT, Settings, load_settings
 from lib.store import Claim, Store
 
@@ -110,6 +110,7 @@ def main(argv: list[str] | None = None) -> None:
             "ANALYST_DATABASE_URL is not set: with the embedded SQLite default the app runs its analyses itself. "
             "Set it to the team's PostgreSQL (postgresql+psycopg://…) to run workers."
         )
+    blobs.configure(settings.data_dir, settings.blob_url)
     worker = Worker(Store(settings.data_dir, url=settings.database_url), settings, capacity=args.capacity)
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, lambda *_: worker.done.set())

@@ -9,7 +9,7 @@ from pathlib import Path
 import anthropic
 import streamlit as st
 
-from lib import demo, identity, jobs
+from lib import blobs, demo, identity, jobs
 from lib.client import make_client
 from lib.identity import User
 from lib.settings import Settings, SettingsError, load_settings
@@ -81,6 +81,7 @@ def page_setup(title: str, icon: str) -> Context:
     except SettingsError as err:
         show_error(err)
         st.stop()
+    blobs.configure(settings.data_dir, settings.blob_url)
     user = signin.current_user(settings.admins)
     store = identity.store_for(_store(str(settings.data_dir), settings.database_url), user)
     if user.signed_in and st.session_state.get(WELCOMED) != (user.owner, store.location):
