@@ -52,7 +52,7 @@ class Lineage:
     stdout: str
 
 
-ALL = -1  # SQLite's LIMIT for no limit
+ALL = -1  # no limit (the store leaves LIMIT out)
 
 
 def _chart_key(art: Artifact) -> tuple:

@@ -559,8 +559,10 @@ class Store:
         query = self._artifact_query(*where)
         with self._begin() as conn:
             total = int(conn.execute(sa.select(sa.func.count()).select_from(query.subquery())).scalar() or 0)
-            page = query.order_by(artifacts.c.created_at.desc(), artifacts.c.id.desc()).limit(flt.limit)
-            rows = conn.execute(page.offset(flt.offset)).mappings().all()
+            page = query.order_by(artifacts.c.created_at.desc(), artifacts.c.id.desc()).offset(flt.offset)
+            if flt.limit >= 0:  # a negative limit means all of them (PostgreSQL refuses LIMIT -1)
+                page = page.limit(flt.limit)
+            rows = conn.execute(page).mappings().all()
         return [Artifact(**r) for r in rows], total
 
     def artifact(self, artifact_id: int) -> Artifact | None:
