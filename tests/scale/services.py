@@ -67,7 +67,7 @@ class Postgres:
     def create(self, name: str) -> str:
         """A new database; returns its SQLAlchemy URL."""
         subprocess.run(
-            _as_postgres(["createdb", "-h", "127.0.0.1", "-p", str(self.port), "-U", "postgres", name]),
+            _as_postgres([_pg("createdb"), "-h", "127.0.0.1", "-p", str(self.port), "-U", "postgres", name]),
             check=True,
             capture_output=True,
         )
