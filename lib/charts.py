@@ -12,6 +12,7 @@ from typing import Any, TypeVar
 import jsonschema
 from altair.vegalite.v6 import schema as vl_schema
 
+from lib import blobs
 from lib.transcript import GeneratedFile, Item
 
 SPEC_SUFFIX = ".vl.json"
@@ -247,6 +248,6 @@ def transcript_charts(items: Sequence[Item], data_dir: Path) -> TranscriptCharts
         spec_item = items[i]
         assert isinstance(spec_item, GeneratedFile)
         png = items[j] if j is not None else None
-        png_path = data_dir / png.path if isinstance(png, GeneratedFile) else None
-        found[i] = chart(data_dir / spec_item.path, png_path, spec_item.filename)
+        png_path = blobs.path(data_dir, png.path) if isinstance(png, GeneratedFile) else None
+        found[i] = chart(blobs.path(data_dir, spec_item.path), png_path, spec_item.filename)
     return TranscriptCharts(found, {j for j in pairs.values() if j is not None})

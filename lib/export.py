@@ -10,7 +10,7 @@ from pathlib import Path
 import nbformat
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_output
 
-from lib import charts
+from lib import blobs, charts
 from lib.runview import RunView
 from lib.transcript import CodeCell, EditorResult, GeneratedFile, Notice, Output, RunError, Text, ToolError
 
@@ -58,7 +58,7 @@ def notebook(view: RunView, data_dir: Path) -> str:
                 if item.stderr:
                     current.outputs.append(new_output("stream", name="stderr", text=item.stderr))
             elif isinstance(item, GeneratedFile) and item.path and current is not None:
-                path = data_dir / item.path
+                path = blobs.path(data_dir, item.path)
                 if item.mime_type == "image/png" and path.exists():
                     data = base64.b64encode(path.read_bytes()).decode()
                     current.outputs.append(
@@ -124,6 +124,6 @@ def report_zip(view: RunView, data_dir: Path) -> bytes:
         zf.writestr("analysis.ipynb", notebook(view, data_dir))
         for turn in view.turns:
             for item in turn.items:
-                if isinstance(item, GeneratedFile) and item.path and (data_dir / item.path).exists():
-                    zf.write(data_dir / item.path, arcname=f"files/{Path(item.path).name}")
+                if isinstance(item, GeneratedFile) and item.path and blobs.path(data_dir, item.path).exists():
+                    zf.write(blobs.path(data_dir, item.path), arcname=f"files/{Path(item.path).name}")
     return buf.getvalue()

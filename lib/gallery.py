@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import io
+import shutil
 import zipfile
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from lib import charts, filekinds
+from lib import blobs, charts, filekinds
 from lib.store import Artifact, ArtifactFilter, Store
-from lib.thumbs import thumbnail
+from lib.thumbs import CACHE_SUFFIXES, thumbnail
 from lib.transcript import CodeCell, Output
 
 
@@ -51,7 +52,7 @@ class Lineage:
     stdout: str
 
 
-ALL = -1  # SQLite's LIMIT for no limit
+ALL = -1  # no limit (the store leaves LIMIT out)
 
 
 def _chart_key(art: Artifact) -> tuple:
@@ -94,15 +95,28 @@ def chart_of(data_dir: Path, card: Card) -> charts.Chart | None:
     """How to show a card with a spec (interactive, or its PNG and a note); None for any other card."""
     if card.spec is None:
         return None
-    png = data_dir / card.artifact.path if card.artifact.id != card.spec.id else None
-    return charts.chart(data_dir / card.spec.path, png, card.spec.filename)
+    png = blobs.path(data_dir, card.artifact.path) if card.artifact.id != card.spec.id else None
+    return charts.chart(blobs.path(data_dir, card.spec.path), png, card.spec.filename)
 
 
 def thumb_for(data_dir: Path, artifact: Artifact) -> Path | None:
     """A cached thumbnail of an image artifact, or None."""
     if not (filekinds.is_image(artifact.mime_type) or filekinds.is_image(artifact.filename)):
         return None
-    return thumbnail(data_dir / artifact.path, data_dir / "thumbs")
+    if not blobs.shared(data_dir):
+        return thumbnail(blobs.path(data_dir, artifact.path), data_dir / "thumbs")
+    # with an object store, thumbnails are made once for every replica, under a name that is the same everywhere
+    for suffix in CACHE_SUFFIXES:
+        found = blobs.path(data_dir, f"thumbs/shared/{artifact.run_id}_{artifact.file_id}{suffix}")
+        if found.is_file():
+            return found
+    made = thumbnail(blobs.path(data_dir, artifact.path), data_dir / "thumbs")
+    if made is not None:
+        rel = f"thumbs/shared/{artifact.run_id}_{artifact.file_id}{made.suffix}"
+        (data_dir / rel).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(made, data_dir / rel)
+        blobs.keep(data_dir, rel)
+    return made
 
 
 def icon_for(artifact: Artifact) -> str:
@@ -124,7 +138,7 @@ def zip_bytes(data_dir: Path, artifacts: list[Artifact]) -> bytes:
     seen: set[str] = set()
     with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as zf:
         for art in artifacts:
-            path = data_dir / art.path
+            path = blobs.path(data_dir, art.path)
             if not path.exists():
                 continue
             name = art.filename
@@ -140,5 +154,5 @@ def zip_bytes(data_dir: Path, artifacts: list[Artifact]) -> bytes:
 
 def delete(store: Store, data_dir: Path, artifact: Artifact) -> None:
     """Remove an artifact's file and its gallery entry (the transcript notes it is gone)."""
-    (data_dir / artifact.path).unlink(missing_ok=True)
+    blobs.delete(data_dir, artifact.path)
     store.delete_artifact(artifact.id)

@@ -1,19 +1,26 @@
-"""Background runs: each turn streams in its own thread and writes every change to the store."""
+"""Background runs: turns are queued in the store and streamed by a worker that writes every change to it.
+
+With the embedded SQLite default this process is the worker (a thread per turn); with a shared database,
+`python -m lib.worker` processes claim queued turns and pages only enqueue, watch and request stops.
+"""
 
 from __future__ import annotations
 
+import dataclasses
+import os
 import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from typing import Any
 
-from lib import analysis
+from lib import analysis, blobs
 from lib.client import make_client
 from lib.cost import budget_reached, budget_used_sentence
 from lib.errors import AppError, describe
 from lib.runview import run_cost
 from lib.settings import Settings
-from lib.store import Run, Store
+from lib.store import Claim, Run, Store
 from lib.transcript import GeneratedFile, Item, RunError
 from lib.usage import check_user_budget
 
@@ -58,11 +65,23 @@ class BudgetReachedError(AppError):
         )
 
 
-def is_active(run_id: str) -> bool:
-    """Whether a thread of this process is working on the run."""
+LEASE_SECONDS = 10.0  # a worker that has not renewed its lease for this long is taken for dead
+LOCAL_WORKER = f"local:{os.getpid()}"
+
+
+def is_active(run_id: str, store: Store | None = None) -> bool:
+    """Whether the run's current turn is being worked on: by a thread of this process, or (given a shared
+    database) queued or held under a live lease by a worker anywhere."""
     with _jobs_lock:
         job = _jobs.get(run_id)
-    return bool(job and job.thread and job.thread.is_alive())
+    if job and job.thread and job.thread.is_alive():
+        return True
+    if store is None or store.embedded:
+        return False
+    state = store.turn_state(run_id)
+    if state is None:
+        return False
+    return state.status == "queued" or (state.status == "running" and state.lease_until >= time.time())
 
 
 def active_ids() -> set[str]:
@@ -72,13 +91,21 @@ def active_ids() -> set[str]:
 
 
 def recover(store: Store) -> list[str]:
-    """Once per process and data directory: runs left active by a dead process become 'interrupted'."""
-    key = str(store.path)
+    """Once per process and database: runs nobody works on any more become 'interrupted' (embedded: every
+    active run a thread of this process does not hold; shared: those whose worker's lease ran out)."""
+    key = store.location
     with _jobs_lock:
         if key in _recovered:
             return []
         _recovered.add(key)
-    return store.mark_interrupted(keep=active_ids())
+    return settle(store)
+
+
+def settle(store: Store, only: set[str] | None = None) -> list[str]:
+    """Active runs (or `only` these) that nobody works on become 'interrupted'; returns their ids."""
+    if store.embedded:
+        return store.as_owner(store.owner, store.admin or only is None).mark_interrupted(keep=active_ids(), only=only)
+    return store.reap_expired(only)
 
 
 def new_run(store: Store, settings: Settings, question: str, file_ids: list[str]) -> Run:
@@ -111,7 +138,7 @@ def start_turn(store: Store, settings: Settings, run_id: str, question: str) -> 
     run = store.run(run_id)
     if run is None:
         raise KeyError(run_id)
-    if is_active(run_id):
+    if is_active(run_id, store):
         raise RunBusyError()
     user_budget = check_user_budget(store, store.owner, settings.prices)
     if user_budget is not None:
@@ -126,7 +153,6 @@ def start_turn(store: Store, settings: Settings, run_id: str, question: str) -> 
     pending = [f for f in run.file_ids if f not in already]
     note = analysis.files_note([r for r in (store.file(f) for f in pending) if r is not None])
     user = analysis.user_content(question, pending, note)
-    idx = store.start_turn(run_id, question, user)
     req = analysis.TurnRequest(
         model=run.model,
         tool_version=run.tool_version,
@@ -140,33 +166,69 @@ def start_turn(store: Store, settings: Settings, run_id: str, question: str) -> 
         spent_usd=spent,
         prices=settings.prices,
     )
-    job = Job(run_id=run_id)
-    job.thread = threading.Thread(
-        target=_work, args=(store, settings, job, idx, req), daemon=True, name=f"run-{run_id[:8]}"
-    )
-    with _jobs_lock:
-        _jobs[run_id] = job
-    job.thread.start()
+    idx = store.start_turn(run_id, question, user, request=request_dict(req))
+    if store.embedded:  # the single-process default: this process is the worker
+        claim = store.as_owner(store.owner, admin=True).claim_turn(LOCAL_WORKER, LEASE_SECONDS, only=(run_id, idx))
+        if claim is not None:
+            start_local(store, settings, claim)
     return idx
 
 
-def stop(run_id: str) -> bool:
-    """Stop the run's current turn at once; returns whether one was running."""
+def request_dict(req: analysis.TurnRequest) -> dict[str, Any]:
+    """A turn's request as JSON-ready values, for the queue (prices are the worker's own)."""
+    values = dataclasses.asdict(req)
+    values.pop("prices")
+    return values
+
+
+def request_from(values: dict[str, Any], settings: Settings) -> analysis.TurnRequest:
+    """The request a queued turn was saved with, priced with `settings`."""
+    known = {f.name for f in dataclasses.fields(analysis.TurnRequest)}
+    return analysis.TurnRequest(**{k: v for k, v in values.items() if k in known}, prices=settings.prices)
+
+
+def start_local(store: Store, settings: Settings, claim: Claim) -> Job:
+    """Run a claimed turn in a thread of this process."""
+    job = Job(run_id=claim.run_id)
+    owned = store.as_owner(claim.owner, admin=False)
+    job.thread = threading.Thread(
+        target=execute,
+        args=(owned, settings, claim, job.stop),
+        daemon=True,
+        name=f"run-{claim.run_id[:8]}",
+    )
+    with _jobs_lock:
+        _jobs[claim.run_id] = job
+    job.thread.start()
+    return job
+
+
+def stop(run_id: str, store: Store | None = None) -> bool:
+    """Stop the run's current turn: at once when a thread of this process runs it; given a shared database,
+    by recording the request, which the worker running it sees within a second. Returns whether one was active."""
     with _jobs_lock:
         job = _jobs.get(run_id)
-    if not job or not job.thread or not job.thread.is_alive():
-        return False
-    job.stop.stop()
-    return True
+    local = bool(job and job.thread and job.thread.is_alive())
+    recorded = store.request_stop(run_id) if store is not None else False
+    if local:
+        job.stop.stop()
+    return local or recorded
 
 
-def wait(run_id: str, timeout: float = 30.0) -> bool:
+def wait(run_id: str, timeout: float = 30.0, store: Store | None = None) -> bool:
     """Block until the run's current turn ends (for tests and scripts); returns whether it did."""
     with _jobs_lock:
         job = _jobs.get(run_id)
     if job and job.thread:
         job.thread.join(timeout)
         return not job.thread.is_alive()
+    if store is None:
+        return True
+    deadline = time.monotonic() + timeout
+    while is_active(run_id, store):
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.1)
     return True
 
 
@@ -234,6 +296,7 @@ def record(store: Store, run_id: str, idx: int, events: Iterator[analysis.TurnEv
 
 def _keep_artifact(store: Store, run_id: str, idx: int, saved: GeneratedFile) -> None:
     if saved.path:
+        blobs.keep(store.data_dir, saved.path)
         store.add_artifact(
             run_id, idx, saved.file_id, saved.filename, saved.mime_type, saved.size_bytes, saved.path, saved.tool_use_id
         )
@@ -253,16 +316,17 @@ def retry_file(store: Store, settings: Settings, run_id: str, file_id: str) -> G
     return fresh
 
 
-def _work(store: Store, settings: Settings, job: Job, idx: int, req: analysis.TurnRequest) -> None:
-    """The body of a background turn; never raises, always leaves the run in a final state."""
-    run_id = job.run_id
+def execute(store: Store, settings: Settings, claim: Claim, stop_signal: analysis.StopSignal) -> None:
+    """Run a claimed turn to its end, writing every event to the store (scoped to the run's owner); never
+    raises, always leaves the run in a final state."""
+    run_id, idx = claim.run_id, claim.idx
     try:
         turn = analysis.Turn(
             make_client(settings),
-            req,
+            request_from(claim.request, settings),
             settings.data_dir,
             settings.data_dir / "artifacts" / run_id,
-            job.stop,
+            stop_signal,
             guard=lambda _usage: check_user_budget(store, store.owner, settings.prices),
         )
         record(store, run_id, idx, turn.events())

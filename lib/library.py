@@ -9,7 +9,7 @@ from pathlib import Path
 
 import anthropic
 
-from lib import filekinds, files
+from lib import blobs, filekinds, files
 from lib.errors import AppError
 from lib.files import RemoteFile
 from lib.store import FileRecord, Store
@@ -75,6 +75,7 @@ def upload_accepted(
     local = data_dir / "uploads" / f"{remote.id}_{accepted.name}"
     local.parent.mkdir(parents=True, exist_ok=True)
     local.write_bytes(data)
+    blobs.keep(data_dir, str(local.relative_to(data_dir)))
     record = FileRecord(
         id=remote.id,
         filename=remote.filename or accepted.name,
@@ -167,7 +168,7 @@ def delete(client: anthropic.Anthropic | None, store: Store, data_dir: Path, fil
             continue
         if rec is not None:
             if rec.local_path:
-                (data_dir / rec.local_path).unlink(missing_ok=True)
+                blobs.delete(data_dir, rec.local_path)
             store.remove_file(file_id)
     return problems
 
@@ -176,8 +177,8 @@ def file_bytes(client: anthropic.Anthropic | None, store: Store, data_dir: Path,
     """A file's bytes: the local copy, or a download when the API allows it."""
     if store.file(entry.id) is None and not _unknown_to_all(store, entry.id):
         raise AppError("Not available", f"{entry.filename} is not in your library.", "Choose one of your own files.")
-    if entry.local_path and (data_dir / entry.local_path).exists():
-        return (data_dir / entry.local_path).read_bytes()
+    if entry.local_path and blobs.path(data_dir, entry.local_path).exists():
+        return blobs.path(data_dir, entry.local_path).read_bytes()
     if client is None or not entry.downloadable:
         raise AppError(
             "Not available",

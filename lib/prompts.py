@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from lib import filekinds
+from lib import blobs, filekinds
 from lib.store import FileRecord
 
 READY = {
@@ -38,7 +38,7 @@ def table_columns(data_dir: Path, records: list[FileRecord], limit_bytes: int = 
     from lib import sandbox
 
     for rec in records:
-        path = data_dir / rec.local_path
+        path = blobs.path(data_dir, rec.local_path)
         if (
             rec.kind in filekinds.TABLE_KINDS
             and rec.local_path

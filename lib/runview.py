@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from lib.cost import Cost, PriceTable, container_minutes_for, estimate
 from lib.store import Run, Store, StoredItem, Turn
@@ -74,6 +74,33 @@ def load_turn_view(store: Store, run: Run, idx: int, prices: PriceTable) -> Turn
         return None
     minutes = container_minutes_for(1) if turn_uses_container(turn) else 0.0
     items = [s.item for s in store.items(run.id, turn_idx=idx)]
+    return TurnView(turn, items, estimate(turn.usage, run.model, prices, minutes))
+
+
+WATERMARK_SLACK = 0.2  # seconds re-read below the newest write seen, for writes committed out of order
+
+
+@dataclass
+class LiveTurn:
+    """What a watching page already has of a live turn: its items by position and the newest write seen."""
+
+    items: dict[int, Item] = field(default_factory=dict)
+    watermark: float | None = None
+
+
+def refresh_turn(store: Store, run: Run, idx: int, prices: PriceTable, live: LiveTurn) -> TurnView | None:
+    """The live turn, reading only the items written since the page last looked (and updating `live`)."""
+    turn = store.turn(run.id, idx)
+    if turn is None:
+        return None
+    since = None if live.watermark is None else live.watermark - WATERMARK_SLACK
+    for stored in store.items(run.id, turn_idx=idx, since=since):
+        live.items[stored.seq] = stored.item
+        live.watermark = max(live.watermark or 0.0, stored.updated_at)
+    if live.watermark is None:
+        live.watermark = 0.0
+    minutes = container_minutes_for(1) if turn_uses_container(turn) else 0.0
+    items = [live.items[seq] for seq in sorted(live.items)]
     return TurnView(turn, items, estimate(turn.usage, run.model, prices, minutes))
 
 

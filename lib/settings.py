@@ -37,6 +37,8 @@ class Settings:
     demo: bool = False
     prices: PriceTable = DEFAULT_PRICES
     admins: frozenset[str] = frozenset()  # emails of admins when sign-in is on (ANALYST_ADMINS)
+    database_url: str = field(default="", repr=False)  # ANALYST_DATABASE_URL; "": SQLite in the data directory
+    blob_url: str = ""  # ANALYST_BLOB_URL; "": files in the data directory
 
     @property
     def has_key(self) -> bool:
@@ -61,6 +63,8 @@ class Settings:
             base_url=base_url,
             demo=True,
             data_dir=self.data_dir / "demo",
+            database_url="",  # the demo is one person's, offline: always the embedded default
+            blob_url="",
         )
 
 
@@ -105,6 +109,8 @@ def load_settings(secrets: Mapping[str, Any] | None = None, environ: Mapping[str
         max_retries=number("ANALYST_MAX_RETRIES", 2),
         run_budget_usd=number("ANALYST_RUN_BUDGET_USD", 0.0, float),
         admins=frozenset(e.strip().lower() for e in str(get("ANALYST_ADMINS", "")).split(",") if e.strip()),
+        database_url=str(get("ANALYST_DATABASE_URL", "")).strip(),
+        blob_url=str(get("ANALYST_BLOB_URL", "")).strip().rstrip("/"),
     )
 
 

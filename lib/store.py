@@ -1,80 +1,35 @@
-"""Persistence in SQLite (WAL, versioned schema): files catalogue, runs, turns, transcript items, artifacts.
+"""Persistence on SQLAlchemy Core (SQLite by default, PostgreSQL for teams): files catalogue, runs, turns,
+transcript items, artifacts, users, and the queue of turns that workers claim.
 
 Every row belongs to an owner (an OIDC issuer + subject, or LOCAL_OWNER without sign-in) and every query of a
-`Store` is scoped to its owner: turns, items and artifacts belong to the owner of their run.
+`Store` is scoped to its owner: turns, items and artifacts belong to the owner of their run. The queue methods
+(claim, heartbeat, reap) look across owners and are for workers.
 """
 
 from __future__ import annotations
 
 import copy
 import json
-import sqlite3
 import time
 import uuid
-from collections.abc import Iterator
-from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection, Engine
+
+from lib import db
+from lib.db import LOCAL_OWNER, artifacts, files, items, runs, turns, users
 from lib.errors import AppError
 from lib.transcript import Item, Usage, item_from_dict
 
-SCHEMA_VERSION = 4
-LOCAL_OWNER = "local"  # the one user of an app without sign-in; data made then is claimed later
 ACTIVE = ("queued", "running")
-
-SCHEMA = """
-CREATE TABLE IF NOT EXISTS files (
-    id TEXT PRIMARY KEY, filename TEXT NOT NULL, mime_type TEXT NOT NULL, size_bytes INTEGER NOT NULL,
-    sha256 TEXT NOT NULL DEFAULT '', kind TEXT NOT NULL DEFAULT '', local_path TEXT NOT NULL DEFAULT '',
-    created_at REAL NOT NULL, remote_missing INTEGER NOT NULL DEFAULT 0
-);
-CREATE TABLE IF NOT EXISTS runs (
-    id TEXT PRIMARY KEY, title TEXT NOT NULL, created_at REAL NOT NULL, updated_at REAL NOT NULL,
-    status TEXT NOT NULL, model TEXT NOT NULL, tool_version TEXT NOT NULL,
-    container_id TEXT NOT NULL DEFAULT '', container_expires_at TEXT NOT NULL DEFAULT '',
-    file_ids TEXT NOT NULL DEFAULT '[]', error TEXT NOT NULL DEFAULT '', demo INTEGER NOT NULL DEFAULT 0
-);
-CREATE TABLE IF NOT EXISTS turns (
-    run_id TEXT NOT NULL REFERENCES runs(id) ON DELETE CASCADE, idx INTEGER NOT NULL,
-    question TEXT NOT NULL, status TEXT NOT NULL, started_at REAL NOT NULL, finished_at REAL,
-    user_content TEXT NOT NULL DEFAULT '[]', assistant_content TEXT NOT NULL DEFAULT '[]',
-    usage TEXT NOT NULL DEFAULT '{}', stop_reason TEXT NOT NULL DEFAULT '', container_id TEXT NOT NULL DEFAULT '',
-    requests INTEGER NOT NULL DEFAULT 0, error TEXT NOT NULL DEFAULT '',
-    PRIMARY KEY (run_id, idx)
-);
-CREATE TABLE IF NOT EXISTS items (
-    run_id TEXT NOT NULL REFERENCES runs(id) ON DELETE CASCADE, turn_idx INTEGER NOT NULL, seq INTEGER NOT NULL,
-    kind TEXT NOT NULL, data TEXT NOT NULL, updated_at REAL NOT NULL,
-    PRIMARY KEY (run_id, turn_idx, seq)
-);
-CREATE TABLE IF NOT EXISTS artifacts (
-    id INTEGER PRIMARY KEY AUTOINCREMENT, run_id TEXT NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
-    turn_idx INTEGER NOT NULL, file_id TEXT NOT NULL, filename TEXT NOT NULL, mime_type TEXT NOT NULL,
-    size_bytes INTEGER NOT NULL, path TEXT NOT NULL, created_at REAL NOT NULL, tool_use_id TEXT NOT NULL DEFAULT '',
-    UNIQUE (run_id, file_id)
-);
-CREATE INDEX IF NOT EXISTS artifacts_created ON artifacts(created_at DESC);
-CREATE INDEX IF NOT EXISTS runs_updated ON runs(updated_at DESC);
-"""
-
-
-# version -> statements that take the schema from the version before to this one
-MIGRATIONS: dict[int, list[str]] = {
-    2: ["ALTER TABLE files ADD COLUMN notes TEXT NOT NULL DEFAULT ''"],
-    3: ["ALTER TABLE runs ADD COLUMN budget_usd REAL NOT NULL DEFAULT 0"],
-    4: [
-        f"ALTER TABLE files ADD COLUMN owner TEXT NOT NULL DEFAULT '{LOCAL_OWNER}'",
-        f"ALTER TABLE runs ADD COLUMN owner TEXT NOT NULL DEFAULT '{LOCAL_OWNER}'",
-        "ALTER TABLE runs ADD COLUMN shared INTEGER NOT NULL DEFAULT 0",
-        "CREATE INDEX IF NOT EXISTS files_owner ON files(owner, created_at DESC)",
-        "CREATE INDEX IF NOT EXISTS runs_owner ON runs(owner, updated_at DESC)",
-        "CREATE TABLE IF NOT EXISTS users (owner TEXT PRIMARY KEY, email TEXT NOT NULL DEFAULT '', "
-        "name TEXT NOT NULL DEFAULT '', first_seen REAL NOT NULL, last_seen REAL NOT NULL, "
-        "monthly_budget_usd REAL NOT NULL DEFAULT 0)",
-    ],
-}
+INTERRUPTED_BY_RESTART = "The app stopped while this run was in progress; what arrived before that is kept."
+INTERRUPTED_BY_WORKER = (
+    "The worker running this analysis stopped answering, so it was cut off; what arrived before that is kept. "
+    "Ask a follow-up to go on."
+)
 
 
 @dataclass(frozen=True)
@@ -146,6 +101,7 @@ class StoredItem:
     turn_idx: int
     seq: int
     item: Item
+    updated_at: float = 0.0  # when it was last written: the live view's watermark
 
 
 @dataclass(frozen=True)
@@ -207,17 +163,42 @@ class NotAllowedError(AppError):
         super().__init__("Not allowed", message, hint, code="not_allowed")
 
 
+@dataclass(frozen=True)
+class Claim:
+    """A queued turn a worker took: whose run it is, which turn, and the request to send."""
+
+    owner: str
+    run_id: str
+    idx: int
+    request: dict[str, Any]
+    demo: bool
+
+
+@dataclass(frozen=True)
+class TurnState:
+    """Where the newest turn of a run is in the queue."""
+
+    idx: int
+    status: str
+    worker: str
+    lease_until: float
+    stop_requested: bool
+
+
 @dataclass
 class Store:
-    """SQLite store in the data directory, scoped to one owner; safe to share between threads.
+    """The database, scoped to one owner; safe to share between threads.
 
-    `Store(data_dir)` is the single-user store (LOCAL_OWNER, admin); `as_owner` gives another owner's view of
-    the same database. Methods that look across owners (users, usage, claiming) need `admin`.
+    `Store(data_dir)` is the single-user store (LOCAL_OWNER, admin) in a SQLite file of the data directory;
+    `url` (ANALYST_DATABASE_URL) names another database. `as_owner` gives another owner's view of the same
+    database. Methods that look across owners (users, usage, claiming, the queue) need `admin`.
     """
 
     data_dir: Path
     owner: str = LOCAL_OWNER
     admin: bool = True
+    url: str = ""
+    engine: Engine = field(init=False, repr=False)
 
     def as_owner(self, owner: str, admin: bool = False) -> Store:
         """The same database as seen by `owner` (no schema check again)."""
@@ -231,111 +212,90 @@ class Store:
 
     def __post_init__(self) -> None:
         self.data_dir = Path(self.data_dir)
-        self.data_dir.mkdir(parents=True, exist_ok=True)
-        self.path = self.data_dir / "analyst.sqlite3"
-        with self._connect(transaction=False) as db:
-            db.execute("PRAGMA journal_mode=WAL")
-            db.executescript(SCHEMA)
-            db.execute("CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)")
-            row = db.execute("SELECT value FROM meta WHERE key='schema_version'").fetchone()
-            if row is None:
-                db.execute("INSERT INTO meta VALUES ('schema_version', '1')")
-            version = int(row[0]) if row else 1
-            if version > SCHEMA_VERSION:
-                raise RuntimeError(f"The database {self.path} was written by a newer version of this app.")
-        for target in range(version + 1, SCHEMA_VERSION + 1):
-            with self._connect() as db:
-                for statement in MIGRATIONS[target]:
-                    db.execute(statement)
-                db.execute("UPDATE meta SET value=? WHERE key='schema_version'", (str(target),))
-
-    @contextmanager
-    def _connect(self, transaction: bool = True) -> Iterator[sqlite3.Connection]:
-        db = sqlite3.connect(self.path, timeout=30, isolation_level=None)
-        db.row_factory = sqlite3.Row
-        db.execute("PRAGMA foreign_keys=ON")
-        db.execute("PRAGMA synchronous=NORMAL")
+        if not self.url:
+            self.data_dir.mkdir(parents=True, exist_ok=True)
+            self.url = db.sqlite_url(self.data_dir)
         try:
-            if transaction:
-                db.execute("BEGIN IMMEDIATE")
-            yield db
-            if db.in_transaction:
-                db.execute("COMMIT")
-        except BaseException:
-            if db.in_transaction:
-                db.execute("ROLLBACK")
-            raise
-        finally:
-            db.close()
+            self.engine = db.engine_for(self.url)
+        except db.NewerDatabaseError as exc:
+            raise RuntimeError(str(exc)) from exc
+        self.path = self.data_dir / "analyst.sqlite3"
+
+    @property
+    def embedded(self) -> bool:
+        """Whether this is the single-process SQLite default (no other process runs its turns)."""
+        return self.engine.dialect.name == "sqlite"
+
+    @property
+    def location(self) -> str:
+        """Which database this is, without any password."""
+        return str(self.path) if self.embedded else self.engine.url.render_as_string(hide_password=True)
+
+    def _begin(self) -> Any:
+        return self.engine.begin()
+
+    def _insert(self, table: sa.Table) -> Any:
+        if self.engine.dialect.name == "postgresql":
+            from sqlalchemy.dialects.postgresql import insert
+        else:
+            from sqlalchemy.dialects.sqlite import insert
+        return insert(table)
 
     # --- files ---------------------------------------------------------------------------
 
     def add_file(self, record: FileRecord) -> None:
         """Insert or replace a catalogue entry of this owner."""
-        with self._connect() as db:
-            taken = db.execute("SELECT owner FROM files WHERE id=?", (record.id,)).fetchone()
-            if taken and taken["owner"] != self.owner:
+        values = {**record.__dict__, "remote_missing": int(record.remote_missing), "owner": self.owner}
+        with self._begin() as conn:
+            taken = conn.execute(sa.select(files.c.owner).where(files.c.id == record.id)).first()
+            if taken and taken.owner != self.owner:
                 raise NotAllowedError(f"The file {record.id} belongs to someone else.")
-            db.execute(
-                "INSERT OR REPLACE INTO files (id, filename, mime_type, size_bytes, sha256, kind, local_path, "
-                "created_at, remote_missing, notes, owner) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
-                (
-                    record.id,
-                    record.filename,
-                    record.mime_type,
-                    record.size_bytes,
-                    record.sha256,
-                    record.kind,
-                    record.local_path,
-                    record.created_at,
-                    int(record.remote_missing),
-                    record.notes,
-                    self.owner,
-                ),
-            )
+            stmt = self._insert(files).values(values)
+            conn.execute(stmt.on_conflict_do_update(index_elements=["id"], set_=values))
 
     def set_file_notes(self, file_id: str, notes: str) -> None:
         """Keep the analyst's notes about a file (column meanings, units, rules); sent with every analysis."""
-        with self._connect() as db:
-            db.execute("UPDATE files SET notes=? WHERE id=? AND owner=?", (notes.strip(), file_id, self.owner))
+        with self._begin() as conn:
+            conn.execute(
+                files.update().where(files.c.id == file_id, files.c.owner == self.owner).values(notes=notes.strip())
+            )
 
     def files(self) -> list[FileRecord]:
         """This owner's catalogue, newest first."""
-        return self._files("1=1")
+        return self._files()
 
     def file(self, file_id: str) -> FileRecord | None:
         """One catalogue entry of this owner."""
-        return next(iter(self._files("id=?", file_id)), None)
+        return next(iter(self._files(files.c.id == file_id)), None)
 
     def file_by_hash(self, sha256: str) -> FileRecord | None:
         """A file of this owner already uploaded with the same content, if any."""
-        return next(iter(self._files("sha256=? AND remote_missing=0", sha256)), None)
+        return next(iter(self._files(files.c.sha256 == sha256, files.c.remote_missing == 0)), None)
 
-    def _files(self, where: str, *args: Any) -> list[FileRecord]:
-        with self._connect() as db:
-            rows = db.execute(
-                f"SELECT * FROM files WHERE owner=? AND {where} ORDER BY created_at DESC", (self.owner, *args)
-            ).fetchall()
-        return [FileRecord(**{**dict(r), "remote_missing": bool(r["remote_missing"])}) for r in rows]
+    def _files(self, *where: Any) -> list[FileRecord]:
+        query = sa.select(files).where(files.c.owner == self.owner, *where).order_by(files.c.created_at.desc())
+        with self._begin() as conn:
+            rows = conn.execute(query).mappings().all()
+        return [FileRecord(**{**r, "remote_missing": bool(r["remote_missing"])}) for r in rows]
 
     def known_file_ids(self) -> set[str]:
         """Ids of every catalogued file of every owner (admins: to tell files nobody here knows)."""
         self._require_admin()
-        with self._connect() as db:
-            return {r["id"] for r in db.execute("SELECT id FROM files").fetchall()}
+        with self._begin() as conn:
+            return set(conn.execute(sa.select(files.c.id)).scalars())
 
     def remove_file(self, file_id: str) -> None:
         """Drop a catalogue entry of this owner."""
-        with self._connect() as db:
-            db.execute("DELETE FROM files WHERE id=? AND owner=?", (file_id, self.owner))
+        with self._begin() as conn:
+            conn.execute(files.delete().where(files.c.id == file_id, files.c.owner == self.owner))
 
     def mark_remote(self, present_ids: set[str]) -> None:
         """Flag this owner's catalogue entries the remote list no longer has."""
-        with self._connect() as db:
-            for row in db.execute("SELECT id FROM files WHERE owner=?", (self.owner,)).fetchall():
-                db.execute(
-                    "UPDATE files SET remote_missing=? WHERE id=?", (int(row["id"] not in present_ids), row["id"])
-                )
+        present = list(present_ids)
+        with self._begin() as conn:
+            mine = files.c.owner == self.owner
+            conn.execute(files.update().where(mine, files.c.id.in_(present)).values(remote_missing=0))
+            conn.execute(files.update().where(mine, files.c.id.not_in(present)).values(remote_missing=1))
 
     # --- runs ----------------------------------------------------------------------------
 
@@ -351,32 +311,34 @@ class Store:
         """A new run of this owner, queued."""
         now = time.time()
         run_id = uuid.uuid4().hex
-        with self._connect() as db:
-            db.execute(
-                "INSERT INTO runs (id,title,created_at,updated_at,status,model,tool_version,file_ids,demo,budget_usd,"
-                "owner) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
-                (
-                    run_id,
-                    title[:300],
-                    now,
-                    now,
-                    "queued",
-                    model,
-                    tool_version,
-                    json.dumps(file_ids),
-                    int(demo),
-                    max(float(budget_usd), 0.0),
-                    self.owner,
-                ),
+        with self._begin() as conn:
+            conn.execute(
+                runs.insert().values(
+                    id=run_id,
+                    title=title[:300],
+                    created_at=now,
+                    updated_at=now,
+                    status="queued",
+                    model=model,
+                    tool_version=tool_version,
+                    file_ids=json.dumps(file_ids),
+                    demo=int(demo),
+                    budget_usd=max(float(budget_usd), 0.0),
+                    owner=self.owner,
+                )
             )
         run = self.run(run_id)
         assert run is not None
         return run
 
+    def _readable(self) -> Any:
+        """A run row this owner may read: their own, or one shared with everyone signed in."""
+        return sa.or_(runs.c.owner == self.owner, runs.c.shared == 1)
+
     def run(self, run_id: str) -> Run | None:
         """One run this owner may read (their own, or one shared with everyone signed in), or None."""
-        with self._connect() as db:
-            row = db.execute(f"SELECT * FROM runs r WHERE id=? AND {_READABLE}", (run_id, self.owner)).fetchone()
+        with self._begin() as conn:
+            row = conn.execute(sa.select(runs).where(runs.c.id == run_id, self._readable())).mappings().first()
         return _run(row) if row else None
 
     def owns(self, run: Run) -> bool:
@@ -385,10 +347,9 @@ class Store:
 
     def runs(self, limit: int = 50) -> list[Run]:
         """This owner's runs, most recently active first."""
-        with self._connect() as db:
-            rows = db.execute(
-                "SELECT * FROM runs WHERE owner=? ORDER BY updated_at DESC LIMIT ?", (self.owner, limit)
-            ).fetchall()
+        query = sa.select(runs).where(runs.c.owner == self.owner).order_by(runs.c.updated_at.desc()).limit(limit)
+        with self._begin() as conn:
+            rows = conn.execute(query).mappings().all()
         return [_run(r) for r in rows]
 
     def update_run(self, run_id: str, **values: Any) -> None:
@@ -399,47 +360,59 @@ class Store:
             values["shared"] = int(bool(values["shared"]))
         values.pop("owner", None)
         values["updated_at"] = time.time()
-        cols = ", ".join(f"{k}=?" for k in values)
-        with self._connect() as db:
-            db.execute(f"UPDATE runs SET {cols} WHERE id=? AND owner=?", (*values.values(), run_id, self.owner))
+        with self._begin() as conn:
+            conn.execute(runs.update().where(runs.c.id == run_id, runs.c.owner == self.owner).values(**values))
 
     def delete_run(self, run_id: str) -> None:
-        """Remove one of this owner's runs with its turns, items and artifact rows (files on disk are the caller's)."""
-        with self._connect() as db:
-            db.execute("DELETE FROM runs WHERE id=? AND owner=?", (run_id, self.owner))
+        """Remove one of this owner's runs with its turns, items and artifact rows (files are the caller's)."""
+        with self._begin() as conn:
+            conn.execute(runs.delete().where(runs.c.id == run_id, runs.c.owner == self.owner))
 
     def mark_interrupted(self, keep: set[str] = frozenset(), only: set[str] | None = None) -> list[str]:
         """Active runs (of every owner for an admin, else this owner's; or `only` these) that no thread works on
         become 'interrupted'; returns their ids."""
-        scope, args = ("1=1", ()) if self.admin and only is None else ("owner=?", (self.owner,))
-        with self._connect() as db:
-            rows = db.execute(f"SELECT id FROM runs WHERE status IN {ACTIVE} AND {scope}", args).fetchall()
-            ids = [r["id"] for r in rows if r["id"] not in keep and (only is None or r["id"] in only)]
-            for run_id in ids:
-                db.execute(
-                    "UPDATE runs SET status='interrupted', error=? WHERE id=?",
-                    ("The app stopped while this run was in progress; what arrived before that is kept.", run_id),
-                )
-                db.execute(f"UPDATE turns SET status='interrupted' WHERE run_id=? AND status IN {ACTIVE}", (run_id,))
+        query = sa.select(runs.c.id).where(runs.c.status.in_(ACTIVE))
+        if not (self.admin and only is None):
+            query = query.where(runs.c.owner == self.owner)
+        with self._begin() as conn:
+            found = conn.execute(query).scalars().all()
+            ids = [r for r in found if r not in keep and (only is None or r in only)]
+            _interrupt(conn, ids, INTERRUPTED_BY_RESTART)
         return ids
 
     # --- turns ---------------------------------------------------------------------------
 
-    def start_turn(self, run_id: str, question: str, user_content: list[dict[str, Any]]) -> int:
-        """Append a turn to one of this owner's runs; returns its index."""
-        with self._connect() as db:
-            if not _owned(db, run_id, self.owner):
+    def start_turn(
+        self,
+        run_id: str,
+        question: str,
+        user_content: list[dict[str, Any]],
+        request: dict[str, Any] | None = None,
+    ) -> int:
+        """Append a turn to one of this owner's runs; returns its index. With a `request` it is queued for a
+        worker, without one it counts as running here and now."""
+        status = "queued" if request is not None else "running"
+        now = time.time()
+        with self._begin() as conn:
+            if not _owned(conn, run_id, self.owner):
                 raise NotAllowedError(
                     "This run belongs to someone else and was shared with you read-only.",
                     "Start your own analysis on the Analyze page to ask questions.",
                 )
-            row = db.execute("SELECT COALESCE(MAX(idx), -1) + 1 FROM turns WHERE run_id=?", (run_id,)).fetchone()
-            idx = int(row[0])
-            db.execute(
-                "INSERT INTO turns (run_id, idx, question, status, started_at, user_content) VALUES (?,?,?,?,?,?)",
-                (run_id, idx, question, "running", time.time(), json.dumps(user_content)),
+            last = conn.execute(sa.select(sa.func.max(turns.c.idx)).where(turns.c.run_id == run_id)).scalar()
+            idx = 0 if last is None else int(last) + 1
+            conn.execute(
+                turns.insert().values(
+                    run_id=run_id,
+                    idx=idx,
+                    question=question,
+                    status=status,
+                    started_at=now,
+                    user_content=json.dumps(user_content),
+                    request=json.dumps(request or {}),
+                )
             )
-            db.execute("UPDATE runs SET status='running', error='', updated_at=? WHERE id=?", (time.time(), run_id))
+            conn.execute(runs.update().where(runs.c.id == run_id).values(status=status, error="", updated_at=now))
         return idx
 
     def update_turn(self, run_id: str, idx: int, **values: Any) -> None:
@@ -449,64 +422,81 @@ class Store:
                 values[key] = json.dumps(values[key])
         if "usage" in values and isinstance(values["usage"], Usage):
             values["usage"] = json.dumps(values["usage"].__dict__)
-        cols = ", ".join(f"{k}=?" for k in values)
-        with self._connect() as db:
-            if not _owned(db, run_id, self.owner):
+        with self._begin() as conn:
+            if not _owned(conn, run_id, self.owner):
                 return
-            db.execute(f"UPDATE turns SET {cols} WHERE run_id=? AND idx=?", (*values.values(), run_id, idx))
-            db.execute("UPDATE runs SET updated_at=? WHERE id=?", (time.time(), run_id))
+            conn.execute(turns.update().where(turns.c.run_id == run_id, turns.c.idx == idx).values(**values))
+            conn.execute(runs.update().where(runs.c.id == run_id).values(updated_at=time.time()))
 
     def turn(self, run_id: str, idx: int) -> Turn | None:
         """One turn of a readable run."""
-        found = self._turns("t.run_id=? AND t.idx=?", run_id, idx)
+        found = self._turns(turns.c.run_id == run_id, turns.c.idx == idx)
         return found[0] if found else None
 
     def turns(self, run_id: str) -> list[Turn]:
         """A readable run's turns in order."""
-        return self._turns("t.run_id=?", run_id)
+        return self._turns(turns.c.run_id == run_id)
 
-    def _turns(self, where: str, *args: Any) -> list[Turn]:
-        with self._connect() as db:
-            rows = db.execute(
-                f"SELECT t.* FROM turns t JOIN runs r ON r.id=t.run_id WHERE {where} AND {_READABLE} ORDER BY t.idx",
-                (*args, self.owner),
-            ).fetchall()
+    def _turns(self, *where: Any) -> list[Turn]:
+        query = (
+            sa.select(turns)
+            .join(runs, runs.c.id == turns.c.run_id)
+            .where(*where, self._readable())
+            .order_by(turns.c.idx)
+        )
+        with self._begin() as conn:
+            rows = conn.execute(query).mappings().all()
         return [_turn(r) for r in rows]
 
     # --- items ---------------------------------------------------------------------------
 
     def put_item(self, run_id: str, turn_idx: int, seq: int, item: Item) -> None:
         """Insert or update one transcript item of one of this owner's runs."""
-        with self._connect() as db:
-            db.execute(
-                "INSERT INTO items SELECT ?,?,?,?,?,? WHERE EXISTS (SELECT 1 FROM runs WHERE id=? AND owner=?) "
-                "ON CONFLICT(run_id, turn_idx, seq) "
-                "DO UPDATE SET kind=excluded.kind, data=excluded.data, updated_at=excluded.updated_at",
-                (run_id, turn_idx, seq, item.kind, json.dumps(item.to_dict()), time.time(), run_id, self.owner),
-            )
-
-    def items(self, run_id: str, turn_idx: int | None = None) -> list[StoredItem]:
-        """Transcript items of a readable run (or of one of its turns), in order."""
-        where, args = (
-            ("i.run_id=?", (run_id,)) if turn_idx is None else ("i.run_id=? AND i.turn_idx=?", (run_id, turn_idx))
+        owned = sa.exists().where(runs.c.id == run_id, runs.c.owner == self.owner)
+        row = sa.select(
+            sa.literal(run_id, sa.Text),
+            sa.literal(turn_idx, sa.Integer),
+            sa.literal(seq, sa.Integer),
+            sa.literal(item.kind, sa.Text),
+            sa.literal(json.dumps(item.to_dict()), sa.Text),
+            sa.literal(time.time(), sa.Float),
+        ).where(owned)
+        stmt = self._insert(items).from_select(["run_id", "turn_idx", "seq", "kind", "data", "updated_at"], row)
+        stmt = stmt.on_conflict_do_update(
+            index_elements=["run_id", "turn_idx", "seq"],
+            set_={"kind": stmt.excluded.kind, "data": stmt.excluded.data, "updated_at": stmt.excluded.updated_at},
         )
-        with self._connect() as db:
-            rows = db.execute(
-                "SELECT i.turn_idx, i.seq, i.data FROM items i JOIN runs r ON r.id=i.run_id "
-                f"WHERE {where} AND {_READABLE} ORDER BY i.turn_idx, i.seq",
-                (*args, self.owner),
-            ).fetchall()
-        return [StoredItem(r["turn_idx"], r["seq"], item_from_dict(json.loads(r["data"]))) for r in rows]
+        with self._begin() as conn:
+            conn.execute(stmt)
+
+    def items(self, run_id: str, turn_idx: int | None = None, since: float | None = None) -> list[StoredItem]:
+        """Transcript items of a readable run (or of one of its turns), in order; with `since`, only those
+        written at or after that time (the live view's watermark)."""
+        where = [items.c.run_id == run_id]
+        if turn_idx is not None:
+            where.append(items.c.turn_idx == turn_idx)
+        if since is not None:
+            where.append(items.c.updated_at >= since)
+        query = (
+            sa.select(items.c.turn_idx, items.c.seq, items.c.data, items.c.updated_at)
+            .join(runs, runs.c.id == items.c.run_id)
+            .where(*where, self._readable())
+            .order_by(items.c.turn_idx, items.c.seq)
+        )
+        with self._begin() as conn:
+            rows = conn.execute(query).all()
+        return [StoredItem(r.turn_idx, r.seq, item_from_dict(json.loads(r.data)), r.updated_at) for r in rows]
 
     def next_seq(self, run_id: str, turn_idx: int) -> int:
         """The first free item position in a turn of one of this owner's runs."""
-        with self._connect() as db:
-            row = db.execute(
-                "SELECT COALESCE(MAX(i.seq), -1) + 1 FROM items i JOIN runs r ON r.id=i.run_id "
-                "WHERE i.run_id=? AND i.turn_idx=? AND r.owner=?",
-                (run_id, turn_idx, self.owner),
-            ).fetchone()
-        return int(row[0])
+        query = (
+            sa.select(sa.func.max(items.c.seq))
+            .join(runs, runs.c.id == items.c.run_id)
+            .where(items.c.run_id == run_id, items.c.turn_idx == turn_idx, runs.c.owner == self.owner)
+        )
+        with self._begin() as conn:
+            last = conn.execute(query).scalar()
+        return 0 if last is None else int(last) + 1
 
     # --- artifacts -----------------------------------------------------------------------
 
@@ -522,119 +512,129 @@ class Store:
         tool_use_id: str,
     ) -> None:
         """Record a downloaded generated file of one of this owner's runs."""
-        with self._connect() as db:
-            if not _owned(db, run_id, self.owner):
+        values = {
+            "run_id": run_id,
+            "turn_idx": turn_idx,
+            "file_id": file_id,
+            "filename": filename,
+            "mime_type": mime_type,
+            "size_bytes": size_bytes,
+            "path": path,
+            "created_at": time.time(),
+            "tool_use_id": tool_use_id,
+        }
+        with self._begin() as conn:
+            if not _owned(conn, run_id, self.owner):
                 return
-            db.execute(
-                "INSERT OR REPLACE INTO artifacts (run_id, turn_idx, file_id, filename, mime_type, size_bytes, path, "
-                "created_at, tool_use_id) VALUES (?,?,?,?,?,?,?,?,?)",
-                (run_id, turn_idx, file_id, filename, mime_type, size_bytes, path, time.time(), tool_use_id),
-            )
+            stmt = self._insert(artifacts).values(values)
+            conn.execute(stmt.on_conflict_do_update(index_elements=["run_id", "file_id"], set_=values))
+
+    def _artifact_query(self, *where: Any) -> Any:
+        joined = artifacts.join(runs, runs.c.id == artifacts.c.run_id).outerjoin(
+            turns, sa.and_(turns.c.run_id == artifacts.c.run_id, turns.c.idx == artifacts.c.turn_idx)
+        )
+        question = sa.func.coalesce(turns.c.question, runs.c.title).label("question")
+        return sa.select(artifacts, question).select_from(joined).where(runs.c.owner == self.owner, *where)
 
     def artifacts(self, flt: ArtifactFilter = ArtifactFilter()) -> tuple[list[Artifact], int]:
         """This owner's artifacts matching a filter, newest first, and how many match in all."""
-        where, args = ["r.owner=?"], [self.owner]
+        where: list[Any] = []
         if flt.run_id:
-            where.append("a.run_id=?")
-            args.append(flt.run_id)
+            where.append(artifacts.c.run_id == flt.run_id)
         if flt.kind == "image":
-            where.append("a.mime_type LIKE 'image/%'")
+            where.append(artifacts.c.mime_type.like("image/%"))
         elif flt.kind == "other":
-            where.append("a.mime_type NOT LIKE 'image/%'")
+            where.append(artifacts.c.mime_type.not_like("image/%"))
         if flt.since is not None:
-            where.append("a.created_at>=?")
-            args.append(flt.since)
+            where.append(artifacts.c.created_at >= flt.since)
         if flt.until is not None:
-            where.append("a.created_at<?")
-            args.append(flt.until)
+            where.append(artifacts.c.created_at < flt.until)
         for word in flt.words.split():
-            where.append("(t.question LIKE ? OR r.title LIKE ? OR a.filename LIKE ?)")
-            args += [f"%{word}%"] * 3
-        sql = (
-            "FROM artifacts a JOIN runs r ON r.id=a.run_id "
-            "LEFT JOIN turns t ON t.run_id=a.run_id AND t.idx=a.turn_idx WHERE " + " AND ".join(where)
-        )
-        with self._connect() as db:
-            total = int(db.execute(f"SELECT COUNT(*) {sql}", args).fetchone()[0])
-            rows = db.execute(
-                f"SELECT a.*, COALESCE(t.question, r.title) AS question {sql} "
-                "ORDER BY a.created_at DESC, a.id DESC LIMIT ? OFFSET ?",
-                (*args, flt.limit, flt.offset),
-            ).fetchall()
-        return [Artifact(**dict(r)) for r in rows], total
+            pattern = f"%{word}%"
+            where.append(
+                sa.or_(
+                    turns.c.question.ilike(pattern), runs.c.title.ilike(pattern), artifacts.c.filename.ilike(pattern)
+                )
+            )
+        query = self._artifact_query(*where)
+        with self._begin() as conn:
+            total = int(conn.execute(sa.select(sa.func.count()).select_from(query.subquery())).scalar() or 0)
+            page = query.order_by(artifacts.c.created_at.desc(), artifacts.c.id.desc()).offset(flt.offset)
+            if flt.limit >= 0:  # a negative limit means all of them (PostgreSQL refuses LIMIT -1)
+                page = page.limit(flt.limit)
+            rows = conn.execute(page).mappings().all()
+        return [Artifact(**r) for r in rows], total
 
     def artifact(self, artifact_id: int) -> Artifact | None:
         """One of this owner's artifacts by its row id."""
-        with self._connect() as db:
-            row = db.execute(
-                "SELECT a.*, COALESCE(t.question, r.title) AS question FROM artifacts a JOIN runs r ON r.id=a.run_id "
-                "LEFT JOIN turns t ON t.run_id=a.run_id AND t.idx=a.turn_idx WHERE a.id=? AND r.owner=?",
-                (artifact_id, self.owner),
-            ).fetchone()
-        return Artifact(**dict(row)) if row else None
+        with self._begin() as conn:
+            row = conn.execute(self._artifact_query(artifacts.c.id == artifact_id)).mappings().first()
+        return Artifact(**row) if row else None
 
     def delete_artifact(self, artifact_id: int) -> None:
         """Forget one of this owner's artifact rows."""
-        with self._connect() as db:
-            db.execute(
-                "DELETE FROM artifacts WHERE id=? AND run_id IN (SELECT id FROM runs WHERE owner=?)",
-                (artifact_id, self.owner),
-            )
+        mine = sa.select(runs.c.id).where(runs.c.owner == self.owner)
+        with self._begin() as conn:
+            conn.execute(artifacts.delete().where(artifacts.c.id == artifact_id, artifacts.c.run_id.in_(mine)))
 
     # --- users (sign-in) -----------------------------------------------------------------
 
     def touch_user(self, email: str, name: str) -> None:
         """Remember that this owner signed in, with the email and name to show for them."""
         now = time.time()
-        with self._connect() as db:
-            db.execute(
-                "INSERT INTO users (owner, email, name, first_seen, last_seen) VALUES (?,?,?,?,?) "
-                "ON CONFLICT(owner) DO UPDATE SET email=excluded.email, name=excluded.name, "
-                "last_seen=excluded.last_seen",
-                (self.owner, email, name, now, now),
-            )
+        stmt = self._insert(users).values(owner=self.owner, email=email, name=name, first_seen=now, last_seen=now)
+        stmt = stmt.on_conflict_do_update(
+            index_elements=["owner"],
+            set_={"email": stmt.excluded.email, "name": stmt.excluded.name, "last_seen": stmt.excluded.last_seen},
+        )
+        with self._begin() as conn:
+            conn.execute(stmt)
 
     def user(self) -> UserRecord | None:
         """This owner's user record, if they have signed in (or an admin gave them a budget)."""
-        with self._connect() as db:
-            row = db.execute("SELECT * FROM users WHERE owner=?", (self.owner,)).fetchone()
-        return UserRecord(**dict(row)) if row else None
+        with self._begin() as conn:
+            row = conn.execute(sa.select(users).where(users.c.owner == self.owner)).mappings().first()
+        return UserRecord(**row) if row else None
 
     def display_name(self, owner: str) -> str:
         """How to name the owner of a run shared with this owner: their email (or name) as they signed in."""
-        with self._connect() as db:
-            row = db.execute("SELECT email, name FROM users WHERE owner=?", (owner,)).fetchone()
-        return (row["email"] or row["name"]) if row and (row["email"] or row["name"]) else "another user"
+        with self._begin() as conn:
+            row = conn.execute(sa.select(users.c.email, users.c.name).where(users.c.owner == owner)).first()
+        return (row.email or row.name) if row and (row.email or row.name) else "another user"
 
     def users(self) -> list[UserRecord]:
         """Everyone who has signed in, by email (admins only)."""
         self._require_admin()
-        with self._connect() as db:
-            rows = db.execute("SELECT * FROM users ORDER BY email, owner").fetchall()
-        return [UserRecord(**dict(r)) for r in rows]
+        with self._begin() as conn:
+            rows = conn.execute(sa.select(users).order_by(users.c.email, users.c.owner)).mappings().all()
+        return [UserRecord(**r) for r in rows]
 
     def set_monthly_budget(self, owner: str, budget_usd: float) -> None:
         """An owner's monthly budget in USD, 0 for none (admins only)."""
         self._require_admin()
         now = time.time()
-        with self._connect() as db:
-            db.execute(
-                "INSERT INTO users (owner, first_seen, last_seen, monthly_budget_usd) VALUES (?,?,?,?) "
-                "ON CONFLICT(owner) DO UPDATE SET monthly_budget_usd=excluded.monthly_budget_usd",
-                (owner, now, now, max(float(budget_usd), 0.0)),
-            )
+        budget = max(float(budget_usd), 0.0)
+        stmt = self._insert(users).values(owner=owner, first_seen=now, last_seen=now, monthly_budget_usd=budget)
+        stmt = stmt.on_conflict_do_update(
+            index_elements=["owner"], set_={"monthly_budget_usd": stmt.excluded.monthly_budget_usd}
+        )
+        with self._begin() as conn:
+            conn.execute(stmt)
 
     def turn_usage_since(self, since: float, every_owner: bool = False) -> list[TurnUsage]:
         """Turns started at or after `since`, of this owner (or, for an admin, of everyone)."""
         if every_owner:
             self._require_admin()
-        scope, args = ("1=1", ()) if every_owner else ("r.owner=?", (self.owner,))
-        with self._connect() as db:
-            rows = db.execute(
-                "SELECT r.owner AS run_owner, r.model AS run_model, t.* FROM turns t JOIN runs r ON r.id=t.run_id "
-                f"WHERE t.started_at>=? AND {scope} ORDER BY t.started_at",
-                (since, *args),
-            ).fetchall()
+        query = (
+            sa.select(runs.c.owner.label("run_owner"), runs.c.model.label("run_model"), turns)
+            .join(runs, runs.c.id == turns.c.run_id)
+            .where(turns.c.started_at >= since)
+            .order_by(turns.c.started_at)
+        )
+        if not every_owner:
+            query = query.where(runs.c.owner == self.owner)
+        with self._begin() as conn:
+            rows = conn.execute(query).mappings().all()
         return [TurnUsage(r["run_owner"], r["run_id"], r["run_model"], _turn(r)) for r in rows]
 
     def claim_local_data(self) -> int:
@@ -642,21 +642,107 @@ class Store:
         self._require_admin()
         if self.owner == LOCAL_OWNER:
             return 0
-        with self._connect() as db:
-            db.execute("UPDATE files SET owner=? WHERE owner=?", (self.owner, LOCAL_OWNER))
-            claimed = db.execute("UPDATE runs SET owner=? WHERE owner=?", (self.owner, LOCAL_OWNER)).rowcount
-        return claimed
+        with self._begin() as conn:
+            conn.execute(files.update().where(files.c.owner == LOCAL_OWNER).values(owner=self.owner))
+            claimed = conn.execute(runs.update().where(runs.c.owner == LOCAL_OWNER).values(owner=self.owner))
+        return claimed.rowcount
+
+    # --- the queue of turns (workers) ----------------------------------------------------
+
+    def claim_turn(self, worker: str, lease_seconds: float, only: tuple[str, int] | None = None) -> Claim | None:
+        """Take the oldest queued turn (or `only` that one) for `worker`, leased for `lease_seconds`; None if
+        there is none. Concurrent workers never take the same turn (FOR UPDATE SKIP LOCKED)."""
+        self._require_admin()
+        query = (
+            sa.select(turns.c.run_id, turns.c.idx, turns.c.request, runs.c.owner, runs.c.demo)
+            .join(runs, runs.c.id == turns.c.run_id)
+            .where(turns.c.status == "queued")
+            .order_by(turns.c.started_at)
+            .limit(1)
+            .with_for_update(of=turns, skip_locked=True)
+        )
+        if only is not None:
+            query = query.where(turns.c.run_id == only[0], turns.c.idx == only[1])
+        now = time.time()
+        with self._begin() as conn:
+            row = conn.execute(query).first()
+            if row is None:
+                return None
+            conn.execute(
+                turns.update()
+                .where(turns.c.run_id == row.run_id, turns.c.idx == row.idx)
+                .values(status="running", worker=worker, lease_until=now + lease_seconds)
+            )
+            conn.execute(runs.update().where(runs.c.id == row.run_id).values(status="running", updated_at=now))
+        return Claim(row.owner, row.run_id, row.idx, json.loads(row.request or "{}"), bool(row.demo))
+
+    def heartbeat(self, worker: str, lease_seconds: float) -> set[tuple[str, int]]:
+        """Extend the lease of every turn `worker` is running; returns those some replica asked to stop."""
+        self._require_admin()
+        mine = sa.and_(turns.c.worker == worker, turns.c.status == "running")
+        with self._begin() as conn:
+            conn.execute(turns.update().where(mine).values(lease_until=time.time() + lease_seconds))
+            rows = conn.execute(sa.select(turns.c.run_id, turns.c.idx).where(mine, turns.c.stop_requested == 1))
+            return {(r.run_id, r.idx) for r in rows}
+
+    def reap_expired(self, only: set[str] | None = None) -> list[str]:
+        """Runs (or `only` these) whose turn's worker stopped renewing its lease become 'interrupted', keeping
+        every item already received; returns their ids. A lease that ran out is a fact about the queue, not
+        about anyone's data, so any owner's page may have it settled."""
+        expired = sa.select(turns.c.run_id).where(turns.c.status == "running", turns.c.lease_until < time.time())
+        if only is not None:
+            expired = expired.where(turns.c.run_id.in_(list(only)))
+        with self._begin() as conn:
+            ids = list(dict.fromkeys(conn.execute(expired.with_for_update(skip_locked=True)).scalars()))
+            _interrupt(conn, ids, INTERRUPTED_BY_WORKER)
+        return ids
+
+    def request_stop(self, run_id: str) -> bool:
+        """Ask whoever runs this owner's run to stop it (a turn still queued stops here); returns whether a turn
+        was active."""
+        with self._begin() as conn:
+            if not _owned(conn, run_id, self.owner):
+                return False
+            active = sa.and_(turns.c.run_id == run_id, turns.c.status.in_(ACTIVE))
+            found = conn.execute(turns.update().where(active).values(stop_requested=1)).rowcount
+            queued = sa.and_(turns.c.run_id == run_id, turns.c.status == "queued")
+            if conn.execute(turns.update().where(queued).values(status="stopped", finished_at=time.time())).rowcount:
+                conn.execute(runs.update().where(runs.c.id == run_id).values(status="stopped"))
+        return bool(found)
+
+    def turn_state(self, run_id: str) -> TurnState | None:
+        """Where a readable run's newest turn is in the queue, or None without turns."""
+        query = (
+            sa.select(turns.c.idx, turns.c.status, turns.c.worker, turns.c.lease_until, turns.c.stop_requested)
+            .join(runs, runs.c.id == turns.c.run_id)
+            .where(turns.c.run_id == run_id, self._readable())
+            .order_by(turns.c.idx.desc())
+            .limit(1)
+        )
+        with self._begin() as conn:
+            row = conn.execute(query).first()
+        if row is None:
+            return None
+        return TurnState(row.idx, row.status, row.worker, row.lease_until, bool(row.stop_requested))
 
 
-# a run row `r` this owner (the query's second parameter) may read
-_READABLE = "(r.owner=? OR r.shared=1)"
+def _owned(conn: Connection, run_id: str, owner: str) -> bool:
+    query = sa.select(sa.literal(1)).where(runs.c.id == run_id, runs.c.owner == owner)
+    return conn.execute(query).first() is not None
 
 
-def _owned(db: sqlite3.Connection, run_id: str, owner: str) -> bool:
-    return db.execute("SELECT 1 FROM runs WHERE id=? AND owner=?", (run_id, owner)).fetchone() is not None
+def _interrupt(conn: Connection, run_ids: list[str], why: str) -> None:
+    if not run_ids:
+        return
+    conn.execute(runs.update().where(runs.c.id.in_(run_ids)).values(status="interrupted", error=why))
+    conn.execute(
+        turns.update()
+        .where(turns.c.run_id.in_(run_ids), turns.c.status.in_(ACTIVE))
+        .values(status="interrupted", finished_at=time.time())
+    )
 
 
-def _turn(row: sqlite3.Row) -> Turn:
+def _turn(row: Any) -> Turn:
     data = {k: row[k] for k in Turn.__dataclass_fields__}
     data["user_content"] = json.loads(data["user_content"])
     data["assistant_content"] = json.loads(data["assistant_content"])
@@ -664,7 +750,7 @@ def _turn(row: sqlite3.Row) -> Turn:
     return Turn(**data)
 
 
-def _run(row: sqlite3.Row) -> Run:
+def _run(row: Any) -> Run:
     data = dict(row)
     data["file_ids"] = json.loads(data["file_ids"])
     data["demo"] = bool(data["demo"])

@@ -9,9 +9,11 @@ from datetime import UTC, datetime
 import pytest
 
 from lib import files, identity, jobs, library, uploads, usage
+from lib.db import LEGACY_SCHEMA as SCHEMA
+from lib.db import head
 from lib.emulator import Text
 from lib.settings import load_settings
-from lib.store import LOCAL_OWNER, SCHEMA, SCHEMA_VERSION, ArtifactFilter, FileRecord, NotAllowedError, Store
+from lib.store import LOCAL_OWNER, ArtifactFilter, FileRecord, NotAllowedError, Store
 from lib.transcript import Text as TextItem
 from lib.transcript import Usage
 
@@ -140,7 +142,7 @@ def test_data_from_before_sign_in_is_migrated_and_taken_over_by_the_first_admin(
     db.close()
 
     base = Store(data_dir)
-    assert sqlite3.connect(base.path).execute("SELECT value FROM meta").fetchone()[0] == str(SCHEMA_VERSION)
+    assert sqlite3.connect(base.path).execute("SELECT version_num FROM alembic_version").fetchone()[0] == head()
     # without sign-in nothing changes: the local user has it all
     assert base.owner == LOCAL_OWNER and base.run("run_old").owner == LOCAL_OWNER
     assert base.file("file_old").notes == "EUR" and len(base.turns("run_old")) == 1

@@ -14,25 +14,41 @@ from pathlib import Path
 import pytest
 
 from lib import jobs
-from lib.store import SCHEMA_VERSION, ArtifactFilter, FileRecord, Store
+from lib.db import LEGACY_SCHEMA, head
+from lib.store import ArtifactFilter, FileRecord, Store
 from lib.transcript import CodeCell, Text, Usage
 
 REPO = Path(__file__).resolve().parents[1]
 
 
-def test_schema_is_versioned_and_in_wal_mode(store):
+def test_schema_is_versioned_by_alembic_and_in_wal_mode(store):
     db = sqlite3.connect(store.path)
     assert db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
-    assert db.execute("SELECT value FROM meta WHERE key='schema_version'").fetchone()[0] == str(SCHEMA_VERSION)
+    assert db.execute("SELECT version_num FROM alembic_version").fetchone()[0] == head()
     assert "notes" in [row[1] for row in db.execute("PRAGMA table_info(files)")]
+    assert "stop_requested" in [row[1] for row in db.execute("PRAGMA table_info(turns)")]
 
 
 def test_a_database_from_a_newer_version_is_refused(store):
+    from lib import db as database
+
     db = sqlite3.connect(store.path)
-    db.execute("UPDATE meta SET value='99' WHERE key='schema_version'")
+    db.execute("UPDATE alembic_version SET version_num='9999_from_the_future'")
     db.commit()
+    database.forget(store.url)
     with pytest.raises(RuntimeError, match="newer version"):
         Store(store.data_dir)
+    database.forget(store.url)
+
+
+def test_a_hand_written_database_from_a_newer_version_is_refused(data_dir):
+    db = sqlite3.connect(data_dir / "analyst.sqlite3")
+    db.executescript(LEGACY_SCHEMA)
+    db.execute("CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)")
+    db.execute("INSERT INTO meta VALUES ('schema_version', '99')")
+    db.commit()
+    with pytest.raises(RuntimeError, match="newer version"):
+        Store(data_dir)
 
 
 def test_items_are_upserted_in_order_and_turns_keep_raw_content(store):
@@ -130,10 +146,8 @@ def test_a_process_killed_mid_run_leaves_a_readable_database(data_dir):
 
 
 def test_a_version_1_database_is_migrated_and_keeps_its_rows(data_dir):
-    from lib.store import SCHEMA
-
     db = sqlite3.connect(data_dir / "analyst.sqlite3")
-    db.executescript(SCHEMA)
+    db.executescript(LEGACY_SCHEMA)
     db.execute("CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)")
     db.execute("INSERT INTO meta VALUES ('schema_version', '1')")
     db.execute("INSERT INTO files VALUES ('file_old', 'old.csv', 'text/csv', 3, 'h', 'csv', '', 1.0, 0)")
@@ -144,7 +158,7 @@ def test_a_version_1_database_is_migrated_and_keeps_its_rows(data_dir):
     db.commit()
     db.close()
     store = Store(data_dir)
-    assert sqlite3.connect(store.path).execute("SELECT value FROM meta").fetchone()[0] == str(SCHEMA_VERSION)
+    assert sqlite3.connect(store.path).execute("SELECT version_num FROM alembic_version").fetchone()[0] == head()
     assert store.files()[0].id == "file_old" and store.files()[0].notes == ""
     assert store.run("run_old").budget_usd == 0.0  # runs from before budgets have none
     store.set_file_notes("file_old", "  amounts in EUR  ")

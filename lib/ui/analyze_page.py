@@ -14,7 +14,7 @@ from lib import jobs, prompts, usage
 from lib.cost import budget_reached, budget_used_sentence, format_usd
 from lib.errors import AppError
 from lib.models import available_models
-from lib.runview import RunView, load_run_view, load_turn_view
+from lib.runview import LiveTurn, RunView, load_run_view, refresh_turn
 from lib.settings import TOOL_VERSIONS, Settings
 from lib.store import FileRecord
 from lib.ui import exports
@@ -181,12 +181,12 @@ def _run(ctx: Context, run_id: str) -> None:
     view = load_run_view(ctx.store, run_id, ctx.settings.prices)
     assert view is not None
     mine = ctx.store.owns(view.run)
-    if view.run.active and jobs.is_active(run_id) and view.turns:
+    if view.run.active and jobs.is_active(run_id, ctx.store) and view.turns:
         _live(ctx, view, mine)
         return
     if view.run.active:
-        # no thread of this process works on it any more: it was cut off, so say so instead of spinning forever
-        ctx.store.mark_interrupted(keep=jobs.active_ids(), only={run_id})
+        # nobody works on it any more: it was cut off, so say so instead of spinning forever
+        jobs.settle(ctx.store, only={run_id})
         view = load_run_view(ctx.store, run_id, ctx.settings.prices)
         assert view is not None
     if not mine:
@@ -300,17 +300,19 @@ def _live(ctx: Context, view: RunView, mine: bool = True) -> None:
         render_turn(turn, ctx.data_dir, run_id)
     live_idx = view.turns[-1].turn.idx
 
+    seen = st.session_state.setdefault(f"analyze_live_{run_id}_{live_idx}", LiveTurn())
+
     @st.fragment(run_every=POLL_SECONDS)
     def live() -> None:
-        turn = load_turn_view(ctx.store, view.run, live_idx, ctx.settings.prices)
+        turn = refresh_turn(ctx.store, view.run, live_idx, ctx.settings.prices, seen)
         if turn is None:
             return
         if mine and st.button("Stop", key="analyze_stop", icon=":material/stop_circle:", type="secondary"):
-            jobs.stop(run_id)
-            jobs.wait(run_id, timeout=10)
+            jobs.stop(run_id, ctx.store)
+            jobs.wait(run_id, timeout=10, store=ctx.store)
             st.rerun()
         render_turn(turn, ctx.data_dir, run_id)
-        if not jobs.is_active(run_id):
+        if not jobs.is_active(run_id, ctx.store):
             st.rerun()
 
     live()

@@ -7,7 +7,7 @@ from datetime import time as dtime
 
 import streamlit as st
 
-from lib import filekinds, gallery
+from lib import blobs, filekinds, gallery
 from lib.preview import format_size
 from lib.store import Artifact, ArtifactFilter
 from lib.ui.demo_session import link_params
@@ -142,7 +142,7 @@ def _detail(ctx: Context, art: Artifact) -> None:
             st.rerun()
         card = gallery.card_for(ctx.store, art)
         chart = gallery.chart_of(ctx.data_dir, card)
-        path = ctx.data_dir / art.path
+        path = blobs.path(ctx.data_dir, art.path)
         if chart is not None:
             render_chart(chart, key=f"gallery_{art.id}")
         elif filekinds.is_active(art.filename, art.mime_type):

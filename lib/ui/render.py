@@ -10,7 +10,7 @@ from pathlib import Path
 import pandas as pd
 import streamlit as st
 
-from lib import charts, filekinds
+from lib import blobs, charts, filekinds
 from lib.cost import format_usd
 from lib.delimited import read_head
 from lib.errors import AppError
@@ -171,7 +171,7 @@ def _generated_file(item: GeneratedFile, data_dir: Path, key: str, on_retry: Ret
                 "Retry download", key=f"retry_{key}", icon=":material/refresh:", on_click=on_retry, args=(item.file_id,)
             )
         return
-    path = data_dir / item.path
+    path = blobs.path(data_dir, item.path)
     if not path.exists():
         st.warning(f"`{item.filename}` is no longer on disk (deleted from the gallery?).", icon=":material/hide_image:")
         return

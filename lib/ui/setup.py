@@ -9,7 +9,7 @@ from pathlib import Path
 import anthropic
 import streamlit as st
 
-from lib import demo, identity, jobs
+from lib import blobs, demo, identity, jobs
 from lib.client import make_client
 from lib.identity import User
 from lib.settings import Settings, SettingsError, load_settings
@@ -56,8 +56,8 @@ def _secrets() -> dict:
 
 
 @st.cache_resource(show_spinner=False)
-def _store(path: str) -> Store:
-    store = Store(Path(path))
+def _store(path: str, url: str) -> Store:
+    store = Store(Path(path), url=url)
     jobs.recover(store)
     return store
 
@@ -81,11 +81,12 @@ def page_setup(title: str, icon: str) -> Context:
     except SettingsError as err:
         show_error(err)
         st.stop()
+    blobs.configure(settings.data_dir, settings.blob_url)
     user = signin.current_user(settings.admins)
-    store = identity.store_for(_store(str(settings.data_dir)), user)
-    if user.signed_in and st.session_state.get(WELCOMED) != (user.owner, str(store.path)):
+    store = identity.store_for(_store(str(settings.data_dir), settings.database_url), user)
+    if user.signed_in and st.session_state.get(WELCOMED) != (user.owner, store.location):
         identity.welcome(store, user)
-        st.session_state[WELCOMED] = (user.owner, str(store.path))
+        st.session_state[WELCOMED] = (user.owner, store.location)
     ctx = Context(settings, store, user)
     _sidebar(ctx)
     return ctx

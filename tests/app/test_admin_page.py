@@ -37,8 +37,8 @@ def test_admin_page_shows_each_users_month_and_sets_a_monthly_budget(make_app, e
     _spend(dave, 10_000)
     old = dave.create_run("last year", "claude-sonnet-4-6", "code_execution_20260521", [])
     dave.start_turn(old.id, "last year", [])
-    with base._connect() as db:  # a turn from long ago does not count this month
-        db.execute(
+    with base.engine.begin() as db:  # a turn from long ago does not count this month
+        db.exec_driver_sql(
             "UPDATE turns SET started_at=?, usage=? WHERE run_id=?",
             (time.time() - 400 * 86400, '{"output_tokens": 9999999}', old.id),
         )

@@ -1,0 +1,121 @@
+"""A run worker: `python -m lib.worker` claims queued turns from the shared database and streams them.
+
+Any number of workers, on any machine, share one queue (`SELECT … FOR UPDATE SKIP LOCKED`). Each renews the
+lease of the turns it runs every fraction of a second and, in the same beat, reads which of them a replica
+asked to stop. A worker that dies stops renewing; the next worker to look marks its runs interrupted, keeping
+every item already received.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import signal
+import socket
+import threading
+import time
+import tomllib
+import uuid
+from dataclasses import dataclass, field
+
+from lib import analysis, blobs, jobs
+from lib.settings import REPO_ROOT, Settings, load_settings
+from lib.store import Claim, Store
+
+BEAT_SECONDS = 0.3  # lease renewal and stop polling: a Stop recorded anywhere lands within a second
+POLL_SECONDS = 0.5  # how often an idle worker looks for queued turns
+REAP_SECONDS = 2.0  # how often it looks for runs of dead workers
+
+log = logging.getLogger("analyst.worker")
+
+
+@dataclass
+class Worker:
+    """Claims queued turns and runs up to `capacity` of them at once, each in its own thread."""
+
+    store: Store  # admin view: the queue looks across owners
+    settings: Settings
+    capacity: int = 8
+    name: str = field(default_factory=lambda: f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}")
+    lease_seconds: float = jobs.LEASE_SECONDS
+    running: dict[tuple[str, int], tuple[threading.Thread, analysis.StopSignal]] = field(default_factory=dict)
+    done: threading.Event = field(default_factory=threading.Event)
+
+    def serve(self) -> None:
+        """Claim and run turns until `done` is set; the beat runs beside it."""
+        beat = threading.Thread(target=self._beat, daemon=True, name="worker-beat")
+        beat.start()
+        log.info("worker %s serving %s", self.name, self.store.location)
+        while not self.done.is_set():
+            self._forget_finished()
+            claim = self.store.claim_turn(self.name, self.lease_seconds) if len(self.running) < self.capacity else None
+            if claim is None:
+                self.done.wait(POLL_SECONDS)
+                continue
+            self._start(claim)
+        for _thread, stop in list(self.running.values()):
+            stop.stop()
+        for thread, _stop in list(self.running.values()):
+            thread.join(10)
+
+    def _start(self, claim: Claim) -> None:
+        log.info("run %s turn %d claimed", claim.run_id, claim.idx)
+        stop = analysis.StopSignal()
+        owned = self.store.as_owner(claim.owner, admin=False)
+        thread = threading.Thread(
+            target=jobs.execute, args=(owned, self.settings, claim, stop), daemon=True, name=f"run-{claim.run_id[:8]}"
+        )
+        self.running[(claim.run_id, claim.idx)] = (thread, stop)
+        thread.start()
+
+    def _forget_finished(self) -> None:
+        for key, (thread, _stop) in list(self.running.items()):
+            if not thread.is_alive():
+                del self.running[key]
+
+    def _beat(self) -> None:
+        last_reap = 0.0
+        while not self.done.wait(BEAT_SECONDS):
+            try:
+                for key in self.store.heartbeat(self.name, self.lease_seconds):
+                    found = self.running.get(key)
+                    if found is not None and not found[1].is_set():
+                        log.info("run %s turn %d: stop requested", *key)
+                        found[1].stop()
+                if time.monotonic() - last_reap > REAP_SECONDS:
+                    last_reap = time.monotonic()
+                    for run_id in self.store.reap_expired():
+                        log.warning("run %s interrupted: its worker stopped renewing its lease", run_id)
+            except Exception:  # a database hiccup must not end the beat; the lease has slack
+                log.exception("worker beat failed")
+
+
+def worker_settings() -> Settings:
+    """The worker's settings: `.streamlit/secrets.toml` when present, then the environment (as the app)."""
+    path = REPO_ROOT / ".streamlit" / "secrets.toml"
+    secrets = tomllib.loads(path.read_text()) if path.is_file() else {}
+    return load_settings(secrets, os.environ)
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Serve the queue of the configured shared database until SIGTERM or SIGINT."""
+    parser = argparse.ArgumentParser(description="Run analyses queued by the app's replicas.")
+    parser.add_argument("--capacity", type=int, default=8, help="turns streamed at once (default 8)")
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    settings = worker_settings()
+    if not settings.database_url:
+        raise SystemExit(
+            "ANALYST_DATABASE_URL is not set: with the embedded SQLite default the app runs its analyses itself. "
+            "Set it to the team's PostgreSQL (postgresql+psycopg://…) to run workers."
+        )
+    blobs.configure(settings.data_dir, settings.blob_url)
+    worker = Worker(Store(settings.data_dir, url=settings.database_url), settings, capacity=args.capacity)
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, lambda *_: worker.done.set())
+    worker.serve()
+
+
+if __name__ == "__main__":
+    main()

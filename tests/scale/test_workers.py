@@ -1,0 +1,106 @@
+"""Run workers on PostgreSQL: queued turns are claimed by worker processes, a Stop recorded anywhere lands
+within a second, a worker killed mid-run leaves the run interrupted with its items, replicas may restart."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from lib import jobs
+from lib.store import Store
+from lib.transcript import GeneratedFile, Text
+from tests.e2e.conftest import REPO
+
+from .conftest import Team
+
+SAMPLE = REPO / "samples" / "monthly_sales.csv"
+
+pytestmark = pytest.mark.postgres
+
+
+def _wait(predicate, timeout: float, what: str) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return
+        time.sleep(0.1)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+def _worker_of(store: Store, run_id: str) -> str:
+    state = store.turn_state(run_id)
+    return state.worker if state else ""
+
+
+def test_a_queued_run_is_streamed_by_a_worker_and_its_files_reach_object_storage(team: Team) -> None:
+    store, settings = team.store(), team.settings()
+    sample = team.upload(SAMPLE)
+    run = jobs.new_run(store, settings, "Show the revenue trend over time", [sample])
+    assert store.turn_state(run.id).status in ("queued", "running")  # this process only enqueued it
+    assert jobs.wait(run.id, 60, store=store)
+    assert store.run(run.id).status == "done"
+    assert _worker_of(store, run.id).split(":")[1] in {str(w.proc.pid) for w in team.workers}
+    items = [s.item for s in store.items(run.id)]
+    assert any(isinstance(i, Text) and i.text for i in items)
+    made = [i for i in items if isinstance(i, GeneratedFile) and i.path]
+    assert made, "the analysis saved files"
+    # the worker's own data directory is not ours: the file came through the object store
+    import fsspec
+
+    fs = fsspec.filesystem("s3", client_kwargs={"endpoint_url": team.s3.url})
+    assert fs.exists(f"{team.blob_url}/{made[0].path}")
+
+
+def test_stop_recorded_by_any_replica_stops_the_worker_within_a_second(team: Team) -> None:
+    store, settings = team.store(), team.settings()
+    question = "Profile this and take your time"
+    with team.emulator.held_analysis(question, []):
+        run = jobs.new_run(store, settings, question, [])
+        _wait(lambda: store.turn_state(run.id).status == "running" and store.items(run.id), 30, "the first item")
+        asked = time.monotonic()
+        assert jobs.stop(run.id, store)  # what the Stop button of any replica does: record it
+        _wait(lambda: store.turn_state(run.id).status == "stopped", 5, "the stop")
+        took = time.monotonic() - asked
+    assert took < 1.5, f"the worker took {took:.2f} s to stop"
+    assert store.run(run.id).status == "stopped" and store.items(run.id)
+
+
+def test_a_worker_killed_mid_run_leaves_it_interrupted_and_a_follow_up_completes_on_the_other(team: Team) -> None:
+    store, settings = team.store(), team.settings()
+    question = "A long look at everything"
+    with team.emulator.held_analysis(question, []):
+        run = jobs.new_run(store, settings, question, [])
+        _wait(lambda: store.turn_state(run.id).status == "running" and store.items(run.id), 30, "the first item")
+        received = len(store.items(run.id))
+        pid = _worker_of(store, run.id).split(":")[1]
+        victim = next(w for w in team.workers if str(w.proc.pid) == pid)
+        victim.kill()
+        killed = time.monotonic()
+        _wait(lambda: store.run(run.id).status == "interrupted", 30, "the run to show as interrupted")
+    assert time.monotonic() - killed < 30
+    assert "worker" in store.run(run.id).error
+    assert len(store.items(run.id)) >= received  # everything received is kept
+    assert store.turn_state(run.id).status == "interrupted"
+    jobs.start_turn(store, settings, run.id, "Go on, please")
+    assert jobs.wait(run.id, 60, store=store)
+    assert store.run(run.id).status == "done"
+    assert _worker_of(store, run.id).split(":")[1] != pid
+    team.workers.remove(victim)
+    team.add_worker()  # the session goes on with two
+
+
+def test_restarting_a_replica_mid_run_does_not_interrupt_the_run(team: Team) -> None:
+    store, settings = team.store(), team.settings()
+    question = "Something that runs while we redeploy"
+    with team.emulator.held_analysis(question, []) as gate:
+        run = jobs.new_run(store, settings, question, [])
+        _wait(lambda: store.turn_state(run.id).status == "running", 30, "a worker to take it")
+        old = team.replicas.pop(0)
+        old.proc.terminate()
+        old.proc.wait(15)
+        team.add_replica()  # the new replica starts (and recovers) while the run is still going
+        assert store.run(run.id).status == "running"
+        gate.set()
+        assert jobs.wait(run.id, 60, store=store)
+    assert store.run(run.id).status == "done" and store.run(run.id).error == ""
