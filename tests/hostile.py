@@ -19,10 +19,10 @@ from PIL import Image
 MB = 1 << 20
 
 
-@dataclass(frozen=True)
 SLOW_SHEET_LIMIT = re.compile(r"reading it took longer than 10 seconds|reading it needs more than [\d.]+ GB of memory")
 
 
+@dataclass(frozen=True)
 class Case:
     """One file and the words its rejection must contain, or a check of its accepted preview."""
 
