@@ -27,7 +27,7 @@ REFUSED = {
 }
 ACCEPTED = ("json-deep-arrays", "name-path-traversal")
 GOOD_CSV = ("regional_sales.csv", b"month,region,units\n2024-01-01,North,120\n2024-02-01,South,95\n2024-03-01,East,\n")
-LONG_MS = 90_000  # the slow workbook alone takes the 10 s limit; the page may wait for it and the rest
+LONG_MS = 90_000  # the slow workbook alone takes its time limit (10 s and more for a big file); the page may wait for it and the rest
 
 
 def payload(name: str, data: bytes) -> dict:
