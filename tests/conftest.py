@@ -9,6 +9,11 @@ from pathlib import Path
 import anthropic
 import pytest
 
+try:
+    from playwright.sync_api import Browser
+except ImportError:  # the browser tests skip themselves; this file must still import
+    Browser = None  # type: ignore[assignment,misc]
+
 from lib.client import make_client
 from lib.emulator import Emulator
 from lib.settings import Settings, load_settings
@@ -64,3 +69,21 @@ def _no_real_api(monkeypatch: pytest.MonkeyPatch) -> None:
     for name in ("ANTHROPIC_API_KEY", "ANTHROPIC_BASE_URL", "ANTHROPIC_AUTH_TOKEN", "ANTHROPIC_CUSTOM_HEADERS"):
         monkeypatch.delenv(name, raising=False)
     os.environ.setdefault("MPLBACKEND", "Agg")
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Browser]:
+    """Headless Debian Chromium, one for the whole session (Playwright's sync API allows one at a time)."""
+    from tests.e2e.conftest import CHROMIUM, CHROMIUM_ARGS
+
+    if not os.path.exists(CHROMIUM):
+        why = f"no Chromium at {CHROMIUM} (apt-get install -y chromium, or set CHROMIUM_PATH)"
+        if os.environ.get("E2E_REQUIRE_BROWSER") == "1":  # CI: a missing browser is a failure, not a skip
+            pytest.fail(why)
+        pytest.skip(why)
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+        yield b
+        b.close()

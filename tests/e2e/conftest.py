@@ -21,9 +21,9 @@ import pytest
 import requests
 
 try:
-    from playwright.sync_api import Browser, Page, expect, sync_playwright
+    from playwright.sync_api import Browser, Page, expect
 except ImportError:  # each test module skips itself with pytest.importorskip; this file must still import
-    Browser = Page = expect = sync_playwright = None  # type: ignore[assignment,misc]
+    Browser = Page = expect = None  # type: ignore[assignment,misc]
 
 from lib.emulator import Emulator, Pacing
 
@@ -159,20 +159,6 @@ def emulator_app(workdir: Path, pacing: Pacing = Pacing()) -> App:
     except BaseException:
         emu.stop()
         raise
-
-
-@pytest.fixture(scope="session")
-def browser() -> Iterator[Browser]:
-    """Headless Debian Chromium, shared by the session."""
-    if not os.path.exists(CHROMIUM):
-        why = f"no Chromium at {CHROMIUM} (apt-get install -y chromium, or set CHROMIUM_PATH)"
-        if os.environ.get("E2E_REQUIRE_BROWSER") == "1":  # CI: a missing browser is a failure, not a skip
-            pytest.fail(why)
-        pytest.skip(why)
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
-        yield b
-        b.close()
 
 
 @pytest.fixture

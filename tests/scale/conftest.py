@@ -16,7 +16,6 @@ from lib.emulator import Emulator, Pacing
 from lib.settings import Settings, load_settings
 from lib.store import Store
 from tests.e2e.conftest import App
-from tests.e2e.conftest import browser as browser  # the session's Chromium, shared with the browser tests
 
 from .services import Postgres, S3Server, WorkerProc, postgres_available, replica
 

@@ -1,5 +1,5 @@
 """Two replicas in Chromium: upload on A, run on B, watch it stream live from A, Stop from B, a follow-up's
-chart in the gallery of both."""
+chart in the gallery of both; a worker killed mid-run shows its run interrupted on both."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ import pytest
 pytest.importorskip("playwright.sync_api", reason="playwright is not installed")
 from playwright.sync_api import Browser, expect
 
+from lib import jobs
 from tests.e2e.conftest import REPO, VIEWPORT, WAIT_MS, wait_for_app_run
 from tests.e2e.helpers import ask, main, open_app, sidebar_link, stop_button, wait_until_finished
 
@@ -67,6 +68,36 @@ def test_run_on_b_watched_from_a_stopped_from_b_and_its_charts_in_both_galleries
             thumb = main(page).get_by_test_id("stImage").locator("img").first
             expect(thumb).to_be_visible()
             assert page.evaluate("(el) => el.complete && el.naturalWidth", thumb.element_handle()) > 0
+    finally:
+        for ctx in contexts:
+            ctx.close()
+
+
+def test_a_worker_killed_mid_run_shows_the_run_interrupted_on_both_replicas(browser: Browser, team: Team) -> None:
+    store, settings = team.store(), team.settings()
+    contexts = [browser.new_context(viewport=VIEWPORT) for _ in range(2)]
+    pages = [ctx.new_page() for ctx in contexts]
+    question = "A long look at everything"
+    sample = team.upload(SAMPLE)
+    try:
+        with team.emulator.held_analysis(question, [SAMPLE.name]):
+            run = jobs.new_run(store, settings, question, [sample])
+            for page, app in zip(pages, team.replicas, strict=True):
+                open_app(page, app, f"Analyze?run={run.id}")
+                expect(page.get_by_text("I'll load")).to_be_visible()  # live, with what has arrived
+            state = store.turn_state(run.id)
+            pid = state.worker.split(":")[1]
+            victim = next(w for w in team.workers if str(w.proc.pid) == pid)
+            victim.kill()
+            for page in pages:  # no reload: each live page notices by itself
+                expect(main(page).get_by_text(re.compile(r"^●\s*interrupted$"))).to_be_visible(timeout=30_000)
+                expect(page.get_by_text("I'll load")).to_be_visible()  # the received items are kept
+        team.workers.remove(victim)
+        team.add_worker()  # the session goes on with two
+        jobs.start_turn(store, settings, run.id, "Go on, please")
+        assert jobs.wait(run.id, 60, store=store)
+        assert store.run(run.id).status == "done"
+        assert store.turn_state(run.id).worker.split(":")[1] != pid, "the follow-up ran on another worker"
     finally:
         for ctx in contexts:
             ctx.close()
