@@ -174,9 +174,14 @@ def main() -> None:
             raw.append(raw_sdk(body))
             ours.append(turn_code(body, Path(tmp)))
     r, o = statistics.median(raw), statistics.median(ours)
-    print(f"raw SDK iteration : median {r * 1000:8.1f} ms  ({r / count * 1e6:.1f} us/event)")
-    print(f"turn code         : median {o * 1000:8.1f} ms  ({o / count * 1e6:.1f} us/event)")
-    print(f"ratio turn / raw  : {o / r:.3f}   (goal <= 1.05)")
+    print(
+        f"raw SDK iteration : median {r * 1000:8.1f} ms  ({r / count * 1e6:.1f} us/event), best {min(raw) * 1000:.1f} ms"
+    )
+    print(
+        f"turn code         : median {o * 1000:8.1f} ms  ({o / count * 1e6:.1f} us/event), best {min(ours) * 1000:.1f} ms"
+    )
+    # the best of each side is the least disturbed by anything else the machine does
+    print(f"ratio turn / raw  : {min(ours) / min(raw):.3f} best of {args.rounds}, {o / r:.3f} median   (goal <= 1.05)")
 
 
 if __name__ == "__main__":

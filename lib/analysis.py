@@ -418,14 +418,17 @@ class Turn:
                 self._keep(response, content=False)
                 raise
             except Exception as exc:
-                self._keep(response)
                 if self.stop.is_set():
+                    self._keep(response)
                     raise _Stopped() from exc
-                why = refuses_container(exc, carried) if not response.items else ""
+                # before anything was shown, a failed attempt's content is not kept: the next one starts over
+                shown = response.items > 0
+                self._keep(response, content=shown)
+                why = refuses_container(exc, carried) if not shown else ""
                 if why:
                     raise _Refused(why) from exc
                 error = describe(exc)
-                if error.retryable and not response.items and attempt < len(RETRY_DELAYS):
+                if error.retryable and not shown and attempt < len(RETRY_DELAYS):
                     if self.stop.wait(RETRY_DELAYS[attempt]):
                         raise _Stopped() from exc
                     continue
@@ -524,9 +527,10 @@ class _Response:
                 if final:
                     yield from self._result(item)
             elif kind == "content_block_stop":
-                item = self._item(self.snapshot.content[event.index], final=True)
-                if item is not None and event.content_block.type in STREAMED_BLOCKS:
-                    yield ItemEvent(self._seq_of(event.index), item, True)
+                if event.content_block.type in STREAMED_BLOCKS:  # the others were final at their start
+                    item = self._item(self.snapshot.content[event.index], final=True)
+                    if item is not None:
+                        yield ItemEvent(self._seq_of(event.index), item, True)
             elif kind == "message_start":
                 self.snapshot = stream.current_message_snapshot
             if stopped():

@@ -156,10 +156,13 @@ def test_stream_errors_are_named_by_type_and_only_retryable_ones_are_retried(
     emulator, settings, store, error_type, title, requests, status
 ):
     file_id = upload(settings, store)
-    emulator.inject(Fault("stream_error", error_type=error_type, after_events=1))
+    # after message_start, ping and the start of an empty text block: nothing shown yet
+    emulator.inject(Fault("stream_error", error_type=error_type, after_events=3))
     emulator.queue_script([Text("Answer.")])
     run_id = run_to_end(store, settings, "q", [file_id])
-    assert len(messages_requests(emulator)) == requests
+    posts = messages_requests(emulator)
+    assert len(posts) == requests
+    assert [m["role"] for m in posts[-1].json["messages"]] == ["user"], "a failed attempt's content is not resent"
     assert store.run(run_id).status == status
     errors = [i for i in items_of(store, run_id) if isinstance(i, RunError)]
     if title:
