@@ -4,14 +4,20 @@ Times are CPU seconds of the thread doing the work (`time.thread_time`), so load
 shared machine does not skew the ratio. Runs the same bytes through raw SDK iteration (`for event in client.messages.stream(...)`) and through
 `lib.analysis.Turn(...).events()`, alternating, and prints the median time of each and their ratio (goal <= 1.05).
 
-    python bench/turn_overhead.py [--events 10000] [--rounds 9]
+    python bench/turn_overhead.py [--events 10000] [--rounds 9] [--instructions]
+
+`--instructions` also counts the instructions each side executes under valgrind's callgrind (the same count on
+every run, whatever else the machine does): one process only warms up, one adds a raw SDK iteration, one adds
+a turn; the differences are what one pass of each costs. It takes a few minutes.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import re
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -160,11 +166,55 @@ def turn_code(body: bytes, data_dir: Path) -> float:
     return elapsed
 
 
+def one_pass(mode: str, events: int) -> None:
+    """Warm both sides up, then run `mode` ('raw', 'turn' or 'none') once: the process callgrind counts."""
+    body, _ = recorded_stream(events)
+    with tempfile.TemporaryDirectory() as tmp:
+        raw_sdk(body), turn_code(body, Path(tmp))
+        if mode == "raw":
+            raw_sdk(body)
+        elif mode == "turn":
+            turn_code(body, Path(tmp))
+
+
+def instructions(events: int) -> dict[str, int]:
+    """Instructions executed by a warmed-up process that does nothing more, one raw pass, or one turn."""
+    procs = {
+        mode: subprocess.Popen(
+            [
+                "valgrind",
+                "--tool=callgrind",
+                "--callgrind-out-file=/dev/null",
+                sys.executable,
+                __file__,
+                "--one",
+                mode,
+                "--events",
+                str(events),
+            ],
+            stderr=subprocess.PIPE,
+            stdout=subprocess.DEVNULL,
+            text=True,
+        )
+        for mode in ("none", "raw", "turn")
+    }
+    counts = {}
+    for mode, proc in procs.items():
+        _, err = proc.communicate()
+        counts[mode] = int(re.search(r"Collected : (\d+)", err).group(1))
+    return counts
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--events", type=int, default=10_000)
     parser.add_argument("--rounds", type=int, default=9)
+    parser.add_argument("--instructions", action="store_true", help="also count instructions with callgrind")
+    parser.add_argument("--one", choices=("none", "raw", "turn"), help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.one:
+        one_pass(args.one, args.events)
+        return
     body, count = recorded_stream(args.events)
     print(f"recorded stream: {count:,} events, {len(body) / 1e6:.1f} MB")
     raw, ours = [], []
@@ -182,6 +232,12 @@ def main() -> None:
     )
     # the best of each side is the least disturbed by anything else the machine does
     print(f"ratio turn / raw  : {min(ours) / min(raw):.3f} best of {args.rounds}, {o / r:.3f} median   (goal <= 1.05)")
+    if args.instructions:
+        counts = instructions(args.events)
+        raw_i, turn_i = counts["raw"] - counts["none"], counts["turn"] - counts["none"]
+        print(f"instructions, raw SDK iteration : {raw_i:,}")
+        print(f"instructions, turn code         : {turn_i:,}")
+        print(f"ratio turn / raw (instructions) : {turn_i / raw_i:.3f}   (goal <= 1.05)")
 
 
 if __name__ == "__main__":
