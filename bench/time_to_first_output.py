@@ -297,7 +297,11 @@ def main() -> None:
     print()
     print("Where the time to the first words went, streaming (median ms):")
     for name, values in breakdown.items():
-        print(f"  {name:<34} {statistics.median(values) * 1000:7.0f}")
+        seen = [v for v in values if v == v]  # the live view is not seen when the first words came with it
+        median = f"{statistics.median(seen) * 1000:7.0f}" if seen else "      -"
+        print(
+            f"  {name:<34} {median}" + (f"  ({len(seen)} of {len(values)} rounds)" if len(seen) < len(values) else "")
+        )
     print("  (stages after the first two follow one another; the live view is drawn meanwhile)")
     api = statistics.median(breakdown["request -> first event sent"])
     print(f"  {'ours (all but the API stage)':<34} {(statistics.median(s['first']) - api) * 1000:7.0f}")
