@@ -1,0 +1,340 @@
+"""The headless command line: `ask` streams one analysis to the terminal, `check` runs golden questions.
+
+Both use the app's settings, store and turn pipeline, so their runs show in the app.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import sys
+import time
+import tomllib
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, TextIO
+
+from lib import blobs, demo, golden, jobs
+from lib.client import make_client
+from lib.errors import AppError, describe
+from lib.library import upload_accepted
+from lib.preview import format_size
+from lib.settings import Settings, SettingsError, load_settings
+from lib.store import ArtifactFilter, Store
+from lib.transcript import (
+    CodeCell,
+    EditorResult,
+    GeneratedFile,
+    Item,
+    Notice,
+    Output,
+    RunError,
+    Text,
+    ToolError,
+)
+from lib.uploads import Accepted, inspect_upload
+
+EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+POLL_SECONDS = 0.1
+
+
+class CliError(Exception):
+    """A problem the user must fix before anything can run; the message says what and how."""
+
+    def __init__(self, message: str, code: int = EXIT_USAGE) -> None:
+        super().__init__(message)
+        self.code = code
+
+
+@dataclass
+class Answer:
+    """What a finished run answered: its status, text, generated files and where they were copied."""
+
+    run_id: str
+    status: str
+    text: str
+    files: list[str] = field(default_factory=list)
+    saved: list[Path] = field(default_factory=list)
+    error: str = ""
+
+
+def read_secrets(places: list[Path] | None = None) -> dict[str, Any]:
+    """Settings from the `.streamlit/secrets.toml` files Streamlit reads (user-wide, then the project's, which
+    wins); a file that is not valid TOML is skipped with a warning."""
+    if places is None:
+        places = [Path.home() / ".streamlit" / "secrets.toml", Path.cwd() / ".streamlit" / "secrets.toml"]
+    merged: dict[str, Any] = {}
+    for place in places:
+        try:
+            merged.update(tomllib.loads(place.read_text(encoding="utf-8")))
+        except FileNotFoundError:
+            continue
+        except (OSError, tomllib.TOMLDecodeError) as exc:
+            print(f"warning: {place} could not be read ({type(exc).__name__}); fix its TOML syntax.", file=sys.stderr)
+    return merged
+
+
+def cli_settings(emulator: bool, environ: Mapping[str, str] | None = None) -> Settings:
+    """The app's settings; with `emulator`, pointed at an in-process emulator like the app's offline demo."""
+    try:
+        settings = load_settings(read_secrets(), os.environ if environ is None else environ)
+    except SettingsError as err:
+        raise CliError(f"{err.title}: {err.message}\n{err.hint}") from err
+    if emulator:
+        return settings.for_demo(demo.demo_url())
+    if not settings.has_key:
+        raise CliError(
+            "No Anthropic API key is configured. Set the ANTHROPIC_API_KEY environment variable or add it to "
+            "`.streamlit/secrets.toml`, or pass --emulator to use the local emulator (not Claude)."
+        )
+    return settings
+
+
+def open_store(settings: Settings) -> Store:
+    """The app's store for these settings, as the single local owner (the app without sign-in)."""
+    blobs.configure(settings.data_dir, settings.blob_url)
+    store = Store(settings.data_dir, url=settings.database_url)
+    jobs.recover(store)
+    return store
+
+
+def upload_files(store: Store, settings: Settings, paths: list[Path], err: TextIO) -> list[str]:
+    """Check and upload files the way the Files page does, showing progress; returns their file ids."""
+    client = make_client(settings)
+    ids: list[str] = []
+    for number, path in enumerate(paths, start=1):
+        prefix = f"[{number}/{len(paths)}] {path.name}"
+        try:
+            data = path.read_bytes()
+        except OSError as exc:
+            raise CliError(f"{path}: cannot be read ({exc.strerror or exc}). Check the path and try again.") from exc
+        err.write(f"{prefix}: checking {format_size(len(data))}…")
+        err.flush()
+        verdict = inspect_upload(path.name, data, settings.max_upload_bytes).verdict
+        if not isinstance(verdict, Accepted):
+            err.write(" refused\n")
+            raise CliError(f"{path}: {verdict.reason}\n{verdict.hint}")
+        err.write(" uploading…")
+        err.flush()
+        started = time.monotonic()
+        result = upload_accepted(client, store, settings.data_dir, verdict, data)
+        if result.error is not None or result.record is None:
+            err.write(" failed\n")
+            problem = result.error or AppError("Upload failed", "The file was not stored.", "Try again.")
+            raise CliError(f"{path}: {problem.title}: {problem.message}\n{problem.hint}", EXIT_FAILED)
+        how = "already in the library" if result.reused else f"done in {time.monotonic() - started:.1f} s"
+        err.write(f" {how} ({result.record.id})\n")
+        err.flush()
+        ids.append(result.record.id)
+    return ids
+
+
+def follow(store: Store, run_id: str, poll: float = POLL_SECONDS) -> Iterator[Item]:
+    """A run's transcript items as they settle in the store, in order (text in growing pieces), until it ends."""
+    cursor, printed_text = 0, 0
+    while True:
+        run = store.run(run_id)
+        finished = run is None or not run.active
+        listed = [s.item for s in store.items(run_id)]
+        while cursor < len(listed):
+            item, later = listed[cursor], cursor + 1 < len(listed)
+            if isinstance(item, Text):
+                if len(item.text) > printed_text:
+                    yield Text(text=item.text[printed_text:])
+                    printed_text = len(item.text)
+                if not (later or finished):
+                    break
+            elif isinstance(item, CodeCell) and not (item.complete or later or finished):
+                break
+            else:
+                yield item
+            cursor, printed_text = cursor + 1, 0
+        if finished:
+            return
+        time.sleep(poll)
+
+
+def render(item: Item, out: TextIO) -> None:
+    """Write one transcript item (or a piece of text) to the terminal."""
+    if isinstance(item, Text):
+        out.write(item.text)
+    elif isinstance(item, CodeCell):
+        body = item.code or " ".join(x for x in (item.operation, item.path) if x)
+        out.write(f"\n\n```{item.language or item.tool}\n{body.rstrip()}\n```\n")
+    elif isinstance(item, Output):
+        if item.stdout.strip():
+            out.write(_fenced("output", item.stdout))
+        if item.stderr.strip():
+            out.write(_fenced("stderr", item.stderr))
+        if item.return_code:
+            out.write(f"(exit code {item.return_code})\n")
+    elif isinstance(item, EditorResult):
+        if item.content:
+            out.write(_fenced(f"{item.operation} result", item.content))
+    elif isinstance(item, GeneratedFile):
+        state = f"failed: {item.error}" if item.error else format_size(item.size_bytes)
+        out.write(f"\n[file] {item.filename} ({state})\n")
+    elif isinstance(item, ToolError):
+        out.write(f"\n[tool error] {item.message} {item.hint}".rstrip() + "\n")
+    elif isinstance(item, Notice):
+        out.write(f"\n[{item.level}] {item.text}\n")
+    elif isinstance(item, RunError):
+        out.write(f"\n[error] {item.title}: {item.message} {item.hint}".rstrip() + "\n")
+    out.flush()
+
+
+def _fenced(label: str, text: str) -> str:
+    return f"{label}:\n" + "".join(f"  {line}\n" for line in text.rstrip("\n").splitlines())
+
+
+def ask(
+    store: Store,
+    settings: Settings,
+    paths: list[Path],
+    question: str,
+    out_dir: Path | None,
+    out: TextIO,
+    err: TextIO,
+    on_item: Callable[[Item, TextIO], None] = render,
+) -> Answer:
+    """Upload files, start a run on the store, stream it to `out` and copy its generated files to `out_dir`
+    (default `./outputs/<run id>`)."""
+    file_ids = upload_files(store, settings, paths, err)
+    run = jobs.new_run(store, settings, question, file_ids)
+    err.write(f"run {run.id} started\n")
+    err.flush()
+    parts: list[str] = []
+    after_text = True  # a text after other items starts on a line of its own
+    try:
+        for item in follow(store, run.id):
+            if isinstance(item, Text):
+                if not after_text:
+                    on_item(Text(text="\n"), out)
+                parts.append(item.text)
+            after_text = isinstance(item, Text)
+            on_item(item, out)
+    except KeyboardInterrupt:
+        jobs.stop(run.id, store)  # what arrived so far is kept, as with the app's Stop button
+        jobs.wait(run.id, timeout=10.0, store=store)
+        raise
+    out.write("\n")
+    out.flush()
+    jobs.wait(run.id, timeout=30.0, store=store)
+    final = store.run(run.id)
+    answer = Answer(run.id, final.status if final else "error", "".join(parts), error=final.error if final else "")
+    answer.files, answer.saved = save_artifacts(store, run.id, out_dir or Path("outputs") / run.id)
+    return answer
+
+
+def save_artifacts(store: Store, run_id: str, folder: Path) -> tuple[list[str], list[Path]]:
+    """Copy a run's generated files to a folder; returns their names and the copies' paths."""
+    found, _ = store.artifacts(ArtifactFilter(run_id=run_id, limit=10_000))
+    names, saved = [], []
+    for artifact in sorted(found, key=lambda a: (a.turn_idx, a.created_at, a.id)):
+        names.append(artifact.filename)
+        source = blobs.path(store.data_dir, artifact.path)
+        if not source.is_file():
+            continue
+        folder.mkdir(parents=True, exist_ok=True)
+        target = folder / Path(artifact.filename).name
+        shutil.copyfile(source, target)
+        saved.append(target)
+    return names, saved
+
+
+def _ask_command(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    settings = cli_settings(args.emulator)
+    store = open_store(settings)
+    answer = ask(store, settings, [Path(p) for p in args.files], args.question, args.out, out, err)
+    if answer.saved:
+        err.write(f"saved {len(answer.saved)} file(s) to {answer.saved[0].parent}:\n")
+        err.writelines(f"  {p.name}\n" for p in answer.saved)
+    if answer.status != "done":
+        err.write(f"run {answer.run_id} ended {answer.status}" + (f": {answer.error}" if answer.error else "") + "\n")
+        return EXIT_FAILED
+    where = "the app's offline demo" if settings.demo else "the app"
+    err.write(f"run {answer.run_id} done; it shows in {where}\n")
+    return EXIT_OK
+
+
+def _check_command(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    try:
+        questions = golden.load_golden(Path(args.golden))
+    except golden.GoldenFileError as exc:
+        raise CliError(f"{exc.message}\n{exc.hint}") from exc
+    missing = [str(p) for q in questions for p in q.files if not p.is_file()]
+    if missing:
+        raise CliError("Files named in the golden file were not found: " + ", ".join(missing))
+    settings = cli_settings(args.emulator)
+    store = open_store(settings)
+    failed = 0
+    total = passed = 0
+    quiet = _Discard()
+    for number, q in enumerate(questions, start=1):
+        out.write(f"[{number}/{len(questions)}] {q.name}\n")
+        out.flush()
+        folder = (args.out / f"q{number}") if args.out else None
+        answer = ask(store, settings, q.files, q.question, folder, quiet, err, on_item=lambda _i, _o: None)
+        results = golden.check_answer(answer.text, answer.files, q.expect)
+        if answer.status != "done":
+            results.insert(0, golden.CheckResult(False, "run finishes", f"ended {answer.status}: {answer.error}"))
+        for r in results:
+            out.write(f"  {'PASS' if r.passed else 'FAIL'}  {r.expectation} — {r.found}\n")
+        ok, count = golden.summary(results)
+        passed, total = passed + ok, total + count
+        failed += ok < count
+        out.write(f"  run {answer.run_id}: {ok}/{count} passed\n")
+        out.flush()
+    verdict = "all passed" if not failed else f"{failed} of {len(questions)} question(s) failed"
+    out.write(f"{passed}/{total} expectations passed; {verdict}\n")
+    return EXIT_FAILED if failed else EXIT_OK
+
+
+class _Discard:
+    def write(self, _text: str) -> int:
+        return 0
+
+    def flush(self) -> None:
+        pass
+
+
+def parser() -> argparse.ArgumentParser:
+    """The command line's arguments."""
+    top = argparse.ArgumentParser(prog="python -m lib.cli", description=__doc__.splitlines()[0])
+    sub = top.add_subparsers(dest="command", required=True)
+    ask_p = sub.add_parser("ask", help="upload files, ask a question and stream the answer")
+    ask_p.add_argument("files", nargs="+", metavar="FILE", help="files to attach")
+    ask_p.add_argument("question", help="the question, in quotes")
+    ask_p.add_argument("--out", type=Path, help="folder for the generated files (default ./outputs/<run id>)")
+    check_p = sub.add_parser("check", help="run golden questions and report each expectation")
+    check_p.add_argument("golden", help="a YAML file of golden questions")
+    check_p.add_argument("--out", type=Path, help="keep each question's generated files in OUT/q<n>")
+    for p in (ask_p, check_p):
+        p.add_argument("--emulator", action="store_true", help="answer with the local emulator, not Claude")
+    return top
+
+
+def main(argv: list[str] | None = None, out: TextIO | None = None, err: TextIO | None = None) -> int:
+    """Run the command line; returns the exit code."""
+    out, err = out or sys.stdout, err or sys.stderr
+    args = parser().parse_args(argv)
+    try:
+        if args.command == "ask":
+            return _ask_command(args, out, err)
+        return _check_command(args, out, err)
+    except CliError as exc:
+        err.write(f"error: {exc}\n")
+        return exc.code
+    except KeyboardInterrupt:
+        err.write("stopped\n")
+        return 130
+    except Exception as exc:  # noqa: BLE001 - every failure is said plainly, not as a traceback
+        problem = describe(exc)
+        err.write(f"error: {problem.title}: {problem.message}\n{problem.hint}\n")
+        return EXIT_FAILED
+
+
+if __name__ == "__main__":
+    sys.exit(main())
