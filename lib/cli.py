@@ -194,13 +194,13 @@ def ask(
     settings: Settings,
     paths: list[Path],
     question: str,
-    out_dir: Path | None,
+    out_dir: Path | Callable[[str], Path] | None,
     out: TextIO,
     err: TextIO,
     on_item: Callable[[Item, TextIO], None] = render,
 ) -> Answer:
     """Upload files, start a run on the store, stream it to `out` and copy its generated files to `out_dir`
-    (default `./outputs/<run id>`)."""
+    (a folder, or a function of the run id giving one; None: not copied)."""
     file_ids = upload_files(store, settings, paths, err)
     run = jobs.new_run(store, settings, question, file_ids)
     err.write(f"run {run.id} started\n")
@@ -224,16 +224,18 @@ def ask(
     jobs.wait(run.id, timeout=30.0, store=store)
     final = store.run(run.id)
     answer = Answer(run.id, final.status if final else "error", "".join(parts), error=final.error if final else "")
-    answer.files, answer.saved = save_artifacts(store, run.id, out_dir or Path("outputs") / run.id)
+    answer.files, answer.saved = save_artifacts(store, run.id, out_dir(run.id) if callable(out_dir) else out_dir)
     return answer
 
 
-def save_artifacts(store: Store, run_id: str, folder: Path) -> tuple[list[str], list[Path]]:
-    """Copy a run's generated files to a folder; returns their names and the copies' paths."""
+def save_artifacts(store: Store, run_id: str, folder: Path | None) -> tuple[list[str], list[Path]]:
+    """Copy a run's generated files to a folder (None: only list them); returns their names and the copies."""
     found, _ = store.artifacts(ArtifactFilter(run_id=run_id, limit=10_000))
     names, saved = [], []
     for artifact in sorted(found, key=lambda a: (a.turn_idx, a.created_at, a.id)):
         names.append(artifact.filename)
+        if folder is None:
+            continue
         source = blobs.path(store.data_dir, artifact.path)
         if not source.is_file():
             continue
@@ -247,7 +249,8 @@ def save_artifacts(store: Store, run_id: str, folder: Path) -> tuple[list[str], 
 def _ask_command(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     settings = cli_settings(args.emulator)
     store = open_store(settings)
-    answer = ask(store, settings, [Path(p) for p in args.files], args.question, args.out, out, err)
+    folder = args.out or (lambda run_id: Path("outputs") / run_id)
+    answer = ask(store, settings, [Path(p) for p in args.files], args.question, folder, out, err)
     if answer.saved:
         err.write(f"saved {len(answer.saved)} file(s) to {answer.saved[0].parent}:\n")
         err.writelines(f"  {p.name}\n" for p in answer.saved)

@@ -164,7 +164,7 @@ def test_ask_exits_non_zero_when_the_run_ends_in_error(tmp_path: Path, emulator:
     emulator.inject(Fault("status", path="/v1/messages", status=400, message="prompt is too long"))
     env = {"ANTHROPIC_API_KEY": "test-key", "ANTHROPIC_BASE_URL": emulator.url}
     done = run_cli(tmp_path, "ask", str(SALES), QUESTION, extra_env=env)
-    assert done.returncode == 1
+    assert done.returncode == 1, done.stderr
     assert "[error]" in done.stdout and "prompt is too long" in done.stdout
     assert "ended error" in done.stderr
     [run] = Store(tmp_path / "data").runs()
@@ -209,7 +209,9 @@ def test_check_passes_a_golden_file_that_holds(tmp_path: Path) -> None:
     assert done.stdout.count("  PASS  ") == 7 and "FAIL" not in done.stdout
     assert "PASS  number 154.7 ± 0.05 — found 154.67" in done.stdout
     assert "7/7 expectations passed; all passed" in done.stdout
-    assert len(Store(tmp_path / "data" / "demo").runs()) == 1  # the run is kept where the app's demo shows it
+    [run] = Store(tmp_path / "data" / "demo").runs()  # kept where the app's offline demo shows it
+    assert run.status == "done" and run.demo
+    assert not (tmp_path / "outputs").exists()  # files are copied only when --out asks for them
 
 
 def test_check_fails_and_names_the_expectation_that_did_not_hold(tmp_path: Path) -> None:
@@ -230,3 +232,11 @@ def test_check_with_a_missing_file_says_which(tmp_path: Path) -> None:
     done = run_cli(tmp_path, "check", str(golden), "--emulator")
     assert done.returncode == 2
     assert "nowhere.csv" in done.stderr and "not found" in done.stderr
+
+
+def test_ask_with_the_emulator_saves_to_outputs_by_run_id(tmp_path: Path) -> None:
+    done = run_cli(tmp_path, "ask", str(SALES), QUESTION, "--emulator")
+    assert done.returncode == 0, done.stderr
+    [run] = Store(tmp_path / "data" / "demo").runs()
+    assert run.demo and f"run {run.id} done; it shows in the app's offline demo" in done.stderr
+    assert (tmp_path / "outputs" / run.id / "monthly_sales_trend.png").read_bytes().startswith(b"\x89PNG")
