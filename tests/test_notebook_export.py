@@ -11,6 +11,7 @@ import pytest
 from nbclient import NotebookClient
 
 from lib import export, jobs, rerun
+from lib.emulator import Bash, Edit, Text
 from lib.runview import load_run_view
 from lib.samples import list_samples
 from lib.transcript import CodeCell, GeneratedFile
@@ -131,3 +132,37 @@ def test_requirements_cell_lists_third_party_imports_with_pip_names():
     ]
     assert rerun.requirements(cells) == ["pandas", "pillow", "scikit-learn", "seaborn"]
     assert rerun.requirements_source(cells).endswith("# %pip install pandas pillow scikit-learn seaborn")
+
+
+def _stderr(cell: nbformat.NotebookNode) -> str:
+    return "".join(o.get("text", "") for o in cell.outputs if o.output_type == "stream" and o.name == "stderr")
+
+
+def test_editor_operations_and_bash_rerun_like_the_container(emulator, settings, store, tmp_path):
+    file_id = upload(settings, store)
+    emulator.queue_script(
+        [
+            Edit("create", "report.py", file_text='import csv\nprint("rows:", sum(1 for _ in open("sales.csv")))\n'),
+            Edit("str_replace", "report.py", old_str='"rows:"', new_str='"lines:"'),
+            Edit("view", "report.py"),
+            Bash("python3 report.py && echo 'total is missing' >&2; exit 2"),
+            Bash(
+                "python3 - <<'EOF'\nimport os\nopen(os.environ['OUTPUT_DIR'] + '/note.txt', 'w').write('x')\nEOF\nls outputs"
+            ),
+            Text("Done."),
+        ]
+    )
+    run_id = run_to_end(store, settings, "Script it", [file_id])
+    view = load_run_view(store, run_id, settings.prices)
+    folder = tmp_path / "unzipped"
+    _unzip(export.report_zip(view, settings.data_dir), folder)
+    recorded = nbformat.read(folder / "analysis.ipynb", as_version=4)
+    shell = [c for c in recorded.cells if c.cell_type == "code" and c.source.startswith("run_shell(")]
+    assert [_stdout(c) for c in shell] == ["lines: 5\n", "note.txt\n"] and "total is missing" in _stderr(shell[0])
+    after = {c.source: c for c in _execute(folder).cells if c.cell_type == "code"}
+    for cell in shell:
+        assert _stdout(after[cell.source]) == _stdout(cell)
+    assert _stderr(after[shell[0].source]) == "total is missing\n(exit code 2)\n"
+    view_cell = next(s for s in after if s.startswith("# editor: view"))
+    assert _stdout(after[view_cell]) == 'import csv\nprint("lines:", sum(1 for _ in open("sales.csv")))\n\n'
+    assert (folder / "work" / "outputs" / "note.txt").read_text() == "x"
