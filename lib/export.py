@@ -10,7 +10,7 @@ from pathlib import Path
 import nbformat
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_output
 
-from lib import blobs, charts
+from lib import blobs, charts, rerun
 from lib.runview import RunView
 from lib.transcript import CodeCell, EditorResult, GeneratedFile, Notice, Output, RunError, Text, ToolError
 
@@ -27,16 +27,26 @@ def _cell_source(cell: CodeCell) -> str:
     return cell.code
 
 
-def notebook(view: RunView, data_dir: Path) -> str:
-    """The run as .ipynb JSON: questions and answers as markdown, code with its outputs and images."""
+def notebook(view: RunView, data_dir: Path, bundled: bool = False) -> str:
+    """The run as .ipynb JSON that runs locally: questions and answers as markdown, a setup cell for the inputs
+    and output folder, what the code imports, then the code as local cells with the outputs the run recorded.
+
+    `bundled`: the notebook ships in the report zip, with the input files under inputs/."""
     nb = new_notebook()
     nb.metadata["title"] = view.run.title
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    nb.metadata["language_info"] = {"name": "python"}
     nb.cells.append(
         new_markdown_cell(
             f"# {view.run.title}\n\nModel `{view.run.model}`, tool `{view.run.tool_version}`"
             + (" (offline demo)" if view.run.demo else "")
         )
     )
+    inputs = rerun.run_inputs(view, data_dir)
+    cells = [i for t in view.turns for i in t.items if isinstance(i, CodeCell)]
+    nb.cells.append(new_markdown_cell(rerun.inputs_markdown(inputs, bundled)))
+    nb.cells.append(new_code_cell(rerun.requirements_source(cells)))
+    nb.cells.append(new_code_cell(rerun.setup_source(inputs)))
     for turn in view.turns:
         nb.cells.append(new_markdown_cell(f"## Question {turn.turn.idx + 1}\n\n{turn.turn.question}"))
         current = None
@@ -50,7 +60,7 @@ def notebook(view: RunView, data_dir: Path) -> str:
                 nb.cells.append(new_markdown_cell(item.text))
                 current = None
             elif isinstance(item, CodeCell):
-                current = new_code_cell(_cell_source(item))
+                current = new_code_cell(rerun.cell_source(item))
                 nb.cells.append(current)
             elif isinstance(item, Output) and current is not None:
                 if item.stdout:
@@ -117,11 +127,14 @@ def markdown(view: RunView) -> str:
 
 
 def report_zip(view: RunView, data_dir: Path) -> bytes:
-    """report.md, analysis.ipynb and every generated file of the run, as one zip."""
+    """report.md, analysis.ipynb, the run's input files under inputs/ and every generated file, as one zip."""
     buf = io.BytesIO()
     with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as zf:
         zf.writestr("report.md", markdown(view))
-        zf.writestr("analysis.ipynb", notebook(view, data_dir))
+        zf.writestr("analysis.ipynb", notebook(view, data_dir, bundled=True))
+        for source in rerun.run_inputs(view, data_dir):
+            if source.local is not None:
+                zf.write(source.local, arcname=f"{rerun.INPUTS_DIR}/{Path(source.name).name}")
         for turn in view.turns:
             for item in turn.items:
                 if isinstance(item, GeneratedFile) and item.path and blobs.path(data_dir, item.path).exists():
