@@ -15,18 +15,14 @@ from __future__ import annotations
 
 import argparse
 import os
-import socket
 import sqlite3
 import statistics
-import subprocess
 import sys
 import tempfile
 import threading
 import time
 from dataclasses import replace
 from pathlib import Path
-
-import requests
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
@@ -36,6 +32,7 @@ from lib.client import make_client  # noqa: E402
 from lib.emulator import Emulator, Pacing  # noqa: E402
 from lib.settings import load_settings  # noqa: E402
 from lib.store import Store  # noqa: E402
+from tests.e2e.conftest import start_app  # noqa: E402
 
 SAMPLE = REPO / "samples" / "monthly_sales.csv"
 QUESTION = "Show the revenue trend over time"
@@ -74,66 +71,6 @@ PROBE_JS = """([firstWords]) => {
   };
   new MutationObserver(check).observe(document.body, {childList: true, subtree: true, characterData: true});
 }"""
-
-
-def free_port() -> int:
-    """A free TCP port on loopback."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def start_streamlit(emu: Emulator, workdir: Path) -> tuple[subprocess.Popen, str]:
-    """`streamlit run app.py` with a clean environment pointed at the emulator."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("ANTHROPIC_", "ANALYST_", "STREAMLIT_"))}
-    env.update(
-        HOME=str(workdir / "home"),
-        PYTHONUNBUFFERED="1",
-        ANTHROPIC_API_KEY="bench-key",
-        ANTHROPIC_BASE_URL=emu.url,
-        ANALYST_DATA_DIR=str(workdir / "data"),
-    )
-    (workdir / "home").mkdir(parents=True, exist_ok=True)
-    port = free_port()
-    log = open(workdir / "server.log", "w")
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "streamlit",
-            "run",
-            "app.py",
-            "--server.headless",
-            "true",
-            "--server.address",
-            "127.0.0.1",
-            "--server.port",
-            str(port),
-            "--browser.gatherUsageStats",
-            "false",
-            "--server.fileWatcherType",
-            "none",
-            "--secrets.files",
-            str(workdir / "no-secrets.toml"),
-        ],
-        cwd=REPO,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        env=env,
-    )
-    log.close()
-    url = f"http://127.0.0.1:{port}"
-    for _ in range(200):
-        try:
-            if requests.get(url + "/_stcore/health", timeout=1).text == "ok":
-                return proc, url
-        except requests.RequestException:
-            pass
-        if proc.poll() is not None:
-            break
-        time.sleep(0.2)
-    proc.terminate()
-    raise SystemExit(f"streamlit did not start; see {workdir / 'server.log'}")
 
 
 def seed_sample(emu: Emulator, data_dir: Path) -> None:
@@ -242,7 +179,8 @@ def main() -> None:
     pacing = Pacing.realistic()
     emu = Emulator(pacing=pacing)
     emu.start()
-    proc, url = start_streamlit(emu, workdir)
+    app = start_app(workdir, emulator=emu)  # the browser tests' own way to start the app
+    url = app.url
     started = time.monotonic()
     results: dict[str, dict[str, list[float]]] = {m: {"first": [], "done": []} for m in ("streaming", "buffered")}
     breakdown: dict[str, list[float]] = {}
@@ -270,9 +208,7 @@ def main() -> None:
                     )
             browser.close()
     finally:
-        proc.terminate()
-        proc.wait(10)
-        emu.stop()
+        app.stop()  # and the emulator
 
     s, b = results["streaming"], results["buffered"]
     print()

@@ -19,7 +19,7 @@ from typing import Any, Literal
 import anthropic
 from jiter import from_json
 
-from lib import files
+from lib import filekinds, files
 from lib.cost import DEFAULT_PRICES, PriceTable, budget_reached, budget_used_sentence, container_minutes_for, estimate
 from lib.errors import AppError, describe
 from lib.store import FileRecord
@@ -589,7 +589,7 @@ def fetch_file(
         if not meta.downloadable:
             item.error = "The Files API marks this file as not downloadable."
             return item
-        dest = artifacts_dir / f"{file_id}_{_safe_name(meta.filename)}"
+        dest = artifacts_dir / f"{file_id}_{filekinds.sanitize_filename(meta.filename)}"
         item.size_bytes = files.download(client, file_id, dest)
         item.path = str(dest.relative_to(data_dir))
     except AppError as err:
@@ -641,8 +641,3 @@ def _partial(text: str) -> dict[str, Any]:
 
 def _iso(value: Any) -> str:
     return value.isoformat() if hasattr(value, "isoformat") else str(value or "")
-
-
-def _safe_name(name: str) -> str:
-    keep = "".join(c if c.isalnum() or c in "._-" else "_" for c in Path(name).name)
-    return keep.strip("._")[:120] or "file"

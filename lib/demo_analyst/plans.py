@@ -6,13 +6,15 @@ import re
 import threading
 from pathlib import Path
 
+from lib import filekinds
 from lib.emulator.runner import OUTPUTS
 from lib.emulator.script import Bash, Later, Python, Step, Text, held_script
 from lib.emulator.turn import Turn
 
 from .cells import CHART, FINDING, LOADER, PROFILE, SUMMARY, VEGA_LITE
 
-TABULAR = {".csv", ".tsv", ".tab", ".xlsx", ".xlsm", ".xls", ".json", ".jsonl", ".ndjson", ".parquet"}
+# what the registry previews as a table, plus old Excel and JSON Lines, which pandas in the container also reads
+TABULAR = {ext for k in filekinds.KINDS if k.table or k.key in ("xls", "jsonl") for ext in k.extensions}
 TOOL_HINT = '{"type": "code_execution_20260521", "name": "code_execution"}'
 
 

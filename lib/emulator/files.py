@@ -3,82 +3,29 @@
 from __future__ import annotations
 
 import base64
-import json
-import mimetypes
 import threading
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
-from pathlib import PurePosixPath
 from typing import Any
+
+from lib import filekinds
 
 from .errors import ApiError
 from .ids import Clock, IdFactory, rfc3339
 
-_EXT_MIME = {
-    ".csv": "text/csv",
-    ".tsv": "text/tab-separated-values",
-    ".txt": "text/plain",
-    ".md": "text/markdown",
-    ".json": "application/json",
-    ".jsonl": "application/jsonl",
-    ".png": "image/png",
-    ".jpg": "image/jpeg",
-    ".jpeg": "image/jpeg",
-    ".gif": "image/gif",
-    ".webp": "image/webp",
-    ".svg": "image/svg+xml",
-    ".pdf": "application/pdf",
-    ".html": "text/html",
-    ".py": "text/x-python",
-    ".parquet": "application/vnd.apache.parquet",
-    ".xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-    ".xls": "application/vnd.ms-excel",
-    ".docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
-    ".pptx": "application/vnd.openxmlformats-officedocument.presentationml.presentation",
-    ".zip": "application/zip",
-}
-_MIME_EXT = {v: k for k, v in reversed(list(_EXT_MIME.items()))}
 _BAD_FILENAME_CHARS = set('<>:"|?*\\/') | {chr(i) for i in range(32)}
 
 
 def detect_mime(filename: str | None, data: bytes) -> str:
-    """Guess a mime type from magic bytes first, then the extension, then the text."""
-    ext = PurePosixPath(filename or "").suffix.lower()
-    if data.startswith(b"\x89PNG\r\n\x1a\n"):
-        return "image/png"
-    if data.startswith(b"\xff\xd8\xff"):
-        return "image/jpeg"
-    if data.startswith((b"GIF87a", b"GIF89a")):
-        return "image/gif"
-    if data.startswith(b"%PDF"):
-        return "application/pdf"
-    if data.startswith(b"PAR1"):
-        return _EXT_MIME[".parquet"]
-    if data.startswith(b"PK\x03\x04"):
-        if ext in _EXT_MIME and ext in (".xlsx", ".docx", ".pptx", ".zip"):
-            return _EXT_MIME[ext]
-        return _EXT_MIME[".xlsx"] if b"xl/" in data[:4096] else "application/zip"
-    if ext in _EXT_MIME:
-        return _EXT_MIME[ext]
-    guessed = mimetypes.guess_type(filename or "")[0]
-    if guessed:
-        return guessed
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        return "application/octet-stream"
-    try:
-        json.loads(text)
-        return "application/json"
-    except ValueError:
-        pass
-    return "text/plain"
+    """A MIME type as the app's file-kind registry tells it: magic bytes, then the extension, then text or binary."""
+    return filekinds.mime_for(filename or "", data)
 
 
 def clean_filename(raw: str | None, data: bytes) -> str:
     """Apply the API's filename rules; 400 on a bad name, `unnamed.<ext>` when missing."""
     if not raw:
-        return "unnamed" + _MIME_EXT.get(detect_mime(None, data), ".bin")
+        kind = filekinds.for_mime(detect_mime(None, data))
+        return "unnamed" + (kind.extension if kind else ".bin")
     name = raw.rsplit("/", 1)[-1]
     if not 1 <= len(name) <= 255:
         raise ApiError(400, "Filename must be between 1 and 255 characters.")

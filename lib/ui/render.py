@@ -6,6 +6,7 @@ import io
 from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 import streamlit as st
@@ -182,13 +183,7 @@ def _generated_file(item: GeneratedFile, data_dir: Path, key: str, on_retry: Ret
             f":material/draw: `{item.filename}` can contain scripts, so it is not shown here; download it to view it."
         )
     elif filekinds.shown_inline(item.filename, item.mime_type):
-        try:
-            st.image(_display_bytes(str(path), path.stat().st_mtime), caption=item.filename, output_format="PNG")
-        except Exception:  # noqa: BLE001 - a broken image must not break the transcript
-            st.warning(
-                f"`{item.filename}` is not a readable image; it can still be downloaded.",
-                icon=":material/broken_image:",
-            )
+        _image(path, item.filename)
     elif item.filename.lower().endswith((".csv", ".tsv")) and item.size_bytes < 20_000_000:
         try:
             frame = read_head(path, rows=200, kind="tsv" if item.filename.lower().endswith(".tsv") else "csv")
@@ -197,15 +192,25 @@ def _generated_file(item: GeneratedFile, data_dir: Path, key: str, on_retry: Ret
             st.dataframe(blank, height=min(38 * (len(frame) + 1), 300), hide_index=True)
         except Exception:  # noqa: BLE001 - a preview is optional; the download stays available
             pass
-    st.download_button(
-        f"Download {item.filename} ({format_size(item.size_bytes)})",
-        data=path.read_bytes,
-        file_name=item.filename,
-        mime=filekinds.download_mime(item.filename, item.mime_type),
-        key=f"dl_{key}",
-        on_click="ignore",
-        icon=":material/download:",
-    )
+    _download(
+        st, f"Download {item.filename} ({format_size(item.size_bytes)})", path, item.filename,
+        filekinds.download_mime(item.filename, item.mime_type), f"dl_{key}",
+    )  # fmt: skip
+
+
+def _image(path: Path, name: str) -> None:
+    """An image from disk, downscaled for display; a broken one says so instead of breaking the page."""
+    try:
+        st.image(_display_bytes(str(path), path.stat().st_mtime), caption=name, output_format="PNG")
+    except Exception:  # noqa: BLE001 - a broken image must not break the transcript
+        st.warning(f"`{name}` is not a readable image; it can still be downloaded.", icon=":material/broken_image:")
+
+
+def _download(
+    where: Any, label: str, path: Path, name: str, mime: str, key: str, icon: str = ":material/download:"
+) -> None:
+    """A download button that reads the file only when clicked."""
+    where.download_button(label, data=path.read_bytes, file_name=name, mime=mime, key=key, on_click="ignore", icon=icon)
 
 
 def render_chart(chart: charts.Chart, key: str, downloads: bool = True) -> None:
@@ -219,36 +224,19 @@ def render_chart(chart: charts.Chart, key: str, downloads: bool = True) -> None:
         except Exception as exc:  # noqa: BLE001 - a spec the renderer rejects falls back to the PNG
             chart = replace(chart, note=f"Interactive chart not shown: it could not be drawn ({type(exc).__name__}).")
     if not drawn and chart.png_path is not None:
-        try:
-            png = chart.png_path
-            st.image(_display_bytes(str(png), png.stat().st_mtime), caption=chart.png_name, output_format="PNG")
-        except Exception:  # noqa: BLE001 - a broken image must not break the transcript
-            st.warning(f"`{chart.png_name}` is not a readable image.", icon=":material/broken_image:")
+        _image(chart.png_path, chart.png_name)
     if chart.note:
         st.caption(f":material/info: {chart.note}")
     if not downloads:
         return
     row = st.container(horizontal=True)
-    if chart.png_path is not None:
-        row.download_button(
-            f"{chart.png_name} ({format_size(chart.png_path.stat().st_size)})",
-            data=chart.png_path.read_bytes,
-            file_name=chart.png_name,
-            mime="image/png",
-            key=f"dl_{key}_png",
-            on_click="ignore",
-            icon=":material/download:",
-        )
-    if chart.spec_path is not None:
-        row.download_button(
-            f"{chart.name} (Vega-Lite spec)",
-            data=chart.spec_path.read_bytes,
-            file_name=chart.name,
-            mime="application/json",
-            key=f"dl_{key}_spec",
-            on_click="ignore",
-            icon=":material/data_object:",
-        )
+    png, spec = chart.png_path, chart.spec_path
+    if png is not None:
+        _download(row, f"{chart.png_name} ({format_size(png.stat().st_size)})", png, chart.png_name, "image/png",
+                  f"dl_{key}_png")  # fmt: skip
+    if spec is not None:
+        _download(row, f"{chart.name} (Vega-Lite spec)", spec, chart.name, "application/json", f"dl_{key}_spec",
+                  ":material/data_object:")  # fmt: skip
 
 
 def usage_line(usage: Usage, cost_usd: float, known: bool) -> str:
