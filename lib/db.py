@@ -285,8 +285,32 @@ def head() -> str:
     return ScriptDirectory.from_config(alembic_config()).get_current_head() or ""
 
 
+MIGRATION_LOCK = 0x616E616C79737401  # a PostgreSQL advisory lock key of this app's own
+
+
+@contextmanager
+def _migrating(engine: Engine) -> Iterator[None]:
+    """One process at a time migrates a shared database: workers and replicas may start together, and a second
+    CREATE TABLE of Alembic's own table would fail."""
+    if engine.dialect.name != "postgresql":
+        yield
+        return
+    with engine.connect() as lock:
+        lock.execute(sa.text("SELECT pg_advisory_lock(:key)"), {"key": MIGRATION_LOCK})
+        try:
+            yield
+        finally:
+            lock.execute(sa.text("SELECT pg_advisory_unlock(:key)"), {"key": MIGRATION_LOCK})
+            lock.commit()
+
+
 def upgrade(engine: Engine) -> None:
     """Bring the database to the newest schema: legacy SQLite files first to v4 and the baseline, then Alembic."""
+    with _migrating(engine):
+        _upgrade(engine)
+
+
+def _upgrade(engine: Engine) -> None:
     from alembic import command
     from alembic.runtime.migration import MigrationContext
     from alembic.script import ScriptDirectory

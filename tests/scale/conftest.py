@@ -75,13 +75,14 @@ class Team:
 
     def add_worker(self) -> WorkerProc:
         """One more worker process."""
-        worker = WorkerProc(self.root / f"worker{len(self.workers)}", self.worker_env()).start()
+        # a directory of its own, even after a killed worker left the list
+        worker = WorkerProc(self.root / f"worker{len(list(self.root.glob('worker*')))}", self.worker_env()).start()
         self.workers.append(worker)
         return worker
 
     def add_replica(self) -> App:
         """One more app replica."""
-        app = replica(self.root / f"replica{len(self.replicas)}", self.env(), self.emulator)
+        app = replica(self.root / f"replica{len(list(self.root.glob('replica*')))}", self.env(), self.emulator)
         self.replicas.append(app)
         return app
 

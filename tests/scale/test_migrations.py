@@ -4,6 +4,9 @@ keeps its rows; the Alembic head matches the models on SQLite and on PostgreSQL.
 from __future__ import annotations
 
 import sqlite3
+import subprocess
+import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -12,6 +15,7 @@ from alembic.runtime.migration import MigrationContext
 
 from lib import db
 from lib.store import Store
+from tests.e2e.conftest import REPO
 
 from .services import Postgres, postgres_available
 
@@ -80,6 +84,27 @@ def test_alembic_head_matches_the_models_on_postgresql() -> None:
         assert _diff(url) == []
         with db.engine_for(url).connect() as conn:
             assert MigrationContext.configure(conn).get_current_revision() == db.head()
+        db.forget(url)
+    finally:
+        pg.stop()
+
+
+def test_processes_starting_together_migrate_a_fresh_postgresql_database_once() -> None:
+    if not postgres_available():
+        pytest.skip("PostgreSQL's initdb and pg_ctl are not installed (apt-get install postgresql)")
+    pg = Postgres().start()
+    try:
+        url = pg.create("racing")
+        # as workers and replicas do when a deployment starts: each opens the database, which migrates it
+        start = time.time() + 2.0
+        code = f"import time; time.sleep(max(0, {start} - time.time())); from lib import db; db.engine_for({url!r})"
+        procs = [
+            subprocess.Popen([sys.executable, "-c", code], cwd=REPO, stderr=subprocess.PIPE, text=True)
+            for _ in range(4)
+        ]
+        errors = [p.communicate(timeout=120)[1] for p in procs]
+        assert [p.returncode for p in procs] == [0, 0, 0, 0], errors
+        assert _diff(url) == []
         db.forget(url)
     finally:
         pg.stop()
