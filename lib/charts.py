@@ -228,6 +228,18 @@ def chart(spec_path: Path | None, png_path: Path | None, name: str) -> Chart:
     return Chart(name=name, spec=spec, spec_path=spec_path, png_path=png)
 
 
+def narrowed(spec: dict[str, Any], max_width: int) -> dict[str, Any]:
+    """A spec whose fixed widths (of the view, or of each facet cell) are at most `max_width` pixels, so two
+    charts fit side by side; Vega-Lite cannot stretch a faceted view to its container."""
+    out = dict(spec)
+    for holder, key in ((out, "width"), (out.get("spec"), "width")):
+        if isinstance(holder, dict) and isinstance(holder.get(key), (int, float)) and holder[key] > max_width:
+            if holder is not out:
+                holder = out["spec"] = dict(holder)
+            holder[key] = max_width
+    return out
+
+
 def _file_name(item: Item) -> str:
     return item.filename if isinstance(item, GeneratedFile) and item.path and not item.error else ""
 

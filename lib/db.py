@@ -66,8 +66,10 @@ runs = sa.Table(
     sa.Column("budget_usd", sa.Float, nullable=False, server_default=sa.text("0")),
     _text("owner", LOCAL_OWNER),
     _flag("shared"),
+    _text("replay_of"),  # the run whose questions this one asked again on other files
     sa.Index("runs_updated", "updated_at"),
     sa.Index("runs_owner", "owner", "updated_at"),
+    sa.Index("runs_replay_of", "replay_of"),
 )
 
 turns = sa.Table(

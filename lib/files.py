@@ -68,6 +68,17 @@ def metadata(client: anthropic.Anthropic, file_id: str) -> RemoteFile:
         raise describe(exc) from exc
 
 
+def exists(client: anthropic.Anthropic, file_id: str) -> bool | None:
+    """Whether the API still has a file: False only when it says it has not, None when it could not be asked."""
+    try:
+        client.with_options(timeout=anthropic.Timeout(30.0, connect=5.0)).files.retrieve_metadata(file_id)
+    except anthropic.NotFoundError:
+        return False
+    except anthropic.APIError:
+        return None
+    return True
+
+
 def download(client: anthropic.Anthropic, file_id: str, dest: Path) -> int:
     """Stream a file's bytes to `dest` (written atomically); returns the byte count.
 

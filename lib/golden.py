@@ -12,16 +12,12 @@ from typing import Any
 
 import yaml
 
+from lib import numbers
 from lib.errors import AppError
+
 
 # a number as people write it: optional sign, thousands separators (1,234,567 or 1 234 567), decimals,
 # exponent; a plain space is not read as a separator, so "in 2024 120 units" stays two numbers
-_NUMBER = re.compile(
-    r"(?<![\w.])[-+−]?(?:\d{1,3}(?:[,\u202f\u00a0]\d{3})+|\d+)(?:\.\d+)?(?:[eE][-+]?\d+)?(?![\w])"
-    r"|(?<![\w.])[-+−]?\.\d+(?![\w])"
-)
-
-
 @dataclass(frozen=True)
 class NumberExpectation:
     """A number the answer must quote, within a tolerance."""
@@ -73,14 +69,7 @@ class GoldenFileError(AppError):
 
 def parse_numbers(text: str) -> list[float]:
     """Every number written in a text, reading thousands separators (1,234.5 is 1234.5)."""
-    found: list[float] = []
-    for match in _NUMBER.finditer(text):
-        raw = re.sub(r"[,\u202f\u00a0]", "", match.group(0)).replace("−", "-")
-        try:
-            found.append(float(raw))
-        except ValueError:
-            continue
-    return found
+    return [n.value for n in numbers.find(text)]
 
 
 def check_contains(text: str, pattern: str) -> CheckResult:

@@ -14,14 +14,14 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from lib import analysis, blobs
+from lib import analysis, blobs, replay
 from lib.client import make_client
 from lib.cost import budget_reached, budget_used_sentence
 from lib.errors import AppError, describe
 from lib.runview import run_cost
 from lib.settings import Settings
 from lib.store import Claim, Run, Store
-from lib.transcript import GeneratedFile, Item, RunError
+from lib.transcript import GeneratedFile, Item, Notice, RunError
 from lib.usage import check_user_budget
 
 WRITE_INTERVAL = 0.1
@@ -108,7 +108,9 @@ def settle(store: Store, only: set[str] | None = None) -> list[str]:
     return store.reap_expired(only)
 
 
-def new_run(store: Store, settings: Settings, question: str, file_ids: list[str]) -> Run:
+def new_run(
+    store: Store, settings: Settings, question: str, file_ids: list[str], title: str = "", replay_of: str = ""
+) -> Run:
     """Create a run of the store's owner for a first question and start working on it."""
     user_budget = check_user_budget(store, store.owner, settings.prices)
     if user_budget is not None:  # before the run exists, so a refused question leaves no empty run behind
@@ -122,24 +124,62 @@ def new_run(store: Store, settings: Settings, question: str, file_ids: list[str]
             code="not_yours",
         )
     run = store.create_run(
-        question.strip().splitlines()[0] if question.strip() else "Analysis",
+        title or (question.strip().splitlines()[0] if question.strip() else "Analysis"),
         settings.model,
         settings.tool_version,
         file_ids,
         demo=settings.demo,
         budget_usd=settings.run_budget_usd,
+        replay_of=replay_of,
     )
     start_turn(store, settings, run.id, question)
     return run
 
 
+def start_replay(store: Store, settings: Settings, original_id: str, choice: dict[str, str]) -> Run:
+    """A new run of the store's owner that asks a finished run's questions again, in order, with the library
+    files in `choice` (original file id → stand-in id) in place of the original's; same model, tool and budget."""
+    original, found, asked = replay.plan(store, original_id, choice)
+    names = {s.original_name: s.replacement.filename for s in found if s.replacement}
+    like_original = dataclasses.replace(
+        settings, model=original.model, tool_version=original.tool_version, run_budget_usd=original.budget_usd
+    )
+    return new_run(
+        store,
+        like_original,
+        replay.renamed(asked[0], names),
+        [s.replacement.id for s in found if s.replacement],
+        title=f"Replay: {original.title}",
+        replay_of=original.id,
+    )
+
+
+def continue_replay(store: Store, settings: Settings, run_id: str) -> int | None:
+    """Ask a replay's next question (after it stopped half way); returns the turn's index, or None if none is left."""
+    run = store.run(run_id)
+    question = replay.next_question(store, run) if run is not None else None
+    if question is None:
+        return None
+    return start_turn(store, settings, run_id, question)
+
+
 def start_turn(store: Store, settings: Settings, run_id: str, question: str) -> int:
     """Add a turn to one of the store owner's runs and start streaming it in the background; returns its index."""
+    if is_active(run_id, store):
+        raise RunBusyError()
+    idx = queue_turn(store, settings, run_id, question)
+    if store.embedded:  # the single-process default: this process is the worker
+        claim = store.as_owner(store.owner, admin=True).claim_turn(LOCAL_WORKER, LEASE_SECONDS, only=(run_id, idx))
+        if claim is not None:
+            start_local(store, settings, claim)
+    return idx
+
+
+def queue_turn(store: Store, settings: Settings, run_id: str, question: str) -> int:
+    """Add a turn to one of the store owner's runs, queued with everything a worker needs; returns its index."""
     run = store.run(run_id)
     if run is None:
         raise KeyError(run_id)
-    if is_active(run_id, store):
-        raise RunBusyError()
     user_budget = check_user_budget(store, store.owner, settings.prices)
     if user_budget is not None:
         raise user_budget
@@ -166,12 +206,7 @@ def start_turn(store: Store, settings: Settings, run_id: str, question: str) -> 
         spent_usd=spent,
         prices=settings.prices,
     )
-    idx = store.start_turn(run_id, question, user, request=request_dict(req))
-    if store.embedded:  # the single-process default: this process is the worker
-        claim = store.as_owner(store.owner, admin=True).claim_turn(LOCAL_WORKER, LEASE_SECONDS, only=(run_id, idx))
-        if claim is not None:
-            start_local(store, settings, claim)
-    return idx
+    return store.start_turn(run_id, question, user, request=request_dict(req))
 
 
 def request_dict(req: analysis.TurnRequest) -> dict[str, Any]:
@@ -289,7 +324,6 @@ def record(store: Store, run_id: str, idx: int, events: Iterator[analysis.TurnEv
                 error=error,
                 user_content=event.user_content,
             )
-            store.update_run(run_id, status=status, error=error)
             return event
     raise AssertionError("a turn always ends with an outcome")
 
@@ -316,9 +350,19 @@ def retry_file(store: Store, settings: Settings, run_id: str, file_id: str) -> G
     return fresh
 
 
-def execute(store: Store, settings: Settings, claim: Claim, stop_signal: analysis.StopSignal) -> None:
-    """Run a claimed turn to its end, writing every event to the store (scoped to the run's owner); never
-    raises, always leaves the run in a final state."""
+def execute(store: Store, settings: Settings, claim: Claim | None, stop_signal: analysis.StopSignal) -> None:
+    """Run a claimed turn to its end, writing every event to the store (scoped to the run's owner), then a
+    replay's next question: here with the embedded database, queued for any worker with a shared one. Never
+    raises, always leaves the run in a final state or its next turn queued."""
+    while claim is not None:
+        outcome = _execute_turn(store, settings, claim, stop_signal)
+        claim = _follow_up(store, settings, claim, outcome, stop_signal)
+
+
+def _execute_turn(
+    store: Store, settings: Settings, claim: Claim, stop_signal: analysis.StopSignal
+) -> analysis.Outcome | None:
+    """One claimed turn, its outcome written; None when it failed outside the turn (also written)."""
     run_id, idx = claim.run_id, claim.idx
     try:
         turn = analysis.Turn(
@@ -329,7 +373,7 @@ def execute(store: Store, settings: Settings, claim: Claim, stop_signal: analysi
             stop_signal,
             guard=lambda _usage: check_user_budget(store, store.owner, settings.prices),
         )
-        record(store, run_id, idx, turn.events())
+        return record(store, run_id, idx, turn.events())
     except BaseException as exc:  # noqa: BLE001 - the thread must leave a readable state whatever happened
         err = describe(exc)
         seq = store.next_seq(run_id, idx)
@@ -338,3 +382,32 @@ def execute(store: Store, settings: Settings, claim: Claim, stop_signal: analysi
         )
         store.update_turn(run_id, idx, status="error", finished_at=time.time(), error=str(err))
         store.update_run(run_id, status="error", error=str(err))
+        return None
+
+
+def _follow_up(
+    store: Store, settings: Settings, claim: Claim, outcome: analysis.Outcome | None, stop_signal: analysis.StopSignal
+) -> Claim | None:
+    """Settle the run after a turn, or queue a replay's next question in its place (the run never looks finished
+    in between, so a watching page keeps following it); returns the next claim when this thread is to run it."""
+    if outcome is None:
+        return None
+    run_id = claim.run_id
+    status = {"done": "done", "stopped": "stopped", "failed": "error"}[outcome.status]
+    run = store.run(run_id)
+    question = None
+    if status == "done" and not stop_signal.is_set() and run is not None:
+        question = replay.next_question(store, run)
+    if question is not None:
+        try:
+            idx = queue_turn(store, settings, run_id, question)
+        except AppError as err:  # a budget reached half way: the replay waits, its answers so far are kept
+            seq = store.next_seq(run_id, claim.idx)
+            store.put_item(run_id, claim.idx, seq, Notice(text=f"The replay paused: {err.message} {err.hint}"))
+        else:
+            if not store.embedded:
+                return None  # any worker claims it
+            local = store.as_owner(store.owner, admin=True).claim_turn(LOCAL_WORKER, LEASE_SECONDS, (run_id, idx))
+            return local
+    store.update_run(run_id, status=status, error=str(outcome.error) if outcome.error else "")
+    return None

@@ -67,7 +67,9 @@ def upload_accepted(
     """Upload one checked file (or reuse an identical one already uploaded) and keep a local copy."""
     same = store.file_by_hash(accepted.sha256)
     if same is not None and same.filename == accepted.name:
-        return UploadResult(accepted.name, same, reused=True)
+        if files.exists(client, same.id) is not False:
+            return UploadResult(accepted.name, same, reused=True)
+        store.flag_remote_missing(same.id)  # deleted or expired remotely (or another API): upload it again
     try:
         remote = files.upload(client, accepted.name, data, accepted.mime, expires_in_seconds or None)
     except AppError as err:

@@ -6,6 +6,7 @@ import time
 from dataclasses import dataclass, field
 
 from lib.cost import Cost, PriceTable, container_minutes_for, estimate
+from lib.rundiff import RunDiff, compare_runs
 from lib.store import Run, Store, StoredItem, Turn
 from lib.transcript import Item, Usage
 
@@ -117,3 +118,23 @@ def run_cost(turns: list[Turn], model: str, prices: PriceTable) -> Cost:
 
 def _items_of(items: list[StoredItem], turn_idx: int) -> list[Item]:
     return [s.item for s in items if s.turn_idx == turn_idx]
+
+
+@dataclass(frozen=True)
+class Comparison:
+    """Two readable runs and what changed from the first to the second, question by question."""
+
+    old: RunView
+    new: RunView
+    diff: RunDiff
+
+
+def load_comparison(store: Store, old_id: str, new_id: str, prices: PriceTable) -> Comparison | None:
+    """Two runs side by side (None when either is not readable)."""
+    old, new = load_run_view(store, old_id, prices), load_run_view(store, new_id, prices)
+    if old is None or new is None:
+        return None
+    diff = compare_runs(
+        [(t.turn.question, t.items) for t in old.turns], [(t.turn.question, t.items) for t in new.turns]
+    )
+    return Comparison(old, new, diff)

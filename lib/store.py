@@ -68,6 +68,7 @@ class Run:
     budget_usd: float = 0.0  # 0: no limit
     owner: str = LOCAL_OWNER
     shared: bool = False  # readable by everyone signed in
+    replay_of: str = ""  # the run whose questions this one asks again on other files
 
     @property
     def active(self) -> bool:
@@ -289,6 +290,13 @@ class Store:
         with self._begin() as conn:
             conn.execute(files.delete().where(files.c.id == file_id, files.c.owner == self.owner))
 
+    def flag_remote_missing(self, file_id: str) -> None:
+        """Flag one of this owner's catalogue entries as gone from the API."""
+        with self._begin() as conn:
+            conn.execute(
+                files.update().where(files.c.id == file_id, files.c.owner == self.owner).values(remote_missing=1)
+            )
+
     def mark_remote(self, present_ids: set[str]) -> None:
         """Flag this owner's catalogue entries the remote list no longer has."""
         present = list(present_ids)
@@ -307,8 +315,9 @@ class Store:
         file_ids: list[str],
         demo: bool = False,
         budget_usd: float = 0.0,
+        replay_of: str = "",
     ) -> Run:
-        """A new run of this owner, queued."""
+        """A new run of this owner, queued (a replay names the run it replays)."""
         now = time.time()
         run_id = uuid.uuid4().hex
         with self._begin() as conn:
@@ -325,6 +334,7 @@ class Store:
                     demo=int(demo),
                     budget_usd=max(float(budget_usd), 0.0),
                     owner=self.owner,
+                    replay_of=replay_of,
                 )
             )
         run = self.run(run_id)
@@ -350,6 +360,13 @@ class Store:
         query = sa.select(runs).where(runs.c.owner == self.owner).order_by(runs.c.updated_at.desc()).limit(limit)
         with self._begin() as conn:
             rows = conn.execute(query).mappings().all()
+        return [_run(r) for r in rows]
+
+    def replays(self, run_id: str) -> list[Run]:
+        """This owner's replays of a run, newest first."""
+        query = sa.select(runs).where(runs.c.owner == self.owner, runs.c.replay_of == run_id)
+        with self._begin() as conn:
+            rows = conn.execute(query.order_by(runs.c.created_at.desc())).mappings().all()
         return [_run(r) for r in rows]
 
     def update_run(self, run_id: str, **values: Any) -> None:

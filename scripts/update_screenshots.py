@@ -16,6 +16,7 @@ CHOSEN = {
     "gallery_all.png": "gallery.png",
     "signin_sidebar.png": "signed-in-sidebar.png",
     "admin_page.png": "admin.png",
+    "compare_replay.png": "compare.png",
 }
 MAX_HEIGHT = 1400
 

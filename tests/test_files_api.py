@@ -123,3 +123,16 @@ def test_library_shows_remote_only_files_and_unchecked_when_offline(store):
     rows = {r.id: r for r in library.merge(store.files(), remote)}
     assert rows["file_9"].status == "remote only" and rows["file_9"].kind == "generated"
     assert rows["file_1"].status == "missing remotely"
+
+
+def test_an_identical_upload_whose_remote_copy_is_gone_is_uploaded_again(emulator, client, store, data_dir):
+    checked = uploads.check_upload("sales.csv", CSV, 10_000)
+    first = library.upload_accepted(client, store, data_dir, checked, CSV)
+    files.delete(client, first.record.id)  # expired, deleted in the Console, or made against another API
+    again = library.upload_accepted(client, store, data_dir, checked, CSV)
+    assert not again.reused and again.record.id != first.record.id
+    assert files.exists(client, again.record.id) is True and files.exists(client, first.record.id) is False
+    assert store.file(first.record.id).remote_missing, "the old entry stays for the runs that used it, flagged"
+    assert library.upload_accepted(client, store, data_dir, checked, CSV).record.id == again.record.id
+    emulator.inject(Fault("status", path=f"/v1/files/{again.record.id}", status=500, times=5))
+    assert library.upload_accepted(client, store, data_dir, checked, CSV).reused, "an API hiccup does not re-upload"

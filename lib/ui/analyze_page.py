@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from dataclasses import replace
 from datetime import datetime
-from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
@@ -16,12 +15,12 @@ from lib.errors import AppError
 from lib.models import available_models
 from lib.runview import LiveTurn, RunView, load_run_view, refresh_turn
 from lib.settings import TOOL_VERSIONS, Settings
-from lib.store import FileRecord
-from lib.ui import exports
+from lib.store import ACTIVE
+from lib.ui import exports, replay_form
 from lib.ui.demo_session import link_params
 from lib.ui.render import render_run, render_run_header, render_turn, show_error
 from lib.ui.setup import Context
-from lib.ui.state import DRAFT, FILES_PAGE, select_files, selected_files
+from lib.ui.state import DRAFT, FILES_PAGE, select_files, selected_files, table_columns
 
 POLL_SECONDS = 0.1  # while a run is live; each poll reads only the live turn
 START_ERROR = "analyze_start_error"
@@ -98,7 +97,7 @@ def _new_run_form(ctx: Context) -> None:
     select_files(chosen)
     if DRAFT in st.session_state:
         st.session_state[QUESTION] = st.session_state.pop(DRAFT)
-    columns = _table_columns(ctx.data_dir, [f for f in catalogue if f.id in chosen])
+    columns = table_columns(ctx.data_dir, [f for f in catalogue if f.id in chosen])
     _ready_prompts(columns)
     question = st.text_area(
         "Your question", key=QUESTION, height=120, placeholder="e.g. What are the main drivers of churn? Show a chart."
@@ -139,11 +138,6 @@ def _start_run(ctx: Context, settings: Settings, question: str, file_ids: list[s
         st.session_state[START_ERROR] = err
         return
     st.query_params["run"] = run.id
-
-
-@st.cache_data(show_spinner=False, max_entries=32)
-def _table_columns(data_dir: Path, records: list[FileRecord]) -> list[str]:
-    return prompts.table_columns(data_dir, records)
 
 
 def _ready_prompts(columns: list[str]) -> None:
@@ -192,10 +186,12 @@ def _run(ctx: Context, run_id: str) -> None:
     if not mine:
         _read_only(ctx, view)
         return
+    replay_form.links(ctx, view, mine)
     render_run(view, ctx.data_dir, on_retry=lambda file_id: _retry_file(ctx, run_id, file_id))
-    actions = st.columns([2, 2, 2, 1])  # wide enough for the labels at 1280 px
+    actions = st.columns([2, 2, 2, 2])  # wide enough for the labels at 1280 px
     exports.render(ctx, view, actions[:2])
-    with actions[2]:
+    replay_form.form(ctx, view, actions[2])
+    with actions[3]:
         _budget(ctx, view)
     if ctx.user.signed_in:
         _share(ctx, view)
@@ -263,8 +259,11 @@ def _read_only(ctx: Context, view: RunView) -> None:
         "to ask questions, start your own analysis.",
         icon=":material/visibility:",
     )
+    replay_form.links(ctx, view, mine=False)
     render_run(view, ctx.data_dir)
-    exports.render(ctx, view, st.columns([2, 2, 3])[:2])
+    actions = st.columns([2, 2, 2, 1])
+    exports.render(ctx, view, actions[:2])
+    replay_form.form(ctx, view, actions[2])
 
 
 def _share(ctx: Context, view: RunView) -> None:
@@ -295,6 +294,7 @@ def _run_link(run_id: str) -> str:
 def _live(ctx: Context, view: RunView, mine: bool = True) -> None:
     """The run's header and finished turns drawn once; only the live turn is polled and redrawn."""
     run_id = view.run.id
+    replay_form.links(ctx, view, mine)
     render_run_header(view)
     for turn in view.turns[:-1]:
         render_turn(turn, ctx.data_dir, run_id)
@@ -314,5 +314,7 @@ def _live(ctx: Context, view: RunView, mine: bool = True) -> None:
         render_turn(turn, ctx.data_dir, run_id)
         if not jobs.is_active(run_id, ctx.store):
             st.rerun()
+        if turn.turn.status not in ACTIVE and (ctx.store.turn_state(run_id) or turn.turn).idx != live_idx:
+            st.rerun()  # a replay went on to its next question
 
     live()

@@ -16,6 +16,7 @@ from lib.cost import format_usd
 from lib.delimited import read_head
 from lib.errors import AppError
 from lib.preview import DocumentPreview, ImagePreview, TablePreview, format_size
+from lib.rundiff import Figure
 from lib.runview import RunView, TurnView
 from lib.thumbs import downscale_for_display
 from lib.transcript import (
@@ -213,12 +214,13 @@ def _download(
     where.download_button(label, data=path.read_bytes, file_name=name, mime=mime, key=key, on_click="ignore", icon=icon)
 
 
-def render_chart(chart: charts.Chart, key: str, downloads: bool = True) -> None:
-    """A chart: interactive from its Vega-Lite spec, else its PNG with a note; both files downloadable."""
+def render_chart(chart: charts.Chart, key: str, downloads: bool = True, max_width: int | None = None) -> None:
+    """A chart: interactive from its Vega-Lite spec (no wider than `max_width`), else its PNG with a note; both
+    files downloadable."""
     drawn = False
     if chart.spec is not None:
         try:
-            st.vega_lite_chart(chart.spec)
+            st.vega_lite_chart(chart.spec if max_width is None else charts.narrowed(chart.spec, max_width))
             st.caption(f":material/insights: `{chart.name}` · interactive chart (Vega-Lite)")
             drawn = True
         except Exception as exc:  # noqa: BLE001 - a spec the renderer rejects falls back to the PNG
@@ -237,6 +239,17 @@ def render_chart(chart: charts.Chart, key: str, downloads: bool = True) -> None:
     if spec is not None:
         _download(row, f"{chart.name} (Vega-Lite spec)", spec, chart.name, "application/json", f"dl_{key}_spec",
                   ":material/data_object:")  # fmt: skip
+
+
+def render_figure(figure: Figure, data_dir: Path, key: str, max_width: int | None = None) -> None:
+    """A chart from a comparison: interactive from its spec when it has one (no wider than `max_width`), else
+    its image."""
+    if figure.spec is not None:
+        png = blobs.path(data_dir, figure.image.path) if figure.image is not None else None
+        chart = charts.chart(blobs.path(data_dir, figure.spec.path), png, figure.name)
+        render_chart(chart, key, downloads=False, max_width=max_width)
+    elif figure.image is not None:
+        _image(blobs.path(data_dir, figure.image.path), figure.name)
 
 
 def usage_line(usage: Usage, cost_usd: float, known: bool) -> str:

@@ -16,7 +16,7 @@ from lib.settings import Settings, SettingsError, load_settings
 from lib.store import Store
 from lib.ui import demo_session, signin
 from lib.ui.render import show_error
-from lib.ui.state import ADMIN_PAGE, ANALYZE_PAGE, FILES_PAGE, GALLERY_PAGE
+from lib.ui.state import ADMIN_PAGE, ANALYZE_PAGE, COMPARE_PAGE, FILES_PAGE, GALLERY_PAGE
 
 TYPED_KEY = "typed_api_key"
 DEMO_ON = demo_session.STARTED
@@ -114,6 +114,7 @@ def _sidebar(ctx: Context) -> None:
         st.page_link(FILES_PAGE, label="Files", icon=":material/folder_open:", query_params=keep)
         st.page_link(ANALYZE_PAGE, label="Analyze", icon=":material/query_stats:", query_params=keep)
         st.page_link(GALLERY_PAGE, label="Gallery", icon=":material/photo_library:", query_params=keep)
+        st.page_link(COMPARE_PAGE, label="Compare", icon=":material/compare_arrows:", query_params=keep)
         if ctx.user.admin and ctx.user.signed_in:  # single-user, as without sign-in it always was
             st.page_link(ADMIN_PAGE, label="Admin", icon=":material/admin_panel_settings:", query_params=keep)
         st.divider()

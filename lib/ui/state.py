@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import streamlit as st
 from streamlit.delta_generator import DeltaGenerator
+
+from lib import prompts
+from lib.store import FileRecord
 
 FILES_PAGE = "pages/1_Files.py"
 ANALYZE_PAGE = "pages/2_Analyze.py"
 GALLERY_PAGE = "pages/3_Gallery.py"
 ADMIN_PAGE = "pages/4_Admin.py"
+COMPARE_PAGE = "pages/5_Compare.py"
 SELECTED = "selected_file_ids"
 DRAFT = "draft_question"
 
@@ -23,6 +29,12 @@ def select_files(file_ids: list[str], question: str | None = None) -> None:
 def selected_files() -> list[str]:
     """The files chosen for the next analysis."""
     return list(st.session_state.get(SELECTED, []))
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def table_columns(data_dir: Path, records: list[FileRecord]) -> list[str]:
+    """Column names of the first readable table among the records, cached per file version."""
+    return prompts.table_columns(data_dir, records)
 
 
 def confirmed_button(where: DeltaGenerator, confirm_label: str, label: str, key: str, disabled: bool = False) -> bool:

@@ -8,6 +8,7 @@ import time
 import pytest
 
 from lib import jobs
+from lib.runview import load_comparison
 from lib.store import Store
 from lib.transcript import GeneratedFile, Text
 from tests.e2e.conftest import REPO
@@ -104,3 +105,27 @@ def test_restarting_a_replica_mid_run_does_not_interrupt_the_run(team: Team) -> 
         gate.set()
         assert jobs.wait(run.id, 60, store=store)
     assert store.run(run.id).status == "done" and store.run(run.id).error == ""
+
+
+def test_a_replay_is_asked_question_after_question_by_the_workers(team: Team, tmp_path) -> None:
+    store, settings = team.store(), team.settings()
+    sample = team.upload(SAMPLE)
+    run = jobs.new_run(store, settings, "Give me a first look at monthly_sales.csv", [sample])
+    assert jobs.wait(run.id, 60, store=store)
+    jobs.start_turn(store, settings, run.id, "What drives revenue?")
+    assert jobs.wait(run.id, 60, store=store)
+    changed = tmp_path / "monthly_sales_v2.csv"
+    changed.write_text("".join(SAMPLE.read_text().splitlines(keepends=True)[:101]))
+
+    replay = jobs.start_replay(store, settings, run.id, {sample: team.upload(changed)})
+    assert jobs.wait(replay.id, 120, store=store)  # the next question is queued before the run could look finished
+
+    turns = store.turns(replay.id)
+    assert [t.question for t in turns] == ["Give me a first look at monthly_sales_v2.csv", "What drives revenue?"]
+    assert [t.status for t in turns] == ["done", "done"] and store.run(replay.id).status == "done"
+    with store.engine.connect() as conn:
+        workers = conn.exec_driver_sql(f"SELECT worker FROM turns WHERE run_id = '{replay.id}'").scalars().all()
+    assert all(w.split(":")[1] in {str(p.proc.pid) for p in team.workers} for w in workers)
+    found = load_comparison(store, run.id, replay.id, settings.prices)
+    rows = [n for n in found.diff.turns[0].changed_numbers if n.new.after.startswith("rows")]
+    assert [(n.old.value, n.new.value) for n in rows] == [(576, 100)]
