@@ -149,7 +149,7 @@ def start_replay(store: Store, settings: Settings, original_id: str, choice: dic
         like_original,
         replay.renamed(asked[0], names),
         [s.replacement.id for s in found if s.replacement],
-        title=f"Replay: {original.title}",
+        title=f"Replay: {original.title.removeprefix('Replay: ')}",
         replay_of=original.id,
     )
 
@@ -293,7 +293,8 @@ class ItemWriter:
 
 
 def record(store: Store, run_id: str, idx: int, events: Iterator[analysis.TurnEvent]) -> analysis.Outcome:
-    """Write every event of a turn to the store as it arrives; returns the outcome."""
+    """Write every event of a turn to the store as it arrives, the outcome's content too; returns the outcome,
+    whose status the caller writes (after queueing what follows, so the run never looks idle in between)."""
     writer = ItemWriter(store, run_id, idx)
     for event in events:
         if isinstance(event, analysis.ItemEvent):
@@ -309,19 +310,16 @@ def record(store: Store, run_id: str, idx: int, events: Iterator[analysis.TurnEv
             store.update_run(run_id, container_id=event.container_id, container_expires_at=event.expires_at)
         elif isinstance(event, analysis.Outcome):
             writer.flush()
-            status = {"done": "done", "stopped": "stopped", "failed": "error"}[event.status]
-            error = str(event.error) if event.error else ""
             store.update_turn(
                 run_id,
                 idx,
-                status=status,
                 finished_at=time.time(),
                 assistant_content=event.content,
                 usage=event.usage,
                 stop_reason=event.stop_reason,
                 container_id=event.container_id,
                 requests=event.requests,
-                error=error,
+                error=str(event.error) if event.error else "",
                 user_content=event.user_content,
             )
             return event
@@ -388,26 +386,29 @@ def _execute_turn(
 def _follow_up(
     store: Store, settings: Settings, claim: Claim, outcome: analysis.Outcome | None, stop_signal: analysis.StopSignal
 ) -> Claim | None:
-    """Settle the run after a turn, or queue a replay's next question in its place (the run never looks finished
-    in between, so a watching page keeps following it); returns the next claim when this thread is to run it."""
-    if outcome is None:
+    """Settle a turn and its run, or for a replay queue the next question first and then settle the turn (so a
+    watching page or `is_active` never sees the run idle in between); returns the next claim when this thread
+    is to run it."""
+    run = store.run(claim.run_id)
+    if outcome is None or run is None:  # failed outside the turn (already settled), or deleted meanwhile
         return None
-    run_id = claim.run_id
+    run_id, idx = run.id, claim.idx
     status = {"done": "done", "stopped": "stopped", "failed": "error"}[outcome.status]
-    run = store.run(run_id)
     question = None
-    if status == "done" and not stop_signal.is_set() and run is not None:
+    if status == "done" and not stop_signal.is_set():
         question = replay.next_question(store, run)
+    queued = None
     if question is not None:
         try:
-            idx = queue_turn(store, settings, run_id, question)
+            queued = queue_turn(store, settings, run_id, question)
         except AppError as err:  # a budget reached half way: the replay waits, its answers so far are kept
-            seq = store.next_seq(run_id, claim.idx)
-            store.put_item(run_id, claim.idx, seq, Notice(text=f"The replay paused: {err.message} {err.hint}"))
-        else:
-            if not store.embedded:
-                return None  # any worker claims it
-            local = store.as_owner(store.owner, admin=True).claim_turn(LOCAL_WORKER, LEASE_SECONDS, (run_id, idx))
-            return local
-    store.update_run(run_id, status=status, error=str(outcome.error) if outcome.error else "")
-    return None
+            store.put_item(
+                run_id, idx, store.next_seq(run_id, idx), Notice(text=f"The replay paused: {err.message} {err.hint}")
+            )
+    store.update_turn(run_id, idx, status=status)
+    if queued is None:
+        store.update_run(run_id, status=status, error=str(outcome.error) if outcome.error else "")
+        return None
+    if not store.embedded:
+        return None  # any worker claims it
+    return store.as_owner(store.owner, admin=True).claim_turn(LOCAL_WORKER, LEASE_SECONDS, (run_id, queued))

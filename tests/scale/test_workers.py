@@ -118,9 +118,13 @@ def test_a_replay_is_asked_question_after_question_by_the_workers(team: Team, tm
     changed.write_text("".join(SAMPLE.read_text().splitlines(keepends=True)[:101]))
 
     replay = jobs.start_replay(store, settings, run.id, {sample: team.upload(changed)})
-    assert jobs.wait(replay.id, 120, store=store)  # the next question is queued before the run could look finished
+    # the next question is queued before the last one is settled: at no moment does the replay look idle early
+    deadline = time.monotonic() + 120
+    while jobs.is_active(replay.id, store):
+        assert time.monotonic() < deadline, "the replay did not finish"
+        time.sleep(0.005)
 
-    turns = store.turns(replay.id)
+    turns = store.turns(replay.id)  # as they were the first time the run looked idle
     assert [t.question for t in turns] == ["Give me a first look at monthly_sales_v2.csv", "What drives revenue?"]
     assert [t.status for t in turns] == ["done", "done"] and store.run(replay.id).status == "done"
     with store.engine.connect() as conn:
