@@ -1,6 +1,7 @@
-"""The headless command line: `ask` streams one analysis to the terminal, `check` runs golden questions.
+"""The headless command line: `ask` streams one analysis to the terminal, `check` runs golden questions,
+`replay` asks a run's questions again on other files and `compare` reports what changed between two runs.
 
-Both use the app's settings, store and turn pipeline, so their runs show in the app.
+They use the app's settings, store and turn pipeline, so their runs show in the app.
 """
 
 from __future__ import annotations
@@ -21,8 +22,10 @@ from lib.client import make_client
 from lib.errors import AppError, describe
 from lib.library import upload_accepted
 from lib.preview import format_size
+from lib.rundiff import RunDiff
+from lib.runview import load_comparison
 from lib.settings import Settings, SettingsError, load_settings
-from lib.store import ArtifactFilter, Store
+from lib.store import ArtifactFilter, Run, Store
 from lib.transcript import (
     CodeCell,
     EditorResult,
@@ -76,15 +79,16 @@ def read_secrets(places: list[Path] | None = None) -> dict[str, Any]:
     return merged
 
 
-def cli_settings(emulator: bool, environ: Mapping[str, str] | None = None) -> Settings:
-    """The app's settings; with `emulator`, pointed at an in-process emulator like the app's offline demo."""
+def cli_settings(emulator: bool, environ: Mapping[str, str] | None = None, need_key: bool = True) -> Settings:
+    """The app's settings; with `emulator`, pointed at an in-process emulator like the app's offline demo (and
+    its store); `need_key` False: for reading the store only."""
     try:
         settings = load_settings(read_secrets(), os.environ if environ is None else environ)
     except SettingsError as err:
         raise CliError(f"{err.title}: {err.message}\n{err.hint}") from err
     if emulator:
-        return settings.for_demo(demo.demo_url())
-    if not settings.has_key:
+        return settings.for_demo(demo.demo_url() if need_key else "")
+    if need_key and not settings.has_key:
         raise CliError(
             "No Anthropic API key is configured. Set the ANTHROPIC_API_KEY environment variable or add it to "
             "`.streamlit/secrets.toml`, or pass --emulator to use the local emulator (not Claude)."
@@ -203,6 +207,18 @@ def ask(
     (a folder, or a function of the run id giving one; None: not copied)."""
     file_ids = upload_files(store, settings, paths, err)
     run = jobs.new_run(store, settings, question, file_ids)
+    return stream(store, run, out_dir, out, err, on_item)
+
+
+def stream(
+    store: Store,
+    run: Run,
+    out_dir: Path | Callable[[str], Path] | None,
+    out: TextIO,
+    err: TextIO,
+    on_item: Callable[[Item, TextIO], None] = render,
+) -> Answer:
+    """Stream a started run to `out` until it ends (Ctrl-C stops it) and copy its generated files to `out_dir`."""
     err.write(f"run {run.id} started\n")
     err.flush()
     parts: list[str] = []
@@ -262,6 +278,92 @@ def _ask_command(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     return EXIT_OK
 
 
+def find_run(store: Store, ref: str, demo_runs: bool) -> Run:
+    """A run of the store's owner by its id or the start of it (as `ask` printed it)."""
+    run = store.run(ref)
+    if run is not None:
+        return run
+    found = [r for r in store.runs(limit=100_000) if r.id.startswith(ref)] if len(ref) >= 4 else []
+    if len(found) == 1:
+        return found[0]
+    where = "the offline demo's runs (--emulator)" if demo_runs else "this data directory"
+    if not found:
+        raise CliError(f"No run `{ref}` in {where}. Copy a run id from `ask`'s output or the app's URL (?run=…).")
+    raise CliError(f"`{ref}` starts {len(found)} run ids; give more of it.")
+
+
+def report(diff: RunDiff, labels: tuple[str, str], out: TextIO, full: bool = False) -> None:
+    """What changed between two runs, question by question: quoted numbers, code cell output, charts."""
+    for turn in diff.turns:
+        out.write(f"\nQuestion {turn.idx + 1}: {turn.new_question or turn.old_question}\n")
+        for missing, label in ((turn.old_question, labels[0]), (turn.new_question, labels[1])):
+            if missing is None:
+                out.write(f"  not asked in the {label.lower()}\n")
+        for n in turn.changed_numbers:
+            relative = f", {n.relative_text}" if n.relative_text else ""
+            out.write(f"  {n.where}: {n.old.text} → {n.new.text} ({n.change_text}{relative})\n")
+        same = len(turn.numbers) - len(turn.changed_numbers)
+        out.write(f"  {len(turn.changed_numbers)} quoted number(s) changed, {same} the same\n")
+        for quoted, label in ((turn.only_old, labels[0]), (turn.only_new, labels[1])):
+            if quoted:
+                out.write(f"  only the {label.lower()} quotes: " + "; ".join(q.text for q in quoted[:12]) + "\n")
+        for cell in turn.cells:
+            if cell.same:
+                out.write(f"  cell {cell.number}: same output\n")
+                continue
+            changed = sum(1 for line in cell.diff[2:] if line[:1] in "+-" and not line.startswith("@@"))
+            out.write(f"  cell {cell.number}: output differs ({changed} line(s))\n")
+            if full:
+                out.writelines(f"    {line}\n" for line in cell.diff)
+        for old, new in turn.figures:
+            names = [f.name if f else "(none)" for f in (old, new)]
+            out.write(f"  chart: {names[0]} | {names[1]}\n")
+    out.write(
+        f"\n{diff.changed_numbers} quoted number(s) and {diff.changed_cells} code cell output(s) changed "
+        f"over {len(diff.turns)} question(s)\n"
+    )
+    out.flush()
+
+
+def _replay_command(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    settings = cli_settings(args.emulator)
+    store = open_store(settings)
+    original = find_run(store, args.run, settings.demo)
+    if len(args.files) != len(original.file_ids):
+        raise CliError(
+            f"Run {original.id} used {len(original.file_ids)} file(s); give one file in place of each, in the "
+            f"order the run listed them ({len(args.files)} given)."
+        )
+    file_ids = upload_files(store, settings, [Path(p) for p in args.files], err)
+    run = jobs.start_replay(store, settings, original.id, dict(zip(original.file_ids, file_ids, strict=True)))
+    folder = args.out or (lambda run_id: Path("outputs") / run_id)
+    answer = stream(store, run, folder, out, err)
+    found = load_comparison(store, original.id, run.id, settings.prices)
+    if found is not None:
+        report(found.diff, ("Original", "Replay"), out, args.diff)
+    if answer.status != "done":
+        err.write(
+            f"replay {answer.run_id} ended {answer.status}" + (f": {answer.error}" if answer.error else "") + "\n"
+        )
+        return EXIT_FAILED
+    err.write(f"replay {answer.run_id} of run {original.id} done; compare them in the app's Compare page\n")
+    return EXIT_OK
+
+
+def _compare_command(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    settings = cli_settings(args.emulator, need_key=False)
+    store = open_store(settings)
+    old, new = find_run(store, args.before, settings.demo), find_run(store, args.after, settings.demo)
+    found = load_comparison(store, old.id, new.id, settings.prices)
+    assert found is not None
+    replay = new.replay_of == old.id
+    labels = ("Original", "Replay") if replay else ("Before", "After")
+    title = new.title.removeprefix("Replay: ") if replay else new.title
+    out.write(f"{labels[0]}: {old.title} ({old.id})\n{labels[1]}: {title} ({new.id})\n")
+    report(found.diff, labels, out, args.diff)
+    return EXIT_OK
+
+
 def _check_command(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     try:
         questions = golden.load_golden(Path(args.golden))
@@ -314,8 +416,17 @@ def parser() -> argparse.ArgumentParser:
     check_p = sub.add_parser("check", help="run golden questions and report each expectation")
     check_p.add_argument("golden", help="a YAML file of golden questions")
     check_p.add_argument("--out", type=Path, help="keep each question's generated files in OUT/q<n>")
-    for p in (ask_p, check_p):
-        p.add_argument("--emulator", action="store_true", help="answer with the local emulator, not Claude")
+    replay_p = sub.add_parser("replay", help="ask a run's questions again on other files and report what changed")
+    replay_p.add_argument("run", help="the run's id (or the start of it)")
+    replay_p.add_argument("files", nargs="+", metavar="FILE", help="one file in place of each of the run's files")
+    replay_p.add_argument("--out", type=Path, help="folder for the generated files (default ./outputs/<run id>)")
+    compare_p = sub.add_parser("compare", help="report what changed between two runs, question by question")
+    compare_p.add_argument("before", help="the earlier run's id (or the start of it)")
+    compare_p.add_argument("after", help="the later run's id, such as a replay of the first")
+    for p in (replay_p, compare_p):
+        p.add_argument("--diff", action="store_true", help="print each code cell's output diff in full")
+    for p in (ask_p, check_p, replay_p, compare_p):
+        p.add_argument("--emulator", action="store_true", help="use the local emulator's store and analyst, not Claude")
     return top
 
 
@@ -324,9 +435,8 @@ def main(argv: list[str] | None = None, out: TextIO | None = None, err: TextIO |
     out, err = out or sys.stdout, err or sys.stderr
     args = parser().parse_args(argv)
     try:
-        if args.command == "ask":
-            return _ask_command(args, out, err)
-        return _check_command(args, out, err)
+        command = {"ask": _ask_command, "check": _check_command, "replay": _replay_command}
+        return command.get(args.command, _compare_command)(args, out, err)
     except CliError as exc:
         err.write(f"error: {exc}\n")
         return exc.code

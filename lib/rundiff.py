@@ -54,6 +54,24 @@ class NumberChange:
         """Whether the value differs."""
         return self.old.value != self.new.value
 
+    @property
+    def where(self) -> str:
+        """The words around the number in the newer answer, the number itself left out."""
+        return f"{self.new.before} … {self.new.after}".strip()
+
+    @property
+    def change_text(self) -> str:
+        """The change as people read it: +2, -29.1 pts (between percentages), or 'same'."""
+        if not self.changed:
+            return "same"
+        points = self.old.text.endswith("%") and self.new.text.endswith("%")
+        return f"{self.change:+,.6g}" + (" pts" if points else "")
+
+    @property
+    def relative_text(self) -> str:
+        """The change in percent of the old value, or '' when unchanged or the old value is 0."""
+        return "" if self.relative is None or not self.changed else f"{self.relative:+.1%}"
+
 
 @dataclass(frozen=True)
 class CellDiff:

@@ -240,3 +240,46 @@ def test_ask_with_the_emulator_saves_to_outputs_by_run_id(tmp_path: Path) -> Non
     [run] = Store(tmp_path / "data" / "demo").runs()
     assert run.demo and f"run {run.id} done; it shows in the app's offline demo" in done.stderr
     assert (tmp_path / "outputs" / run.id / "monthly_sales_trend.png").read_bytes().startswith(b"\x89PNG")
+
+
+# --- replay and compare -------------------------------------------------------------------------
+
+
+def test_replay_asks_the_run_again_on_a_new_file_and_reports_the_changed_numbers(
+    tmp_path: Path, emulator: Emulator
+) -> None:
+    env = {"ANTHROPIC_API_KEY": "test-key", "ANTHROPIC_BASE_URL": emulator.url}
+    first = run_cli(tmp_path, "ask", str(SALES), "Give me a first look at monthly_sales.csv", extra_env=env)
+    assert first.returncode == 0, first.stderr
+    store = Store(tmp_path / "data")
+    [original] = store.runs()
+    half = tmp_path / "monthly_sales_h1.csv"
+    half.write_text("".join(SALES.read_text().splitlines(keepends=True)[:289]))
+
+    done = run_cli(tmp_path, "replay", original.id[:8], str(half), "--diff", extra_env=env)
+    assert done.returncode == 0, done.stderr
+    replay = next(r for r in store.runs() if r.replay_of == original.id)
+    assert store.turns(replay.id)[0].question == "Give me a first look at monthly_sales_h1.csv"
+    assert "`monthly_sales_h1.csv` has **288 rows**" in done.stdout  # streamed as it answered
+    assert "Question 1: Give me a first look at monthly_sales_h1.csv" in done.stdout
+    assert "`monthly_sales_h1.csv` has … rows and: 576 → 288 (-288, -50.0%)" in done.stdout
+    assert "    -Rows: 576" in done.stdout and "    +Rows: 288" in done.stdout  # --diff: the cell diffs in full
+    assert "chart: monthly_sales_trend.vl.json | monthly_sales_h1_trend.vl.json" in done.stdout
+    assert f"replay {replay.id} of run {original.id} done" in done.stderr
+    assert (tmp_path / "outputs" / replay.id / "monthly_sales_h1_trend.png").is_file()
+
+    compared = run_cli(tmp_path, "compare", original.id, replay.id[:6])  # reading the store needs no key
+    assert compared.returncode == 0, compared.stderr
+    assert compared.stdout.startswith(f"Original: Give me a first look at monthly_sales.csv ({original.id})")
+    assert "576 → 288 (-288, -50.0%)" in compared.stdout and "-Rows: 576" not in compared.stdout
+
+
+def test_replay_says_what_is_wrong_with_its_arguments(tmp_path: Path) -> None:
+    done = run_cli(tmp_path, "replay", "abcd1234", str(SALES), "--emulator")
+    assert done.returncode == 2 and "No run `abcd1234` in the offline demo's runs" in done.stderr
+    asked = run_cli(tmp_path, "ask", str(SALES), QUESTION, "--emulator")
+    assert asked.returncode == 0, asked.stderr
+    run_id = asked.stderr.split("run ")[1].split()[0]
+    done = run_cli(tmp_path, "replay", run_id, str(SALES), str(SALES), "--emulator")
+    assert done.returncode == 2
+    assert "used 1 file(s); give one file in place of each" in done.stderr and "Traceback" not in done.stderr

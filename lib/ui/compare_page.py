@@ -134,15 +134,12 @@ def _numbers(turn: TurnDiff, labels: tuple[str, str], show_same: bool) -> None:
 
 
 def _number_row(change: NumberChange, labels: tuple[str, str]) -> dict[str, str]:
-    pct = change.old.text.endswith("%") and change.new.text.endswith("%")
-    delta = f"{change.change:+,.6g}" + (" pts" if pct else "") if change.changed else "same"
-    relative = "" if change.relative is None or not change.changed else f"{change.relative:+.1%}"
     return {
-        "Where": f"{change.new.before} … {change.new.after}".strip(),
+        "Where": change.where,
         labels[0]: change.old.text,
         labels[1]: change.new.text,
-        "Change": delta,
-        "Change %": relative,
+        "Change": change.change_text,
+        "Change %": change.relative_text,
     }
 
 
