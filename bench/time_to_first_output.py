@@ -14,7 +14,6 @@ absolute numbers depend on the machine, so read the ratios.
 from __future__ import annotations
 
 import argparse
-import os
 import sqlite3
 import statistics
 import sys
@@ -32,21 +31,11 @@ from lib.client import make_client  # noqa: E402
 from lib.emulator import Emulator, Pacing  # noqa: E402
 from lib.settings import load_settings  # noqa: E402
 from lib.store import Store  # noqa: E402
-from tests.e2e.conftest import start_app  # noqa: E402
+from tests.e2e.conftest import CHROMIUM, CHROMIUM_ARGS, start_app  # noqa: E402
 
 SAMPLE = REPO / "samples" / "monthly_sales.csv"
 QUESTION = "Show the revenue trend over time"
 FIRST_WORDS = "I'll load"  # how the emulator's analyst always starts its answer
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-dev-shm-usage",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--disable-quic",
-    "--no-first-run",
-]
 
 # Installed in the page before the click: stamps the click on "Run analysis", then the first animation frame
 # after the answer's first words appear in the DOM, and after both the "done" status and the closing summary
@@ -170,7 +159,7 @@ def row(name: str, values: list[float]) -> str:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=5, help="rounds per mode (default 5)")
-    parser.add_argument("--chromium", default=os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium"))
+    parser.add_argument("--chromium", default=CHROMIUM)
     args = parser.parse_args()
     from playwright.sync_api import sync_playwright
 
