@@ -22,7 +22,7 @@ import sqlalchemy as sa
 
 from lib import jobs
 from lib.emulator import Emulator, Pacing
-from lib.runview import LiveTurn, load_turn_view, refresh_turn
+from lib.runview import LiveTurn, refresh_turn
 from lib.settings import load_settings
 from lib.store import Store
 from tests.scale.services import Postgres, S3Server, WorkerProc
@@ -54,7 +54,7 @@ def watch(store: Store, run_id: str, prices, watermark: bool) -> tuple[int, int,
                 view = refresh_turn(store, run, state.idx, prices, live)
                 rows += sum(1 for k, v in live.items.items() if before.get(k) is not v)
             else:
-                view = load_turn_view(store, run, state.idx, prices)
+                view = refresh_turn(store, run, state.idx, prices, LiveTurn())  # a fresh page: every item read
                 rows += len(view.items) if view else 0
             if not jobs.is_active(run_id, store) and state.status not in ("queued", "running"):
                 break

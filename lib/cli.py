@@ -23,7 +23,7 @@ from lib.errors import AppError, describe
 from lib.library import upload_accepted
 from lib.preview import format_size
 from lib.rundiff import RunDiff
-from lib.runview import load_comparison
+from lib.runview import WATERMARK_SLACK, load_comparison
 from lib.settings import Settings, SettingsError, load_settings
 from lib.store import ArtifactFilter, Run, Store
 from lib.transcript import (
@@ -138,10 +138,16 @@ def upload_files(store: Store, settings: Settings, paths: list[Path], err: TextI
 def follow(store: Store, run_id: str, poll: float = POLL_SECONDS) -> Iterator[Item]:
     """A run's transcript items as they settle in the store, in order (text in growing pieces), until it ends."""
     cursor, printed_text = 0, 0
+    known: dict[tuple[int, int], Item] = {}
+    watermark: float | None = None  # each poll reads only the items written since the one before
     while True:
         run = store.run(run_id)
         finished = run is None or not run.active
-        listed = [s.item for s in store.items(run_id)]
+        since = None if watermark is None else watermark - WATERMARK_SLACK
+        for stored in store.items(run_id, since=since):
+            known[(stored.turn_idx, stored.seq)] = stored.item
+            watermark = max(watermark or 0.0, stored.updated_at)
+        listed = [known[key] for key in sorted(known)]
         while cursor < len(listed):
             item, later = listed[cursor], cursor + 1 < len(listed)
             if isinstance(item, Text):
@@ -283,13 +289,13 @@ def find_run(store: Store, ref: str, demo_runs: bool) -> Run:
     run = store.run(ref)
     if run is not None:
         return run
-    found = [r for r in store.runs(limit=100_000) if r.id.startswith(ref)] if len(ref) >= 4 else []
+    found = store.find_runs(ref) if len(ref) >= 4 else []
     if len(found) == 1:
         return found[0]
     where = "the offline demo's runs (--emulator)" if demo_runs else "this data directory"
     if not found:
         raise CliError(f"No run `{ref}` in {where}. Copy a run id from `ask`'s output or the app's URL (?run=…).")
-    raise CliError(f"`{ref}` starts {len(found)} run ids; give more of it.")
+    raise CliError(f"`{ref}` starts more than one run id; give more of it.")
 
 
 def report(diff: RunDiff, labels: tuple[str, str], out: TextIO, full: bool = False) -> None:
@@ -340,7 +346,7 @@ def _replay_command(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     answer = stream(store, run, folder, out, err)
     found = load_comparison(store, original.id, run.id, settings.prices)
     if found is not None:
-        report(found.diff, ("Original", "Replay"), out, args.diff)
+        report(found.diff, found.labels, out, args.diff)
     if answer.status != "done":
         err.write(
             f"replay {answer.run_id} ended {answer.status}" + (f": {answer.error}" if answer.error else "") + "\n"
@@ -355,12 +361,10 @@ def _compare_command(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     store = open_store(settings)
     old, new = find_run(store, args.before, settings.demo), find_run(store, args.after, settings.demo)
     found = load_comparison(store, old.id, new.id, settings.prices)
-    assert found is not None
-    replay = new.replay_of == old.id
-    labels = ("Original", "Replay") if replay else ("Before", "After")
-    title = new.title.removeprefix("Replay: ") if replay else new.title
-    out.write(f"{labels[0]}: {old.title} ({old.id})\n{labels[1]}: {title} ({new.id})\n")
-    report(found.diff, labels, out, args.diff)
+    assert found is not None  # both were just read through the same store
+    (old_label, new_label), (old_title, new_title) = found.labels, found.titles
+    out.write(f"{old_label}: {old_title} ({old.id})\n{new_label}: {new_title} ({new.id})\n")
+    report(found.diff, found.labels, out, args.diff)
     return EXIT_OK
 
 
@@ -435,8 +439,8 @@ def main(argv: list[str] | None = None, out: TextIO | None = None, err: TextIO |
     out, err = out or sys.stdout, err or sys.stderr
     args = parser().parse_args(argv)
     try:
-        command = {"ask": _ask_command, "check": _check_command, "replay": _replay_command}
-        return command.get(args.command, _compare_command)(args, out, err)
+        command = {"ask": _ask_command, "check": _check_command, "replay": _replay_command, "compare": _compare_command}
+        return command[args.command](args, out, err)
     except CliError as exc:
         err.write(f"error: {exc}\n")
         return exc.code

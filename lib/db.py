@@ -251,21 +251,6 @@ def _make_engine(url: str) -> Engine:
     return sa.create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=20)
 
 
-@contextmanager
-def counting(engine: Engine) -> Iterator[list[int]]:
-    """Count the statements sent to the database while the block runs (in a one-element list)."""
-    count = [0]
-
-    def _count(*_args: Any) -> None:
-        count[0] += 1
-
-    sa.event.listen(engine, "before_cursor_execute", _count)
-    try:
-        yield count
-    finally:
-        sa.event.remove(engine, "before_cursor_execute", _count)
-
-
 # --- migrations ----------------------------------------------------------------------------------
 
 

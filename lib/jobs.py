@@ -149,7 +149,7 @@ def start_replay(store: Store, settings: Settings, original_id: str, choice: dic
         like_original,
         replay.renamed(asked[0], names),
         [s.replacement.id for s in found if s.replacement],
-        title=f"Replay: {original.title.removeprefix('Replay: ')}",
+        title=replay.title_for(original),
         replay_of=original.id,
     )
 

@@ -194,4 +194,4 @@ def file_bytes(client: anthropic.Anthropic | None, store: Store, data_dir: Path,
 
 def _unknown_to_all(store: Store, file_id: str) -> bool:
     """Whether an admin is acting on a remote file that no user's catalogue holds (only admins may)."""
-    return store.admin and file_id not in store.known_file_ids()
+    return store.admin and not store.catalogued_by_anyone(file_id)

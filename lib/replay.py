@@ -66,9 +66,12 @@ def renamed(question: str, renames: dict[str, str]) -> str:
     return question
 
 
-def questions(store: Store, original_id: str) -> list[str]:
-    """The questions a run was asked, in order."""
-    return [t.question for t in store.turns(original_id)]
+TITLE_PREFIX = "Replay: "
+
+
+def title_for(original: Run) -> str:
+    """A replay's title: the original's, marked once however many replays deep."""
+    return TITLE_PREFIX + original.title.removeprefix(TITLE_PREFIX)
 
 
 def renames_for(store: Store, replay: Run, original: Run) -> dict[str, str]:
@@ -88,8 +91,7 @@ def next_question(store: Store, replay: Run) -> str | None:
     original = store.run(replay.replay_of)
     if original is None:
         return None
-    asked = len(store.turns(replay.id))
-    pending = questions(store, original.id)[asked:]
+    pending = store.questions(original.id)[len(store.questions(replay.id)) :]
     if not pending:
         return None
     return renamed(pending[0], renames_for(store, replay, original))
@@ -97,9 +99,8 @@ def next_question(store: Store, replay: Run) -> str | None:
 
 def progress(store: Store, replay: Run) -> tuple[int, int]:
     """How many of the original's questions the replay has asked, and how many there are."""
-    original = store.run(replay.replay_of) if replay.replay_of else None
-    total = len(store.turns(original.id)) if original else 0
-    return len(store.turns(replay.id)), total
+    total = len(store.questions(replay.replay_of)) if replay.replay_of else 0
+    return len(store.questions(replay.id)), total
 
 
 def plan(store: Store, original_id: str, choice: dict[str, str]) -> tuple[Run, list[Swap], list[str]]:
@@ -109,7 +110,7 @@ def plan(store: Store, original_id: str, choice: dict[str, str]) -> tuple[Run, l
         raise ReplayError("The run was not found, or is not yours and not shared.", "Open one of your runs.")
     if original.active:
         raise ReplayError("The run is still answering.", "Wait for it to finish, or press Stop, then replay it.")
-    asked = questions(store, original_id)
+    asked = store.questions(original_id)
     if not asked:
         raise ReplayError("The run has no questions to ask again.", "Replay a run that has at least one answer.")
     found = swaps(store, original, choice)

@@ -6,6 +6,7 @@ import time
 from dataclasses import dataclass, field
 
 from lib.cost import Cost, PriceTable, container_minutes_for, estimate
+from lib.replay import TITLE_PREFIX
 from lib.rundiff import RunDiff, compare_runs
 from lib.store import Run, Store, StoredItem, Turn
 from lib.transcript import Item, Usage
@@ -54,6 +55,12 @@ def turn_uses_container(turn: Turn) -> bool:
     )
 
 
+def turn_cost(turn: Turn, model: str, prices: PriceTable) -> Cost:
+    """Estimated cost of one turn, with the billed container minimum when it used a container."""
+    minutes = container_minutes_for(1) if turn_uses_container(turn) else 0.0
+    return estimate(turn.usage, model, prices, minutes)
+
+
 def load_run_view(store: Store, run_id: str, prices: PriceTable) -> RunView | None:
     """Read a run and everything needed to show it."""
     run = store.run(run_id)
@@ -63,19 +70,8 @@ def load_run_view(store: Store, run_id: str, prices: PriceTable) -> RunView | No
     items = store.items(run_id)
     views = []
     for turn in turns:
-        minutes = container_minutes_for(1) if turn_uses_container(turn) else 0.0
-        views.append(TurnView(turn, _items_of(items, turn.idx), estimate(turn.usage, run.model, prices, minutes)))
+        views.append(TurnView(turn, _items_of(items, turn.idx), turn_cost(turn, run.model, prices)))
     return RunView(run, views, run_usage(turns), run_cost(turns, run.model, prices), idle_since(run.active, turns))
-
-
-def load_turn_view(store: Store, run: Run, idx: int, prices: PriceTable) -> TurnView | None:
-    """One turn of a run and its items, without reading the rest of the run."""
-    turn = store.turn(run.id, idx)
-    if turn is None:
-        return None
-    minutes = container_minutes_for(1) if turn_uses_container(turn) else 0.0
-    items = [s.item for s in store.items(run.id, turn_idx=idx)]
-    return TurnView(turn, items, estimate(turn.usage, run.model, prices, minutes))
 
 
 WATERMARK_SLACK = 0.2  # seconds re-read below the newest write seen, for writes committed out of order
@@ -100,9 +96,8 @@ def refresh_turn(store: Store, run: Run, idx: int, prices: PriceTable, live: Liv
         live.watermark = max(live.watermark or 0.0, stored.updated_at)
     if live.watermark is None:
         live.watermark = 0.0
-    minutes = container_minutes_for(1) if turn_uses_container(turn) else 0.0
     items = [live.items[seq] for seq in sorted(live.items)]
-    return TurnView(turn, items, estimate(turn.usage, run.model, prices, minutes))
+    return TurnView(turn, items, turn_cost(turn, run.model, prices))
 
 
 def run_usage(turns: list[Turn]) -> Usage:
@@ -127,6 +122,22 @@ class Comparison:
     old: RunView
     new: RunView
     diff: RunDiff
+
+    @property
+    def is_replay(self) -> bool:
+        """Whether the second run replays the first."""
+        return self.new.run.replay_of == self.old.run.id
+
+    @property
+    def labels(self) -> tuple[str, str]:
+        """What to call the two runs."""
+        return ("Original", "Replay") if self.is_replay else ("Before", "After")
+
+    @property
+    def titles(self) -> tuple[str, str]:
+        """The two runs' titles, the replay's without its mark (its label says it)."""
+        new = self.new.run.title.removeprefix(TITLE_PREFIX) if self.is_replay else self.new.run.title
+        return self.old.run.title, new
 
 
 def load_comparison(store: Store, old_id: str, new_id: str, prices: PriceTable) -> Comparison | None:

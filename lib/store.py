@@ -285,6 +285,12 @@ class Store:
         with self._begin() as conn:
             return set(conn.execute(sa.select(files.c.id)).scalars())
 
+    def catalogued_by_anyone(self, file_id: str) -> bool:
+        """Whether any owner's catalogue holds this file id (admins: to tell files nobody here knows)."""
+        self._require_admin()
+        with self._begin() as conn:
+            return conn.execute(sa.select(sa.literal(1)).where(files.c.id == file_id)).first() is not None
+
     def remove_file(self, file_id: str) -> None:
         """Drop a catalogue entry of this owner."""
         with self._begin() as conn:
@@ -453,6 +459,25 @@ class Store:
     def turns(self, run_id: str) -> list[Turn]:
         """A readable run's turns in order."""
         return self._turns(turns.c.run_id == run_id)
+
+    def questions(self, run_id: str) -> list[str]:
+        """A readable run's questions in order (without reading its answers)."""
+        query = (
+            sa.select(turns.c.question)
+            .join(runs, runs.c.id == turns.c.run_id)
+            .where(turns.c.run_id == run_id, self._readable())
+            .order_by(turns.c.idx)
+        )
+        with self._begin() as conn:
+            return list(conn.execute(query).scalars())
+
+    def find_runs(self, id_prefix: str, limit: int = 2) -> list[Run]:
+        """This owner's runs whose id starts with `id_prefix` (at most `limit`)."""
+        if not id_prefix or id_prefix.strip("0123456789abcdef"):  # run ids are hex: nothing else can match
+            return []
+        query = sa.select(runs).where(runs.c.owner == self.owner, runs.c.id.like(id_prefix + "%")).limit(limit)
+        with self._begin() as conn:
+            return [_run(r) for r in conn.execute(query).mappings().all()]
 
     def _turns(self, *where: Any) -> list[Turn]:
         query = (

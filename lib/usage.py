@@ -6,9 +6,9 @@ from collections import defaultdict
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from lib.cost import PriceTable, container_minutes_for, estimate, format_usd
+from lib.cost import PriceTable, format_usd
 from lib.errors import AppError
-from lib.runview import turn_uses_container
+from lib.runview import turn_cost
 from lib.store import LOCAL_OWNER, Store, TurnUsage
 
 
@@ -58,12 +58,6 @@ def month_start(now: datetime | None = None) -> datetime:
     return now.astimezone(UTC).replace(day=1, hour=0, minute=0, second=0, microsecond=0)
 
 
-def turn_cost(usage: TurnUsage, prices: PriceTable) -> float:
-    """Estimated USD of one turn, container minimum included when it used one (as the run totals count it)."""
-    minutes = container_minutes_for(1) if turn_uses_container(usage.turn) else 0.0
-    return estimate(usage.turn.usage, usage.model, prices, minutes).total_usd
-
-
 def summarise(
     owner: str, turns: list[TurnUsage], prices: PriceTable, email: str = "", name: str = "", budget: float = 0.0
 ) -> UserUsage:
@@ -79,7 +73,7 @@ def summarise(
             for t in turns
         ),
         output_tokens=sum(t.turn.usage.output_tokens for t in turns),
-        cost_usd=sum(turn_cost(t, prices) for t in turns),
+        cost_usd=sum(turn_cost(t.turn, t.model, prices).total_usd for t in turns),
         budget_usd=budget,
     )
 
@@ -121,6 +115,9 @@ def everyone_month(store: Store, prices: PriceTable, now: datetime | None = None
 def check_user_budget(store: Store, owner: str, prices: PriceTable, now: datetime | None = None) -> AppError | None:
     """Before every request: an error to show when `owner`'s monthly budget is used up, else None."""
     mine = store if store.owner == owner else store.as_owner(owner)
+    user = mine.user()
+    if user is None or not user.monthly_budget_usd:  # no budget: nothing to add up (the usual case)
+        return None
     usage = my_month(mine, prices, now)
     if not usage.budget_reached:
         return None

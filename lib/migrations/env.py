@@ -1,19 +1,17 @@
-"""Alembic environment: runs this app's migrations on the engine the app hands over (or the configured one)."""
+"""Alembic environment: runs this app's migrations on the engine `lib.db.upgrade` hands over.
+
+Migrations run only through `lib.db.upgrade` (any process opening the store does it), which also brings old
+SQLite files to the baseline and holds PostgreSQL's migration lock."""
 
 from __future__ import annotations
-
-import os
-from pathlib import Path
 
 from alembic import context
 
 from lib import db
 
-config = context.config
-engine = config.attributes.get("engine")
-if engine is None:  # the alembic command line: the same settings as the app
-    url = os.environ.get("ANALYST_DATABASE_URL") or db.sqlite_url(Path(os.environ.get("ANALYST_DATA_DIR", "data")))
-    engine = db.sa.create_engine(url)
+engine = context.config.attributes.get("engine")
+if engine is None:
+    raise SystemExit("Migrations run when the app, a worker or the CLI opens the database (lib.db.upgrade).")
 
 with engine.connect() as connection:
     context.configure(connection=connection, target_metadata=db.metadata, render_as_batch=True)

@@ -62,11 +62,9 @@ def _pickers(ctx: Context, runs: list[Run], old_id: str, new_id: str) -> tuple[s
 
 
 def _comparison(ctx: Context, found: Comparison) -> None:
-    replay = found.new.run.replay_of == found.old.run.id
-    labels = ("Original", "Replay") if replay else ("Before", "After")
-    for col, view, label in zip(st.columns(2), (found.old, found.new), labels, strict=True):
+    labels = found.labels
+    for col, view, label, title in zip(st.columns(2), (found.old, found.new), labels, found.titles, strict=True):
         with col:
-            title = view.run.title.removeprefix("Replay: ") if view is found.new and replay else view.run.title
             st.markdown(f"**{label}:** {title}")
             names = [ctx.store.file(f) for f in view.run.file_ids]
             files = ", ".join(

@@ -60,10 +60,10 @@ def form(ctx: Context, view: RunView, where: DeltaGenerator) -> None:
     run = view.run
     if run.active or not view.turns:
         return
-    catalogue = [f for f in ctx.store.files() if not f.remote_missing]
-    by_id = {f.id: f for f in catalogue}
+    mine = {f.id: f for f in ctx.store.files()}
+    by_id = {i: f for i, f in mine.items() if not f.remote_missing}  # what can be attached
     with where.popover("Replay on another file", icon=":material/replay:"):
-        if not catalogue:
+        if not by_id:
             st.caption("Your library is empty: upload the new version of the data on the Files page first.")
             return
         st.caption(
@@ -72,7 +72,7 @@ def form(ctx: Context, view: RunView, where: DeltaGenerator) -> None:
         )
         choice: dict[str, str] = {}
         for file_id in run.file_ids:
-            original = ctx.store.file(file_id)
+            original = mine.get(file_id)
             name = original.filename if original else file_id
             options = list(by_id)
             picked = st.selectbox(
