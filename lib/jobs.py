@@ -20,7 +20,7 @@ from lib.cost import budget_reached, budget_used_sentence
 from lib.errors import AppError, describe
 from lib.runview import run_cost
 from lib.settings import Settings
-from lib.store import Claim, Run, Store
+from lib.store import ACTIVE, Claim, Run, Store
 from lib.transcript import GeneratedFile, Item, Notice, RunError
 from lib.usage import check_user_budget
 
@@ -70,18 +70,35 @@ LOCAL_WORKER = f"local:{os.getpid()}"
 
 
 def is_active(run_id: str, store: Store | None = None) -> bool:
-    """Whether the run's current turn is being worked on: by a thread of this process, or (given a shared
-    database) queued or held under a live lease by a worker anywhere."""
+    """Whether the run's current turn is being worked on: by a thread of this process; given the embedded
+    database, by another live process on this machine (the app beside the CLI); given a shared one, queued or
+    held under a live lease by a worker anywhere."""
     with _jobs_lock:
         job = _jobs.get(run_id)
     if job and job.thread and job.thread.is_alive():
         return True
-    if store is None or store.embedded:
+    if store is None:
         return False
     state = store.turn_state(run_id)
     if state is None:
         return False
+    if store.embedded:
+        return state.status in ACTIVE and held_elsewhere(state.worker)
     return state.status == "queued" or (state.status == "running" and state.lease_until >= time.time())
+
+
+def held_elsewhere(worker: str) -> bool:
+    """Whether a turn claimed by `worker` (embedded: `local:<pid>`) is held by another process still alive."""
+    kind, _, pid = worker.partition(":")
+    if kind != "local" or not pid.isdigit() or int(pid) == os.getpid():
+        return False
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # alive, run by another user
+        return True
+    return True
 
 
 def active_ids() -> set[str]:
@@ -92,7 +109,8 @@ def active_ids() -> set[str]:
 
 def recover(store: Store) -> list[str]:
     """Once per process and database: runs nobody works on any more become 'interrupted' (embedded: every
-    active run a thread of this process does not hold; shared: those whose worker's lease ran out)."""
+    active run neither a thread of this process nor another live process holds; shared: those whose worker's
+    lease ran out)."""
     key = store.location
     with _jobs_lock:
         if key in _recovered:
@@ -104,7 +122,9 @@ def recover(store: Store) -> list[str]:
 def settle(store: Store, only: set[str] | None = None) -> list[str]:
     """Active runs (or `only` these) that nobody works on become 'interrupted'; returns their ids."""
     if store.embedded:
-        return store.as_owner(store.owner, store.admin or only is None).mark_interrupted(keep=active_ids(), only=only)
+        scoped = store.as_owner(store.owner, store.admin or only is None)
+        elsewhere = {run_id for run_id, worker in scoped.active_turn_workers().items() if held_elsewhere(worker)}
+        return scoped.mark_interrupted(keep=active_ids() | elsewhere, only=only)
     return store.reap_expired(only)
 
 

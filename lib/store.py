@@ -391,6 +391,14 @@ class Store:
         with self._begin() as conn:
             conn.execute(runs.delete().where(runs.c.id == run_id, runs.c.owner == self.owner))
 
+    def active_turn_workers(self) -> dict[str, str]:
+        """Run id → the worker holding its active turn, for every owner's runs (admin) or this owner's."""
+        query = sa.select(turns.c.run_id, turns.c.worker).where(turns.c.status.in_(ACTIVE))
+        if not self.admin:
+            query = query.join(runs, runs.c.id == turns.c.run_id).where(runs.c.owner == self.owner)
+        with self._begin() as conn:
+            return {r.run_id: r.worker for r in conn.execute(query)}
+
     def mark_interrupted(self, keep: set[str] = frozenset(), only: set[str] | None = None) -> list[str]:
         """Active runs (of every owner for an admin, else this owner's; or `only` these) that no thread works on
         become 'interrupted'; returns their ids."""
