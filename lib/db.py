@@ -19,6 +19,7 @@ from sqlalchemy.engine import Connection, Engine
 LOCAL_OWNER = "local"  # the one user of an app without sign-in; data made then is claimed later
 LEGACY_VERSION = 4  # the last version of the hand-written schema; Alembic's baseline is the same tables
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
+SQLITE_NAME = "analyst.sqlite3"  # the embedded database's file in the data directory
 
 metadata = sa.MetaData()
 
@@ -204,7 +205,7 @@ _lock = threading.Lock()
 
 def sqlite_url(data_dir: Path) -> str:
     """The embedded default: a SQLite file in the data directory."""
-    return f"sqlite:///{Path(data_dir) / 'analyst.sqlite3'}"
+    return f"sqlite:///{Path(data_dir) / SQLITE_NAME}"
 
 
 def engine_for(url: str) -> Engine:

@@ -216,11 +216,8 @@ class Store:
         if not self.url:
             self.data_dir.mkdir(parents=True, exist_ok=True)
             self.url = db.sqlite_url(self.data_dir)
-        try:
-            self.engine = db.engine_for(self.url)
-        except db.NewerDatabaseError as exc:
-            raise RuntimeError(str(exc)) from exc
-        self.path = self.data_dir / "analyst.sqlite3"
+        self.engine = db.engine_for(self.url)  # NewerDatabaseError (a RuntimeError) for a newer app's database
+        self.path = self.data_dir / db.SQLITE_NAME
 
     @property
     def embedded(self) -> bool:
