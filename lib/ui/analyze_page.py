@@ -9,7 +9,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 import streamlit as st
 
-from lib import jobs, prompts, usage
+from lib import jobs, prompts, runsettings, usage
 from lib.cost import budget_reached, budget_used_sentence, format_usd
 from lib.errors import AppError
 from lib.models import available_models
@@ -269,19 +269,25 @@ def _read_only(ctx: Context, view: RunView) -> None:
 def _share(ctx: Context, view: RunView) -> None:
     """The owner's switch to share the run read-only with everyone signed in, and its link."""
     run = view.run
-    shared = st.toggle(
+    key = f"analyze_share_{run.id}"
+    # the switch mirrors the stored flag on every run (it may have changed in another tab); only a flip by
+    # the owner, in its callback, writes it
+    st.session_state[key] = run.shared
+    st.toggle(
         "Share read-only with everyone signed in",
-        value=run.shared,
-        key=f"analyze_share_{run.id}",
+        key=key,
+        on_change=_save_shared,
+        args=(ctx, run.id, key),
         help="Anyone signed in to this app who has the link can read the run and export it; only you can "
         "ask follow-ups, change its budget or delete it.",
     )
-    if shared != run.shared:
-        ctx.store.update_run(run.id, shared=shared)
-        st.rerun()
     if run.shared:
         st.caption("Link to share:")
         st.code(_run_link(run.id), language=None)
+
+
+def _save_shared(ctx: Context, run_id: str, key: str) -> None:
+    runsettings.set_shared(ctx.store, run_id, st.session_state[key])
 
 
 def _run_link(run_id: str) -> str:
