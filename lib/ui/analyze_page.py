@@ -245,10 +245,13 @@ def _budget(ctx: Context, view: RunView) -> None:
     run = view.run
     label = f"Budget {format_usd(run.budget_usd)}" if run.budget_usd else "No budget"
     with st.popover(label, icon=":material/savings:"):
-        value = _budget_input(st, run.budget_usd, f"analyze_run_budget_{run.id}")
-        if st.button("Save budget", key="analyze_budget_save"):
-            ctx.store.update_run(run.id, budget_usd=value)
-            st.rerun()
+        key = f"analyze_run_budget_{run.id}"
+        _budget_input(st, run.budget_usd, key)
+        st.button("Save budget", key="analyze_budget_save", on_click=_save_budget, args=(ctx, run.id, key))
+
+
+def _save_budget(ctx: Context, run_id: str, key: str) -> None:
+    runsettings.set_budget(ctx.store, run_id, float(st.session_state.get(key) or 0.0))
 
 
 def _read_only(ctx: Context, view: RunView) -> None:

@@ -10,6 +10,7 @@ import streamlit as st
 from lib import filekinds, files, library, uploads
 from lib.errors import AppError
 from lib.preview import format_size
+from lib.store import FileRecord
 from lib.ui.demo_session import link_params
 from lib.ui.render import render_preview, show_error
 from lib.ui.setup import Context
@@ -229,9 +230,18 @@ def _notes(ctx: Context, file_id: str) -> None:
             height=100,
             placeholder="e.g. revenue is in EUR excluding VAT; churned=1 means cancelled within 30 days",
         )
-        if st.button("Save notes", key="files_save_notes", icon=":material/save:", disabled=text == record.notes):
-            ctx.store.set_file_notes(file_id, text)
-            st.session_state[MESSAGES] = [
-                ("success", f"Notes saved for **{record.filename}**; they go with every analysis of it.")
-            ]
-            st.rerun()
+        st.button(
+            "Save notes",
+            key="files_save_notes",
+            icon=":material/save:",
+            disabled=text == record.notes,
+            on_click=_save_notes,
+            args=(ctx, record, f"files_notes_{file_id}"),
+        )
+
+
+def _save_notes(ctx: Context, record: FileRecord, key: str) -> None:
+    library.save_notes(ctx.store, record.id, st.session_state[key])
+    st.session_state[MESSAGES] = [
+        ("success", f"Notes saved for **{record.filename}**; they go with every analysis of it.")
+    ]
