@@ -300,6 +300,15 @@ def _run_link(run_id: str) -> str:
     return f"Analyze?run={run_id}"
 
 
+def _live_turn(run_id: str, idx: int) -> LiveTurn:
+    """What the poll has seen of the run's live turn; one per run, started afresh when the next turn begins."""
+    key = f"analyze_live_{run_id}"
+    held = st.session_state.get(key)
+    if held is None or held[0] != idx:
+        held = st.session_state[key] = (idx, LiveTurn())
+    return held[1]
+
+
 def _live(ctx: Context, view: RunView, mine: bool = True) -> None:
     """The run's header and finished turns drawn once; only the live turn is polled and redrawn."""
     run_id = view.run.id
@@ -309,7 +318,7 @@ def _live(ctx: Context, view: RunView, mine: bool = True) -> None:
         render_turn(turn, ctx.data_dir, run_id)
     live_idx = view.turns[-1].turn.idx
 
-    seen = st.session_state.setdefault(f"analyze_live_{run_id}_{live_idx}", LiveTurn())
+    seen = _live_turn(run_id, live_idx)
 
     @st.fragment(run_every=POLL_SECONDS)
     def live() -> None:

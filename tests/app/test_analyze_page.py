@@ -102,6 +102,8 @@ def test_run_and_follow_up(app, emulator):
     assert second and second[0].startswith("Let me check what is already in `outputs/`")
     assert any("earlier file(s) are still there" in s for s in second)
     assert len(list(at.get("vega_lite_chart"))) == 2
+    live = [k for k in at._session_state.filtered_state if str(k).startswith("analyze_live_")]
+    assert live == [f"analyze_live_{rid}"], "one live-turn record per run, not one per watched turn"
 
     posts = messages_posts(emulator)
     assert len(posts) == 2
