@@ -8,6 +8,7 @@ import streamlit as st
 from lib import usage
 from lib.cost import format_usd
 from lib.ui.setup import Context
+from lib.ui.state import budget_input
 
 BUDGET_HELP = (
     "Empty or 0: no limit. Checked before every request to the API: once the user's estimated cost this "
@@ -55,16 +56,7 @@ def _budget_form(ctx: Context, rows: list[usage.UserUsage]) -> None:
     who_col, amount_col = st.columns([3, 2])
     owner = who_col.selectbox("User", list(by_owner), format_func=lambda o: by_owner[o].label, key="admin_user")
     current = by_owner[owner].budget_usd
-    amount_col.number_input(
-        "Monthly budget (USD)",
-        min_value=0.0,
-        step=5.0,
-        format="%.2f",
-        value=current or None,
-        placeholder="No limit",
-        key=f"admin_budget_{owner}",
-        help=BUDGET_HELP,
-    )
+    budget_input(amount_col, "Monthly budget (USD)", current, f"admin_budget_{owner}", BUDGET_HELP, step=5.0)
     st.button(
         "Save budget",
         key="admin_budget_save",

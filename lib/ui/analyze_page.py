@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from dataclasses import replace
 from datetime import datetime
-from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 import streamlit as st
@@ -20,7 +19,7 @@ from lib.ui import exports, replay_form
 from lib.ui.demo_session import link_params
 from lib.ui.render import render_run, render_run_header, render_turn, show_error
 from lib.ui.setup import Context
-from lib.ui.state import DRAFT, FILES_PAGE, select_files, selected_files, table_columns
+from lib.ui.state import DRAFT, FILES_PAGE, budget_input, select_files, selected_files, table_columns
 
 POLL_SECONDS = 0.1  # while a run is live; each poll reads only the live turn
 START_ERROR = "analyze_start_error"
@@ -113,7 +112,9 @@ def _new_run_form(ctx: Context) -> None:
         index=TOOL_VERSIONS.index(ctx.settings.tool_version) if ctx.settings.tool_version in TOOL_VERSIONS else 0,
         help="Use code_execution_20250825 for older models such as Opus 4.1.",
     )
-    budget = _budget_input(budget_col, ctx.settings.run_budget_usd, "analyze_budget")
+    budget = budget_input(
+        budget_col, BUDGET_LABEL, ctx.settings.run_budget_usd, "analyze_budget", BUDGET_HELP, step=0.5
+    )
     settings = replace(ctx.settings, model=model, tool_version=tool, run_budget_usd=budget)
     # a click callback starts the run before the rerun it causes, so the job does not wait for a redraw
     st.button(
@@ -225,28 +226,13 @@ def _retry_file(ctx: Context, run_id: str, file_id: str) -> None:
         show_error(err)
 
 
-def _budget_input(where: Any, current: float, key: str) -> float:
-    """A budget in USD; left empty, no limit (0)."""
-    value = where.number_input(
-        BUDGET_LABEL,
-        min_value=0.0,
-        step=0.5,
-        format="%.2f",
-        value=current or None,
-        placeholder="No limit",
-        key=key,
-        help=BUDGET_HELP,
-    )
-    return float(value or 0.0)
-
-
 def _budget(ctx: Context, view: RunView) -> None:
     """The run's budget, and a way to change it."""
     run = view.run
     label = f"Budget {format_usd(run.budget_usd)}" if run.budget_usd else "No budget"
-    with st.popover(label, icon=":material/savings:"):
+    with st.popover(label, icon=":material/savings:") as box:
         key = f"analyze_run_budget_{run.id}"
-        _budget_input(st, run.budget_usd, key)
+        budget_input(box, BUDGET_LABEL, run.budget_usd, key, BUDGET_HELP, step=0.5)
         st.button("Save budget", key="analyze_budget_save", on_click=_save_budget, args=(ctx, run.id, key))
 
 
