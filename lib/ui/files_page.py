@@ -6,6 +6,7 @@ import time
 
 import pandas as pd
 import streamlit as st
+from streamlit.runtime.uploaded_file_manager import UploadedFile
 
 from lib import filekinds, files, library, uploads
 from lib.errors import AppError
@@ -25,10 +26,15 @@ REMOTE_TTL = 30.0
 CHECKED = "files_checked"
 
 
-def _checked(f, max_bytes: int) -> uploads.Checked:
+def _upload_key(f: UploadedFile, max_bytes: int) -> str:
+    """What one file in the uploader is cached under: the upload itself and the size limit it was checked with."""
+    return f"{getattr(f, 'file_id', '')}|{f.name}|{f.size}|{max_bytes}"
+
+
+def _checked(f: UploadedFile, max_bytes: int) -> uploads.Checked:
     """The check and preview of one file in the uploader, done once per upload rather than on every rerun."""
     cache: dict[str, uploads.Checked] = st.session_state.setdefault(CHECKED, {})
-    key = f"{getattr(f, 'file_id', '')}|{f.name}|{f.size}|{max_bytes}"
+    key = _upload_key(f, max_bytes)
     if key not in cache:
         with st.spinner(f"Checking {f.name}…"):
             cache[key] = uploads.inspect_upload(f.name, f.getvalue(), max_bytes)
@@ -63,7 +69,7 @@ def _uploader(ctx: Context) -> None:
     keys = set()
     for f in chosen:
         checked = _checked(f, ctx.settings.max_upload_bytes)
-        keys.add(f"{getattr(f, 'file_id', '')}|{f.name}|{f.size}|{ctx.settings.max_upload_bytes}")
+        keys.add(_upload_key(f, ctx.settings.max_upload_bytes))
         verdict = checked.verdict
         if isinstance(verdict, uploads.Rejected):
             st.error(f"**{verdict.name}** was not accepted. {verdict.reason} {verdict.hint}", icon=":material/block:")
