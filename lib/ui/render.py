@@ -46,6 +46,8 @@ TOOL_LABELS = {"code_execution": "Python", "bash_code_execution": "Bash", "text_
 LONG_LINES = 30
 Retry = Callable[[str], None]
 LONG_HEIGHT = 520
+DELIMITED = frozenset({"csv", "tsv"})  # file kinds whose first rows a transcript shows
+TABLE_HEAD_MAX_BYTES = 20_000_000
 
 
 def _code(body: str, language: str | None, line_numbers: bool = False) -> None:
@@ -66,6 +68,13 @@ def show_error(err: AppError | BaseException) -> None:
 @st.cache_data(show_spinner=False, max_entries=256)
 def _display_bytes(path: str, mtime: float) -> bytes:
     return downscale_for_display(Path(path).read_bytes())
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def _table_head(path: str, mtime: float, kind: str) -> pd.DataFrame:
+    """The first rows of a delimited file, rounded and with empty cells blank (not "None"), per file version."""
+    frame = read_head(Path(path), rows=200, kind=kind)
+    return frame.round(4).astype(object).where(frame.notna(), "")
 
 
 def render_item(item: Item, data_dir: Path, key: str, on_retry: Retry | None = None) -> None:
@@ -193,12 +202,11 @@ def stored_file(path: Path, name: str, mime: str, size_bytes: int, tables: bool 
         st.caption(f":material/draw: `{name}` can contain scripts, so it is not shown here; download it to view it.")
     elif filekinds.shown_inline(name, mime):
         _image(path, name)
-    elif tables and name.lower().endswith((".csv", ".tsv")) and size_bytes < 20_000_000:
+    elif tables and (kind := filekinds.for_name(name)) and kind.key in DELIMITED and size_bytes < TABLE_HEAD_MAX_BYTES:
         try:
-            frame = read_head(path, rows=200, kind="tsv" if name.lower().endswith(".tsv") else "csv")
+            frame = _table_head(str(path), path.stat().st_mtime, kind.key)
             st.caption(f":material/table: `{name}` (first rows)")
-            blank = frame.round(4).astype(object).where(frame.notna(), "")  # empty cells, not "None"
-            st.dataframe(blank, height=min(38 * (len(frame) + 1), 300), hide_index=True)
+            st.dataframe(frame, height=min(38 * (len(frame) + 1), 300), hide_index=True)
         except Exception:  # noqa: BLE001 - a preview is optional; the download stays available
             pass
 
