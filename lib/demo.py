@@ -46,10 +46,10 @@ def _store(settings: Settings) -> Store | None:
     return Store(folder) if folder.is_dir() else None  # never create the demo's folder just to look
 
 
-def run_count(settings: Settings, limit: int = 1000) -> int:
+def run_count(settings: Settings) -> int:
     """How many demo runs are kept."""
     store = _store(settings)
-    return len(store.runs(limit=limit)) if store else 0
+    return store.count_runs() if store else 0
 
 
 def has_run(settings: Settings, run_id: str) -> bool:

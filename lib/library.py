@@ -195,3 +195,8 @@ def file_bytes(client: anthropic.Anthropic | None, store: Store, data_dir: Path,
 def _unknown_to_all(store: Store, file_id: str) -> bool:
     """Whether an admin is acting on a remote file that no user's catalogue holds (only admins may)."""
     return store.admin and not store.catalogued_by_anyone(file_id)
+
+
+def save_notes(store: Store, file_id: str, notes: str) -> None:
+    """The analyst's notes on one of their files, sent to Claude with every analysis of it."""
+    store.set_file_notes(file_id, notes)

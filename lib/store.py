@@ -772,6 +772,12 @@ class Store:
             return None
         return TurnState(row.idx, row.status, row.worker, row.lease_until, bool(row.stop_requested))
 
+    def count_runs(self) -> int:
+        """How many runs this owner has (what `runs()` would list without a limit)."""
+        query = sa.select(sa.func.count()).select_from(runs).where(runs.c.owner == self.owner)
+        with self._begin() as conn:
+            return int(conn.execute(query).scalar_one())
+
 
 def _owned(conn: Connection, run_id: str, owner: str) -> bool:
     query = sa.select(sa.literal(1)).where(runs.c.id == run_id, runs.c.owner == owner)

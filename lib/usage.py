@@ -122,3 +122,10 @@ def check_user_budget(store: Store, owner: str, prices: PriceTable, now: datetim
     if not usage.budget_reached:
         return None
     return MonthlyBudgetReachedError(usage.cost_usd, usage.budget_usd, month_start(now).strftime("%B %Y"))
+
+
+def set_monthly_budget(store: Store, owner: str, usd: float) -> float:
+    """Set an owner's monthly budget in USD (admins only); returns the amount kept, 0 for no limit."""
+    amount = max(float(usd), 0.0)
+    store.set_monthly_budget(owner, amount)
+    return amount

@@ -8,6 +8,7 @@ import streamlit as st
 from lib import usage
 from lib.cost import format_usd
 from lib.ui.setup import Context
+from lib.ui.state import budget_input
 
 BUDGET_HELP = (
     "Empty or 0: no limit. Checked before every request to the API: once the user's estimated cost this "
@@ -55,20 +56,16 @@ def _budget_form(ctx: Context, rows: list[usage.UserUsage]) -> None:
     who_col, amount_col = st.columns([3, 2])
     owner = who_col.selectbox("User", list(by_owner), format_func=lambda o: by_owner[o].label, key="admin_user")
     current = by_owner[owner].budget_usd
-    value = amount_col.number_input(
-        "Monthly budget (USD)",
-        min_value=0.0,
-        step=5.0,
-        format="%.2f",
-        value=current or None,
-        placeholder="No limit",
-        key=f"admin_budget_{owner}",
-        help=BUDGET_HELP,
+    budget_input(amount_col, "Monthly budget (USD)", current, f"admin_budget_{owner}", BUDGET_HELP, step=5.0)
+    st.button(
+        "Save budget",
+        key="admin_budget_save",
+        icon=":material/savings:",
+        on_click=_save_budget,
+        args=(ctx, owner, by_owner[owner].label, f"admin_budget_{owner}"),
     )
-    if st.button("Save budget", key="admin_budget_save", icon=":material/savings:"):
-        amount = float(value or 0.0)
-        ctx.store.set_monthly_budget(owner, amount)
-        st.session_state[MESSAGE] = (
-            f"Monthly budget of {by_owner[owner].label}: {format_usd(amount) if amount else 'no limit'}."
-        )
-        st.rerun()
+
+
+def _save_budget(ctx: Context, owner: str, label: str, key: str) -> None:
+    amount = usage.set_monthly_budget(ctx.store, owner, float(st.session_state.get(key) or 0.0))
+    st.session_state[MESSAGE] = f"Monthly budget of {label}: {format_usd(amount) if amount else 'no limit'}."

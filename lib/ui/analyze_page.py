@@ -4,12 +4,11 @@ from __future__ import annotations
 
 from dataclasses import replace
 from datetime import datetime
-from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 import streamlit as st
 
-from lib import jobs, prompts, usage
+from lib import jobs, prompts, runsettings, usage
 from lib.cost import budget_reached, budget_used_sentence, format_usd
 from lib.errors import AppError
 from lib.models import available_models
@@ -20,7 +19,7 @@ from lib.ui import exports, replay_form
 from lib.ui.demo_session import link_params
 from lib.ui.render import render_run, render_run_header, render_turn, show_error
 from lib.ui.setup import Context
-from lib.ui.state import DRAFT, FILES_PAGE, select_files, selected_files, table_columns
+from lib.ui.state import DRAFT, FILES_PAGE, budget_input, select_files, selected_files, table_columns
 
 POLL_SECONDS = 0.1  # while a run is live; each poll reads only the live turn
 START_ERROR = "analyze_start_error"
@@ -113,7 +112,9 @@ def _new_run_form(ctx: Context) -> None:
         index=TOOL_VERSIONS.index(ctx.settings.tool_version) if ctx.settings.tool_version in TOOL_VERSIONS else 0,
         help="Use code_execution_20250825 for older models such as Opus 4.1.",
     )
-    budget = _budget_input(budget_col, ctx.settings.run_budget_usd, "analyze_budget")
+    budget = budget_input(
+        budget_col, BUDGET_LABEL, ctx.settings.run_budget_usd, "analyze_budget", BUDGET_HELP, step=0.5
+    )
     settings = replace(ctx.settings, model=model, tool_version=tool, run_budget_usd=budget)
     # a click callback starts the run before the rerun it causes, so the job does not wait for a redraw
     st.button(
@@ -225,30 +226,18 @@ def _retry_file(ctx: Context, run_id: str, file_id: str) -> None:
         show_error(err)
 
 
-def _budget_input(where: Any, current: float, key: str) -> float:
-    """A budget in USD; left empty, no limit (0)."""
-    value = where.number_input(
-        BUDGET_LABEL,
-        min_value=0.0,
-        step=0.5,
-        format="%.2f",
-        value=current or None,
-        placeholder="No limit",
-        key=key,
-        help=BUDGET_HELP,
-    )
-    return float(value or 0.0)
-
-
 def _budget(ctx: Context, view: RunView) -> None:
     """The run's budget, and a way to change it."""
     run = view.run
     label = f"Budget {format_usd(run.budget_usd)}" if run.budget_usd else "No budget"
-    with st.popover(label, icon=":material/savings:"):
-        value = _budget_input(st, run.budget_usd, f"analyze_run_budget_{run.id}")
-        if st.button("Save budget", key="analyze_budget_save"):
-            ctx.store.update_run(run.id, budget_usd=value)
-            st.rerun()
+    with st.popover(label, icon=":material/savings:") as box:
+        key = f"analyze_run_budget_{run.id}"
+        budget_input(box, BUDGET_LABEL, run.budget_usd, key, BUDGET_HELP, step=0.5)
+        st.button("Save budget", key="analyze_budget_save", on_click=_save_budget, args=(ctx, run.id, key))
+
+
+def _save_budget(ctx: Context, run_id: str, key: str) -> None:
+    runsettings.set_budget(ctx.store, run_id, float(st.session_state.get(key) or 0.0))
 
 
 def _read_only(ctx: Context, view: RunView) -> None:
@@ -269,19 +258,25 @@ def _read_only(ctx: Context, view: RunView) -> None:
 def _share(ctx: Context, view: RunView) -> None:
     """The owner's switch to share the run read-only with everyone signed in, and its link."""
     run = view.run
-    shared = st.toggle(
+    key = f"analyze_share_{run.id}"
+    # the switch mirrors the stored flag on every run (it may have changed in another tab); only a flip by
+    # the owner, in its callback, writes it
+    st.session_state[key] = run.shared
+    st.toggle(
         "Share read-only with everyone signed in",
-        value=run.shared,
-        key=f"analyze_share_{run.id}",
+        key=key,
+        on_change=_save_shared,
+        args=(ctx, run.id, key),
         help="Anyone signed in to this app who has the link can read the run and export it; only you can "
         "ask follow-ups, change its budget or delete it.",
     )
-    if shared != run.shared:
-        ctx.store.update_run(run.id, shared=shared)
-        st.rerun()
     if run.shared:
         st.caption("Link to share:")
         st.code(_run_link(run.id), language=None)
+
+
+def _save_shared(ctx: Context, run_id: str, key: str) -> None:
+    runsettings.set_shared(ctx.store, run_id, st.session_state[key])
 
 
 def _run_link(run_id: str) -> str:
@@ -289,6 +284,15 @@ def _run_link(run_id: str) -> str:
     if base.scheme and base.netloc:
         return urlunsplit((base.scheme, base.netloc, base.path, f"run={run_id}", ""))
     return f"Analyze?run={run_id}"
+
+
+def _live_turn(run_id: str, idx: int) -> LiveTurn:
+    """What the poll has seen of the run's live turn; one per run, started afresh when the next turn begins."""
+    key = f"analyze_live_{run_id}"
+    held = st.session_state.get(key)
+    if held is None or held[0] != idx:
+        held = st.session_state[key] = (idx, LiveTurn())
+    return held[1]
 
 
 def _live(ctx: Context, view: RunView, mine: bool = True) -> None:
@@ -300,7 +304,7 @@ def _live(ctx: Context, view: RunView, mine: bool = True) -> None:
         render_turn(turn, ctx.data_dir, run_id)
     live_idx = view.turns[-1].turn.idx
 
-    seen = st.session_state.setdefault(f"analyze_live_{run_id}_{live_idx}", LiveTurn())
+    seen = _live_turn(run_id, live_idx)
 
     @st.fragment(run_every=POLL_SECONDS)
     def live() -> None:

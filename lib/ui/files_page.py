@@ -6,10 +6,12 @@ import time
 
 import pandas as pd
 import streamlit as st
+from streamlit.runtime.uploaded_file_manager import UploadedFile
 
 from lib import filekinds, files, library, uploads
 from lib.errors import AppError
 from lib.preview import format_size
+from lib.store import FileRecord
 from lib.ui.demo_session import link_params
 from lib.ui.render import render_preview, show_error
 from lib.ui.setup import Context
@@ -24,10 +26,15 @@ REMOTE_TTL = 30.0
 CHECKED = "files_checked"
 
 
-def _checked(f, max_bytes: int) -> uploads.Checked:
+def _upload_key(f: UploadedFile, max_bytes: int) -> str:
+    """What one file in the uploader is cached under: the upload itself and the size limit it was checked with."""
+    return f"{getattr(f, 'file_id', '')}|{f.name}|{f.size}|{max_bytes}"
+
+
+def _checked(f: UploadedFile, max_bytes: int) -> uploads.Checked:
     """The check and preview of one file in the uploader, done once per upload rather than on every rerun."""
     cache: dict[str, uploads.Checked] = st.session_state.setdefault(CHECKED, {})
-    key = f"{getattr(f, 'file_id', '')}|{f.name}|{f.size}|{max_bytes}"
+    key = _upload_key(f, max_bytes)
     if key not in cache:
         with st.spinner(f"Checking {f.name}…"):
             cache[key] = uploads.inspect_upload(f.name, f.getvalue(), max_bytes)
@@ -62,7 +69,7 @@ def _uploader(ctx: Context) -> None:
     keys = set()
     for f in chosen:
         checked = _checked(f, ctx.settings.max_upload_bytes)
-        keys.add(f"{getattr(f, 'file_id', '')}|{f.name}|{f.size}|{ctx.settings.max_upload_bytes}")
+        keys.add(_upload_key(f, ctx.settings.max_upload_bytes))
         verdict = checked.verdict
         if isinstance(verdict, uploads.Rejected):
             st.error(f"**{verdict.name}** was not accepted. {verdict.reason} {verdict.hint}", icon=":material/block:")
@@ -229,9 +236,18 @@ def _notes(ctx: Context, file_id: str) -> None:
             height=100,
             placeholder="e.g. revenue is in EUR excluding VAT; churned=1 means cancelled within 30 days",
         )
-        if st.button("Save notes", key="files_save_notes", icon=":material/save:", disabled=text == record.notes):
-            ctx.store.set_file_notes(file_id, text)
-            st.session_state[MESSAGES] = [
-                ("success", f"Notes saved for **{record.filename}**; they go with every analysis of it.")
-            ]
-            st.rerun()
+        st.button(
+            "Save notes",
+            key="files_save_notes",
+            icon=":material/save:",
+            disabled=text == record.notes,
+            on_click=_save_notes,
+            args=(ctx, record, f"files_notes_{file_id}"),
+        )
+
+
+def _save_notes(ctx: Context, record: FileRecord, key: str) -> None:
+    library.save_notes(ctx.store, record.id, st.session_state[key])
+    st.session_state[MESSAGES] = [
+        ("success", f"Notes saved for **{record.filename}**; they go with every analysis of it.")
+    ]

@@ -11,7 +11,7 @@ from lib import blobs, filekinds, gallery
 from lib.preview import format_size
 from lib.store import Artifact, ArtifactFilter
 from lib.ui.demo_session import link_params
-from lib.ui.render import render_chart, render_item
+from lib.ui.render import download, render_chart, render_item, stored_file
 from lib.ui.setup import Context
 from lib.ui.state import ANALYZE_PAGE, confirmed_button
 
@@ -82,7 +82,8 @@ def _selected() -> set[int]:
 def _bulk_actions(ctx: Context) -> None:
     chosen = sorted(_selected())
     picked = [a for a in (ctx.store.artifact(i) for i in chosen) if a]
-    arts = [m for a in picked for m in gallery.card_for(ctx.store, a).members]
+    runs: dict[str, list[Artifact]] = {}  # one read of each run's artifacts, however many of its cards are ticked
+    arts = [m for a in picked for m in gallery.card_for(ctx.store, a, runs).members]
     c = st.columns([3, 3, 2, 2])  # wide enough for "Download N as zip" at 1280 px
     c[0].download_button(
         f"Download {len(arts)} as zip",
@@ -145,33 +146,18 @@ def _detail(ctx: Context, art: Artifact) -> None:
         path = blobs.path(ctx.data_dir, art.path)
         if chart is not None:
             render_chart(chart, key=f"gallery_{art.id}")
-        elif filekinds.is_active(art.filename, art.mime_type):
-            st.caption(
-                f":material/draw: `{art.filename}` can contain scripts, so it is not shown here; download it to view it."
-            )
-        elif filekinds.shown_inline(art.filename, art.mime_type) and path.exists():
-            try:
-                st.image(path.read_bytes(), output_format="PNG")
-            except Exception:  # noqa: BLE001 - a broken image must not break the page
-                st.warning(
-                    f"`{art.filename}` is not a readable image; it can still be downloaded.",
-                    icon=":material/broken_image:",
-                )
+        elif path.exists():
+            stored_file(path, art.filename, art.mime_type, art.size_bytes, tables=False)
         st.markdown(f"**Question:** {info.question}")
         if info.code:
             st.caption("Code that made it")
             render_item(info.code, ctx.data_dir, key=f"gallery_code_{art.id}")
         c = st.columns(3)
         if chart is None and path.exists():
-            c[0].download_button(
-                "Download",
-                data=path.read_bytes,
-                file_name=art.filename,
-                mime=filekinds.download_mime(art.filename, art.mime_type),
-                key="gallery_download_one",
-                on_click="ignore",
-                icon=":material/download:",
-            )
+            download(
+                c[0], "Download", path, art.filename, filekinds.download_mime(art.filename, art.mime_type),
+                "gallery_download_one",
+            )  # fmt: skip
         c[1].page_link(
             ANALYZE_PAGE, label="Open its run", query_params=link_params(run=art.run_id), icon=":material/history:"
         )

@@ -8,9 +8,10 @@ import streamlit as st
 
 from lib import demo, samples, uploads
 from lib.library import upload_accepted
+from lib.ui import demo_session
 from lib.ui.demo_session import link_params
 from lib.ui.render import STATUS_LABELS, show_error
-from lib.ui.setup import Context, display_path, key_help, start_demo
+from lib.ui.setup import Context, display_path, key_help
 from lib.ui.state import ANALYZE_PAGE, FILES_PAGE, select_files
 
 
@@ -44,7 +45,7 @@ def render(ctx: Context) -> None:
             ("Continue the demo", "home_continue_demo") if kept else ("Start the offline demo", "home_start_demo")
         )
         if st.button(label, key=key, type="primary", icon=":material/play_arrow:"):
-            start_demo()
+            demo_session.start()
             st.rerun()
         st.caption("The demo starts a scripted local analyst on this machine (loopback only). It is not Claude.")
     cols = st.columns(2)

@@ -46,6 +46,8 @@ TOOL_LABELS = {"code_execution": "Python", "bash_code_execution": "Bash", "text_
 LONG_LINES = 30
 Retry = Callable[[str], None]
 LONG_HEIGHT = 520
+DELIMITED = frozenset({"csv", "tsv"})  # file kinds whose first rows a transcript shows
+TABLE_HEAD_MAX_BYTES = 20_000_000
 
 
 def _code(body: str, language: str | None, line_numbers: bool = False) -> None:
@@ -66,6 +68,13 @@ def show_error(err: AppError | BaseException) -> None:
 @st.cache_data(show_spinner=False, max_entries=256)
 def _display_bytes(path: str, mtime: float) -> bytes:
     return downscale_for_display(Path(path).read_bytes())
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def _table_head(path: str, mtime: float, kind: str) -> pd.DataFrame:
+    """The first rows of a delimited file, rounded and with empty cells blank (not "None"), per file version."""
+    frame = read_head(Path(path), rows=200, kind=kind)
+    return frame.round(4).astype(object).where(frame.notna(), "")
 
 
 def render_item(item: Item, data_dir: Path, key: str, on_retry: Retry | None = None) -> None:
@@ -177,26 +186,29 @@ def _generated_file(item: GeneratedFile, data_dir: Path, key: str, on_retry: Ret
     if not path.exists():
         st.warning(f"`{item.filename}` is no longer on disk (deleted from the gallery?).", icon=":material/hide_image:")
         return
-    if filekinds.is_active(item.filename, item.mime_type):
-        # st.image would turn SVG markup into a data URI, and the media URL opened on its own would run
-        # its scripts in the app's origin: drawings made by code are offered as downloads only.
-        st.caption(
-            f":material/draw: `{item.filename}` can contain scripts, so it is not shown here; download it to view it."
-        )
-    elif filekinds.shown_inline(item.filename, item.mime_type):
-        _image(path, item.filename)
-    elif item.filename.lower().endswith((".csv", ".tsv")) and item.size_bytes < 20_000_000:
-        try:
-            frame = read_head(path, rows=200, kind="tsv" if item.filename.lower().endswith(".tsv") else "csv")
-            st.caption(f":material/table: `{item.filename}` (first rows)")
-            blank = frame.round(4).astype(object).where(frame.notna(), "")  # empty cells, not "None"
-            st.dataframe(blank, height=min(38 * (len(frame) + 1), 300), hide_index=True)
-        except Exception:  # noqa: BLE001 - a preview is optional; the download stays available
-            pass
-    _download(
+    stored_file(path, item.filename, item.mime_type, item.size_bytes)
+    download(
         st, f"Download {item.filename} ({format_size(item.size_bytes)})", path, item.filename,
         filekinds.download_mime(item.filename, item.mime_type), f"dl_{key}",
     )  # fmt: skip
+
+
+def stored_file(path: Path, name: str, mime: str, size_bytes: int, tables: bool = True) -> None:
+    """A kept file shown as far as that is safe: markup that can run scripts as a note only, a raster image
+    downscaled, the first rows of a table (unless `tables` is off); its download is the caller's."""
+    if filekinds.is_active(name, mime):
+        # st.image would turn SVG markup into a data URI, and the media URL opened on its own would run
+        # its scripts in the app's origin: drawings made by code are offered as downloads only.
+        st.caption(f":material/draw: `{name}` can contain scripts, so it is not shown here; download it to view it.")
+    elif filekinds.shown_inline(name, mime):
+        _image(path, name)
+    elif tables and (kind := filekinds.for_name(name)) and kind.key in DELIMITED and size_bytes < TABLE_HEAD_MAX_BYTES:
+        try:
+            frame = _table_head(str(path), path.stat().st_mtime, kind.key)
+            st.caption(f":material/table: `{name}` (first rows)")
+            st.dataframe(frame, height=min(38 * (len(frame) + 1), 300), hide_index=True)
+        except Exception:  # noqa: BLE001 - a preview is optional; the download stays available
+            pass
 
 
 def _image(path: Path, name: str) -> None:
@@ -207,7 +219,7 @@ def _image(path: Path, name: str) -> None:
         st.warning(f"`{name}` is not a readable image; it can still be downloaded.", icon=":material/broken_image:")
 
 
-def _download(
+def download(
     where: Any, label: str, path: Path, name: str, mime: str, key: str, icon: str = ":material/download:"
 ) -> None:
     """A download button that reads the file only when clicked."""
@@ -234,10 +246,10 @@ def render_chart(chart: charts.Chart, key: str, downloads: bool = True, max_widt
     row = st.container(horizontal=True)
     png, spec = chart.png_path, chart.spec_path
     if png is not None:
-        _download(row, f"{chart.png_name} ({format_size(png.stat().st_size)})", png, chart.png_name, "image/png",
+        download(row, f"{chart.png_name} ({format_size(png.stat().st_size)})", png, chart.png_name, "image/png",
                   f"dl_{key}_png")  # fmt: skip
     if spec is not None:
-        _download(row, f"{chart.name} (Vega-Lite spec)", spec, chart.name, "application/json", f"dl_{key}_spec",
+        download(row, f"{chart.name} (Vega-Lite spec)", spec, chart.name, "application/json", f"dl_{key}_spec",
                   ":material/data_object:")  # fmt: skip
 
 

@@ -19,7 +19,6 @@ from lib.ui.render import show_error
 from lib.ui.state import ADMIN_PAGE, ANALYZE_PAGE, COMPARE_PAGE, FILES_PAGE, GALLERY_PAGE
 
 TYPED_KEY = "typed_api_key"
-DEMO_ON = demo_session.STARTED
 WELCOMED = "signin_welcomed"
 
 
@@ -100,11 +99,6 @@ def display_path(path: Path) -> str:
         return str(path)
 
 
-def start_demo() -> None:
-    """Switch this session to the offline demo."""
-    demo_session.start()
-
-
 def _sidebar(ctx: Context) -> None:
     s = ctx.settings
     with st.sidebar:
@@ -161,7 +155,7 @@ def require_key(ctx: Context) -> None:
         return
     key_help()
     if st.button("Start the offline demo", key="require_start_demo", type="primary"):
-        start_demo()
+        demo_session.start()
         st.rerun()
     st.stop()
 

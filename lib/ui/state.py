@@ -47,3 +47,18 @@ def confirmed_button(where: DeltaGenerator, confirm_label: str, label: str, key:
     if clicked:
         st.session_state[f"{box}_reset"] = True
     return clicked
+
+
+def budget_input(where: DeltaGenerator, label: str, current: float, key: str, help: str, step: float) -> float:
+    """A budget in USD; left empty, no limit (0)."""
+    value = where.number_input(
+        label,
+        min_value=0.0,
+        step=step,
+        format="%.2f",
+        value=current or None,
+        placeholder="No limit",
+        key=key,
+        help=help,
+    )
+    return float(value or 0.0)

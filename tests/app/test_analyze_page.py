@@ -102,6 +102,8 @@ def test_run_and_follow_up(app, emulator):
     assert second and second[0].startswith("Let me check what is already in `outputs/`")
     assert any("earlier file(s) are still there" in s for s in second)
     assert len(list(at.get("vega_lite_chart"))) == 2
+    live = [k for k in at._session_state.filtered_state if str(k).startswith("analyze_live_")]
+    assert live == [f"analyze_live_{rid}"], "one live-turn record per run, not one per watched turn"
 
     posts = messages_posts(emulator)
     assert len(posts) == 2
@@ -408,3 +410,39 @@ def test_a_cut_download_shows_on_its_file_and_retry_fetches_it(app, emulator):
     run(at)
     assert not [w for w in at.warning if "Could not fetch" in w.value]
     assert at.image and at.image[0].value[0].endswith(".png")
+
+
+# --- 11. sharing ----------------------------------------------------------------------------------------------
+
+
+def test_share_toggle_writes_only_when_the_owner_flips_it(make_app, emulator, data_dir, monkeypatch):
+    from lib import identity
+    from lib.ui import signin
+
+    carol = identity.from_claims({"iss": "https://idp.example.com", "sub": "c", "email": "c@example.com"}, frozenset())
+    monkeypatch.setattr(signin, "current_user", lambda admins: carol)
+    store = identity.store_for(Store(data_dir), carol)
+    done = store.create_run("A finished question", "claude-sonnet-4-6", "code_execution_20260521", [])
+    idx = store.start_turn(done.id, "A finished question", [])
+    store.update_turn(done.id, idx, status="done")
+    store.update_run(done.id, status="done")
+
+    at = run(make_app(emulator))
+    at.switch_page(ANALYZE)
+    at.query_params["run"] = done.id
+    run(at)
+    toggle = at.toggle(key=f"analyze_share_{done.id}")
+    assert toggle.value is False
+    # shared from another tab: this page's toggle still says off, and a rerun must not unshare the run
+    store.update_run(done.id, shared=True)
+    run(at)
+    assert store.run(done.id).shared
+    assert at.toggle(key=f"analyze_share_{done.id}").value is True
+    assert any("Link to share" in c.value for c in at.caption)
+    # the owner's own flip is saved, and only then
+    at.toggle(key=f"analyze_share_{done.id}").set_value(False)
+    run(at)
+    assert not store.run(done.id).shared and not any("Link to share" in c.value for c in at.caption)
+    at.toggle(key=f"analyze_share_{done.id}").set_value(True)
+    run(at)
+    assert store.run(done.id).shared and any("Link to share" in c.value for c in at.caption)

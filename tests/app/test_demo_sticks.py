@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from lib.store import Store
 from tests.seed import CHART, seed_chart_run
 
 from .conftest import ANALYZE, GALLERY, has_key, run, run_status
@@ -77,6 +78,7 @@ def test_home_offers_to_continue_a_demo_with_runs(keyless, data_dir):
     assert has_key(at, "button", "home_start_demo") and not has_key(at, "button", "home_continue_demo")
     seed_chart_run(data_dir / "demo", demo=True)
     seed_chart_run(data_dir / "demo", demo=True)
+    Store(data_dir / "demo").as_owner("someone-else").create_run("Not yours", "m", "t", [])  # not counted
     at = run(keyless())
     assert any("The offline demo has 2 runs kept." in i.value for i in at.info)
     button = at.button(key="home_continue_demo")

@@ -272,6 +272,7 @@ def test_notes_on_a_file_are_saved_and_sent_with_the_analysis(files_page, emulat
     run(at)
     assert any("Notes saved for **monthly_sales.csv**" in s.value for s in at.success)
     assert at.text_area(key=f"files_notes_{file_id}").value == "revenue is in EUR excluding VAT"
+    assert at.button(key="files_save_notes").disabled, "saved in the click, so nothing is left to save"
     at.switch_page(ANALYZE)
     run(at)
     rid = start_analysis(at, "What is the revenue?")

@@ -149,3 +149,27 @@ def test_empty_gallery(app):
     app.switch_page(GALLERY)
     at = run(app)
     assert any("Nothing here yet" in i.value for i in at.info)
+
+
+def test_gallery_detail_of_a_plain_image_is_shown_downscaled_and_downloadable(make_app, data_dir, media):
+    from PIL import Image
+
+    big = io.BytesIO()
+    Image.new("RGB", (3000, 1500), "navy").save(big, format="PNG")
+    data = big.getvalue()
+    store = Store(data_dir)
+    (data_dir / "artifacts").mkdir(parents=True, exist_ok=True)
+    (data_dir / "artifacts" / "photo.png").write_bytes(data)
+    rid = store.create_run("Make a photo", "claude-sonnet-4-6", "code_execution_20260521", []).id
+    turn = store.start_turn(rid, "Make a photo", [])
+    store.add_artifact(rid, turn, "file_png", "photo.png", "image/png", len(data), "artifacts/photo.png", "")
+    art = store.artifacts()[0][0]
+    at = make_app()
+    at.switch_page(GALLERY)
+    run(at)
+    at.button(key=f"gallery_open_{art.id}").click()
+    run(at)
+    assert len(at.image) == 2  # the large view and the card's thumbnail
+    with Image.open(io.BytesIO(media.image_bytes(at.image[0].value[0]))) as shown:
+        assert max(shown.size) == 1400, "the large view is downscaled for the page"
+    assert media.download(at.download_button(key="gallery_download_one")) == data
