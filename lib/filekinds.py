@@ -91,7 +91,6 @@ _BY_MIME = {k.mime: k for k in KINDS}
 UPLOADABLE: tuple[FileKind, ...] = tuple(k for k in KINDS if k.uploadable)
 TABLE_KINDS = frozenset(k.key for k in KINDS if k.table)
 IMAGE_KINDS = frozenset(k.key for k in UPLOADABLE if k.image)
-TEXT_KINDS = frozenset(k.key for k in UPLOADABLE if k.text)
 ACCEPTED_TYPES_TEXT = (
     ", ".join(f"{'Excel' if k.key == 'xlsx' else k.label} ({', '.join(k.extensions)})" for k in UPLOADABLE[:-1])
     + f" and {UPLOADABLE[-1].label} ({', '.join(UPLOADABLE[-1].extensions)})"

@@ -641,23 +641,6 @@ def _short(exc: BaseException) -> str:
     return text[:300].rstrip(".")
 
 
-def read_table(path: Path, name: str, kind: str) -> pd.DataFrame:
-    """The whole table in a small csv, tsv, xlsx (first sheet), json or parquet file."""
-    if kind in ("csv", "tsv"):
-        return delimited.read_frame(path, kind)
-    if kind == "xlsx":
-        _check_archive(path, name, "workbook")
-        return pd.read_excel(path, sheet_name=0, engine="openpyxl")
-    if kind == "json":
-        data = path.read_bytes()
-        if json_depth(data) > JSON_MAX_DEPTH:
-            raise ValueError(f"{name} is nested too deeply to read as a table.")
-        return json_to_frame(parse_json(data.decode(delimited.detect_encoding(data))))[0]
-    if kind == "parquet":
-        return pd.read_parquet(path)
-    raise ValueError(f"{name} is not a table (kind {kind!r}).")
-
-
 def format_size(size: int) -> str:
     """Human-readable size in decimal units: '830 bytes', '12.3 KB', '4.5 MB', '1.2 GB'."""
     if size < 1000:

@@ -13,8 +13,8 @@ import pyarrow.parquet as pq
 import pytest
 from PIL import Image
 
-from lib.delimited import detect_encoding, sniff_delimiter
-from lib.preview import DocumentPreview, ImagePreview, Refused, TablePreview, inspect_path, read_table
+from lib.delimited import detect_encoding, read_head, sniff_delimiter
+from lib.preview import DocumentPreview, ImagePreview, Refused, TablePreview, inspect_path
 
 
 @pytest.fixture(autouse=True)
@@ -221,16 +221,18 @@ def test_parquet_without_statistics():
     assert missing(result) == {"v": 0.5}
 
 
-def test_read_table_semicolon_decimal_comma(tmp_path):
+def test_read_head_semicolon_decimal_comma(tmp_path):
     (tmp_path / "f.csv").write_bytes(b"a;b\n1,5;x\n2,25;y\n")
-    frame = read_table(tmp_path / "f.csv", "f.csv", "csv")
+    frame = read_head(tmp_path / "f.csv")
     assert frame["a"].tolist() == [1.5, 2.25]
+    preview = inspect_path(tmp_path / "f.csv", "f.csv", "csv")
+    assert isinstance(preview, TablePreview) and preview.head["a"].tolist() == [1.5, 2.25]
 
 
-def test_read_table_rejects_non_tables(tmp_path):
+def test_text_is_not_a_table(tmp_path):
     (tmp_path / "notes.txt").write_bytes(b"hello")
-    with pytest.raises(ValueError, match="not a table"):
-        read_table(tmp_path / "notes.txt", "notes.txt", "txt")
+    preview = inspect_path(tmp_path / "notes.txt", "notes.txt", "txt")
+    assert isinstance(preview, DocumentPreview) and preview.text_head == "hello"
 
 
 # --- images and documents ---------------------------------------------------------------------
