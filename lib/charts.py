@@ -10,7 +10,6 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import jsonschema
-from altair.vegalite.v6 import schema as vl_schema
 
 from lib import blobs
 from lib.transcript import GeneratedFile, Item
@@ -87,6 +86,9 @@ def paired_pngs(items: Sequence[T], name: Callable[[T], str]) -> set[int]:
 
 @lru_cache(maxsize=1)
 def _validator() -> jsonschema.protocols.Validator:
+    """The Vega-Lite schema checker (altair is imported here: only a spec being checked needs it)."""
+    from altair.vegalite.v6 import schema as vl_schema
+
     schema = vl_schema.load_schema()
     cls = jsonschema.validators.validator_for(schema)
     return cls(schema)
