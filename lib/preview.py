@@ -42,6 +42,7 @@ SCAN_MIN_BYTES = 8 * MB
 SCAN_MAX_COLUMNS = 1_000
 SCAN_HEAD_BYTES = 1 << 20  # the first block, which gives the column types and the first rows
 MAX_IMAGE_PIXELS = 89_478_485  # Pillow's own default decompression-bomb limit
+HEADER_ROWS = 5  # rows read to learn a table's column names
 
 _PDF_PAGE = re.compile(rb"/Type\s*/Page(?![a-zA-Z])")
 _JSON_STRING = re.compile(rb'"[^"\\]*(?:\\.[^"\\]*)*"', re.DOTALL)
@@ -136,6 +137,22 @@ def inspect_path(path: Path, name: str, kind: str, max_rows: int = 20) -> Previe
     if kind == "txt":
         return DocumentPreview(kind, size, _text_head(head), None, _line_note(path, size))
     return DocumentPreview(kind, size, "", None, f"No preview for {kind or 'this kind of'} files; {format_size(size)}.")
+
+
+def column_names(path: Path, name: str, kind: str) -> list[str]:
+    """A table's column names, the same as `inspect_path` gives, reading as little as each format allows."""
+    if kind in ("csv", "tsv"):
+        return [str(c) for c in delimited.read_head(path, rows=HEADER_ROWS, kind=kind).columns]
+    if kind == "parquet":
+        import pyarrow.parquet as pq
+
+        return list(pq.read_schema(path).names)
+    if kind == "xlsx":
+        _check_archive(path, name, "workbook")
+        frame = pd.read_excel(path, sheet_name=0, engine="openpyxl", nrows=HEADER_ROWS)
+        return _unique_names([str(c) for c in frame.columns])
+    preview = inspect_path(path, name, kind, 0)
+    return [c for c, _ in preview.dtypes] if isinstance(preview, TablePreview) else []
 
 
 # --- content against kind -------------------------------------------------------------------------
@@ -659,6 +676,7 @@ __all__ = [
     "Preview",
     "Refused",
     "TablePreview",
+    "column_names",
     "format_size",
     "inspect_path",
 ]

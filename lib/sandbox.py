@@ -32,7 +32,10 @@ from typing import IO, Any
 REPO = Path(__file__).resolve().parents[1]
 GB = 1 << 30
 MB = 1 << 20
-TASKS: dict[str, tuple[str, str]] = {"inspect": ("lib.preview", "inspect_path")}
+TASKS: dict[str, tuple[str, str]] = {
+    "inspect": ("lib.preview", "inspect_path"),
+    "columns": ("lib.preview", "column_names"),
+}
 # Imported by every worker before it says it is ready, so no task pays for them.
 PRELOAD = ("pandas", "pyarrow", "pyarrow.csv", "pyarrow.compute", "duckdb")
 START_SECONDS = 60.0  # how long a new worker may take to import its libraries on a busy machine

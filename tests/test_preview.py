@@ -14,7 +14,17 @@ import pytest
 from PIL import Image
 
 from lib.delimited import detect_encoding, read_head, sniff_delimiter
-from lib.preview import DocumentPreview, ImagePreview, Refused, TablePreview, inspect_path
+from lib.preview import (
+    JSON_MAX_DEPTH,
+    DocumentPreview,
+    ImagePreview,
+    Refused,
+    TablePreview,
+    column_names,
+    inspect_path,
+)
+from lib.prompts import table_columns
+from lib.store import FileRecord
 
 
 @pytest.fixture(autouse=True)
@@ -178,6 +188,55 @@ def test_xlsx_with_two_sheets():
     assert missing(result)["sales"] == pytest.approx(1 / 3)
     assert 'Sheet "Sales" shown; 2 sheets' in result.note
     assert result.delimiter is None and result.encoding is None
+
+
+def _xlsx_with_repeated_header() -> bytes:
+    out = io.BytesIO()
+    frame = pd.DataFrame([["N", 1.5, 2], ["S", None, 3]], columns=["region", "sales", "sales"])
+    with pd.ExcelWriter(out, engine="openpyxl") as writer:
+        frame.to_excel(writer, sheet_name="Sales", index=False)
+    return out.getvalue()
+
+
+def _parquet_bytes() -> bytes:
+    out = io.BytesIO()
+    pq.write_table(pa.table({"id": [1, 2], "tags": [["a"], []], "when": ["x", None]}), out)
+    return out.getvalue()
+
+
+@pytest.mark.parametrize(
+    ("name", "kind", "make"),
+    [
+        ("semi.csv", "csv", lambda: "Stadt;Temperatur\nKöln;12,5\nMünchen;9,0\n".encode("cp1252")),
+        ("t.tsv", "tsv", lambda: b"a\tb c\n1\t2\n"),
+        ("w.xlsx", "xlsx", _xlsx_with_repeated_header),
+        ("p.parquet", "parquet", _parquet_bytes),
+        ("r.json", "json", lambda: json.dumps([{"a": 1, "b": "x"}, {"a": 2, "c": None}]).encode()),
+    ],
+)
+def test_column_names_are_those_of_the_full_preview(name, kind, make):
+    path = Path(name)
+    path.write_bytes(make())
+    names = column_names(path, name, kind)
+    assert names and names == [c for c, _ in table(make(), kind).dtypes]
+
+
+def test_column_names_of_a_json_document_that_is_not_a_table():
+    path = Path("deep.json")
+    path.write_bytes(b"[" * (JSON_MAX_DEPTH + 5) + b"]" * (JSON_MAX_DEPTH + 5))
+    assert column_names(path, "deep.json", "json") == []
+
+
+def test_table_columns_reads_the_first_readable_table_in_a_worker(tmp_path):
+    def record(name: str, kind: str, data: bytes) -> FileRecord:
+        (tmp_path / name).write_bytes(data)
+        return FileRecord(name, name, "", len(data), "", kind, name, 0.0)
+
+    broken = record("broken.parquet", "parquet", b"PAR1 not really PAR1")
+    picture = record("p.png", "png", b"\x89PNG\r\n\x1a\n")
+    sheet = record("w.xlsx", "xlsx", _xlsx_with_repeated_header())
+    assert table_columns(tmp_path, [broken, picture, sheet]) == ["region", "sales", "sales.1"]
+    assert table_columns(tmp_path, [broken, picture]) == []
 
 
 def test_json_records():
