@@ -9,6 +9,7 @@ import io
 import re
 import unicodedata
 import zipfile
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import PurePosixPath
 
@@ -191,9 +192,14 @@ def zip_kind(data: bytes) -> str:
     """Tell an Office Open XML file from a plain ZIP by the entries it holds (reads the directory only)."""
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as archive:
-            names = archive.namelist()
+            return office_kind(archive.namelist())
     except (zipfile.BadZipFile, ValueError, OSError, EOFError):
         return "zip"
+
+
+def office_kind(names: Iterable[str]) -> str:
+    """'xlsx', 'docx' or 'pptx' for the entry names of an Office Open XML file, else 'zip'."""
+    names = list(names)
     if "[Content_Types].xml" in names:
         for prefix, kind in (("xl/", "xlsx"), ("word/", "docx"), ("ppt/", "pptx")):
             if any(n.startswith(prefix) for n in names):

@@ -109,7 +109,9 @@ def inspect_path(path: Path, name: str, kind: str, max_rows: int = 20) -> Previe
     """Check a file's content against its kind and preview it; raises Refused for a file that must not go up."""
     size = path.stat().st_size
     head = read_head_bytes(path)
-    found = filekinds.detect_content(head) if not head.startswith(b"PK") else _zip_kind_bounded(path, name)
+    zipped = head.startswith(b"PK")
+    entries = _zip_entries(path, name) if zipped else []
+    found = filekinds.office_kind(i.filename for i in entries) if zipped else filekinds.detect_content(head)
     if found is None and head.startswith(b"PAR1") and size > len(head) and _tail(path, 4) == b"PAR1":
         found = "parquet"  # the magic is at both ends and the head is only the start of a large file
     _check_magic(name, kind, found)
@@ -127,7 +129,7 @@ def inspect_path(path: Path, name: str, kind: str, max_rows: int = 20) -> Previe
     if kind == "json":
         return _preview_json(path, name, size, max_rows)
     if kind == "xlsx":
-        return _preview_xlsx(path, name, size, max_rows)
+        return _preview_xlsx(path, name, size, max_rows, entries)
     if kind == "parquet":
         return _preview_parquet(path, name, max_rows)
     if kind in filekinds.IMAGE_KINDS:
@@ -148,7 +150,7 @@ def column_names(path: Path, name: str, kind: str) -> list[str]:
 
         return list(pq.read_schema(path).names)
     if kind == "xlsx":
-        _check_archive(path, name, "workbook")
+        _check_archive(_zip_entries(path, name), path.stat().st_size, name, "workbook")
         frame = pd.read_excel(path, sheet_name=0, engine="openpyxl", nrows=HEADER_ROWS)
         return _unique_names([str(c) for c in frame.columns])
     preview = inspect_path(path, name, kind, 0)
@@ -165,24 +167,20 @@ def _tail(path: Path, count: int) -> bytes:
         return handle.read(count)
 
 
-def _zip_kind_bounded(path: Path, name: str) -> str:
-    """The kind of a zip-based file, reading only its central directory, which must not be huge."""
+def _zip_entries(path: Path, name: str) -> list[zipfile.ZipInfo]:
+    """The entries of a zip-based file from its central directory alone, which must not be huge ([] when it
+    is no readable zip)."""
     try:
         with zipfile.ZipFile(path) as archive:
             infos = archive.infolist()
     except (zipfile.BadZipFile, ValueError, OSError, EOFError):
-        return "zip"
+        return []
     if len(infos) > ARCHIVE_MAX_ENTRIES:
         raise Refused(
             f"{name} is a ZIP-based file with {len(infos):,} entries; the limit is {ARCHIVE_MAX_ENTRIES:,}.",
             "Save the workbook again from Excel, or export the sheet as CSV.",
         )
-    names = [i.filename for i in infos]
-    if "[Content_Types].xml" in names:
-        for prefix, kind in (("xl/", "xlsx"), ("word/", "docx"), ("ppt/", "pptx")):
-            if any(n.startswith(prefix) for n in names):
-                return kind
-    return "zip"
+    return infos
 
 
 def _check_magic(name: str, kind: str, found: str | None) -> None:
@@ -389,16 +387,8 @@ def _unique_names(names: list[str]) -> list[str]:
     return out
 
 
-def _check_archive(path: Path, name: str, what: str) -> None:
-    """Refuse a zip whose entries would expand too much, before any entry is opened."""
-    size = path.stat().st_size
-    with zipfile.ZipFile(path) as archive:
-        infos = archive.infolist()
-    if len(infos) > ARCHIVE_MAX_ENTRIES:
-        raise Refused(
-            f"{name} has {len(infos):,} parts; the limit is {ARCHIVE_MAX_ENTRIES:,}.",
-            f"Save the {what} again or export the data as CSV.",
-        )
+def _check_archive(infos: list[zipfile.ZipInfo], size: int, name: str, what: str) -> None:
+    """Refuse a zip of `size` bytes whose entries (`_zip_entries`) would expand too much, before any is opened."""
     expanded = sum(max(i.file_size, 0) for i in infos)
     hint = f"Save the data as CSV or Parquet, or split the {what} into smaller files."
     if expanded > ARCHIVE_MAX_BYTES:
@@ -414,11 +404,11 @@ def _check_archive(path: Path, name: str, what: str) -> None:
         )
 
 
-def _preview_xlsx(path: Path, name: str, size: int, max_rows: int) -> TablePreview:
-    """First sheet in full (exact rows), plus the names of all sheets; the zip is measured first."""
+def _preview_xlsx(path: Path, name: str, size: int, max_rows: int, entries: list[zipfile.ZipInfo]) -> TablePreview:
+    """First sheet in full (exact rows), plus the names of all sheets; the zip (its `entries`) is measured first."""
     from openpyxl.utils.exceptions import InvalidFileException
 
-    _check_archive(path, name, "workbook")
+    _check_archive(entries, size, name, "workbook")
     broken = (
         f"{name} is a damaged workbook and can't be read",
         "Open it in Excel and save it again as .xlsx, or export the sheet as CSV.",

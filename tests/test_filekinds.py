@@ -98,6 +98,13 @@ def test_text_has_no_magic_and_zip_damage_is_just_zip():
     assert detect_content(zip_bytes("[Content_Types].xml", "other/x.xml")) == "zip"
 
 
+def test_office_kind_by_entry_names():
+    assert filekinds.office_kind(iter(["[Content_Types].xml", "_rels/.rels", "xl/workbook.xml"])) == "xlsx"
+    assert filekinds.office_kind(["[Content_Types].xml", "word/document.xml"]) == "docx"
+    assert filekinds.office_kind(["[Content_Types].xml", "ppt/presentation.xml"]) == "pptx"
+    assert filekinds.office_kind(["xl/workbook.xml"]) == filekinds.office_kind([]) == "zip"
+
+
 def test_unknown_names_and_mime_types():
     for name in ("README", "archive.tar", "photo.heic", "data.csv.exe", ".csv.", "", "dir/"):
         assert upload_kind(name) is None, name

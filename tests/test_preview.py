@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+import zipfile
 from pathlib import Path
 
 import numpy as np
@@ -15,6 +16,7 @@ from PIL import Image
 
 from lib.delimited import detect_encoding, read_head, sniff_delimiter
 from lib.preview import (
+    ARCHIVE_MAX_ENTRIES,
     JSON_MAX_DEPTH,
     DocumentPreview,
     ImagePreview,
@@ -237,6 +239,18 @@ def test_table_columns_reads_the_first_readable_table_in_a_worker(tmp_path):
     sheet = record("w.xlsx", "xlsx", _xlsx_with_repeated_header())
     assert table_columns(tmp_path, [broken, picture, sheet]) == ["region", "sales", "sales.1"]
     assert table_columns(tmp_path, [broken, picture]) == []
+
+
+def test_a_workbook_with_too_many_entries_is_refused_from_its_directory():
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w") as archive:
+        archive.writestr("[Content_Types].xml", b"<Types/>")
+        for i in range(ARCHIVE_MAX_ENTRIES):
+            archive.writestr(f"xl/p{i}.xml", b"")
+    result = refused(out.getvalue(), "many.xlsx", "xlsx")
+    assert (
+        result.reason == f"many.xlsx is a ZIP-based file with {ARCHIVE_MAX_ENTRIES + 1:,} entries; the limit is 10,000."
+    )
 
 
 def test_json_records():
