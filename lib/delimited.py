@@ -253,7 +253,7 @@ class _Stream:
                 else:
                     raise CsvError(_first_line(text)) from None
             except (UnicodeDecodeError, LookupError) as exc:
-                if dialect.encoding != "utf8" and dialect.encoding in ("cp1252",):
+                if dialect.encoding == "cp1252":
                     self.dialect = replace(dialect, encoding="latin-1")
                 else:
                     raise CsvError(str(exc)) from None

@@ -40,7 +40,6 @@ JSON_MAX_BYTES = 200 * MB
 # Delimited files from this size on are profiled in one parallel DuckDB pass (it pays off above a few MB).
 SCAN_MIN_BYTES = 8 * MB
 SCAN_MAX_COLUMNS = 1_000
-SCAN_HEAD_BYTES = 1 << 20  # the first block, which gives the column types and the first rows
 MAX_IMAGE_PIXELS = 89_478_485  # Pillow's own default decompression-bomb limit
 HEADER_ROWS = 5  # rows read to learn a table's column names
 
@@ -118,8 +117,8 @@ def inspect_path(path: Path, name: str, kind: str, max_rows: int = 20) -> Previe
     info = filekinds.get(kind)
     if info is not None and info.text:
         _check_text(name, kind, path, head)
-    if found is None and kind in ("xlsx", "parquet", "pdf", "png", "jpeg"):
-        label = filekinds.get(kind).label  # type: ignore[union-attr]
+    if found is None and info is not None and info.uploadable and not info.text:  # a binary kind without its magic
+        label = info.label
         raise Refused(
             f"{name} is not a valid {label} file: its content is not in {label} format.",
             f"Export or save the file again as {label}, or rename it to match what it really is.",
@@ -249,7 +248,7 @@ def _preview_csv(path: Path, name: str, kind: str, head_bytes: bytes, max_rows: 
         raise Refused(f"{name} has no columns: it contains only blank space.", _CSV_HINT)
     dialect = csv_dialect(head_bytes, kind)
     if path.stat().st_size >= SCAN_MIN_BYTES:
-        fast = _scan_large_csv(path, dialect, max_rows)
+        fast = _scan_large_csv(path, dialect, head_bytes, max_rows)
         if fast is not None:
             return fast
     profiler = Profiler()
@@ -289,14 +288,14 @@ def _preview_csv(path: Path, name: str, kind: str, head_bytes: bytes, max_rows: 
     )
 
 
-def _scan_large_csv(path: Path, dialect: CsvDialect, max_rows: int) -> TablePreview | None:
-    """Head and types from the first block, then one parallel DuckDB pass; None when the slow path must decide."""
+def _scan_large_csv(path: Path, dialect: CsvDialect, head_bytes: bytes, max_rows: int) -> TablePreview | None:
+    """Head and types from the first block (`head_bytes`, the file's first MiB), then one parallel DuckDB pass;
+    None when the slow path must decide."""
     import duckdb
 
     # The first block is parsed from the head bytes: a pyarrow file reader would read ahead and keep
     # tens of MB in its pool for the rest of the worker's life.
-    head = read_head_bytes(path, SCAN_HEAD_BYTES)
-    head = head[: head.rfind(b"\n") + 1]
+    head = head_bytes[: head_bytes.rfind(b"\n") + 1]
     stream = delimited.stream(head, dialect, block=max(len(head), 1))
     try:
         first = next((b for b in stream if b is not RESTART), None)

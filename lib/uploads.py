@@ -126,7 +126,7 @@ def _hint_for(kind: str) -> str:
     """What to try when a file of this kind could not be read in time or memory."""
     if kind == "xlsx":
         return "Export the sheet as CSV (or save it as Parquet) and upload that instead."
-    if kind in ("png", "jpeg"):
+    if (info := filekinds.get(kind)) is not None and info.image:
         return "Resize the image or export it again, then upload the new copy."
     return "Upload a smaller or simpler copy (fewer rows or columns, or CSV/Parquet instead)."
 
