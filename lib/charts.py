@@ -7,10 +7,9 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar
 
 import jsonschema
-from altair.vegalite.v6 import schema as vl_schema
 
 from lib import blobs
 from lib.transcript import GeneratedFile, Item
@@ -23,6 +22,15 @@ MAX_ROWS = 50_000
 SCHEMA_VERSIONS = ("vega-lite/v5", "vega-lite/v6")
 DATA_GENERATORS = ("values", "name", "sequence", "sphere", "graticule")
 T = TypeVar("T")
+
+
+class Stored(Protocol):
+    """A file kept under the data directory (a generated file, a gallery artifact)."""
+
+    @property
+    def path(self) -> str:
+        """Its path relative to the data directory."""
+        ...
 
 
 class SpecProblem(ValueError):
@@ -87,6 +95,9 @@ def paired_pngs(items: Sequence[T], name: Callable[[T], str]) -> set[int]:
 
 @lru_cache(maxsize=1)
 def _validator() -> jsonschema.protocols.Validator:
+    """The Vega-Lite schema checker (altair is imported here: only a spec being checked needs it)."""
+    from altair.vegalite.v6 import schema as vl_schema
+
     schema = vl_schema.load_schema()
     cls = jsonschema.validators.validator_for(schema)
     return cls(schema)
@@ -240,7 +251,14 @@ def narrowed(spec: dict[str, Any], max_width: int) -> dict[str, Any]:
     return out
 
 
-def _file_name(item: Item) -> str:
+def figure_chart(data_dir: Path, spec: Stored, png: Stored | None, name: str) -> Chart:
+    """How to show a spec and its PNG sibling kept under the data directory (fetched from the object store if need be)."""
+    png_path = blobs.path(data_dir, png.path) if png is not None else None
+    return chart(blobs.path(data_dir, spec.path), png_path, name)
+
+
+def shown_name(item: Item) -> str:
+    """The file name of a generated file that can be shown, or '' for any other item (and a failed download)."""
     return item.filename if isinstance(item, GeneratedFile) and item.path and not item.error else ""
 
 
@@ -255,11 +273,11 @@ class TranscriptCharts:
 def transcript_charts(items: Sequence[Item], data_dir: Path) -> TranscriptCharts:
     """Pair each spec of a turn with its PNG (drawn once, at the spec's place) and decide how to show it."""
     found: dict[int, Chart] = {}
-    pairs = pair_files(items, _file_name)
-    for i, j in pairs.items():
+    for i, j in pair_files(items, shown_name).items():
         spec_item = items[i]
         assert isinstance(spec_item, GeneratedFile)
         png = items[j] if j is not None else None
-        png_path = blobs.path(data_dir, png.path) if isinstance(png, GeneratedFile) else None
-        found[i] = chart(blobs.path(data_dir, spec_item.path), png_path, spec_item.filename)
-    return TranscriptCharts(found, {j for j in pairs.values() if j is not None})
+        found[i] = figure_chart(
+            data_dir, spec_item, png if isinstance(png, GeneratedFile) else None, spec_item.filename
+        )
+    return TranscriptCharts(found, paired_pngs(items, shown_name))

@@ -253,7 +253,7 @@ class _Stream:
                 else:
                     raise CsvError(_first_line(text)) from None
             except (UnicodeDecodeError, LookupError) as exc:
-                if dialect.encoding != "utf8" and dialect.encoding in ("cp1252",):
+                if dialect.encoding == "cp1252":
                     self.dialect = replace(dialect, encoding="latin-1")
                 else:
                     raise CsvError(str(exc)) from None
@@ -295,18 +295,3 @@ def read_head(source: Path | bytes, rows: int = 200, kind: str = "csv") -> pd.Da
             continue
         return batch.slice(0, rows).to_pandas()
     return pd.DataFrame()
-
-
-def read_frame(source: Path | bytes, kind: str = "csv") -> pd.DataFrame:
-    """A whole delimited file as a DataFrame (only for files already known to be small)."""
-    import pyarrow as pa
-
-    head = source[:ENCODING_SAMPLE_BYTES] if isinstance(source, bytes) else read_head_bytes(source)
-    dialect = csv_dialect(head, kind)
-    got: list[pa.RecordBatch] = []
-    for batch in stream(source, dialect):
-        if batch is RESTART:
-            got = []
-            continue
-        got.append(batch)
-    return pa.Table.from_batches(got).to_pandas() if got else pa.table({}).to_pandas()

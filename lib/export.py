@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import io
 import zipfile
+from collections.abc import Sequence
 from pathlib import Path
 
 import nbformat
@@ -12,6 +13,7 @@ from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_outp
 
 from lib import blobs, charts, rerun
 from lib.runview import RunView
+from lib.store import FileRecord
 from lib.transcript import CodeCell, EditorResult, GeneratedFile, Notice, Output, RunError, Text, ToolError
 
 
@@ -27,11 +29,16 @@ def _cell_source(cell: CodeCell) -> str:
     return cell.code
 
 
-def notebook(view: RunView, data_dir: Path, bundled: bool = False) -> str:
+def notebook(view: RunView, data_dir: Path, records: Sequence[FileRecord]) -> str:
     """The run as .ipynb JSON that runs locally: questions and answers as markdown, a setup cell for the inputs
     and output folder, what the code imports, then the code as local cells with the outputs the run recorded.
 
-    `bundled`: the notebook ships in the report zip, with the input files under inputs/."""
+    `records`: the catalogue records of the run's files; only their names are used (the user brings the files)."""
+    return _notebook(view, data_dir, rerun.run_inputs(records), bundled=False)
+
+
+def _notebook(view: RunView, data_dir: Path, inputs: list[rerun.InputFile], bundled: bool) -> str:
+    """The notebook of `notebook`; `bundled`: it ships in the report zip, with the inputs that have a local copy."""
     nb = new_notebook()
     nb.metadata["title"] = view.run.title
     nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
@@ -42,7 +49,6 @@ def notebook(view: RunView, data_dir: Path, bundled: bool = False) -> str:
             + (" (offline demo)" if view.run.demo else "")
         )
     )
-    inputs = rerun.run_inputs(view, data_dir)
     cells = [i for t in view.turns for i in t.items if isinstance(i, CodeCell)]
     nb.cells.append(new_markdown_cell(rerun.inputs_markdown(inputs, bundled)))
     nb.cells.append(new_code_cell(rerun.requirements_source(cells)))
@@ -126,13 +132,14 @@ def markdown(view: RunView) -> str:
     return "\n".join(lines)
 
 
-def report_zip(view: RunView, data_dir: Path) -> bytes:
-    """report.md, analysis.ipynb, the run's input files under inputs/ and every generated file, as one zip."""
+def report_zip(view: RunView, data_dir: Path, records: Sequence[FileRecord]) -> bytes:
+    """report.md, analysis.ipynb, the run's input files (`records`) under inputs/ and every generated file, as one zip."""
+    inputs = rerun.run_inputs(records, data_dir)
     buf = io.BytesIO()
     with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as zf:
         zf.writestr("report.md", markdown(view))
-        zf.writestr("analysis.ipynb", notebook(view, data_dir, bundled=True))
-        for source in rerun.run_inputs(view, data_dir):
+        zf.writestr("analysis.ipynb", _notebook(view, data_dir, inputs, bundled=True))
+        for source in inputs:
             if source.local is not None:
                 zf.write(source.local, arcname=f"{rerun.INPUTS_DIR}/{Path(source.name).name}")
         for turn in view.turns:

@@ -9,6 +9,7 @@ import io
 import re
 import unicodedata
 import zipfile
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import PurePosixPath
 
@@ -91,7 +92,6 @@ _BY_MIME = {k.mime: k for k in KINDS}
 UPLOADABLE: tuple[FileKind, ...] = tuple(k for k in KINDS if k.uploadable)
 TABLE_KINDS = frozenset(k.key for k in KINDS if k.table)
 IMAGE_KINDS = frozenset(k.key for k in UPLOADABLE if k.image)
-TEXT_KINDS = frozenset(k.key for k in UPLOADABLE if k.text)
 ACCEPTED_TYPES_TEXT = (
     ", ".join(f"{'Excel' if k.key == 'xlsx' else k.label} ({', '.join(k.extensions)})" for k in UPLOADABLE[:-1])
     + f" and {UPLOADABLE[-1].label} ({', '.join(UPLOADABLE[-1].extensions)})"
@@ -192,9 +192,14 @@ def zip_kind(data: bytes) -> str:
     """Tell an Office Open XML file from a plain ZIP by the entries it holds (reads the directory only)."""
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as archive:
-            names = archive.namelist()
+            return office_kind(archive.namelist())
     except (zipfile.BadZipFile, ValueError, OSError, EOFError):
         return "zip"
+
+
+def office_kind(names: Iterable[str]) -> str:
+    """'xlsx', 'docx' or 'pptx' for the entry names of an Office Open XML file, else 'zip'."""
+    names = list(names)
     if "[Content_Types].xml" in names:
         for prefix, kind in (("xl/", "xlsx"), ("word/", "docx"), ("ppt/", "pptx")):
             if any(n.startswith(prefix) for n in names):

@@ -40,8 +40,8 @@ JSON_MAX_BYTES = 200 * MB
 # Delimited files from this size on are profiled in one parallel DuckDB pass (it pays off above a few MB).
 SCAN_MIN_BYTES = 8 * MB
 SCAN_MAX_COLUMNS = 1_000
-SCAN_HEAD_BYTES = 1 << 20  # the first block, which gives the column types and the first rows
 MAX_IMAGE_PIXELS = 89_478_485  # Pillow's own default decompression-bomb limit
+HEADER_ROWS = 5  # rows read to learn a table's column names
 
 _PDF_PAGE = re.compile(rb"/Type\s*/Page(?![a-zA-Z])")
 _JSON_STRING = re.compile(rb'"[^"\\]*(?:\\.[^"\\]*)*"', re.DOTALL)
@@ -108,15 +108,17 @@ def inspect_path(path: Path, name: str, kind: str, max_rows: int = 20) -> Previe
     """Check a file's content against its kind and preview it; raises Refused for a file that must not go up."""
     size = path.stat().st_size
     head = read_head_bytes(path)
-    found = filekinds.detect_content(head) if not head.startswith(b"PK") else _zip_kind_bounded(path, name)
+    zipped = head.startswith(b"PK")
+    entries = _zip_entries(path, name) if zipped else []
+    found = filekinds.office_kind(i.filename for i in entries) if zipped else filekinds.detect_content(head)
     if found is None and head.startswith(b"PAR1") and size > len(head) and _tail(path, 4) == b"PAR1":
         found = "parquet"  # the magic is at both ends and the head is only the start of a large file
     _check_magic(name, kind, found)
     info = filekinds.get(kind)
     if info is not None and info.text:
         _check_text(name, kind, path, head)
-    if found is None and kind in ("xlsx", "parquet", "pdf", "png", "jpeg"):
-        label = filekinds.get(kind).label  # type: ignore[union-attr]
+    if found is None and info is not None and info.uploadable and not info.text:  # a binary kind without its magic
+        label = info.label
         raise Refused(
             f"{name} is not a valid {label} file: its content is not in {label} format.",
             f"Export or save the file again as {label}, or rename it to match what it really is.",
@@ -126,7 +128,7 @@ def inspect_path(path: Path, name: str, kind: str, max_rows: int = 20) -> Previe
     if kind == "json":
         return _preview_json(path, name, size, max_rows)
     if kind == "xlsx":
-        return _preview_xlsx(path, name, size, max_rows)
+        return _preview_xlsx(path, name, size, max_rows, entries)
     if kind == "parquet":
         return _preview_parquet(path, name, max_rows)
     if kind in filekinds.IMAGE_KINDS:
@@ -136,6 +138,22 @@ def inspect_path(path: Path, name: str, kind: str, max_rows: int = 20) -> Previe
     if kind == "txt":
         return DocumentPreview(kind, size, _text_head(head), None, _line_note(path, size))
     return DocumentPreview(kind, size, "", None, f"No preview for {kind or 'this kind of'} files; {format_size(size)}.")
+
+
+def column_names(path: Path, name: str, kind: str) -> list[str]:
+    """A table's column names, the same as `inspect_path` gives, reading as little as each format allows."""
+    if kind in ("csv", "tsv"):
+        return [str(c) for c in delimited.read_head(path, rows=HEADER_ROWS, kind=kind).columns]
+    if kind == "parquet":
+        import pyarrow.parquet as pq
+
+        return list(pq.read_schema(path).names)
+    if kind == "xlsx":
+        _check_archive(_zip_entries(path, name), path.stat().st_size, name, "workbook")
+        frame = pd.read_excel(path, sheet_name=0, engine="openpyxl", nrows=HEADER_ROWS)
+        return _unique_names([str(c) for c in frame.columns])
+    preview = inspect_path(path, name, kind, 0)
+    return [c for c, _ in preview.dtypes] if isinstance(preview, TablePreview) else []
 
 
 # --- content against kind -------------------------------------------------------------------------
@@ -148,24 +166,20 @@ def _tail(path: Path, count: int) -> bytes:
         return handle.read(count)
 
 
-def _zip_kind_bounded(path: Path, name: str) -> str:
-    """The kind of a zip-based file, reading only its central directory, which must not be huge."""
+def _zip_entries(path: Path, name: str) -> list[zipfile.ZipInfo]:
+    """The entries of a zip-based file from its central directory alone, which must not be huge ([] when it
+    is no readable zip)."""
     try:
         with zipfile.ZipFile(path) as archive:
             infos = archive.infolist()
     except (zipfile.BadZipFile, ValueError, OSError, EOFError):
-        return "zip"
+        return []
     if len(infos) > ARCHIVE_MAX_ENTRIES:
         raise Refused(
             f"{name} is a ZIP-based file with {len(infos):,} entries; the limit is {ARCHIVE_MAX_ENTRIES:,}.",
             "Save the workbook again from Excel, or export the sheet as CSV.",
         )
-    names = [i.filename for i in infos]
-    if "[Content_Types].xml" in names:
-        for prefix, kind in (("xl/", "xlsx"), ("word/", "docx"), ("ppt/", "pptx")):
-            if any(n.startswith(prefix) for n in names):
-                return kind
-    return "zip"
+    return infos
 
 
 def _check_magic(name: str, kind: str, found: str | None) -> None:
@@ -234,7 +248,7 @@ def _preview_csv(path: Path, name: str, kind: str, head_bytes: bytes, max_rows: 
         raise Refused(f"{name} has no columns: it contains only blank space.", _CSV_HINT)
     dialect = csv_dialect(head_bytes, kind)
     if path.stat().st_size >= SCAN_MIN_BYTES:
-        fast = _scan_large_csv(path, dialect, max_rows)
+        fast = _scan_large_csv(path, dialect, head_bytes, max_rows)
         if fast is not None:
             return fast
     profiler = Profiler()
@@ -274,14 +288,14 @@ def _preview_csv(path: Path, name: str, kind: str, head_bytes: bytes, max_rows: 
     )
 
 
-def _scan_large_csv(path: Path, dialect: CsvDialect, max_rows: int) -> TablePreview | None:
-    """Head and types from the first block, then one parallel DuckDB pass; None when the slow path must decide."""
+def _scan_large_csv(path: Path, dialect: CsvDialect, head_bytes: bytes, max_rows: int) -> TablePreview | None:
+    """Head and types from the first block (`head_bytes`, the file's first MiB), then one parallel DuckDB pass;
+    None when the slow path must decide."""
     import duckdb
 
     # The first block is parsed from the head bytes: a pyarrow file reader would read ahead and keep
     # tens of MB in its pool for the rest of the worker's life.
-    head = read_head_bytes(path, SCAN_HEAD_BYTES)
-    head = head[: head.rfind(b"\n") + 1]
+    head = head_bytes[: head_bytes.rfind(b"\n") + 1]
     stream = delimited.stream(head, dialect, block=max(len(head), 1))
     try:
         first = next((b for b in stream if b is not RESTART), None)
@@ -372,16 +386,8 @@ def _unique_names(names: list[str]) -> list[str]:
     return out
 
 
-def _check_archive(path: Path, name: str, what: str) -> None:
-    """Refuse a zip whose entries would expand too much, before any entry is opened."""
-    size = path.stat().st_size
-    with zipfile.ZipFile(path) as archive:
-        infos = archive.infolist()
-    if len(infos) > ARCHIVE_MAX_ENTRIES:
-        raise Refused(
-            f"{name} has {len(infos):,} parts; the limit is {ARCHIVE_MAX_ENTRIES:,}.",
-            f"Save the {what} again or export the data as CSV.",
-        )
+def _check_archive(infos: list[zipfile.ZipInfo], size: int, name: str, what: str) -> None:
+    """Refuse a zip of `size` bytes whose entries (`_zip_entries`) would expand too much, before any is opened."""
     expanded = sum(max(i.file_size, 0) for i in infos)
     hint = f"Save the data as CSV or Parquet, or split the {what} into smaller files."
     if expanded > ARCHIVE_MAX_BYTES:
@@ -397,11 +403,11 @@ def _check_archive(path: Path, name: str, what: str) -> None:
         )
 
 
-def _preview_xlsx(path: Path, name: str, size: int, max_rows: int) -> TablePreview:
-    """First sheet in full (exact rows), plus the names of all sheets; the zip is measured first."""
+def _preview_xlsx(path: Path, name: str, size: int, max_rows: int, entries: list[zipfile.ZipInfo]) -> TablePreview:
+    """First sheet in full (exact rows), plus the names of all sheets; the zip (its `entries`) is measured first."""
     from openpyxl.utils.exceptions import InvalidFileException
 
-    _check_archive(path, name, "workbook")
+    _check_archive(entries, size, name, "workbook")
     broken = (
         f"{name} is a damaged workbook and can't be read",
         "Open it in Excel and save it again as .xlsx, or export the sheet as CSV.",
@@ -641,23 +647,6 @@ def _short(exc: BaseException) -> str:
     return text[:300].rstrip(".")
 
 
-def read_table(path: Path, name: str, kind: str) -> pd.DataFrame:
-    """The whole table in a small csv, tsv, xlsx (first sheet), json or parquet file."""
-    if kind in ("csv", "tsv"):
-        return delimited.read_frame(path, kind)
-    if kind == "xlsx":
-        _check_archive(path, name, "workbook")
-        return pd.read_excel(path, sheet_name=0, engine="openpyxl")
-    if kind == "json":
-        data = path.read_bytes()
-        if json_depth(data) > JSON_MAX_DEPTH:
-            raise ValueError(f"{name} is nested too deeply to read as a table.")
-        return json_to_frame(parse_json(data.decode(delimited.detect_encoding(data))))[0]
-    if kind == "parquet":
-        return pd.read_parquet(path)
-    raise ValueError(f"{name} is not a table (kind {kind!r}).")
-
-
 def format_size(size: int) -> str:
     """Human-readable size in decimal units: '830 bytes', '12.3 KB', '4.5 MB', '1.2 GB'."""
     if size < 1000:
@@ -676,6 +665,7 @@ __all__ = [
     "Preview",
     "Refused",
     "TablePreview",
+    "column_names",
     "format_size",
     "inspect_path",
 ]

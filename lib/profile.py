@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import re
 import tempfile
-from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -204,14 +203,6 @@ class Profiler:
 
     def result(self) -> list[ColumnProfile]:
         return [c.result(self.rows) for c in self.columns]
-
-
-def profile_batches(batches: Iterable[pa.RecordBatch]) -> tuple[int, list[ColumnProfile]]:
-    """(rows, column profiles) of a stream of batches of one schema."""
-    prof = Profiler()
-    for batch in batches:
-        prof.feed(batch)
-    return prof.rows, prof.result()
 
 
 # --- one parallel scan of a large delimited file (DuckDB) -------------------------------------------

@@ -34,8 +34,8 @@ def ready(key: str, target: str = "") -> str:
 
 
 def table_columns(data_dir: Path, records: list[FileRecord], limit_bytes: int = 50_000_000) -> list[str]:
-    """Column names of the first readable table among the records (from the local copies, in a limited child)."""
-    from lib import sandbox
+    """Column names of the first readable table among the records (from the local copies' heads, in a limited child)."""
+    from lib import sandbox, uploads
 
     for rec in records:
         path = blobs.path(data_dir, rec.local_path)
@@ -43,13 +43,12 @@ def table_columns(data_dir: Path, records: list[FileRecord], limit_bytes: int = 
             rec.kind in filekinds.TABLE_KINDS
             and rec.local_path
             and path.exists()
-            and path.stat().st_size <= limit_bytes
+            and (size := path.stat().st_size) <= limit_bytes
         ):
             try:
-                preview = sandbox.call("inspect", path, rec.filename, rec.kind, 0)
+                names = sandbox.call("columns", path, rec.filename, rec.kind, seconds=uploads.parse_seconds(size))
             except Exception:  # noqa: BLE001 - a table we cannot read just offers no column list
                 continue
-            names = [c for c, _ in getattr(preview, "dtypes", [])]
             if names:
                 return names
     return []

@@ -11,11 +11,12 @@ from __future__ import annotations
 import ast
 import re
 import sys
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 from lib import blobs
-from lib.runview import RunView
+from lib.store import FileRecord
 from lib.transcript import CodeCell
 
 INPUTS_DIR = "inputs"
@@ -50,7 +51,6 @@ PIP_NAMES = {
     "tables": "tables",
 }
 
-_NOTE_NAME = re.compile(r"`([^`]+)` \([A-Z0-9_-]+, [\d,]+ bytes\)")
 _HEREDOC = re.compile(r"<<-?\s*['\"]?(\w+)['\"]?[^\n]*\n(.*?)\n\s*\1\s*$", re.DOTALL | re.MULTILINE)
 
 
@@ -63,29 +63,18 @@ class InputFile:
     local: Path | None
 
 
-def run_inputs(view: RunView, data_dir: Path) -> list[InputFile]:
-    """The files the run's turns attached to the container, in first-use order, with their local copies."""
+def run_inputs(records: Sequence[FileRecord], data_dir: Path | None = None) -> list[InputFile]:
+    """The run's input files in order, from their catalogue records; with `data_dir`, each with its local copy
+    (fetched from the object store when there is one), else by name only."""
     found: dict[str, InputFile] = {}
-    for turn in view.turns:
-        content = turn.turn.user_content
-        names = [n for b in content if b.get("type") == "text" for n in _NOTE_NAME.findall(b.get("text", ""))]
-        ids = [b["file_id"] for b in content if b.get("type") == "container_upload" and b.get("file_id")]
-        for i, file_id in enumerate(ids):
-            if file_id not in found:
-                found[file_id] = _input(data_dir, file_id, names[i] if i < len(names) else "")
+    for record in records:
+        if record.id in found:
+            continue
+        local = blobs.path(data_dir, record.local_path) if data_dir is not None and record.local_path else None
+        found[record.id] = InputFile(
+            record.id, record.filename, local if local is not None and local.is_file() else None
+        )
     return list(found.values())
-
-
-def _input(data_dir: Path, file_id: str, name: str) -> InputFile:
-    """An upload's local copy, where the library keeps it (`uploads/<id>_<name>`)."""
-    if name:
-        path = blobs.path(data_dir, f"uploads/{file_id}_{name}")
-        if path.is_file():
-            return InputFile(file_id, name, path)
-    for path in sorted((Path(data_dir) / "uploads").glob(f"{file_id}_*")):
-        if path.is_file():
-            return InputFile(file_id, path.name[len(file_id) + 1 :], path)
-    return InputFile(file_id, name or file_id, None)
 
 
 def local_paths(code: str) -> str:

@@ -217,17 +217,13 @@ def compare_cells(old_items: Sequence[Item], new_items: Sequence[Item]) -> list[
     return found
 
 
-def _shown(item: Item) -> str:
-    return item.filename if isinstance(item, GeneratedFile) and item.path and not item.error else ""
-
-
 def figures(items: Sequence[Item]) -> list[Figure]:
     """A turn's charts in order: each Vega-Lite spec with its PNG sibling, and every other image on its own."""
-    pairs = charts.pair_files(items, _shown)
-    paired = {j for j in pairs.values() if j is not None}
+    pairs = charts.pair_files(items, charts.shown_name)
+    paired = charts.paired_pngs(items, charts.shown_name)
     found = []
     for i, item in enumerate(items):
-        if not isinstance(item, GeneratedFile) or not _shown(item) or i in paired:
+        if not isinstance(item, GeneratedFile) or not charts.shown_name(item) or i in paired:
             continue
         if i in pairs:
             png = items[pairs[i]] if pairs[i] is not None else None

@@ -32,7 +32,10 @@ from typing import IO, Any
 REPO = Path(__file__).resolve().parents[1]
 GB = 1 << 30
 MB = 1 << 20
-TASKS: dict[str, tuple[str, str]] = {"inspect": ("lib.preview", "inspect_path")}
+TASKS: dict[str, tuple[str, str]] = {
+    "inspect": ("lib.preview", "inspect_path"),
+    "columns": ("lib.preview", "column_names"),
+}
 # Imported by every worker before it says it is ready, so no task pays for them.
 PRELOAD = ("pandas", "pyarrow", "pyarrow.csv", "pyarrow.compute", "duckdb")
 START_SECONDS = 60.0  # how long a new worker may take to import its libraries on a busy machine
@@ -217,22 +220,22 @@ class Pool:
             worker.stop()
 
 
-_pools: dict[Limits, Pool] = {}
-_pools_lock = threading.Lock()
+_pool: Pool | None = None
+_pool_lock = threading.Lock()
 
 
-def pool(limits: Limits | None = None) -> Pool:
-    """The shared pool for these limits (the default limits unless given)."""
-    limits = limits or Limits()
-    with _pools_lock:
-        if limits not in _pools:
-            _pools[limits] = Pool(TASKS, limits)
-        return _pools[limits]
+def pool() -> Pool:
+    """The process's shared pool, with the default limits."""
+    global _pool
+    with _pool_lock:
+        if _pool is None:
+            _pool = Pool(TASKS, Limits())
+        return _pool
 
 
-def call(task: str, *args: Any, limits: Limits | None = None, seconds: float | None = None) -> Any:
+def call(task: str, *args: Any, seconds: float | None = None) -> Any:
     """Run TASKS[task](*args) in a warm limited worker; its return value or its exception, or LimitExceeded."""
-    return pool(limits).call(task, *args, seconds=seconds)
+    return pool().call(task, *args, seconds=seconds)
 
 
 def warm() -> None:
@@ -241,9 +244,9 @@ def warm() -> None:
 
 
 @atexit.register
-def _close_all() -> None:
-    for p in list(_pools.values()):
-        p.close()
+def _close() -> None:
+    if _pool is not None:
+        _pool.close()
 
 
 # --- wire: 8-byte length, then a pickle ----------------------------------------------------------
@@ -255,8 +258,8 @@ def _send(pipe: IO[bytes], message: Any) -> None:
     pipe.flush()
 
 
-def _receive(pipe: IO[bytes], deadline: float) -> Any:
-    """One message, or TimeoutError at the deadline, or EOFError if the other side has gone."""
+def _receive(pipe: IO[bytes], deadline: float | None) -> Any:
+    """One message, or TimeoutError at the deadline (None: wait for ever), or EOFError if the other side has gone."""
     header = _read_exact(pipe.fileno(), _HEADER.size, deadline)
     return pickle.loads(_read_exact(pipe.fileno(), _HEADER.unpack(header)[0], deadline))
 
@@ -312,9 +315,7 @@ def main() -> None:
     inbox = os.fdopen(os.dup(0), "rb")
     answer = os.fdopen(os.dup(1), "wb")
     os.dup2(2, 1)  # anything a library prints goes to stderr, not into the answers
-    tasks, limits = pickle.loads(
-        _read_exact(inbox.fileno(), _HEADER.unpack(_read_exact(inbox.fileno(), 8, None))[0], None)
-    )
+    tasks, limits = _receive(inbox, None)
     _limit_memory(limits)
     for module in (*PRELOAD, *(m for m, _ in tasks.values())):
         with contextlib.suppress(ImportError):
@@ -322,8 +323,7 @@ def main() -> None:
     _send(answer, "ready")
     while True:
         try:
-            header = _read_exact(inbox.fileno(), 8, None)
-            task, args, cpu = pickle.loads(_read_exact(inbox.fileno(), _HEADER.unpack(header)[0], None))
+            task, args, cpu = _receive(inbox, None)
         except EOFError:
             return  # the server has gone
         _allow_cpu(cpu)
@@ -337,11 +337,9 @@ def main() -> None:
         except Exception as exc:  # noqa: BLE001 - every failure goes back to the caller as a value
             result = ("raise", exc)
         try:
-            payload = pickle.dumps((*result, _rss()))
+            _send(answer, (*result, _rss()))  # pickled whole before anything is written
         except Exception as exc:  # noqa: BLE001 - a result or exception that cannot be pickled
-            payload = pickle.dumps(("crashed", f"{type(exc).__name__}: {exc}", _rss()))
-        answer.write(_HEADER.pack(len(payload)) + payload)
-        answer.flush()
+            _send(answer, ("crashed", f"{type(exc).__name__}: {exc}", _rss()))
 
 
 if __name__ == "__main__":

@@ -18,11 +18,6 @@ JPEG_QUALITY = 85
 MAX_THUMB_SOURCE_PIXELS = 50_000_000
 
 
-def is_image(path_or_mime: str | Path) -> bool:
-    """Whether a path (by its extension) or a MIME type names a raster image we can thumbnail."""
-    return filekinds.is_image(str(path_or_mime))
-
-
 def cache_key(src: Path, max_px: int) -> str:
     """sha1 of the source's absolute path, byte size, mtime and the thumbnail size."""
     stat = src.stat()
@@ -32,7 +27,7 @@ def cache_key(src: Path, max_px: int) -> str:
 
 def thumbnail(src: Path, cache_dir: Path, max_px: int = 360) -> Path | None:
     """Path of a cached thumbnail of `src` no larger than max_px; None for non-images or broken images."""
-    if not is_image(src):
+    if not filekinds.is_image(str(src)):
         return None
     try:
         key = cache_key(src, max_px)

@@ -11,13 +11,12 @@ from pathlib import Path
 
 from lib import filekinds
 from lib.filekinds import ACCEPTED_TYPES_TEXT, sanitize_filename
-from lib.preview import DocumentPreview, Preview, Refused, format_size
+from lib.preview import Preview, Refused
 
 MB = 1_000_000
 FILES_API_MAX_BYTES = 500 * MB
 PARSE_SECONDS = 10.0
 PARSE_BYTES_PER_EXTRA_SECOND = 20 * MB
-MIME_TYPES: dict[str, str] = {k.key: k.mime for k in filekinds.UPLOADABLE}
 
 __all__ = ["ACCEPTED_TYPES_TEXT", "Accepted", "Checked", "Rejected", "check_upload", "inspect_upload"]
 
@@ -127,7 +126,7 @@ def _hint_for(kind: str) -> str:
     """What to try when a file of this kind could not be read in time or memory."""
     if kind == "xlsx":
         return "Export the sheet as CSV (or save it as Parquet) and upload that instead."
-    if kind in ("png", "jpeg"):
+    if (info := filekinds.get(kind)) is not None and info.image:
         return "Resize the image or export it again, then upload the new copy."
     return "Upload a smaller or simpler copy (fewer rows or columns, or CSV/Parquet instead)."
 
@@ -154,8 +153,3 @@ def _unknown_extension(name: str, clean: str, data: bytes) -> Rejected:
     if found is not None and found.uploadable:
         hint = f"It looks like {found.described}: rename it to end in {found.extension}. " + hint
     return Rejected(name, reason, hint)
-
-
-def document_fallback(kind: str, size: int, note: str) -> DocumentPreview:
-    """A preview that only says something about the file."""
-    return DocumentPreview(kind, size, "", None, note or format_size(size))

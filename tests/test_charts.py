@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from lib import charts
+from lib.transcript import GeneratedFile, Text
 
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 16
 
@@ -135,3 +136,17 @@ def test_names_and_pairs():
     names = ["a.png", "notes.csv", "a.vl.json", "b.vl.json", "c.png"]
     assert charts.pair_files(names, str) == {2: 0, 3: None}
     assert charts.paired_pngs(names, str) == {0}
+
+
+def test_shown_names_and_a_figure_from_stored_files(tmp_path):
+    spec_path, png_path = write_pair(tmp_path, json.dumps(spec()))
+    spec_file = GeneratedFile(filename="sales.vl.json", path=spec_path.name)
+    png_file = GeneratedFile(filename="sales.png", path=png_path.name)
+    failed = GeneratedFile(filename="x.png", path="x.png", error="download failed")
+    assert [charts.shown_name(i) for i in (spec_file, failed, GeneratedFile(filename="y.png"), Text("a.png"))] == [
+        "sales.vl.json", "", "", ""
+    ]  # fmt: skip
+    both = charts.figure_chart(tmp_path, spec_file, png_file, "sales.vl.json")
+    assert both.interactive and (both.spec_path, both.png_path) == (spec_path, png_path)
+    alone = charts.figure_chart(tmp_path, spec_file, None, "sales.vl.json")
+    assert alone.interactive and alone.png_path is None

@@ -28,20 +28,20 @@ def _displays(nb_json: str) -> list[dict]:
 
 
 def test_notebook_carries_the_spec_as_vega_lite_with_the_png(data_dir):
-    (out,) = _displays(export.notebook(_view(data_dir), data_dir))
+    (out,) = _displays(export.notebook(_view(data_dir), data_dir, []))
     assert out["data"][charts.SPEC_MIME] == chart_spec()
     assert base64.b64decode(out["data"]["image/png"]) == png_bytes()
     assert out["data"]["text/plain"] == f"{CHART}.vl.json"
 
 
 def test_notebook_with_a_broken_spec_keeps_only_the_png(data_dir):
-    (out,) = _displays(export.notebook(_view(data_dir, spec_text=BROKEN_SPEC), data_dir))
+    (out,) = _displays(export.notebook(_view(data_dir, spec_text=BROKEN_SPEC), data_dir, []))
     assert charts.SPEC_MIME not in out["data"] and base64.b64decode(out["data"]["image/png"]) == png_bytes()
 
 
 def test_report_zip_has_the_spec_next_to_the_png(data_dir):
     view = _view(data_dir)
-    zf = zipfile.ZipFile(io.BytesIO(export.report_zip(view, data_dir)))
+    zf = zipfile.ZipFile(io.BytesIO(export.report_zip(view, data_dir, [])))
     names = zf.namelist()
     png = next(n for n in names if n.endswith(f"_{CHART}.png"))
     spec = next(n for n in names if n.endswith(f"_{CHART}.vl.json"))

@@ -13,7 +13,6 @@ from lib.filekinds import (
     IMAGE_KINDS,
     KINDS,
     TABLE_KINDS,
-    TEXT_KINDS,
     UPLOAD_LABELS,
     UPLOADABLE,
     detect_content,
@@ -69,7 +68,7 @@ def test_the_files_page_accepts_exactly_these_kinds():
     assert [k.key for k in UPLOADABLE] == ["csv", "tsv", "xlsx", "json", "parquet", "txt", "pdf", "png", "jpeg"]
     assert TABLE_KINDS == {"csv", "tsv", "xlsx", "json", "parquet"}
     assert IMAGE_KINDS == {"png", "jpeg"}
-    assert TEXT_KINDS == {"csv", "tsv", "json", "txt"}
+    assert {k.key for k in UPLOADABLE if k.text} == {"csv", "tsv", "json", "txt"}
     assert UPLOAD_LABELS == "CSV, TSV, XLSX, JSON, Parquet, TXT, PDF, PNG, JPEG"
     assert ACCEPTED_TYPES_TEXT.startswith("CSV (.csv), TSV (.tsv, .tab), Excel (.xlsx)")
     assert ACCEPTED_TYPES_TEXT.endswith("and JPEG (.jpg, .jpeg)")
@@ -97,6 +96,13 @@ def test_text_has_no_magic_and_zip_damage_is_just_zip():
         assert detect_content(text) is None
     assert detect_content(b"PK\x03\x04 cut short") == "zip"
     assert detect_content(zip_bytes("[Content_Types].xml", "other/x.xml")) == "zip"
+
+
+def test_office_kind_by_entry_names():
+    assert filekinds.office_kind(iter(["[Content_Types].xml", "_rels/.rels", "xl/workbook.xml"])) == "xlsx"
+    assert filekinds.office_kind(["[Content_Types].xml", "word/document.xml"]) == "docx"
+    assert filekinds.office_kind(["[Content_Types].xml", "ppt/presentation.xml"]) == "pptx"
+    assert filekinds.office_kind(["xl/workbook.xml"]) == filekinds.office_kind([]) == "zip"
 
 
 def test_unknown_names_and_mime_types():

@@ -12,8 +12,9 @@ from nbclient import NotebookClient
 
 from lib import export, jobs, rerun
 from lib.emulator import Bash, Edit, Text
-from lib.runview import load_run_view
+from lib.runview import RunView, load_run_view
 from lib.samples import list_samples
+from lib.store import FileRecord, Store
 from lib.transcript import CodeCell, GeneratedFile
 from tests.test_analysis import run_to_end, upload
 
@@ -34,6 +35,10 @@ def _execute(folder: Path) -> nbformat.NotebookNode:
     return nb
 
 
+def _records(store: Store, view: RunView) -> list[FileRecord]:
+    return [r for r in map(store.file, view.run.file_ids) if r]
+
+
 def _unzip(data: bytes, folder: Path) -> None:
     folder.mkdir()
     zipfile.ZipFile(io.BytesIO(data)).extractall(folder)
@@ -50,7 +55,7 @@ def test_exported_notebook_reruns_to_the_recorded_stdout_and_images(emulator, se
     assert tools == {"code_execution", "bash_code_execution"}
 
     folder = tmp_path / "unzipped"
-    _unzip(export.report_zip(view, settings.data_dir), folder)
+    _unzip(export.report_zip(view, settings.data_dir, _records(store, view)), folder)
     assert (folder / "inputs" / sample.name).read_bytes() == sample.path.read_bytes()
     recorded = nbformat.read(folder / "analysis.ipynb", as_version=4)
     rerun_nb = _execute(folder)
@@ -79,7 +84,7 @@ def test_a_missing_input_gets_a_cell_saying_where_to_put_it(emulator, settings, 
     (settings.data_dir / store.file(file_id).local_path).unlink()
     view = load_run_view(store, run_id, settings.prices)
     folder = tmp_path / "unzipped"
-    _unzip(export.report_zip(view, settings.data_dir), folder)
+    _unzip(export.report_zip(view, settings.data_dir, _records(store, view)), folder)
     assert not (folder / "inputs").exists()
     nb = nbformat.read(folder / "analysis.ipynb", as_version=4)
     note = next(c.source for c in nb.cells if c.cell_type == "markdown" and "Input files" in c.source)
@@ -155,7 +160,7 @@ def test_editor_operations_and_bash_rerun_like_the_container(emulator, settings,
     run_id = run_to_end(store, settings, "Script it", [file_id])
     view = load_run_view(store, run_id, settings.prices)
     folder = tmp_path / "unzipped"
-    _unzip(export.report_zip(view, settings.data_dir), folder)
+    _unzip(export.report_zip(view, settings.data_dir, _records(store, view)), folder)
     recorded = nbformat.read(folder / "analysis.ipynb", as_version=4)
     shell = [c for c in recorded.cells if c.cell_type == "code" and c.source.startswith("run_shell(")]
     assert [_stdout(c) for c in shell] == ["lines: 5\n", "note.txt\n"] and "total is missing" in _stderr(shell[0])

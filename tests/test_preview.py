@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+import zipfile
 from pathlib import Path
 
 import numpy as np
@@ -13,8 +14,19 @@ import pyarrow.parquet as pq
 import pytest
 from PIL import Image
 
-from lib.delimited import detect_encoding, sniff_delimiter
-from lib.preview import DocumentPreview, ImagePreview, Refused, TablePreview, inspect_path, read_table
+from lib.delimited import detect_encoding, read_head, sniff_delimiter
+from lib.preview import (
+    ARCHIVE_MAX_ENTRIES,
+    JSON_MAX_DEPTH,
+    DocumentPreview,
+    ImagePreview,
+    Refused,
+    TablePreview,
+    column_names,
+    inspect_path,
+)
+from lib.prompts import table_columns
+from lib.store import FileRecord
 
 
 @pytest.fixture(autouse=True)
@@ -180,6 +192,67 @@ def test_xlsx_with_two_sheets():
     assert result.delimiter is None and result.encoding is None
 
 
+def _xlsx_with_repeated_header() -> bytes:
+    out = io.BytesIO()
+    frame = pd.DataFrame([["N", 1.5, 2], ["S", None, 3]], columns=["region", "sales", "sales"])
+    with pd.ExcelWriter(out, engine="openpyxl") as writer:
+        frame.to_excel(writer, sheet_name="Sales", index=False)
+    return out.getvalue()
+
+
+def _parquet_bytes() -> bytes:
+    out = io.BytesIO()
+    pq.write_table(pa.table({"id": [1, 2], "tags": [["a"], []], "when": ["x", None]}), out)
+    return out.getvalue()
+
+
+@pytest.mark.parametrize(
+    ("name", "kind", "make"),
+    [
+        ("semi.csv", "csv", lambda: "Stadt;Temperatur\nKöln;12,5\nMünchen;9,0\n".encode("cp1252")),
+        ("t.tsv", "tsv", lambda: b"a\tb c\n1\t2\n"),
+        ("w.xlsx", "xlsx", _xlsx_with_repeated_header),
+        ("p.parquet", "parquet", _parquet_bytes),
+        ("r.json", "json", lambda: json.dumps([{"a": 1, "b": "x"}, {"a": 2, "c": None}]).encode()),
+    ],
+)
+def test_column_names_are_those_of_the_full_preview(name, kind, make):
+    path = Path(name)
+    path.write_bytes(make())
+    names = column_names(path, name, kind)
+    assert names and names == [c for c, _ in table(make(), kind).dtypes]
+
+
+def test_column_names_of_a_json_document_that_is_not_a_table():
+    path = Path("deep.json")
+    path.write_bytes(b"[" * (JSON_MAX_DEPTH + 5) + b"]" * (JSON_MAX_DEPTH + 5))
+    assert column_names(path, "deep.json", "json") == []
+
+
+def test_table_columns_reads_the_first_readable_table_in_a_worker(tmp_path):
+    def record(name: str, kind: str, data: bytes) -> FileRecord:
+        (tmp_path / name).write_bytes(data)
+        return FileRecord(name, name, "", len(data), "", kind, name, 0.0)
+
+    broken = record("broken.parquet", "parquet", b"PAR1 not really PAR1")
+    picture = record("p.png", "png", b"\x89PNG\r\n\x1a\n")
+    sheet = record("w.xlsx", "xlsx", _xlsx_with_repeated_header())
+    assert table_columns(tmp_path, [broken, picture, sheet]) == ["region", "sales", "sales.1"]
+    assert table_columns(tmp_path, [broken, picture]) == []
+
+
+def test_a_workbook_with_too_many_entries_is_refused_from_its_directory():
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w") as archive:
+        archive.writestr("[Content_Types].xml", b"<Types/>")
+        for i in range(ARCHIVE_MAX_ENTRIES):
+            archive.writestr(f"xl/p{i}.xml", b"")
+    result = refused(out.getvalue(), "many.xlsx", "xlsx")
+    assert (
+        result.reason == f"many.xlsx is a ZIP-based file with {ARCHIVE_MAX_ENTRIES + 1:,} entries; the limit is 10,000."
+    )
+
+
 def test_json_records():
     data = json.dumps([{"a": 1, "b": "x"}, {"a": 2, "b": None}, {"a": 3}]).encode()
     result = table(data, "json")
@@ -221,16 +294,18 @@ def test_parquet_without_statistics():
     assert missing(result) == {"v": 0.5}
 
 
-def test_read_table_semicolon_decimal_comma(tmp_path):
+def test_read_head_semicolon_decimal_comma(tmp_path):
     (tmp_path / "f.csv").write_bytes(b"a;b\n1,5;x\n2,25;y\n")
-    frame = read_table(tmp_path / "f.csv", "f.csv", "csv")
+    frame = read_head(tmp_path / "f.csv")
     assert frame["a"].tolist() == [1.5, 2.25]
+    preview = inspect_path(tmp_path / "f.csv", "f.csv", "csv")
+    assert isinstance(preview, TablePreview) and preview.head["a"].tolist() == [1.5, 2.25]
 
 
-def test_read_table_rejects_non_tables(tmp_path):
+def test_text_is_not_a_table(tmp_path):
     (tmp_path / "notes.txt").write_bytes(b"hello")
-    with pytest.raises(ValueError, match="not a table"):
-        read_table(tmp_path / "notes.txt", "notes.txt", "txt")
+    preview = inspect_path(tmp_path / "notes.txt", "notes.txt", "txt")
+    assert isinstance(preview, DocumentPreview) and preview.text_head == "hello"
 
 
 # --- images and documents ---------------------------------------------------------------------

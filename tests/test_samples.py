@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from lib.preview import read_table
+from lib.preview import TablePreview, inspect_path
 from lib.samples import REPO_ROOT, list_samples
 from lib.uploads import Accepted, check_upload, inspect_upload
 
@@ -24,8 +24,8 @@ def test_each_sample_is_small_parses_and_passes_upload_checks():
     for sample in list_samples():
         data = sample.path.read_bytes()
         assert len(data) < 200_000
-        frame = read_table(sample.path, sample.name, "csv")
-        assert len(frame) > 100 and frame.shape[1] >= 5
+        preview = inspect_path(sample.path, sample.name, "csv")
+        assert isinstance(preview, TablePreview) and preview.rows > 100 and preview.columns >= 5
         assert isinstance(check_upload(sample.name, data, 10_000_000), Accepted)
 
 
@@ -40,8 +40,8 @@ def test_semicolon_sample_reads_numbers_and_gaps():
 
 def test_stocks_sample_skips_its_source_comment():
     sample = next(s for s in list_samples() if s.name == "stocks_monthly.csv")
-    frame = read_table(sample.path, sample.name, "csv")
-    assert list(frame.columns[:3]) == ["Date", "IBM", "AAPL"]
+    preview = inspect_path(sample.path, sample.name, "csv")
+    assert isinstance(preview, TablePreview) and list(preview.head.columns[:3]) == ["Date", "IBM", "AAPL"]
 
 
 def test_missing_files_are_not_listed(tmp_path):

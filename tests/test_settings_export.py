@@ -50,16 +50,17 @@ def test_run_exports_to_a_valid_notebook_and_a_report_zip(emulator, settings, st
     file_id = upload(settings, store)
     run_id = run_to_end(store, settings, "First look please", [file_id])
     view = load_run_view(store, run_id, settings.prices)
-    nb = nbformat.reads(export.notebook(view, settings.data_dir), as_version=4)
+    nb = nbformat.reads(export.notebook(view, settings.data_dir, [store.file(file_id)]), as_version=4)
     nbformat.validate(nb)
     code = [c for c in nb.cells if c.cell_type == "code"]
     assert code and "pandas" in code[0].source
     assert any(o.get("name") == "stdout" and "Rows" in o.get("text", "") for c in code for o in c.outputs)
     assert any("image/png" in o.get("data", {}) for c in code for o in c.outputs)
     assert any("First look please" in c.source for c in nb.cells if c.cell_type == "markdown")
-    zf = zipfile.ZipFile(io.BytesIO(export.report_zip(view, settings.data_dir)))
+    assert any("INPUT_FILES = ['sales.csv']" in c.source for c in code)  # named, not bundled
+    zf = zipfile.ZipFile(io.BytesIO(export.report_zip(view, settings.data_dir, [store.file(file_id)])))
     names = zf.namelist()
-    assert "report.md" in names and "analysis.ipynb" in names
+    assert "report.md" in names and "analysis.ipynb" in names and "inputs/sales.csv" in names
     pngs = [n for n in names if n.endswith(".png")]
     assert pngs and zf.read(pngs[0]).startswith(b"\x89PNG")
     report = zf.read("report.md").decode()

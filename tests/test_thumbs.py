@@ -8,7 +8,8 @@ from pathlib import Path
 
 from PIL import Image
 
-from lib.thumbs import downscale_for_display, is_image, thumbnail
+from lib.filekinds import is_image
+from lib.thumbs import downscale_for_display, thumbnail
 
 
 def save(path: Path, size: tuple[int, int], fmt: str = "PNG", mode: str = "RGB", **kwargs) -> Path:
@@ -86,7 +87,7 @@ def test_non_image_and_missing_file_give_none(tmp_path):
 
 def test_is_image():
     assert is_image("image/png") and is_image("image/jpeg") and is_image("IMAGE/PNG")
-    assert is_image(Path("out/plot.PNG")) and is_image("photo.jpeg")
+    assert is_image(str(Path("out/plot.PNG"))) and is_image("photo.jpeg")
     assert not is_image("text/csv") and not is_image("report.pdf") and not is_image("image/svg+xml")
 
 

@@ -10,9 +10,9 @@ import pandas as pd
 import pytest
 from PIL import Image
 
+from lib import filekinds
 from lib.uploads import (
     FILES_API_MAX_BYTES,
-    MIME_TYPES,
     Accepted,
     Rejected,
     check_upload,
@@ -101,7 +101,7 @@ def test_accepts_each_good_kind(name, make, kind):
     data = make()
     result = accepted(name, data)
     assert result.kind == kind
-    assert result.mime == MIME_TYPES[kind]
+    assert result.mime == filekinds.get(kind).mime
     assert result.size == len(data)
     assert len(result.sha256) == 64
     assert result.name == name
@@ -117,6 +117,7 @@ def test_accepted_name_is_sanitised():
 
 
 def test_mime_types_map():
+    MIME_TYPES = {k.key: k.mime for k in filekinds.UPLOADABLE}
     assert MIME_TYPES["xlsx"] == "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
     assert MIME_TYPES["parquet"] == "application/vnd.apache.parquet"
     assert MIME_TYPES["tsv"] == "text/tab-separated-values"
