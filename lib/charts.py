@@ -251,10 +251,10 @@ def narrowed(spec: dict[str, Any], max_width: int) -> dict[str, Any]:
     return out
 
 
-def figure_chart(data_dir: Path, spec: Stored, png: Stored | None, name: str) -> Chart:
-    """How to show a spec and its PNG sibling kept under the data directory (fetched from the object store if need be)."""
+def figure_chart(data_dir: Path, spec: Stored | None, png: Stored | None, name: str) -> Chart:
+    """How to show a spec and/or its PNG kept under the data directory (fetched from the object store if need be)."""
     png_path = blobs.path(data_dir, png.path) if png is not None else None
-    return chart(blobs.path(data_dir, spec.path), png_path, name)
+    return chart(blobs.path(data_dir, spec.path) if spec is not None else None, png_path, name)
 
 
 def shown_name(item: Item) -> str:

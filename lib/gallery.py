@@ -95,8 +95,8 @@ def chart_of(data_dir: Path, card: Card) -> charts.Chart | None:
     """How to show a card with a spec (interactive, or its PNG and a note); None for any other card."""
     if card.spec is None:
         return None
-    png = blobs.path(data_dir, card.artifact.path) if card.artifact.id != card.spec.id else None
-    return charts.chart(blobs.path(data_dir, card.spec.path), png, card.spec.filename)
+    png = card.artifact if card.artifact.id != card.spec.id else None
+    return charts.figure_chart(data_dir, card.spec, png, card.spec.filename)
 
 
 def thumb_for(data_dir: Path, artifact: Artifact) -> Path | None:

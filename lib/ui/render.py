@@ -256,12 +256,8 @@ def render_chart(chart: charts.Chart, key: str, downloads: bool = True, max_widt
 def render_figure(figure: Figure, data_dir: Path, key: str, max_width: int | None = None) -> None:
     """A chart from a comparison: interactive from its spec when it has one (no wider than `max_width`), else
     its image."""
-    if figure.spec is not None:
-        png = blobs.path(data_dir, figure.image.path) if figure.image is not None else None
-        chart = charts.chart(blobs.path(data_dir, figure.spec.path), png, figure.name)
-        render_chart(chart, key, downloads=False, max_width=max_width)
-    elif figure.image is not None:
-        _image(blobs.path(data_dir, figure.image.path), figure.name)
+    chart = charts.figure_chart(data_dir, figure.spec, figure.image, figure.name)
+    render_chart(chart, key, downloads=False, max_width=max_width)
 
 
 def usage_line(usage: Usage, cost_usd: float, known: bool) -> str:
