@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from lib import files, identity, jobs, library, uploads, usage
+from lib import files, identity, jobs, library, usage
 from lib.db import LEGACY_SCHEMA as SCHEMA
 from lib.db import head
 from lib.emulator import Text
@@ -16,6 +16,7 @@ from lib.settings import load_settings
 from lib.store import LOCAL_OWNER, ArtifactFilter, FileRecord, NotAllowedError, Store
 from lib.transcript import Text as TextItem
 from lib.transcript import Usage
+from tests.runs import upload_bytes
 
 pytestmark = pytest.mark.auth
 
@@ -204,8 +205,7 @@ def test_files_page_catalogue_is_per_user_and_remote_only_files_are_for_admins(c
 
     def up(store: Store, name: str) -> str:
         content = data + f"3,{name}\n".encode()  # different content per user, so nothing is deduplicated
-        checked = uploads.check_upload(name, content, 10_000_000)
-        return library.upload_accepted(client, store, data_dir, checked, content).record.id
+        return upload_bytes(client, store, data_dir, name, content).id
 
     a_id, b_id = up(alice, "alice.csv"), up(bob, "bob.csv")
     stray = files.upload(client, "stray.csv", b"x\n1\n", "text/csv").id  # in the workspace, in nobody's library

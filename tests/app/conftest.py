@@ -11,6 +11,7 @@ from streamlit.testing.v1 import AppTest
 
 from lib import jobs
 from lib.emulator import Emulator
+from tests.runs import messages_requests
 
 REPO = Path(__file__).resolve().parents[2]
 APP = str(REPO / "app.py")
@@ -66,6 +67,9 @@ def run_id(at: AppTest) -> str:
     return value or ""
 
 
+messages_posts = messages_requests  # the name the page tests know it by
+
+
 def run_status(at: AppTest) -> str:
     """The run's status label in the header (e.g. 'done', 'stopped')."""
     for md in at.markdown:
@@ -73,11 +77,6 @@ def run_status(at: AppTest) -> str:
         if v.startswith(":") and "● " in v:
             return v.split("● ", 1)[1].rstrip("]")
     return ""
-
-
-def messages_posts(emu: Emulator) -> list:
-    """Recorded POST /v1/messages requests, in order."""
-    return [r for r in emu.requests if r.method == "POST" and r.path == "/v1/messages"]
 
 
 @pytest.fixture
