@@ -177,11 +177,13 @@ def has_key(at: AppTest, kind: str, key: str) -> bool:
 
 
 class MediaCapture:
-    """What the app handed Streamlit's media file manager: image bytes by URL, download callables by id."""
+    """What the app handed Streamlit's media file manager: image bytes by URL, download callables by id, and the
+    MIME type of each by file name (by URL or id when it has none)."""
 
     def __init__(self) -> None:
         self.by_url: dict[str, tuple[bytes, str]] = {}
         self.deferred: dict[str, Callable[[], object]] = {}
+        self.mimetypes: dict[str, str] = {}
 
     def image_bytes(self, url: str) -> bytes:
         """The bytes behind an `at.image[i].value[j]` URL."""
@@ -213,11 +215,13 @@ def media(monkeypatch: pytest.MonkeyPatch) -> MediaCapture:
         url = real_add(self, path_or_data, mimetype, coordinates, file_name, is_for_static_download)
         data = Path(path_or_data).read_bytes() if isinstance(path_or_data, str) else bytes(path_or_data)
         capture.by_url[url] = (data, mimetype)
+        capture.mimetypes[file_name or url] = mimetype
         return url
 
     def add_deferred(self, data_callable, mimetype, coordinates, file_name=None, *, element_id=""):
         file_id = real_deferred(self, data_callable, mimetype, coordinates, file_name, element_id=element_id)
         capture.deferred[file_id] = data_callable
+        capture.mimetypes[file_name or file_id] = mimetype
         return file_id
 
     monkeypatch.setattr(MediaFileManager, "add", add)
