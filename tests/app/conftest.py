@@ -59,12 +59,17 @@ def page_text(at: AppTest) -> str:
     return "\n".join(texts(at) + [str(c.value) for c in at.code])
 
 
-def run_id(at: AppTest) -> str:
-    """The run shown on the Analyze page (query parameter `run`)."""
-    value = at.query_params.get("run")
+def query_param(at: AppTest, name: str) -> str:
+    """One query parameter of the page's URL ("" when it is not there)."""
+    value = at.query_params.get(name)
     if isinstance(value, list):
         value = value[0] if value else ""
     return value or ""
+
+
+def run_id(at: AppTest) -> str:
+    """The run shown on the Analyze page (query parameter `run`)."""
+    return query_param(at, "run")
 
 
 messages_posts = messages_requests  # the name the page tests know it by
@@ -92,6 +97,18 @@ def make_app(monkeypatch: pytest.MonkeyPatch, data_dir: Path) -> Callable[..., A
         if emu is not None:
             at.secrets["ANTHROPIC_API_KEY"] = "test-key"
             at.secrets["ANTHROPIC_BASE_URL"] = emu.url
+        return at
+
+    return build
+
+
+@pytest.fixture
+def keyless_app(make_app: Callable[..., AppTest]) -> Callable[[], AppTest]:
+    """A fresh session of the app (not yet run) with no key anywhere, as a reload or a new tab gets it."""
+
+    def build() -> AppTest:
+        at = make_app()
+        at.secrets["UNRELATED_SETTING"] = "1"  # a dummy secret keeps any secrets.toml on this machine out
         return at
 
     return build
