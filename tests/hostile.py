@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gzip
 import io
 import json
 import re
@@ -241,7 +242,7 @@ CASES: list[Case] = [
     Case(
         "gzip-named-csv",
         "data.csv",
-        lambda: zlib.compress(b"x") and b"\x1f\x8b\x08\x00" + b"\x00" * 40,
+        lambda: gzip.compress(b"month,sales\n2024-01,100\n" * 20),
         "gzip-compressed file, not CSV",
     ),
     Case("zip-named-csv", "data.csv", lambda: zip_of({"a.csv": b"a\n1\n"}), "a ZIP archive, not CSV"),

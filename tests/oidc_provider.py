@@ -25,6 +25,8 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from starlette.routing import Route
 
+from tests.runs import wait_for
+
 CLIENT_ID = "analyst-test-client"
 CLIENT_SECRET = "analyst-test-secret"  # a test fixture's own value, not a credential of anything
 
@@ -217,11 +219,7 @@ class OIDCProvider:
         self._server = uvicorn.Server(config)
         self._thread = threading.Thread(target=self._server.run, daemon=True, name="oidc-provider")
         self._thread.start()
-        deadline = time.monotonic() + 10
-        while not self._server.started:
-            if time.monotonic() > deadline:
-                raise RuntimeError("the test OIDC provider did not start")
-            time.sleep(0.05)
+        wait_for(lambda: self._server.started, 10, "the test OIDC provider to start")
         return self
 
     def stop(self) -> None:

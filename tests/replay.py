@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import io
 import json
 from collections.abc import Iterator
 from pathlib import Path
@@ -10,18 +9,11 @@ from typing import Any
 
 import anthropic
 import httpx2
-from PIL import Image
 
 from lib.analysis import Turn, TurnEvent, TurnRequest
+from tests.seed import png_bytes
 
 FIXTURES = Path(__file__).parent / "fixtures" / "sse"
-
-
-def png_bytes() -> bytes:
-    """A small real PNG, served for every generated file."""
-    out = io.BytesIO()
-    Image.new("RGB", (8, 8), "teal").save(out, format="PNG")
-    return out.getvalue()
 
 
 def replay_client(streams: list[bytes]) -> tuple[anthropic.Anthropic, list[dict[str, Any]]]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import time
+from pathlib import Path
 
 
 def pid() -> int:
@@ -13,6 +14,12 @@ def pid() -> int:
 def sleep(seconds: float) -> str:
     time.sleep(seconds)
     return "slept"
+
+
+def mark_and_sleep(marker: str, seconds: float) -> str:
+    """Write `marker` (the test's sign that this task has started), then sleep."""
+    Path(marker).write_text(str(os.getpid()))
+    return sleep(seconds)
 
 
 def allocate(megabytes: int) -> int:

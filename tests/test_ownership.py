@@ -8,14 +8,15 @@ from datetime import UTC, datetime
 
 import pytest
 
-from lib import files, identity, jobs, library, uploads, usage
-from lib.db import LEGACY_SCHEMA as SCHEMA
+from lib import files, identity, jobs, library, usage
 from lib.db import head
 from lib.emulator import Text
 from lib.settings import load_settings
 from lib.store import LOCAL_OWNER, ArtifactFilter, FileRecord, NotAllowedError, Store
 from lib.transcript import Text as TextItem
 from lib.transcript import Usage
+from tests.legacy_db import legacy_directory
+from tests.runs import upload_bytes
 
 pytestmark = pytest.mark.auth
 
@@ -126,20 +127,7 @@ def test_a_shared_run_is_readable_by_others_but_stays_the_owners(data_dir):
 
 def test_data_from_before_sign_in_is_migrated_and_taken_over_by_the_first_admin(data_dir):
     # a version 3 database, as the app kept it before owners existed
-    db = sqlite3.connect(data_dir / "analyst.sqlite3")
-    db.executescript(SCHEMA)
-    db.execute("CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)")
-    db.execute("INSERT INTO meta VALUES ('schema_version', '3')")
-    db.execute("ALTER TABLE files ADD COLUMN notes TEXT NOT NULL DEFAULT ''")
-    db.execute("ALTER TABLE runs ADD COLUMN budget_usd REAL NOT NULL DEFAULT 0")
-    db.execute("INSERT INTO files VALUES ('file_old', 'old.csv', 'text/csv', 3, 'h', 'csv', '', 1.0, 0, 'EUR')")
-    db.execute(
-        "INSERT INTO runs (id, title, created_at, updated_at, status, model, tool_version) "
-        "VALUES ('run_old', 'Old run', 1.0, 1.0, 'done', 'claude-sonnet-4-6', 'code_execution_20260521')"
-    )
-    db.execute("INSERT INTO turns (run_id, idx, question, status, started_at) VALUES ('run_old', 0, 'Q', 'done', 1.0)")
-    db.commit()
-    db.close()
+    legacy_directory(data_dir, 3, notes="EUR")
 
     base = Store(data_dir)
     assert sqlite3.connect(base.path).execute("SELECT version_num FROM alembic_version").fetchone()[0] == head()
@@ -204,8 +192,7 @@ def test_files_page_catalogue_is_per_user_and_remote_only_files_are_for_admins(c
 
     def up(store: Store, name: str) -> str:
         content = data + f"3,{name}\n".encode()  # different content per user, so nothing is deduplicated
-        checked = uploads.check_upload(name, content, 10_000_000)
-        return library.upload_accepted(client, store, data_dir, checked, content).record.id
+        return upload_bytes(client, store, data_dir, name, content).id
 
     a_id, b_id = up(alice, "alice.csv"), up(bob, "bob.csv")
     stray = files.upload(client, "stray.csv", b"x\n1\n", "text/csv").id  # in the workspace, in nobody's library

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import time
-
 import pytest
 
 from lib import charts, jobs, replay
@@ -13,9 +11,8 @@ from lib.runview import load_comparison
 from lib.store import Store
 from lib.transcript import CodeCell, GeneratedFile, Notice, Output
 from lib.transcript import Text as TextItem
-from tests.test_analysis import items_of, messages_requests, run_to_end, upload
+from tests.runs import CSV, items_of, messages_requests, run_to_end, upload, wait_for
 
-CSV = b"month,region,sales\n2024-01,North,100\n2024-02,North,120\n2024-03,South,90\n2024-04,South,130\n"
 CHANGED = CSV + b"2024-05,South,160\n2024-06,North,170\n"
 QUESTIONS = ["Give me a first look at sales.csv", "What drives sales? Show a chart."]
 
@@ -107,10 +104,9 @@ def test_stop_ends_a_replay_and_continue_asks_the_questions_left(emulator, setti
     new_file = upload(settings, store, "sales_june.csv", CHANGED)
     with emulator.held_analysis("Give me a first look at sales_june.csv", ["sales_june.csv"]):
         run = jobs.start_replay(store, settings, original, {old_file: new_file})
-        deadline = time.monotonic() + 30
-        while not any(isinstance(i, TextItem) for i in items_of(store, run.id)):
-            assert time.monotonic() < deadline, "the held turn never said its first words"
-            time.sleep(0.05)
+        wait_for(
+            lambda: any(isinstance(i, TextItem) for i in items_of(store, run.id)), 30, "the held turn's first words"
+        )
         assert jobs.stop(run.id, store)
         assert jobs.wait(run.id, 30)
     assert store.run(run.id).status == "stopped"

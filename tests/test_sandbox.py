@@ -8,8 +8,12 @@ import time
 import pytest
 
 from lib.sandbox import MB, LimitExceeded, Limits, Pool
+from tests.runs import wait_for
 
-TASKS = {name: ("tests.sandbox_tasks", name) for name in ("pid", "sleep", "allocate", "spin", "fail", "crash")}
+TASKS = {
+    name: ("tests.sandbox_tasks", name)
+    for name in ("pid", "sleep", "mark_and_sleep", "allocate", "spin", "fail", "crash")
+}
 
 
 @pytest.fixture
@@ -69,16 +73,27 @@ def test_crash_is_a_clear_message(pool):
     assert isinstance(pool.call("pid"), int)
 
 
-def test_a_small_task_does_not_wait_behind_a_slow_one(pool):
+def test_a_small_task_does_not_wait_behind_a_slow_one(pool, tmp_path):
     pool.warm()
-    slow = threading.Thread(target=lambda: pytest.raises(LimitExceeded, pool.call, "sleep", 30))
+    marker = tmp_path / "slow-started"
+    outcome: list[object] = []  # what the slow call returned or raised; any other exception leaves it empty
+
+    def slow_call() -> None:
+        try:
+            outcome.append(pool.call("mark_and_sleep", str(marker), 30))
+        except LimitExceeded as exc:
+            outcome.append(exc)
+
+    slow = threading.Thread(target=slow_call)
     slow.start()
-    time.sleep(0.3)
+    wait_for(marker.exists, 10, "the slow task to start in its worker")
     started = time.monotonic()
     assert pool.call("sleep", 0.01) == "slept"
     waited = time.monotonic() - started
     slow.join()
     assert waited < 2.9, f"the small task waited {waited:.1f} s, as long as the slow one's timeout"
+    assert len(outcome) == 1 and isinstance(outcome[0], LimitExceeded), outcome
+    assert "longer than 3 seconds" in str(outcome[0])
 
 
 def test_concurrent_calls_get_their_own_answers(pool):

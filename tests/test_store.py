@@ -14,9 +14,10 @@ from pathlib import Path
 import pytest
 
 from lib import jobs
-from lib.db import LEGACY_SCHEMA, head
+from lib.db import head
 from lib.store import ArtifactFilter, FileRecord, Store
 from lib.transcript import CodeCell, Text, Usage
+from tests.legacy_db import legacy_database, legacy_directory
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -42,11 +43,9 @@ def test_a_database_from_a_newer_version_is_refused(store):
 
 
 def test_a_hand_written_database_from_a_newer_version_is_refused(data_dir):
-    db = sqlite3.connect(data_dir / "analyst.sqlite3")
-    db.executescript(LEGACY_SCHEMA)
-    db.execute("CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)")
-    db.execute("INSERT INTO meta VALUES ('schema_version', '99')")
+    db = legacy_database(data_dir, 99)
     db.commit()
+    db.close()
     with pytest.raises(RuntimeError, match="newer version"):
         Store(data_dir)
 
@@ -146,17 +145,7 @@ def test_a_process_killed_mid_run_leaves_a_readable_database(data_dir):
 
 
 def test_a_version_1_database_is_migrated_and_keeps_its_rows(data_dir):
-    db = sqlite3.connect(data_dir / "analyst.sqlite3")
-    db.executescript(LEGACY_SCHEMA)
-    db.execute("CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)")
-    db.execute("INSERT INTO meta VALUES ('schema_version', '1')")
-    db.execute("INSERT INTO files VALUES ('file_old', 'old.csv', 'text/csv', 3, 'h', 'csv', '', 1.0, 0)")
-    db.execute(
-        "INSERT INTO runs (id, title, created_at, updated_at, status, model, tool_version) "
-        "VALUES ('run_old', 'Old run', 1.0, 1.0, 'done', 'claude-sonnet-4-6', 'code_execution_20260521')"
-    )
-    db.commit()
-    db.close()
+    legacy_directory(data_dir, 1)
     store = Store(data_dir)
     assert sqlite3.connect(store.path).execute("SELECT version_num FROM alembic_version").fetchone()[0] == head()
     assert store.files()[0].id == "file_old" and store.files()[0].notes == ""

@@ -13,6 +13,7 @@ from lib.analysis import (
     Outcome,
     Turn,
     TurnRequest,
+    UsageEvent,
     build_params,
     history_messages,
     safe_content,
@@ -144,8 +145,13 @@ def test_pause_turn_is_continued_as_one_merged_assistant_message(tmp_path):
     # both responses' blocks, in order, make the turn's one assistant message
     assert outcome.content[: len(first_content["content"])] == first_content["content"]
     assert len(outcome.content) > len(first_content["content"])
+    # items are numbered 0, 1, 2, … across both responses: the continuation goes on from the first's count
     seqs = [e.seq for e in events if isinstance(e, ItemEvent)]
-    assert seqs == sorted(seqs) or len(set(seqs)) == max(seqs) + 1
+    assert seqs == sorted(seqs) and sorted(set(seqs)) == list(range(len(set(seqs))))
+    first_ended = next(i for i, e in enumerate(events) if isinstance(e, UsageEvent))
+    first_items = {e.seq for e in events[:first_ended] if isinstance(e, ItemEvent)}
+    continued = [e.seq for e in events[first_ended:] if isinstance(e, ItemEvent)]
+    assert first_items and continued and continued[0] == len(first_items), (first_items, continued)
 
 
 def test_legacy_tool_version_runs_python_through_bash(tmp_path):

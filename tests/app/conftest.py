@@ -11,6 +11,7 @@ from streamlit.testing.v1 import AppTest
 
 from lib import jobs
 from lib.emulator import Emulator
+from tests.runs import messages_requests
 
 REPO = Path(__file__).resolve().parents[2]
 APP = str(REPO / "app.py")
@@ -58,12 +59,20 @@ def page_text(at: AppTest) -> str:
     return "\n".join(texts(at) + [str(c.value) for c in at.code])
 
 
-def run_id(at: AppTest) -> str:
-    """The run shown on the Analyze page (query parameter `run`)."""
-    value = at.query_params.get("run")
+def query_param(at: AppTest, name: str) -> str:
+    """One query parameter of the page's URL ("" when it is not there)."""
+    value = at.query_params.get(name)
     if isinstance(value, list):
         value = value[0] if value else ""
     return value or ""
+
+
+def run_id(at: AppTest) -> str:
+    """The run shown on the Analyze page (query parameter `run`)."""
+    return query_param(at, "run")
+
+
+messages_posts = messages_requests  # the name the page tests know it by
 
 
 def run_status(at: AppTest) -> str:
@@ -73,11 +82,6 @@ def run_status(at: AppTest) -> str:
         if v.startswith(":") and "● " in v:
             return v.split("● ", 1)[1].rstrip("]")
     return ""
-
-
-def messages_posts(emu: Emulator) -> list:
-    """Recorded POST /v1/messages requests, in order."""
-    return [r for r in emu.requests if r.method == "POST" and r.path == "/v1/messages"]
 
 
 @pytest.fixture
@@ -93,6 +97,18 @@ def make_app(monkeypatch: pytest.MonkeyPatch, data_dir: Path) -> Callable[..., A
         if emu is not None:
             at.secrets["ANTHROPIC_API_KEY"] = "test-key"
             at.secrets["ANTHROPIC_BASE_URL"] = emu.url
+        return at
+
+    return build
+
+
+@pytest.fixture
+def keyless_app(make_app: Callable[..., AppTest]) -> Callable[[], AppTest]:
+    """A fresh session of the app (not yet run) with no key anywhere, as a reload or a new tab gets it."""
+
+    def build() -> AppTest:
+        at = make_app()
+        at.secrets["UNRELATED_SETTING"] = "1"  # a dummy secret keeps any secrets.toml on this machine out
         return at
 
     return build
@@ -178,11 +194,13 @@ def has_key(at: AppTest, kind: str, key: str) -> bool:
 
 
 class MediaCapture:
-    """What the app handed Streamlit's media file manager: image bytes by URL, download callables by id."""
+    """What the app handed Streamlit's media file manager: image bytes by URL, download callables by id, and the
+    MIME type of each by file name (by URL or id when it has none)."""
 
     def __init__(self) -> None:
         self.by_url: dict[str, tuple[bytes, str]] = {}
         self.deferred: dict[str, Callable[[], object]] = {}
+        self.mimetypes: dict[str, str] = {}
 
     def image_bytes(self, url: str) -> bytes:
         """The bytes behind an `at.image[i].value[j]` URL."""
@@ -214,11 +232,13 @@ def media(monkeypatch: pytest.MonkeyPatch) -> MediaCapture:
         url = real_add(self, path_or_data, mimetype, coordinates, file_name, is_for_static_download)
         data = Path(path_or_data).read_bytes() if isinstance(path_or_data, str) else bytes(path_or_data)
         capture.by_url[url] = (data, mimetype)
+        capture.mimetypes[file_name or url] = mimetype
         return url
 
     def add_deferred(self, data_callable, mimetype, coordinates, file_name=None, *, element_id=""):
         file_id = real_deferred(self, data_callable, mimetype, coordinates, file_name, element_id=element_id)
         capture.deferred[file_id] = data_callable
+        capture.mimetypes[file_name or file_id] = mimetype
         return file_id
 
     monkeypatch.setattr(MediaFileManager, "add", add)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from lib import jobs
 from lib.settings import Settings
 from lib.store import Store
-from tests.test_analysis import upload
+from tests.runs import upload
 
 from .conftest import run
 

@@ -11,22 +11,14 @@ from lib import demo
 from .conftest import ANALYZE, FILES, GALLERY, SALES_ROWS, finish, has_key, run, run_status, start_analysis, texts
 
 
-@pytest.fixture
-def keyless(make_app):
-    """The app with no key anywhere (a dummy secret keeps any secrets.toml on this machine out)."""
-    at = make_app()
-    at.secrets["UNRELATED_SETTING"] = "1"
-    return run(at)
-
-
 def _help(at) -> str:
     found = [i.value for i in at.info if "No Anthropic API key is configured" in i.value]
     assert len(found) == 1, texts(at)
     return found[0]
 
 
-def test_home_without_key_explains_setup(keyless):
-    at = keyless
+def test_home_without_key_explains_setup(keyless_app):
+    at = run(keyless_app())
     text = _help(at)
     assert "secrets.toml" in text and "environment variable" in text and "sidebar" in text
     assert "ANTHROPIC_API_KEY" in text
@@ -38,8 +30,8 @@ def test_home_without_key_explains_setup(keyless):
 
 
 @pytest.mark.parametrize("page", [FILES, ANALYZE])
-def test_files_and_analyze_stop_with_same_help(keyless, page):
-    at = keyless
+def test_files_and_analyze_stop_with_same_help(keyless_app, page):
+    at = run(keyless_app())
     home_help = _help(at)
     at.switch_page(page)
     run(at)
@@ -50,14 +42,15 @@ def test_files_and_analyze_stop_with_same_help(keyless, page):
     assert not at.title
 
 
-def test_gallery_without_key_still_opens(keyless):
-    keyless.switch_page(GALLERY)
-    at = run(keyless)
+def test_gallery_without_key_still_opens(keyless_app):
+    at = run(keyless_app())
+    at.switch_page(GALLERY)
+    at = run(at)
     assert at.title[0].value == "Gallery"
 
 
-def test_offline_demo_whole_analysis(keyless, data_dir):
-    at = keyless
+def test_offline_demo_whole_analysis(keyless_app, data_dir):
+    at = run(keyless_app())
     at.button(key="home_start_demo").click()
     run(at)
     assert not has_key(at, "button", "home_start_demo")

@@ -2,38 +2,15 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
-import pytest
 from streamlit.testing.v1 import AppTest
 
 from lib.store import Store
+from tests.hostile import SVG_SCRIPT as SVG
+from tests.seed import png_bytes
 
-from .conftest import GALLERY, run
+from .conftest import GALLERY, MediaCapture, run
 
-SVG = b'<svg xmlns="http://www.w3.org/2000/svg"><script>alert(document.cookie)</script><rect width="9"/></svg>'
-PNG = (Path(__file__).resolve().parents[2] / "docs" / "screenshots" / "home.png").read_bytes()
-
-
-@pytest.fixture
-def served(monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:
-    """MIME type of everything the page hands Streamlit to serve (images and downloads), by file name or URL."""
-    from streamlit.runtime.media_file_manager import MediaFileManager
-
-    seen: dict[str, str] = {}
-    real_add, real_deferred = MediaFileManager.add, MediaFileManager.add_deferred
-
-    def add(self, path_or_data, mimetype, coordinates, file_name=None, is_for_static_download=False):
-        seen[file_name or f"image:{len(seen)}"] = mimetype
-        return real_add(self, path_or_data, mimetype, coordinates, file_name, is_for_static_download)
-
-    def add_deferred(self, data_callable, mimetype, coordinates, file_name=None, *, element_id=""):
-        seen[file_name or f"deferred:{len(seen)}"] = mimetype
-        return real_deferred(self, data_callable, mimetype, coordinates, file_name, element_id=element_id)
-
-    monkeypatch.setattr(MediaFileManager, "add", add)
-    monkeypatch.setattr(MediaFileManager, "add_deferred", add_deferred)
-    return seen
+PNG = png_bytes()
 
 
 def _transcript(data_dir: str) -> None:
@@ -55,7 +32,8 @@ def _transcript(data_dir: str) -> None:
         )
 
 
-def test_transcript_offers_svg_as_a_download_only(tmp_path, served):
+def test_transcript_offers_svg_as_a_download_only(tmp_path, media: MediaCapture):
+    served = media.mimetypes
     (tmp_path / "drawing.svg").write_bytes(SVG)
     (tmp_path / "mislabelled.png").write_bytes(SVG)
     (tmp_path / "chart.png").write_bytes(PNG)
@@ -75,7 +53,8 @@ def test_transcript_offers_svg_as_a_download_only(tmp_path, served):
     assert not any("svg" in mime for mime in served.values())
 
 
-def test_gallery_detail_of_an_svg_artifact(make_app, data_dir, served):
+def test_gallery_detail_of_an_svg_artifact(make_app, data_dir, media: MediaCapture):
+    served = media.mimetypes
     store = Store(data_dir)
     (data_dir / "artifacts").mkdir(parents=True, exist_ok=True)
     (data_dir / "artifacts" / "logo.svg").write_bytes(SVG)

@@ -7,10 +7,9 @@ from pathlib import Path
 
 from playwright.sync_api import Locator, Page, expect
 
-from lib import library, uploads
-from lib.client import make_client
 from lib.settings import load_settings
 from lib.store import Store
+from tests.runs import upload
 
 from .conftest import App, wait_for_app_run
 
@@ -43,12 +42,7 @@ def seed_file(app: App, path: Path) -> str:
             "ANALYST_DATA_DIR": str(app.data_dir),
         },
     )
-    data = path.read_bytes()
-    checked = uploads.check_upload(path.name, data, settings.max_upload_bytes)
-    assert isinstance(checked, uploads.Accepted), checked
-    result = library.upload_accepted(make_client(settings), Store(app.data_dir), app.data_dir, checked, data)
-    assert result.record is not None, result.error
-    return result.record.id
+    return upload(settings, Store(app.data_dir), path.name, path.read_bytes())
 
 
 def pick_option(page: Page, label: str, option: str) -> None:

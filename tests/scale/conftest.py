@@ -10,12 +10,12 @@ from pathlib import Path
 
 import pytest
 
-from lib import blobs, library, uploads
-from lib.client import make_client
+from lib import blobs
 from lib.emulator import Emulator, Pacing
 from lib.settings import Settings, load_settings
 from lib.store import Store
 from tests.e2e.conftest import App
+from tests.runs import upload
 
 from .services import Postgres, S3Server, WorkerProc, postgres_available, replica
 
@@ -65,13 +65,7 @@ class Team:
 
     def upload(self, path: Path) -> str:
         """Put a file in the local user's library (the API's Files and the team's object store)."""
-        settings = self.settings()
-        data = path.read_bytes()
-        checked = uploads.check_upload(path.name, data, settings.max_upload_bytes)
-        assert isinstance(checked, uploads.Accepted), checked
-        result = library.upload_accepted(make_client(settings), self.store(), settings.data_dir, checked, data)
-        assert result.record is not None, result.error
-        return result.record.id
+        return upload(self.settings(), self.store(), path.name, path.read_bytes())
 
     def add_worker(self) -> WorkerProc:
         """One more worker process."""

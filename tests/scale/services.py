@@ -9,13 +9,13 @@ import signal
 import subprocess
 import sys
 import tempfile
-import time
 from dataclasses import dataclass
 from pathlib import Path
 
 import requests
 
 from tests.e2e.conftest import REPO, App, free_port, start_app
+from tests.runs import wait_for
 
 PG_BIN = Path("/usr/lib/postgresql/15/bin")
 
@@ -115,14 +115,16 @@ class S3Server:
             stderr=subprocess.STDOUT,
         )
         log.close()
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            try:
-                requests.get(self.url, timeout=1)
-                return self
-            except requests.RequestException:
-                time.sleep(0.2)
-        raise RuntimeError("moto's S3 server did not start")
+        wait_for(self._answers, 30, "moto's S3 server to answer", step=0.2)
+        return self
+
+    def _answers(self) -> bool:
+        """Whether the server answers HTTP yet."""
+        try:
+            requests.get(self.url, timeout=1)
+        except requests.RequestException:
+            return False
+        return True
 
     def bucket(self, name: str) -> None:
         """Create a bucket."""
