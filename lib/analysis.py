@@ -153,13 +153,15 @@ def attached_ids(messages: list[dict[str, Any]]) -> set[str]:
 def refuses_container(exc: BaseException, container_id: str) -> str:
     """Why a failed request that carried `container_id` failed because of the container ('' if it did not).
 
-    The API's refusal is untyped: a 400/404 whose message names the container, or (seen in the wild for a
+    The API's refusal is untyped: a 400/404 whose message names the container's id, or (seen in the wild for a
     container the docs call restorable) a plain 500 `api_error` that outlived the SDK's retries.
     """
     if not container_id or not isinstance(exc, anthropic.APIStatusError):
         return ""
     status, message = exc.status_code, describe(exc).message
-    if status in (400, 404) and (container_id in message or "container" in message.lower()):
+    # the id, not the word: the API's file errors speak of `container_upload` blocks, and a new container
+    # would not bring a missing file back
+    if status in (400, 404) and container_id in message:
         return f"the API answered {status}: {message}"
     if status >= 500 and status != 529 and (getattr(exc, "type", None) or "api_error") == "api_error":
         return f"the API answered {status} for it"

@@ -9,6 +9,7 @@ import pytest
 from lib import jobs
 from lib.client import make_client
 from lib.emulator import Fault, Pause, Python, Text
+from lib.files import delete as delete_remote_file
 from lib.models import available_models
 from lib.transcript import CodeCell, GeneratedFile, Notice, Output, RunError
 from lib.transcript import Text as TextItem
@@ -228,3 +229,29 @@ def test_citations_are_kept_on_the_text(emulator, settings, store):
     text = next(i for i in items_of(store, run_id) if isinstance(i, TextItem))
     assert text.citations and text.citations[0]["cited_text"] == "month,region,sales"
     assert store.turns(run_id)[0].assistant_content[0]["citations"][0]["document_title"] == "sales.csv"
+
+
+@pytest.mark.parametrize("gone", ["expired", "deleted"])
+def test_a_follow_up_whose_file_is_gone_keeps_the_container_and_shows_the_file_error(emulator, settings, store, gone):
+    file_id = upload(settings, store)
+    emulator.queue_script([Text("First answer.")])
+    run_id = run_to_end(store, settings, "First look", [file_id])
+    container = store.run(run_id).container_id
+    assert container
+    if gone == "expired":
+        emulator.expire_file(file_id)
+    else:
+        delete_remote_file(make_client(settings), file_id)
+
+    emulator.queue_script([Text("Never sent.")])
+    follow_up(store, settings, run_id, "And now?")
+
+    run = store.run(run_id)
+    assert run.status == "error"
+    assert run.container_id == container, "a file error is not the container's"
+    second = items_of(store, run_id, 1)
+    assert not any(isinstance(i, Notice) and "could no longer be used" in i.text for i in second)
+    errors = [i for i in second if isinstance(i, RunError)]
+    assert len(errors) == 1 and file_id in errors[0].message
+    posts = messages_requests(emulator)[1:]
+    assert posts and all(p.json.get("container") == container for p in posts), "no container-less retry"
