@@ -60,6 +60,20 @@ CONTAINER_REPLACED = (
     "attached to it again. Files made in earlier turns are not in the new container."
 )
 
+
+def container_lost(why: str) -> AppError:
+    """The error of a turn whose container was refused while Claude's paused work was being continued."""
+    return AppError(
+        "Container no longer usable",
+        f"The run's container could no longer be used ({why}) while Claude's paused work was being continued. "
+        "Everything received so far is kept.",
+        "Ask a follow-up such as 'continue': it starts a new container with the run's files attached again. "
+        "Files made in this run are not in it.",
+        retryable=True,
+        code="container",
+    )
+
+
 # --- the request: pure -----------------------------------------------------------------------
 
 
@@ -374,7 +388,13 @@ class Turn:
                 yield self._notice(held + ", so Claude's paused work was not continued.", "warning")
                 break
             continuations += 1
-            message = yield from self._request()
+            try:
+                message = yield from self._request()
+            except _Refused as refused:
+                # Claude's paused work lives in that container: a new one would not have it, so the turn ends
+                # here, and the run forgets the container so that its next question starts a new one
+                yield from self._forget_container()
+                raise _Failed(container_lost(refused.why)) from refused
         return message.stop_reason or ""
 
     def _held_back(self) -> str:
@@ -387,13 +407,17 @@ class Turn:
 
     def _replace_container(self, why: str) -> Iterator[TurnEvent]:
         """Forget a refused container and put the run's files into the new one the next request starts."""
-        self.container_id = ""
-        yield ContainerEvent("")
+        yield from self._forget_container()
         present = {b.get("file_id") for b in self.user if b.get("type") == "container_upload"}
         self.user = self.user + [
             {"type": "container_upload", "file_id": f} for f in self.req.run_file_ids if f not in present
         ]
         yield self._notice(CONTAINER_REPLACED.format(why=why), "warning")
+
+    def _forget_container(self) -> Iterator[TurnEvent]:
+        """Stop using a refused container, here and in the run."""
+        self.container_id = ""
+        yield ContainerEvent("")
 
     def _messages(self) -> list[dict[str, Any]]:
         """The conversation to send: history, this turn's question, and what Claude said so far (one message)."""

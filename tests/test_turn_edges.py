@@ -255,3 +255,40 @@ def test_a_follow_up_whose_file_is_gone_keeps_the_container_and_shows_the_file_e
     assert len(errors) == 1 and file_id in errors[0].message
     posts = messages_requests(emulator)[1:]
     assert posts and all(p.json.get("container") == container for p in posts), "no container-less retry"
+
+
+@pytest.mark.parametrize(
+    "fault",
+    [
+        Fault("refuse_container", status=400),
+        Fault("refuse_container", status=500, times=3),
+        Fault("container_expired_result"),
+    ],
+    ids=["400-naming-it", "untyped-500", "expired-tool-result"],
+)
+def test_a_container_refused_on_a_continuation_ends_the_turn_with_a_readable_error(emulator, settings, store, fault):
+    file_id = upload(settings, store)
+    emulator.inject(fault)
+    emulator.queue_script([Text("Step one."), Pause(), Python("print('in the old one')"), Text("Never seen.")])
+    run_id = run_to_end(store, settings, "long job", [file_id])
+
+    run = store.run(run_id)
+    assert run.status == "error"
+    assert run.container_id == "", "the refused container is forgotten"
+    items = items_of(store, run_id)
+    assert any(isinstance(i, TextItem) and i.text == "Step one." for i in items), "what arrived is kept"
+    assert not any(isinstance(i, TextItem) and "Never seen" in i.text for i in items)
+    errors = [i for i in items if isinstance(i, RunError)]
+    assert [e.title for e in errors] == ["Container no longer usable"], [str(e) for e in errors]
+    assert "paused work" in errors[0].message and "continue" in errors[0].hint
+    posts = messages_requests(emulator)
+    continuation = posts[1].json
+    assert continuation.get("container") and continuation["messages"][-1]["role"] == "assistant"
+    assert all(p.json.get("container") for p in posts[1:]), "no container-less retry of the paused work"
+
+    emulator.queue_script([Text("Started again.")])
+    follow_up(store, settings, run_id, "continue")
+    assert store.run(run_id).status == "done"
+    retry = messages_requests(emulator)[-1].json
+    assert "container" not in retry
+    assert {"type": "container_upload", "file_id": file_id} in retry["messages"][-1]["content"]
