@@ -3,6 +3,7 @@ within a second, a worker killed mid-run leaves the run interrupted with its ite
 
 from __future__ import annotations
 
+import json
 import time
 
 import pytest
@@ -133,3 +134,18 @@ def test_a_replay_is_asked_question_after_question_by_the_workers(team: Team, tm
     found = load_comparison(store, run.id, replay.id, settings.prices)
     rows = [n for n in found.diff.turns[0].changed_numbers if n.new.after.startswith("rows")]
     assert [(n.old.value, n.new.value) for n in rows] == [(576, 100)]
+
+
+def test_queued_turns_keep_no_copy_of_the_conversation(team: Team) -> None:
+    store, settings = team.store(), team.settings()
+    run = jobs.new_run(store, settings, "A first look", [])
+    assert jobs.wait(run.id, 60, store=store)
+    jobs.start_turn(store, settings, run.id, "And a second one")
+    assert jobs.wait(run.id, 60, store=store)
+    assert store.run(run.id).status == "done"
+    with store.engine.connect() as conn:
+        stored = conn.exec_driver_sql(f"SELECT request FROM turns WHERE run_id = '{run.id}' ORDER BY idx").scalars()
+        requests = [json.loads(r) for r in stored]
+    assert len(requests) == 2 and all(r and "history" not in r for r in requests)
+    second = [r.json for r in team.emulator.requests if r.method == "POST" and r.path == "/v1/messages"][-1]
+    assert [m["role"] for m in second["messages"]] == ["user", "assistant", "user"], "the worker sent the history"
