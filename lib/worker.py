@@ -15,12 +15,11 @@ import signal
 import socket
 import threading
 import time
-import tomllib
 import uuid
 from dataclasses import dataclass, field
 
 from lib import analysis, blobs, jobs
-from lib.settings import REPO_ROOT, Settings, load_settings
+from lib.settings import Settings, load_settings, read_secrets
 from lib.store import Claim, Store
 
 BEAT_SECONDS = 0.3  # lease renewal and stop polling: a Stop recorded anywhere lands within a second
@@ -92,10 +91,8 @@ class Worker:
 
 
 def worker_settings() -> Settings:
-    """The worker's settings: `.streamlit/secrets.toml` when present, then the environment (as the app)."""
-    path = REPO_ROOT / ".streamlit" / "secrets.toml"
-    secrets = tomllib.loads(path.read_text()) if path.is_file() else {}
-    return load_settings(secrets, os.environ)
+    """The worker's settings: the `.streamlit/secrets.toml` files, then the environment (as the app)."""
+    return load_settings(read_secrets(), os.environ)
 
 
 def main(argv: list[str] | None = None) -> None:
