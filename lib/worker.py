@@ -60,13 +60,9 @@ class Worker:
 
     def _start(self, claim: Claim) -> None:
         log.info("run %s turn %d claimed", claim.run_id, claim.idx)
-        stop = analysis.StopSignal()
-        owned = self.store.as_owner(claim.owner, admin=False)
-        thread = threading.Thread(
-            target=jobs.execute, args=(owned, self.settings, claim, stop), daemon=True, name=f"run-{claim.run_id[:8]}"
-        )
-        self.running[(claim.run_id, claim.idx)] = (thread, stop)
-        thread.start()
+        job = jobs.start_local(self.store, self.settings, claim)
+        assert job.thread is not None
+        self.running[(claim.run_id, claim.idx)] = (job.thread, job.stop)
 
     def _forget_finished(self) -> None:
         for key, (thread, _stop) in list(self.running.items()):
