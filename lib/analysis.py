@@ -240,7 +240,7 @@ class Outcome:
 
 
 TurnEvent = ItemEvent | NoticeEvent | FileSaved | UsageEvent | ContainerEvent | Outcome
-Guard = Callable[[Usage], AppError | None]
+Guard = Callable[[], AppError | None]  # why the turn must not go on (a budget outside the run), or None
 
 
 # --- stopping --------------------------------------------------------------------------------
@@ -402,7 +402,7 @@ class Turn:
         spent = self.req.spent_with(self.usage)
         if budget_reached(self.req.budget_usd, spent):
             return budget_used_sentence(spent, self.req.budget_usd) + ". Raise the run's budget and ask 'continue'"
-        error = self.guard(self.usage) if self.guard else None
+        error = self.guard() if self.guard else None
         return f"{error.message} {error.hint}".strip().rstrip(".") if error else ""
 
     def _replace_container(self, why: str) -> Iterator[TurnEvent]:
@@ -525,7 +525,7 @@ class _Response:
 
     def follow(self, stream: Any) -> Iterator[TurnEvent]:
         """Yield item events for every raw event of the stream."""
-        stopped = self.turn.stop._event.is_set  # checked after every event: no method call in between
+        stopped = self.turn.stop.is_set  # checked after every event
         for event in stream:
             kind = event.type
             if kind == "content_block_delta":

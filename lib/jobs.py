@@ -379,7 +379,7 @@ def _execute_turn(
             settings.data_dir,
             settings.data_dir / "artifacts" / run_id,
             stop_signal,
-            guard=lambda _usage: check_user_budget(store, store.owner, settings.prices),
+            guard=lambda: check_user_budget(store, store.owner, settings.prices),
         )
         return record(store, run_id, idx, turn.events())
     except BaseException as exc:  # noqa: BLE001 - the thread must leave a readable state whatever happened
