@@ -60,6 +60,20 @@ CONTAINER_REPLACED = (
     "attached to it again. Files made in earlier turns are not in the new container."
 )
 
+
+def container_lost(why: str) -> AppError:
+    """The error of a turn whose container was refused while Claude's paused work was being continued."""
+    return AppError(
+        "Container no longer usable",
+        f"The run's container could no longer be used ({why}) while Claude's paused work was being continued. "
+        "Everything received so far is kept.",
+        "Ask a follow-up such as 'continue': it starts a new container with the run's files attached again. "
+        "Files made in this run are not in it.",
+        retryable=True,
+        code="container",
+    )
+
+
 # --- the request: pure -----------------------------------------------------------------------
 
 
@@ -153,13 +167,15 @@ def attached_ids(messages: list[dict[str, Any]]) -> set[str]:
 def refuses_container(exc: BaseException, container_id: str) -> str:
     """Why a failed request that carried `container_id` failed because of the container ('' if it did not).
 
-    The API's refusal is untyped: a 400/404 whose message names the container, or (seen in the wild for a
+    The API's refusal is untyped: a 400/404 whose message names the container's id, or (seen in the wild for a
     container the docs call restorable) a plain 500 `api_error` that outlived the SDK's retries.
     """
     if not container_id or not isinstance(exc, anthropic.APIStatusError):
         return ""
     status, message = exc.status_code, describe(exc).message
-    if status in (400, 404) and (container_id in message or "container" in message.lower()):
+    # the id, not the word: the API's file errors speak of `container_upload` blocks, and a new container
+    # would not bring a missing file back
+    if status in (400, 404) and container_id in message:
         return f"the API answered {status}: {message}"
     if status >= 500 and status != 529 and (getattr(exc, "type", None) or "api_error") == "api_error":
         return f"the API answered {status} for it"
@@ -224,7 +240,7 @@ class Outcome:
 
 
 TurnEvent = ItemEvent | NoticeEvent | FileSaved | UsageEvent | ContainerEvent | Outcome
-Guard = Callable[[Usage], AppError | None]
+Guard = Callable[[], AppError | None]  # why the turn must not go on (a budget outside the run), or None
 
 
 # --- stopping --------------------------------------------------------------------------------
@@ -372,7 +388,13 @@ class Turn:
                 yield self._notice(held + ", so Claude's paused work was not continued.", "warning")
                 break
             continuations += 1
-            message = yield from self._request()
+            try:
+                message = yield from self._request()
+            except _Refused as refused:
+                # Claude's paused work lives in that container: a new one would not have it, so the turn ends
+                # here, and the run forgets the container so that its next question starts a new one
+                yield from self._forget_container()
+                raise _Failed(container_lost(refused.why)) from refused
         return message.stop_reason or ""
 
     def _held_back(self) -> str:
@@ -380,18 +402,22 @@ class Turn:
         spent = self.req.spent_with(self.usage)
         if budget_reached(self.req.budget_usd, spent):
             return budget_used_sentence(spent, self.req.budget_usd) + ". Raise the run's budget and ask 'continue'"
-        error = self.guard(self.usage) if self.guard else None
+        error = self.guard() if self.guard else None
         return f"{error.message} {error.hint}".strip().rstrip(".") if error else ""
 
     def _replace_container(self, why: str) -> Iterator[TurnEvent]:
         """Forget a refused container and put the run's files into the new one the next request starts."""
-        self.container_id = ""
-        yield ContainerEvent("")
+        yield from self._forget_container()
         present = {b.get("file_id") for b in self.user if b.get("type") == "container_upload"}
         self.user = self.user + [
             {"type": "container_upload", "file_id": f} for f in self.req.run_file_ids if f not in present
         ]
         yield self._notice(CONTAINER_REPLACED.format(why=why), "warning")
+
+    def _forget_container(self) -> Iterator[TurnEvent]:
+        """Stop using a refused container, here and in the run."""
+        self.container_id = ""
+        yield ContainerEvent("")
 
     def _messages(self) -> list[dict[str, Any]]:
         """The conversation to send: history, this turn's question, and what Claude said so far (one message)."""
@@ -499,7 +525,7 @@ class _Response:
 
     def follow(self, stream: Any) -> Iterator[TurnEvent]:
         """Yield item events for every raw event of the stream."""
-        stopped = self.turn.stop._event.is_set  # checked after every event: no method call in between
+        stopped = self.turn.stop.is_set  # checked after every event
         for event in stream:
             kind = event.type
             if kind == "content_block_delta":

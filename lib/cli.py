@@ -11,11 +11,10 @@ import os
 import shutil
 import sys
 import time
-import tomllib
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, TextIO
+from typing import TextIO
 
 from lib import blobs, demo, golden, jobs
 from lib.client import make_client
@@ -24,7 +23,7 @@ from lib.library import upload_accepted
 from lib.preview import format_size
 from lib.rundiff import RunDiff
 from lib.runview import WATERMARK_SLACK, load_comparison
-from lib.settings import Settings, SettingsError, load_settings
+from lib.settings import Settings, SettingsError, load_settings, read_secrets
 from lib.store import ArtifactFilter, Run, Store
 from lib.transcript import (
     CodeCell,
@@ -61,22 +60,6 @@ class Answer:
     files: list[str] = field(default_factory=list)
     saved: list[Path] = field(default_factory=list)
     error: str = ""
-
-
-def read_secrets(places: list[Path] | None = None) -> dict[str, Any]:
-    """Settings from the `.streamlit/secrets.toml` files Streamlit reads (user-wide, then the project's, which
-    wins); a file that is not valid TOML is skipped with a warning."""
-    if places is None:
-        places = [Path.home() / ".streamlit" / "secrets.toml", Path.cwd() / ".streamlit" / "secrets.toml"]
-    merged: dict[str, Any] = {}
-    for place in places:
-        try:
-            merged.update(tomllib.loads(place.read_text(encoding="utf-8")))
-        except FileNotFoundError:
-            continue
-        except (OSError, tomllib.TOMLDecodeError) as exc:
-            print(f"warning: {place} could not be read ({type(exc).__name__}); fix its TOML syntax.", file=sys.stderr)
-    return merged
 
 
 def cli_settings(emulator: bool, environ: Mapping[str, str] | None = None, need_key: bool = True) -> Settings:

@@ -230,16 +230,26 @@ def queue_turn(store: Store, settings: Settings, run_id: str, question: str) -> 
 
 
 def request_dict(req: analysis.TurnRequest) -> dict[str, Any]:
-    """A turn's request as JSON-ready values, for the queue (prices are the worker's own)."""
+    """A turn's request as JSON-ready values, for the queue: without its history, which the run's earlier turns
+    already hold (kept in every turn, a run's requests would grow with the square of its length), nor its
+    prices (the worker's own)."""
     values = dataclasses.asdict(req)
+    values.pop("history")
     values.pop("prices")
     return values
 
 
-def request_from(values: dict[str, Any], settings: Settings) -> analysis.TurnRequest:
-    """The request a queued turn was saved with, priced with `settings`."""
-    known = {f.name for f in dataclasses.fields(analysis.TurnRequest)}
-    return analysis.TurnRequest(**{k: v for k, v in values.items() if k in known}, prices=settings.prices)
+def request_from(values: dict[str, Any], settings: Settings, history: list[dict[str, Any]]) -> analysis.TurnRequest:
+    """The request a queued turn was saved with, after `history`, priced with `settings`."""
+    known = {f.name for f in dataclasses.fields(analysis.TurnRequest)} - {"history", "prices"}
+    values = {k: v for k, v in values.items() if k in known}
+    return analysis.TurnRequest(**values, history=history, prices=settings.prices)
+
+
+def history_before(store: Store, run_id: str, idx: int) -> list[dict[str, Any]]:
+    """The conversation of a run's turns before turn `idx`, as messages."""
+    turns = [t for t in store.turns(run_id) if t.idx < idx]
+    return analysis.history_messages([(t.user_content, t.assistant_content) for t in turns])
 
 
 def start_local(store: Store, settings: Settings, claim: Claim) -> Job:
@@ -385,11 +395,11 @@ def _execute_turn(
     try:
         turn = analysis.Turn(
             make_client(settings),
-            request_from(claim.request, settings),
+            request_from(claim.request, settings, history_before(store, run_id, idx)),
             settings.data_dir,
             settings.data_dir / "artifacts" / run_id,
             stop_signal,
-            guard=lambda _usage: check_user_budget(store, store.owner, settings.prices),
+            guard=lambda: check_user_budget(store, store.owner, settings.prices),
         )
         return record(store, run_id, idx, turn.events())
     except BaseException as exc:  # noqa: BLE001 - the thread must leave a readable state whatever happened

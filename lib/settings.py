@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import math
 import os
+import sys
+import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -66,6 +68,22 @@ class Settings:
             database_url="",  # the demo is one person's, offline: always the embedded default
             blob_url="",
         )
+
+
+def read_secrets(places: list[Path] | None = None) -> dict[str, Any]:
+    """Settings from the `.streamlit/secrets.toml` files Streamlit reads (user-wide, then the project's, which
+    wins); a file that is not valid TOML is skipped with a warning."""
+    if places is None:
+        places = [Path.home() / ".streamlit" / "secrets.toml", Path.cwd() / ".streamlit" / "secrets.toml"]
+    merged: dict[str, Any] = {}
+    for place in places:
+        try:
+            merged.update(tomllib.loads(place.read_text(encoding="utf-8")))
+        except FileNotFoundError:
+            continue
+        except (OSError, tomllib.TOMLDecodeError) as exc:
+            print(f"warning: {place} could not be read ({type(exc).__name__}); fix its TOML syntax.", file=sys.stderr)
+    return merged
 
 
 def load_settings(secrets: Mapping[str, Any] | None = None, environ: Mapping[str, str] | None = None) -> Settings:

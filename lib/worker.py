@@ -4,6 +4,12 @@ Any number of workers, on any machine, share one queue (`SELECT … FOR UPDATE S
 lease of the turns it runs every fraction of a second and, in the same beat, reads which of them a replica
 asked to stop. A worker that dies stops renewing; the next worker to look marks its runs interrupted, keeping
 every item already received.
+
+On SIGTERM or SIGINT (a deploy) a worker claims nothing more and lets its running turns finish for up to
+`--drain` seconds (DRAIN_SECONDS), still renewing their leases and obeying Stop, then exits. It does not stop
+the turns still running then, which would show the user's own 'Stopped' notice: it leaves them, and once
+their lease runs out another worker marks their runs interrupted by a worker, keeping their items. A second
+signal ends the drain at once.
 """
 
 from __future__ import annotations
@@ -15,17 +21,17 @@ import signal
 import socket
 import threading
 import time
-import tomllib
 import uuid
 from dataclasses import dataclass, field
 
 from lib import analysis, blobs, jobs
-from lib.settings import REPO_ROOT, Settings, load_settings
+from lib.settings import Settings, load_settings, read_secrets
 from lib.store import Claim, Store
 
 BEAT_SECONDS = 0.3  # lease renewal and stop polling: a Stop recorded anywhere lands within a second
 POLL_SECONDS = 0.5  # how often an idle worker looks for queued turns
 REAP_SECONDS = 2.0  # how often it looks for runs of dead workers
+DRAIN_SECONDS = 20.0  # on SIGTERM, how long running turns may go on before the worker exits
 
 log = logging.getLogger("analyst.worker")
 
@@ -39,12 +45,16 @@ class Worker:
     capacity: int = 8
     name: str = field(default_factory=lambda: f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}")
     lease_seconds: float = jobs.LEASE_SECONDS
+    drain_seconds: float = DRAIN_SECONDS
     running: dict[tuple[str, int], tuple[threading.Thread, analysis.StopSignal]] = field(default_factory=dict)
-    done: threading.Event = field(default_factory=threading.Event)
+    done: threading.Event = field(default_factory=threading.Event)  # set: claim no more, drain, return
+    hurry: threading.Event = field(default_factory=threading.Event)  # set: end the drain now
 
     def serve(self) -> None:
-        """Claim and run turns until `done` is set; the beat runs beside it."""
-        beat = threading.Thread(target=self._beat, daemon=True, name="worker-beat")
+        """Claim and run turns until `done` is set, then let running turns finish for up to `drain_seconds`;
+        the beat (leases, stop requests, reaping) runs beside it until the end."""
+        ended = threading.Event()
+        beat = threading.Thread(target=self._beat, args=(ended,), daemon=True, name="worker-beat")
         beat.start()
         log.info("worker %s serving %s", self.name, self.store.location)
         while not self.done.is_set():
@@ -54,29 +64,42 @@ class Worker:
                 self.done.wait(POLL_SECONDS)
                 continue
             self._start(claim)
-        for _thread, stop in list(self.running.values()):
-            stop.stop()
-        for thread, _stop in list(self.running.values()):
-            thread.join(10)
+        self._drain()
+        ended.set()
+        beat.join(self.lease_seconds)
+
+    def shut_down(self) -> None:
+        """Stop claiming and drain (first call); end the drain at once (second call)."""
+        if self.done.is_set():
+            self.hurry.set()
+        self.done.set()
+
+    def _drain(self) -> None:
+        """Wait up to `drain_seconds` for the running turns to finish; those still running are left as they are."""
+        deadline = time.monotonic() + self.drain_seconds
+        self._forget_finished()
+        if self.running:
+            log.info("draining: %d turn(s) running, waiting up to %.0f s", len(self.running), self.drain_seconds)
+        while self.running and time.monotonic() < deadline and not self.hurry.is_set():
+            self.hurry.wait(min(POLL_SECONDS, max(0.0, deadline - time.monotonic())))
+            self._forget_finished()
+        for run_id, idx in self.running:
+            log.warning("run %s turn %d still running at exit: left to its lease, then marked interrupted", run_id, idx)
 
     def _start(self, claim: Claim) -> None:
         log.info("run %s turn %d claimed", claim.run_id, claim.idx)
-        stop = analysis.StopSignal()
-        owned = self.store.as_owner(claim.owner, admin=False)
-        thread = threading.Thread(
-            target=jobs.execute, args=(owned, self.settings, claim, stop), daemon=True, name=f"run-{claim.run_id[:8]}"
-        )
-        self.running[(claim.run_id, claim.idx)] = (thread, stop)
-        thread.start()
+        job = jobs.start_local(self.store, self.settings, claim)
+        assert job.thread is not None
+        self.running[(claim.run_id, claim.idx)] = (job.thread, job.stop)
 
     def _forget_finished(self) -> None:
         for key, (thread, _stop) in list(self.running.items()):
             if not thread.is_alive():
                 del self.running[key]
 
-    def _beat(self) -> None:
+    def _beat(self, ended: threading.Event) -> None:
         last_reap = 0.0
-        while not self.done.wait(BEAT_SECONDS):
+        while not ended.wait(BEAT_SECONDS):
             try:
                 for key in self.store.heartbeat(self.name, self.lease_seconds):
                     found = self.running.get(key)
@@ -92,16 +115,20 @@ class Worker:
 
 
 def worker_settings() -> Settings:
-    """The worker's settings: `.streamlit/secrets.toml` when present, then the environment (as the app)."""
-    path = REPO_ROOT / ".streamlit" / "secrets.toml"
-    secrets = tomllib.loads(path.read_text()) if path.is_file() else {}
-    return load_settings(secrets, os.environ)
+    """The worker's settings: the `.streamlit/secrets.toml` files, then the environment (as the app)."""
+    return load_settings(read_secrets(), os.environ)
 
 
 def main(argv: list[str] | None = None) -> None:
     """Serve the queue of the configured shared database until SIGTERM or SIGINT."""
     parser = argparse.ArgumentParser(description="Run analyses queued by the app's replicas.")
     parser.add_argument("--capacity", type=int, default=8, help="turns streamed at once (default 8)")
+    parser.add_argument(
+        "--drain",
+        type=float,
+        default=DRAIN_SECONDS,
+        help=f"on SIGTERM or SIGINT, seconds running turns may take to finish (default {DRAIN_SECONDS:g})",
+    )
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
     settings = worker_settings()
@@ -111,10 +138,14 @@ def main(argv: list[str] | None = None) -> None:
             "Set it to the team's PostgreSQL (postgresql+psycopg://…) to run workers."
         )
     blobs.configure(settings.data_dir, settings.blob_url)
-    worker = Worker(Store(settings.data_dir, url=settings.database_url), settings, capacity=args.capacity)
+    store = Store(settings.data_dir, url=settings.database_url)
+    worker = Worker(store, settings, capacity=args.capacity, drain_seconds=args.drain)
     for sig in (signal.SIGTERM, signal.SIGINT):
-        signal.signal(sig, lambda *_: worker.done.set())
+        signal.signal(sig, lambda *_: worker.shut_down())
     worker.serve()
+    if worker.running:  # turns left to their lease: end their threads now, not somewhere in interpreter shutdown
+        logging.shutdown()
+        os._exit(0)
 
 
 if __name__ == "__main__":

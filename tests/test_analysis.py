@@ -295,3 +295,23 @@ def test_stop_shuts_a_response_the_server_is_still_holding(emulator, settings, s
         items = items_of(store, run.id)
         assert isinstance(items[-1], Notice) and "Stopped" in items[-1].text
         assert store.turns(run.id)[0].status == "stopped"
+
+
+def test_a_queued_turn_stores_no_history_and_the_worker_sends_the_earlier_turns(emulator, settings, store):
+    file_id = upload(settings, store)
+    emulator.queue_script([Text("First answer.")])
+    run_id = run_to_end(store, settings, "First look", [file_id])
+    emulator.queue_script([Text("Second answer.")])
+    idx = jobs.queue_turn(store, settings, run_id, "And now?")
+    claim = store.as_owner(store.owner, admin=True).claim_turn("test", jobs.LEASE_SECONDS, only=(run_id, idx))
+    assert claim is not None
+    assert "history" not in claim.request and claim.request["user_content"][0]["text"] == "And now?"
+
+    jobs.start_local(store, settings, claim)
+    assert jobs.wait(run_id, 60)
+    assert store.run(run_id).status == "done"
+    first, second = (r.json for r in messages_requests(emulator))
+    assert second["messages"][0] == first["messages"][0]
+    assert second["messages"][1]["role"] == "assistant"
+    assert second["messages"][1]["content"][-1]["text"] == "First answer."
+    assert second["messages"][2]["content"][0] == {"type": "text", "text": "And now?"}

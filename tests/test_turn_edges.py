@@ -9,6 +9,7 @@ import pytest
 from lib import jobs
 from lib.client import make_client
 from lib.emulator import Fault, Pause, Python, Text
+from lib.files import delete as delete_remote_file
 from lib.models import available_models
 from lib.transcript import CodeCell, GeneratedFile, Notice, Output, RunError
 from lib.transcript import Text as TextItem
@@ -228,3 +229,66 @@ def test_citations_are_kept_on_the_text(emulator, settings, store):
     text = next(i for i in items_of(store, run_id) if isinstance(i, TextItem))
     assert text.citations and text.citations[0]["cited_text"] == "month,region,sales"
     assert store.turns(run_id)[0].assistant_content[0]["citations"][0]["document_title"] == "sales.csv"
+
+
+@pytest.mark.parametrize("gone", ["expired", "deleted"])
+def test_a_follow_up_whose_file_is_gone_keeps_the_container_and_shows_the_file_error(emulator, settings, store, gone):
+    file_id = upload(settings, store)
+    emulator.queue_script([Text("First answer.")])
+    run_id = run_to_end(store, settings, "First look", [file_id])
+    container = store.run(run_id).container_id
+    assert container
+    if gone == "expired":
+        emulator.expire_file(file_id)
+    else:
+        delete_remote_file(make_client(settings), file_id)
+
+    emulator.queue_script([Text("Never sent.")])
+    follow_up(store, settings, run_id, "And now?")
+
+    run = store.run(run_id)
+    assert run.status == "error"
+    assert run.container_id == container, "a file error is not the container's"
+    second = items_of(store, run_id, 1)
+    assert not any(isinstance(i, Notice) and "could no longer be used" in i.text for i in second)
+    errors = [i for i in second if isinstance(i, RunError)]
+    assert len(errors) == 1 and file_id in errors[0].message
+    posts = messages_requests(emulator)[1:]
+    assert posts and all(p.json.get("container") == container for p in posts), "no container-less retry"
+
+
+@pytest.mark.parametrize(
+    "fault",
+    [
+        Fault("refuse_container", status=400),
+        Fault("refuse_container", status=500, times=3),
+        Fault("container_expired_result"),
+    ],
+    ids=["400-naming-it", "untyped-500", "expired-tool-result"],
+)
+def test_a_container_refused_on_a_continuation_ends_the_turn_with_a_readable_error(emulator, settings, store, fault):
+    file_id = upload(settings, store)
+    emulator.inject(fault)
+    emulator.queue_script([Text("Step one."), Pause(), Python("print('in the old one')"), Text("Never seen.")])
+    run_id = run_to_end(store, settings, "long job", [file_id])
+
+    run = store.run(run_id)
+    assert run.status == "error"
+    assert run.container_id == "", "the refused container is forgotten"
+    items = items_of(store, run_id)
+    assert any(isinstance(i, TextItem) and i.text == "Step one." for i in items), "what arrived is kept"
+    assert not any(isinstance(i, TextItem) and "Never seen" in i.text for i in items)
+    errors = [i for i in items if isinstance(i, RunError)]
+    assert [e.title for e in errors] == ["Container no longer usable"], [str(e) for e in errors]
+    assert "paused work" in errors[0].message and "continue" in errors[0].hint
+    posts = messages_requests(emulator)
+    continuation = posts[1].json
+    assert continuation.get("container") and continuation["messages"][-1]["role"] == "assistant"
+    assert all(p.json.get("container") for p in posts[1:]), "no container-less retry of the paused work"
+
+    emulator.queue_script([Text("Started again.")])
+    follow_up(store, settings, run_id, "continue")
+    assert store.run(run_id).status == "done"
+    retry = messages_requests(emulator)[-1].json
+    assert "container" not in retry
+    assert {"type": "container_upload", "file_id": file_id} in retry["messages"][-1]["content"]

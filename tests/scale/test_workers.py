@@ -3,14 +3,16 @@ within a second, a worker killed mid-run leaves the run interrupted with its ite
 
 from __future__ import annotations
 
+import json
+import signal
 import time
 
 import pytest
 
 from lib import jobs
 from lib.runview import load_comparison
-from lib.store import Store
-from lib.transcript import GeneratedFile, Text
+from lib.store import INTERRUPTED_BY_WORKER, Store
+from lib.transcript import GeneratedFile, Notice, Text
 from tests.e2e.conftest import REPO
 
 from .conftest import Team
@@ -133,3 +135,63 @@ def test_a_replay_is_asked_question_after_question_by_the_workers(team: Team, tm
     found = load_comparison(store, run.id, replay.id, settings.prices)
     rows = [n for n in found.diff.turns[0].changed_numbers if n.new.after.startswith("rows")]
     assert [(n.old.value, n.new.value) for n in rows] == [(576, 100)]
+
+
+def test_queued_turns_keep_no_copy_of_the_conversation(team: Team) -> None:
+    store, settings = team.store(), team.settings()
+    run = jobs.new_run(store, settings, "A first look", [])
+    assert jobs.wait(run.id, 60, store=store)
+    jobs.start_turn(store, settings, run.id, "And a second one")
+    assert jobs.wait(run.id, 60, store=store)
+    assert store.run(run.id).status == "done"
+    with store.engine.connect() as conn:
+        stored = conn.exec_driver_sql(f"SELECT request FROM turns WHERE run_id = '{run.id}' ORDER BY idx").scalars()
+        requests = [json.loads(r) for r in stored]
+    assert len(requests) == 2 and all(r and "history" not in r for r in requests)
+    second = [r.json for r in team.emulator.requests if r.method == "POST" and r.path == "/v1/messages"][-1]
+    assert [m["role"] for m in second["messages"]] == ["user", "assistant", "user"], "the worker sent the history"
+
+
+def _held_on_a_worker(team: Team, store: Store, question: str):
+    """A run whose first turn a worker is streaming, and that worker."""
+    run = jobs.new_run(store, team.settings(), question, [])
+    _wait(lambda: store.turn_state(run.id).status == "running" and store.items(run.id), 30, "the first item")
+    pid = _worker_of(store, run.id).split(":")[1]
+    return run, next(w for w in team.workers if str(w.proc.pid) == pid)
+
+
+def test_a_terminated_worker_lets_its_running_turn_finish_before_it_exits(team: Team) -> None:
+    store = team.store()
+    question = "A turn that a deploy should not cut"
+    with team.emulator.held_analysis(question, []) as gate:
+        run, draining = _held_on_a_worker(team, store, question)
+        draining.proc.send_signal(signal.SIGTERM)
+        time.sleep(1.0)
+        assert draining.proc.poll() is None, "the worker left before its turn finished"
+        assert store.run(run.id).status == "running"
+        gate.set()
+        draining.proc.wait(30)
+    assert store.run(run.id).status == "done" and store.run(run.id).error == ""
+    assert not any(isinstance(i, Notice) and "Stopped" in i.text for i in (s.item for s in store.items(run.id)))
+    team.workers.remove(draining)
+    team.add_worker()
+
+
+def test_a_worker_that_cannot_drain_leaves_its_turn_interrupted_not_stopped(team: Team) -> None:
+    store = team.store()
+    question = "A turn still going when the worker must leave"
+    with team.emulator.held_analysis(question, []):
+        run, leaving = _held_on_a_worker(team, store, question)
+        received = len(store.items(run.id))
+        leaving.proc.send_signal(signal.SIGTERM)
+        time.sleep(0.5)
+        leaving.proc.send_signal(signal.SIGTERM)  # a second signal ends the drain at once
+        leaving.proc.wait(10)
+        _wait(lambda: store.run(run.id).status == "interrupted", 30, "the run to show as interrupted")
+    assert store.run(run.id).error == INTERRUPTED_BY_WORKER
+    items = [s.item for s in store.items(run.id)]
+    assert len(items) >= received, "everything received is kept"
+    assert not any(isinstance(i, Notice) and "Stopped" in i.text for i in items), "not the user's Stop"
+    assert "still running at exit" in leaving.log()
+    team.workers.remove(leaving)
+    team.add_worker()
