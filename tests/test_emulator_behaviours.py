@@ -419,6 +419,18 @@ def test_many_held_streams_do_not_starve_other_requests(emu: Emulator, client: a
     assert finished == ["waitingreleased"] * streams
 
 
+@pytest.mark.parametrize("record", [True, False])
+def test_recording_keeps_requests_and_first_delta_times_only_when_on(record: bool) -> None:
+    with Emulator(record=record) as emu:
+        client = anthropic.Anthropic(base_url=emu.url, api_key="k", max_retries=0)
+        client.files.upload(file=("a.csv", b"a,b\n1,2\n", "text/csv"))
+        emu.queue_script([Text("hi")])
+        with client.messages.stream(model=MODEL, max_tokens=10, messages=HELLO) as stream:
+            assert stream.get_final_text() == "hi"
+    assert [r.path for r in emu.requests] == (["/v1/files", "/v1/messages"] if record else [])
+    assert len(emu.first_delta_at) == (1 if record else 0)
+
+
 def test_chunked_upload_over_the_limit_is_413_without_content_length() -> None:
     with Emulator(max_file_bytes=100_000) as emu:
         boundary = "b0undary"

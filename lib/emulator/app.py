@@ -265,7 +265,8 @@ def _reply(emu: Emulator, result: Any, fault: Fault | None, request_id: str) -> 
     headers = {"request-id": request_id}
     if isinstance(result, Reply) and result.events is not None:
         headers["cache-control"] = "no-cache"
-        events = _sse(result.events, fault, request_id, emu.pacing.buffered, emu.first_delta_at)
+        first_delta_at = emu.first_delta_at if emu.record else None
+        events = _sse(result.events, fault, request_id, emu.pacing.buffered, first_delta_at)
         return CuttableStream(events, headers=headers, media_type="text/event-stream; charset=utf-8")
     if isinstance(result, Raw):
         data, media_type = result.data, result.content_type
@@ -284,11 +285,15 @@ async def _half_then_cut(data: bytes) -> AsyncIterator[bytes]:
 
 
 async def _sse(
-    events: Iterator[Event], fault: Fault | None, request_id: str, buffered: bool, first_delta_at: dict[str, float]
+    events: Iterator[Event],
+    fault: Fault | None,
+    request_id: str,
+    buffered: bool,
+    first_delta_at: dict[str, float] | None,
 ) -> AsyncIterator[bytes]:
     """Wire bytes per event, each sent as it is made; faults cut, fail or slow the stream.
 
-    When the first content delta goes out is noted in `first_delta_at[request_id]` (epoch seconds)."""
+    When the first content delta goes out is noted in `first_delta_at[request_id]` (epoch seconds), if given."""
     held: list[bytes] = []
     sent = 0
     try:
@@ -315,7 +320,7 @@ async def _sse(
             if buffered:
                 held.append(encode(name, data))
             else:
-                if name == "content_block_delta" and request_id not in first_delta_at:
+                if name == "content_block_delta" and first_delta_at is not None and request_id not in first_delta_at:
                     first_delta_at[request_id] = time.time()
                 yield encode(name, data)
             sent += 1
