@@ -13,6 +13,7 @@ import pytest
 from anthropic.types import CitationCharLocation, CitationContentBlockLocation
 
 from lib.emulator import Bash, Emulator, Fault, Python, Text
+from lib.emulator.faults import CONTENT
 from lib.emulator.long_stream import event_heavy_script, parse_events, record
 from lib.emulator.script import Later
 
@@ -185,9 +186,9 @@ def test_container_expired_tool_result(
 # downloads
 
 
-def test_cut_download_announces_the_whole_file_and_sends_half(emu: Emulator, client: anthropic.Anthropic) -> None:
+def test_a_cut_download_announces_the_whole_file_and_sends_half(emu: Emulator, client: anthropic.Anthropic) -> None:
     file_id = _generated(emu, client)
-    emu.inject(Fault("cut_download"))
+    emu.inject(Fault("cut", path=CONTENT))
     received = 0
     with client.files.with_streaming_response.download(file_id) as response:
         assert response.headers["content-length"] == "200000"
@@ -195,15 +196,15 @@ def test_cut_download_announces_the_whole_file_and_sends_half(emu: Emulator, cli
             for chunk in response.iter_bytes():
                 received += len(chunk)
     assert received == 100_000
-    emu.inject(Fault("cut_download"))
+    emu.inject(Fault("cut", path=CONTENT))
     with pytest.raises(anthropic.APIConnectionError):
         client.files.download(file_id)
     assert len(client.files.download(file_id).read()) == 200_000, "faults are used up"
 
 
-def test_cut_download_is_not_used_up_by_metadata_requests(emu: Emulator, client: anthropic.Anthropic) -> None:
+def test_a_cut_on_downloads_is_not_used_up_by_metadata_requests(emu: Emulator, client: anthropic.Anthropic) -> None:
     file_id = _generated(emu, client)
-    emu.inject(Fault("cut_download", path="/v1/files/*"))
+    emu.inject(Fault("cut", path=CONTENT))
     assert client.files.retrieve_metadata(file_id).size_bytes == 200_000
     with pytest.raises(anthropic.APIConnectionError):
         client.files.download(file_id)

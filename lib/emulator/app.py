@@ -272,7 +272,7 @@ def _reply(emu: Emulator, result: Any, fault: Fault | None, request_id: str) -> 
         data, media_type = result.data, result.content_type
     else:
         data, media_type = _json_bytes(result.body if isinstance(result, Reply) else result), "application/json"
-    if fault is not None and fault.kind in ("cut", "cut_download"):
+    if fault is not None and fault.kind == "cut":
         # Announce the whole body, send about half of it, then drop the connection.
         headers["content-length"] = str(len(data))
         return CuttableStream(_half_then_cut(data), headers=headers, media_type=media_type)
