@@ -25,6 +25,7 @@ from starlette.routing import Route
 from starlette.types import Send
 
 from . import files_api, models
+from .containers import expired_message, not_found_message
 from .errors import DEFAULT_MESSAGES, ApiError, envelope, status_for
 from .faults import Fault
 from .files_api import Part, Raw
@@ -242,17 +243,13 @@ async def _apply_fault_before(emu: Emulator, fault: Fault, parsed: Any, streamin
 
 
 def _refusal(fault: Fault, cid: str) -> ApiError:
-    """How the API refuses a request's container (the wording is a guess; see GUESSES.md)."""
+    """How the API refuses a request's container, in the registry's words unless the fault has its own."""
     status = fault.status or 400
     if status == 404:
-        message = fault.message or f"Container `{cid}` not found."
-        return ApiError(404, message, error_type=fault.error_type or "not_found_error")
+        return ApiError(404, fault.message or not_found_message(cid), error_type=fault.error_type or "not_found_error")
     if status >= 500:
         return ApiError(status, fault.message or "Internal server error", error_type=fault.error_type or "api_error")
-    message = fault.message or (
-        f"Container `{cid}` has expired and cannot be used; send the request without `container` to start a new one."
-    )
-    return ApiError(status, message, error_type=fault.error_type)
+    return ApiError(status, fault.message or expired_message(cid), error_type=fault.error_type)
 
 
 def _container_id(parsed: Any) -> str | None:

@@ -15,6 +15,17 @@ from .runner import OUTPUTS
 from .script import Step
 
 
+# How the API refuses a container. The real wording is unknown (GUESSES.md); what matters is that it names the id.
+def not_found_message(cid: str) -> str:
+    """The refusal of a container id the API does not know."""
+    return f"Container `{cid}` not found."
+
+
+def expired_message(cid: str) -> str:
+    """The refusal of an expired container."""
+    return f"Container `{cid}` has expired and cannot be used; send the request without `container` to start a new one."
+
+
 @dataclass(frozen=True)
 class ContainerInfo:
     """Public read-only view of a container."""
@@ -79,14 +90,9 @@ class ContainerRegistry:
         with self._lock:
             container = self._items.get(cid)
         if container is None:
-            raise ApiError(400, f"Container `{cid}` not found.")
+            raise ApiError(400, not_found_message(cid))
         if container.gone or self._clock() >= container.expires:
-            # The real wording is unknown (GUESSES.md); what matters is a 400 that names the container.
-            raise ApiError(
-                400,
-                f"Container `{cid}` has expired and cannot be used; "
-                "send the request without `container` to start a new one.",
-            )
+            raise ApiError(400, expired_message(cid))
         return container
 
     def now(self) -> float:
