@@ -178,6 +178,7 @@ def test_container_expired_tool_result(
     error, after = message.content[2].content, message.content[4].content
     assert (error.type, error.error_code) == (result_type, "container_expired")
     assert after.stdout == "after\n", "only the next code step is affected"
+    assert emu.containers[message.container.id].expires_at.timestamp() < time.time()
     with pytest.raises(anthropic.BadRequestError) as info:
         _turn(client, message.container.id)
     assert message.container.id in info.value.api_message

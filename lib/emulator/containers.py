@@ -46,8 +46,6 @@ class Container:
     file_ids: list[str] = field(default_factory=list)
     pending: list[Step] = field(default_factory=list)
     turns: int = 0
-    # Set when the container went away under a running step (a `container_expired` tool result).
-    gone: bool = False
 
     @property
     def expires_at(self) -> str:
@@ -91,7 +89,7 @@ class ContainerRegistry:
             container = self._items.get(cid)
         if container is None:
             raise ApiError(400, not_found_message(cid))
-        if container.gone or self._clock() >= container.expires:
+        if self._clock() >= container.expires:
             raise ApiError(400, expired_message(cid))
         return container
 
@@ -99,8 +97,10 @@ class ContainerRegistry:
         return self._clock()
 
     def touch(self, container: Container) -> None:
-        """Restart the idle timer."""
-        container.expires = self._clock() + self._ttl
+        """Restart the idle timer of a live container; an expired one stays expired."""
+        now = self._clock()
+        if now < container.expires:
+            container.expires = now + self._ttl
 
     def expire(self, cid: str) -> None:
         """Make a container expired now (no-op for unknown ids)."""

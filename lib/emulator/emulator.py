@@ -69,7 +69,7 @@ class Emulator:
             # Imported here: the demo analyst builds on this package's script steps.
             from lib.demo_analyst import plan as planner
         self.settings = TurnSettings(
-            self._files, self.ids, pacing, code_timeout, python_bin_dir(self.workdir), self.faults
+            self._files, self.ids, pacing, code_timeout, python_bin_dir(self.workdir), self.faults, self._containers
         )
         self._messages = MessagesEndpoint(self.settings, self._containers, self._scripts, planner)
         self.python_form = python_form
