@@ -26,7 +26,7 @@ from starlette.types import Send
 
 from . import files_api, models
 from .containers import expired_message, not_found_message
-from .errors import DEFAULT_MESSAGES, ApiError, envelope, status_for
+from .errors import ApiError, envelope, status_for
 from .faults import Fault
 from .files_api import Part, Raw
 from .messages import Reply
@@ -236,10 +236,15 @@ async def _apply_fault_before(emu: Emulator, fault: Fault, parsed: Any, streamin
         raise _refusal(fault, _container_id(parsed) or "")
     if not streaming:
         if fault.kind == "stream_error":
-            kind = fault.error_type or "overloaded_error"
-            raise ApiError(fault.status or status_for(kind), fault.message, error_type=kind)
+            raise _stream_error(fault)
         if fault.kind == "slow":
             await anyio.sleep(fault.delay)
+
+
+def _stream_error(fault: Fault) -> ApiError:
+    """A `stream_error` fault's error: an `event: error` mid-stream, or its HTTP status on a non-stream request."""
+    kind = fault.error_type or "overloaded_error"
+    return ApiError(fault.status or status_for(kind), fault.message, error_type=kind)
 
 
 def _refusal(fault: Fault, cid: str) -> ApiError:
@@ -305,9 +310,7 @@ async def _sse(
                 if fault.kind == "cut":
                     raise Cut()
                 if fault.kind == "stream_error":
-                    kind = fault.error_type or "overloaded_error"
-                    message = fault.message or DEFAULT_MESSAGES.get(kind, "Error.")
-                    error = encode("error", envelope(kind, message, request_id))
+                    error = encode("error", _stream_error(fault).body(request_id))
                     if buffered:
                         held.append(error)
                     else:
