@@ -31,7 +31,7 @@ from lib.client import make_client  # noqa: E402
 from lib.emulator import Emulator, Pacing  # noqa: E402
 from lib.settings import load_settings  # noqa: E402
 from lib.store import Store  # noqa: E402
-from tests.e2e.conftest import CHROMIUM, CHROMIUM_ARGS, start_app  # noqa: E402
+from tests.e2e.conftest import CHROMIUM, CHROMIUM_ARGS, start_app, wait_for_app_run  # noqa: E402
 
 SAMPLE = REPO / "samples" / "monthly_sales.csv"
 QUESTION = "Show the revenue trend over time"
@@ -62,25 +62,20 @@ PROBE_JS = """([firstWords]) => {
 }"""
 
 
-def seed_sample(emu: Emulator, data_dir: Path) -> None:
-    """Upload the sample to the emulator and the app's library (the app shares the data directory)."""
+def seed_sample(emu: Emulator, data_dir: Path) -> Path:
+    """Upload the sample to the emulator and the app's library (the app shares the data directory); returns
+    the path of the database they share."""
     settings = load_settings(
         {}, {"ANTHROPIC_API_KEY": "bench-key", "ANTHROPIC_BASE_URL": emu.url, "ANALYST_DATA_DIR": str(data_dir)}
     )
     data = SAMPLE.read_bytes()
     checked = uploads.check_upload(SAMPLE.name, data, settings.max_upload_bytes)
     assert isinstance(checked, uploads.Accepted), checked
-    result = library.upload_accepted(make_client(settings), Store(data_dir), data_dir, checked, data)
+    store = Store(data_dir)
+    result = library.upload_accepted(make_client(settings), store, data_dir, checked, data)
     if result.record is None:
         raise SystemExit(f"could not seed the sample: {result.error}")
-
-
-def wait_idle(page, timeout: int = 30_000) -> None:
-    """Streamlit's own 'the script run has finished' signal."""
-    page.wait_for_timeout(200)
-    page.locator("[data-testid='stApp'][data-test-script-state='notRunning']").wait_for(
-        state="attached", timeout=timeout
-    )
+    return store.path
 
 
 class FirstStored:
@@ -118,15 +113,15 @@ def one_run(page, url: str, emu: Emulator, db: Path) -> tuple[float, float, dict
     from playwright.sync_api import expect
 
     page.goto(f"{url}/Analyze")
-    wait_idle(page)
+    wait_for_app_run(page)
     page.get_by_label("Files to analyse").click()
     page.get_by_role("option", name=SAMPLE.name, exact=False).first.click()
     page.keyboard.press("Escape")
-    wait_idle(page)
+    wait_for_app_run(page)
     box = page.get_by_label("Your question")
     box.fill(QUESTION)
     box.press("Control+Enter")
-    wait_idle(page)
+    wait_for_app_run(page)
     run = page.get_by_role("button", name="Run analysis")
     expect(run).to_be_enabled()
     page.evaluate(PROBE_JS, [FIRST_WORDS])
@@ -174,12 +169,11 @@ def main() -> None:
     results: dict[str, dict[str, list[float]]] = {m: {"first": [], "done": []} for m in ("streaming", "buffered")}
     breakdown: dict[str, list[float]] = {}
     try:
-        seed_sample(emu, workdir / "data")
+        db = seed_sample(emu, workdir / "data")
         with sync_playwright() as p:
             browser = p.chromium.launch(executable_path=args.chromium, headless=True, args=CHROMIUM_ARGS)
             page = browser.new_context(viewport={"width": 1280, "height": 900}).new_page()
             page.set_default_timeout(30_000)
-            db = workdir / "data" / "analyst.sqlite3"
             one_run(page, url, emu, db)  # warm-up: first imports, caches, the first container
             for i in range(args.runs):
                 for mode in ("streaming", "buffered"):  # interleaved, so drift hits both alike

@@ -26,7 +26,9 @@ def demo_url() -> str:
                 if os.environ.get("ANALYST_DEMO_PACE") == "realistic"
                 else Pacing(text_chunk_delay=0.01, code_delay=0.3)
             )
-            _emulator = Emulator(pacing=pace, models=[DEFAULT_MODEL, "claude-opus-4-8", "claude-haiku-4-5"])
+            _emulator = Emulator(
+                pacing=pace, models=[DEFAULT_MODEL, "claude-opus-4-8", "claude-haiku-4-5"], record=False
+            )
             _emulator.start()
         return _emulator.url
 

@@ -13,6 +13,7 @@ import pytest
 from anthropic.types import CitationCharLocation, CitationContentBlockLocation
 
 from lib.emulator import Bash, Emulator, Fault, Python, Text
+from lib.emulator.faults import CONTENT
 from lib.emulator.long_stream import event_heavy_script, parse_events, record
 from lib.emulator.script import Later
 
@@ -177,6 +178,7 @@ def test_container_expired_tool_result(
     error, after = message.content[2].content, message.content[4].content
     assert (error.type, error.error_code) == (result_type, "container_expired")
     assert after.stdout == "after\n", "only the next code step is affected"
+    assert emu.containers[message.container.id].expires_at.timestamp() < time.time()
     with pytest.raises(anthropic.BadRequestError) as info:
         _turn(client, message.container.id)
     assert message.container.id in info.value.api_message
@@ -185,9 +187,9 @@ def test_container_expired_tool_result(
 # downloads
 
 
-def test_cut_download_announces_the_whole_file_and_sends_half(emu: Emulator, client: anthropic.Anthropic) -> None:
+def test_a_cut_download_announces_the_whole_file_and_sends_half(emu: Emulator, client: anthropic.Anthropic) -> None:
     file_id = _generated(emu, client)
-    emu.inject(Fault("cut_download"))
+    emu.inject(Fault("cut", path=CONTENT))
     received = 0
     with client.files.with_streaming_response.download(file_id) as response:
         assert response.headers["content-length"] == "200000"
@@ -195,15 +197,15 @@ def test_cut_download_announces_the_whole_file_and_sends_half(emu: Emulator, cli
             for chunk in response.iter_bytes():
                 received += len(chunk)
     assert received == 100_000
-    emu.inject(Fault("cut_download"))
+    emu.inject(Fault("cut", path=CONTENT))
     with pytest.raises(anthropic.APIConnectionError):
         client.files.download(file_id)
     assert len(client.files.download(file_id).read()) == 200_000, "faults are used up"
 
 
-def test_cut_download_is_not_used_up_by_metadata_requests(emu: Emulator, client: anthropic.Anthropic) -> None:
+def test_a_cut_on_downloads_is_not_used_up_by_metadata_requests(emu: Emulator, client: anthropic.Anthropic) -> None:
     file_id = _generated(emu, client)
-    emu.inject(Fault("cut_download", path="/v1/files/*"))
+    emu.inject(Fault("cut", path=CONTENT))
     assert client.files.retrieve_metadata(file_id).size_bytes == 200_000
     with pytest.raises(anthropic.APIConnectionError):
         client.files.download(file_id)
@@ -417,6 +419,18 @@ def test_many_held_streams_do_not_starve_other_requests(emu: Emulator, client: a
         for thread in threads:
             thread.join(30)
     assert finished == ["waitingreleased"] * streams
+
+
+@pytest.mark.parametrize("record", [True, False])
+def test_recording_keeps_requests_and_first_delta_times_only_when_on(record: bool) -> None:
+    with Emulator(record=record) as emu:
+        client = anthropic.Anthropic(base_url=emu.url, api_key="k", max_retries=0)
+        client.files.upload(file=("a.csv", b"a,b\n1,2\n", "text/csv"))
+        emu.queue_script([Text("hi")])
+        with client.messages.stream(model=MODEL, max_tokens=10, messages=HELLO) as stream:
+            assert stream.get_final_text() == "hi"
+    assert [r.path for r in emu.requests] == (["/v1/files", "/v1/messages"] if record else [])
+    assert len(emu.first_delta_at) == (1 if record else 0)
 
 
 def test_chunked_upload_over_the_limit_is_413_without_content_length() -> None:

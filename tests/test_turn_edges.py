@@ -94,7 +94,7 @@ def test_a_container_expired_tool_result_restarts_the_turn_in_a_new_container(em
 
 def test_a_download_cut_mid_body_fails_that_file_only_and_can_be_retried(emulator, settings, store):
     file_id = upload(settings, store)
-    emulator.inject(Fault("cut_download"))
+    emulator.inject(Fault("cut", path="/v1/files/*/content"))
     emulator.queue_script([Python(CHART), Text("Both charts are saved.")])
     run_id = run_to_end(store, settings, "Two charts", [file_id])
 

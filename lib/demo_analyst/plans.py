@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import re
-import threading
 from pathlib import Path
 
 from lib import filekinds
 from lib.emulator.runner import OUTPUTS
-from lib.emulator.script import Bash, Later, Python, Step, Text, held_script
+from lib.emulator.script import Bash, Later, Python, Step, Text
 from lib.emulator.turn import Turn
 
 from .cells import CHART, FINDING, LOADER, PROFILE, SUMMARY, VEGA_LITE
@@ -64,13 +63,6 @@ def default_script(workdir: Path | None, question: str, uploaded: list[str]) -> 
     if previous:
         return _followup_script(tables[0], question)
     return _first_look_script(tables[0], tables[1:], question)
-
-
-def held_default_script(
-    question: str, uploaded: list[str], gate: threading.Event, timeout: float = 120.0
-) -> list[Step]:
-    """The default script, held after its opening sentence until `gate` is set (to act on a run mid-way)."""
-    return held_script(plan, question, uploaded, gate, timeout)
 
 
 def _first_look_script(table: Path, others: list[Path], question: str) -> list[Step]:

@@ -25,7 +25,8 @@ from starlette.routing import Route
 from starlette.types import Send
 
 from . import files_api, models
-from .errors import DEFAULT_MESSAGES, ApiError, envelope, status_for
+from .containers import expired_message, not_found_message
+from .errors import ApiError, envelope, status_for
 from .faults import Fault
 from .files_api import Part, Raw
 from .messages import Reply
@@ -235,24 +236,25 @@ async def _apply_fault_before(emu: Emulator, fault: Fault, parsed: Any, streamin
         raise _refusal(fault, _container_id(parsed) or "")
     if not streaming:
         if fault.kind == "stream_error":
-            kind = fault.error_type or "overloaded_error"
-            raise ApiError(fault.status or status_for(kind), fault.message, error_type=kind)
+            raise _stream_error(fault)
         if fault.kind == "slow":
             await anyio.sleep(fault.delay)
 
 
+def _stream_error(fault: Fault) -> ApiError:
+    """A `stream_error` fault's error: an `event: error` mid-stream, or its HTTP status on a non-stream request."""
+    kind = fault.error_type or "overloaded_error"
+    return ApiError(fault.status or status_for(kind), fault.message, error_type=kind)
+
+
 def _refusal(fault: Fault, cid: str) -> ApiError:
-    """How the API refuses a request's container (the wording is a guess; see GUESSES.md)."""
+    """How the API refuses a request's container, in the registry's words unless the fault has its own."""
     status = fault.status or 400
     if status == 404:
-        message = fault.message or f"Container `{cid}` not found."
-        return ApiError(404, message, error_type=fault.error_type or "not_found_error")
+        return ApiError(404, fault.message or not_found_message(cid), error_type=fault.error_type or "not_found_error")
     if status >= 500:
         return ApiError(status, fault.message or "Internal server error", error_type=fault.error_type or "api_error")
-    message = fault.message or (
-        f"Container `{cid}` has expired and cannot be used; send the request without `container` to start a new one."
-    )
-    return ApiError(status, message, error_type=fault.error_type)
+    return ApiError(status, fault.message or expired_message(cid), error_type=fault.error_type)
 
 
 def _container_id(parsed: Any) -> str | None:
@@ -265,13 +267,14 @@ def _reply(emu: Emulator, result: Any, fault: Fault | None, request_id: str) -> 
     headers = {"request-id": request_id}
     if isinstance(result, Reply) and result.events is not None:
         headers["cache-control"] = "no-cache"
-        events = _sse(result.events, fault, request_id, emu.pacing.buffered, emu.first_delta_at)
+        first_delta_at = emu.first_delta_at if emu.record else None
+        events = _sse(result.events, fault, request_id, emu.pacing.buffered, first_delta_at)
         return CuttableStream(events, headers=headers, media_type="text/event-stream; charset=utf-8")
     if isinstance(result, Raw):
         data, media_type = result.data, result.content_type
     else:
         data, media_type = _json_bytes(result.body if isinstance(result, Reply) else result), "application/json"
-    if fault is not None and fault.kind in ("cut", "cut_download"):
+    if fault is not None and fault.kind == "cut":
         # Announce the whole body, send about half of it, then drop the connection.
         headers["content-length"] = str(len(data))
         return CuttableStream(_half_then_cut(data), headers=headers, media_type=media_type)
@@ -284,11 +287,15 @@ async def _half_then_cut(data: bytes) -> AsyncIterator[bytes]:
 
 
 async def _sse(
-    events: Iterator[Event], fault: Fault | None, request_id: str, buffered: bool, first_delta_at: dict[str, float]
+    events: Iterator[Event],
+    fault: Fault | None,
+    request_id: str,
+    buffered: bool,
+    first_delta_at: dict[str, float] | None,
 ) -> AsyncIterator[bytes]:
     """Wire bytes per event, each sent as it is made; faults cut, fail or slow the stream.
 
-    When the first content delta goes out is noted in `first_delta_at[request_id]` (epoch seconds)."""
+    When the first content delta goes out is noted in `first_delta_at[request_id]` (epoch seconds), if given."""
     held: list[bytes] = []
     sent = 0
     try:
@@ -303,9 +310,7 @@ async def _sse(
                 if fault.kind == "cut":
                     raise Cut()
                 if fault.kind == "stream_error":
-                    kind = fault.error_type or "overloaded_error"
-                    message = fault.message or DEFAULT_MESSAGES.get(kind, "Error.")
-                    error = encode("error", envelope(kind, message, request_id))
+                    error = encode("error", _stream_error(fault).body(request_id))
                     if buffered:
                         held.append(error)
                     else:
@@ -315,7 +320,7 @@ async def _sse(
             if buffered:
                 held.append(encode(name, data))
             else:
-                if name == "content_block_delta" and request_id not in first_delta_at:
+                if name == "content_block_delta" and first_delta_at is not None and request_id not in first_delta_at:
                     first_delta_at[request_id] = time.time()
                 yield encode(name, data)
             sent += 1

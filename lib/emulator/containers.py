@@ -15,6 +15,17 @@ from .runner import OUTPUTS
 from .script import Step
 
 
+# How the API refuses a container. The real wording is unknown (GUESSES.md); what matters is that it names the id.
+def not_found_message(cid: str) -> str:
+    """The refusal of a container id the API does not know."""
+    return f"Container `{cid}` not found."
+
+
+def expired_message(cid: str) -> str:
+    """The refusal of an expired container."""
+    return f"Container `{cid}` has expired and cannot be used; send the request without `container` to start a new one."
+
+
 @dataclass(frozen=True)
 class ContainerInfo:
     """Public read-only view of a container."""
@@ -35,8 +46,6 @@ class Container:
     file_ids: list[str] = field(default_factory=list)
     pending: list[Step] = field(default_factory=list)
     turns: int = 0
-    # Set when the container went away under a running step (a `container_expired` tool result).
-    gone: bool = False
 
     @property
     def expires_at(self) -> str:
@@ -79,22 +88,19 @@ class ContainerRegistry:
         with self._lock:
             container = self._items.get(cid)
         if container is None:
-            raise ApiError(400, f"Container `{cid}` not found.")
-        if container.gone or self._clock() >= container.expires:
-            # The real wording is unknown (GUESSES.md); what matters is a 400 that names the container.
-            raise ApiError(
-                400,
-                f"Container `{cid}` has expired and cannot be used; "
-                "send the request without `container` to start a new one.",
-            )
+            raise ApiError(400, not_found_message(cid))
+        if self._clock() >= container.expires:
+            raise ApiError(400, expired_message(cid))
         return container
 
     def now(self) -> float:
         return self._clock()
 
     def touch(self, container: Container) -> None:
-        """Restart the idle timer."""
-        container.expires = self._clock() + self._ttl
+        """Restart the idle timer of a live container; an expired one stays expired."""
+        now = self._clock()
+        if now < container.expires:
+            container.expires = now + self._ttl
 
     def expire(self, cid: str) -> None:
         """Make a container expired now (no-op for unknown ids)."""

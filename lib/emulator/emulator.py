@@ -44,6 +44,7 @@ class Emulator:
         clock: Clock = system_clock,
         planner: Planner | None = None,
         python_form: PythonForm = "code_execution",
+        record: bool = True,
     ) -> None:
         self.api_key = api_key
         self.pacing = pacing
@@ -53,8 +54,10 @@ class Emulator:
         self.host, self.port = host, port
         self.ids = IdFactory(seed)
         self.faults = FaultQueue()
-        self.requests: list[Recorded] = []
-        self.first_delta_at: dict[str, float] = {}  # request id -> when its first content delta was sent
+        # Off for a long-lived server (the demo): every request body, uploads included, would stay in memory.
+        self.record = record
+        self.requests: list[Recorded] = []  # only when recording
+        self.first_delta_at: dict[str, float] = {}  # request id -> when its first content delta was sent; ditto
         self._requests_lock = threading.Lock()
         self._own_workdir = workdir is None
         self.workdir = Path(tempfile.mkdtemp(prefix="anthropic-emulator-")) if workdir is None else Path(workdir)
@@ -66,7 +69,7 @@ class Emulator:
             # Imported here: the demo analyst builds on this package's script steps.
             from lib.demo_analyst import plan as planner
         self.settings = TurnSettings(
-            self._files, self.ids, pacing, code_timeout, python_bin_dir(self.workdir), self.faults
+            self._files, self.ids, pacing, code_timeout, python_bin_dir(self.workdir), self.faults, self._containers
         )
         self._messages = MessagesEndpoint(self.settings, self._containers, self._scripts, planner)
         self.python_form = python_form
@@ -169,5 +172,7 @@ class Emulator:
             self.requests.clear()
 
     def _record(self, request: Recorded) -> None:
+        if not self.record:
+            return
         with self._requests_lock:
             self.requests.append(request)

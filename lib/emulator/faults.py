@@ -18,17 +18,14 @@ FaultKind = Literal[
     "expire_container",
     "sparse_usage",
     "refuse_container",
-    "cut_download",
     "container_expired_result",
     "not_downloadable",
 ]
 
 # Kinds used up by what a turn produces (the next code step, the next generated file), not by a request.
 TURN_KINDS = frozenset({"container_expired_result", "not_downloadable"})
-# Kinds that apply to a file download (GET /v1/files/{id}/content) by default.
-DOWNLOAD_KINDS = frozenset({"cut_download"})
 MESSAGES = "/v1/messages"
-CONTENT = "/v1/files/*/content"
+CONTENT = "/v1/files/*/content"  # file downloads: `Fault("cut", path=CONTENT)` cuts the next one
 
 
 @dataclass
@@ -36,17 +33,16 @@ class Fault:
     """One injected failure, applied to the next `times` requests whose path matches `path`.
 
     `path` is exact, or a glob (`*` matches anything, `/` included). Left empty it defaults to
-    `/v1/messages`, or to `/v1/files/*/content` for `cut_download`. Kinds:
+    `/v1/messages`. Kinds:
     - `status`: an HTTP error `status` (`error_type`, `message`, retry headers) before anything is done.
-    - `cut`: a stream closes after `after_events` events without its final chunk; any other reply sends
-      half its body and closes.
+    - `cut`: a stream closes after `after_events` events without its final chunk; any other reply (a file
+      download on `CONTENT`, say) announces its whole Content-Length, sends half its body and closes.
     - `stream_error`: `event: error` of `error_type` (default overloaded_error) after `after_events` events;
       on a non-stream request, that type's HTTP status.
     - `slow`: `delay` seconds before each event of a stream, or before any other reply.
     - `expire_container`: the request's container expires now (the request then gets the expired-container 400).
     - `sparse_usage`: input and cache token counts only in `message_start`, not in `message_delta`.
     - `refuse_container`: only requests whose body has `container`; `status` 400 (default), 404 or 5xx.
-    - `cut_download`: a download announces the whole Content-Length, sends half, and closes.
     - `container_expired_result`: the next Python/Bash step returns a `container_expired` tool-result error
       instead of running, and the container is refused from then on.
     - `not_downloadable`: the next generated file is stored with `downloadable: false`.
@@ -66,7 +62,7 @@ class Fault:
 
     def __post_init__(self) -> None:
         if not self.path:
-            self.path = CONTENT if self.kind in DOWNLOAD_KINDS else MESSAGES
+            self.path = MESSAGES
 
     def matches(self, path: str) -> bool:
         """Whether the fault's path pattern covers `path`."""
@@ -78,8 +74,6 @@ class Fault:
             return False
         if self.kind == "refuse_container":
             return has_container
-        if self.kind == "cut_download":
-            return path.endswith("/content")
         return True
 
     def headers(self) -> dict[str, str]:

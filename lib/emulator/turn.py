@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from . import runner
-from .containers import Container
+from .containers import Container, ContainerRegistry
 from .faults import FaultQueue
 from .files import FileStore
 from .ids import IdFactory
@@ -57,6 +57,7 @@ class TurnSettings:
     code_timeout: float
     bin_dir: Path
     faults: FaultQueue
+    containers: ContainerRegistry
     # How Python steps come back under code_execution_20260120 and later.
     python_form: PythonForm = "code_execution"
 
@@ -135,7 +136,7 @@ class Turn:
             if self.settings.faults.take_kind("container_expired_result") is not None:
                 # The container went away under this step: the step does not run, later requests naming the
                 # container are refused.
-                self.container.gone = True
+                self.settings.containers.expire(self.container.id)
                 content = {"type": ERROR_TYPES[name], "error_code": "container_expired"}
             else:
                 content = self._run_code(step, name, command)

@@ -395,7 +395,7 @@ def test_a_cut_download_shows_on_its_file_and_retry_fetches_it(app, emulator):
         "import matplotlib; matplotlib.use('Agg')\nimport matplotlib.pyplot as plt, os\n"
         "os.makedirs('outputs', exist_ok=True)\nplt.plot([1, 3, 2]); plt.savefig('outputs/trend.png')\nprint('ok')"
     )
-    emulator.inject(Fault("cut_download"))
+    emulator.inject(Fault("cut", path="/v1/files/*/content"))
     emulator.queue_script([Python(chart), Text("The trend chart is saved.")])
     rid = start_analysis(at, "Plot the trend", prompt=None)
     finish(at, rid)

@@ -17,17 +17,26 @@ import requests
 from tests.e2e.conftest import REPO, App, free_port, start_app
 from tests.runs import wait_for
 
-PG_BIN = Path("/usr/lib/postgresql/15/bin")
+PG_VERSIONS = Path("/usr/lib/postgresql")  # Debian's packages: <version>/bin, not on PATH
 
 
 def _pg(tool: str) -> str:
-    found = shutil.which(tool) or str(PG_BIN / tool)
-    return found
+    """A PostgreSQL program: on PATH, else from the newest installed version; the bare name if neither."""
+    found = shutil.which(tool)
+    if found:
+        return found
+    installed = [path for path in PG_VERSIONS.glob(f"*/bin/{tool}") if os.access(path, os.X_OK)]
+    installed.sort(key=lambda path: _version(path.parents[1].name), reverse=True)
+    return str(installed[0]) if installed else tool
+
+
+def _version(name: str) -> tuple[int, ...]:
+    return tuple(int(part) for part in name.split(".") if part.isdigit())
 
 
 def postgres_available() -> bool:
     """Whether initdb and pg_ctl are on this machine."""
-    return Path(_pg("initdb")).exists() and Path(_pg("pg_ctl")).exists()
+    return all(shutil.which(_pg(tool)) for tool in ("initdb", "pg_ctl"))
 
 
 def _as_postgres(args: list[str]) -> list[str]:
