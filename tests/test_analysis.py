@@ -8,39 +8,16 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
-from lib import jobs, library, uploads
+from lib import jobs
 from lib.client import make_client
 from lib.emulator import Bash, Emulator, Fault, Pacing, Pause, Python, Text
 from lib.settings import Settings
 from lib.store import Store
 from lib.transcript import CodeCell, GeneratedFile, Notice, Output, RunError
 from lib.transcript import Text as TextItem
+from tests.runs import items_of, messages_requests, run_to_end, upload
 
 REPO = Path(__file__).resolve().parents[1]
-CSV = b"month,region,sales\n2024-01,North,100\n2024-02,North,120\n2024-03,South,90\n2024-04,South,130\n"
-
-
-def upload(settings: Settings, store: Store, name: str = "sales.csv", data: bytes = CSV) -> str:
-    """Upload through the library, as the Files page does; returns the file id."""
-    checked = uploads.check_upload(name, data, settings.max_upload_bytes)
-    assert isinstance(checked, uploads.Accepted)
-    result = library.upload_accepted(make_client(settings), store, settings.data_dir, checked, data)
-    assert result.record is not None
-    return result.record.id
-
-
-def run_to_end(store: Store, settings: Settings, question: str, file_ids: list[str]) -> str:
-    run = jobs.new_run(store, settings, question, file_ids)
-    assert jobs.wait(run.id, 60)
-    return run.id
-
-
-def items_of(store: Store, run_id: str, turn: int | None = None) -> list:
-    return [s.item for s in store.items(run_id) if turn is None or s.turn_idx == turn]
-
-
-def messages_requests(emulator: Emulator) -> list:
-    return [r for r in emulator.requests if r.method == "POST" and r.path == "/v1/messages"]
 
 
 def test_streamed_analysis_stores_text_code_stdout_and_png(emulator, settings, store):

@@ -16,7 +16,7 @@ from lib.runview import RunView, load_run_view
 from lib.samples import list_samples
 from lib.store import FileRecord, Store
 from lib.transcript import CodeCell, GeneratedFile
-from tests.test_analysis import run_to_end, upload
+from tests.runs import run_to_end, upload
 
 SAMPLES = list_samples()
 

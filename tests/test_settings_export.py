@@ -12,7 +12,7 @@ from lib import export, gallery
 from lib.runview import load_run_view
 from lib.settings import DEFAULT_MODEL, SettingsError, load_settings
 from lib.store import ArtifactFilter
-from tests.test_analysis import run_to_end, upload
+from tests.runs import run_to_end, upload
 
 
 def test_secrets_win_over_environment_and_defaults_apply(tmp_path):

@@ -13,7 +13,7 @@ from lib.files import delete as delete_remote_file
 from lib.models import available_models
 from lib.transcript import CodeCell, GeneratedFile, Notice, Output, RunError
 from lib.transcript import Text as TextItem
-from tests.test_analysis import items_of, messages_requests, run_to_end, upload
+from tests.runs import items_of, messages_requests, run_to_end, upload
 
 CHART = (
     "import matplotlib; matplotlib.use('Agg')\n"
