@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
-import io
 import json
-import zipfile
 
-import pandas as pd
+import pyarrow as pa
 import pytest
-from PIL import Image
 
 from lib import filekinds
 from lib.uploads import (
@@ -18,48 +15,13 @@ from lib.uploads import (
     check_upload,
     sanitize_filename,
 )
-from tests.hostile import png_claiming
+from tests.hostile import MINIMAL_PDF, jpeg, parquet, png, png_claiming, xlsx, zip_of
 
 LIMIT = 10_000_000
-MINIMAL_PDF = (
-    b"%PDF-1.4\n1 0 obj<</Type /Catalog /Pages 2 0 R>>endobj\n"
-    b"2 0 obj<</Type /Pages /Kids [3 0 R] /Count 1>>endobj\n"
-    b"3 0 obj<</Type /Page /Parent 2 0 R /MediaBox [0 0 612 792]>>endobj\n"
-    b"trailer<</Root 1 0 R>>\n%%EOF\n"
-)
-
-
-def png_bytes(size: tuple[int, int] = (40, 30), mode: str = "RGB") -> bytes:
-    out = io.BytesIO()
-    Image.new(mode, size, "teal").save(out, "PNG")
-    return out.getvalue()
-
-
-def jpeg_bytes(size: tuple[int, int] = (64, 48)) -> bytes:
-    out = io.BytesIO()
-    Image.effect_noise(size, 40).convert("RGB").save(out, "JPEG")
-    return out.getvalue()
-
-
-def xlsx_bytes() -> bytes:
-    out = io.BytesIO()
-    with pd.ExcelWriter(out, engine="openpyxl") as writer:
-        pd.DataFrame({"a": [1, 2], "b": ["x", "y"]}).to_excel(writer, sheet_name="Data", index=False)
-    return out.getvalue()
 
 
 def parquet_bytes() -> bytes:
-    out = io.BytesIO()
-    pd.DataFrame({"a": range(5)}).to_parquet(out)
-    return out.getvalue()
-
-
-def zip_bytes(entries: dict[str, str]) -> bytes:
-    out = io.BytesIO()
-    with zipfile.ZipFile(out, "w") as archive:
-        for name, text in entries.items():
-            archive.writestr(name, text)
-    return out.getvalue()
+    return parquet(pa.table({"a": list(range(5))}))
 
 
 def rejected(name: str, data: bytes, max_bytes: int = LIMIT) -> Rejected:
@@ -85,16 +47,16 @@ def accepted(name: str, data: bytes) -> Accepted:
         ("sales.csv", lambda: b"date,units\n2024-01-01,5\n2024-02-01,7\n", "csv"),
         ("sales.tsv", lambda: b"date\tunits\n2024-01-01\t5\n", "tsv"),
         ("sales.tab", lambda: b"date\tunits\n2024-01-01\t5\n", "tsv"),
-        ("book.xlsx", xlsx_bytes, "xlsx"),
+        ("book.xlsx", xlsx, "xlsx"),
         ("records.json", lambda: json.dumps([{"a": 1}, {"a": 2}]).encode(), "json"),
         ("events.json", lambda: b'{"a": 1}\n{"a": 2}\n', "json"),
         ("table.parquet", parquet_bytes, "parquet"),
         ("notes.txt", lambda: "Notes about Q3 – café\n".encode(), "txt"),
         ("README.md", lambda: b"# Title\n\nSome text.\n", "txt"),
         ("paper.pdf", lambda: MINIMAL_PDF, "pdf"),
-        ("chart.png", png_bytes, "png"),
-        ("photo.jpg", jpeg_bytes, "jpeg"),
-        ("photo.JPEG", jpeg_bytes, "jpeg"),
+        ("chart.png", png, "png"),
+        ("photo.jpg", jpeg, "jpeg"),
+        ("photo.JPEG", jpeg, "jpeg"),
     ],
 )
 def test_accepts_each_good_kind(name, make, kind):
@@ -150,7 +112,7 @@ def test_files_api_limit_applies_even_with_a_higher_app_limit():
 
 
 def test_png_disguised_as_csv():
-    result = rejected("report.csv", png_bytes())
+    result = rejected("report.csv", png())
     assert result.reason == "report.csv is a PNG image, not CSV."
     assert result.hint == "Rename it to .png or upload the real CSV file."
 
@@ -162,13 +124,13 @@ def test_pdf_disguised_as_xlsx():
 
 
 def test_jpeg_named_png():
-    result = rejected("chart.png", jpeg_bytes())
+    result = rejected("chart.png", jpeg())
     assert "a JPEG image, not PNG" in result.reason
     assert ".jpg" in result.hint
 
 
 def test_xlsx_named_csv():
-    result = rejected("data.csv", xlsx_bytes())
+    result = rejected("data.csv", xlsx())
     assert "Excel workbook (XLSX), not CSV" in result.reason
     assert ".xlsx" in result.hint
 
@@ -188,13 +150,13 @@ def test_xls_extension_has_its_own_message():
 
 
 def test_plain_zip_named_xlsx():
-    result = rejected("book.xlsx", zip_bytes({"data.csv": "a,b\n1,2\n"}))
+    result = rejected("book.xlsx", zip_of({"data.csv": b"a,b\n1,2\n"}))
     assert "book.xlsx is a ZIP archive, not XLSX." == result.reason
     assert "unzip" in result.hint
 
 
 def test_word_document_named_xlsx():
-    result = rejected("book.xlsx", zip_bytes({"[Content_Types].xml": "<x/>", "word/document.xml": "<w/>"}))
+    result = rejected("book.xlsx", zip_of({"[Content_Types].xml": b"<x/>", "word/document.xml": b"<w/>"}))
     assert "Word document" in result.reason
 
 
@@ -215,13 +177,13 @@ def test_damaged_parquet_footer():
 
 
 def test_broken_png():
-    result = rejected("chart.png", png_bytes((200, 200))[:80])
+    result = rejected("chart.png", png((200, 200))[:80])
     assert "chart.png is a broken image" in result.reason
     assert "export it again as PNG" in result.hint
 
 
 def test_truncated_jpeg():
-    data = jpeg_bytes((300, 200))
+    data = jpeg((300, 200))
     assert "broken image" in rejected("photo.jpg", data[: len(data) // 2]).reason
 
 
@@ -287,7 +249,7 @@ def test_unknown_types_list_the_accepted_ones(name, reason):
 
 
 def test_no_extension_but_known_content_suggests_a_name():
-    result = rejected("chart", png_bytes())
+    result = rejected("chart", png())
     assert result.reason == "chart has no file extension."
     assert "rename it to end in .png" in result.hint
 
