@@ -2,7 +2,7 @@
 
 Each side runs in its own subprocess so its peak RSS is its own. The app side holds the file's bytes in
 memory first (as Streamlit's uploader does) and warms its parsing worker with a small file, then calls
-lib.uploads.inspect_upload, which writes the bytes to a temporary file once and parses it in the limited
+lib.files.uploads.inspect_upload, which writes the bytes to a temporary file once and parses it in the limited
 worker. The server's memory over its baseline and the worker's peak are reported, and their sum is compared
 with file size + 150 MiB. Processor times are printed too: the machine may be shared, and they show how
 much work each side does whatever the load.
@@ -42,8 +42,8 @@ import json, os, resource, sys, time
 from pathlib import Path
 sys.path.insert(0, sys.argv[2])
 import pandas, pyarrow
-from lib import sandbox
-from lib.uploads import inspect_upload
+from lib.files import sandbox
+from lib.files.uploads import inspect_upload
 
 def status(pid, field):
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():

@@ -20,12 +20,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import sqlalchemy as sa
 
-from lib import jobs
 from lib.emulator import Emulator, Pacing
-from lib.runview import LiveTurn, refresh_turn
+from lib.runs import jobs
+from lib.runs.view import LiveTurn, refresh_turn
 from lib.settings import load_settings
-from lib.store import Store
-from tests.scale.services import Postgres, S3Server, WorkerProc
+from lib.storage.store import Store
+from tests.support.services import Postgres, S3Server, WorkerProc
 
 RUNS = 20
 POLL = 0.1  # the live view's poll interval

@@ -26,12 +26,12 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from lib import library, uploads  # noqa: E402
 from lib.client import make_client  # noqa: E402
 from lib.emulator import Emulator, Pacing  # noqa: E402
+from lib.files import library, uploads  # noqa: E402
 from lib.settings import load_settings  # noqa: E402
-from lib.store import Store  # noqa: E402
-from tests.e2e.conftest import CHROMIUM, CHROMIUM_ARGS, start_app, wait_for_app_run  # noqa: E402
+from lib.storage.store import Store  # noqa: E402
+from tests.support.browser import CHROMIUM, CHROMIUM_ARGS, start_app, wait_for_app_run  # noqa: E402
 
 SAMPLE = REPO / "samples" / "monthly_sales.csv"
 QUESTION = "Show the revenue trend over time"

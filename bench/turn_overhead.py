@@ -4,7 +4,7 @@ The stream is the emulator's event-heavy turn (`lib.emulator.long_stream`): text
 code cells with their results, recorded once from a local emulator. Times are CPU seconds of the thread doing
 the work (`time.thread_time`), so load from other processes on a shared machine does not skew the ratio. Runs
 the same bytes through raw SDK iteration (`for event in client.messages.stream(...)`) and through
-`lib.analysis.Turn(...).events()`, alternating, and prints the median time of each and their ratio (goal <= 1.05).
+`lib.turn.stream.Turn(...).events()`, alternating, and prints the median time of each and their ratio (goal <= 1.05).
 
     python bench/turn_overhead.py [--events 10000] [--cells 80] [--rounds 9] [--instructions]
 
@@ -26,10 +26,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from lib.analysis import Outcome, Turn
 from lib.emulator import Emulator
 from lib.emulator.long_stream import event_heavy_script, parse_events, record
-from tests.replay import replay_client, request
+from lib.turn.stream import Outcome, Turn
+from tests.support.sse_replay import replay_client, request
 
 
 def recorded_stream(events: int, cells: int) -> tuple[bytes, int]:

@@ -16,15 +16,18 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TextIO
 
-from lib import blobs, demo, golden, jobs
+from lib import demo
 from lib.client import make_client
 from lib.errors import AppError, describe
-from lib.library import upload_accepted
-from lib.preview import format_size
-from lib.rundiff import RunDiff
-from lib.runview import WATERMARK_SLACK, load_comparison
+from lib.files.library import upload_accepted
+from lib.files.preview import format_size
+from lib.files.uploads import Accepted, inspect_upload
+from lib.runs import golden, jobs
+from lib.runs.diff import RunDiff
+from lib.runs.view import WATERMARK_SLACK, load_comparison
 from lib.settings import Settings, SettingsError, load_settings, read_secrets
-from lib.store import ArtifactFilter, Run, Store
+from lib.storage import blobs
+from lib.storage.store import ArtifactFilter, Run, Store
 from lib.transcript import (
     CodeCell,
     EditorResult,
@@ -36,7 +39,6 @@ from lib.transcript import (
     Text,
     ToolError,
 )
-from lib.uploads import Accepted, inspect_upload
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 POLL_SECONDS = 0.1

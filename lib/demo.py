@@ -9,7 +9,7 @@ from pathlib import Path
 
 from lib.emulator import Emulator, Pacing
 from lib.settings import DEFAULT_MODEL, Settings
-from lib.store import Store
+from lib.storage.store import Store
 
 _lock = threading.Lock()
 _emulator: Emulator | None = None

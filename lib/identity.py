@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from lib.store import LOCAL_OWNER, Store
+from lib.storage.store import LOCAL_OWNER, Store
 
 
 @dataclass(frozen=True)

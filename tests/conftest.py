@@ -17,7 +17,7 @@ except ImportError:  # the browser tests skip themselves; this file must still i
 from lib.client import make_client
 from lib.emulator import Emulator
 from lib.settings import Settings, load_settings
-from lib.store import Store
+from lib.storage.store import Store
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -74,7 +74,7 @@ def _no_real_api(monkeypatch: pytest.MonkeyPatch) -> None:
 @pytest.fixture(scope="session")
 def browser() -> Iterator[Browser]:
     """Headless Debian Chromium, one for the whole session (Playwright's sync API allows one at a time)."""
-    from tests.e2e.conftest import CHROMIUM, CHROMIUM_ARGS
+    from tests.support.browser import CHROMIUM, CHROMIUM_ARGS
 
     if not os.path.exists(CHROMIUM):
         why = f"no Chromium at {CHROMIUM} (apt-get install -y chromium, or set CHROMIUM_PATH)"

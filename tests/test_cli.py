@@ -11,7 +11,7 @@ import pytest
 
 from lib.emulator import Emulator
 from lib.emulator.faults import Fault
-from lib.golden import (
+from lib.runs.golden import (
     Expectations,
     GoldenFileError,
     NumberExpectation,
@@ -22,7 +22,7 @@ from lib.golden import (
     load_golden,
     parse_numbers,
 )
-from lib.store import ArtifactFilter, Store
+from lib.storage.store import ArtifactFilter, Store
 
 REPO = Path(__file__).resolve().parents[1]
 SALES = REPO / "samples" / "monthly_sales.csv"

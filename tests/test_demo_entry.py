@@ -6,7 +6,7 @@ import pytest
 
 from lib import demo
 from lib.settings import load_settings
-from tests.seed import seed_chart_run
+from tests.support.seed import seed_chart_run
 
 
 @pytest.mark.parametrize(

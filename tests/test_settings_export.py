@@ -8,11 +8,11 @@ import zipfile
 import nbformat
 import pytest
 
-from lib import export, gallery
-from lib.runview import load_run_view
+from lib.runs import export, gallery
+from lib.runs.view import load_run_view
 from lib.settings import DEFAULT_MODEL, SettingsError, load_settings
-from lib.store import ArtifactFilter
-from tests.runs import run_to_end, upload
+from lib.storage.store import ArtifactFilter
+from tests.support.runs import run_to_end, upload
 
 
 def test_secrets_win_over_environment_and_defaults_apply(tmp_path):

@@ -6,19 +6,6 @@ from pathlib import Path
 
 import pytest
 
-from lib.analysis import (
-    ContainerEvent,
-    FileSaved,
-    ItemEvent,
-    Outcome,
-    Turn,
-    TurnRequest,
-    UsageEvent,
-    build_params,
-    history_messages,
-    safe_content,
-    user_content,
-)
 from lib.transcript import (
     CodeCell,
     EditorResult,
@@ -33,7 +20,20 @@ from lib.transcript import (
     item_from_dict,
     items_from_content,
 )
-from tests.replay import FIXTURES, fixture, replay, replay_client, request
+from lib.turn.stream import (
+    ContainerEvent,
+    FileSaved,
+    ItemEvent,
+    Outcome,
+    Turn,
+    TurnRequest,
+    UsageEvent,
+    build_params,
+    history_messages,
+    safe_content,
+    user_content,
+)
+from tests.support.sse_replay import FIXTURES, fixture, replay, replay_client, request
 
 Final = dict[int, Item]
 

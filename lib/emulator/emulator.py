@@ -67,7 +67,7 @@ class Emulator:
         self._scripts = ScriptQueue()
         if planner is None:
             # Imported here: the demo analyst builds on this package's script steps.
-            from lib.demo_analyst import plan as planner
+            from lib.emulator.analyst import plan as planner
         self.settings = TurnSettings(
             self._files, self.ids, pacing, code_timeout, python_bin_dir(self.workdir), self.faults, self._containers
         )

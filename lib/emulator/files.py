@@ -8,7 +8,7 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from lib import filekinds
+from lib.files import kinds
 
 from .errors import ApiError
 from .ids import Clock, IdFactory, rfc3339
@@ -18,13 +18,13 @@ _BAD_FILENAME_CHARS = set('<>:"|?*\\/') | {chr(i) for i in range(32)}
 
 def detect_mime(filename: str | None, data: bytes) -> str:
     """A MIME type as the app's file-kind registry tells it: magic bytes, then the extension, then text or binary."""
-    return filekinds.mime_for(filename or "", data)
+    return kinds.mime_for(filename or "", data)
 
 
 def clean_filename(raw: str | None, data: bytes) -> str:
     """Apply the API's filename rules; 400 on a bad name, `unnamed.<ext>` when missing."""
     if not raw:
-        kind = filekinds.for_mime(detect_mime(None, data))
+        kind = kinds.for_mime(detect_mime(None, data))
         return "unnamed" + (kind.extension if kind else ".bin")
     name = raw.rsplit("/", 1)[-1]
     if not 1 <= len(name) <= 255:

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from lib import usage
 from lib.cost import format_usd
+from lib.runs import budget as usage
 from lib.ui.setup import Context
 from lib.ui.state import budget_input
 

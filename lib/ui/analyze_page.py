@@ -8,13 +8,16 @@ from urllib.parse import urlsplit, urlunsplit
 
 import streamlit as st
 
-from lib import jobs, prompts, runsettings, usage
 from lib.cost import budget_reached, budget_used_sentence, format_usd
 from lib.errors import AppError
+from lib.files import prompts
 from lib.models import available_models
-from lib.runview import LiveTurn, RunView, load_run_view, refresh_turn
+from lib.runs import budget as usage
+from lib.runs import jobs
+from lib.runs import options as runsettings
+from lib.runs.view import LiveTurn, RunView, load_run_view, refresh_turn
 from lib.settings import TOOL_VERSIONS, Settings
-from lib.store import ACTIVE
+from lib.storage.store import ACTIVE
 from lib.ui import exports, replay_form
 from lib.ui.demo_session import link_params
 from lib.ui.render import render_run, render_run_header, render_turn, show_error

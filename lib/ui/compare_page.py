@@ -7,9 +7,9 @@ from datetime import datetime
 import pandas as pd
 import streamlit as st
 
-from lib.rundiff import CellDiff, NumberChange, Quoted, TurnDiff
-from lib.runview import Comparison, load_comparison
-from lib.store import Run
+from lib.runs.diff import CellDiff, NumberChange, Quoted, TurnDiff
+from lib.runs.view import Comparison, load_comparison
+from lib.storage.store import Run
 from lib.ui.demo_session import link_params
 from lib.ui.render import STATUS_LABELS, render_figure
 from lib.ui.setup import Context

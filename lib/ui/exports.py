@@ -7,9 +7,9 @@ from collections.abc import Sequence
 
 from streamlit.delta_generator import DeltaGenerator
 
-from lib import export
-from lib.runview import RunView
-from lib.store import FileRecord
+from lib.runs import export
+from lib.runs.view import RunView
+from lib.storage.store import FileRecord
 from lib.ui.setup import Context
 
 

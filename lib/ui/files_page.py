@@ -8,10 +8,10 @@ import pandas as pd
 import streamlit as st
 from streamlit.runtime.uploaded_file_manager import UploadedFile
 
-from lib import filekinds, files, library, uploads
 from lib.errors import AppError
-from lib.preview import format_size
-from lib.store import FileRecord
+from lib.files import api, kinds, library, uploads
+from lib.files.preview import format_size
+from lib.storage.store import FileRecord
 from lib.ui.demo_session import link_params
 from lib.ui.render import render_preview, show_error
 from lib.ui.setup import Context
@@ -59,7 +59,7 @@ def _uploader(ctx: Context) -> None:
     limit_mb = ctx.settings.max_upload_mb
     gen = st.session_state.setdefault(UPLOADER_GEN, 0)
     chosen = st.file_uploader(
-        f"Add data files ({filekinds.UPLOAD_LABELS}; up to {limit_mb} MB each)",
+        f"Add data files ({kinds.UPLOAD_LABELS}; up to {limit_mb} MB each)",
         accept_multiple_files=True,
         key=f"uploader_{gen}",
     )
@@ -76,7 +76,7 @@ def _uploader(ctx: Context) -> None:
             continue
         accepted.append((verdict, f.getvalue()))
         renamed = f" (will be uploaded as `{verdict.name}`)" if verdict.name != f.name else ""
-        kind = filekinds.get(verdict.kind)
+        kind = kinds.get(verdict.kind)
         with st.expander(
             f"{verdict.name} · {kind.label if kind else verdict.kind.upper()} · {format_size(verdict.size)}{renamed}",
             expanded=len(chosen) == 1,
@@ -131,12 +131,12 @@ def _upload(ctx: Context, accepted: list[tuple[uploads.Accepted, bytes]], expiry
     st.rerun()
 
 
-def _remote(ctx: Context, refresh: bool) -> list[files.RemoteFile] | None:
+def _remote(ctx: Context, refresh: bool) -> list[api.RemoteFile] | None:
     cached = st.session_state.get(REMOTE_CACHE)
     if cached and not refresh and time.time() - cached[0] < REMOTE_TTL and cached[2] == ctx.settings.base_url:
         return cached[1]
     try:
-        remote = files.list_all(ctx.client())
+        remote = api.list_all(ctx.client())
     except AppError as err:
         show_error(err)
         return None

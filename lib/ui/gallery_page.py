@@ -7,9 +7,11 @@ from datetime import time as dtime
 
 import streamlit as st
 
-from lib import blobs, filekinds, gallery
-from lib.preview import format_size
-from lib.store import Artifact, ArtifactFilter
+from lib.files import kinds
+from lib.files.preview import format_size
+from lib.runs import gallery
+from lib.storage import blobs
+from lib.storage.store import Artifact, ArtifactFilter
 from lib.ui.demo_session import link_params
 from lib.ui.render import download, render_chart, render_item, stored_file
 from lib.ui.setup import Context
@@ -155,7 +157,7 @@ def _detail(ctx: Context, art: Artifact) -> None:
         c = st.columns(3)
         if chart is None and path.exists():
             download(
-                c[0], "Download", path, art.filename, filekinds.download_mime(art.filename, art.mime_type),
+                c[0], "Download", path, art.filename, kinds.download_mime(art.filename, art.mime_type),
                 "gallery_download_one",
             )  # fmt: skip
         c[1].page_link(

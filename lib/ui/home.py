@@ -6,8 +6,9 @@ from datetime import datetime
 
 import streamlit as st
 
-from lib import demo, samples, uploads
-from lib.library import upload_accepted
+from lib import demo
+from lib.files import samples, uploads
+from lib.files.library import upload_accepted
 from lib.ui import demo_session
 from lib.ui.demo_session import link_params
 from lib.ui.render import STATUS_LABELS, show_error

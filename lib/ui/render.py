@@ -11,14 +11,16 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
-from lib import blobs, charts, filekinds
 from lib.cost import format_usd
-from lib.delimited import read_head
 from lib.errors import AppError
-from lib.preview import DocumentPreview, ImagePreview, TablePreview, format_size
-from lib.rundiff import Figure
-from lib.runview import RunView, TurnView
-from lib.thumbs import downscale_for_display
+from lib.files import charts
+from lib.files import kinds as filekinds
+from lib.files.delimited import read_head
+from lib.files.preview import DocumentPreview, ImagePreview, TablePreview, format_size
+from lib.files.thumbs import downscale_for_display
+from lib.runs.diff import Figure
+from lib.runs.view import RunView, TurnView
+from lib.storage import blobs
 from lib.transcript import (
     CodeCell,
     EditorResult,

@@ -5,10 +5,10 @@ from __future__ import annotations
 import streamlit as st
 from streamlit.delta_generator import DeltaGenerator
 
-from lib import jobs, replay
 from lib.errors import AppError
-from lib.runview import RunView
-from lib.store import FileRecord
+from lib.runs import jobs, replay
+from lib.runs.view import RunView
+from lib.storage.store import FileRecord
 from lib.ui.demo_session import link_params
 from lib.ui.render import show_error
 from lib.ui.setup import Context

@@ -9,11 +9,13 @@ from pathlib import Path
 import anthropic
 import streamlit as st
 
-from lib import blobs, demo, identity, jobs
+from lib import demo, identity
 from lib.client import make_client
 from lib.identity import User
+from lib.runs import jobs
 from lib.settings import Settings, SettingsError, load_settings
-from lib.store import Store
+from lib.storage import blobs
+from lib.storage.store import Store
 from lib.ui import demo_session, signin
 from lib.ui.render import show_error
 from lib.ui.state import ADMIN_PAGE, ANALYZE_PAGE, COMPARE_PAGE, FILES_PAGE, GALLERY_PAGE

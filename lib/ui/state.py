@@ -7,8 +7,8 @@ from pathlib import Path
 import streamlit as st
 from streamlit.delta_generator import DeltaGenerator
 
-from lib import prompts
-from lib.store import FileRecord
+from lib.files import prompts
+from lib.storage.store import FileRecord
 
 FILES_PAGE = "pages/1_Files.py"
 ANALYZE_PAGE = "pages/2_Analyze.py"

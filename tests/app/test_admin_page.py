@@ -6,12 +6,12 @@ import time
 
 import pytest
 
-from lib import identity, usage
+from lib import identity
 from lib.cost import DEFAULT_PRICES
-from lib.store import Store
+from lib.runs import budget as usage
+from lib.storage.store import Store
 from lib.transcript import Usage
-
-from .conftest import ANALYZE, FILES, GALLERY, run, texts
+from tests.support.apptest import ANALYZE, FILES, GALLERY, run, texts
 
 pytestmark = pytest.mark.auth
 

@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import re
 
-from lib import jobs
 from lib.emulator import Fault, Python, Text
-from lib.store import Store
+from lib.runs import jobs
+from lib.storage.store import Store
 from lib.transcript import CodeCell, Output
 from lib.transcript import Text as TextItem
-
-from .conftest import (
+from tests.support.apptest import (
     ANALYZE,
     GALLERY,
     SALES_ROWS,

@@ -6,10 +6,9 @@ import io
 import json
 import zipfile
 
-from lib.store import ArtifactFilter, Store
-from tests.seed import BROKEN_SPEC, CHART, png_bytes, seed_chart_run
-
-from .conftest import ANALYZE, GALLERY, run
+from lib.storage.store import ArtifactFilter, Store
+from tests.support.apptest import ANALYZE, GALLERY, run
+from tests.support.seed import BROKEN_SPEC, CHART, png_bytes, seed_chart_run
 
 SPEC_NAME = f"{CHART}.vl.json"
 PNG_NAME = f"{CHART}.png"

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from lib import jobs
+from lib.runs import jobs
 from lib.settings import Settings
-from lib.store import Store
-from tests.runs import upload
-
-from .conftest import run
+from lib.storage.store import Store
+from tests.support.apptest import run
+from tests.support.runs import upload
 
 COMPARE = "pages/5_Compare.py"
 CSV = b"month,sales\n2024-01,100\n2024-02,120\n2024-03,90\n"

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from lib.store import Store
-from tests.seed import CHART, seed_chart_run
-
-from .conftest import ANALYZE, GALLERY, has_key, query_param, run, run_status
+from lib.storage.store import Store
+from tests.support.apptest import ANALYZE, GALLERY, has_key, query_param, run, run_status
+from tests.support.seed import CHART, seed_chart_run
 
 
 def in_demo(at) -> bool:

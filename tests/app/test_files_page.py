@@ -10,8 +10,7 @@ from PIL import Image
 
 from lib.client import make_client
 from lib.settings import load_settings
-
-from .conftest import FILES, SALES, SALES_ROWS, has_key, run, texts, upload, upload_and_submit
+from tests.support.apptest import FILES, SALES, SALES_ROWS, has_key, run, texts, upload, upload_and_submit
 
 
 def _png(size: tuple[int, int] = (8, 8)) -> bytes:
@@ -259,7 +258,7 @@ def test_chosen_expiry_is_sent_and_shown_in_the_library(files_page, emulator):
 
 
 def test_notes_on_a_file_are_saved_and_sent_with_the_analysis(files_page, emulator):
-    from .conftest import ANALYZE, finish, start_analysis
+    from tests.support.apptest import ANALYZE, finish, start_analysis
 
     at = upload_and_submit(files_page, [("monthly_sales.csv", SALES.read_bytes(), "text/csv")])
     file_id = _library(at)["id"].iloc[0]

@@ -6,10 +6,18 @@ import io
 import zipfile
 from datetime import date, timedelta
 
-from lib import gallery
-from lib.store import ArtifactFilter, Store
-
-from .conftest import ANALYZE, GALLERY, finish, has_key, run, start_analysis, texts, upload_sales_and_open_analyze
+from lib.runs import gallery
+from lib.storage.store import ArtifactFilter, Store
+from tests.support.apptest import (
+    ANALYZE,
+    GALLERY,
+    finish,
+    has_key,
+    run,
+    start_analysis,
+    texts,
+    upload_sales_and_open_analyze,
+)
 
 PNG_SIG = b"\x89PNG\r\n\x1a\n"
 QUESTION = "Show the distribution histogram of revenue"

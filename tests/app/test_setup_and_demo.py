@@ -7,8 +7,18 @@ from pathlib import Path
 import pytest
 
 from lib import demo
-
-from .conftest import ANALYZE, FILES, GALLERY, SALES_ROWS, finish, has_key, run, run_status, start_analysis, texts
+from tests.support.apptest import (
+    ANALYZE,
+    FILES,
+    GALLERY,
+    SALES_ROWS,
+    finish,
+    has_key,
+    run,
+    run_status,
+    start_analysis,
+    texts,
+)
 
 
 def _help(at) -> str:

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from .conftest import run
+from tests.support.apptest import run
 
 
 def _transcript(data_dir: str) -> None:

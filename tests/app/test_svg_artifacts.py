@@ -4,11 +4,10 @@ from __future__ import annotations
 
 from streamlit.testing.v1 import AppTest
 
-from lib.store import Store
-from tests.hostile import SVG_SCRIPT as SVG
-from tests.seed import png_bytes
-
-from .conftest import GALLERY, MediaCapture, run
+from lib.storage.store import Store
+from tests.support.apptest import GALLERY, MediaCapture, run
+from tests.support.hostile import SVG_SCRIPT as SVG
+from tests.support.seed import png_bytes
 
 PNG = png_bytes()
 

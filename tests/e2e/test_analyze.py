@@ -9,8 +9,8 @@ import pytest
 pytest.importorskip("playwright.sync_api", reason="playwright is not installed")
 from playwright.sync_api import Page, expect
 
-from .conftest import REPO, wait_for_app_run
-from .helpers import ask, main, open_app, seed_file, sidebar_link, stop_button, wait_until_finished
+from tests.support.browser import REPO, wait_for_app_run
+from tests.support.pages import ask, main, open_app, seed_file, sidebar_link, stop_button, wait_until_finished
 
 pytestmark = pytest.mark.browser
 

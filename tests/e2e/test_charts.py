@@ -9,10 +9,9 @@ import pytest
 pytest.importorskip("playwright.sync_api", reason="playwright is not installed")
 from playwright.sync_api import Page, expect
 
-from tests.seed import BROKEN_SPEC, CHART, seed_chart_run
-
-from .conftest import App, _shared, emulator_app, wait_for_app_run
-from .helpers import main, open_app
+from tests.support.browser import App, emulator_app, shared, wait_for_app_run
+from tests.support.pages import main, open_app
+from tests.support.seed import BROKEN_SPEC, CHART, seed_chart_run
 
 pytestmark = pytest.mark.browser
 
@@ -20,7 +19,7 @@ pytestmark = pytest.mark.browser
 @pytest.fixture
 def charts_app(_apps: dict[str, App], tmp_path_factory: pytest.TempPathFactory) -> App:
     """The app keyed to an emulator, with a data directory of its own for seeded chart runs."""
-    return _shared(_apps, "charts", lambda: emulator_app(tmp_path_factory.mktemp("charts")))
+    return shared(_apps, "charts", lambda: emulator_app(tmp_path_factory.mktemp("charts")))
 
 
 def vega(page: Page):

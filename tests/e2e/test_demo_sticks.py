@@ -9,8 +9,8 @@ import pytest
 pytest.importorskip("playwright.sync_api", reason="playwright is not installed")
 from playwright.sync_api import Page, expect
 
-from .conftest import App, _shared, start_app, wait_for_app_run
-from .helpers import main, open_app, sidebar_link, wait_until_finished
+from tests.support.browser import App, shared, start_app, wait_for_app_run
+from tests.support.pages import main, open_app, sidebar_link, wait_until_finished
 
 pytestmark = pytest.mark.browser
 
@@ -18,7 +18,7 @@ pytestmark = pytest.mark.browser
 @pytest.fixture
 def demo_app(_apps: dict[str, App], tmp_path_factory: pytest.TempPathFactory) -> App:
     """The app with no key, its own data directory (its demo runs must not show on other tests' home page)."""
-    return _shared(_apps, "demo-sticks", lambda: start_app(tmp_path_factory.mktemp("demo-sticks"), emulator=None))
+    return shared(_apps, "demo-sticks", lambda: start_app(tmp_path_factory.mktemp("demo-sticks"), emulator=None))
 
 
 def expect_in_demo(page: Page) -> None:

@@ -7,8 +7,8 @@ import pytest
 pytest.importorskip("playwright.sync_api", reason="playwright is not installed")
 from playwright.sync_api import Page, expect
 
-from .conftest import wait_for_app_run
-from .helpers import main, open_app
+from tests.support.browser import wait_for_app_run
+from tests.support.pages import main, open_app
 
 pytestmark = pytest.mark.browser
 

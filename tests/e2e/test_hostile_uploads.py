@@ -9,10 +9,9 @@ import pytest
 pytest.importorskip("playwright.sync_api", reason="playwright is not installed")
 from playwright.sync_api import Browser, Page, expect
 
-from tests.hostile import CASES, SLOW_SHEET_LIMIT
-
-from .conftest import VIEWPORT, wait_for_app_run
-from .helpers import main, open_app, sidebar_link
+from tests.support.browser import VIEWPORT, wait_for_app_run
+from tests.support.hostile import CASES, SLOW_SHEET_LIMIT
+from tests.support.pages import main, open_app, sidebar_link
 
 pytestmark = pytest.mark.browser
 

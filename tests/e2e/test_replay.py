@@ -10,8 +10,8 @@ import pytest
 pytest.importorskip("playwright.sync_api", reason="playwright is not installed")
 from playwright.sync_api import Page, expect
 
-from .conftest import REPO, App, _shared, emulator_app, wait_for_app_run
-from .helpers import ask, main, open_app, seed_file, sidebar_link, wait_until_finished
+from tests.support.browser import REPO, App, emulator_app, shared, wait_for_app_run
+from tests.support.pages import ask, main, open_app, seed_file, sidebar_link, wait_until_finished
 
 pytestmark = pytest.mark.browser
 
@@ -25,7 +25,7 @@ SECOND = "What drives revenue? Show a chart."
 @pytest.fixture
 def replay_app(_apps: dict[str, App], tmp_path_factory: pytest.TempPathFactory) -> App:
     """The app keyed to an emulator, its library holding the sample and a changed copy of it."""
-    app = _shared(_apps, "replay", lambda: emulator_app(tmp_path_factory.mktemp("replay")))
+    app = shared(_apps, "replay", lambda: emulator_app(tmp_path_factory.mktemp("replay")))
     if "files" not in app.extra:
         changed = Path(tmp_path_factory.mktemp("changed")) / CHANGED
         changed.write_text("".join(SAMPLE.read_text().splitlines(keepends=True)[: HALF + 1]))

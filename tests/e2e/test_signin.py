@@ -14,10 +14,9 @@ from itsdangerous import TimestampSigner, URLSafeTimedSerializer
 from playwright.sync_api import Browser, BrowserContext, Page, expect
 
 from lib.emulator import Emulator, Pacing
-from tests.oidc_provider import ALICE, BOB, OIDCProvider, TestUser, auth_secrets
-
-from .conftest import REPO, SCREENSHOTS, VIEWPORT, WAIT_MS, App, start_app, wait_for_app_run
-from .helpers import ask, main, open_app, seed_file, sidebar_link, wait_until_finished
+from tests.support.browser import REPO, SCREENSHOTS, VIEWPORT, WAIT_MS, App, start_app, wait_for_app_run
+from tests.support.oidc_provider import ALICE, BOB, OIDCProvider, TestUser, auth_secrets
+from tests.support.pages import ask, main, open_app, seed_file, sidebar_link, wait_until_finished
 
 pytestmark = [pytest.mark.browser, pytest.mark.auth]
 

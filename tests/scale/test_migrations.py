@@ -10,12 +10,11 @@ from pathlib import Path
 import pytest
 from alembic.runtime.migration import MigrationContext
 
-from lib import db
-from tests.e2e.conftest import REPO
-from tests.legacy_db import model_differences
-from tests.runs import wait_for
-
-from .services import Postgres, postgres_available
+from lib.storage import db
+from tests.support.browser import REPO
+from tests.support.legacy_db import model_differences
+from tests.support.runs import wait_for
+from tests.support.services import Postgres, postgres_available
 
 pytestmark = pytest.mark.postgres
 
@@ -44,7 +43,7 @@ def test_processes_starting_together_migrate_a_fresh_postgresql_database_once(tm
         # process imports first and says so, then all are let go at once, so they race for the fresh database
         go = tmp_path / "go"
         code = (
-            "import sys, time; from pathlib import Path; from lib import db; Path(sys.argv[1]).touch()\n"
+            "import sys, time; from pathlib import Path; from lib.storage import db; Path(sys.argv[1]).touch()\n"
             f"while not Path({str(go)!r}).exists(): time.sleep(0.002)\n"
             f"db.engine_for({url!r})"
         )
@@ -56,7 +55,7 @@ def test_processes_starting_together_migrate_a_fresh_postgresql_database_once(tm
         wait_for(
             lambda: all(r.exists() or p.poll() is not None for r, p in zip(ready, procs, strict=True)),
             120,
-            "every process to have imported lib.db",
+            "every process to have imported lib.storage.db",
         )
         go.touch()
         errors = [p.communicate(timeout=120)[1] for p in procs]

@@ -10,11 +10,10 @@ import pytest
 pytest.importorskip("playwright.sync_api", reason="playwright is not installed")
 from playwright.sync_api import Browser, expect
 
-from lib import jobs
-from tests.e2e.conftest import REPO, VIEWPORT, WAIT_MS, wait_for_app_run
-from tests.e2e.helpers import ask, main, open_app, sidebar_link, stop_button, wait_until_finished
-
-from .conftest import Team
+from lib.runs import jobs
+from tests.support.browser import REPO, VIEWPORT, WAIT_MS, wait_for_app_run
+from tests.support.pages import ask, main, open_app, sidebar_link, stop_button, wait_until_finished
+from tests.support.team import Team
 
 pytestmark = [pytest.mark.postgres, pytest.mark.browser]
 

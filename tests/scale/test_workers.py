@@ -9,13 +9,12 @@ import time
 
 import pytest
 
-from lib import jobs
-from lib.runview import load_comparison
-from lib.store import INTERRUPTED_BY_WORKER, Store
+from lib.runs import jobs
+from lib.runs.view import load_comparison
+from lib.storage.store import INTERRUPTED_BY_WORKER, Store
 from lib.transcript import GeneratedFile, Notice, Text
-from tests.e2e.conftest import REPO
-
-from .conftest import Team
+from tests.support.browser import REPO
+from tests.support.team import Team
 
 SAMPLE = REPO / "samples" / "monthly_sales.csv"
 

@@ -1,0 +1,297 @@
+"""The one CSV/TSV dialect detector and reader: encoding, delimiter, decimal mark, comment lines; pyarrow batches."""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import io
+import re
+from collections import Counter
+from collections.abc import Iterator
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    import pandas as pd
+    import pyarrow as pa
+
+DELIMITERS = ",;\t|"
+DELIMITER_NAMES = {",": "comma", ";": "semicolon", "\t": "tab", "|": "pipe"}
+ENCODING_NAMES = {"utf-8-sig": "UTF-8 with BOM", "utf-8": "UTF-8", "cp1252": "Windows-1252", "latin-1": "Latin-1"}
+SAMPLE_BYTES = 64 * 1024
+ENCODING_SAMPLE_BYTES = 1 << 20
+BLOCK_BYTES = 1 << 20
+MAX_BLOCK_BYTES = 64 << 20  # a single row may be this long
+# Type changes found after the first block restart the stream with a wider type; this many at most.
+MAX_RESTARTS = 12
+# What counts as a missing value; both readers (pyarrow here, DuckDB in lib.files.profile) use this list.
+# Kept short on purpose: every marker is compared with every field of a large file.
+NULL_MARKERS = ("", "NA", "N/A", "#N/A", "NULL", "null", "NaN", "nan")
+
+_COMMA_DECIMAL = re.compile(r"^-?\d+,\d+$")
+_DOT_DECIMAL = re.compile(r"^-?\d+\.\d+$")
+_COLUMN_ERROR = re.compile(r"In CSV column #(\d+): .*CSV conversion error to (\w+)")
+
+
+@dataclass(frozen=True)
+class CsvDialect:
+    """How a delimited text file is laid out."""
+
+    encoding: str
+    delimiter: str
+    decimal: str = "."
+    skiprows: int = 0
+    quoted_newlines: bool = False
+
+    def describe(self) -> str:
+        """'comma-delimited, UTF-8, decimal commas'."""
+        parts = [
+            f"{DELIMITER_NAMES.get(self.delimiter, repr(self.delimiter))}-delimited",
+            ENCODING_NAMES[self.encoding],
+        ]
+        if self.decimal == ",":
+            parts.append("decimal commas")
+        if self.skiprows:
+            parts.append(f"{self.skiprows} comment line(s) skipped")
+        return ", ".join(parts)
+
+
+def detect_encoding(sample: bytes) -> str:
+    """utf-8-sig, utf-8, cp1252 or latin-1 (which decodes anything), judged on the start of a file."""
+    if sample.startswith(codecs.BOM_UTF8):
+        return "utf-8-sig"
+    for encoding in ("utf-8", "cp1252"):
+        decoder = codecs.getincrementaldecoder(encoding)()
+        try:
+            # final=False: a sample may end inside a multi-byte character.
+            decoder.decode(sample[:ENCODING_SAMPLE_BYTES], final=len(sample) <= ENCODING_SAMPLE_BYTES)
+        except UnicodeDecodeError:
+            continue
+        return encoding
+    return "latin-1"
+
+
+def text_sample(data: bytes, encoding: str, limit: int = SAMPLE_BYTES) -> str:
+    """The first `limit` bytes as text, cut at the last complete line when the file is longer."""
+    chunk = data[:limit]
+    if len(data) > limit and b"\n" in chunk:
+        # Cut at a newline: 0x0A never occurs inside a multi-byte UTF-8 character.
+        chunk = chunk[: chunk.rindex(b"\n") + 1]
+    return chunk.decode(encoding, errors="replace")
+
+
+def sniff_delimiter(sample: str) -> str:
+    """Guess the delimiter (comma, semicolon, tab or pipe) of a CSV sample; comma when unsure."""
+    lines = [line for line in sample.splitlines() if line.strip() and not line.startswith("#")][:200]
+    if not lines:
+        return ","
+    try:
+        sniffed = csv.Sniffer().sniff("\n".join(lines), delimiters=DELIMITERS).delimiter
+    except csv.Error:
+        sniffed = None
+    # csv.Sniffer is easily fooled (e.g. decimal commas in a semicolon file), so its answer
+    # must also split every line into the same number of columns.
+    if sniffed is not None and sniffed in tuple(DELIMITERS) and _consistent_width(lines, sniffed) > 1:
+        return sniffed
+    scores = {d: _delimiter_score(lines, d) for d in DELIMITERS}
+    best = max(scores, key=lambda d: scores[d])
+    return best if scores[best] > (0.0, 1) else ","
+
+
+def _widths(lines: list[str], delimiter: str) -> list[int]:
+    """Fields per line when split with `delimiter`, honouring quotes."""
+    try:
+        return [len(row) for row in csv.reader(lines, delimiter=delimiter)]
+    except csv.Error:  # e.g. a NUL byte or a field over csv's size limit
+        return [line.count(delimiter) + 1 for line in lines]
+
+
+def _consistent_width(lines: list[str], delimiter: str) -> int:
+    """The column count if every line has the same one, else 0."""
+    widths = set(_widths(lines, delimiter))
+    return widths.pop() if len(widths) == 1 else 0
+
+
+def _delimiter_score(lines: list[str], delimiter: str) -> tuple[float, int]:
+    """Share of lines with the most common width, and that width (higher is better)."""
+    width, count = Counter(_widths(lines, delimiter)).most_common(1)[0]
+    return (count / len(lines), width) if width > 1 else (0.0, 1)
+
+
+def _uses_decimal_comma(sample: str, delimiter: str) -> bool:
+    """Whether numbers in the sample are written with a decimal comma (e.g. 12,5)."""
+    if delimiter == ",":
+        return False
+    cells = [c.strip().strip('"') for line in sample.splitlines()[1:] for c in line.split(delimiter)]
+    commas = sum(1 for c in cells if _COMMA_DECIMAL.match(c))
+    dots = sum(1 for c in cells if _DOT_DECIMAL.match(c))
+    return commas > dots
+
+
+def _leading_comment_lines(sample: str) -> int:
+    """How many lines starting with '#' come before the header (e.g. a 'Data source' note)."""
+    count = 0
+    for line in sample.splitlines():
+        if not line.startswith("#"):
+            break
+        count += 1
+    return count
+
+
+def _has_quoted_newline(sample: str, delimiter: str) -> bool:
+    """Whether a quoted field in the sample spans lines (the reader must then not split blocks at newlines)."""
+    if '"' not in sample:
+        return False
+    lines = sample.splitlines()
+    try:
+        rows = sum(1 for _ in csv.reader(lines, delimiter=delimiter))
+        rows_joined = sum(1 for _ in csv.reader(io.StringIO(sample, newline=""), delimiter=delimiter))
+    except csv.Error:
+        return True
+    return rows_joined != rows
+
+
+def csv_dialect(head: bytes, kind: str = "csv") -> CsvDialect:
+    """Encoding, delimiter, decimal mark and comment lines of a delimited text file, from its first bytes."""
+    encoding = detect_encoding(head)
+    sample = text_sample(head, encoding)
+    delimiter = sniff_delimiter(sample)
+    if kind == "tsv" and delimiter == "," and "\t" in sample:
+        delimiter = "\t"
+    return CsvDialect(
+        encoding=encoding,
+        delimiter=delimiter,
+        decimal="," if _uses_decimal_comma(sample, delimiter) else ".",
+        skiprows=_leading_comment_lines(sample),
+        quoted_newlines=_has_quoted_newline(sample, delimiter),
+    )
+
+
+def read_head_bytes(path: Path, size: int = ENCODING_SAMPLE_BYTES) -> bytes:
+    """The first bytes of a file."""
+    with open(path, "rb") as handle:
+        return handle.read(size)
+
+
+def _options(dialect: CsvDialect, column_types: dict[str, Any] | None, block: int) -> dict[str, Any]:
+    """pyarrow.csv options for a dialect."""
+    import pyarrow.csv as pcsv
+
+    return {
+        "read_options": pcsv.ReadOptions(
+            encoding="utf8" if dialect.encoding in ("utf-8", "utf-8-sig") else dialect.encoding,
+            skip_rows=dialect.skiprows,
+            block_size=block,
+        ),
+        "parse_options": pcsv.ParseOptions(delimiter=dialect.delimiter, newlines_in_values=dialect.quoted_newlines),
+        "convert_options": pcsv.ConvertOptions(
+            decimal_point=dialect.decimal,
+            column_types=column_types or {},
+            null_values=list(NULL_MARKERS),
+            strings_can_be_null=True,
+            quoted_strings_can_be_null=True,
+        ),
+    }
+
+
+def _wider(current: str) -> Any:
+    """The type to retry a column with after a conversion error."""
+    import pyarrow as pa
+
+    return pa.float64() if current.startswith(("int", "uint")) else pa.string()
+
+
+class CsvError(ValueError):
+    """The file cannot be read as a delimited table; the message says where and why."""
+
+
+class _Stream:
+    """Iterates batches, restarting with widened column types after a late conversion error."""
+
+    def __init__(self, source: Path | bytes, dialect: CsvDialect, block: int) -> None:
+        self.source, self.dialect, self.block = source, dialect, block
+        self.restarts = 0
+        self.schema: pa.Schema | None = None
+
+    def __iter__(self) -> Iterator[pa.RecordBatch]:
+        import pyarrow as pa
+        import pyarrow.csv as pcsv
+
+        types: dict[str, Any] = {}
+        names: list[str] = []
+        while True:
+            dialect = self.dialect
+            source = io.BytesIO(self.source) if isinstance(self.source, bytes) else str(self.source)
+            try:
+                if not types:
+                    # Infer once from the first block, then declare the types: converting to a known
+                    # type is about twice as fast as inferring every block again.
+                    first = pcsv.open_csv(source, **_options(dialect, {}, self.block))
+                    types = {f.name: f.type for f in first.schema}
+                    first.close()
+                    source = io.BytesIO(self.source) if isinstance(self.source, bytes) else str(self.source)
+                reader = pcsv.open_csv(source, **_options(dialect, types, self.block))
+                names = reader.schema.names
+                self.schema = reader.schema
+                yield from reader
+                return
+            except pa.ArrowInvalid as exc:
+                text = str(exc)
+                found = _COLUMN_ERROR.search(text)
+                if "invalid UTF8" in text or "invalid utf8" in text.lower():
+                    if dialect.encoding == "cp1252" or dialect.encoding == "latin-1":
+                        raise CsvError(_first_line(text)) from None
+                    self.dialect = replace(dialect, encoding="cp1252")
+                elif found and int(found.group(1)) < len(names) and self.restarts < MAX_RESTARTS:
+                    column = names[int(found.group(1))]
+                    types[column] = _wider(found.group(2))
+                elif "Expected" in text and "columns, got" in text and not dialect.quoted_newlines:
+                    self.dialect = replace(dialect, quoted_newlines=True)
+                elif "straddling" in text and self.block < MAX_BLOCK_BYTES:
+                    self.block *= 8
+                else:
+                    raise CsvError(_first_line(text)) from None
+            except (UnicodeDecodeError, LookupError) as exc:
+                if dialect.encoding == "cp1252":
+                    self.dialect = replace(dialect, encoding="latin-1")
+                else:
+                    raise CsvError(str(exc)) from None
+            self.restarts += 1
+            if self.restarts > MAX_RESTARTS + 3:
+                raise CsvError("the column types keep changing further into the file")
+            yield _RESTART  # type: ignore[misc]
+
+
+_RESTART = object()
+
+
+def stream(source: Path | bytes, dialect: CsvDialect, block: int = BLOCK_BYTES) -> _Stream:
+    """The table as pyarrow record batches with bounded memory; yields `RESTART` whenever the stream starts over.
+
+    Types are inferred from the first block; a later value that does not fit (a word in a number column,
+    a bad UTF-8 byte) restarts the stream with that column widened. After iterating, `.dialect` is the
+    dialect that finally worked (the encoding may have changed).
+    """
+    return _Stream(source, dialect, block)
+
+
+RESTART = _RESTART
+
+
+def _first_line(text: str) -> str:
+    """The useful first line of an Arrow error."""
+    return text.strip().splitlines()[0][:300] if text.strip() else "unreadable data"
+
+
+def read_head(source: Path | bytes, rows: int = 200, kind: str = "csv") -> pd.DataFrame:
+    """The first rows of a delimited file as a DataFrame, dialect detected (used wherever a CSV is shown)."""
+    import pandas as pd
+
+    head = source[:ENCODING_SAMPLE_BYTES] if isinstance(source, bytes) else read_head_bytes(source)
+    dialect = csv_dialect(head, kind)
+    for batch in stream(source, dialect, block=min(BLOCK_BYTES, max(len(head), 4096))):
+        if batch is RESTART:
+            continue
+        return batch.slice(0, rows).to_pandas()
+    return pd.DataFrame()

@@ -1,0 +1,123 @@
+"""Replays: a finished run's questions asked again, in order, on other files, as a new run linked to it.
+
+The replay's files stand in for the original's by position, so the swap is known for every question without
+keeping anything beside the run: a question that names an original file by name names its stand-in instead.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from lib.errors import AppError
+from lib.storage.store import FileRecord, Run, Store
+
+
+@dataclass(frozen=True)
+class Swap:
+    """One of the original run's files and the library file that stands in for it in the replay."""
+
+    original_id: str
+    original_name: str
+    replacement: FileRecord | None  # None: the original file is no longer in the library
+
+
+@dataclass(frozen=True)
+class ColumnCheck:
+    """How a stand-in's columns compare with the original file's (empty lists: same columns)."""
+
+    missing: list[str]  # in the original, not in the stand-in
+    added: list[str]  # in the stand-in only
+
+    @property
+    def same(self) -> bool:
+        """Whether both files have the same columns (in any order)."""
+        return not self.missing and not self.added
+
+
+class ReplayError(AppError):
+    """A replay that cannot start."""
+
+    def __init__(self, message: str, hint: str) -> None:
+        super().__init__("Cannot replay this run", message, hint, code="replay")
+
+
+def swaps(store: Store, original: Run, choice: dict[str, str]) -> list[Swap]:
+    """The original's files in order, each with its stand-in: the library file chosen for it, else itself."""
+    found = []
+    for file_id in original.file_ids:
+        record = store.file(file_id)
+        name = record.filename if record else file_id
+        chosen = choice.get(file_id, file_id)
+        found.append(Swap(file_id, name, store.file(chosen)))
+    return found
+
+
+def compare_columns(before: list[str], after: list[str]) -> ColumnCheck:
+    """Which columns a stand-in lacks or adds."""
+    return ColumnCheck([c for c in before if c not in after], [c for c in after if c not in before])
+
+
+def renamed(question: str, renames: dict[str, str]) -> str:
+    """A question with every whole mention of an original file name replaced by its stand-in's name."""
+    for old, new in sorted(renames.items(), key=lambda kv: -len(kv[0])):
+        if old and old != new:
+            question = re.sub(rf"(?<![\w.-]){re.escape(old)}(?![\w-]|\.\w)", new, question)
+    return question
+
+
+TITLE_PREFIX = "Replay: "
+
+
+def title_for(original: Run) -> str:
+    """A replay's title: the original's, marked once however many replays deep."""
+    return TITLE_PREFIX + original.title.removeprefix(TITLE_PREFIX)
+
+
+def renames_for(store: Store, replay: Run, original: Run) -> dict[str, str]:
+    """Original file name → stand-in file name, pairing the two runs' files by position."""
+    names: dict[str, str] = {}
+    for old_id, new_id in zip(original.file_ids, replay.file_ids, strict=False):
+        old, new = store.file(old_id), store.file(new_id)
+        if old is not None and new is not None:
+            names[old.filename] = new.filename
+    return names
+
+
+def next_question(store: Store, replay: Run) -> str | None:
+    """The replay's next question (as it will be sent), or None when every question was asked or it is no replay."""
+    if not replay.replay_of:
+        return None
+    original = store.run(replay.replay_of)
+    if original is None:
+        return None
+    pending = store.questions(original.id)[len(store.questions(replay.id)) :]
+    if not pending:
+        return None
+    return renamed(pending[0], renames_for(store, replay, original))
+
+
+def progress(store: Store, replay: Run) -> tuple[int, int]:
+    """How many of the original's questions the replay has asked, and how many there are."""
+    total = len(store.questions(replay.replay_of)) if replay.replay_of else 0
+    return len(store.questions(replay.id)), total
+
+
+def plan(store: Store, original_id: str, choice: dict[str, str]) -> tuple[Run, list[Swap], list[str]]:
+    """The original run, its files' stand-ins and its questions, refusing what cannot be replayed."""
+    original = store.run(original_id)
+    if original is None:
+        raise ReplayError("The run was not found, or is not yours and not shared.", "Open one of your runs.")
+    if original.active:
+        raise ReplayError("The run is still answering.", "Wait for it to finish, or press Stop, then replay it.")
+    asked = store.questions(original_id)
+    if not asked:
+        raise ReplayError("The run has no questions to ask again.", "Replay a run that has at least one answer.")
+    found = swaps(store, original, choice)
+    lost = [s.original_name for s in found if s.replacement is None]
+    if lost:
+        raise ReplayError(
+            f"No file was chosen in place of {', '.join(lost)}, which is not in your library.",
+            "Choose a file from your library for each of the run's files.",
+        )
+    return original, found, asked

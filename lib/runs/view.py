@@ -1,0 +1,151 @@
+"""Everything a page shows about one run, gathered from the store in one call."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+
+from lib.cost import Cost, PriceTable, container_minutes_for, estimate
+from lib.runs.diff import RunDiff, compare_runs
+from lib.runs.replay import TITLE_PREFIX
+from lib.storage.store import Run, Store, StoredItem, Turn
+from lib.transcript import Item, Usage
+
+
+@dataclass(frozen=True)
+class TurnView:
+    """One turn with its items and cost."""
+
+    turn: Turn
+    items: list[Item]
+    cost: Cost
+
+
+@dataclass(frozen=True)
+class RunView:
+    """A run, its turns and totals."""
+
+    run: Run
+    turns: list[TurnView]
+    usage: Usage
+    cost: Cost
+    container_idle_since: float | None  # when the container was last used; None while a turn runs or if unknown
+
+    def container_idle_minutes(self, now: float | None = None) -> int | None:
+        """Whole minutes the run's container has been idle, or None."""
+        if self.container_idle_since is None or not self.run.container_id:
+            return None
+        return max(0, int(((now or time.time()) - self.container_idle_since) // 60))
+
+
+def idle_since(run_active: bool, turns: list[Turn]) -> float | None:
+    """When a run's container was last used: the end of its last turn (the API's rolling expiry says nothing
+    about whether the container is gone: an idle one is checkpointed and restored on the next request)."""
+    if run_active or not turns:
+        return None
+    return turns[-1].finished_at or turns[-1].started_at
+
+
+def turn_uses_container(turn: Turn) -> bool:
+    """Whether a turn was billed container time (it ran code or had files attached)."""
+    return bool(
+        turn.usage.code_execution_requests
+        or turn.container_id
+        or any(b.get("type") == "container_upload" for b in turn.user_content)
+    )
+
+
+def turn_cost(turn: Turn, model: str, prices: PriceTable) -> Cost:
+    """Estimated cost of one turn, with the billed container minimum when it used a container."""
+    minutes = container_minutes_for(1) if turn_uses_container(turn) else 0.0
+    return estimate(turn.usage, model, prices, minutes)
+
+
+def load_run_view(store: Store, run_id: str, prices: PriceTable) -> RunView | None:
+    """Read a run and everything needed to show it."""
+    run = store.run(run_id)
+    if run is None:
+        return None
+    turns = store.turns(run_id)
+    items = store.items(run_id)
+    views = []
+    for turn in turns:
+        views.append(TurnView(turn, _items_of(items, turn.idx), turn_cost(turn, run.model, prices)))
+    return RunView(run, views, run_usage(turns), run_cost(turns, run.model, prices), idle_since(run.active, turns))
+
+
+WATERMARK_SLACK = 0.2  # seconds re-read below the newest write seen, for writes committed out of order
+
+
+@dataclass
+class LiveTurn:
+    """What a watching page already has of a live turn: its items by position and the newest write seen."""
+
+    items: dict[int, Item] = field(default_factory=dict)
+    watermark: float | None = None
+
+
+def refresh_turn(store: Store, run: Run, idx: int, prices: PriceTable, live: LiveTurn) -> TurnView | None:
+    """The live turn, reading only the items written since the page last looked (and updating `live`)."""
+    turn = store.turn(run.id, idx)
+    if turn is None:
+        return None
+    since = None if live.watermark is None else live.watermark - WATERMARK_SLACK
+    for stored in store.items(run.id, turn_idx=idx, since=since):
+        live.items[stored.seq] = stored.item
+        live.watermark = max(live.watermark or 0.0, stored.updated_at)
+    if live.watermark is None:
+        live.watermark = 0.0
+    items = [live.items[seq] for seq in sorted(live.items)]
+    return TurnView(turn, items, turn_cost(turn, run.model, prices))
+
+
+def run_usage(turns: list[Turn]) -> Usage:
+    """Usage of a run's turns added up."""
+    return sum((t.usage for t in turns), Usage())
+
+
+def run_cost(turns: list[Turn], model: str, prices: PriceTable) -> Cost:
+    """Estimated cost of a run's turns so far."""
+    minutes = container_minutes_for(sum(1 for t in turns if turn_uses_container(t)))
+    return estimate(run_usage(turns), model, prices, minutes)
+
+
+def _items_of(items: list[StoredItem], turn_idx: int) -> list[Item]:
+    return [s.item for s in items if s.turn_idx == turn_idx]
+
+
+@dataclass(frozen=True)
+class Comparison:
+    """Two readable runs and what changed from the first to the second, question by question."""
+
+    old: RunView
+    new: RunView
+    diff: RunDiff
+
+    @property
+    def is_replay(self) -> bool:
+        """Whether the second run replays the first."""
+        return self.new.run.replay_of == self.old.run.id
+
+    @property
+    def labels(self) -> tuple[str, str]:
+        """What to call the two runs."""
+        return ("Original", "Replay") if self.is_replay else ("Before", "After")
+
+    @property
+    def titles(self) -> tuple[str, str]:
+        """The two runs' titles, the replay's without its mark (its label says it)."""
+        new = self.new.run.title.removeprefix(TITLE_PREFIX) if self.is_replay else self.new.run.title
+        return self.old.run.title, new
+
+
+def load_comparison(store: Store, old_id: str, new_id: str, prices: PriceTable) -> Comparison | None:
+    """Two runs side by side (None when either is not readable)."""
+    old, new = load_run_view(store, old_id, prices), load_run_view(store, new_id, prices)
+    if old is None or new is None:
+        return None
+    diff = compare_runs(
+        [(t.turn.question, t.items) for t in old.turns], [(t.turn.question, t.items) for t in new.turns]
+    )
+    return Comparison(old, new, diff)

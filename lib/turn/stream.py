@@ -1,0 +1,669 @@
+"""One conversation turn as one stream of typed events, built on the SDK's own MessageStream.
+
+`Turn(...).events()` sends the request, follows the SDK's accumulated message, continues `pause_turn`,
+replaces a container the API refuses, downloads generated files as their results arrive, and ends with
+exactly one `Outcome`. It owns item numbering and changes nothing it was given.
+"""
+
+from __future__ import annotations
+
+import socket
+import threading
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+import anthropic
+from jiter import from_json
+
+from lib.cost import DEFAULT_PRICES, PriceTable, budget_reached, budget_used_sentence, container_minutes_for, estimate
+from lib.errors import AppError, describe
+from lib.files import api, kinds
+from lib.storage.store import FileRecord
+from lib.transcript import (
+    STREAMED_BLOCKS,
+    TOOL_LANGUAGE,
+    GeneratedFile,
+    Item,
+    Notice,
+    Output,
+    RunError,
+    Text,
+    Thinking,
+    ToolError,
+    Usage,
+    block_item,
+    code_cell,
+)
+
+SYSTEM_PROMPT = (
+    "You are a careful data analyst. The user's files are available in the code execution container. "
+    "Work in small steps: load the data, check it, then answer. Print the figures you quote, so every number "
+    "in your answer comes from code you ran. Save every chart as a PNG file (dpi 120 or more) and any table the "
+    "user may want as CSV, in the output directory of the container, and mention the file names. Beside each PNG "
+    "chart, save the same chart as a Vega-Lite v5 specification with its data inline (`data.values`, no URLs), "
+    "named like the PNG with `.vl.json` instead of `.png`, so the user can explore it interactively. "
+    "End with a short, plain-language answer to the question."
+)
+RETRY_DELAYS = (0.5, 1.5)
+PARTIAL_PARSE_INTERVAL = 0.05  # seconds between re-parses of a code cell's input while it streams
+STOP_NOTES = {
+    "max_tokens": "The answer reached the max_tokens limit and was cut; ask a follow-up to continue.",
+    "refusal": "Claude declined to continue with this request.",
+    "model_context_window_exceeded": "The conversation no longer fits the model's context window; start a new run.",
+}
+CONTAINER_REPLACED = (
+    "The run's container could no longer be used ({why}), so a new one was started and the run's files were "
+    "attached to it again. Files made in earlier turns are not in the new container."
+)
+
+
+def container_lost(why: str) -> AppError:
+    """The error of a turn whose container was refused while Claude's paused work was being continued."""
+    return AppError(
+        "Container no longer usable",
+        f"The run's container could no longer be used ({why}) while Claude's paused work was being continued. "
+        "Everything received so far is kept.",
+        "Ask a follow-up such as 'continue': it starts a new container with the run's files attached again. "
+        "Files made in this run are not in it.",
+        retryable=True,
+        code="container",
+    )
+
+
+# --- the request: pure -----------------------------------------------------------------------
+
+
+@dataclass
+class TurnRequest:
+    """Everything one turn needs, as plain values."""
+
+    model: str
+    tool_version: str
+    max_tokens: int
+    history: list[dict[str, Any]]
+    user_content: list[dict[str, Any]]
+    container_id: str = ""
+    run_file_ids: list[str] = field(default_factory=list)
+    system: str = SYSTEM_PROMPT
+    max_continuations: int = 8
+    budget_usd: float = 0.0  # the run's budget; 0: no limit
+    spent_usd: float = 0.0  # what the run's earlier turns cost
+    prices: PriceTable = DEFAULT_PRICES
+
+    def spent_with(self, usage: Usage) -> float:
+        """The run's estimated spend with this turn's `usage` so far."""
+        return self.spent_usd + estimate(usage, self.model, self.prices, container_minutes_for(1)).total_usd
+
+
+def user_content(question: str, file_ids: list[str], files_note: str = "") -> list[dict[str, Any]]:
+    """The user message of a turn: the question, a note naming the files, then the files for the container."""
+    note = [{"type": "text", "text": files_note}] if files_note else []
+    return [{"type": "text", "text": question}] + note + [{"type": "container_upload", "file_id": f} for f in file_ids]
+
+
+def files_note(files: list[FileRecord]) -> str:
+    """Tells Claude which files it gets (so it need not search the container) and the analyst's notes on them."""
+    if not files:
+        return ""
+    described = ", ".join(f"`{f.filename}` ({f.kind.upper()}, {f.size_bytes:,} bytes)" for f in files)
+    lines = [f"Files attached to the container for this question: {described}."]
+    lines += [f"Notes from the analyst about `{f.filename}`: {f.notes}" for f in files if f.notes]
+    return "\n".join(lines)
+
+
+def tool_spec(version: str) -> dict[str, str]:
+    """The code execution tool declaration."""
+    return {"type": version, "name": "code_execution"}
+
+
+def build_params(req: TurnRequest, messages: list[dict[str, Any]], container_id: str) -> dict[str, Any]:
+    """Keyword arguments for messages.stream()."""
+    params: dict[str, Any] = {
+        "model": req.model,
+        "max_tokens": req.max_tokens,
+        "system": req.system,
+        "tools": [tool_spec(req.tool_version)],
+        "messages": messages,
+    }
+    if container_id:
+        params["container"] = container_id
+    return params
+
+
+def safe_content(content: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Assistant content without a trailing tool call that has no result (unsendable without its container)."""
+    answered = {b.get("tool_use_id") for b in content if "tool_use_id" in b}
+    out = [b for b in content if not (b.get("type") == "server_tool_use" and b.get("id") not in answered)]
+    return [b for b in out if not (b.get("type") == "text" and not b.get("text"))]
+
+
+def history_messages(turns: list[tuple[list[dict[str, Any]], list[dict[str, Any]]]]) -> list[dict[str, Any]]:
+    """Earlier (user content, assistant content) pairs as alternating messages the API accepts."""
+    messages: list[dict[str, Any]] = []
+    for user, assistant in turns:
+        messages.append({"role": "user", "content": user})
+        content = safe_content(assistant)
+        if not content:
+            content = [{"type": "text", "text": "(This turn was interrupted before Claude answered.)"}]
+        messages.append({"role": "assistant", "content": content})
+    return messages
+
+
+def attached_ids(messages: list[dict[str, Any]]) -> set[str]:
+    """File ids already put into the container by earlier messages."""
+    return {
+        b["file_id"]
+        for m in messages
+        if m["role"] == "user"
+        for b in m["content"]
+        if isinstance(b, dict) and b.get("type") == "container_upload"
+    }
+
+
+def refuses_container(exc: BaseException, container_id: str) -> str:
+    """Why a failed request that carried `container_id` failed because of the container ('' if it did not).
+
+    The API's refusal is untyped: a 400/404 whose message names the container's id, or (seen in the wild for a
+    container the docs call restorable) a plain 500 `api_error` that outlived the SDK's retries.
+    """
+    if not container_id or not isinstance(exc, anthropic.APIStatusError):
+        return ""
+    status, message = exc.status_code, describe(exc).message
+    # the id, not the word: the API's file errors speak of `container_upload` blocks, and a new container
+    # would not bring a missing file back
+    if status in (400, 404) and container_id in message:
+        return f"the API answered {status}: {message}"
+    if status >= 500 and status != 529 and (getattr(exc, "type", None) or "api_error") == "api_error":
+        return f"the API answered {status} for it"
+    return ""
+
+
+# --- what a turn yields ----------------------------------------------------------------------
+
+
+@dataclass(slots=True)
+class ItemEvent:
+    """Item number `seq` of the turn is now `item`: new, or a newer state of the same item."""
+
+    seq: int
+    item: Item
+    final: bool
+
+
+@dataclass(slots=True)
+class NoticeEvent:
+    """Something the turn did on the user's behalf, said at position `seq`."""
+
+    seq: int
+    notice: Notice
+
+
+@dataclass(slots=True)
+class FileSaved:
+    """A generated file at position `seq`: saved under the data directory, or failed with `file.error`."""
+
+    seq: int
+    file: GeneratedFile
+
+
+@dataclass(slots=True)
+class UsageEvent:
+    """The turn's usage so far, after a response ended."""
+
+    usage: Usage
+
+
+@dataclass(slots=True)
+class ContainerEvent:
+    """The container the run should use from now on ('' when the old one was refused and none is known yet)."""
+
+    container_id: str
+    expires_at: str = ""
+
+
+@dataclass(slots=True)
+class Outcome:
+    """How a turn ended; always the last event."""
+
+    status: Literal["done", "stopped", "failed"]
+    content: list[dict[str, Any]]
+    usage: Usage
+    user_content: list[dict[str, Any]]
+    container_id: str
+    requests: int
+    stop_reason: str = ""
+    error: AppError | None = None
+
+
+TurnEvent = ItemEvent | NoticeEvent | FileSaved | UsageEvent | ContainerEvent | Outcome
+Guard = Callable[[], AppError | None]  # why the turn must not go on (a budget outside the run), or None
+
+
+# --- stopping --------------------------------------------------------------------------------
+
+
+class StopSignal:
+    """Stop for a turn, settable from any thread: it shuts the open response's connection at once."""
+
+    def __init__(self) -> None:
+        self._event = threading.Event()
+        self._lock = threading.Lock()
+        self._open: Any = None
+
+    def stop(self) -> None:
+        """Stop now: a blocked read of the open response fails at once instead of waiting for the network."""
+        self._event.set()
+        with self._lock:
+            response = self._open
+        if response is not None:
+            _shut(response)
+
+    def is_set(self) -> bool:
+        """Whether Stop was asked for."""
+        return self._event.is_set()
+
+    def wait(self, seconds: float) -> bool:
+        """Sleep up to `seconds`, waking early on Stop; returns whether Stop was asked for."""
+        return self._event.wait(seconds)
+
+    @contextmanager
+    def watching(self, response: Any) -> Iterator[None]:
+        """While the block runs, Stop shuts `response` (an httpx response or an SDK stream)."""
+        with self._lock:
+            self._open = response
+        try:
+            if self.is_set():
+                _shut(response)
+            yield
+        finally:
+            with self._lock:
+                self._open = None
+
+
+def _shut(response: Any) -> None:
+    """Shut a response's socket so the thread reading it wakes with an error; closing it waits on that thread."""
+    raw = getattr(response, "response", response)
+    stream = getattr(raw, "extensions", {}).get("network_stream")
+    sock = stream.get_extra_info("socket") if stream is not None else None
+    try:
+        if sock is not None:
+            sock.shutdown(socket.SHUT_RDWR)
+        else:
+            raw.close()
+    except Exception:  # noqa: BLE001 - the connection may already be gone, which is what Stop wants
+        pass
+
+
+class _Stopped(Exception):
+    """The user stopped the turn."""
+
+
+class _Refused(Exception):
+    """The API refused the container the request carried."""
+
+    def __init__(self, why: str) -> None:
+        super().__init__(why)
+        self.why = why
+
+
+class _Failed(Exception):
+    """The turn cannot go on."""
+
+    def __init__(self, error: AppError) -> None:
+        super().__init__(str(error))
+        self.error = error
+
+
+# --- the turn --------------------------------------------------------------------------------
+
+
+class Turn:
+    """One question and everything the API answers to it, as a stream of events."""
+
+    def __init__(
+        self,
+        client: anthropic.Anthropic,
+        req: TurnRequest,
+        data_dir: Path,
+        artifacts_dir: Path,
+        stop: StopSignal | None = None,
+        guard: Guard | None = None,
+    ) -> None:
+        self.client, self.req = client, req
+        self.data_dir, self.artifacts_dir = data_dir, artifacts_dir
+        self.stop = stop or StopSignal()
+        self.guard = guard
+        self.user = list(req.user_content)
+        self.container_id = req.container_id
+        self.content: list[dict[str, Any]] = []
+        self.usage = Usage()
+        self.requests = 0
+        self.next_seq = 0
+        self.fetched: set[str] = set()
+
+    def events(self) -> Iterator[TurnEvent]:
+        """Run the turn, yielding every change; the last event is the Outcome."""
+        stop_reason, error = "", None
+        try:
+            stop_reason = yield from self._converse()
+        except _Stopped:
+            yield self._notice("Stopped. Everything received before you pressed Stop is kept.", "warning")
+            yield self._outcome("stopped")
+            return
+        except _Failed as failed:
+            error = failed.error
+        except Exception as exc:  # noqa: BLE001 - whatever went wrong, the turn ends with a readable outcome
+            error = describe(exc)
+        if error is not None:
+            item = RunError(title=error.title, message=error.message, hint=error.hint, retryable=error.retryable)
+            yield ItemEvent(self._seq(), item, True)
+            yield self._outcome("failed", error=error)
+            return
+        if stop_reason in STOP_NOTES:
+            yield self._notice(STOP_NOTES[stop_reason], "warning")
+        yield self._outcome("done", stop_reason)
+
+    def _converse(self) -> Iterator[TurnEvent]:
+        """The first request (with one container replacement), then continuations of `pause_turn`."""
+        try:
+            message = yield from self._request()
+        except _Refused as refused:
+            yield from self._replace_container(refused.why)
+            message = yield from self._request()
+        continuations = 0
+        while message.stop_reason == "pause_turn":
+            if continuations >= self.req.max_continuations:
+                yield self._notice(
+                    f"Claude paused {continuations} times in this turn, the most this app continues by itself. "
+                    "Ask a follow-up such as 'continue' to go on.",
+                    "warning",
+                )
+                break
+            held = self._held_back()
+            if held:
+                yield self._notice(held + ", so Claude's paused work was not continued.", "warning")
+                break
+            continuations += 1
+            try:
+                message = yield from self._request()
+            except _Refused as refused:
+                # Claude's paused work lives in that container: a new one would not have it, so the turn ends
+                # here, and the run forgets the container so that its next question starts a new one
+                yield from self._forget_container()
+                raise _Failed(container_lost(refused.why)) from refused
+        return message.stop_reason or ""
+
+    def _held_back(self) -> str:
+        """Why the next request must not be sent (a budget is used up), or ''."""
+        spent = self.req.spent_with(self.usage)
+        if budget_reached(self.req.budget_usd, spent):
+            return budget_used_sentence(spent, self.req.budget_usd) + ". Raise the run's budget and ask 'continue'"
+        error = self.guard() if self.guard else None
+        return f"{error.message} {error.hint}".strip().rstrip(".") if error else ""
+
+    def _replace_container(self, why: str) -> Iterator[TurnEvent]:
+        """Forget a refused container and put the run's files into the new one the next request starts."""
+        yield from self._forget_container()
+        present = {b.get("file_id") for b in self.user if b.get("type") == "container_upload"}
+        self.user = self.user + [
+            {"type": "container_upload", "file_id": f} for f in self.req.run_file_ids if f not in present
+        ]
+        yield self._notice(CONTAINER_REPLACED.format(why=why), "warning")
+
+    def _forget_container(self) -> Iterator[TurnEvent]:
+        """Stop using a refused container, here and in the run."""
+        self.container_id = ""
+        yield ContainerEvent("")
+
+    def _messages(self) -> list[dict[str, Any]]:
+        """The conversation to send: history, this turn's question, and what Claude said so far (one message)."""
+        messages = [*self.req.history, {"role": "user", "content": self.user}]
+        if self.content:
+            messages.append({"role": "assistant", "content": self.content})
+        return messages
+
+    def _request(self) -> Iterator[TurnEvent]:
+        """One API request, retried while it failed before any content arrived; returns the final message."""
+        for attempt in range(len(RETRY_DELAYS) + 1):
+            carried = self.container_id
+            response = _Response(self)
+            try:
+                self.requests += 1
+                with self.client.messages.stream(**build_params(self.req, self._messages(), carried)) as stream:
+                    with self.stop.watching(stream):
+                        yield from response.follow(stream)
+            except _Stopped:
+                self._keep(response)
+                raise
+            except _Refused:
+                # what Claude did in the refused container is shown, but not sent again: the retry starts over
+                self._keep(response, content=False)
+                raise
+            except Exception as exc:
+                if self.stop.is_set():
+                    self._keep(response)
+                    raise _Stopped() from exc
+                # before anything was shown, a failed attempt's content is not kept: the next one starts over
+                shown = response.items > 0
+                self._keep(response, content=shown)
+                why = refuses_container(exc, carried) if not shown else ""
+                if why:
+                    raise _Refused(why) from exc
+                error = describe(exc)
+                if error.retryable and not shown and attempt < len(RETRY_DELAYS):
+                    if self.stop.wait(RETRY_DELAYS[attempt]):
+                        raise _Stopped() from exc
+                    continue
+                raise _Failed(error) from exc
+            self._keep(response)
+            yield UsageEvent(self.usage)
+            message = response.snapshot
+            if message.container is not None and message.container.id != self.container_id:
+                self.container_id = message.container.id
+                yield ContainerEvent(message.container.id, _iso(message.container.expires_at))
+            if message.stop_reason is None:
+                raise _Failed(
+                    AppError(
+                        "Response cut short",
+                        "The answer stream ended before the API said it was complete.",
+                        "Ask again or ask a follow-up; everything received so far is kept.",
+                        retryable=True,
+                        code="cut",
+                    )
+                )
+            return message
+        raise AssertionError("unreachable")
+
+    def _keep(self, response: _Response, content: bool = True) -> None:
+        """Add what a response produced (complete or not) to the turn: its usage, and its content."""
+        snapshot = response.snapshot
+        if snapshot is None:
+            return
+        if content:
+            self.content = self.content + [_block_dict(b) for b in snapshot.content]
+        self.usage = self.usage + usage_of(snapshot)
+
+    def _seq(self) -> int:
+        self.next_seq += 1
+        return self.next_seq - 1
+
+    def _notice(self, text: str, level: str = "info") -> NoticeEvent:
+        return NoticeEvent(self._seq(), Notice(text=text, level=level))
+
+    def _outcome(
+        self, status: Literal["done", "stopped", "failed"], stop_reason: str = "", error: AppError | None = None
+    ) -> Outcome:
+        return Outcome(
+            status, self.content, self.usage, self.user, self.container_id, self.requests, stop_reason, error
+        )
+
+    def download(self, file_id: str, tool_use_id: str) -> Iterator[FileSaved]:
+        """Fetch one generated file; a failure becomes an error on that file and the turn goes on."""
+        if file_id in self.fetched:
+            return
+        self.fetched.add(file_id)
+        if self.stop.is_set():
+            raise _Stopped()
+        yield FileSaved(self._seq(), fetch_file(self.client, file_id, tool_use_id, self.artifacts_dir, self.data_dir))
+
+
+class _Response:
+    """Follows one streamed response: the SDK accumulates it, this turns its blocks into numbered items."""
+
+    def __init__(self, turn: Turn) -> None:
+        self.turn = turn
+        self.snapshot: Any = None
+        self.items = 0  # items this response produced
+        self.seqs: dict[int, int] = {}
+        self.tool_names: dict[str, str] = {}
+        self.partial: dict[int, str] = {}
+        self.parsed_at: dict[int, float] = {}
+
+    def follow(self, stream: Any) -> Iterator[TurnEvent]:
+        """Yield item events for every raw event of the stream."""
+        stopped = self.turn.stop.is_set  # checked after every event
+        for event in stream:
+            kind = event.type
+            if kind == "content_block_delta":
+                index, delta = event.index, event.delta
+                if delta.type == "text_delta":  # by far the most frequent event: kept short
+                    block = self.snapshot.content[index]
+                    seq = self.seqs.get(index)
+                    text = Text(block.text, _citations(block) if block.citations else [])
+                    yield ItemEvent(self._seq_of(index) if seq is None else seq, text, False)
+                else:
+                    item = self._delta(event)
+                    if item is not None:
+                        yield ItemEvent(self._seq_of(index), item, False)
+            elif kind in _HELPER_EVENTS:
+                pass
+            elif kind == "content_block_start":
+                block = event.content_block
+                if block.type == "server_tool_use":
+                    self.tool_names[block.id] = block.name
+                item = self._item(self.snapshot.content[event.index], final=False)
+                if item is None or (isinstance(item, Text | Thinking) and not item.text):
+                    continue  # nothing to show yet: the first delta is written at once instead of held back
+                final = block.type not in STREAMED_BLOCKS
+                yield ItemEvent(self._seq_of(event.index), item, final)
+                if final:
+                    yield from self._result(item)
+            elif kind == "content_block_stop":
+                if event.content_block.type in STREAMED_BLOCKS:  # the others were final at their start
+                    item = self._item(self.snapshot.content[event.index], final=True)
+                    if item is not None:
+                        yield ItemEvent(self._seq_of(event.index), item, True)
+            elif kind == "message_start":
+                self.snapshot = stream.current_message_snapshot
+            if stopped():
+                raise _Stopped()
+
+    def _seq_of(self, index: int) -> int:
+        if index not in self.seqs:
+            self.seqs[index] = self.turn._seq()
+            self.items += 1
+        return self.seqs[index]
+
+    def _delta(self, event: Any) -> Item | None:
+        """The item a content_block_delta changed, read from the SDK's snapshot."""
+        delta, block = event.delta, self.snapshot.content[event.index]
+        if delta.type == "citations_delta":
+            return Text(text=block.text, citations=_citations(block))
+        if delta.type == "thinking_delta":
+            return Thinking(text=block.thinking)
+        if delta.type == "input_json_delta" and block.type == "server_tool_use" and block.name in TOOL_LANGUAGE:
+            # the SDK parses tool input without unfinished strings; code is worth showing while it is written
+            index = event.index
+            self.partial[index] = self.partial.get(index, "") + delta.partial_json
+            now = time.monotonic()
+            if not delta.partial_json or now - self.parsed_at.get(index, 0.0) < PARTIAL_PARSE_INTERVAL:
+                return None
+            self.parsed_at[index] = now
+            return code_cell({"id": block.id, "name": block.name, "input": _partial(self.partial[index])}, False)
+        return None
+
+    def _item(self, block: Any, final: bool) -> Item | None:
+        """A whole block as an item (once per block start and stop)."""
+        if block.type == "text":
+            return Text(text=block.text, citations=_citations(block))
+        if block.type == "server_tool_use" and block.name in TOOL_LANGUAGE:
+            return code_cell({"id": block.id, "name": block.name, "input": block.input}, final)
+        return block_item(_block_dict(block), self.tool_names)
+
+    def _result(self, item: Item) -> Iterator[TurnEvent]:
+        """After a tool result: refuse the container if it is gone, or fetch the files the code made."""
+        turn = self.turn
+        if isinstance(item, ToolError) and item.error_code == "container_expired" and turn.container_id:
+            raise _Refused("the code execution tool reported it as expired")
+        if isinstance(item, Output):
+            for file_id in item.file_ids:
+                yield from turn.download(file_id, item.tool_use_id)
+
+
+def fetch_file(
+    client: anthropic.Anthropic, file_id: str, tool_use_id: str, artifacts_dir: Path, data_dir: Path
+) -> GeneratedFile:
+    """Download one generated file under `artifacts_dir`; any failure is kept on the item, nothing half-written."""
+    item = GeneratedFile(file_id=file_id, tool_use_id=tool_use_id)
+    try:
+        meta = api.metadata(client, file_id)
+        item.filename, item.mime_type, item.size_bytes = meta.filename, meta.mime_type, meta.size_bytes
+        if not meta.downloadable:
+            item.error = "The Files API marks this file as not downloadable."
+            return item
+        dest = artifacts_dir / f"{file_id}_{kinds.sanitize_filename(meta.filename)}"
+        item.size_bytes = api.download(client, file_id, dest)
+        item.path = str(dest.relative_to(data_dir))
+    except AppError as err:
+        item.error = f"{err.message} {err.hint}".strip()
+        item.retryable = True
+    except OSError as err:
+        item.error = f"Could not save the file locally: {err}"
+        item.retryable = True
+    return item
+
+
+def usage_of(message: Any) -> Usage:
+    """A message's usage as the SDK accumulated it (optional counts only in message_start are kept)."""
+    usage = message.usage
+    server = getattr(usage, "server_tool_use", None)
+    return Usage(
+        input_tokens=usage.input_tokens or 0,
+        output_tokens=usage.output_tokens or 0,
+        cache_creation_input_tokens=usage.cache_creation_input_tokens or 0,
+        cache_read_input_tokens=usage.cache_read_input_tokens or 0,
+        # documented, but not declared by the SDK's ServerToolUsage: it is kept as an extra field
+        code_execution_requests=int(getattr(server, "code_execution_requests", 0) or 0),
+    )
+
+
+def _block_dict(block: Any) -> dict[str, Any]:
+    # warnings off: an unknown block type would make pydantic warn on every serialisation
+    return block.to_dict(mode="json", warnings=False)
+
+
+# what MessageStream adds to the raw events (the raw ones carry the same change)
+_HELPER_EVENTS = {"text", "input_json", "citation", "thinking", "signature"}
+
+
+def _citations(block: Any) -> list[dict[str, Any]]:
+    return [c.to_dict(mode="json", warnings=False) for c in block.citations] if block.citations else []
+
+
+def _partial(text: str) -> dict[str, Any]:
+    """Best-effort parse of an unfinished JSON object, keeping an unfinished string."""
+    if not text.strip():
+        return {}
+    try:
+        value = from_json(text.encode(), partial_mode="trailing-strings")
+    except ValueError:
+        return {}
+    return value if isinstance(value, dict) else {}
+
+
+def _iso(value: Any) -> str:
+    return value.isoformat() if hasattr(value, "isoformat") else str(value or "")

@@ -1,0 +1,79 @@
+"""Small actions shared by the browser scenarios: navigate like a person, seed a file, run an analysis."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from playwright.sync_api import Locator, Page, expect
+
+from lib.settings import load_settings
+from lib.storage.store import Store
+from tests.support.browser import App, wait_for_app_run
+from tests.support.runs import upload
+
+
+def main(page: Page) -> Locator:
+    """The main area (not the sidebar or the header)."""
+    return page.get_by_test_id("stMainBlockContainer")
+
+
+def open_app(page: Page, app: App, path: str = "") -> None:
+    """Load a page of the app and wait for its first run."""
+    page.goto(f"{app.url}/{path}")
+    wait_for_app_run(page)
+
+
+def sidebar_link(page: Page, name: str) -> None:
+    """Click a page link in the sidebar navigation."""
+    page.get_by_test_id("stSidebar").get_by_role("link", name=re.compile(rf"{name}$")).click()
+    wait_for_app_run(page)
+
+
+def seed_file(app: App, path: Path) -> str:
+    """Upload a file to the app's emulator and library through the lib API (setup, not the scenario)."""
+    assert app.emulator is not None
+    settings = load_settings(
+        {},
+        {
+            "ANTHROPIC_API_KEY": "test-key",
+            "ANTHROPIC_BASE_URL": app.emulator.url,
+            "ANALYST_DATA_DIR": str(app.data_dir),
+        },
+    )
+    return upload(settings, Store(app.data_dir), path.name, path.read_bytes())
+
+
+def pick_option(page: Page, label: str, option: str) -> None:
+    """Choose an option in a multiselect or selectbox by its label."""
+    page.get_by_label(label).click()
+    page.get_by_role("option", name=re.compile(re.escape(option))).first.click()
+    page.keyboard.press("Escape")
+    wait_for_app_run(page)
+
+
+def ask(page: Page, filename: str, question: str) -> None:
+    """On a fresh Analyze page: choose the file, type the question and press Run analysis."""
+    expect(page.get_by_role("heading", name="Analyze")).to_be_visible()
+    pick_option(page, "Files to analyse", filename)
+    box = page.get_by_label("Your question")
+    box.fill(question)
+    box.press("Control+Enter")  # commit the text area (as leaving it would)
+    wait_for_app_run(page)
+    run = page.get_by_role("button", name="Run analysis")
+    expect(run).to_be_enabled()
+    run.click()
+    # the page turns into the run's page: its id in the URL, the question as the first chat message
+    expect(page).to_have_url(re.compile(r"[?&]run=[0-9a-f]+"))
+    expect(page.get_by_test_id("stChatMessage").first).to_contain_text(question.splitlines()[0])
+
+
+def stop_button(page: Page) -> Locator:
+    """The Stop button shown while a run is live."""
+    return main(page).get_by_role("button", name=re.compile(r"Stop$"))
+
+
+def wait_until_finished(page: Page, timeout: int = 60_000) -> None:
+    """Wait for the live run to end (its Stop button goes away) and the page to settle."""
+    expect(stop_button(page)).to_have_count(0, timeout=timeout)
+    wait_for_app_run(page)
