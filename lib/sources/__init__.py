@@ -1,7 +1,7 @@
 """Live SQL sources: declared in secrets, checked per user, browsed through their catalog, queried read-only."""
 
-from lib.sources.access import SourceNotAllowed, demo_offered, may_use, resolve, sources_for
-from lib.sources.catalog import Catalog, ColumnInfo, TableInfo, catalog, preview, prompt_text, read_catalog
+from lib.sources.access import SourceNotAllowed, demo_offered, may_use, resolve, run_for, sources_for
+from lib.sources.catalog import Catalog, ColumnInfo, TableInfo, catalog_for, preview, prompt_text, read_catalog
 from lib.sources.config import (
     Allow,
     Declared,
@@ -14,7 +14,7 @@ from lib.sources.config import (
 from lib.sources.demo import DEMO_NAME, demo_source
 from lib.sources.engines import dispose_all
 from lib.sources.query import QueryColumn, QueryError, QueryHandle, QueryResult, run_query, tool_result_text
-from lib.sources.snapshot import Snapshot, snapshot
+from lib.sources.snapshot import Snapshot, to_parquet
 
 __all__ = [
     "DEMO_NAME",
@@ -33,7 +33,7 @@ __all__ = [
     "SourceNotAllowed",
     "SourceView",
     "TableInfo",
-    "catalog",
+    "catalog_for",
     "demo_offered",
     "demo_source",
     "dispose_all",
@@ -43,8 +43,9 @@ __all__ = [
     "prompt_text",
     "read_catalog",
     "resolve",
+    "run_for",
     "run_query",
-    "snapshot",
     "sources_for",
+    "to_parquet",
     "tool_result_text",
 ]

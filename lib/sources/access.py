@@ -7,6 +7,7 @@ from lib.identity import User
 from lib.settings import Settings
 from lib.sources.config import Declared, SourceConfig
 from lib.sources.demo import DEMO_NAME, demo_source
+from lib.sources.query import QueryError, QueryHandle, QueryResult, run_query
 
 
 class SourceNotAllowed(AppError):
@@ -53,3 +54,14 @@ def resolve(user: User, declared: Declared, settings: Settings, name: str) -> So
     if found is None:
         raise SourceNotAllowed(name)
     return found
+
+
+def run_for(
+    user: User, declared: Declared, settings: Settings, name: str, sql: str, *, handle: QueryHandle | None = None
+) -> QueryResult:
+    """A query the analysis code asked for, as this user: a source they may not use is an error value, not a raise."""
+    try:
+        source = resolve(user, declared, settings, name)
+    except SourceNotAllowed as err:
+        return QueryResult(name, sql, error=QueryError("not_allowed", err.message, err.hint))
+    return run_query(source, sql, handle=handle)

@@ -79,7 +79,7 @@ _cache: dict[tuple[str, sa.URL], Catalog] = {}
 _cache_lock = threading.Lock()
 
 
-def catalog(source: SourceConfig, *, refresh: bool = False) -> Catalog:
+def catalog_for(source: SourceConfig, *, refresh: bool = False) -> Catalog:
     """The source's catalog, read at most once a minute (an unreachable source is tried again after 10 s)."""
     key = (source.name, source.url)
     with _cache_lock:
@@ -254,7 +254,7 @@ def prompt_text(cat: Catalog, max_columns: int = 60) -> str:
         return lines[0] + f"\n  (its schema could not be read: {cat.error.message})"
     for t in cat.tables:
         shown = ", ".join(f"{c.name} {c.type}" for c in t.columns[:max_columns])
-        more = len(t.columns) - max_columns + t.columns_left_out
+        more = max(0, len(t.columns) - max_columns) + t.columns_left_out
         extra = f", … and {more} more columns" if more > 0 else ""
         lines.append(f"- {t.qualified} ({t.kind}, {t.rows_text}): {shown}{extra}")
     if cat.tables_left_out:

@@ -38,7 +38,7 @@ def file_name(result: QueryResult, stem: str = "") -> str:
     return f"{clean or 'query'}.parquet"
 
 
-def snapshot(result: QueryResult, stem: str = "") -> Snapshot:
+def to_parquet(result: QueryResult, stem: str = "") -> Snapshot:
     """The result's rows as Parquet with typed columns (dates as dates, decimals exact); the SQL in its metadata."""
     if result.error is not None:
         raise AppError(
