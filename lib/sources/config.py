@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 import os
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -23,6 +23,7 @@ DEFAULT_MAX_ROWS = 200_000
 # other result of the same pause), so one result may take a quarter of it.
 DEFAULT_MAX_BYTES = 8 * MB
 ENV_PREFIX = "ANALYST_SOURCE_"
+SECRETS = "`.streamlit/secrets.toml`"
 KEYS = ("url", "description", "allow", "timeout_seconds", "max_rows", "max_mb")
 NAME_PATTERN = re.compile(r"^[a-z][a-z0-9_]{0,39}$")
 FILE_DIALECTS = ("sqlite", "duckdb")
@@ -171,9 +172,6 @@ def load_sources(secrets: Mapping[str, Any] | None = None, environ: Mapping[str,
     return Declared(tuple(sources), tuple(problems))
 
 
-SECRETS = "`.streamlit/secrets.toml`"
-
-
 def _from_environ(environ: Mapping[str, str]) -> dict[str, dict[str, str]]:
     """ANALYST_SOURCE_SALES_EU_URL=… as {"sales_eu": {"url": …}}; the longest known key suffix wins."""
     found: dict[str, dict[str, str]] = {}
@@ -216,7 +214,7 @@ def parse_source(name: str, values: Mapping[str, tuple[Any, str]]) -> SourceConf
     return SourceConfig(name=name, url=url, description=description.strip(), allow=allow, limits=limits)
 
 
-def _url(text: str, fail: Any) -> URL:
+def _url(text: str, fail: Callable[[str, str], SourceConfigError]) -> URL:
     """Parse and check a URL; the messages never repeat it (it may hold a password)."""
     try:
         url = sa.engine.make_url(text)
@@ -241,7 +239,7 @@ def _url(text: str, fail: Any) -> URL:
     return url
 
 
-def parse_allow(value: Any, fail: Any) -> Allow:
+def parse_allow(value: Any, fail: Callable[[str], SourceConfigError]) -> Allow:
     """`"admins"`, `"signed-in"`, or a list of those words, emails and owner ids (issuer#subject)."""
     if isinstance(value, str):
         items = [part.strip() for part in value.split(",") if part.strip()]
@@ -268,7 +266,13 @@ def parse_allow(value: Any, fail: Any) -> Allow:
     return Allow(admins=admins, signed_in=signed_in, emails=frozenset(emails), owners=frozenset(owners))
 
 
-def _number(values: Mapping[str, tuple[Any, str]], key: str, default: float, fail: Any, whole: bool) -> float:
+def _number(
+    values: Mapping[str, tuple[Any, str]],
+    key: str,
+    default: float,
+    fail: Callable[[str, str], SourceConfigError],
+    whole: bool,
+) -> float:
     if key not in values:
         return default
     value = values[key][0]

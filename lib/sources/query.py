@@ -221,6 +221,8 @@ def _classify(exc: BaseException, handle: QueryHandle, runner: _Runner, limits: 
     if handle.stopped:
         return _stop_error(handle.reason, limits)
     message = _driver_message(exc)
+    if runner.lost():
+        return ("connection", f"The connection to the database was lost: {message}", CONNECT_HINT)
     if runner.is_timeout(exc, message):
         return _stop_error("timeout", limits)
     if "one statement at a time" in message or "multiple commands" in message:
@@ -370,6 +372,10 @@ class _Runner:
         cancel = getattr(self.conn, "cancel", None)
         if callable(cancel):
             cancel()
+
+    def lost(self) -> bool:
+        """Whether the connection itself broke (the server went away), rather than the query failing."""
+        return getattr(self.conn, "broken", False) is True or getattr(self.conn, "closed", False) is True
 
     def is_timeout(self, exc: BaseException, message: str) -> bool:
         """Whether the engine stopped it for its own time limit."""

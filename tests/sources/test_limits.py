@@ -5,13 +5,16 @@ from __future__ import annotations
 import json
 import threading
 import time
+from pathlib import Path
 
+import psycopg
 import pytest
 
 from lib.sources import Limits, QueryHandle, QueryResult, run_query, tool_result_text
 from lib.sources.engines import engine_for
 from tests.support.runs import wait_for
-from tests.support.sources import Db
+from tests.support.services import Postgres
+from tests.support.sources import Db, make_postgres
 
 pytestmark = pytest.mark.sources
 
@@ -104,3 +107,28 @@ def test_a_handle_cancelled_before_the_query_stops_it_at_once(db: Db) -> None:
     handle.cancel()
     result = run_query(db.source, db.long_query, handle=handle)
     assert result.error is not None and result.error.kind == "cancelled"
+
+
+def test_a_connection_the_server_drops_is_an_error_and_the_next_query_reconnects(
+    postgres: Postgres, tmp_path: Path
+) -> None:
+    db = make_postgres(postgres, tmp_path)
+    out: list[QueryResult] = []
+    handle = QueryHandle()
+    worker = threading.Thread(target=lambda: out.append(run_query(db.source, db.long_query, handle=handle)))
+    worker.start()
+    wait_for(lambda: handle.running, 20, "the query to start")
+    admin = f"postgresql://postgres@127.0.0.1:{postgres.port}/{db.source.url.database}"
+
+    def killed() -> bool:
+        with psycopg.connect(admin, autocommit=True) as conn:
+            sql = (
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                "WHERE datname = current_database() AND state = 'active' AND pid <> pg_backend_pid()"
+            )
+            return any(row[0] for row in conn.execute(sql))
+
+    wait_for(killed, 20, "the server to drop the query's connection")
+    worker.join(20)
+    assert out[0].error is not None and out[0].error.kind == "connection", out[0].error
+    assert run_query(db.source, "SELECT count(*) FROM orders").rows == [[500]]
