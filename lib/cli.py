@@ -27,7 +27,8 @@ from lib.runs.diff import RunDiff
 from lib.runs.view import WATERMARK_SLACK, load_comparison
 from lib.settings import Settings, SettingsError, load_settings, read_secrets
 from lib.storage import blobs
-from lib.storage.store import ArtifactFilter, Run, Store
+from lib.storage.records import ArtifactFilter, RunRecord
+from lib.storage.store import Store
 from lib.transcript import (
     CodeCell,
     EditorResult,
@@ -203,7 +204,7 @@ def ask(
 
 def stream(
     store: Store,
-    run: Run,
+    run: RunRecord,
     out_dir: Path | Callable[[str], Path] | None,
     out: TextIO,
     err: TextIO,
@@ -269,7 +270,7 @@ def _ask_command(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     return EXIT_OK
 
 
-def find_run(store: Store, ref: str, demo_runs: bool) -> Run:
+def find_run(store: Store, ref: str, demo_runs: bool) -> RunRecord:
     """A run of the store's owner by its id or the start of it (as `ask` printed it)."""
     run = store.run(ref)
     if run is not None:

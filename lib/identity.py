@@ -6,7 +6,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from lib.storage.store import LOCAL_OWNER, Store
+from lib.storage.db import LOCAL_OWNER
+from lib.storage.store import Store
 
 
 @dataclass(frozen=True)

@@ -11,7 +11,7 @@ import pytest
 from lib.runs import export, gallery
 from lib.runs.view import load_run_view
 from lib.settings import DEFAULT_MODEL, SettingsError, load_settings
-from lib.storage.store import ArtifactFilter
+from lib.storage.records import ArtifactFilter
 from tests.support.runs import run_to_end, upload
 
 

@@ -9,7 +9,9 @@ from datetime import UTC, datetime
 from lib.cost import PriceTable, format_usd
 from lib.errors import AppError
 from lib.runs.view import turn_cost
-from lib.storage.store import LOCAL_OWNER, Store, TurnUsage
+from lib.storage.db import LOCAL_OWNER
+from lib.storage.records import TurnUsage
+from lib.storage.store import Store
 
 
 @dataclass(frozen=True)

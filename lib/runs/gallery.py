@@ -11,7 +11,8 @@ from pathlib import Path
 from lib.files import charts, kinds
 from lib.files.thumbs import CACHE_SUFFIXES, thumbnail
 from lib.storage import blobs
-from lib.storage.store import Artifact, ArtifactFilter, Store
+from lib.storage.records import Artifact, ArtifactFilter
+from lib.storage.store import Store
 from lib.transcript import CodeCell, Output
 
 

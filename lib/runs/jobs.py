@@ -22,7 +22,8 @@ from lib.runs.budget import check_user_budget
 from lib.runs.view import run_cost
 from lib.settings import Settings
 from lib.storage import blobs
-from lib.storage.store import ACTIVE, Claim, Run, Store
+from lib.storage.records import ACTIVE, Claim, RunRecord
+from lib.storage.store import Store
 from lib.transcript import GeneratedFile, Item, Notice, RunError
 from lib.turn import stream
 
@@ -132,7 +133,7 @@ def settle(store: Store, only: set[str] | None = None) -> list[str]:
 
 def new_run(
     store: Store, settings: Settings, question: str, file_ids: list[str], title: str = "", replay_of: str = ""
-) -> Run:
+) -> RunRecord:
     """Create a run of the store's owner for a first question and start working on it."""
     user_budget = check_user_budget(store, store.owner, settings.prices)
     if user_budget is not None:  # before the run exists, so a refused question leaves no empty run behind
@@ -158,7 +159,7 @@ def new_run(
     return run
 
 
-def start_replay(store: Store, settings: Settings, original_id: str, choice: dict[str, str]) -> Run:
+def start_replay(store: Store, settings: Settings, original_id: str, choice: dict[str, str]) -> RunRecord:
     """A new run of the store's owner that asks a finished run's questions again, in order, with the library
     files in `choice` (original file id → stand-in id) in place of the original's; same model, tool and budget."""
     original, found, asked = replay.plan(store, original_id, choice)

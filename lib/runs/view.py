@@ -8,7 +8,8 @@ from dataclasses import dataclass, field
 from lib.cost import Cost, PriceTable, container_minutes_for, estimate
 from lib.runs.diff import RunDiff, compare_runs
 from lib.runs.replay import TITLE_PREFIX
-from lib.storage.store import Run, Store, StoredItem, Turn
+from lib.storage.records import RunRecord, StoredItem, TurnRecord
+from lib.storage.store import Store
 from lib.transcript import Item, Usage
 
 
@@ -16,7 +17,7 @@ from lib.transcript import Item, Usage
 class TurnView:
     """One turn with its items and cost."""
 
-    turn: Turn
+    turn: TurnRecord
     items: list[Item]
     cost: Cost
 
@@ -25,7 +26,7 @@ class TurnView:
 class RunView:
     """A run, its turns and totals."""
 
-    run: Run
+    run: RunRecord
     turns: list[TurnView]
     usage: Usage
     cost: Cost
@@ -38,7 +39,7 @@ class RunView:
         return max(0, int(((now or time.time()) - self.container_idle_since) // 60))
 
 
-def idle_since(run_active: bool, turns: list[Turn]) -> float | None:
+def idle_since(run_active: bool, turns: list[TurnRecord]) -> float | None:
     """When a run's container was last used: the end of its last turn (the API's rolling expiry says nothing
     about whether the container is gone: an idle one is checkpointed and restored on the next request)."""
     if run_active or not turns:
@@ -46,7 +47,7 @@ def idle_since(run_active: bool, turns: list[Turn]) -> float | None:
     return turns[-1].finished_at or turns[-1].started_at
 
 
-def turn_uses_container(turn: Turn) -> bool:
+def turn_uses_container(turn: TurnRecord) -> bool:
     """Whether a turn was billed container time (it ran code or had files attached)."""
     return bool(
         turn.usage.code_execution_requests
@@ -55,7 +56,7 @@ def turn_uses_container(turn: Turn) -> bool:
     )
 
 
-def turn_cost(turn: Turn, model: str, prices: PriceTable) -> Cost:
+def turn_cost(turn: TurnRecord, model: str, prices: PriceTable) -> Cost:
     """Estimated cost of one turn, with the billed container minimum when it used a container."""
     minutes = container_minutes_for(1) if turn_uses_container(turn) else 0.0
     return estimate(turn.usage, model, prices, minutes)
@@ -85,7 +86,7 @@ class LiveTurn:
     watermark: float | None = None
 
 
-def refresh_turn(store: Store, run: Run, idx: int, prices: PriceTable, live: LiveTurn) -> TurnView | None:
+def refresh_turn(store: Store, run: RunRecord, idx: int, prices: PriceTable, live: LiveTurn) -> TurnView | None:
     """The live turn, reading only the items written since the page last looked (and updating `live`)."""
     turn = store.turn(run.id, idx)
     if turn is None:
@@ -100,12 +101,12 @@ def refresh_turn(store: Store, run: Run, idx: int, prices: PriceTable, live: Liv
     return TurnView(turn, items, turn_cost(turn, run.model, prices))
 
 
-def run_usage(turns: list[Turn]) -> Usage:
+def run_usage(turns: list[TurnRecord]) -> Usage:
     """Usage of a run's turns added up."""
     return sum((t.usage for t in turns), Usage())
 
 
-def run_cost(turns: list[Turn], model: str, prices: PriceTable) -> Cost:
+def run_cost(turns: list[TurnRecord], model: str, prices: PriceTable) -> Cost:
     """Estimated cost of a run's turns so far."""
     minutes = container_minutes_for(sum(1 for t in turns if turn_uses_container(t)))
     return estimate(run_usage(turns), model, prices, minutes)

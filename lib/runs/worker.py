@@ -27,7 +27,8 @@ from dataclasses import dataclass, field
 from lib.runs import jobs
 from lib.settings import Settings, load_settings, read_secrets
 from lib.storage import blobs
-from lib.storage.store import Claim, Store
+from lib.storage.records import Claim
+from lib.storage.store import Store
 from lib.turn import stream
 
 BEAT_SECONDS = 0.3  # lease renewal and stop polling: a Stop recorded anywhere lands within a second

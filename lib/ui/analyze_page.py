@@ -17,7 +17,7 @@ from lib.runs import jobs
 from lib.runs import options as runsettings
 from lib.runs.view import LiveTurn, RunView, load_run_view, refresh_turn
 from lib.settings import TOOL_VERSIONS, Settings
-from lib.storage.store import ACTIVE
+from lib.storage.records import ACTIVE
 from lib.ui import exports, replay_form
 from lib.ui.demo_session import link_params
 from lib.ui.render import render_run, render_run_header, render_turn, show_error

@@ -11,7 +11,7 @@ from lib.files import kinds
 from lib.files.preview import format_size
 from lib.runs import gallery
 from lib.storage import blobs
-from lib.storage.store import Artifact, ArtifactFilter
+from lib.storage.records import Artifact, ArtifactFilter
 from lib.ui.demo_session import link_params
 from lib.ui.render import download, render_chart, render_item, stored_file
 from lib.ui.setup import Context

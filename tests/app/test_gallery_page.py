@@ -7,7 +7,8 @@ import zipfile
 from datetime import date, timedelta
 
 from lib.runs import gallery
-from lib.storage.store import ArtifactFilter, Store
+from lib.storage.records import ArtifactFilter
+from lib.storage.store import Store
 from tests.support.apptest import (
     ANALYZE,
     GALLERY,

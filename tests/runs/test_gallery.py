@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from lib.runs import gallery
-from lib.storage.store import ArtifactFilter, Store
+from lib.storage.records import ArtifactFilter
+from lib.storage.store import Store
 from tests.support.seed import CHART, seed_chart_run
 
 

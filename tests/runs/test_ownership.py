@@ -10,12 +10,14 @@ import pytest
 
 from lib import identity
 from lib.emulator import Text
+from lib.errors import NotAllowedError
 from lib.files import api, library
 from lib.runs import budget as usage
 from lib.runs import jobs
 from lib.settings import load_settings
-from lib.storage.db import head
-from lib.storage.store import LOCAL_OWNER, ArtifactFilter, FileRecord, NotAllowedError, Store
+from lib.storage.db import LOCAL_OWNER, head
+from lib.storage.records import ArtifactFilter, FileRecord
+from lib.storage.store import Store
 from lib.transcript import Text as TextItem
 from lib.transcript import Usage
 from tests.support.legacy_db import legacy_directory

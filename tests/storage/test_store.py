@@ -15,7 +15,8 @@ import pytest
 
 from lib.runs import jobs
 from lib.storage.db import head
-from lib.storage.store import ArtifactFilter, FileRecord, Store
+from lib.storage.records import ArtifactFilter, FileRecord
+from lib.storage.store import Store
 from lib.transcript import CodeCell, Text, Usage
 from tests.support.legacy_db import legacy_database, legacy_directory
 
