@@ -67,4 +67,4 @@ def welcome(store: Store, user: User) -> int:
     if not user.signed_in:
         return 0
     store.touch_user(user.email, user.name)
-    return store.claim_local_data() if user.admin else 0
+    return store.take_over_local_data() if user.admin else 0

@@ -154,7 +154,7 @@ def zip_bytes(data_dir: Path, artifacts: list[Artifact]) -> bytes:
     return buf.getvalue()
 
 
-def delete(store: Store, data_dir: Path, artifact: Artifact) -> None:
+def delete_artifact(store: Store, data_dir: Path, artifact: Artifact) -> None:
     """Remove an artifact's file and its gallery entry (the transcript notes it is gone)."""
     blobs.delete(data_dir, artifact.path)
-    store.delete_artifact(artifact.id)
+    store.forget_artifact(artifact.id)

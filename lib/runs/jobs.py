@@ -229,7 +229,7 @@ def queue_turn(store: Store, settings: Settings, run_id: str, question: str) -> 
         spent_usd=spent,
         prices=settings.prices,
     )
-    return store.start_turn(run_id, question, user, request=request_dict(req))
+    return store.add_turn(run_id, question, user, request=request_dict(req))
 
 
 def request_dict(req: stream.TurnRequest) -> dict[str, Any]:

@@ -86,7 +86,7 @@ class Artifacts(Scope):
             row = conn.execute(self._artifact_query(artifacts.c.id == artifact_id)).mappings().first()
         return Artifact(**row) if row else None
 
-    def delete_artifact(self, artifact_id: int) -> None:
+    def forget_artifact(self, artifact_id: int) -> None:
         """Forget one of this owner's artifact rows."""
         mine = sa.select(runs.c.id).where(runs.c.owner == self.owner)
         with self._begin() as conn:

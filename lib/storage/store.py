@@ -117,7 +117,7 @@ class Store(Catalogue, Artifacts, Users, TurnQueue):
 
     # --- turns ---------------------------------------------------------------------------
 
-    def start_turn(
+    def add_turn(
         self,
         run_id: str,
         question: str,

@@ -72,12 +72,12 @@ class Users(Scope):
             rows = conn.execute(query).mappings().all()
         return [TurnUsage(r["run_owner"], r["run_id"], r["run_model"], TurnRecord.from_row(r)) for r in rows]
 
-    def claim_local_data(self) -> int:
+    def take_over_local_data(self) -> int:
         """Give every file and run made before sign-in was switched on to this admin; returns how many runs."""
         self._require_admin()
         if self.owner == LOCAL_OWNER:
             return 0
         with self._begin() as conn:
             conn.execute(files.update().where(files.c.owner == LOCAL_OWNER).values(owner=self.owner))
-            claimed = conn.execute(runs.update().where(runs.c.owner == LOCAL_OWNER).values(owner=self.owner))
-        return claimed.rowcount
+            taken = conn.execute(runs.update().where(runs.c.owner == LOCAL_OWNER).values(owner=self.owner))
+        return taken.rowcount

@@ -245,7 +245,7 @@ def test_budget_reached_refuses_follow_up_until_raised(app, emulator):
 def test_run_left_running_by_dead_process_shows_interrupted(make_app, emulator, data_dir):
     store = Store(data_dir)
     run_ = store.create_run("What happened before the crash?", "claude-sonnet-4-6", "code_execution_20260521", [])
-    idx = store.start_turn(run_.id, "What happened before the crash?", [{"type": "text", "text": "x"}])
+    idx = store.add_turn(run_.id, "What happened before the crash?", [{"type": "text", "text": "x"}])
     store.put_item(run_.id, idx, 0, TextItem(text="Partial words before the crash"))
     store.put_item(
         run_.id,
@@ -422,7 +422,7 @@ def test_share_toggle_writes_only_when_the_owner_flips_it(make_app, emulator, da
     monkeypatch.setattr(signin, "current_user", lambda admins: carol)
     store = identity.store_for(Store(data_dir), carol)
     done = store.create_run("A finished question", "claude-sonnet-4-6", "code_execution_20260521", [])
-    idx = store.start_turn(done.id, "A finished question", [])
+    idx = store.add_turn(done.id, "A finished question", [])
     store.update_turn(done.id, idx, status="done")
     store.update_run(done.id, status="done")
 

@@ -38,7 +38,7 @@ def _fill(store: Store, tag: str) -> tuple[str, int]:
         FileRecord(f"file_{tag}", f"{tag}.csv", "text/csv", 3, f"hash-{tag}", "csv", f"uploads/{tag}.csv", time.time())
     )
     run = store.create_run(f"{tag} question", "claude-sonnet-4-6", "code_execution_20260521", [f"file_{tag}"])
-    idx = store.start_turn(run.id, f"{tag} question", [{"type": "text", "text": tag}])
+    idx = store.add_turn(run.id, f"{tag} question", [{"type": "text", "text": tag}])
     store.update_turn(run.id, idx, status="done", usage=Usage(input_tokens=1_000_000, output_tokens=0))
     store.put_item(run.id, idx, 0, TextItem(text=f"{tag} answer"))
     store.add_artifact(run.id, idx, f"out_{tag}", f"{tag}.png", "image/png", 10, f"artifacts/{tag}.png", "srvtoolu_1")
@@ -85,16 +85,16 @@ def test_every_store_query_sees_only_its_owners_data(data_dir):
     bob.delete_run(a_run)
     bob.set_file_notes("file_alice", "hijacked")
     bob.remove_file("file_alice")
-    bob.delete_artifact(a_art)
+    bob.forget_artifact(a_art)
     bob.put_item(a_run, 0, 5, TextItem(text="injected"))
     bob.update_turn(a_run, 0, status="error")
     bob.add_artifact(a_run, 0, "out_x", "x.png", "image/png", 1, "artifacts/x.png", "t")
     assert bob.mark_interrupted(only={a_run}) == []
     with pytest.raises(NotAllowedError):
-        bob.start_turn(a_run, "mine now?", [])
+        bob.add_turn(a_run, "mine now?", [])
     with pytest.raises(NotAllowedError):
         bob.add_file(FileRecord("file_alice", "x.csv", "text/csv", 1, "h", "csv", "", time.time()))
-    for admin_only in (bob.users, bob.known_file_ids, bob.claim_local_data, lambda: bob.set_monthly_budget("x", 1)):
+    for admin_only in (bob.users, bob.known_file_ids, bob.take_over_local_data, lambda: bob.set_monthly_budget("x", 1)):
         with pytest.raises(NotAllowedError):
             admin_only()
     with pytest.raises(NotAllowedError):
@@ -126,7 +126,7 @@ def test_a_shared_run_is_readable_by_others_but_stays_the_owners(data_dir):
     bob.update_run(a_run, budget_usd=5, shared=False)
     bob.delete_run(a_run)
     with pytest.raises(NotAllowedError, match="read-only"):
-        bob.start_turn(a_run, "a follow-up", [])
+        bob.add_turn(a_run, "a follow-up", [])
     assert alice.run(a_run).shared and alice.run(a_run).budget_usd == 0 and len(alice.turns(a_run)) == 1
 
 

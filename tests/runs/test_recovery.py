@@ -12,7 +12,7 @@ from lib.storage.store import Store
 
 def _claimed_by(store: Store, worker: str) -> str:
     run = store.create_run("q", "m", "t", [])
-    idx = store.start_turn(run.id, "q", [], request={})
+    idx = store.add_turn(run.id, "q", [], request={})
     assert store.as_owner(store.owner, admin=True).claim_turn(worker, 10, only=(run.id, idx)) is not None
     return run.id
 

@@ -53,7 +53,7 @@ def test_a_hand_written_database_from_a_newer_version_is_refused(data_dir):
 
 def test_items_are_upserted_in_order_and_turns_keep_raw_content(store):
     run = store.create_run("title", "m", "tool", ["file_a"])
-    idx = store.start_turn(run.id, "q", [{"type": "text", "text": "q"}])
+    idx = store.add_turn(run.id, "q", [{"type": "text", "text": "q"}])
     store.put_item(run.id, idx, 0, Text(text="par"))
     store.put_item(run.id, idx, 1, CodeCell(tool="code_execution", code="print(1)"))
     store.put_item(run.id, idx, 0, Text(text="partial, then whole"))
@@ -81,8 +81,8 @@ def test_files_catalogue_and_remote_flags(store):
 def test_artifact_filters_and_pages(store):
     a = store.create_run("churn drivers", "m", "t", [])
     b = store.create_run("sales trend", "m", "t", [])
-    ia = store.start_turn(a.id, "What drives churn?", [])
-    ib = store.start_turn(b.id, "Plot the sales trend", [])
+    ia = store.add_turn(a.id, "What drives churn?", [])
+    ib = store.add_turn(b.id, "Plot the sales trend", [])
     for n in range(5):
         store.add_artifact(a.id, ia, f"file_a{n}", f"chart{n}.png", "image/png", 10, f"artifacts/a/{n}.png", "s")
     store.add_artifact(b.id, ib, "file_b0", "table.csv", "text/csv", 10, "artifacts/b/0.csv", "s")
@@ -97,7 +97,7 @@ def test_artifact_filters_and_pages(store):
     assert churn and all(x.question == "What drives churn?" for x in churn)
     assert store.artifacts(ArtifactFilter(words="zebra"))[1] == 0
     assert store.artifacts(ArtifactFilter(since=time.time() + 3600))[1] == 0
-    store.delete_artifact(churn[0].id)
+    store.forget_artifact(churn[0].id)
     assert store.artifacts()[1] == 5
 
 
@@ -105,7 +105,7 @@ def test_restart_marks_in_flight_runs_interrupted(store):
     live = store.create_run("live", "m", "t", [])
     dead = store.create_run("dead", "m", "t", [])
     for run in (live, dead):
-        store.start_turn(run.id, "q", [])
+        store.add_turn(run.id, "q", [])
     assert store.mark_interrupted(keep={live.id}) == [dead.id]
     assert store.run(dead.id).status == "interrupted" and "stopped" in store.run(dead.id).error
     assert store.turns(dead.id)[0].status == "interrupted"
@@ -120,7 +120,7 @@ WRITER = textwrap.dedent("""
     from lib.transcript import Text
     store = Store(Path({data!r}))
     run = store.create_run("killed", "m", "t", [])
-    idx = store.start_turn(run.id, "q", [])
+    idx = store.add_turn(run.id, "q", [])
     print(run.id, flush=True)
     n = 0
     while True:
