@@ -8,8 +8,8 @@ from datetime import UTC, datetime
 
 from lib.cost import PriceTable, format_usd
 from lib.errors import AppError
+from lib.identity import LOCAL_OWNER
 from lib.runs.view import turn_cost
-from lib.storage.db import LOCAL_OWNER
 from lib.storage.records import TurnUsage
 from lib.storage.store import Store
 

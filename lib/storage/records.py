@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from lib.storage.db import LOCAL_OWNER
+from lib.identity import LOCAL_OWNER
 from lib.transcript import Item, Usage
 
 ACTIVE = ("queued", "running")  # the statuses of a run or turn that someone works on (or should)

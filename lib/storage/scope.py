@@ -16,8 +16,9 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
 from lib.errors import NotAllowedError
+from lib.identity import LOCAL_OWNER
 from lib.storage import db
-from lib.storage.db import LOCAL_OWNER, runs
+from lib.storage.db import runs
 
 
 @dataclass

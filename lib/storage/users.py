@@ -1,14 +1,18 @@
-"""Who has signed in, the monthly budgets admins give them, and what their turns used."""
+"""Who has signed in, the monthly budgets admins give them, what their turns used, and a user's view of the store."""
 
 from __future__ import annotations
 
 import time
+from typing import TypeVar
 
 import sqlalchemy as sa
 
-from lib.storage.db import LOCAL_OWNER, files, runs, turns, users
+from lib.identity import LOCAL_OWNER, User
+from lib.storage.db import files, runs, turns, users
 from lib.storage.records import TurnRecord, TurnUsage, UserRecord
 from lib.storage.scope import Scope
+
+S = TypeVar("S", bound=Scope)
 
 
 class Users(Scope):
@@ -81,3 +85,20 @@ class Users(Scope):
             conn.execute(files.update().where(files.c.owner == LOCAL_OWNER).values(owner=self.owner))
             taken = conn.execute(runs.update().where(runs.c.owner == LOCAL_OWNER).values(owner=self.owner))
         return taken.rowcount
+
+
+def store_for(store: S, user: User) -> S:
+    """The user's view of the store: every query of it is scoped to their data."""
+    if not user.signed_in:
+        return store.as_owner(LOCAL_OWNER, admin=True)
+    return store.as_owner(user.owner, admin=user.admin)
+
+
+def welcome(store: Users, user: User) -> int:
+    """Once per sign-in: remember the user; an admin takes over data made before sign-in was switched on.
+
+    Returns how many runs were taken over."""
+    if not user.signed_in:
+        return 0
+    store.touch_user(user.email, user.name)
+    return store.take_over_local_data() if user.admin else 0

@@ -10,6 +10,7 @@ from lib import identity
 from lib.cost import DEFAULT_PRICES
 from lib.runs import budget as usage
 from lib.storage.store import Store
+from lib.storage.users import store_for, welcome
 from lib.transcript import Usage
 from tests.support.apptest import ANALYZE, FILES, GALLERY, run, texts
 
@@ -30,9 +31,9 @@ def _spend(store: Store, output_tokens: int, runs: int = 1) -> None:
 
 def test_admin_page_shows_each_users_month_and_sets_a_monthly_budget(make_app, emulator, data_dir):
     base = Store(data_dir)
-    carol, dave = identity.store_for(base, CAROL), identity.store_for(base, DAVE)
+    carol, dave = store_for(base, CAROL), store_for(base, DAVE)
     for store, user in ((carol, CAROL), (dave, DAVE)):
-        identity.welcome(store, user)
+        welcome(store, user)
     _spend(carol, 100_000, runs=2)  # 2 × (1000 × $3 + 100k × $15) / 1M = $3.006
     _spend(dave, 10_000)
     old = dave.create_run("last year", "claude-sonnet-4-6", "code_execution_20260521", [])

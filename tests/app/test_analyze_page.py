@@ -416,11 +416,12 @@ def test_a_cut_download_shows_on_its_file_and_retry_fetches_it(app, emulator):
 
 def test_share_toggle_writes_only_when_the_owner_flips_it(make_app, emulator, data_dir, monkeypatch):
     from lib import identity
+    from lib.storage.users import store_for
     from lib.ui import signin
 
     carol = identity.from_claims({"iss": "https://idp.example.com", "sub": "c", "email": "c@example.com"}, frozenset())
     monkeypatch.setattr(signin, "current_user", lambda admins: carol)
-    store = identity.store_for(Store(data_dir), carol)
+    store = store_for(Store(data_dir), carol)
     done = store.create_run("A finished question", "claude-sonnet-4-6", "code_execution_20260521", [])
     idx = store.add_turn(done.id, "A finished question", [])
     store.update_turn(done.id, idx, status="done")
