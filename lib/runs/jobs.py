@@ -15,11 +15,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from lib.client import make_client
-from lib.cost import budget_reached, budget_used_sentence
+from lib.cost import budget_reached, budget_used_sentence, run_cost
 from lib.errors import AppError, describe
 from lib.runs import replay
 from lib.runs.budget import check_user_budget
-from lib.runs.view import run_cost
 from lib.settings import Settings
 from lib.storage import blobs
 from lib.storage.records import ACTIVE, Claim, RunRecord

@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass, field
 
-from lib.cost import Cost, PriceTable, container_minutes_for, estimate
+from lib.cost import Cost, PriceTable, run_cost, run_usage, turn_cost
 from lib.runs.diff import RunDiff, compare_runs
 from lib.runs.replay import TITLE_PREFIX
 from lib.storage.records import RunRecord, StoredItem, TurnRecord
@@ -47,21 +47,6 @@ def idle_since(run_active: bool, turns: list[TurnRecord]) -> float | None:
     return turns[-1].finished_at or turns[-1].started_at
 
 
-def turn_uses_container(turn: TurnRecord) -> bool:
-    """Whether a turn was billed container time (it ran code or had files attached)."""
-    return bool(
-        turn.usage.code_execution_requests
-        or turn.container_id
-        or any(b.get("type") == "container_upload" for b in turn.user_content)
-    )
-
-
-def turn_cost(turn: TurnRecord, model: str, prices: PriceTable) -> Cost:
-    """Estimated cost of one turn, with the billed container minimum when it used a container."""
-    minutes = container_minutes_for(1) if turn_uses_container(turn) else 0.0
-    return estimate(turn.usage, model, prices, minutes)
-
-
 def load_run_view(store: Store, run_id: str, prices: PriceTable) -> RunView | None:
     """Read a run and everything needed to show it."""
     run = store.run(run_id)
@@ -99,17 +84,6 @@ def refresh_turn(store: Store, run: RunRecord, idx: int, prices: PriceTable, liv
         live.watermark = 0.0
     items = [live.items[seq] for seq in sorted(live.items)]
     return TurnView(turn, items, turn_cost(turn, run.model, prices))
-
-
-def run_usage(turns: list[TurnRecord]) -> Usage:
-    """Usage of a run's turns added up."""
-    return sum((t.usage for t in turns), Usage())
-
-
-def run_cost(turns: list[TurnRecord], model: str, prices: PriceTable) -> Cost:
-    """Estimated cost of a run's turns so far."""
-    minutes = container_minutes_for(sum(1 for t in turns if turn_uses_container(t)))
-    return estimate(run_usage(turns), model, prices, minutes)
 
 
 def _items_of(items: list[StoredItem], turn_idx: int) -> list[Item]:

@@ -84,6 +84,15 @@ class TurnRecord:
     requests: int
     error: str
 
+    @property
+    def uses_container(self) -> bool:
+        """Whether the turn was billed container time (it ran code or had files attached)."""
+        return bool(
+            self.usage.code_execution_requests
+            or self.container_id
+            or any(b.get("type") == "container_upload" for b in self.user_content)
+        )
+
     @classmethod
     def from_row(cls, row: Mapping[str, Any]) -> TurnRecord:
         """A turn from a row holding the turns table's columns (others are ignored)."""
