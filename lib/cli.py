@@ -22,7 +22,7 @@ from lib.errors import AppError, describe
 from lib.files.library import upload_accepted
 from lib.files.preview import format_size
 from lib.files.uploads import Accepted, inspect_upload
-from lib.runs import golden, jobs
+from lib.runs import golden, jobs, recovery
 from lib.runs.diff import RunDiff
 from lib.runs.view import WATERMARK_SLACK, load_comparison
 from lib.settings import Settings, SettingsError, load_settings, read_secrets
@@ -86,7 +86,7 @@ def open_store(settings: Settings) -> Store:
     """The app's store for these settings, as the single local owner (the app without sign-in)."""
     blobs.configure(settings.data_dir, settings.blob_url)
     store = Store(settings.data_dir, url=settings.database_url)
-    jobs.recover(store)
+    recovery.recover(store)
     return store
 
 

@@ -17,6 +17,7 @@ from lib.storage.db import runs, turns
 from lib.storage.records import ACTIVE, Claim, TurnState
 from lib.storage.scope import Scope
 
+LEASE_SECONDS = 10.0  # a worker that has not renewed its lease for this long is taken for dead
 INTERRUPTED_BY_RESTART = "The app stopped while this run was in progress; what arrived before that is kept."
 INTERRUPTED_BY_WORKER = (
     "The worker running this analysis stopped answering, so it was cut off; what arrived before that is kept. "

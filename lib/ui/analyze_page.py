@@ -13,7 +13,7 @@ from lib.errors import AppError
 from lib.files import prompts
 from lib.models import available_models
 from lib.runs import budget as usage
-from lib.runs import jobs
+from lib.runs import jobs, recovery
 from lib.runs import options as runsettings
 from lib.runs.view import LiveTurn, RunView, load_run_view, refresh_turn
 from lib.settings import TOOL_VERSIONS, Settings
@@ -184,7 +184,7 @@ def _run(ctx: Context, run_id: str) -> None:
         return
     if view.run.active:
         # nobody works on it any more: it was cut off, so say so instead of spinning forever
-        jobs.settle(ctx.store, only={run_id})
+        recovery.settle(ctx.store, only={run_id})
         view = load_run_view(ctx.store, run_id, ctx.settings.prices)
         assert view is not None
     if not mine:

@@ -12,7 +12,7 @@ import streamlit as st
 from lib import demo, identity
 from lib.client import make_client
 from lib.identity import User
-from lib.runs import jobs
+from lib.runs import recovery
 from lib.settings import Settings, SettingsError, load_settings
 from lib.storage import blobs
 from lib.storage.store import Store
@@ -60,7 +60,7 @@ def _secrets() -> dict:
 @st.cache_resource(show_spinner=False)
 def _store(path: str, url: str) -> Store:
     store = Store(Path(path), url=url)
-    jobs.recover(store)
+    recovery.recover(store)
     return store
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 
 from lib.emulator import Fault, Python, Text
-from lib.runs import jobs
+from lib.runs import jobs, recovery
 from lib.storage.store import Store
 from lib.transcript import CodeCell, Output
 from lib.transcript import Text as TextItem
@@ -257,7 +257,7 @@ def test_run_left_running_by_dead_process_shows_interrupted(make_app, emulator, 
     )
     store.put_item(run_.id, idx, 2, Output(tool_use_id="srvtoolu_1", stdout="42\n"))
     assert store.run(run_.id).status == "running"
-    jobs._recovered.discard(str(data_dir))
+    recovery._recovered.discard(str(data_dir))
     at = run(make_app(emulator))
     at.switch_page(ANALYZE)
     at.query_params["run"] = run_.id

@@ -6,7 +6,7 @@ from __future__ import annotations
 import subprocess
 import sys
 
-from lib.runs import jobs
+from lib.runs import jobs, recovery
 from lib.storage.store import Store
 
 
@@ -27,11 +27,11 @@ def test_a_run_held_by_another_live_process_is_not_interrupted(store: Store) -> 
         orphan = _claimed_by(store, "local:not-a-pid")
         assert jobs.is_active(live, store) and not jobs.is_active(dead, store)
 
-        assert sorted(jobs.settle(store)) == sorted([dead, orphan])
+        assert sorted(recovery.settle(store)) == sorted([dead, orphan])
         assert store.run(live).status == "running"
         assert store.run(dead).status == "interrupted" and "stopped while this run" in store.run(dead).error
         assert store.as_owner("bob").active_turn_workers() == {}, "another owner's view holds none of these"
     finally:
         other.kill()
         other.wait()
-    assert jobs.settle(store, only={live}) == [live], "once its process is gone, it is interrupted too"
+    assert recovery.settle(store, only={live}) == [live], "once its process is gone, it is interrupted too"

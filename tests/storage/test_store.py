@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from lib.runs import jobs
+from lib.runs import recovery
 from lib.storage.db import head
 from lib.storage.records import ArtifactFilter, FileRecord
 from lib.storage.store import Store
@@ -140,8 +140,8 @@ def test_a_process_killed_mid_run_leaves_a_readable_database(data_dir):
     store = Store(data_dir)
     assert sqlite3.connect(store.path).execute("PRAGMA integrity_check").fetchone()[0] == "ok"
     assert len(store.items(run_id)) > 0
-    jobs._recovered.discard(str(store.path))
-    assert run_id in jobs.recover(store)
+    recovery._recovered.discard(str(store.path))
+    assert run_id in recovery.recover(store)
     assert store.run(run_id).status == "interrupted"
 
 

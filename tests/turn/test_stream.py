@@ -10,8 +10,9 @@ from PIL import Image
 
 from lib.client import make_client
 from lib.emulator import Bash, Emulator, Fault, Pacing, Pause, Python, Text
-from lib.runs import jobs
+from lib.runs import enqueue, execute, jobs
 from lib.settings import Settings
+from lib.storage.queue import LEASE_SECONDS
 from lib.storage.store import Store
 from lib.transcript import CodeCell, GeneratedFile, Notice, Output, RunError
 from lib.transcript import Text as TextItem
@@ -93,7 +94,7 @@ def test_budget_reached_stops_continuing_a_paused_turn_and_refuses_follow_ups(em
     assert isinstance(items[-1], Notice) and "of its $0.0020 budget" in items[-1].text
     assert store.run(run_id).status == "done"
 
-    with pytest.raises(jobs.BudgetReachedError, match=r"of its \$0\.0020 budget"):
+    with pytest.raises(enqueue.BudgetReachedError, match=r"of its \$0\.0020 budget"):
         jobs.start_turn(store, settings, run_id, "go on")
     assert len(store.turns(run_id)) == 1 and len(messages_requests(emulator)) == 1
 
@@ -279,12 +280,12 @@ def test_a_queued_turn_stores_no_history_and_the_worker_sends_the_earlier_turns(
     emulator.queue_script([Text("First answer.")])
     run_id = run_to_end(store, settings, "First look", [file_id])
     emulator.queue_script([Text("Second answer.")])
-    idx = jobs.queue_turn(store, settings, run_id, "And now?")
-    claim = store.as_owner(store.owner, admin=True).claim_turn("test", jobs.LEASE_SECONDS, only=(run_id, idx))
+    idx = enqueue.queue_turn(store, settings, run_id, "And now?")
+    claim = store.as_owner(store.owner, admin=True).claim_turn("test", LEASE_SECONDS, only=(run_id, idx))
     assert claim is not None
     assert "history" not in claim.request and claim.request["user_content"][0]["text"] == "And now?"
 
-    jobs.start_local(store, settings, claim)
+    execute.start_local(store, settings, claim)
     assert jobs.wait(run_id, 60)
     assert store.run(run_id).status == "done"
     first, second = (r.json for r in messages_requests(emulator))
