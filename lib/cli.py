@@ -24,7 +24,7 @@ from lib.files.preview import format_size
 from lib.files.uploads import Accepted, inspect_upload
 from lib.runs import golden, jobs, recovery
 from lib.runs.diff import RunDiff
-from lib.runs.view import WATERMARK_SLACK, load_comparison
+from lib.runs.view import Follower, load_comparison
 from lib.settings import Settings, SettingsError, load_settings, read_secrets
 from lib.storage import blobs
 from lib.storage.records import ArtifactFilter, RunRecord
@@ -124,16 +124,12 @@ def upload_files(store: Store, settings: Settings, paths: list[Path], err: TextI
 def follow(store: Store, run_id: str, poll: float = POLL_SECONDS) -> Iterator[Item]:
     """A run's transcript items as they settle in the store, in order (text in growing pieces), until it ends."""
     cursor, printed_text = 0, 0
-    known: dict[tuple[int, int], Item] = {}
-    watermark: float | None = None  # each poll reads only the items written since the one before
+    follower = Follower(run_id)  # each poll reads only the items written since the one before
     while True:
         run = store.run(run_id)
         finished = run is None or not run.active
-        since = None if watermark is None else watermark - WATERMARK_SLACK
-        for stored in store.items(run_id, since=since):
-            known[(stored.turn_idx, stored.seq)] = stored.item
-            watermark = max(watermark or 0.0, stored.updated_at)
-        listed = [known[key] for key in sorted(known)]
+        follower.poll(store)
+        listed = follower.items
         while cursor < len(listed):
             item, later = listed[cursor], cursor + 1 < len(listed)
             if isinstance(item, Text):

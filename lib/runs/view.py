@@ -64,26 +64,39 @@ WATERMARK_SLACK = 0.2  # seconds re-read below the newest write seen, for writes
 
 
 @dataclass
-class LiveTurn:
-    """What a watching page already has of a live turn: its items by position and the newest write seen."""
+class Follower:
+    """What a watcher (a page, the CLI) already has of a run, or of one of its turns: the items by place and the
+    newest write seen, so each look at the store reads only what was written since the last."""
 
-    items: dict[int, Item] = field(default_factory=dict)
+    run_id: str
+    turn_idx: int | None = None  # None: every turn of the run
+    seen: dict[tuple[int, int], Item] = field(default_factory=dict)  # by (turn, position)
     watermark: float | None = None
 
+    def poll(self, store: Store) -> list[StoredItem]:
+        """The items written or rewritten since the last look (and a little before it), now also in `seen`."""
+        since = None if self.watermark is None else self.watermark - WATERMARK_SLACK
+        fresh = store.items(self.run_id, turn_idx=self.turn_idx, since=since)
+        for stored in fresh:
+            self.seen[(stored.turn_idx, stored.seq)] = stored.item
+            self.watermark = max(self.watermark or 0.0, stored.updated_at)
+        if self.watermark is None:
+            self.watermark = 0.0
+        return fresh
 
-def refresh_turn(store: Store, run: RunRecord, idx: int, prices: PriceTable, live: LiveTurn) -> TurnView | None:
-    """The live turn, reading only the items written since the page last looked (and updating `live`)."""
-    turn = store.turn(run.id, idx)
+    @property
+    def items(self) -> list[Item]:
+        """Every item seen so far, in order."""
+        return [self.seen[key] for key in sorted(self.seen)]
+
+
+def refresh_turn(store: Store, run: RunRecord, live: Follower, prices: PriceTable) -> TurnView | None:
+    """The turn `live` follows, reading only the items written since it last looked (None without that turn)."""
+    turn = store.turn(run.id, live.turn_idx) if live.turn_idx is not None else None
     if turn is None:
         return None
-    since = None if live.watermark is None else live.watermark - WATERMARK_SLACK
-    for stored in store.items(run.id, turn_idx=idx, since=since):
-        live.items[stored.seq] = stored.item
-        live.watermark = max(live.watermark or 0.0, stored.updated_at)
-    if live.watermark is None:
-        live.watermark = 0.0
-    items = [live.items[seq] for seq in sorted(live.items)]
-    return TurnView(turn, items, turn_cost(turn, run.model, prices))
+    live.poll(store)
+    return TurnView(turn, live.items, turn_cost(turn, run.model, prices))
 
 
 def _items_of(items: list[StoredItem], turn_idx: int) -> list[Item]:
