@@ -1,4 +1,4 @@
-"""The SQLite store: schema, items, artifacts and filters, interrupted runs, a process killed mid-write."""
+"""The SQLite store: schema, items, artifacts and filters, a process killed mid-write, migrations."""
 
 from __future__ import annotations
 
@@ -99,17 +99,6 @@ def test_artifact_filters_and_pages(store):
     assert store.artifacts(ArtifactFilter(since=time.time() + 3600))[1] == 0
     store.forget_artifact(churn[0].id)
     assert store.artifacts()[1] == 5
-
-
-def test_restart_marks_in_flight_runs_interrupted(store):
-    live = store.create_run("live", "m", "t", [])
-    dead = store.create_run("dead", "m", "t", [])
-    for run in (live, dead):
-        store.add_turn(run.id, "q", [])
-    assert store.mark_interrupted(keep={live.id}) == [dead.id]
-    assert store.run(dead.id).status == "interrupted" and "stopped" in store.run(dead.id).error
-    assert store.turns(dead.id)[0].status == "interrupted"
-    assert store.run(live.id).status == "running"
 
 
 WRITER = textwrap.dedent("""
