@@ -1,4 +1,4 @@
-"""Everything a page shows about one run, gathered from the store in one call."""
+"""What a page or the CLI shows of one run: read from the store in one call, or followed as it is written."""
 
 from __future__ import annotations
 
