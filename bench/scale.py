@@ -22,7 +22,7 @@ import sqlalchemy as sa
 
 from lib.emulator import Emulator, Pacing
 from lib.runs import jobs
-from lib.runs.view import LiveTurn, refresh_turn
+from lib.runs.view import Follower, refresh_turn
 from lib.settings import load_settings
 from lib.storage.store import Store
 from tests.support.services import Postgres, S3Server, WorkerProc
@@ -41,7 +41,7 @@ def watch(store: Store, run_id: str, prices, watermark: bool) -> tuple[int, int,
             count[0] += 1
 
     sa.event.listen(store.engine, "before_cursor_execute", _count)
-    rows, live, start = 0, LiveTurn(), time.monotonic()
+    rows, live, start = 0, None, time.monotonic()
     try:
         while True:
             run = store.run(run_id)
@@ -50,11 +50,12 @@ def watch(store: Store, run_id: str, prices, watermark: bool) -> tuple[int, int,
                 time.sleep(POLL)
                 continue
             if watermark:
-                before = dict(live.items)
-                view = refresh_turn(store, run, state.idx, prices, live)
-                rows += sum(1 for k, v in live.items.items() if before.get(k) is not v)
+                live = live if live is not None and live.turn_idx == state.idx else Follower(run_id, state.idx)
+                before = dict(live.seen)
+                view = refresh_turn(store, run, live, prices)
+                rows += sum(1 for k, v in live.seen.items() if before.get(k) is not v)
             else:
-                view = refresh_turn(store, run, state.idx, prices, LiveTurn())  # a fresh page: every item read
+                view = refresh_turn(store, run, Follower(run_id, state.idx), prices)  # a fresh page: every item read
                 rows += len(view.items) if view else 0
             if not jobs.is_active(run_id, store) and state.status not in ("queued", "running"):
                 break

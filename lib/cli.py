@@ -22,12 +22,13 @@ from lib.errors import AppError, describe
 from lib.files.library import upload_accepted
 from lib.files.preview import format_size
 from lib.files.uploads import Accepted, inspect_upload
-from lib.runs import golden, jobs
+from lib.runs import golden, jobs, recovery
 from lib.runs.diff import RunDiff
-from lib.runs.view import WATERMARK_SLACK, load_comparison
+from lib.runs.view import Follower, load_comparison
 from lib.settings import Settings, SettingsError, load_settings, read_secrets
 from lib.storage import blobs
-from lib.storage.store import ArtifactFilter, Run, Store
+from lib.storage.records import ArtifactFilter, RunRecord
+from lib.storage.store import Store
 from lib.transcript import (
     CodeCell,
     EditorResult,
@@ -85,7 +86,7 @@ def open_store(settings: Settings) -> Store:
     """The app's store for these settings, as the single local owner (the app without sign-in)."""
     blobs.configure(settings.data_dir, settings.blob_url)
     store = Store(settings.data_dir, url=settings.database_url)
-    jobs.recover(store)
+    recovery.recover(store)
     return store
 
 
@@ -123,16 +124,12 @@ def upload_files(store: Store, settings: Settings, paths: list[Path], err: TextI
 def follow(store: Store, run_id: str, poll: float = POLL_SECONDS) -> Iterator[Item]:
     """A run's transcript items as they settle in the store, in order (text in growing pieces), until it ends."""
     cursor, printed_text = 0, 0
-    known: dict[tuple[int, int], Item] = {}
-    watermark: float | None = None  # each poll reads only the items written since the one before
+    follower = Follower(run_id)  # each poll reads only the items written since the one before
     while True:
         run = store.run(run_id)
         finished = run is None or not run.active
-        since = None if watermark is None else watermark - WATERMARK_SLACK
-        for stored in store.items(run_id, since=since):
-            known[(stored.turn_idx, stored.seq)] = stored.item
-            watermark = max(watermark or 0.0, stored.updated_at)
-        listed = [known[key] for key in sorted(known)]
+        follower.poll(store)
+        listed = follower.items
         while cursor < len(listed):
             item, later = listed[cursor], cursor + 1 < len(listed)
             if isinstance(item, Text):
@@ -203,7 +200,7 @@ def ask(
 
 def stream(
     store: Store,
-    run: Run,
+    run: RunRecord,
     out_dir: Path | Callable[[str], Path] | None,
     out: TextIO,
     err: TextIO,
@@ -269,7 +266,7 @@ def _ask_command(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     return EXIT_OK
 
 
-def find_run(store: Store, ref: str, demo_runs: bool) -> Run:
+def find_run(store: Store, ref: str, demo_runs: bool) -> RunRecord:
     """A run of the store's owner by its id or the start of it (as `ask` printed it)."""
     run = store.run(ref)
     if run is not None:

@@ -7,7 +7,9 @@ the app cannot know how much of it is left. Cache writes are priced at the 5-min
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from typing import Protocol
 
 from lib.transcript import Usage
 
@@ -103,6 +105,33 @@ def estimate(usage: Usage, model: str, prices: PriceTable, container_minutes: fl
 def container_minutes_for(turns: int, min_minutes: float = DEFAULT_PRICES.container_min_minutes) -> float:
     """Billed container minutes for `turns` turns that used a container, each counting the minimum."""
     return max(turns, 0) * min_minutes
+
+
+class Billed(Protocol):
+    """What pricing needs of one turn: what it used, and whether it was billed container time."""
+
+    @property
+    def usage(self) -> Usage: ...
+
+    @property
+    def uses_container(self) -> bool: ...
+
+
+def turn_cost(turn: Billed, model: str, prices: PriceTable) -> Cost:
+    """Estimated cost of one turn, with the billed container minimum when it used a container."""
+    minutes = container_minutes_for(1) if turn.uses_container else 0.0
+    return estimate(turn.usage, model, prices, minutes)
+
+
+def run_usage(turns: Iterable[Billed]) -> Usage:
+    """Usage of a run's turns added up."""
+    return sum((t.usage for t in turns), Usage())
+
+
+def run_cost(turns: Sequence[Billed], model: str, prices: PriceTable) -> Cost:
+    """Estimated cost of a run's turns so far."""
+    minutes = container_minutes_for(sum(1 for t in turns if t.uses_container))
+    return estimate(run_usage(turns), model, prices, minutes)
 
 
 def format_usd(x: float) -> str:

@@ -21,6 +21,13 @@ class AppError(Exception):
         return f"{self.title}: {self.message}"
 
 
+class NotAllowedError(AppError):
+    """Something asked of another user's data, or an admin's operation asked by someone else."""
+
+    def __init__(self, message: str, hint: str = "") -> None:
+        super().__init__("Not allowed", message, hint, code="not_allowed")
+
+
 def describe(exc: BaseException) -> AppError:
     """Turn any exception from the SDK or the network into an AppError."""
     if isinstance(exc, AppError):

@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from lib.storage.store import LOCAL_OWNER, Store
+LOCAL_OWNER = "local"  # the one user of an app without sign-in; data made then is claimed later
 
 
 @dataclass(frozen=True)
@@ -50,20 +50,3 @@ def from_claims(claims: Mapping[str, Any], admins: frozenset[str]) -> User:
         admin=bool(email) and verified and email.lower() in admins,
         signed_in=True,
     )
-
-
-def store_for(store: Store, user: User) -> Store:
-    """The user's view of the store: every query of it is scoped to their data."""
-    if not user.signed_in:
-        return store.as_owner(LOCAL_OWNER, admin=True)
-    return store.as_owner(user.owner, admin=user.admin)
-
-
-def welcome(store: Store, user: User) -> int:
-    """Once per sign-in: remember the user; an admin takes over data made before sign-in was switched on.
-
-    Returns how many runs were taken over."""
-    if not user.signed_in:
-        return 0
-    store.touch_user(user.email, user.name)
-    return store.claim_local_data() if user.admin else 0

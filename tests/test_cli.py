@@ -22,7 +22,8 @@ from lib.runs.golden import (
     load_golden,
     parse_numbers,
 )
-from lib.storage.store import ArtifactFilter, Store
+from lib.storage.records import ArtifactFilter
+from lib.storage.store import Store
 
 REPO = Path(__file__).resolve().parents[1]
 SALES = REPO / "samples" / "monthly_sales.csv"

@@ -11,7 +11,7 @@ import pytest
 from lib.runs import export, gallery
 from lib.runs.view import load_run_view
 from lib.settings import DEFAULT_MODEL, SettingsError, load_settings
-from lib.storage.store import ArtifactFilter
+from lib.storage.records import ArtifactFilter
 from tests.support.runs import run_to_end, upload
 
 
@@ -82,6 +82,6 @@ def test_gallery_zip_lineage_and_delete(emulator, settings, store):
     assert len(zf.namelist()) == page.total + 1 and len(set(zf.namelist())) == len(zf.namelist())
     card = next(c for c in page.cards if c.artifact.id == png.id)
     for member in card.members:  # a chart's PNG goes with its spec, as the gallery deletes them
-        gallery.delete(store, settings.data_dir, member)
+        gallery.delete_artifact(store, settings.data_dir, member)
     assert not (settings.data_dir / png.path).exists()
     assert gallery.page_of(store, ArtifactFilter(), 1, 12).total == page.total - 1

@@ -14,7 +14,8 @@ from lib.files import api, kinds
 from lib.files.api import RemoteFile
 from lib.files.uploads import Accepted
 from lib.storage import blobs
-from lib.storage.store import FileRecord, Store
+from lib.storage.records import FileRecord
+from lib.storage.store import Store
 
 
 @dataclass(frozen=True)

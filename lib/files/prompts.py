@@ -6,7 +6,7 @@ from pathlib import Path
 
 from lib.files import kinds
 from lib.storage import blobs
-from lib.storage.store import FileRecord
+from lib.storage.records import FileRecord
 
 READY = {
     "first_look": "First look",

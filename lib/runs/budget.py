@@ -6,10 +6,11 @@ from collections import defaultdict
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from lib.cost import PriceTable, format_usd
+from lib.cost import PriceTable, format_usd, turn_cost
 from lib.errors import AppError
-from lib.runs.view import turn_cost
-from lib.storage.store import LOCAL_OWNER, Store, TurnUsage
+from lib.identity import LOCAL_OWNER
+from lib.storage.records import TurnUsage
+from lib.storage.store import Store
 
 
 @dataclass(frozen=True)

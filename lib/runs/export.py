@@ -15,7 +15,7 @@ from lib.files import charts
 from lib.runs import notebook as rerun
 from lib.runs.view import RunView
 from lib.storage import blobs
-from lib.storage.store import FileRecord
+from lib.storage.records import FileRecord
 from lib.transcript import CodeCell, EditorResult, GeneratedFile, Notice, Output, RunError, Text, ToolError
 
 

@@ -11,7 +11,8 @@ from pathlib import Path
 from lib.files import charts, kinds
 from lib.files.thumbs import CACHE_SUFFIXES, thumbnail
 from lib.storage import blobs
-from lib.storage.store import Artifact, ArtifactFilter, Store
+from lib.storage.records import Artifact, ArtifactFilter
+from lib.storage.store import Store
 from lib.transcript import CodeCell, Output
 
 
@@ -153,7 +154,7 @@ def zip_bytes(data_dir: Path, artifacts: list[Artifact]) -> bytes:
     return buf.getvalue()
 
 
-def delete(store: Store, data_dir: Path, artifact: Artifact) -> None:
+def delete_artifact(store: Store, data_dir: Path, artifact: Artifact) -> None:
     """Remove an artifact's file and its gallery entry (the transcript notes it is gone)."""
     blobs.delete(data_dir, artifact.path)
-    store.delete_artifact(artifact.id)
+    store.forget_artifact(artifact.id)

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from lib.storage import blobs
-from lib.storage.store import FileRecord
+from lib.storage.records import FileRecord
 from lib.transcript import CodeCell
 
 INPUTS_DIR = "inputs"

@@ -10,7 +10,8 @@ import re
 from dataclasses import dataclass
 
 from lib.errors import AppError
-from lib.storage.store import FileRecord, Run, Store
+from lib.storage.records import FileRecord, RunRecord
+from lib.storage.store import Store
 
 
 @dataclass(frozen=True)
@@ -42,7 +43,7 @@ class ReplayError(AppError):
         super().__init__("Cannot replay this run", message, hint, code="replay")
 
 
-def swaps(store: Store, original: Run, choice: dict[str, str]) -> list[Swap]:
+def swaps(store: Store, original: RunRecord, choice: dict[str, str]) -> list[Swap]:
     """The original's files in order, each with its stand-in: the library file chosen for it, else itself."""
     found = []
     for file_id in original.file_ids:
@@ -69,12 +70,12 @@ def renamed(question: str, renames: dict[str, str]) -> str:
 TITLE_PREFIX = "Replay: "
 
 
-def title_for(original: Run) -> str:
+def title_for(original: RunRecord) -> str:
     """A replay's title: the original's, marked once however many replays deep."""
     return TITLE_PREFIX + original.title.removeprefix(TITLE_PREFIX)
 
 
-def renames_for(store: Store, replay: Run, original: Run) -> dict[str, str]:
+def renames_for(store: Store, replay: RunRecord, original: RunRecord) -> dict[str, str]:
     """Original file name → stand-in file name, pairing the two runs' files by position."""
     names: dict[str, str] = {}
     for old_id, new_id in zip(original.file_ids, replay.file_ids, strict=False):
@@ -84,7 +85,7 @@ def renames_for(store: Store, replay: Run, original: Run) -> dict[str, str]:
     return names
 
 
-def next_question(store: Store, replay: Run) -> str | None:
+def next_question(store: Store, replay: RunRecord) -> str | None:
     """The replay's next question (as it will be sent), or None when every question was asked or it is no replay."""
     if not replay.replay_of:
         return None
@@ -97,13 +98,13 @@ def next_question(store: Store, replay: Run) -> str | None:
     return renamed(pending[0], renames_for(store, replay, original))
 
 
-def progress(store: Store, replay: Run) -> tuple[int, int]:
+def progress(store: Store, replay: RunRecord) -> tuple[int, int]:
     """How many of the original's questions the replay has asked, and how many there are."""
     total = len(store.questions(replay.replay_of)) if replay.replay_of else 0
     return len(store.questions(replay.id)), total
 
 
-def plan(store: Store, original_id: str, choice: dict[str, str]) -> tuple[Run, list[Swap], list[str]]:
+def plan(store: Store, original_id: str, choice: dict[str, str]) -> tuple[RunRecord, list[Swap], list[str]]:
     """The original run, its files' stand-ins and its questions, refusing what cannot be replayed."""
     original = store.run(original_id)
     if original is None:

@@ -1,14 +1,15 @@
-"""Everything a page shows about one run, gathered from the store in one call."""
+"""What a page or the CLI shows of one run: read from the store in one call, or followed as it is written."""
 
 from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
 
-from lib.cost import Cost, PriceTable, container_minutes_for, estimate
+from lib.cost import Cost, PriceTable, run_cost, run_usage, turn_cost
 from lib.runs.diff import RunDiff, compare_runs
 from lib.runs.replay import TITLE_PREFIX
-from lib.storage.store import Run, Store, StoredItem, Turn
+from lib.storage.records import RunRecord, StoredItem, TurnRecord
+from lib.storage.store import Store
 from lib.transcript import Item, Usage
 
 
@@ -16,7 +17,7 @@ from lib.transcript import Item, Usage
 class TurnView:
     """One turn with its items and cost."""
 
-    turn: Turn
+    turn: TurnRecord
     items: list[Item]
     cost: Cost
 
@@ -25,7 +26,7 @@ class TurnView:
 class RunView:
     """A run, its turns and totals."""
 
-    run: Run
+    run: RunRecord
     turns: list[TurnView]
     usage: Usage
     cost: Cost
@@ -38,27 +39,12 @@ class RunView:
         return max(0, int(((now or time.time()) - self.container_idle_since) // 60))
 
 
-def idle_since(run_active: bool, turns: list[Turn]) -> float | None:
+def idle_since(run_active: bool, turns: list[TurnRecord]) -> float | None:
     """When a run's container was last used: the end of its last turn (the API's rolling expiry says nothing
     about whether the container is gone: an idle one is checkpointed and restored on the next request)."""
     if run_active or not turns:
         return None
     return turns[-1].finished_at or turns[-1].started_at
-
-
-def turn_uses_container(turn: Turn) -> bool:
-    """Whether a turn was billed container time (it ran code or had files attached)."""
-    return bool(
-        turn.usage.code_execution_requests
-        or turn.container_id
-        or any(b.get("type") == "container_upload" for b in turn.user_content)
-    )
-
-
-def turn_cost(turn: Turn, model: str, prices: PriceTable) -> Cost:
-    """Estimated cost of one turn, with the billed container minimum when it used a container."""
-    minutes = container_minutes_for(1) if turn_uses_container(turn) else 0.0
-    return estimate(turn.usage, model, prices, minutes)
 
 
 def load_run_view(store: Store, run_id: str, prices: PriceTable) -> RunView | None:
@@ -78,37 +64,39 @@ WATERMARK_SLACK = 0.2  # seconds re-read below the newest write seen, for writes
 
 
 @dataclass
-class LiveTurn:
-    """What a watching page already has of a live turn: its items by position and the newest write seen."""
+class Follower:
+    """What a watcher (a page, the CLI) already has of a run, or of one of its turns: the items by place and the
+    newest write seen, so each look at the store reads only what was written since the last."""
 
-    items: dict[int, Item] = field(default_factory=dict)
+    run_id: str
+    turn_idx: int | None = None  # None: every turn of the run
+    seen: dict[tuple[int, int], Item] = field(default_factory=dict)  # by (turn, position)
     watermark: float | None = None
 
+    def poll(self, store: Store) -> list[StoredItem]:
+        """The items written or rewritten since the last look (and a little before it), now also in `seen`."""
+        since = None if self.watermark is None else self.watermark - WATERMARK_SLACK
+        fresh = store.items(self.run_id, turn_idx=self.turn_idx, since=since)
+        for stored in fresh:
+            self.seen[(stored.turn_idx, stored.seq)] = stored.item
+            self.watermark = max(self.watermark or 0.0, stored.updated_at)
+        if self.watermark is None:
+            self.watermark = 0.0
+        return fresh
 
-def refresh_turn(store: Store, run: Run, idx: int, prices: PriceTable, live: LiveTurn) -> TurnView | None:
-    """The live turn, reading only the items written since the page last looked (and updating `live`)."""
-    turn = store.turn(run.id, idx)
+    @property
+    def items(self) -> list[Item]:
+        """Every item seen so far, in order."""
+        return [self.seen[key] for key in sorted(self.seen)]
+
+
+def refresh_turn(store: Store, run: RunRecord, live: Follower, prices: PriceTable) -> TurnView | None:
+    """The turn `live` follows, reading only the items written since it last looked (None without that turn)."""
+    turn = store.turn(run.id, live.turn_idx) if live.turn_idx is not None else None
     if turn is None:
         return None
-    since = None if live.watermark is None else live.watermark - WATERMARK_SLACK
-    for stored in store.items(run.id, turn_idx=idx, since=since):
-        live.items[stored.seq] = stored.item
-        live.watermark = max(live.watermark or 0.0, stored.updated_at)
-    if live.watermark is None:
-        live.watermark = 0.0
-    items = [live.items[seq] for seq in sorted(live.items)]
-    return TurnView(turn, items, turn_cost(turn, run.model, prices))
-
-
-def run_usage(turns: list[Turn]) -> Usage:
-    """Usage of a run's turns added up."""
-    return sum((t.usage for t in turns), Usage())
-
-
-def run_cost(turns: list[Turn], model: str, prices: PriceTable) -> Cost:
-    """Estimated cost of a run's turns so far."""
-    minutes = container_minutes_for(sum(1 for t in turns if turn_uses_container(t)))
-    return estimate(run_usage(turns), model, prices, minutes)
+    live.poll(store)
+    return TurnView(turn, live.items, turn_cost(turn, run.model, prices))
 
 
 def _items_of(items: list[StoredItem], turn_idx: int) -> list[Item]:

@@ -24,10 +24,12 @@ import time
 import uuid
 from dataclasses import dataclass, field
 
-from lib.runs import jobs
+from lib.runs.execute import start_local
 from lib.settings import Settings, load_settings, read_secrets
 from lib.storage import blobs
-from lib.storage.store import Claim, Store
+from lib.storage.queue import LEASE_SECONDS
+from lib.storage.records import Claim
+from lib.storage.store import Store
 from lib.turn import stream
 
 BEAT_SECONDS = 0.3  # lease renewal and stop polling: a Stop recorded anywhere lands within a second
@@ -46,7 +48,7 @@ class Worker:
     settings: Settings
     capacity: int = 8
     name: str = field(default_factory=lambda: f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}")
-    lease_seconds: float = jobs.LEASE_SECONDS
+    lease_seconds: float = LEASE_SECONDS
     drain_seconds: float = DRAIN_SECONDS
     running: dict[tuple[str, int], tuple[threading.Thread, stream.StopSignal]] = field(default_factory=dict)
     done: threading.Event = field(default_factory=threading.Event)  # set: claim no more, drain, return
@@ -90,7 +92,7 @@ class Worker:
 
     def _start(self, claim: Claim) -> None:
         log.info("run %s turn %d claimed", claim.run_id, claim.idx)
-        job = jobs.start_local(self.store, self.settings, claim)
+        job = start_local(self.store, self.settings, claim)
         assert job.thread is not None
         self.running[(claim.run_id, claim.idx)] = (job.thread, job.stop)
 

@@ -16,7 +16,8 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
-LOCAL_OWNER = "local"  # the one user of an app without sign-in; data made then is claimed later
+from lib.identity import LOCAL_OWNER
+
 LEGACY_VERSION = 4  # the last version of the hand-written schema; Alembic's baseline is the same tables
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 SQLITE_NAME = "analyst.sqlite3"  # the embedded database's file in the data directory

@@ -22,7 +22,7 @@ from jiter import from_json
 from lib.cost import DEFAULT_PRICES, PriceTable, budget_reached, budget_used_sentence, container_minutes_for, estimate
 from lib.errors import AppError, describe
 from lib.files import api, kinds
-from lib.storage.store import FileRecord
+from lib.storage.records import FileRecord
 from lib.transcript import (
     STREAMED_BLOCKS,
     TOOL_LANGUAGE,

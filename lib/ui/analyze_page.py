@@ -13,11 +13,11 @@ from lib.errors import AppError
 from lib.files import prompts
 from lib.models import available_models
 from lib.runs import budget as usage
-from lib.runs import jobs
+from lib.runs import jobs, recovery
 from lib.runs import options as runsettings
-from lib.runs.view import LiveTurn, RunView, load_run_view, refresh_turn
+from lib.runs.view import Follower, RunView, load_run_view, refresh_turn
 from lib.settings import TOOL_VERSIONS, Settings
-from lib.storage.store import ACTIVE
+from lib.storage.records import ACTIVE
 from lib.ui import exports, replay_form
 from lib.ui.demo_session import link_params
 from lib.ui.render import render_run, render_run_header, render_turn, show_error
@@ -184,7 +184,7 @@ def _run(ctx: Context, run_id: str) -> None:
         return
     if view.run.active:
         # nobody works on it any more: it was cut off, so say so instead of spinning forever
-        jobs.settle(ctx.store, only={run_id})
+        recovery.settle(ctx.store, only={run_id})
         view = load_run_view(ctx.store, run_id, ctx.settings.prices)
         assert view is not None
     if not mine:
@@ -289,12 +289,12 @@ def _run_link(run_id: str) -> str:
     return f"Analyze?run={run_id}"
 
 
-def _live_turn(run_id: str, idx: int) -> LiveTurn:
+def _live_turn(run_id: str, idx: int) -> Follower:
     """What the poll has seen of the run's live turn; one per run, started afresh when the next turn begins."""
     key = f"analyze_live_{run_id}"
     held = st.session_state.get(key)
     if held is None or held[0] != idx:
-        held = st.session_state[key] = (idx, LiveTurn())
+        held = st.session_state[key] = (idx, Follower(run_id, idx))
     return held[1]
 
 
@@ -311,7 +311,7 @@ def _live(ctx: Context, view: RunView, mine: bool = True) -> None:
 
     @st.fragment(run_every=POLL_SECONDS)
     def live() -> None:
-        turn = refresh_turn(ctx.store, view.run, live_idx, ctx.settings.prices, seen)
+        turn = refresh_turn(ctx.store, view.run, seen, ctx.settings.prices)
         if turn is None:
             return
         if mine and st.button("Stop", key="analyze_stop", icon=":material/stop_circle:", type="secondary"):

@@ -9,7 +9,7 @@ import streamlit as st
 
 from lib.runs.diff import CellDiff, NumberChange, Quoted, TurnDiff
 from lib.runs.view import Comparison, load_comparison
-from lib.storage.store import Run
+from lib.storage.records import RunRecord
 from lib.ui.demo_session import link_params
 from lib.ui.render import STATUS_LABELS, render_figure
 from lib.ui.setup import Context
@@ -41,7 +41,7 @@ def render(ctx: Context) -> None:
     _comparison(ctx, found)
 
 
-def _pickers(ctx: Context, runs: list[Run], old_id: str, new_id: str) -> tuple[str, str]:
+def _pickers(ctx: Context, runs: list[RunRecord], old_id: str, new_id: str) -> tuple[str, str]:
     known = {r.id: r for r in runs}
     for run_id in (old_id, new_id):  # a shared run opened by link is not among the user's own
         if run_id and run_id not in known and (run := ctx.store.run(run_id)) is not None:

@@ -9,7 +9,7 @@ from streamlit.delta_generator import DeltaGenerator
 
 from lib.runs import export
 from lib.runs.view import RunView
-from lib.storage.store import FileRecord
+from lib.storage.records import FileRecord
 from lib.ui.setup import Context
 
 

@@ -11,7 +11,7 @@ from streamlit.runtime.uploaded_file_manager import UploadedFile
 from lib.errors import AppError
 from lib.files import api, kinds, library, uploads
 from lib.files.preview import format_size
-from lib.storage.store import FileRecord
+from lib.storage.records import FileRecord
 from lib.ui.demo_session import link_params
 from lib.ui.render import render_preview, show_error
 from lib.ui.setup import Context

@@ -11,7 +11,7 @@ from lib.files import kinds
 from lib.files.preview import format_size
 from lib.runs import gallery
 from lib.storage import blobs
-from lib.storage.store import Artifact, ArtifactFilter
+from lib.storage.records import Artifact, ArtifactFilter
 from lib.ui.demo_session import link_params
 from lib.ui.render import download, render_chart, render_item, stored_file
 from lib.ui.setup import Context
@@ -99,7 +99,7 @@ def _bulk_actions(ctx: Context) -> None:
     )
     if confirmed_button(c[1], f"Confirm deleting {len(arts)}", "Delete selected", "gallery_delete", disabled=not arts):
         for art in arts:
-            gallery.delete(ctx.store, ctx.data_dir, art)
+            gallery.delete_artifact(ctx.store, ctx.data_dir, art)
         for art in picked:
             st.session_state.pop(f"gallery_sel_{art.id}", None)
         st.session_state[OPEN] = 0
@@ -165,6 +165,6 @@ def _detail(ctx: Context, art: Artifact) -> None:
         )
         if confirmed_button(c[2], "Confirm deleting this file", "Delete this file", "gallery_delete_one"):
             for member in card.members:
-                gallery.delete(ctx.store, ctx.data_dir, member)
+                gallery.delete_artifact(ctx.store, ctx.data_dir, member)
             st.session_state[OPEN] = 0
             st.rerun()

@@ -8,7 +8,7 @@ from streamlit.delta_generator import DeltaGenerator
 from lib.errors import AppError
 from lib.runs import jobs, replay
 from lib.runs.view import RunView
-from lib.storage.store import FileRecord
+from lib.storage.records import FileRecord
 from lib.ui.demo_session import link_params
 from lib.ui.render import show_error
 from lib.ui.setup import Context

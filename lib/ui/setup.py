@@ -12,10 +12,11 @@ import streamlit as st
 from lib import demo, identity
 from lib.client import make_client
 from lib.identity import User
-from lib.runs import jobs
+from lib.runs import recovery
 from lib.settings import Settings, SettingsError, load_settings
 from lib.storage import blobs
 from lib.storage.store import Store
+from lib.storage.users import store_for, welcome
 from lib.ui import demo_session, signin
 from lib.ui.render import show_error
 from lib.ui.state import ADMIN_PAGE, ANALYZE_PAGE, COMPARE_PAGE, FILES_PAGE, GALLERY_PAGE
@@ -59,7 +60,7 @@ def _secrets() -> dict:
 @st.cache_resource(show_spinner=False)
 def _store(path: str, url: str) -> Store:
     store = Store(Path(path), url=url)
-    jobs.recover(store)
+    recovery.recover(store)
     return store
 
 
@@ -84,9 +85,9 @@ def page_setup(title: str, icon: str) -> Context:
         st.stop()
     blobs.configure(settings.data_dir, settings.blob_url)
     user = signin.current_user(settings.admins)
-    store = identity.store_for(_store(str(settings.data_dir), settings.database_url), user)
+    store = store_for(_store(str(settings.data_dir), settings.database_url), user)
     if user.signed_in and st.session_state.get(WELCOMED) != (user.owner, store.location):
-        identity.welcome(store, user)
+        welcome(store, user)
         st.session_state[WELCOMED] = (user.owner, store.location)
     ctx = Context(settings, store, user)
     _sidebar(ctx)

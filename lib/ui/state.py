@@ -8,7 +8,7 @@ import streamlit as st
 from streamlit.delta_generator import DeltaGenerator
 
 from lib.files import prompts
-from lib.storage.store import FileRecord
+from lib.storage.records import FileRecord
 
 FILES_PAGE = "pages/1_Files.py"
 ANALYZE_PAGE = "pages/2_Analyze.py"

@@ -9,7 +9,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from lib.emulator import Emulator
-from lib.runs import jobs
+from lib.runs import jobs, threads
 from tests.support.apptest import (
     APP,
     MediaCapture,
@@ -56,9 +56,9 @@ def app(make_app: Callable[..., AppTest], emulator: Emulator) -> AppTest:
 @pytest.fixture(autouse=True)
 def _stop_leftover_runs() -> Iterator[None]:
     """Runs a test leaves streaming are stopped so threads do not outlive their emulator."""
-    before = set(jobs._jobs)
+    before = set(threads._jobs)
     yield
-    for rid in set(jobs._jobs) - before:
+    for rid in set(threads._jobs) - before:
         if jobs.is_active(rid):
             jobs.stop(rid)
             jobs.wait(rid, timeout=10)

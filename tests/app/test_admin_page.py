@@ -10,6 +10,7 @@ from lib import identity
 from lib.cost import DEFAULT_PRICES
 from lib.runs import budget as usage
 from lib.storage.store import Store
+from lib.storage.users import store_for, welcome
 from lib.transcript import Usage
 from tests.support.apptest import ANALYZE, FILES, GALLERY, run, texts
 
@@ -24,19 +25,19 @@ DAVE = identity.from_claims({"iss": ISSUER, "sub": "d", "email": "dave@example.c
 def _spend(store: Store, output_tokens: int, runs: int = 1) -> None:
     for n in range(runs):
         run_ = store.create_run(f"q{n}", "claude-sonnet-4-6", "code_execution_20260521", [])
-        idx = store.start_turn(run_.id, f"q{n}", [])
+        idx = store.add_turn(run_.id, f"q{n}", [])
         store.update_turn(run_.id, idx, status="done", usage=Usage(input_tokens=1000, output_tokens=output_tokens))
 
 
 def test_admin_page_shows_each_users_month_and_sets_a_monthly_budget(make_app, emulator, data_dir):
     base = Store(data_dir)
-    carol, dave = identity.store_for(base, CAROL), identity.store_for(base, DAVE)
+    carol, dave = store_for(base, CAROL), store_for(base, DAVE)
     for store, user in ((carol, CAROL), (dave, DAVE)):
-        identity.welcome(store, user)
+        welcome(store, user)
     _spend(carol, 100_000, runs=2)  # 2 × (1000 × $3 + 100k × $15) / 1M = $3.006
     _spend(dave, 10_000)
     old = dave.create_run("last year", "claude-sonnet-4-6", "code_execution_20260521", [])
-    dave.start_turn(old.id, "last year", [])
+    dave.add_turn(old.id, "last year", [])
     with base.engine.begin() as db:  # a turn from long ago does not count this month
         db.exec_driver_sql(
             "UPDATE turns SET started_at=?, usage=? WHERE run_id=?",

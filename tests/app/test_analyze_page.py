@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 
 from lib.emulator import Fault, Python, Text
-from lib.runs import jobs
+from lib.runs import jobs, recovery
 from lib.storage.store import Store
 from lib.transcript import CodeCell, Output
 from lib.transcript import Text as TextItem
@@ -245,7 +245,7 @@ def test_budget_reached_refuses_follow_up_until_raised(app, emulator):
 def test_run_left_running_by_dead_process_shows_interrupted(make_app, emulator, data_dir):
     store = Store(data_dir)
     run_ = store.create_run("What happened before the crash?", "claude-sonnet-4-6", "code_execution_20260521", [])
-    idx = store.start_turn(run_.id, "What happened before the crash?", [{"type": "text", "text": "x"}])
+    idx = store.add_turn(run_.id, "What happened before the crash?", [{"type": "text", "text": "x"}])
     store.put_item(run_.id, idx, 0, TextItem(text="Partial words before the crash"))
     store.put_item(
         run_.id,
@@ -257,7 +257,7 @@ def test_run_left_running_by_dead_process_shows_interrupted(make_app, emulator, 
     )
     store.put_item(run_.id, idx, 2, Output(tool_use_id="srvtoolu_1", stdout="42\n"))
     assert store.run(run_.id).status == "running"
-    jobs._recovered.discard(str(data_dir))
+    recovery._recovered.discard(str(data_dir))
     at = run(make_app(emulator))
     at.switch_page(ANALYZE)
     at.query_params["run"] = run_.id
@@ -416,13 +416,14 @@ def test_a_cut_download_shows_on_its_file_and_retry_fetches_it(app, emulator):
 
 def test_share_toggle_writes_only_when_the_owner_flips_it(make_app, emulator, data_dir, monkeypatch):
     from lib import identity
+    from lib.storage.users import store_for
     from lib.ui import signin
 
     carol = identity.from_claims({"iss": "https://idp.example.com", "sub": "c", "email": "c@example.com"}, frozenset())
     monkeypatch.setattr(signin, "current_user", lambda admins: carol)
-    store = identity.store_for(Store(data_dir), carol)
+    store = store_for(Store(data_dir), carol)
     done = store.create_run("A finished question", "claude-sonnet-4-6", "code_execution_20260521", [])
-    idx = store.start_turn(done.id, "A finished question", [])
+    idx = store.add_turn(done.id, "A finished question", [])
     store.update_turn(done.id, idx, status="done")
     store.update_run(done.id, status="done")
 

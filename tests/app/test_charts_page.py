@@ -6,7 +6,8 @@ import io
 import json
 import zipfile
 
-from lib.storage.store import ArtifactFilter, Store
+from lib.storage.records import ArtifactFilter
+from lib.storage.store import Store
 from tests.support.apptest import ANALYZE, GALLERY, run
 from tests.support.seed import BROKEN_SPEC, CHART, png_bytes, seed_chart_run
 

@@ -7,7 +7,8 @@ import zipfile
 from datetime import date, timedelta
 
 from lib.runs import gallery
-from lib.storage.store import ArtifactFilter, Store
+from lib.storage.records import ArtifactFilter
+from lib.storage.store import Store
 from tests.support.apptest import (
     ANALYZE,
     GALLERY,
@@ -169,7 +170,7 @@ def test_gallery_detail_of_a_plain_image_is_shown_downscaled_and_downloadable(ma
     (data_dir / "artifacts").mkdir(parents=True, exist_ok=True)
     (data_dir / "artifacts" / "photo.png").write_bytes(data)
     rid = store.create_run("Make a photo", "claude-sonnet-4-6", "code_execution_20260521", []).id
-    turn = store.start_turn(rid, "Make a photo", [])
+    turn = store.add_turn(rid, "Make a photo", [])
     store.add_artifact(rid, turn, "file_png", "photo.png", "image/png", len(data), "artifacts/photo.png", "")
     art = store.artifacts()[0][0]
     at = make_app()

@@ -58,7 +58,7 @@ def test_gallery_detail_of_an_svg_artifact(make_app, data_dir, media: MediaCaptu
     (data_dir / "artifacts").mkdir(parents=True, exist_ok=True)
     (data_dir / "artifacts" / "logo.svg").write_bytes(SVG)
     run_id = store.create_run("Draw the logo", "claude-sonnet-4-6", "code_execution_20260521", []).id
-    turn = store.start_turn(run_id, "Draw the logo as SVG", [])
+    turn = store.add_turn(run_id, "Draw the logo as SVG", [])
     store.add_artifact(run_id, turn, "file_svg", "logo.svg", "image/svg+xml", len(SVG), "artifacts/logo.svg", "")
     at = make_app()
     at.switch_page(GALLERY)

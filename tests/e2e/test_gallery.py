@@ -12,7 +12,8 @@ pytest.importorskip("playwright.sync_api", reason="playwright is not installed")
 from PIL import Image
 from playwright.sync_api import Page, expect
 
-from lib.storage.store import ArtifactFilter, Store
+from lib.storage.records import ArtifactFilter
+from lib.storage.store import Store
 from tests.support.browser import REPO, wait_for_app_run
 from tests.support.pages import ask, main, open_app, seed_file, sidebar_link, wait_until_finished
 

@@ -10,7 +10,7 @@ import pytest
 from lib.emulator import Emulator, Fault, Python
 from lib.errors import AppError
 from lib.files import api, library, uploads
-from lib.storage.store import FileRecord
+from lib.storage.records import FileRecord
 
 CSV = b"a,b\n1,2\n3,4\n"
 

@@ -26,7 +26,7 @@ from lib.files.preview import (
     inspect_path,
 )
 from lib.files.prompts import table_columns
-from lib.storage.store import FileRecord
+from lib.storage.records import FileRecord
 
 
 @pytest.fixture(autouse=True)

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from lib.runs import gallery
-from lib.storage.store import ArtifactFilter, Store
+from lib.storage.records import ArtifactFilter
+from lib.storage.store import Store
 from tests.support.seed import CHART, seed_chart_run
 
 
@@ -36,6 +37,6 @@ def test_a_png_without_spec_is_a_plain_card(data_dir):
     rid = seed_chart_run(data_dir)
     store = Store(data_dir)
     spec = next(a for a in store.artifacts(ArtifactFilter(run_id=rid))[0] if a.filename.endswith(".vl.json"))
-    gallery.delete(store, data_dir, spec)
+    gallery.delete_artifact(store, data_dir, spec)
     (card,) = gallery.page_of(store, ArtifactFilter(), 1, 12).cards
     assert card.spec is None and card.members == [card.artifact] and gallery.chart_of(data_dir, card) is None

@@ -15,7 +15,8 @@ from lib.files.samples import list_samples
 from lib.runs import export, jobs
 from lib.runs import notebook as rerun
 from lib.runs.view import RunView, load_run_view
-from lib.storage.store import FileRecord, Store
+from lib.storage.records import FileRecord
+from lib.storage.store import Store
 from lib.transcript import CodeCell, GeneratedFile
 from tests.support.runs import run_to_end, upload
 

@@ -10,12 +10,16 @@ import pytest
 
 from lib import identity
 from lib.emulator import Text
+from lib.errors import NotAllowedError
 from lib.files import api, library
+from lib.identity import LOCAL_OWNER
 from lib.runs import budget as usage
 from lib.runs import jobs
 from lib.settings import load_settings
 from lib.storage.db import head
-from lib.storage.store import LOCAL_OWNER, ArtifactFilter, FileRecord, NotAllowedError, Store
+from lib.storage.records import ArtifactFilter, FileRecord
+from lib.storage.store import Store
+from lib.storage.users import store_for, welcome
 from lib.transcript import Text as TextItem
 from lib.transcript import Usage
 from tests.support.legacy_db import legacy_directory
@@ -36,7 +40,7 @@ def _fill(store: Store, tag: str) -> tuple[str, int]:
         FileRecord(f"file_{tag}", f"{tag}.csv", "text/csv", 3, f"hash-{tag}", "csv", f"uploads/{tag}.csv", time.time())
     )
     run = store.create_run(f"{tag} question", "claude-sonnet-4-6", "code_execution_20260521", [f"file_{tag}"])
-    idx = store.start_turn(run.id, f"{tag} question", [{"type": "text", "text": tag}])
+    idx = store.add_turn(run.id, f"{tag} question", [{"type": "text", "text": tag}])
     store.update_turn(run.id, idx, status="done", usage=Usage(input_tokens=1_000_000, output_tokens=0))
     store.put_item(run.id, idx, 0, TextItem(text=f"{tag} answer"))
     store.add_artifact(run.id, idx, f"out_{tag}", f"{tag}.png", "image/png", 10, f"artifacts/{tag}.png", "srvtoolu_1")
@@ -63,7 +67,7 @@ def test_identity_is_issuer_and_subject_and_admins_are_named_by_email():
 
 def test_every_store_query_sees_only_its_owners_data(data_dir):
     base = Store(data_dir)
-    alice, bob = identity.store_for(base, ALICE), identity.store_for(base, BOB)
+    alice, bob = store_for(base, ALICE), store_for(base, BOB)
     a_run, a_art = _fill(alice, "alice")
     b_run, b_art = _fill(bob, "bob")
 
@@ -83,16 +87,16 @@ def test_every_store_query_sees_only_its_owners_data(data_dir):
     bob.delete_run(a_run)
     bob.set_file_notes("file_alice", "hijacked")
     bob.remove_file("file_alice")
-    bob.delete_artifact(a_art)
+    bob.forget_artifact(a_art)
     bob.put_item(a_run, 0, 5, TextItem(text="injected"))
     bob.update_turn(a_run, 0, status="error")
     bob.add_artifact(a_run, 0, "out_x", "x.png", "image/png", 1, "artifacts/x.png", "t")
     assert bob.mark_interrupted(only={a_run}) == []
     with pytest.raises(NotAllowedError):
-        bob.start_turn(a_run, "mine now?", [])
+        bob.add_turn(a_run, "mine now?", [])
     with pytest.raises(NotAllowedError):
         bob.add_file(FileRecord("file_alice", "x.csv", "text/csv", 1, "h", "csv", "", time.time()))
-    for admin_only in (bob.users, bob.known_file_ids, bob.claim_local_data, lambda: bob.set_monthly_budget("x", 1)):
+    for admin_only in (bob.users, bob.known_file_ids, bob.take_over_local_data, lambda: bob.set_monthly_budget("x", 1)):
         with pytest.raises(NotAllowedError):
             admin_only()
     with pytest.raises(NotAllowedError):
@@ -111,9 +115,9 @@ def test_every_store_query_sees_only_its_owners_data(data_dir):
 
 def test_a_shared_run_is_readable_by_others_but_stays_the_owners(data_dir):
     base = Store(data_dir)
-    alice, bob = identity.store_for(base, ALICE), identity.store_for(base, BOB)
+    alice, bob = store_for(base, ALICE), store_for(base, BOB)
     a_run, a_art = _fill(alice, "alice")
-    identity.welcome(alice, ALICE)
+    welcome(alice, ALICE)
     alice.update_run(a_run, shared=True)
     shared = bob.run(a_run)
     assert shared is not None and shared.shared and not bob.owns(shared) and alice.owns(shared)
@@ -124,7 +128,7 @@ def test_a_shared_run_is_readable_by_others_but_stays_the_owners(data_dir):
     bob.update_run(a_run, budget_usd=5, shared=False)
     bob.delete_run(a_run)
     with pytest.raises(NotAllowedError, match="read-only"):
-        bob.start_turn(a_run, "a follow-up", [])
+        bob.add_turn(a_run, "a follow-up", [])
     assert alice.run(a_run).shared and alice.run(a_run).budget_usd == 0 and len(alice.turns(a_run)) == 1
 
 
@@ -137,25 +141,25 @@ def test_data_from_before_sign_in_is_migrated_and_taken_over_by_the_first_admin(
     # without sign-in nothing changes: the local user has it all
     assert base.owner == LOCAL_OWNER and base.run("run_old").owner == LOCAL_OWNER
     assert base.file("file_old").notes == "EUR" and len(base.turns("run_old")) == 1
-    bob, alice = identity.store_for(base, BOB), identity.store_for(base, ALICE)
+    bob, alice = store_for(base, BOB), store_for(base, ALICE)
     # a user who is not an admin signs in first: it is not theirs
-    assert identity.welcome(bob, BOB) == 0 and bob.runs() == [] and bob.files() == []
-    assert identity.welcome(alice, ALICE) == 1
+    assert welcome(bob, BOB) == 0 and bob.runs() == [] and bob.files() == []
+    assert welcome(alice, ALICE) == 1
     assert [r.id for r in alice.runs()] == ["run_old"] and [f.id for f in alice.files()] == ["file_old"]
     assert len(alice.turns("run_old")) == 1 and base.runs() == [] and base.files() == []
     # a second admin gets nothing more
     carol = identity.from_claims(
         {"iss": ISSUER, "sub": "c-3", "email": "carol@example.com"}, frozenset({"carol@example.com"})
     )
-    assert identity.welcome(identity.store_for(base, carol), carol) == 0
+    assert welcome(store_for(base, carol), carol) == 0
     assert {u.email.lower() for u in alice.users()} == {"alice@example.com", "bob@example.com", "carol@example.com"}
 
 
 def test_monthly_budget_refuses_new_runs_and_follow_ups_before_any_request(settings, emulator, data_dir):
     base = Store(data_dir)
-    alice, bob = identity.store_for(base, ALICE), identity.store_for(base, BOB)
-    identity.welcome(alice, ALICE)
-    identity.welcome(bob, BOB)
+    alice, bob = store_for(base, ALICE), store_for(base, BOB)
+    welcome(alice, ALICE)
+    welcome(bob, BOB)
     emulator.queue_script([Text("First answer.")])
     run = jobs.new_run(bob, settings, "What is in here?", [])
     assert jobs.wait(run.id, 30)
@@ -190,7 +194,7 @@ def test_monthly_budget_refuses_new_runs_and_follow_ups_before_any_request(setti
 
 def test_files_page_catalogue_is_per_user_and_remote_only_files_are_for_admins(client, data_dir):
     base = Store(data_dir)
-    alice, bob = identity.store_for(base, ALICE), identity.store_for(base, BOB)
+    alice, bob = store_for(base, ALICE), store_for(base, BOB)
     data = b"a,b\n1,2\n"
 
     def up(store: Store, name: str) -> str:
@@ -215,7 +219,7 @@ def test_files_page_catalogue_is_per_user_and_remote_only_files_are_for_admins(c
 
 def test_the_job_writes_only_into_its_owners_run(settings, emulator, data_dir):
     base = Store(data_dir)
-    bob = identity.store_for(base, BOB)
+    bob = store_for(base, BOB)
     emulator.queue_script([Text("Answer for Bob.")])
     run = jobs.new_run(bob, settings, "Bob asks", [])
     assert jobs.wait(run.id, 30)

@@ -6,13 +6,13 @@ from __future__ import annotations
 import subprocess
 import sys
 
-from lib.runs import jobs
+from lib.runs import jobs, recovery
 from lib.storage.store import Store
 
 
 def _claimed_by(store: Store, worker: str) -> str:
     run = store.create_run("q", "m", "t", [])
-    idx = store.start_turn(run.id, "q", [], request={})
+    idx = store.add_turn(run.id, "q", [], request={})
     assert store.as_owner(store.owner, admin=True).claim_turn(worker, 10, only=(run.id, idx)) is not None
     return run.id
 
@@ -27,11 +27,11 @@ def test_a_run_held_by_another_live_process_is_not_interrupted(store: Store) -> 
         orphan = _claimed_by(store, "local:not-a-pid")
         assert jobs.is_active(live, store) and not jobs.is_active(dead, store)
 
-        assert sorted(jobs.settle(store)) == sorted([dead, orphan])
+        assert sorted(recovery.settle(store)) == sorted([dead, orphan])
         assert store.run(live).status == "running"
         assert store.run(dead).status == "interrupted" and "stopped while this run" in store.run(dead).error
         assert store.as_owner("bob").active_turn_workers() == {}, "another owner's view holds none of these"
     finally:
         other.kill()
         other.wait()
-    assert jobs.settle(store, only={live}) == [live], "once its process is gone, it is interrupted too"
+    assert recovery.settle(store, only={live}) == [live], "once its process is gone, it is interrupted too"

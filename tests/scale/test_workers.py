@@ -11,7 +11,8 @@ import pytest
 
 from lib.runs import jobs
 from lib.runs.view import load_comparison
-from lib.storage.store import INTERRUPTED_BY_WORKER, Store
+from lib.storage.queue import INTERRUPTED_BY_WORKER
+from lib.storage.store import Store
 from lib.transcript import GeneratedFile, Notice, Text
 from tests.support.browser import REPO
 from tests.support.team import Team

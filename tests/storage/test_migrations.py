@@ -26,7 +26,7 @@ def test_a_data_directory_of_the_hand_written_schema_upgrades_in_place(data_dir:
     assert store.turn_state("run_old").status == "done"
     # and the upgraded directory works as a new one would
     run = store.create_run("new", "m", "t", [])
-    store.start_turn(run.id, "q", [], request={})
+    store.add_turn(run.id, "q", [], request={})
     assert store.claim_turn("w", 10).run_id == run.id
 
 

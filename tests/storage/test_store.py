@@ -1,4 +1,4 @@
-"""The SQLite store: schema, items, artifacts and filters, interrupted runs, a process killed mid-write."""
+"""The SQLite store: schema, items, artifacts and filters, a process killed mid-write, migrations."""
 
 from __future__ import annotations
 
@@ -13,9 +13,10 @@ from pathlib import Path
 
 import pytest
 
-from lib.runs import jobs
+from lib.runs import recovery
 from lib.storage.db import head
-from lib.storage.store import ArtifactFilter, FileRecord, Store
+from lib.storage.records import ArtifactFilter, FileRecord
+from lib.storage.store import Store
 from lib.transcript import CodeCell, Text, Usage
 from tests.support.legacy_db import legacy_database, legacy_directory
 
@@ -52,7 +53,7 @@ def test_a_hand_written_database_from_a_newer_version_is_refused(data_dir):
 
 def test_items_are_upserted_in_order_and_turns_keep_raw_content(store):
     run = store.create_run("title", "m", "tool", ["file_a"])
-    idx = store.start_turn(run.id, "q", [{"type": "text", "text": "q"}])
+    idx = store.add_turn(run.id, "q", [{"type": "text", "text": "q"}])
     store.put_item(run.id, idx, 0, Text(text="par"))
     store.put_item(run.id, idx, 1, CodeCell(tool="code_execution", code="print(1)"))
     store.put_item(run.id, idx, 0, Text(text="partial, then whole"))
@@ -80,8 +81,8 @@ def test_files_catalogue_and_remote_flags(store):
 def test_artifact_filters_and_pages(store):
     a = store.create_run("churn drivers", "m", "t", [])
     b = store.create_run("sales trend", "m", "t", [])
-    ia = store.start_turn(a.id, "What drives churn?", [])
-    ib = store.start_turn(b.id, "Plot the sales trend", [])
+    ia = store.add_turn(a.id, "What drives churn?", [])
+    ib = store.add_turn(b.id, "Plot the sales trend", [])
     for n in range(5):
         store.add_artifact(a.id, ia, f"file_a{n}", f"chart{n}.png", "image/png", 10, f"artifacts/a/{n}.png", "s")
     store.add_artifact(b.id, ib, "file_b0", "table.csv", "text/csv", 10, "artifacts/b/0.csv", "s")
@@ -96,19 +97,8 @@ def test_artifact_filters_and_pages(store):
     assert churn and all(x.question == "What drives churn?" for x in churn)
     assert store.artifacts(ArtifactFilter(words="zebra"))[1] == 0
     assert store.artifacts(ArtifactFilter(since=time.time() + 3600))[1] == 0
-    store.delete_artifact(churn[0].id)
+    store.forget_artifact(churn[0].id)
     assert store.artifacts()[1] == 5
-
-
-def test_restart_marks_in_flight_runs_interrupted(store):
-    live = store.create_run("live", "m", "t", [])
-    dead = store.create_run("dead", "m", "t", [])
-    for run in (live, dead):
-        store.start_turn(run.id, "q", [])
-    assert store.mark_interrupted(keep={live.id}) == [dead.id]
-    assert store.run(dead.id).status == "interrupted" and "stopped" in store.run(dead.id).error
-    assert store.turns(dead.id)[0].status == "interrupted"
-    assert store.run(live.id).status == "running"
 
 
 WRITER = textwrap.dedent("""
@@ -119,7 +109,7 @@ WRITER = textwrap.dedent("""
     from lib.transcript import Text
     store = Store(Path({data!r}))
     run = store.create_run("killed", "m", "t", [])
-    idx = store.start_turn(run.id, "q", [])
+    idx = store.add_turn(run.id, "q", [])
     print(run.id, flush=True)
     n = 0
     while True:
@@ -139,8 +129,8 @@ def test_a_process_killed_mid_run_leaves_a_readable_database(data_dir):
     store = Store(data_dir)
     assert sqlite3.connect(store.path).execute("PRAGMA integrity_check").fetchone()[0] == "ok"
     assert len(store.items(run_id)) > 0
-    jobs._recovered.discard(str(store.path))
-    assert run_id in jobs.recover(store)
+    recovery._recovered.discard(str(store.path))
+    assert run_id in recovery.recover(store)
     assert store.run(run_id).status == "interrupted"
 
 

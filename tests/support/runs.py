@@ -13,7 +13,8 @@ from lib.emulator import Emulator
 from lib.files import library, uploads
 from lib.runs import jobs
 from lib.settings import Settings
-from lib.storage.store import FileRecord, Store
+from lib.storage.records import FileRecord
+from lib.storage.store import Store
 
 CSV = b"month,region,sales\n2024-01,North,100\n2024-02,North,120\n2024-03,South,90\n2024-04,South,130\n"
 MAX_UPLOAD_BYTES = Settings().max_upload_bytes

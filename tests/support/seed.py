@@ -42,7 +42,7 @@ def seed_chart_run(data_dir: Path, *, spec_text: str | None = None, demo: bool =
     """A done run with one code cell that saved `<CHART>.png` and `<CHART>.vl.json`; returns the run id."""
     store = Store(data_dir)
     run = store.create_run(QUESTION, "claude-sonnet-4-6", "code_execution_20260521", [], demo=demo)
-    idx = store.start_turn(run.id, QUESTION, [{"type": "text", "text": QUESTION}])
+    idx = store.add_turn(run.id, QUESTION, [{"type": "text", "text": QUESTION}])
     folder = data_dir / "artifacts" / run.id
     folder.mkdir(parents=True, exist_ok=True)
     body = json.dumps(chart_spec()) if spec_text is None else spec_text

@@ -9,10 +9,9 @@ import pytest
 from PIL import Image
 
 from lib.client import make_client
-from lib.emulator import Bash, Emulator, Fault, Pacing, Pause, Python, Text
-from lib.runs import jobs
+from lib.emulator import Bash, Fault, Pause, Python, Text
+from lib.runs import enqueue, jobs
 from lib.settings import Settings
-from lib.storage.store import Store
 from lib.transcript import CodeCell, GeneratedFile, Notice, Output, RunError
 from lib.transcript import Text as TextItem
 from tests.support.runs import items_of, messages_requests, run_to_end, upload
@@ -49,22 +48,6 @@ def test_streamed_analysis_stores_text_code_stdout_and_png(emulator, settings, s
     assert all("anthropic-beta" not in r.headers for r in emulator.requests)
 
 
-def test_follow_up_reuses_container_and_sees_earlier_files(emulator, settings, store):
-    file_id = upload(settings, store)
-    run_id = run_to_end(store, settings, "First look", [file_id])
-    container = store.run(run_id).container_id
-    jobs.start_turn(store, settings, run_id, "What files are there now?")
-    assert jobs.wait(run_id, 60)
-    second = messages_requests(emulator)[-1].json
-    assert second["container"] == container
-    assert [m["role"] for m in second["messages"]] == ["user", "assistant", "user"]
-    assert not any(b.get("type") == "container_upload" for b in second["messages"][2]["content"])
-    first_pngs = [i.filename for i in items_of(store, run_id, 0) if isinstance(i, GeneratedFile)]
-    later_stdout = "".join(i.stdout for i in items_of(store, run_id, 1) if isinstance(i, Output))
-    assert first_pngs and all(name in later_stdout for name in first_pngs)
-    assert store.run(run_id).status == "done"
-
-
 def test_pause_turn_is_continued_with_the_paused_content(emulator, settings, store):
     file_id = upload(settings, store)
     emulator.queue_script([Text("Step one."), Python("print(6 * 7)"), Pause(), Text("Step two done.")])
@@ -93,7 +76,7 @@ def test_budget_reached_stops_continuing_a_paused_turn_and_refuses_follow_ups(em
     assert isinstance(items[-1], Notice) and "of its $0.0020 budget" in items[-1].text
     assert store.run(run_id).status == "done"
 
-    with pytest.raises(jobs.BudgetReachedError, match=r"of its \$0\.0020 budget"):
+    with pytest.raises(enqueue.BudgetReachedError, match=r"of its \$0\.0020 budget"):
         jobs.start_turn(store, settings, run_id, "go on")
     assert len(store.turns(run_id)) == 1 and len(messages_requests(emulator)) == 1
 
@@ -193,39 +176,6 @@ def test_expired_container_is_replaced_and_files_reattached(emulator, settings, 
     assert notices and "new one was started" in notices[0].text
 
 
-def test_stop_mid_run_keeps_what_arrived(data_dir, tmp_path):
-    with Emulator(pacing=Pacing(text_chunk_delay=0.01, code_delay=5.0)) as emu:
-        settings = Settings(api_key="k", base_url=emu.url, data_dir=data_dir, max_retries=0)
-        store = Store(data_dir)
-        file_id = upload(settings, store)
-        emu.queue_script([Text("Looking at the data now."), Python("print('slow')"), Text("never shown")])
-        run = jobs.new_run(store, settings, "q", [file_id])
-        deadline = time.monotonic() + 10
-        while not any(isinstance(i, CodeCell) for i in items_of(store, run.id)):
-            assert time.monotonic() < deadline
-            time.sleep(0.05)
-        assert jobs.stop(run.id)
-        assert jobs.wait(run.id, 10)
-        assert store.run(run.id).status == "stopped"
-        items = items_of(store, run.id)
-        assert any(isinstance(i, TextItem) and "Looking at the data" in i.text for i in items)
-        assert isinstance(items[-1], Notice) and "Stopped" in items[-1].text
-        assert not any(isinstance(i, TextItem) and "never" in i.text for i in items)
-        assert not any(isinstance(i, Output) for i in items), "Stop returned only after the 5 s code step ended"
-
-
-def test_second_turn_while_busy_is_refused(data_dir):
-    with Emulator(pacing=Pacing(code_delay=2.0)) as emu:
-        settings = Settings(api_key="k", base_url=emu.url, data_dir=data_dir, max_retries=0)
-        store = Store(data_dir)
-        file_id = upload(settings, store)
-        run = jobs.new_run(store, settings, "q", [file_id])
-        with pytest.raises(jobs.RunBusyError):
-            jobs.start_turn(store, settings, run.id, "again")
-        jobs.stop(run.id)
-        jobs.wait(run.id, 10)
-
-
 def test_bash_and_editor_steps_with_tool_version_20250825(emulator, settings, store):
     from dataclasses import replace
 
@@ -272,23 +222,3 @@ def test_stop_shuts_a_response_the_server_is_still_holding(emulator, settings, s
         items = items_of(store, run.id)
         assert isinstance(items[-1], Notice) and "Stopped" in items[-1].text
         assert store.turns(run.id)[0].status == "stopped"
-
-
-def test_a_queued_turn_stores_no_history_and_the_worker_sends_the_earlier_turns(emulator, settings, store):
-    file_id = upload(settings, store)
-    emulator.queue_script([Text("First answer.")])
-    run_id = run_to_end(store, settings, "First look", [file_id])
-    emulator.queue_script([Text("Second answer.")])
-    idx = jobs.queue_turn(store, settings, run_id, "And now?")
-    claim = store.as_owner(store.owner, admin=True).claim_turn("test", jobs.LEASE_SECONDS, only=(run_id, idx))
-    assert claim is not None
-    assert "history" not in claim.request and claim.request["user_content"][0]["text"] == "And now?"
-
-    jobs.start_local(store, settings, claim)
-    assert jobs.wait(run_id, 60)
-    assert store.run(run_id).status == "done"
-    first, second = (r.json for r in messages_requests(emulator))
-    assert second["messages"][0] == first["messages"][0]
-    assert second["messages"][1]["role"] == "assistant"
-    assert second["messages"][1]["content"][-1]["text"] == "First answer."
-    assert second["messages"][2]["content"][0] == {"type": "text", "text": "And now?"}

@@ -1,0 +1,173 @@
+"""Running a claimed turn: the loop that streams it (and a replay's next question), and the recorder that
+writes each of its events to the store as it arrives, so a page on any replica sees it."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Iterator
+
+from lib.client import make_client
+from lib.errors import AppError, describe
+from lib.runs import replay
+from lib.runs.budget import check_user_budget
+from lib.runs.enqueue import history_before, queue_turn, request_from
+from lib.runs.threads import LOCAL_WORKER, Job, register
+from lib.settings import Settings
+from lib.storage import blobs
+from lib.storage.queue import LEASE_SECONDS
+from lib.storage.records import Claim
+from lib.storage.store import Store
+from lib.transcript import GeneratedFile, Item, Notice, RunError
+from lib.turn import stream
+
+WRITE_INTERVAL = 0.1
+
+
+def start_local(store: Store, settings: Settings, claim: Claim) -> Job:
+    """Run a claimed turn in a thread of this process."""
+    job = Job(run_id=claim.run_id)
+    owned = store.as_owner(claim.owner, admin=False)
+    job.thread = threading.Thread(
+        target=execute_claim,
+        args=(owned, settings, claim, job.stop),
+        daemon=True,
+        name=f"run-{claim.run_id[:8]}",
+    )
+    register(job)
+    job.thread.start()
+    return job
+
+
+def execute_claim(store: Store, settings: Settings, claim: Claim | None, stop_signal: stream.StopSignal) -> None:
+    """Run a claimed turn to its end, writing every event to the store (scoped to the run's owner), then a
+    replay's next question: here with the embedded database, queued for any worker with a shared one. Never
+    raises, always leaves the run in a final state or its next turn queued."""
+    while claim is not None:
+        outcome = _execute_turn(store, settings, claim, stop_signal)
+        claim = _follow_up(store, settings, claim, outcome, stop_signal)
+
+
+class ItemWriter:
+    """Writes a turn's items to the store, holding back partial updates that come faster than WRITE_INTERVAL."""
+
+    def __init__(self, store: Store, run_id: str, turn_idx: int) -> None:
+        self.store, self.run_id, self.turn_idx = store, run_id, turn_idx
+        self.pending: dict[int, Item] = {}
+        self.last_write: dict[int, float] = {}
+
+    def put(self, seq: int, item: Item, final: bool) -> None:
+        """Write an item now if it is final, new, or last written long enough ago; otherwise hold it."""
+        now = time.monotonic()
+        if not final and now - self.last_write.get(seq, 0.0) < WRITE_INTERVAL:
+            self.pending[seq] = item
+            return
+        self.pending.pop(seq, None)
+        self.last_write[seq] = now
+        self.store.put_item(self.run_id, self.turn_idx, seq, item)
+
+    def flush(self) -> None:
+        """Write the latest state of items whose last update was held back."""
+        pending, self.pending = self.pending, {}
+        for seq, item in pending.items():
+            self.store.put_item(self.run_id, self.turn_idx, seq, item)
+
+
+def record(store: Store, run_id: str, idx: int, events: Iterator[stream.TurnEvent]) -> stream.Outcome:
+    """Write every event of a turn to the store as it arrives, the outcome's content too; returns the outcome,
+    whose status the caller writes (after queueing what follows, so the run never looks idle in between)."""
+    writer = ItemWriter(store, run_id, idx)
+    for event in events:
+        if isinstance(event, stream.ItemEvent):
+            writer.put(event.seq, event.item, event.final)
+        elif isinstance(event, stream.NoticeEvent):
+            writer.put(event.seq, event.notice, True)
+        elif isinstance(event, stream.FileSaved):
+            writer.put(event.seq, event.file, True)
+            keep_artifact(store, run_id, idx, event.file)
+        elif isinstance(event, stream.UsageEvent):
+            store.update_turn(run_id, idx, usage=event.usage)
+        elif isinstance(event, stream.ContainerEvent):
+            store.update_run(run_id, container_id=event.container_id, container_expires_at=event.expires_at)
+        elif isinstance(event, stream.Outcome):
+            writer.flush()
+            store.update_turn(
+                run_id,
+                idx,
+                finished_at=time.time(),
+                assistant_content=event.content,
+                usage=event.usage,
+                stop_reason=event.stop_reason,
+                container_id=event.container_id,
+                requests=event.requests,
+                error=str(event.error) if event.error else "",
+                user_content=event.user_content,
+            )
+            return event
+    raise AssertionError("a turn always ends with an outcome")
+
+
+def keep_artifact(store: Store, run_id: str, idx: int, saved: GeneratedFile) -> None:
+    """Keep a downloaded generated file for good (blob and gallery row); one whose download failed is skipped."""
+    if saved.path:
+        blobs.keep(store.data_dir, saved.path)
+        store.add_artifact(
+            run_id, idx, saved.file_id, saved.filename, saved.mime_type, saved.size_bytes, saved.path, saved.tool_use_id
+        )
+
+
+def _execute_turn(
+    store: Store, settings: Settings, claim: Claim, stop_signal: stream.StopSignal
+) -> stream.Outcome | None:
+    """One claimed turn, its outcome written; None when it failed outside the turn (also written)."""
+    run_id, idx = claim.run_id, claim.idx
+    try:
+        turn = stream.Turn(
+            make_client(settings),
+            request_from(claim.request, settings, history_before(store, run_id, idx)),
+            settings.data_dir,
+            settings.data_dir / "artifacts" / run_id,
+            stop_signal,
+            guard=lambda: check_user_budget(store, store.owner, settings.prices),
+        )
+        return record(store, run_id, idx, turn.events())
+    except BaseException as exc:  # noqa: BLE001 - the thread must leave a readable state whatever happened
+        err = describe(exc)
+        seq = store.next_seq(run_id, idx)
+        store.put_item(
+            run_id, idx, seq, RunError(title=err.title, message=err.message, hint=err.hint, retryable=err.retryable)
+        )
+        store.update_turn(run_id, idx, status="error", finished_at=time.time(), error=str(err))
+        store.update_run(run_id, status="error", error=str(err))
+        return None
+
+
+def _follow_up(
+    store: Store, settings: Settings, claim: Claim, outcome: stream.Outcome | None, stop_signal: stream.StopSignal
+) -> Claim | None:
+    """Settle a turn and its run, or for a replay queue the next question first and then settle the turn (so a
+    watching page or `is_active` never sees the run idle in between); returns the next claim when this thread
+    is to run it."""
+    run = store.run(claim.run_id)
+    if outcome is None or run is None:  # failed outside the turn (already settled), or deleted meanwhile
+        return None
+    run_id, idx = run.id, claim.idx
+    status = {"done": "done", "stopped": "stopped", "failed": "error"}[outcome.status]
+    question = None
+    if status == "done" and not stop_signal.is_set():
+        question = replay.next_question(store, run)
+    queued = None
+    if question is not None:
+        try:
+            queued = queue_turn(store, settings, run_id, question)
+        except AppError as err:  # a budget reached half way: the replay waits, its answers so far are kept
+            store.put_item(
+                run_id, idx, store.next_seq(run_id, idx), Notice(text=f"The replay paused: {err.message} {err.hint}")
+            )
+    store.update_turn(run_id, idx, status=status)
+    if queued is None:
+        store.update_run(run_id, status=status, error=str(outcome.error) if outcome.error else "")
+        return None
+    if not store.embedded:
+        return None  # any worker claims it
+    return store.as_owner(store.owner, admin=True).claim_turn(LOCAL_WORKER, LEASE_SECONDS, (run_id, queued))

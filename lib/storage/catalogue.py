@@ -1,0 +1,83 @@
+"""The files catalogue: each owner's uploaded files, with their notes and whether the API still has them."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import sqlalchemy as sa
+
+from lib.errors import NotAllowedError
+from lib.storage.db import files
+from lib.storage.records import FileRecord
+from lib.storage.scope import Scope
+
+
+class Catalogue(Scope):
+    """Reads and writes of the owner's catalogue entries."""
+
+    def add_file(self, record: FileRecord) -> None:
+        """Insert or replace a catalogue entry of this owner."""
+        values = {**record.__dict__, "remote_missing": int(record.remote_missing), "owner": self.owner}
+        with self._begin() as conn:
+            taken = conn.execute(sa.select(files.c.owner).where(files.c.id == record.id)).first()
+            if taken and taken.owner != self.owner:
+                raise NotAllowedError(f"The file {record.id} belongs to someone else.")
+            stmt = self._insert(files).values(values)
+            conn.execute(stmt.on_conflict_do_update(index_elements=["id"], set_=values))
+
+    def set_file_notes(self, file_id: str, notes: str) -> None:
+        """Keep the analyst's notes about a file (column meanings, units, rules); sent with every analysis."""
+        with self._begin() as conn:
+            conn.execute(
+                files.update().where(files.c.id == file_id, files.c.owner == self.owner).values(notes=notes.strip())
+            )
+
+    def files(self) -> list[FileRecord]:
+        """This owner's catalogue, newest first."""
+        return self._files()
+
+    def file(self, file_id: str) -> FileRecord | None:
+        """One catalogue entry of this owner."""
+        return next(iter(self._files(files.c.id == file_id)), None)
+
+    def file_by_hash(self, sha256: str) -> FileRecord | None:
+        """A file of this owner already uploaded with the same content, if any."""
+        return next(iter(self._files(files.c.sha256 == sha256, files.c.remote_missing == 0)), None)
+
+    def _files(self, *where: Any) -> list[FileRecord]:
+        query = sa.select(files).where(files.c.owner == self.owner, *where).order_by(files.c.created_at.desc())
+        with self._begin() as conn:
+            rows = conn.execute(query).mappings().all()
+        return [FileRecord(**{**r, "remote_missing": bool(r["remote_missing"])}) for r in rows]
+
+    def known_file_ids(self) -> set[str]:
+        """Ids of every catalogued file of every owner (admins: to tell files nobody here knows)."""
+        self._require_admin()
+        with self._begin() as conn:
+            return set(conn.execute(sa.select(files.c.id)).scalars())
+
+    def catalogued_by_anyone(self, file_id: str) -> bool:
+        """Whether any owner's catalogue holds this file id (admins: to tell files nobody here knows)."""
+        self._require_admin()
+        with self._begin() as conn:
+            return conn.execute(sa.select(sa.literal(1)).where(files.c.id == file_id)).first() is not None
+
+    def remove_file(self, file_id: str) -> None:
+        """Drop a catalogue entry of this owner."""
+        with self._begin() as conn:
+            conn.execute(files.delete().where(files.c.id == file_id, files.c.owner == self.owner))
+
+    def flag_remote_missing(self, file_id: str) -> None:
+        """Flag one of this owner's catalogue entries as gone from the API."""
+        with self._begin() as conn:
+            conn.execute(
+                files.update().where(files.c.id == file_id, files.c.owner == self.owner).values(remote_missing=1)
+            )
+
+    def mark_remote(self, present_ids: set[str]) -> None:
+        """Flag this owner's catalogue entries the remote list no longer has."""
+        present = list(present_ids)
+        with self._begin() as conn:
+            mine = files.c.owner == self.owner
+            conn.execute(files.update().where(mine, files.c.id.in_(present)).values(remote_missing=0))
+            conn.execute(files.update().where(mine, files.c.id.not_in(present)).values(remote_missing=1))

@@ -1,0 +1,187 @@
+"""The rows the store returns: plain, frozen dataclasses that cross from storage to the layers above."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from lib.identity import LOCAL_OWNER
+from lib.transcript import Item, Usage
+
+ACTIVE = ("queued", "running")  # the statuses of a run or turn that someone works on (or should)
+
+
+@dataclass(frozen=True)
+class FileRecord:
+    """A file in the local catalogue (uploaded by the user)."""
+
+    id: str
+    filename: str
+    mime_type: str
+    size_bytes: int
+    sha256: str
+    kind: str
+    local_path: str
+    created_at: float
+    remote_missing: bool = False
+    notes: str = ""
+    owner: str = LOCAL_OWNER
+
+
+@dataclass(frozen=True)
+class RunRecord:
+    """One conversation as stored: a first question and its follow-ups, in one container."""
+
+    id: str
+    title: str
+    created_at: float
+    updated_at: float
+    status: str
+    model: str
+    tool_version: str
+    container_id: str
+    container_expires_at: str
+    file_ids: list[str]
+    error: str
+    demo: bool
+    budget_usd: float = 0.0  # 0: no limit
+    owner: str = LOCAL_OWNER
+    shared: bool = False  # readable by everyone signed in
+    replay_of: str = ""  # the run whose questions this one asks again on other files
+
+    @property
+    def active(self) -> bool:
+        """Whether a job is (or should be) working on it."""
+        return self.status in ACTIVE
+
+    @classmethod
+    def from_row(cls, row: Mapping[str, Any]) -> RunRecord:
+        """A run from its row in the runs table."""
+        data = dict(row)
+        data["file_ids"] = json.loads(data["file_ids"])
+        data["demo"] = bool(data["demo"])
+        data["shared"] = bool(data["shared"])
+        return cls(**data)
+
+
+@dataclass(frozen=True)
+class TurnRecord:
+    """One question of a run as stored, and everything the API answered to it."""
+
+    run_id: str
+    idx: int
+    question: str
+    status: str
+    started_at: float
+    finished_at: float | None
+    user_content: list[dict[str, Any]]
+    assistant_content: list[dict[str, Any]]
+    usage: Usage
+    stop_reason: str
+    container_id: str
+    requests: int
+    error: str
+
+    @property
+    def uses_container(self) -> bool:
+        """Whether the turn was billed container time (it ran code or had files attached)."""
+        return bool(
+            self.usage.code_execution_requests
+            or self.container_id
+            or any(b.get("type") == "container_upload" for b in self.user_content)
+        )
+
+    @classmethod
+    def from_row(cls, row: Mapping[str, Any]) -> TurnRecord:
+        """A turn from a row holding the turns table's columns (others are ignored)."""
+        data = {k: row[k] for k in cls.__dataclass_fields__}
+        data["user_content"] = json.loads(data["user_content"])
+        data["assistant_content"] = json.loads(data["assistant_content"])
+        data["usage"] = Usage(**json.loads(data["usage"] or "{}"))
+        return cls(**data)
+
+
+@dataclass(frozen=True)
+class StoredItem:
+    """A transcript item with its place in the run."""
+
+    turn_idx: int
+    seq: int
+    item: Item
+    updated_at: float = 0.0  # when it was last written: the live view's watermark
+
+
+@dataclass(frozen=True)
+class Artifact:
+    """A generated file kept on disk, with where it came from."""
+
+    id: int
+    run_id: str
+    turn_idx: int
+    file_id: str
+    filename: str
+    mime_type: str
+    size_bytes: int
+    path: str
+    created_at: float
+    tool_use_id: str
+    question: str = ""
+
+
+@dataclass(frozen=True)
+class ArtifactFilter:
+    """Which artifacts the gallery shows."""
+
+    run_id: str = ""
+    kind: str = ""  # "image" or "other" or ""
+    since: float | None = None
+    until: float | None = None
+    words: str = ""
+    limit: int = 24
+    offset: int = 0
+
+
+@dataclass(frozen=True)
+class UserRecord:
+    """Someone who has signed in, with the monthly budget an admin gave them."""
+
+    owner: str
+    email: str
+    name: str
+    first_seen: float
+    last_seen: float
+    monthly_budget_usd: float = 0.0  # 0: no limit
+
+
+@dataclass(frozen=True)
+class TurnUsage:
+    """What one turn used, with whose run and which model it was (for monthly usage)."""
+
+    owner: str
+    run_id: str
+    model: str
+    turn: TurnRecord
+
+
+@dataclass(frozen=True)
+class Claim:
+    """A queued turn a worker took: whose run it is, which turn, and the request to send."""
+
+    owner: str
+    run_id: str
+    idx: int
+    request: dict[str, Any]
+    demo: bool
+
+
+@dataclass(frozen=True)
+class TurnState:
+    """Where the newest turn of a run is in the queue."""
+
+    idx: int
+    status: str
+    worker: str
+    lease_until: float
+    stop_requested: bool
