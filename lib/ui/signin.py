@@ -77,4 +77,5 @@ def account_box(user: User) -> None:
         st.markdown(f":material/account_circle: Signed in as **{user.label}**")
         if user.admin:
             st.caption("Admin of this app")
+        st.caption(f"Sign-in id (for `ANALYST_ADMINS`): `{user.owner}`")
         st.button("Sign out", icon=":material/logout:", on_click=st.logout, key="signout")
