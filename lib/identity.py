@@ -7,6 +7,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from lib.errors import AppError
 from lib.storage.store import LOCAL_OWNER, Store
 
 
@@ -101,3 +102,34 @@ def welcome(store: Store, user: User) -> int:
         return 0
     store.touch_user(user.email, user.name)
     return store.claim_local_data() if user.admin else 0
+
+
+MIN_COOKIE_SECRET = 32
+# the placeholders the README and .streamlit/secrets.toml.example show: public, so anyone could sign cookies with them
+EXAMPLE_COOKIE_SECRETS = frozenset({"change-me-to-a-long-random-string", "a long random string"})
+MAKE_COOKIE_SECRET = 'python -c "import secrets; print(secrets.token_urlsafe(48))"'
+
+
+def cookie_secret_problem(section: Mapping[str, Any]) -> AppError | None:
+    """Why the `[auth]` section's cookie_secret cannot be trusted to sign sessions, or None when it can."""
+    secret = str(section.get("cookie_secret") or "").strip()
+    if not secret:
+        why = "The `[auth]` section of `.streamlit/secrets.toml` has no `cookie_secret`, which signs every session."
+    elif secret in EXAMPLE_COOKIE_SECRETS:
+        why = (
+            "The `cookie_secret` in the `[auth]` section of `.streamlit/secrets.toml` is the example's, so anyone "
+            "who has read the example could forge a signed-in session."
+        )
+    elif len(secret) < MIN_COOKIE_SECRET:
+        why = (
+            f"The `cookie_secret` in the `[auth]` section of `.streamlit/secrets.toml` is {len(secret)} characters "
+            f"long, too short to keep signed-in sessions from being forged (at least {MIN_COOKIE_SECRET})."
+        )
+    else:
+        return None
+    return AppError(
+        "Sign-in cannot start",
+        why,
+        f"Generate one with `{MAKE_COOKIE_SECRET}`, set it as `cookie_secret`, then restart the app.",
+        code="cookie_secret",
+    )

@@ -1,14 +1,18 @@
-"""Who is an admin: a verified email or a sign-in id listed in ANALYST_ADMINS."""
+"""Who is an admin: a verified email or a sign-in id listed in ANALYST_ADMINS; and a cookie secret fit to sign."""
 
 from __future__ import annotations
 
 import re
+import secrets
+import tomllib
+from pathlib import Path
 
 import pytest
 
 from lib import identity
 from lib.settings import SettingsError, load_settings
 
+EXAMPLE = Path(__file__).resolve().parents[1] / ".streamlit" / "secrets.toml.example"
 ISSUER = "https://login.microsoftonline.com/9188040d-6c67-4c5b-b112-36a304b66dad/v2.0"
 ADMINS = load_settings(
     {}, {"ANALYST_ADMINS": f"Alice@Example.com, {ISSUER}#AAAAAAAAAAAAAAAAAAAAAIkzqFVrSaSaFHy782bbtaQ"}
@@ -61,3 +65,17 @@ def test_a_malformed_admin_entry_is_named_with_where_to_fix_it():
     assert "`ops@example.com; alice@example.com` is neither an email" in err.message
     assert "Fix `ANALYST_ADMINS` in `.streamlit/secrets.toml` or the environment" in err.hint
     assert "commas" in err.hint
+
+
+def _example_cookie_secret() -> str:
+    line = next(line for line in EXAMPLE.read_text(encoding="utf-8").splitlines() if "cookie_secret =" in line)
+    return tomllib.loads(line.lstrip("# "))["cookie_secret"]
+
+
+def test_the_example_or_a_short_cookie_secret_is_refused_and_a_generated_one_accepted():
+    for secret in (_example_cookie_secret(), "a long random string", "x" * 31, "", None):
+        problem = identity.cookie_secret_problem({"cookie_secret": secret, "client_id": "id"})
+        assert problem is not None, secret
+        assert "secrets.token_urlsafe(48)" in problem.hint
+    assert "the example's" in identity.cookie_secret_problem({"cookie_secret": _example_cookie_secret()}).message
+    assert identity.cookie_secret_problem({"cookie_secret": secrets.token_urlsafe(48)}) is None

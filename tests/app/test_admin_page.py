@@ -107,6 +107,17 @@ def test_with_auth_every_page_asks_for_sign_in_first(make_app, emulator, data_di
         assert not at.get("page_link") and not at.dataframe and not at.text_area
 
 
+@pytest.mark.parametrize("cookie_secret", ["change-me-to-a-long-random-string", "too-short-0123456789"])
+def test_with_the_example_or_a_short_cookie_secret_no_page_starts_sign_in(make_app, emulator, data_dir, cookie_secret):
+    Store(data_dir).create_run("A secret question", "claude-sonnet-4-6", "code_execution_20260521", [])
+    for page, at in _on_every_page(lambda: _with_auth(make_app(emulator), cookie_secret)):
+        (error,) = at.error
+        assert "Sign-in cannot start" in error.value and "forge" in error.value, page
+        assert 'python -c "import secrets; print(secrets.token_urlsafe(48))"' in error.value
+        assert "`cookie_secret`" in error.value
+        assert not at.button and not at.get("page_link") and "A secret question" not in "\n".join(texts(at))
+
+
 def test_a_malformed_admin_entry_is_named_on_every_page(make_app, emulator):
     for page, at in _on_every_page(lambda: make_app(emulator, ANALYST_ADMINS="alice@example.com, bob")):
         (error,) = at.error
