@@ -60,10 +60,10 @@ def admin_list(text: str) -> frozenset[str]:
 
 
 def email_verified(claims: Mapping[str, Any]) -> bool:
-    """Whether the provider says it verified the email: a real `true` (or the string "true" some providers
-    send). A token without the claim does not count: Microsoft Entra ID, for one, never sends it."""
+    """Whether the provider says it verified the email: a real `true`, or the string "true" some providers
+    send. A token without the claim does not count: Microsoft Entra ID, for one, never sends it."""
     value = claims.get("email_verified")
-    return value is True or (isinstance(value, str) and value.strip().lower() == "true")
+    return value is True or value == "true"
 
 
 def from_claims(claims: Mapping[str, Any], admins: frozenset[str]) -> User:

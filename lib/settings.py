@@ -140,7 +140,9 @@ def read_admins(text: str) -> frozenset[str]:
         return admin_list(text)
     except ValueError as err:
         raise SettingsError(
-            "ANALYST_ADMINS", f"`ANALYST_ADMINS` lists {err}.", "Separate the entries with commas."
+            "ANALYST_ADMINS",
+            f"`ANALYST_ADMINS` has an entry that cannot be read: {err}.",
+            "Separate the entries with commas.",
         ) from None
 
 

@@ -28,12 +28,12 @@ def test_a_token_without_email_verified_is_no_admin():
     assert not user(email="alice@example.com").admin
 
 
-@pytest.mark.parametrize("value", [False, "false", "False", 1, "yes", None, "", [True]])
+@pytest.mark.parametrize("value", [False, "false", "True", 1, "yes", None, "", [True]])
 def test_an_email_the_provider_did_not_verify_is_no_admin(value):
     assert not user(email="alice@example.com", email_verified=value).admin
 
 
-@pytest.mark.parametrize("value", [True, "true", "TRUE"])
+@pytest.mark.parametrize("value", [True, "true"])
 def test_a_verified_email_listed_is_admin(value):
     assert user(email="ALICE@example.com", email_verified=value).admin
     assert not user(email="bob@example.com", email_verified=value).admin
