@@ -19,6 +19,7 @@ from typing import TextIO
 from lib import demo
 from lib.client import make_client
 from lib.errors import AppError, describe
+from lib.files import kinds
 from lib.files.library import upload_accepted
 from lib.files.preview import format_size
 from lib.files.uploads import Accepted, inspect_upload
@@ -235,16 +236,16 @@ def stream(
 def save_artifacts(store: Store, run_id: str, folder: Path | None) -> tuple[list[str], list[Path]]:
     """Copy a run's generated files to a folder (None: only list them); returns their names and the copies."""
     found, _ = store.artifacts(ArtifactFilter(run_id=run_id, limit=10_000))
-    names, saved = [], []
-    for artifact in sorted(found, key=lambda a: (a.turn_idx, a.created_at, a.id)):
-        names.append(artifact.filename)
-        if folder is None:
-            continue
+    ordered = sorted(found, key=lambda a: (a.turn_idx, a.created_at, a.id))
+    names, saved = [a.filename for a in ordered], []
+    if folder is None:
+        return names, saved
+    for artifact, clean in zip(ordered, kinds.unique_names(names), strict=True):
         source = blobs.path(store.data_dir, artifact.path)
         if not source.is_file():
             continue
         folder.mkdir(parents=True, exist_ok=True)
-        target = folder / Path(artifact.filename).name
+        target = folder / clean
         shutil.copyfile(source, target)
         saved.append(target)
     return names, saved

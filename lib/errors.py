@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 import anthropic
+
+# a path in quotes (as OSError shows it, spaces and all), or bare after a space or bracket; never inside a URL
+_QUOTED_PATH = re.compile(r"""(['"])(?:/|[A-Za-z]:\\)[^'"]*\1""")
+_BARE_PATH = re.compile(r"""(?<![\w:/.~-])(?:/|[A-Za-z]:\\)[^\s'"]+""")
 
 
 @dataclass
@@ -54,14 +59,22 @@ def describe(exc: BaseException) -> AppError:
         # a transport failure while reading a stream surfaces from the HTTP library, not the SDK
         return AppError(
             "Connection lost",
-            f"The response stream was cut off ({type(exc).__name__}: {exc}).",
+            f"The response stream was cut off ({type(exc).__name__}: {without_paths(str(exc))}).",
             "Ask again or ask a follow-up; everything received so far is kept.",
             retryable=True,
             code="connection",
         )
+    if isinstance(exc, OSError) and not isinstance(exc, (ConnectionError, TimeoutError)):
+        return AppError(
+            "Local file problem",
+            f"A file could not be written or read on the server ({exc.strerror or without_paths(str(exc))}).",
+            "Try again. If it keeps happening, ask whoever runs this app to check that the data directory has free "
+            "space and can be written to.",
+            code="local_file",
+        )
     return AppError(
         "Unexpected error",
-        f"{type(exc).__name__}: {exc}",
+        f"{type(exc).__name__}: {without_paths(str(exc))}",
         "Try again. If it keeps happening, the run's transcript so far is kept for reference.",
         code="unexpected",
     )
@@ -69,7 +82,18 @@ def describe(exc: BaseException) -> AppError:
 
 def _cause(exc: BaseException) -> str:
     inner = exc.__cause__ or exc.__context__
-    return f"{type(inner).__name__}: {inner}" if inner else str(exc)
+    return without_paths(f"{type(inner).__name__}: {inner}" if inner else str(exc))
+
+
+def without_paths(text: str) -> str:
+    """Text with every file path of the server cut to its last part: the data directory, the app's own folder
+    and temporary files are nobody's business, and the file's own name is what the user knows it by."""
+    text = _QUOTED_PATH.sub(lambda m: m.group(1) + _last_part(m.group()[1:-1]) + m.group(1), text)
+    return _BARE_PATH.sub(lambda m: _last_part(m.group()), text)
+
+
+def _last_part(path: str) -> str:
+    return re.split(r"[\\/]", path.rstrip("\\/"))[-1] or "…"
 
 
 def _api_message(exc: anthropic.APIStatusError) -> str:

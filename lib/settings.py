@@ -13,6 +13,7 @@ from typing import Any
 
 from lib.cost import DEFAULT_PRICES, PriceTable
 from lib.errors import AppError
+from lib.identity import admin_list
 
 DEFAULT_MODEL = "claude-sonnet-4-6"
 DEFAULT_TOOL_VERSION = "code_execution_20260521"
@@ -38,7 +39,7 @@ class Settings:
     max_retries: int = 2
     demo: bool = False
     prices: PriceTable = DEFAULT_PRICES
-    admins: frozenset[str] = frozenset()  # emails of admins when sign-in is on (ANALYST_ADMINS)
+    admins: frozenset[str] = frozenset()  # with sign-in: admins' emails and sign-in ids (ANALYST_ADMINS)
     database_url: str = field(default="", repr=False)  # ANALYST_DATABASE_URL; "": SQLite in the data directory
     blob_url: str = ""  # ANALYST_BLOB_URL; "": files in the data directory
 
@@ -104,7 +105,8 @@ def load_settings(secrets: Mapping[str, Any] | None = None, environ: Mapping[str
         except (TypeError, ValueError):
             parsed = None
         if parsed is None or not math.isfinite(parsed) or parsed < 0:
-            raise SettingsError(name, value, "a whole number" if kind is int else "a number")
+            expected = "a whole number" if kind is int else "a number"
+            raise SettingsError(name, f"`{name}` is `{value}`, which is not {expected} of zero or more.")
         return parsed
 
     key = str(get("ANTHROPIC_API_KEY", "")).strip()
@@ -126,19 +128,31 @@ def load_settings(secrets: Mapping[str, Any] | None = None, environ: Mapping[str
         max_continuations=number("ANALYST_MAX_CONTINUATIONS", 8),
         max_retries=number("ANALYST_MAX_RETRIES", 2),
         run_budget_usd=number("ANALYST_RUN_BUDGET_USD", 0.0, float),
-        admins=frozenset(e.strip().lower() for e in str(get("ANALYST_ADMINS", "")).split(",") if e.strip()),
+        admins=read_admins(str(get("ANALYST_ADMINS", ""))),
         database_url=str(get("ANALYST_DATABASE_URL", "")).strip(),
         blob_url=str(get("ANALYST_BLOB_URL", "")).strip().rstrip("/"),
     )
 
 
-class SettingsError(AppError):
-    """A setting that is not a usable number."""
+def read_admins(text: str) -> frozenset[str]:
+    """ANALYST_ADMINS read: emails and sign-in ids; an entry that is neither is a SettingsError."""
+    try:
+        return admin_list(text)
+    except ValueError as err:
+        raise SettingsError(
+            "ANALYST_ADMINS",
+            f"`ANALYST_ADMINS` has an entry that cannot be read: {err}.",
+            "Separate the entries with commas.",
+        ) from None
 
-    def __init__(self, name: str, value: Any, expected: str) -> None:
+
+class SettingsError(AppError):
+    """A setting that cannot be used as it is."""
+
+    def __init__(self, name: str, problem: str, how: str = "") -> None:
         super().__init__(
             "Setting not understood",
-            f"`{name}` is `{value}`, which is not {expected} of zero or more.",
-            f"Fix `{name}` in `.streamlit/secrets.toml` or the environment, then reload the page.",
+            problem,
+            f"Fix `{name}` in `.streamlit/secrets.toml` or the environment, then reload the page. {how}".strip(),
             code="settings",
         )

@@ -5,6 +5,7 @@ Imports only the standard library so any module (the emulator included) can ask 
 
 from __future__ import annotations
 
+import hashlib
 import io
 import re
 import unicodedata
@@ -220,27 +221,65 @@ _FORBIDDEN_CHARS = re.compile(r'[<>:"|?*\\/\x00-\x1f\x7f]')
 _EXTENSION = re.compile(r"^\.[A-Za-z0-9]{1,10}$")
 # Names Windows reserves for devices, whatever the extension.
 _RESERVED = re.compile(r"^(con|prn|aux|nul|com[0-9]|lpt[0-9])$", re.IGNORECASE)
+# Control characters, invisible format characters (bidirectional overrides can make "evil\u202Egpj.csv" display as
+# "evilvsc.jpg") and lone surrogates, which cannot even be encoded.
+_DROPPED_CATEGORIES = frozenset({"Cc", "Cf", "Cs"})
+# On-disk names stay well under the 255 bytes a file system allows, so the temporary names made beside a file
+# while it is written or fetched (a dot, the name, a random tag) fit too.
+DISK_NAME_BYTES = 200
+_PLAIN_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_]{0,63}")
 
 
-def sanitize_filename(name: str) -> str:
-    """A safe file name: last path part, no reserved names or control characters, at most 255 bytes."""
+def _split_extension(base: str) -> tuple[str, str]:
+    """A cleaned name's stem and its extension (with the dot), if it has one that looks like an extension."""
+    stem, dot, ext = base.rpartition(".")
+    return (stem, "." + ext) if dot and _EXTENSION.match("." + ext) else (base, "")
+
+
+def _cut(text: str, max_bytes: int) -> str:
+    """At most `max_bytes` of UTF-8, cut between characters."""
+    return text.encode("utf-8")[: max(max_bytes, 0)].decode("utf-8", "ignore")
+
+
+def sanitize_filename(name: str, max_bytes: int = MAX_NAME_BYTES) -> str:
+    """A safe file name: last path part, no reserved names or control characters, at most `max_bytes` of UTF-8."""
     base = re.split(r"[\\/]", name)[-1]
     # Tabs and newlines become spaces rather than vanishing, so words are not glued together.
     base = re.sub(r"[\t\n\r\v\f]", " ", base)
+    base = "".join(ch for ch in base if unicodedata.category(ch) not in _DROPPED_CATEGORIES)
     base = unicodedata.normalize("NFC", _FORBIDDEN_CHARS.sub("", base))
-    # Bidirectional overrides can make "evil\u202Egpj.csv" display as "evilvsc.jpg".
-    base = "".join(ch for ch in base if unicodedata.category(ch) != "Cf")
     base = " ".join(base.split())
-    stem, dot, ext = base.rpartition(".")
-    extension = "." + ext if dot and _EXTENSION.match("." + ext) else ""
-    if not extension:
-        stem = base
+    stem, extension = _split_extension(base)
     stem = stem.strip(" .")
     if not stem:
         return "file" + extension
     if _RESERVED.match(stem.split(".")[0]):
         stem = "_" + stem
     # Capped in UTF-8 bytes (not characters) because that is what file systems limit.
-    while len((stem + extension).encode("utf-8")) > MAX_NAME_BYTES:
-        stem = stem[:-1]
-    return stem.rstrip(" .") + extension
+    return _cut(stem, max_bytes - len(extension.encode())).rstrip(" .") + extension
+
+
+def disk_name(file_id: str, name: str) -> str:
+    """The name a file is stored under: its id, a dash, then its cleaned name cut to fit, extension kept.
+
+    One path component of at most DISK_NAME_BYTES bytes of UTF-8, always the same for the same id and name, and
+    different for different ids: an id that is not plain letters, digits and underscores stands as its hash."""
+    if not _PLAIN_ID.fullmatch(file_id):
+        file_id = "_" + hashlib.sha256(file_id.encode("utf-8", "surrogatepass")).hexdigest()[:40]
+    return f"{file_id}-{sanitize_filename(name, DISK_NAME_BYTES - len(file_id) - 1)}"
+
+
+def unique_names(names: Iterable[str]) -> list[str]:
+    """Names for files put side by side (in a zip or a folder): each cleaned to one safe name, repeats numbered
+    (`a.csv`, `a-2.csv`) and told apart regardless of case, as Windows and macOS file systems do."""
+    entries: list[str] = []
+    taken: set[str] = set()
+    for name in names:
+        entry, n = sanitize_filename(name), 1
+        while entry.casefold() in taken:
+            n += 1
+            stem, extension = _split_extension(sanitize_filename(name, MAX_NAME_BYTES - len(f"-{n}")))
+            entry = f"{stem}-{n}{extension}"
+        taken.add(entry.casefold())
+        entries.append(entry)
+    return entries

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import contextlib
 import time
+import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
 import anthropic
 
-from lib.errors import AppError
+from lib.errors import AppError, describe
 from lib.files import api, kinds
 from lib.files.api import RemoteFile
 from lib.files.uploads import Accepted
@@ -66,20 +68,25 @@ def upload_accepted(
     data: bytes,
     expires_in_seconds: int = 0,
 ) -> UploadResult:
-    """Upload one checked file (or reuse an identical one already uploaded) and keep a local copy."""
+    """Keep a local copy of one checked file, then upload it (or reuse an identical one already uploaded).
+
+    The copy is written first, so a local failure sends nothing and a failed upload leaves no copy behind."""
     same = store.file_by_hash(accepted.sha256)
     if same is not None and same.filename == accepted.name:
         if api.exists(client, same.id) is not False:
             return UploadResult(accepted.name, same, reused=True)
         store.flag_remote_missing(same.id)  # deleted or expired remotely (or another API): upload it again
+    rel = f"uploads/{kinds.disk_name(uuid.uuid4().hex, accepted.name)}"
     try:
+        local = data_dir / rel
+        local.parent.mkdir(parents=True, exist_ok=True)
+        local.write_bytes(data)
+        blobs.keep(data_dir, rel)
         remote = api.upload(client, accepted.name, data, accepted.mime, expires_in_seconds or None)
-    except AppError as err:
-        return UploadResult(accepted.name, None, error=err)
-    local = data_dir / "uploads" / f"{remote.id}_{accepted.name}"
-    local.parent.mkdir(parents=True, exist_ok=True)
-    local.write_bytes(data)
-    blobs.keep(data_dir, str(local.relative_to(data_dir)))
+    except Exception as exc:  # noqa: BLE001 - the disk, the object store or the API: each says what went wrong
+        with contextlib.suppress(Exception):  # the failure to report is the one above
+            blobs.delete(data_dir, rel)
+        return UploadResult(accepted.name, None, error=describe(exc))
     record = FileRecord(
         id=remote.id,
         filename=remote.filename or accepted.name,
@@ -87,7 +94,7 @@ def upload_accepted(
         size_bytes=len(data),
         sha256=accepted.sha256,
         kind=accepted.kind,
-        local_path=str(local.relative_to(data_dir)),
+        local_path=rel,
         created_at=time.time(),
     )
     store.add_file(record)
@@ -189,7 +196,7 @@ def file_bytes(client: anthropic.Anthropic | None, store: Store, data_dir: Path,
             f"{entry.filename} has no local copy and the API does not allow downloading it.",
             "Only files made by Claude's code can be downloaded from the API.",
         )
-    dest = data_dir / "downloads" / f"{entry.id}_{kinds.sanitize_filename(entry.filename)}"
+    dest = data_dir / "downloads" / kinds.disk_name(entry.id, entry.filename)
     api.download(client, entry.id, dest)
     return dest.read_bytes()
 

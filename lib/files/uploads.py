@@ -9,6 +9,7 @@ import threading
 from dataclasses import dataclass
 from pathlib import Path
 
+from lib.errors import without_paths
 from lib.files import kinds
 from lib.files.kinds import ACCEPTED_TYPES_TEXT, sanitize_filename
 from lib.files.preview import Preview, Refused
@@ -88,10 +89,10 @@ def inspect_upload(name: str, data: bytes, max_bytes: int, max_rows: int = 20) -
         preview = _inspect(clean, kind.key, data, max_rows)
     except Refused as refused:
         hasher.join()
-        return Checked(Rejected(name, refused.reason, refused.hint))
+        return Checked(Rejected(name, without_paths(refused.reason), refused.hint))
     except Exception as exc:  # noqa: BLE001 - includes sandbox.LimitExceeded; no upload may raise into the page
         hasher.join()
-        return Checked(Rejected(name, f"{clean} could not be checked: {exc}.", _hint_for(kind.key)))
+        return Checked(Rejected(name, f"{clean} could not be checked: {without_paths(str(exc))}.", _hint_for(kind.key)))
     hasher.join()
     return Checked(Accepted(clean, kind.key, kind.mime, len(data), digest["sha"]), preview)
 

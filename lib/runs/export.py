@@ -11,7 +11,7 @@ from pathlib import Path
 import nbformat
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_output
 
-from lib.files import charts
+from lib.files import charts, kinds
 from lib.runs import notebook as rerun
 from lib.runs.view import RunView
 from lib.storage import blobs
@@ -103,8 +103,15 @@ def _chart_output(chart: charts.Chart) -> nbformat.NotebookNode:
     return new_output("display_data", data=data)
 
 
+def _file_entries(view: RunView) -> dict[str, str]:
+    """Where each generated file of the run goes in the report zip, by its stored path: files/<clean name>."""
+    paths = list(dict.fromkeys(i.path for t in view.turns for i in t.items if isinstance(i, GeneratedFile) and i.path))
+    return {path: f"files/{entry}" for path, entry in zip(paths, kinds.unique_names(paths), strict=True)}
+
+
 def markdown(view: RunView) -> str:
     """The run as a Markdown report; generated files are linked as files/<name>."""
+    entries = _file_entries(view)
     lines = [f"# {view.run.title}", "", f"Model `{view.run.model}` · tool `{view.run.tool_version}`", ""]
     for turn in view.turns:
         lines += [f"## Question {turn.turn.idx + 1}", "", turn.turn.question, ""]
@@ -122,7 +129,7 @@ def markdown(view: RunView) -> str:
             elif isinstance(item, EditorResult) and item.lines:
                 lines += ["```diff", *item.lines, "```", ""]
             elif isinstance(item, GeneratedFile) and item.path:
-                link = f"files/{Path(item.path).name}"
+                link = entries[item.path]
                 if item.mime_type.startswith("image/"):
                     lines += [f"![{item.filename}]({link})", ""]
                 elif charts.is_spec(item.filename):
@@ -141,11 +148,10 @@ def report_zip(view: RunView, data_dir: Path, records: Sequence[FileRecord]) -> 
     with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as zf:
         zf.writestr("report.md", markdown(view))
         zf.writestr("analysis.ipynb", _notebook(view, data_dir, inputs, bundled=True))
-        for source in inputs:
-            if source.local is not None:
-                zf.write(source.local, arcname=f"{rerun.INPUTS_DIR}/{Path(source.name).name}")
-        for turn in view.turns:
-            for item in turn.items:
-                if isinstance(item, GeneratedFile) and item.path and blobs.path(data_dir, item.path).exists():
-                    zf.write(blobs.path(data_dir, item.path), arcname=f"files/{Path(item.path).name}")
+        bundled = [source for source in inputs if source.local is not None]
+        for source, entry in zip(bundled, kinds.unique_names(s.name for s in bundled), strict=True):
+            zf.write(source.local, arcname=f"{rerun.INPUTS_DIR}/{entry}")
+        for path, entry in _file_entries(view).items():
+            if (local := blobs.path(data_dir, path)).exists():
+                zf.write(local, arcname=entry)
     return buf.getvalue()

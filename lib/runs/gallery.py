@@ -109,12 +109,12 @@ def thumb_for(data_dir: Path, artifact: Artifact) -> Path | None:
         return thumbnail(blobs.path(data_dir, artifact.path), data_dir / "thumbs")
     # with an object store, thumbnails are made once for every replica, under a name that is the same everywhere
     for suffix in CACHE_SUFFIXES:
-        found = blobs.path(data_dir, f"thumbs/shared/{artifact.run_id}_{artifact.file_id}{suffix}")
+        found = blobs.path(data_dir, f"thumbs/shared/{kinds.disk_name(artifact.file_id, artifact.run_id + suffix)}")
         if found.is_file():
             return found
     made = thumbnail(blobs.path(data_dir, artifact.path), data_dir / "thumbs")
     if made is not None:
-        rel = f"thumbs/shared/{artifact.run_id}_{artifact.file_id}{made.suffix}"
+        rel = f"thumbs/shared/{kinds.disk_name(artifact.file_id, artifact.run_id + made.suffix)}"
         (data_dir / rel).parent.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(made, data_dir / rel)
         blobs.keep(data_dir, rel)
@@ -135,22 +135,13 @@ def lineage(store: Store, artifact: Artifact) -> Lineage:
 
 
 def zip_bytes(data_dir: Path, artifacts: list[Artifact]) -> bytes:
-    """The chosen artifacts as one zip, names made unique."""
+    """The chosen artifacts as one zip, under their names cleaned and made unique."""
+    found = [(art, path) for art in artifacts if (path := blobs.path(data_dir, art.path)).exists()]
+    entries = kinds.unique_names(art.filename for art, _ in found)
     buf = io.BytesIO()
-    seen: set[str] = set()
     with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as zf:
-        for art in artifacts:
-            path = blobs.path(data_dir, art.path)
-            if not path.exists():
-                continue
-            name = art.filename
-            stem, dot, ext = name.rpartition(".")
-            n = 1
-            while name in seen:
-                n += 1
-                name = f"{stem}-{n}.{ext}" if dot else f"{art.filename}-{n}"
-            seen.add(name)
-            zf.write(path, arcname=name)
+        for (_, path), entry in zip(found, entries, strict=True):
+            zf.write(path, arcname=entry)
     return buf.getvalue()
 
 

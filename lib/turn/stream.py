@@ -615,14 +615,12 @@ def fetch_file(
         if not meta.downloadable:
             item.error = "The Files API marks this file as not downloadable."
             return item
-        dest = artifacts_dir / f"{file_id}_{kinds.sanitize_filename(meta.filename)}"
+        dest = artifacts_dir / kinds.disk_name(file_id, meta.filename)
         item.size_bytes = api.download(client, file_id, dest)
         item.path = str(dest.relative_to(data_dir))
-    except AppError as err:
+    except (AppError, OSError) as exc:
+        err = describe(exc)
         item.error = f"{err.message} {err.hint}".strip()
-        item.retryable = True
-    except OSError as err:
-        item.error = f"Could not save the file locally: {err}"
         item.retryable = True
     return item
 

@@ -9,6 +9,7 @@ import streamlit as st
 
 from lib import identity
 from lib.identity import User
+from lib.ui.render import show_error
 
 SIGN_IN_HELP = (
     "This app is shared by a team, so it asks who you are first. Your files, runs and charts are yours: "
@@ -39,6 +40,9 @@ def current_user(admins: frozenset[str]) -> User:
     section = auth_section()
     if section is None:
         return identity.local_user()
+    if problem := identity.cookie_secret_problem(section):
+        show_error(problem)  # before st.user is read: with a known secret, its claims could be forged
+        st.stop()
     if not st.user.get("is_logged_in", False):
         sign_in_page(section)
     try:
@@ -77,4 +81,5 @@ def account_box(user: User) -> None:
         st.markdown(f":material/account_circle: Signed in as **{user.label}**")
         if user.admin:
             st.caption("Admin of this app")
+        st.caption(f"Sign-in id (for `ANALYST_ADMINS`): `{user.owner}`")
         st.button("Sign out", icon=":material/logout:", on_click=st.logout, key="signout")

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Callable, Iterator
 
 import pytest
+from streamlit.testing.v1 import AppTest
 
 from lib import identity
 from lib.cost import DEFAULT_PRICES
@@ -18,6 +20,7 @@ pytestmark = pytest.mark.auth
 
 ADMIN = "pages/4_Admin.py"
 ISSUER = "https://idp.example.com"
+COOKIE_SECRET = "x9Hq2VfT7mKpL4sW8dZr1cYb6nGj3aEu5tQo0iXv"  # a test fixture's own value, 40 characters
 CAROL = identity.from_claims({"iss": ISSUER, "sub": "c", "email": "carol@example.com"}, frozenset())
 DAVE = identity.from_claims({"iss": ISSUER, "sub": "d", "email": "dave@example.com"}, frozenset())
 
@@ -75,25 +78,52 @@ def test_admin_page_shows_each_users_month_and_sets_a_monthly_budget(make_app, e
     assert usage.check_user_budget(base, DAVE.owner, DEFAULT_PRICES) is None
 
 
-def test_with_auth_every_page_asks_for_sign_in_first(make_app, emulator, data_dir):
-    Store(data_dir).create_run("A secret question", "claude-sonnet-4-6", "code_execution_20260521", [])
+def _on_every_page(at_for: Callable[[], AppTest]) -> Iterator[tuple[str | None, AppTest]]:
+    """Each page of the app, opened in a fresh session."""
     for page in (None, FILES, ANALYZE, GALLERY, ADMIN):
-        at = make_app(emulator)
-        at.secrets["auth"] = {
-            "redirect_uri": "http://127.0.0.1:8501/oauth2callback",
-            "cookie_secret": "a-cookie-secret-of-some-length",
-            "client_id": "id",
-            "client_secret": "secret",
-            "server_metadata_url": "http://127.0.0.1:9/.well-known/openid-configuration",
-        }
-        run(at)
+        at = run(at_for())
         if page:
             at.switch_page(page)
             run(at)
+        yield page, at
+
+
+def _with_auth(at: AppTest, cookie_secret: str = COOKIE_SECRET) -> AppTest:
+    at.secrets["auth"] = {
+        "redirect_uri": "http://127.0.0.1:8501/oauth2callback",
+        "cookie_secret": cookie_secret,
+        "client_id": "id",
+        "client_secret": "secret",
+        "server_metadata_url": "http://127.0.0.1:9/.well-known/openid-configuration",
+    }
+    return at
+
+
+def test_with_auth_every_page_asks_for_sign_in_first(make_app, emulator, data_dir):
+    Store(data_dir).create_run("A secret question", "claude-sonnet-4-6", "code_execution_20260521", [])
+    for page, at in _on_every_page(lambda: _with_auth(make_app(emulator))):
         shown = "\n".join(texts(at))
         assert [b.label for b in at.button] == ["Sign in"], page
         assert at.subheader[0].value == "Sign in to continue" and "A secret question" not in shown
         assert not at.get("page_link") and not at.dataframe and not at.text_area
+
+
+@pytest.mark.parametrize("cookie_secret", ["change-me-to-a-long-random-string", "too-short-0123456789"])
+def test_with_the_example_or_a_short_cookie_secret_no_page_starts_sign_in(make_app, emulator, data_dir, cookie_secret):
+    Store(data_dir).create_run("A secret question", "claude-sonnet-4-6", "code_execution_20260521", [])
+    for page, at in _on_every_page(lambda: _with_auth(make_app(emulator), cookie_secret)):
+        (error,) = at.error
+        assert "Sign-in cannot start" in error.value and "forge" in error.value, page
+        assert 'python -c "import secrets; print(secrets.token_urlsafe(48))"' in error.value
+        assert "`cookie_secret`" in error.value
+        assert not at.button and not at.get("page_link") and "A secret question" not in "\n".join(texts(at))
+
+
+def test_a_malformed_admin_entry_is_named_on_every_page(make_app, emulator):
+    for page, at in _on_every_page(lambda: make_app(emulator, ANALYST_ADMINS="alice@example.com, bob")):
+        (error,) = at.error
+        assert "`bob` is neither an email" in error.value, page
+        assert "Fix `ANALYST_ADMINS` in `.streamlit/secrets.toml` or the environment" in error.value
 
 
 def test_without_auth_the_app_is_single_user_as_before(make_app, emulator, data_dir):

@@ -15,7 +15,7 @@ from playwright.sync_api import Browser, BrowserContext, Page, expect
 
 from lib.emulator import Emulator, Pacing
 from tests.support.browser import REPO, SCREENSHOTS, VIEWPORT, WAIT_MS, App, start_app, wait_for_app_run
-from tests.support.oidc_provider import ALICE, BOB, OIDCProvider, TestUser, auth_secrets
+from tests.support.oidc_provider import ALICE, BOB, MALLORY, OIDCProvider, TestUser, auth_secrets
 from tests.support.pages import ask, main, open_app, seed_file, sidebar_link, wait_until_finished
 
 pytestmark = [pytest.mark.browser, pytest.mark.auth]
@@ -152,6 +152,29 @@ def test_each_user_sees_only_their_own_work_and_opens_shared_runs_read_only(
     finally:
         alice_ctx.close()
         bob_ctx.close()
+
+
+def test_an_admins_email_the_provider_did_not_verify_opens_no_admin_page(
+    browser: Browser, signin_app: App, provider: OIDCProvider
+) -> None:
+    ctx = new_context(browser)
+    page = ctx.new_page()
+    try:
+        sign_in(page, signin_app, MALLORY)
+        sent = provider.id_tokens_issued[-1]
+        assert sent["sub"] == MALLORY.sub and sent["email"] == ALICE.email and "email_verified" not in sent
+        sidebar = page.get_by_test_id("stSidebar")
+        expect(sidebar.get_by_text("Admin of this app")).to_have_count(0)
+        expect(sidebar.get_by_role("link", name=re.compile("Admin$"))).to_have_count(0)
+        expect(sidebar.get_by_text(provider.owner_of(MALLORY))).to_be_visible()  # the sign-in id to list instead
+        open_app(page, signin_app, "Admin")
+        expect(main(page).get_by_text("This page is for the admins")).to_be_visible()
+        expect(main(page).get_by_test_id("stDataFrame")).to_have_count(0)
+    except BaseException:
+        _shot(page, "FAILED-signin-unverified")
+        raise
+    finally:
+        ctx.close()
 
 
 def test_sign_out_and_a_tampered_or_expired_cookie_lead_to_the_sign_in_page(browser: Browser, signin_app: App) -> None:

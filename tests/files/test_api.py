@@ -136,3 +136,33 @@ def test_an_identical_upload_whose_remote_copy_is_gone_is_uploaded_again(emulato
     assert library.upload_accepted(client, store, data_dir, checked, CSV).record.id == again.record.id
     emulator.inject(Fault("status", path=f"/v1/files/{again.record.id}", status=500, times=5))
     assert library.upload_accepted(client, store, data_dir, checked, CSV).reused, "an API hiccup does not re-upload"
+
+
+NEAR_LIMIT = "customer_orders_export_" + "o" * 223 + ".csv"  # 250 bytes
+
+
+def test_an_upload_named_near_255_bytes_is_kept_locally_and_in_the_library(emulator, client, store, data_dir):
+    checked = uploads.check_upload(NEAR_LIMIT, CSV, 10_000)
+    result = library.upload_accepted(client, store, data_dir, checked, CSV)
+    assert result.error is None and result.record is not None
+    assert result.record.filename == NEAR_LIMIT, "the name shown keeps the original"
+    assert (data_dir / result.record.local_path).read_bytes() == CSV
+    assert [f.id for f in store.files()] == [result.record.id] == list(emulator.files)
+
+
+def test_a_local_failure_sends_nothing_to_the_files_api(emulator, client, store, data_dir):
+    (data_dir / "uploads").write_text("not a folder")  # the local copy cannot be written
+    checked = uploads.check_upload("sales.csv", CSV, 10_000)
+    result = library.upload_accepted(client, store, data_dir, checked, CSV)
+    assert result.record is None and result.error is not None
+    assert "could not be written" in result.error.message and str(data_dir) not in result.error.message
+    assert not [r for r in emulator.requests if r.method == "POST" and r.path == "/v1/files"]
+    assert not emulator.files and store.files() == []
+
+
+def test_a_failed_upload_leaves_no_local_copy(emulator, client, store, data_dir):
+    emulator.inject(Fault("status", path="/v1/files", status=400))
+    checked = uploads.check_upload("sales.csv", CSV, 10_000)
+    result = library.upload_accepted(client, store, data_dir, checked, CSV)
+    assert result.record is None and result.error.title == "Request refused"
+    assert not list((data_dir / "uploads").glob("*")) and store.files() == []

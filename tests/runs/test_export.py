@@ -13,7 +13,7 @@ from lib.files import charts
 from lib.runs import export
 from lib.runs.view import load_run_view
 from lib.settings import Settings
-from lib.storage.store import Store
+from lib.storage.store import FileRecord, Store
 from tests.support.seed import BROKEN_SPEC, CHART, chart_spec, png_bytes, seed_chart_run
 
 
@@ -51,3 +51,20 @@ def test_report_zip_has_the_spec_next_to_the_png(data_dir):
     report = zf.read("report.md").decode()
     assert f"![{CHART}.png]({png})" in report
     assert f"[{CHART}.vl.json]({spec}) (the chart as a Vega-Lite spec, interactive)" in report
+
+
+def test_report_zip_entries_are_cleaned_and_unique(data_dir):
+    view = _view(data_dir)
+    hostile = "..\\..\\AppData\\Roaming\\Microsoft\\Windows\\Start Menu\\Programs\\Startup\\report.bat"
+    records = []
+    for n, name in enumerate((hostile, "report.bat", "sales.csv", "sales.csv")):
+        (data_dir / "uploads").mkdir(exist_ok=True)
+        (data_dir / "uploads" / f"u{n}").write_text(f"input {n}")
+        records.append(FileRecord(f"file_in{n}", name, "text/csv", 7, f"h{n}", "csv", f"uploads/u{n}", 0.0))
+    with zipfile.ZipFile(io.BytesIO(export.report_zip(view, data_dir, records))) as zf:
+        entries = zf.namelist()
+        inputs = [e for e in entries if e.startswith("inputs/")]
+        assert inputs == ["inputs/report.bat", "inputs/report-2.bat", "inputs/sales.csv", "inputs/sales-2.csv"]
+        assert [zf.read(e).decode() for e in inputs] == [f"input {n}" for n in range(4)]
+        assert len(set(entries)) == len(entries)
+        assert all("\\" not in e and ".." not in e.split("/") and not e.startswith("/") for e in entries)

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import io
+import zipfile
+
 from lib.runs import gallery
 from lib.storage.records import ArtifactFilter
 from lib.storage.store import Store
@@ -40,3 +43,23 @@ def test_a_png_without_spec_is_a_plain_card(data_dir):
     gallery.delete_artifact(store, data_dir, spec)
     (card,) = gallery.page_of(store, ArtifactFilter(), 1, 12).cards
     assert card.spec is None and card.members == [card.artifact] and gallery.chart_of(data_dir, card) is None
+
+
+HOSTILE = "..\\..\\AppData\\Roaming\\Microsoft\\Windows\\Start Menu\\Programs\\Startup\\report.bat"
+
+
+def test_zip_entries_are_cleaned_names_that_never_leave_the_folder(data_dir):
+    store = Store(data_dir)
+    run = store.create_run("q", "claude-sonnet-4-6", "code_execution_20260521", [])
+    idx = store.start_turn(run.id, "q", [])
+    names = [HOSTILE, "/etc/cron.d/job", "report.bat", "REPORT.BAT", "..", "notes\x00.txt"]
+    for n, name in enumerate(names):
+        rel = f"artifacts/{run.id}/file_{n}-x"
+        (data_dir / rel).parent.mkdir(parents=True, exist_ok=True)
+        (data_dir / rel).write_bytes(name.encode())
+        store.add_artifact(run.id, idx, f"file_{n}", name, "text/plain", 1, rel, "srvtoolu_1")
+    arts = sorted(store.artifacts()[0], key=lambda a: a.file_id)
+    with zipfile.ZipFile(io.BytesIO(gallery.zip_bytes(data_dir, arts))) as zf:
+        entries = zf.namelist()
+        assert entries == ["report.bat", "job", "report-2.bat", "REPORT-3.BAT", "file", "notes.txt"]
+        assert zf.read("report.bat") == HOSTILE.encode(), "each entry holds its own file"

@@ -29,7 +29,8 @@ pytestmark = pytest.mark.auth
 
 ISSUER = "https://idp.example.com/"
 ALICE = identity.from_claims(
-    {"iss": ISSUER, "sub": "a-1", "email": "Alice@Example.com", "name": "Alice"}, frozenset({"alice@example.com"})
+    {"iss": ISSUER, "sub": "a-1", "email": "Alice@Example.com", "email_verified": True, "name": "Alice"},
+    frozenset({"alice@example.com"}),
 )
 BOB = identity.from_claims({"iss": ISSUER, "sub": "b-2", "email": "bob@example.com"}, frozenset({"alice@example.com"}))
 
@@ -48,7 +49,7 @@ def _fill(store: Store, tag: str) -> tuple[str, int]:
     return run.id, arts[0].id
 
 
-def test_identity_is_issuer_and_subject_and_admins_are_named_by_email():
+def test_identity_is_issuer_and_subject_and_admins_are_named_by_verified_email():
     assert ALICE.owner == "https://idp.example.com#a-1" and ALICE.admin and ALICE.signed_in
     assert BOB.owner == "https://idp.example.com#b-2" and not BOB.admin
     # the same subject at another issuer is someone else; an unverified email does not make an admin
@@ -149,7 +150,8 @@ def test_data_from_before_sign_in_is_migrated_and_taken_over_by_the_first_admin(
     assert len(alice.turns("run_old")) == 1 and base.runs() == [] and base.files() == []
     # a second admin gets nothing more
     carol = identity.from_claims(
-        {"iss": ISSUER, "sub": "c-3", "email": "carol@example.com"}, frozenset({"carol@example.com"})
+        {"iss": ISSUER, "sub": "c-3", "email": "carol@example.com", "email_verified": True},
+        frozenset({"carol@example.com"}),
     )
     assert welcome(store_for(base, carol), carol) == 0
     assert {u.email.lower() for u in alice.users()} == {"alice@example.com", "bob@example.com", "carol@example.com"}

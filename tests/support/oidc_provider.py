@@ -40,10 +40,13 @@ class TestUser:
     sub: str
     email: str
     name: str
+    email_verified: bool | None = True  # None: the claim is left out, as Microsoft Entra ID does
 
 
 ALICE = TestUser("alice-0001", "alice@example.com", "Alice Admin")
 BOB = TestUser("bob-0002", "bob@example.com", "Bob Analyst")
+# someone else who set their email to Alice's at a provider that does not verify emails (the "nOAuth" case)
+MALLORY = TestUser("mallory-0003", ALICE.email, "Mallory Unverified", email_verified=None)
 
 
 @dataclass
@@ -62,7 +65,7 @@ class Grant:
 class OIDCProvider:
     """The provider, its signing key and what it has handed out."""
 
-    users: tuple[TestUser, ...] = (ALICE, BOB)
+    users: tuple[TestUser, ...] = (ALICE, BOB, MALLORY)
     redirect_uris: set[str] = field(default_factory=set)
     port: int = 0
     key: RSAKey = field(default_factory=lambda: RSAKey.generate_key(2048, parameters={"kid": "test-key-1"}))
@@ -181,7 +184,7 @@ class OIDCProvider:
             "exp": now + 600,
             "nonce": grant.nonce,
             "email": grant.user.email,
-            "email_verified": True,
+            **_verified(grant.user),
             "name": grant.user.name,
         }
         id_token = jwt.encode({"alg": "RS256", "kid": self.key.kid}, claims, self.key)
@@ -197,7 +200,7 @@ class OIDCProvider:
         user = self.tokens.get(request.headers.get("authorization", "").removeprefix("Bearer "))
         if user is None:
             return JSONResponse({"error": "invalid_token"}, status_code=401)
-        return JSONResponse({"sub": user.sub, "email": user.email, "email_verified": True, "name": user.name})
+        return JSONResponse({"sub": user.sub, "email": user.email, **_verified(user), "name": user.name})
 
     # --- lifecycle -------------------------------------------------------------------------
 
@@ -228,6 +231,11 @@ class OIDCProvider:
             self._server.should_exit = True
         if self._thread is not None:
             self._thread.join(10)
+
+
+def _verified(user: TestUser) -> dict[str, bool]:
+    """The `email_verified` claim as this user's provider sends it (or not at all)."""
+    return {} if user.email_verified is None else {"email_verified": user.email_verified}
 
 
 def auth_secrets(provider: OIDCProvider, redirect_uri: str, cookie_secret: str) -> str:
