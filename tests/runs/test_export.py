@@ -13,7 +13,8 @@ from lib.files import charts
 from lib.runs import export
 from lib.runs.view import load_run_view
 from lib.settings import Settings
-from lib.storage.store import FileRecord, Store
+from lib.storage.records import FileRecord
+from lib.storage.store import Store
 from tests.support.seed import BROKEN_SPEC, CHART, chart_spec, png_bytes, seed_chart_run
 
 

@@ -51,7 +51,7 @@ HOSTILE = "..\\..\\AppData\\Roaming\\Microsoft\\Windows\\Start Menu\\Programs\\S
 def test_zip_entries_are_cleaned_names_that_never_leave_the_folder(data_dir):
     store = Store(data_dir)
     run = store.create_run("q", "claude-sonnet-4-6", "code_execution_20260521", [])
-    idx = store.start_turn(run.id, "q", [])
+    idx = store.add_turn(run.id, "q", [])
     names = [HOSTILE, "/etc/cron.d/job", "report.bat", "REPORT.BAT", "..", "notes\x00.txt"]
     for n, name in enumerate(names):
         rel = f"artifacts/{run.id}/file_{n}-x"
