@@ -24,7 +24,11 @@ from lib.settings import Settings
 from lib.storage import blobs
 from lib.storage.store import ACTIVE, Claim, Run, Store
 from lib.transcript import GeneratedFile, Item, Notice, RunError
-from lib.turn import stream
+from lib.turn.download import fetch_file
+from lib.turn.events import ContainerEvent, FileSaved, ItemEvent, NoticeEvent, Outcome, TurnEvent, UsageEvent
+from lib.turn.request import TurnRequest, attached_ids, files_note, history_messages, user_content
+from lib.turn.stop import StopSignal
+from lib.turn.stream import Turn
 
 WRITE_INTERVAL = 0.1
 
@@ -34,7 +38,7 @@ class Job:
     """A turn being worked on in a background thread."""
 
     run_id: str
-    stop: stream.StopSignal = field(default_factory=stream.StopSignal)
+    stop: StopSignal = field(default_factory=StopSignal)
     thread: threading.Thread | None = None
 
 
@@ -209,13 +213,13 @@ def queue_turn(store: Store, settings: Settings, run_id: str, question: str) -> 
     spent = run_cost(turns, run.model, settings.prices).total_usd
     if budget_reached(run.budget_usd, spent):
         raise BudgetReachedError(spent, run.budget_usd)
-    history = stream.history_messages([(t.user_content, t.assistant_content) for t in turns])
+    history = history_messages([(t.user_content, t.assistant_content) for t in turns])
     # without a known container the next request starts a new one, so every file of the run goes along again
-    already = stream.attached_ids(history) if run.container_id else set()
+    already = attached_ids(history) if run.container_id else set()
     pending = [f for f in run.file_ids if f not in already]
-    note = stream.files_note([r for r in (store.file(f) for f in pending) if r is not None])
-    user = stream.user_content(question, pending, note)
-    req = stream.TurnRequest(
+    note = files_note([r for r in (store.file(f) for f in pending) if r is not None])
+    user = user_content(question, pending, note)
+    req = TurnRequest(
         model=run.model,
         tool_version=run.tool_version,
         max_tokens=settings.max_tokens,
@@ -231,7 +235,7 @@ def queue_turn(store: Store, settings: Settings, run_id: str, question: str) -> 
     return store.start_turn(run_id, question, user, request=request_dict(req))
 
 
-def request_dict(req: stream.TurnRequest) -> dict[str, Any]:
+def request_dict(req: TurnRequest) -> dict[str, Any]:
     """A turn's request as JSON-ready values, for the queue: without its history, which the run's earlier turns
     already hold (kept in every turn, a run's requests would grow with the square of its length), nor its
     prices (the worker's own)."""
@@ -241,17 +245,17 @@ def request_dict(req: stream.TurnRequest) -> dict[str, Any]:
     return values
 
 
-def request_from(values: dict[str, Any], settings: Settings, history: list[dict[str, Any]]) -> stream.TurnRequest:
+def request_from(values: dict[str, Any], settings: Settings, history: list[dict[str, Any]]) -> TurnRequest:
     """The request a queued turn was saved with, after `history`, priced with `settings`."""
-    known = {f.name for f in dataclasses.fields(stream.TurnRequest)} - {"history", "prices"}
+    known = {f.name for f in dataclasses.fields(TurnRequest)} - {"history", "prices"}
     values = {k: v for k, v in values.items() if k in known}
-    return stream.TurnRequest(**values, history=history, prices=settings.prices)
+    return TurnRequest(**values, history=history, prices=settings.prices)
 
 
 def history_before(store: Store, run_id: str, idx: int) -> list[dict[str, Any]]:
     """The conversation of a run's turns before turn `idx`, as messages."""
     turns = [t for t in store.turns(run_id) if t.idx < idx]
-    return stream.history_messages([(t.user_content, t.assistant_content) for t in turns])
+    return history_messages([(t.user_content, t.assistant_content) for t in turns])
 
 
 def start_local(store: Store, settings: Settings, claim: Claim) -> Job:
@@ -324,23 +328,23 @@ class ItemWriter:
             self.store.put_item(self.run_id, self.turn_idx, seq, item)
 
 
-def record(store: Store, run_id: str, idx: int, events: Iterator[stream.TurnEvent]) -> stream.Outcome:
+def record(store: Store, run_id: str, idx: int, events: Iterator[TurnEvent]) -> Outcome:
     """Write every event of a turn to the store as it arrives, the outcome's content too; returns the outcome,
     whose status the caller writes (after queueing what follows, so the run never looks idle in between)."""
     writer = ItemWriter(store, run_id, idx)
     for event in events:
-        if isinstance(event, stream.ItemEvent):
+        if isinstance(event, ItemEvent):
             writer.put(event.seq, event.item, event.final)
-        elif isinstance(event, stream.NoticeEvent):
+        elif isinstance(event, NoticeEvent):
             writer.put(event.seq, event.notice, True)
-        elif isinstance(event, stream.FileSaved):
+        elif isinstance(event, FileSaved):
             writer.put(event.seq, event.file, True)
             _keep_artifact(store, run_id, idx, event.file)
-        elif isinstance(event, stream.UsageEvent):
+        elif isinstance(event, UsageEvent):
             store.update_turn(run_id, idx, usage=event.usage)
-        elif isinstance(event, stream.ContainerEvent):
+        elif isinstance(event, ContainerEvent):
             store.update_run(run_id, container_id=event.container_id, container_expires_at=event.expires_at)
-        elif isinstance(event, stream.Outcome):
+        elif isinstance(event, Outcome):
             writer.flush()
             store.update_turn(
                 run_id,
@@ -374,13 +378,13 @@ def retry_file(store: Store, settings: Settings, run_id: str, file_id: str) -> G
     if found is None:
         raise AppError("File not in this run", f"The run has no generated file `{file_id}`.", "Reload the page.")
     artifacts = settings.data_dir / "artifacts" / run_id
-    fresh = stream.fetch_file(make_client(settings), file_id, found.item.tool_use_id, artifacts, settings.data_dir)
+    fresh = fetch_file(make_client(settings), file_id, found.item.tool_use_id, artifacts, settings.data_dir)
     store.put_item(run_id, found.turn_idx, found.seq, fresh)
     _keep_artifact(store, run_id, found.turn_idx, fresh)
     return fresh
 
 
-def execute(store: Store, settings: Settings, claim: Claim | None, stop_signal: stream.StopSignal) -> None:
+def execute(store: Store, settings: Settings, claim: Claim | None, stop_signal: StopSignal) -> None:
     """Run a claimed turn to its end, writing every event to the store (scoped to the run's owner), then a
     replay's next question: here with the embedded database, queued for any worker with a shared one. Never
     raises, always leaves the run in a final state or its next turn queued."""
@@ -389,13 +393,11 @@ def execute(store: Store, settings: Settings, claim: Claim | None, stop_signal: 
         claim = _follow_up(store, settings, claim, outcome, stop_signal)
 
 
-def _execute_turn(
-    store: Store, settings: Settings, claim: Claim, stop_signal: stream.StopSignal
-) -> stream.Outcome | None:
+def _execute_turn(store: Store, settings: Settings, claim: Claim, stop_signal: StopSignal) -> Outcome | None:
     """One claimed turn, its outcome written; None when it failed outside the turn (also written)."""
     run_id, idx = claim.run_id, claim.idx
     try:
-        turn = stream.Turn(
+        turn = Turn(
             make_client(settings),
             request_from(claim.request, settings, history_before(store, run_id, idx)),
             settings.data_dir,
@@ -416,7 +418,7 @@ def _execute_turn(
 
 
 def _follow_up(
-    store: Store, settings: Settings, claim: Claim, outcome: stream.Outcome | None, stop_signal: stream.StopSignal
+    store: Store, settings: Settings, claim: Claim, outcome: Outcome | None, stop_signal: StopSignal
 ) -> Claim | None:
     """Settle a turn and its run, or for a replay queue the next question first and then settle the turn (so a
     watching page or `is_active` never sees the run idle in between); returns the next claim when this thread
