@@ -1,8 +1,31 @@
-"""The transcript builders: every block type from final content, stored items and usage."""
+"""The transcript builders (every block type from final content, stored items, usage) and the one dispatch over items."""
 
 from __future__ import annotations
 
-from lib.transcript import Text, Thinking, Unsupported, Usage, item_from_dict, items_from_content
+from typing import get_args
+
+import pytest
+
+from lib.transcript import (
+    ITEM_TYPES,
+    CodeCell,
+    EditorResult,
+    GeneratedFile,
+    Item,
+    ItemHandler,
+    Notice,
+    Output,
+    RunError,
+    Text,
+    Thinking,
+    ToolError,
+    Unsupported,
+    Usage,
+    dispatch,
+    item_from_dict,
+    items_from_content,
+)
+from tests.support.items import one_of_each
 
 
 def test_unknown_block_types_and_thinking_from_final_content():
@@ -34,3 +57,65 @@ def test_item_from_dict_tolerates_unknown_kinds_and_fields():
 def test_usage_adds_up():
     u = Usage(10, 5, 1, 2, 2)
     assert (u + u) == Usage(20, 10, 2, 4, 4)
+
+
+class _Named(ItemHandler[str]):
+    def text(self, item: Text) -> str:
+        return "text"
+
+    def thinking(self, item: Thinking) -> str:
+        return "thinking"
+
+    def code(self, item: CodeCell) -> str:
+        return "code"
+
+    def output(self, item: Output) -> str:
+        return "output"
+
+    def editor(self, item: EditorResult) -> str:
+        return "editor"
+
+    def tool_error(self, item: ToolError) -> str:
+        return "tool_error"
+
+    def file(self, item: GeneratedFile) -> str:
+        return "file"
+
+    def notice(self, item: Notice) -> str:
+        return "notice"
+
+    def run_error(self, item: RunError) -> str:
+        return "run_error"
+
+    def unsupported(self, item: Unsupported) -> str:
+        return "unsupported"
+
+
+def test_every_item_type_is_stored_by_its_kind_and_has_a_handler_method():
+    types = set(get_args(Item))
+    assert set(ITEM_TYPES.values()) == types == {type(i) for i in one_of_each()}
+    assert len(ItemHandler.__abstractmethods__) == len(types)
+
+
+def test_dispatch_calls_the_method_of_the_items_type():
+    assert [dispatch(i, _Named()) for i in one_of_each()] == [
+        "text",
+        "thinking",
+        "code",
+        "output",
+        "editor",
+        "tool_error",
+        "file",
+        "notice",
+        "run_error",
+        "unsupported",
+    ]
+
+
+def test_a_handler_missing_a_method_cannot_be_made():
+    class Partial(ItemHandler[None]):
+        def text(self, item: Text) -> None:
+            pass
+
+    with pytest.raises(TypeError, match="abstract"):
+        Partial()  # type: ignore[abstract]
