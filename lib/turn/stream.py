@@ -8,7 +8,7 @@ exactly one `Outcome`. It owns item numbering and changes nothing it was given.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Generator, Iterator
 from pathlib import Path
 from typing import Any, Literal
 
@@ -116,7 +116,7 @@ class Turn:
             yield self._notice(STOP_NOTES[stop_reason], "warning")
         yield self._outcome("done", stop_reason)
 
-    def _converse(self) -> Iterator[TurnEvent]:
+    def _converse(self) -> Generator[TurnEvent, None, str]:
         """The first request (with one container replacement), then continuations of `pause_turn`."""
         try:
             message = yield from self._request()
@@ -175,7 +175,7 @@ class Turn:
             messages.append({"role": "assistant", "content": self.content})
         return messages
 
-    def _request(self) -> Iterator[TurnEvent]:
+    def _request(self) -> Generator[TurnEvent, None, Any]:
         """One API request, retried while it failed before any content arrived; returns the final message."""
         for attempt in range(len(RETRY_DELAYS) + 1):
             carried = self.container_id
