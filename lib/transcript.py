@@ -170,7 +170,7 @@ R_co = TypeVar("R_co", covariant=True)
 
 class ItemHandler(ABC, Generic[R_co]):
     """What one consumer does with each type of transcript item: one method per type, all required, so a
-    handler missing one cannot be made (nor type-checked)."""
+    handler missing one can neither be made nor pass mypy."""
 
     @abstractmethod
     def text(self, item: Text) -> R_co: ...
