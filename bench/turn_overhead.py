@@ -27,8 +27,10 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from lib.emulator import Emulator
-from lib.emulator.long_stream import event_heavy_script, parse_events, record
-from lib.turn.stream import Outcome, Turn
+from lib.emulator.long_stream import event_heavy_script, record
+from lib.emulator.sse import parse_events
+from lib.turn.events import Outcome
+from lib.turn.stream import Turn
 from tests.support.sse_replay import replay_client, request
 
 

@@ -7,6 +7,7 @@ They use the app's settings, store and turn pipeline, so their runs show in the 
 from __future__ import annotations
 
 import argparse
+import io
 import os
 import shutil
 import sys
@@ -35,15 +36,20 @@ from lib.transcript import (
     EditorResult,
     GeneratedFile,
     Item,
+    ItemHandler,
     Notice,
     Output,
     RunError,
     Text,
+    Thinking,
     ToolError,
+    Unsupported,
+    dispatch,
 )
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 POLL_SECONDS = 0.1
+BRIEF_CHARS = 200  # of Claude's reasoning, on one line
 
 
 class CliError(Exception):
@@ -151,31 +157,59 @@ def follow(store: Store, run_id: str, poll: float = POLL_SECONDS) -> Iterator[It
 
 def render(item: Item, out: TextIO) -> None:
     """Write one transcript item (or a piece of text) to the terminal."""
-    if isinstance(item, Text):
-        out.write(item.text)
-    elif isinstance(item, CodeCell):
-        body = item.code or " ".join(x for x in (item.operation, item.path) if x)
-        out.write(f"\n\n```{item.language or item.tool}\n{body.rstrip()}\n```\n")
-    elif isinstance(item, Output):
-        if item.stdout.strip():
-            out.write(_fenced("output", item.stdout))
-        if item.stderr.strip():
-            out.write(_fenced("stderr", item.stderr))
-        if item.return_code:
-            out.write(f"(exit code {item.return_code})\n")
-    elif isinstance(item, EditorResult):
-        if item.content:
-            out.write(_fenced(f"{item.operation} result", item.content))
-    elif isinstance(item, GeneratedFile):
-        state = f"failed: {item.error}" if item.error else format_size(item.size_bytes)
-        out.write(f"\n[file] {item.filename} ({state})\n")
-    elif isinstance(item, ToolError):
-        out.write(f"\n[tool error] {item.message} {item.hint}".rstrip() + "\n")
-    elif isinstance(item, Notice):
-        out.write(f"\n[{item.level}] {item.text}\n")
-    elif isinstance(item, RunError):
-        out.write(f"\n[error] {item.title}: {item.message} {item.hint}".rstrip() + "\n")
+    dispatch(item, _Terminal(out))
     out.flush()
+
+
+class _Terminal(ItemHandler[None]):
+    """Writes each type of transcript item as plain text."""
+
+    def __init__(self, out: TextIO) -> None:
+        self.out = out
+
+    def text(self, item: Text) -> None:
+        self.out.write(item.text)
+
+    def thinking(self, item: Thinking) -> None:
+        self.out.write(f"\n[reasoning] {_brief(item.text)}\n")
+
+    def code(self, item: CodeCell) -> None:
+        body = item.code or " ".join(x for x in (item.operation, item.path) if x)
+        self.out.write(f"\n\n```{item.language or item.tool}\n{body.rstrip()}\n```\n")
+
+    def output(self, item: Output) -> None:
+        if item.stdout.strip():
+            self.out.write(_fenced("output", item.stdout))
+        if item.stderr.strip():
+            self.out.write(_fenced("stderr", item.stderr))
+        if item.return_code:
+            self.out.write(f"(exit code {item.return_code})\n")
+
+    def editor(self, item: EditorResult) -> None:
+        if item.content:
+            self.out.write(_fenced(f"{item.operation} result", item.content))
+
+    def tool_error(self, item: ToolError) -> None:
+        self.out.write(f"\n[tool error] {item.message} {item.hint}".rstrip() + "\n")
+
+    def file(self, item: GeneratedFile) -> None:
+        state = f"failed: {item.error}" if item.error else format_size(item.size_bytes)
+        self.out.write(f"\n[file] {item.filename} ({state})\n")
+
+    def notice(self, item: Notice) -> None:
+        self.out.write(f"\n[{item.level}] {item.text}\n")
+
+    def run_error(self, item: RunError) -> None:
+        self.out.write(f"\n[error] {item.title}: {item.message} {item.hint}".rstrip() + "\n")
+
+    def unsupported(self, item: Unsupported) -> None:
+        self.out.write(f"\n[unsupported block] {item.block_type}: this version cannot show it; the app keeps it raw\n")
+
+
+def _brief(text: str, limit: int = BRIEF_CHARS) -> str:
+    """Text on one line, cut to `limit` characters."""
+    flat = " ".join(text.split())
+    return flat if len(flat) <= limit else flat[: limit - 1].rstrip() + "…"
 
 
 def _fenced(label: str, text: str) -> str:
@@ -237,7 +271,8 @@ def save_artifacts(store: Store, run_id: str, folder: Path | None) -> tuple[list
     """Copy a run's generated files to a folder (None: only list them); returns their names and the copies."""
     found, _ = store.artifacts(ArtifactFilter(run_id=run_id, limit=10_000))
     ordered = sorted(found, key=lambda a: (a.turn_idx, a.created_at, a.id))
-    names, saved = [a.filename for a in ordered], []
+    names = [a.filename for a in ordered]
+    saved: list[Path] = []
     if folder is None:
         return names, saved
     for artifact, clean in zip(ordered, kinds.unique_names(names), strict=True):
@@ -384,12 +419,11 @@ def _check_command(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     return EXIT_FAILED if failed else EXIT_OK
 
 
-class _Discard:
+class _Discard(io.StringIO):
+    """A text stream that keeps nothing written to it."""
+
     def write(self, _text: str) -> int:
         return 0
-
-    def flush(self) -> None:
-        pass
 
 
 def parser() -> argparse.ArgumentParser:

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import json
+from abc import ABC, abstractmethod
 from dataclasses import asdict, dataclass, field, fields
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Generic, TypeVar, assert_never, get_args
 
 TOOL_LANGUAGE = {
     "code_execution": "python",
@@ -29,7 +30,7 @@ ERROR_HINTS = {
 
 
 @dataclass
-class Item:
+class ItemBase:
     """Base of every transcript item; `kind` names the concrete type when stored."""
 
     kind: ClassVar[str] = "item"
@@ -40,7 +41,7 @@ class Item:
 
 
 @dataclass
-class Text(Item):
+class Text(ItemBase):
     """Claude's prose, markdown."""
 
     kind: ClassVar[str] = "text"
@@ -49,7 +50,7 @@ class Text(Item):
 
 
 @dataclass
-class Thinking(Item):
+class Thinking(ItemBase):
     """Claude's visible reasoning, if the model returned any."""
 
     kind: ClassVar[str] = "thinking"
@@ -57,7 +58,7 @@ class Thinking(Item):
 
 
 @dataclass
-class CodeCell(Item):
+class CodeCell(ItemBase):
     """One call of a code-execution sub-tool: Python, a bash command, or a text-editor operation."""
 
     kind: ClassVar[str] = "code"
@@ -73,7 +74,7 @@ class CodeCell(Item):
 
 
 @dataclass
-class Output(Item):
+class Output(ItemBase):
     """What a Python or bash call printed, its return code and the files it made."""
 
     kind: ClassVar[str] = "output"
@@ -86,7 +87,7 @@ class Output(Item):
 
 
 @dataclass
-class EditorResult(Item):
+class EditorResult(ItemBase):
     """The result of a text-editor operation (view, create, str_replace)."""
 
     kind: ClassVar[str] = "editor"
@@ -102,7 +103,7 @@ class EditorResult(Item):
 
 
 @dataclass
-class ToolError(Item):
+class ToolError(ItemBase):
     """An error block returned by a code-execution sub-tool."""
 
     kind: ClassVar[str] = "tool_error"
@@ -114,7 +115,7 @@ class ToolError(Item):
 
 
 @dataclass
-class GeneratedFile(Item):
+class GeneratedFile(ItemBase):
     """A file the code produced, downloaded and kept locally (path relative to the data directory)."""
 
     kind: ClassVar[str] = "file"
@@ -129,7 +130,7 @@ class GeneratedFile(Item):
 
 
 @dataclass
-class Notice(Item):
+class Notice(ItemBase):
     """Something the app did on the user's behalf, said in the transcript."""
 
     kind: ClassVar[str] = "notice"
@@ -138,7 +139,7 @@ class Notice(Item):
 
 
 @dataclass
-class RunError(Item):
+class RunError(ItemBase):
     """A failure of the request itself, with what the user can do about it."""
 
     kind: ClassVar[str] = "error"
@@ -149,7 +150,7 @@ class RunError(Item):
 
 
 @dataclass
-class Unsupported(Item):
+class Unsupported(ItemBase):
     """A content block this version does not know how to show; kept raw rather than dropped."""
 
     kind: ClassVar[str] = "unsupported"
@@ -157,14 +158,80 @@ class Unsupported(Item):
     raw: str = ""
 
 
-ITEM_TYPES: dict[str, type[Item]] = {
-    cls.kind: cls
-    for cls in (Text, Thinking, CodeCell, Output, EditorResult, ToolError, GeneratedFile, Notice, RunError, Unsupported)
-}
+# every transcript item is one of these; `dispatch` and `ItemHandler` cover each, so adding one to this union
+# fails type-checking wherever it is not handled
+Item = Text | Thinking | CodeCell | Output | EditorResult | ToolError | GeneratedFile | Notice | RunError | Unsupported
+
+ITEM_TYPES: dict[str, type[Item]] = {cls.kind: cls for cls in get_args(Item)}
+
+R = TypeVar("R")
+R_co = TypeVar("R_co", covariant=True)
+
+
+class ItemHandler(ABC, Generic[R_co]):
+    """What one consumer does with each type of transcript item: one method per type, all required, so a
+    handler missing one can neither be made nor pass mypy."""
+
+    @abstractmethod
+    def text(self, item: Text) -> R_co: ...
+
+    @abstractmethod
+    def thinking(self, item: Thinking) -> R_co: ...
+
+    @abstractmethod
+    def code(self, item: CodeCell) -> R_co: ...
+
+    @abstractmethod
+    def output(self, item: Output) -> R_co: ...
+
+    @abstractmethod
+    def editor(self, item: EditorResult) -> R_co: ...
+
+    @abstractmethod
+    def tool_error(self, item: ToolError) -> R_co: ...
+
+    @abstractmethod
+    def file(self, item: GeneratedFile) -> R_co: ...
+
+    @abstractmethod
+    def notice(self, item: Notice) -> R_co: ...
+
+    @abstractmethod
+    def run_error(self, item: RunError) -> R_co: ...
+
+    @abstractmethod
+    def unsupported(self, item: Unsupported) -> R_co: ...
+
+
+def dispatch(item: Item, handler: ItemHandler[R]) -> R:
+    """The handler's method for the item's type, called with the item."""
+    match item:
+        case Text():
+            return handler.text(item)
+        case Thinking():
+            return handler.thinking(item)
+        case CodeCell():
+            return handler.code(item)
+        case Output():
+            return handler.output(item)
+        case EditorResult():
+            return handler.editor(item)
+        case ToolError():
+            return handler.tool_error(item)
+        case GeneratedFile():
+            return handler.file(item)
+        case Notice():
+            return handler.notice(item)
+        case RunError():
+            return handler.run_error(item)
+        case Unsupported():
+            return handler.unsupported(item)
+        case _:
+            assert_never(item)
 
 
 def item_from_dict(data: dict[str, Any]) -> Item:
-    """Rebuild an item from `Item.to_dict` output, ignoring fields this version does not know."""
+    """Rebuild an item from `to_dict` output, ignoring fields this version does not know."""
     cls = ITEM_TYPES.get(data.get("kind", ""))
     if cls is None:
         return Unsupported(block_type=str(data.get("kind")), raw=json.dumps(data))

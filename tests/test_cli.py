@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import os
 import subprocess
 import sys
@@ -9,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from lib.cli import render
 from lib.emulator import Emulator
 from lib.emulator.faults import Fault
 from lib.runs.golden import (
@@ -24,6 +26,8 @@ from lib.runs.golden import (
 )
 from lib.storage.records import ArtifactFilter
 from lib.storage.store import Store
+from lib.transcript import Thinking
+from tests.support.items import one_of_each
 
 REPO = Path(__file__).resolve().parents[1]
 SALES = REPO / "samples" / "monthly_sales.csv"
@@ -284,3 +288,20 @@ def test_replay_says_what_is_wrong_with_its_arguments(tmp_path: Path) -> None:
     done = run_cli(tmp_path, "replay", run_id, str(SALES), str(SALES), "--emulator")
     assert done.returncode == 2
     assert "used 1 file(s); give one file in place of each" in done.stderr and "Traceback" not in done.stderr
+
+
+def test_every_item_type_is_written_and_reasoning_and_unknown_blocks_are_brief() -> None:
+    out = io.StringIO()
+    for item in one_of_each():
+        render(item, out)
+    text = out.getvalue()
+    assert text.startswith("The mean is 4.2.\n[reasoning] First the columns, then the mean.\n")
+    assert "```python\nprint(4.2)\n```\noutput:\n  4.2\n" in text
+    assert "[tool error] Down. Retry.\n" in text and "[file] lost.csv (failed: The file is gone.)\n" in text
+    assert "[warning] A new container was started.\n" in text
+    assert "[error] Overloaded: The API is overloaded. Try again.\n" in text
+    assert "[unsupported block] mystery_block_2027: " in text
+    long = io.StringIO()
+    render(Thinking(text="step " * 100), long)
+    line = long.getvalue().strip()
+    assert line.startswith("[reasoning] step step") and line.endswith("…") and len(line) <= len("[reasoning] ") + 200

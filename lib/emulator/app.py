@@ -7,10 +7,10 @@ import re
 import sys
 import time
 import traceback
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Mapping
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 from urllib.parse import parse_qs
 
 import anyio
@@ -27,13 +27,13 @@ from starlette.types import Send
 from . import files_api, models
 from .containers import expired_message, not_found_message
 from .errors import ApiError, envelope, status_for
-from .faults import Fault
+from .faults import Fault, FaultQueue
+from .files import StoredFile
 from .files_api import Part, Raw
-from .messages import Reply
+from .ids import IdFactory
+from .messages import MessagesEndpoint, Reply
+from .pacing import Pacing
 from .sse import Event, encode
-
-if TYPE_CHECKING:
-    from .emulator import Emulator
 
 # Upload bodies this far over the file limit are refused from their Content-Length, unread.
 MULTIPART_SLACK = 64 * 1024
@@ -59,11 +59,32 @@ class Recorded:
     received_at: float = 0.0  # epoch seconds
 
 
+class Served(Protocol):
+    """What the HTTP face reads and calls on the emulator it serves: the Emulator, which it does not import."""
+
+    api_key: str | None
+    max_file_bytes: int
+    models: list[str]
+    ids: IdFactory
+    faults: FaultQueue
+    pacing: Pacing
+    record: bool
+    first_delta_at: dict[str, float]
+    _messages: MessagesEndpoint
+
+    @property
+    def files(self) -> Mapping[str, StoredFile]: ...
+
+    def expire_container(self, container_id: str) -> None: ...
+
+    def _record(self, request: Recorded) -> None: ...
+
+
 @dataclass
 class Call:
     """One request as a handler sees it."""
 
-    emu: Emulator
+    emu: Served
     method: str
     path: str
     query: dict[str, list[str]]
@@ -101,7 +122,7 @@ class CuttableStream(StreamingResponse):
 Handler = Callable[[Call], Any]
 
 
-def build_app(emu: Emulator) -> Starlette:
+def build_app(emu: Served) -> Starlette:
     """The Starlette app serving Files, Models and Messages for `emu`."""
 
     def route(path: str, method: str, handler: Handler, form: bool = False) -> Route:
@@ -139,7 +160,7 @@ def _not_found(call: Call) -> Any:
     raise ApiError(404, f"Not found: {call.method} {call.path}")
 
 
-def _endpoint(emu: Emulator, handler: Handler, form: bool) -> Callable[[Request], Awaitable[Response]]:
+def _endpoint(emu: Served, handler: Handler, form: bool) -> Callable[[Request], Awaitable[Response]]:
     async def endpoint(request: Request) -> Response:
         request_id = emu.ids.request()
         method, path = request.method, request.url.path
@@ -218,14 +239,14 @@ async def _parse_form(request: Request, body: bytes) -> dict[str, Part]:
     return parts
 
 
-def _check_auth(emu: Emulator, headers: dict[str, str]) -> None:
+def _check_auth(emu: Served, headers: dict[str, str]) -> None:
     bearer = re.match(r"Bearer\s+(.+)", headers.get("authorization", ""), re.IGNORECASE)
     keys = [k for k in (headers.get("x-api-key"), bearer.group(1).strip() if bearer else None) if k]
     if not keys or (emu.api_key is not None and emu.api_key not in keys):
         raise ApiError(401, "invalid x-api-key")
 
 
-async def _apply_fault_before(emu: Emulator, fault: Fault, parsed: Any, streaming: bool) -> None:
+async def _apply_fault_before(emu: Served, fault: Fault, parsed: Any, streaming: bool) -> None:
     if fault.kind == "status":
         raise ApiError(fault.status or 500, fault.message, error_type=fault.error_type, headers=fault.headers())
     if fault.kind == "expire_container":
@@ -263,7 +284,7 @@ def _container_id(parsed: Any) -> str | None:
     return cid if isinstance(cid, str) else None
 
 
-def _reply(emu: Emulator, result: Any, fault: Fault | None, request_id: str) -> Response:
+def _reply(emu: Served, result: Any, fault: Fault | None, request_id: str) -> Response:
     headers = {"request-id": request_id}
     if isinstance(result, Reply) and result.events is not None:
         headers["cache-control"] = "no-cache"

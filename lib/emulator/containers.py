@@ -11,8 +11,7 @@ from pathlib import Path
 from .errors import ApiError
 from .files import StoredFile, clean_filename
 from .ids import Clock, IdFactory, rfc3339, utc
-from .runner import OUTPUTS
-from .script import Step
+from .script import OUTPUTS, Step
 
 
 # How the API refuses a container. The real wording is unknown (GUESSES.md); what matters is that it names the id.

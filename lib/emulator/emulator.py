@@ -10,18 +10,19 @@ from contextlib import contextmanager
 from pathlib import Path
 from types import TracebackType
 
+from .analyst import plan
 from .app import Recorded, build_app
 from .containers import ContainerInfo, ContainerRegistry
 from .faults import Fault, FaultQueue
 from .files import FileStore, StoredFile
 from .ids import Clock, IdFactory, system_clock
-from .long_stream import parse_events
 from .messages import MessagesEndpoint, ScriptQueue
 from .models import DEFAULT_MODELS
 from .pacing import Pacing
 from .runner import python_bin_dir
 from .script import Planner, Step, held_script
 from .server import ServerThread
+from .sse import parse_events
 from .turn import PythonForm, TurnSettings
 
 
@@ -65,13 +66,10 @@ class Emulator:
         self._files = FileStore(self.ids, clock)
         self._containers = ContainerRegistry(self.workdir / "containers", self.ids, clock, container_ttl)
         self._scripts = ScriptQueue()
-        if planner is None:
-            # Imported here: the demo analyst builds on this package's script steps.
-            from lib.emulator.analyst import plan as planner
         self.settings = TurnSettings(
             self._files, self.ids, pacing, code_timeout, python_bin_dir(self.workdir), self.faults, self._containers
         )
-        self._messages = MessagesEndpoint(self.settings, self._containers, self._scripts, planner)
+        self._messages = MessagesEndpoint(self.settings, self._containers, self._scripts, planner or plan)
         self.python_form = python_form
         self._server: ServerThread | None = None
         self.url = ""

@@ -10,13 +10,10 @@ import argparse
 import json
 import urllib.request
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
 
+from .emulator import Emulator
 from .script import Python, Step, Text
-from .sse import Event
-
-if TYPE_CHECKING:
-    from .emulator import Emulator
+from .sse import parse_events
 
 TOOL = {"type": "code_execution_20260521", "name": "code_execution"}
 # Fixed costs of a response: message_start, ping, message_delta, message_stop.
@@ -58,26 +55,8 @@ def record(emulator: Emulator, steps: list[Step], model: str = "claude-opus-4-8"
         return response.read()
 
 
-def parse_events(raw: bytes) -> list[Event]:
-    """(name, data) of each SSE message in a recorded body."""
-    events: list[Event] = []
-    for message in raw.decode().split("\n\n"):
-        name, data = "", ""
-        for line in message.splitlines():
-            if line.startswith("event:"):
-                name = line.removeprefix("event:").strip()
-            elif line.startswith("data:"):
-                data += line.removeprefix("data:").strip()
-        if name and data:
-            parsed: dict[str, Any] = json.loads(data)
-            events.append((name, parsed))
-    return events
-
-
 def main(argv: list[str] | None = None) -> None:
     """Record an event-heavy turn to a file and print its event count."""
-    from .emulator import Emulator
-
     parser = argparse.ArgumentParser(prog="python -m lib.emulator.long_stream", description=__doc__)
     parser.add_argument("--events", type=int, default=10_000)
     parser.add_argument("--cells", type=int, default=20)

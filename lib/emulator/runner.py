@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-OUTPUTS = "outputs"
+from .script import OUTPUTS
 
 
 @dataclass

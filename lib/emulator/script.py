@@ -1,16 +1,49 @@
-"""Script steps: what the scripted analyst says and does in one assistant turn."""
+"""Script steps: what the scripted analyst says and does in one assistant turn, and what a step decided only
+when it is reached can read of the response so far. Scripts (and the demo analyst) need nothing else."""
 
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Literal
-
-if TYPE_CHECKING:
-    from .turn import Turn
+from pathlib import Path
+from typing import Any, Literal, Protocol
 
 ToolName = Literal["code_execution", "bash_code_execution", "text_editor_code_execution"]
+OUTPUTS = "outputs"  # the container's folder for files the code makes (its `OUTPUT_DIR`), under its workdir
+
+
+class Workdir(Protocol):
+    """A container, as a script sees it."""
+
+    @property
+    def workdir(self) -> Path: ...
+
+
+class Ran(Protocol):
+    """What one code step of the response printed and how it ended."""
+
+    @property
+    def stdout(self) -> str: ...
+
+    @property
+    def stderr(self) -> str: ...
+
+    @property
+    def return_code(self) -> int: ...
+
+
+class Progress(Protocol):
+    """The response being played, as a `Later` step reads it: its container and what its code printed so far."""
+
+    @property
+    def container(self) -> Workdir | None: ...
+
+    @property
+    def stdout(self) -> str: ...
+
+    @property
+    def records(self) -> Sequence[Ran]: ...
 
 
 @dataclass
@@ -73,7 +106,7 @@ class RawBlock:
 class Later:
     """Steps decided only when reached, from what earlier steps of the turn produced."""
 
-    build: Callable[[Turn], list[Step]] = field(repr=False)
+    build: Callable[[Progress], list[Step]] = field(repr=False)
 
 
 Step = Text | Python | Bash | Edit | Pause | ToolFailure | RawBlock | Later
@@ -87,7 +120,7 @@ def runs_code(steps: list[Step]) -> bool:
 
 
 # Plans the steps of a turn no script was queued for, from the question and the filenames uploaded with it.
-# Steps that depend on the container (its files, earlier outputs) are `Later` steps that read the Turn.
+# Steps that depend on the container (its files, earlier outputs) are `Later` steps that read its Progress.
 Planner = Callable[[str, list[str]], list[Step]]
 
 
@@ -97,14 +130,14 @@ def held_script(
     """The planner's steps, held after the first one until `gate` is set (to act on a run mid-way)."""
     rest: list[Step] = []
 
-    def first(turn: Turn) -> list[Step]:
+    def first(turn: Progress) -> list[Step]:
         steps = planner(question, uploaded)
         while steps and isinstance(steps[0], Later):
             steps[:1] = steps[0].build(turn)
         rest[:] = steps[1:]
         return steps[:1]
 
-    def after_gate(turn: Turn) -> list[Step]:
+    def after_gate(turn: Progress) -> list[Step]:
         gate.wait(timeout)
         return list(rest)
 

@@ -1,4 +1,4 @@
-"""Turns content blocks into the Messages API's SSE events, and events into wire bytes."""
+"""Turns content blocks into the Messages API's SSE events, events into wire bytes, and wire bytes back."""
 
 from __future__ import annotations
 
@@ -14,6 +14,22 @@ Event = tuple[str, dict[str, Any]]
 def encode(name: str, data: dict[str, Any]) -> bytes:
     """One SSE message with its `event:` line (the SDK drops messages without one)."""
     return f"event: {name}\ndata: {json.dumps(data, separators=(',', ':'))}\n\n".encode()
+
+
+def parse_events(raw: bytes) -> list[Event]:
+    """(name, data) of each SSE message in a recorded body."""
+    events: list[Event] = []
+    for message in raw.decode().split("\n\n"):
+        name, data = "", ""
+        for line in message.splitlines():
+            if line.startswith("event:"):
+                name = line.removeprefix("event:").strip()
+            elif line.startswith("data:"):
+                data += line.removeprefix("data:").strip()
+        if name and data:
+            parsed: dict[str, Any] = json.loads(data)
+            events.append((name, parsed))
+    return events
 
 
 def text_chunks(text: str, words: int = 4) -> list[str]:

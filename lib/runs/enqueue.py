@@ -11,7 +11,7 @@ from lib.errors import AppError
 from lib.runs.budget import check_user_budget
 from lib.settings import Settings
 from lib.storage.store import Store
-from lib.turn import stream
+from lib.turn.request import TurnRequest, attached_ids, files_note, history_messages, user_content
 
 
 class BudgetReachedError(AppError):
@@ -38,13 +38,13 @@ def queue_turn(store: Store, settings: Settings, run_id: str, question: str) -> 
     spent = run_cost(turns, run.model, settings.prices).total_usd
     if budget_reached(run.budget_usd, spent):
         raise BudgetReachedError(spent, run.budget_usd)
-    history = stream.history_messages([(t.user_content, t.assistant_content) for t in turns])
+    history = history_messages([(t.user_content, t.assistant_content) for t in turns])
     # without a known container the next request starts a new one, so every file of the run goes along again
-    already = stream.attached_ids(history) if run.container_id else set()
+    already = attached_ids(history) if run.container_id else set()
     pending = [f for f in run.file_ids if f not in already]
-    note = stream.files_note([r for r in (store.file(f) for f in pending) if r is not None])
-    user = stream.user_content(question, pending, note)
-    req = stream.TurnRequest(
+    note = files_note([r for r in (store.file(f) for f in pending) if r is not None])
+    user = user_content(question, pending, note)
+    req = TurnRequest(
         model=run.model,
         tool_version=run.tool_version,
         max_tokens=settings.max_tokens,
@@ -60,7 +60,7 @@ def queue_turn(store: Store, settings: Settings, run_id: str, question: str) -> 
     return store.add_turn(run_id, question, user, request=request_dict(req))
 
 
-def request_dict(req: stream.TurnRequest) -> dict[str, Any]:
+def request_dict(req: TurnRequest) -> dict[str, Any]:
     """A turn's request as JSON-ready values, for the queue: without its history, which the run's earlier turns
     already hold (kept in every turn, a run's requests would grow with the square of its length), nor its
     prices (the worker's own)."""
@@ -70,14 +70,14 @@ def request_dict(req: stream.TurnRequest) -> dict[str, Any]:
     return values
 
 
-def request_from(values: dict[str, Any], settings: Settings, history: list[dict[str, Any]]) -> stream.TurnRequest:
+def request_from(values: dict[str, Any], settings: Settings, history: list[dict[str, Any]]) -> TurnRequest:
     """The request a queued turn was saved with, after `history`, priced with `settings`."""
-    known = {f.name for f in dataclasses.fields(stream.TurnRequest)} - {"history", "prices"}
+    known = {f.name for f in dataclasses.fields(TurnRequest)} - {"history", "prices"}
     values = {k: v for k, v in values.items() if k in known}
-    return stream.TurnRequest(**values, history=history, prices=settings.prices)
+    return TurnRequest(**values, history=history, prices=settings.prices)
 
 
 def history_before(store: Store, run_id: str, idx: int) -> list[dict[str, Any]]:
     """The conversation of a run's turns before turn `idx`, as messages."""
     turns = [t for t in store.turns(run_id) if t.idx < idx]
-    return stream.history_messages([(t.user_content, t.assistant_content) for t in turns])
+    return history_messages([(t.user_content, t.assistant_content) for t in turns])

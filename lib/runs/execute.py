@@ -19,7 +19,9 @@ from lib.storage.queue import LEASE_SECONDS
 from lib.storage.records import Claim
 from lib.storage.store import Store
 from lib.transcript import GeneratedFile, Item, Notice, RunError
-from lib.turn import stream
+from lib.turn.events import ContainerEvent, FileSaved, ItemEvent, NoticeEvent, Outcome, TurnEvent, UsageEvent
+from lib.turn.stop import StopSignal
+from lib.turn.stream import Turn
 
 WRITE_INTERVAL = 0.1
 
@@ -39,7 +41,7 @@ def start_local(store: Store, settings: Settings, claim: Claim) -> Job:
     return job
 
 
-def execute_claim(store: Store, settings: Settings, claim: Claim | None, stop_signal: stream.StopSignal) -> None:
+def execute_claim(store: Store, settings: Settings, claim: Claim | None, stop_signal: StopSignal) -> None:
     """Run a claimed turn to its end, writing every event to the store (scoped to the run's owner), then a
     replay's next question: here with the embedded database, queued for any worker with a shared one. Never
     raises, always leaves the run in a final state or its next turn queued."""
@@ -73,23 +75,23 @@ class ItemWriter:
             self.store.put_item(self.run_id, self.turn_idx, seq, item)
 
 
-def record(store: Store, run_id: str, idx: int, events: Iterator[stream.TurnEvent]) -> stream.Outcome:
+def record(store: Store, run_id: str, idx: int, events: Iterator[TurnEvent]) -> Outcome:
     """Write every event of a turn to the store as it arrives, the outcome's content too; returns the outcome,
     whose status the caller writes (after queueing what follows, so the run never looks idle in between)."""
     writer = ItemWriter(store, run_id, idx)
     for event in events:
-        if isinstance(event, stream.ItemEvent):
+        if isinstance(event, ItemEvent):
             writer.put(event.seq, event.item, event.final)
-        elif isinstance(event, stream.NoticeEvent):
+        elif isinstance(event, NoticeEvent):
             writer.put(event.seq, event.notice, True)
-        elif isinstance(event, stream.FileSaved):
+        elif isinstance(event, FileSaved):
             writer.put(event.seq, event.file, True)
             keep_artifact(store, run_id, idx, event.file)
-        elif isinstance(event, stream.UsageEvent):
+        elif isinstance(event, UsageEvent):
             store.update_turn(run_id, idx, usage=event.usage)
-        elif isinstance(event, stream.ContainerEvent):
+        elif isinstance(event, ContainerEvent):
             store.update_run(run_id, container_id=event.container_id, container_expires_at=event.expires_at)
-        elif isinstance(event, stream.Outcome):
+        elif isinstance(event, Outcome):
             writer.flush()
             store.update_turn(
                 run_id,
@@ -116,13 +118,11 @@ def keep_artifact(store: Store, run_id: str, idx: int, saved: GeneratedFile) -> 
         )
 
 
-def _execute_turn(
-    store: Store, settings: Settings, claim: Claim, stop_signal: stream.StopSignal
-) -> stream.Outcome | None:
+def _execute_turn(store: Store, settings: Settings, claim: Claim, stop_signal: StopSignal) -> Outcome | None:
     """One claimed turn, its outcome written; None when it failed outside the turn (also written)."""
     run_id, idx = claim.run_id, claim.idx
     try:
-        turn = stream.Turn(
+        turn = Turn(
             make_client(settings),
             request_from(claim.request, settings, history_before(store, run_id, idx)),
             settings.data_dir,
@@ -143,7 +143,7 @@ def _execute_turn(
 
 
 def _follow_up(
-    store: Store, settings: Settings, claim: Claim, outcome: stream.Outcome | None, stop_signal: stream.StopSignal
+    store: Store, settings: Settings, claim: Claim, outcome: Outcome | None, stop_signal: StopSignal
 ) -> Claim | None:
     """Settle a turn and its run, or for a replay queue the next question first and then settle the turn (so a
     watching page or `is_active` never sees the run idle in between); returns the next claim when this thread

@@ -16,7 +16,20 @@ from lib.runs import notebook as rerun
 from lib.runs.view import RunView
 from lib.storage import blobs
 from lib.storage.records import FileRecord
-from lib.transcript import CodeCell, EditorResult, GeneratedFile, Notice, Output, RunError, Text, ToolError
+from lib.transcript import (
+    CodeCell,
+    EditorResult,
+    GeneratedFile,
+    ItemHandler,
+    Notice,
+    Output,
+    RunError,
+    Text,
+    Thinking,
+    ToolError,
+    Unsupported,
+    dispatch,
+)
 
 
 def _cell_source(cell: CodeCell) -> str:
@@ -57,40 +70,73 @@ def _notebook(view: RunView, data_dir: Path, inputs: list[rerun.InputFile], bund
     nb.cells.append(new_code_cell(rerun.setup_source(inputs)))
     for turn in view.turns:
         nb.cells.append(new_markdown_cell(f"## Question {turn.turn.idx + 1}\n\n{turn.turn.question}"))
-        current = None
+        adding = _NotebookCells(nb, data_dir)
         found = charts.transcript_charts(turn.items, data_dir)
         for seq, item in enumerate(turn.items):
             if seq in found.skip:  # a PNG exported with its spec
                 continue
-            if seq in found.at and current is not None:
-                current.outputs.append(_chart_output(found.at[seq]))
-            elif isinstance(item, Text) and item.text.strip():
-                nb.cells.append(new_markdown_cell(item.text))
-                current = None
-            elif isinstance(item, CodeCell):
-                current = new_code_cell(rerun.cell_source(item))
-                nb.cells.append(current)
-            elif isinstance(item, Output) and current is not None:
-                if item.stdout:
-                    current.outputs.append(new_output("stream", name="stdout", text=item.stdout))
-                if item.stderr:
-                    current.outputs.append(new_output("stream", name="stderr", text=item.stderr))
-            elif isinstance(item, GeneratedFile) and item.path and current is not None:
-                path = blobs.path(data_dir, item.path)
-                if item.mime_type == "image/png" and path.exists():
-                    data = base64.b64encode(path.read_bytes()).decode()
-                    current.outputs.append(
-                        new_output("display_data", data={"image/png": data, "text/plain": item.filename})
-                    )
-            elif isinstance(item, (ToolError, RunError, Notice)):
-                text = (
-                    getattr(item, "text", "") or f"{getattr(item, 'title', item.kind)}: {getattr(item, 'message', '')}"
-                )
-                if isinstance(item, ToolError):
-                    text = f"Tool error `{item.error_code}`. {item.hint}"
-                nb.cells.append(new_markdown_cell(f"> {text}"))
+            if seq in found.at and adding.current is not None:
+                adding.current.outputs.append(_chart_output(found.at[seq]))
+            else:
+                dispatch(item, adding)
     nbformat.validate(nb)
     return nbformat.writes(nb)
+
+
+class _NotebookCells(ItemHandler[None]):
+    """Adds each type of transcript item to a notebook: code as cells, what it printed and saved as their outputs."""
+
+    def __init__(self, nb: nbformat.NotebookNode, data_dir: Path) -> None:
+        self.nb, self.data_dir = nb, data_dir
+        self.current: nbformat.NotebookNode | None = None  # the code cell outputs go to
+
+    def text(self, item: Text) -> None:
+        if item.text.strip():
+            self.nb.cells.append(new_markdown_cell(item.text))
+            self.current = None
+
+    def thinking(self, item: Thinking) -> None:
+        pass  # the notebook is the analysis, not how Claude reasoned about it
+
+    def code(self, item: CodeCell) -> None:
+        self.current = new_code_cell(rerun.cell_source(item))
+        self.nb.cells.append(self.current)
+
+    def output(self, item: Output) -> None:
+        if self.current is None:
+            return
+        if item.stdout:
+            self.current.outputs.append(new_output("stream", name="stdout", text=item.stdout))
+        if item.stderr:
+            self.current.outputs.append(new_output("stream", name="stderr", text=item.stderr))
+
+    def editor(self, item: EditorResult) -> None:
+        pass  # its cell makes the edit (or prints the file) when run
+
+    def tool_error(self, item: ToolError) -> None:
+        self._quote(f"Tool error `{item.error_code}`. {item.hint}")
+
+    def file(self, item: GeneratedFile) -> None:
+        if not item.path or self.current is None:
+            return
+        path = blobs.path(self.data_dir, item.path)
+        if item.mime_type == "image/png" and path.exists():
+            data = base64.b64encode(path.read_bytes()).decode()
+            self.current.outputs.append(
+                new_output("display_data", data={"image/png": data, "text/plain": item.filename})
+            )
+
+    def notice(self, item: Notice) -> None:
+        self._quote(item.text or f"{item.kind}: ")
+
+    def run_error(self, item: RunError) -> None:
+        self._quote(f"{item.title}: {item.message}")
+
+    def unsupported(self, item: Unsupported) -> None:
+        pass  # nothing a notebook can show
+
+    def _quote(self, text: str) -> None:
+        self.nb.cells.append(new_markdown_cell(f"> {text}"))
 
 
 def _chart_output(chart: charts.Chart) -> nbformat.NotebookNode:
@@ -113,32 +159,62 @@ def markdown(view: RunView) -> str:
     """The run as a Markdown report; generated files are linked as files/<name>."""
     entries = _file_entries(view)
     lines = [f"# {view.run.title}", "", f"Model `{view.run.model}` · tool `{view.run.tool_version}`", ""]
+    report = _MarkdownLines(entries)
     for turn in view.turns:
         lines += [f"## Question {turn.turn.idx + 1}", "", turn.turn.question, ""]
         for item in turn.items:
-            if isinstance(item, Text):
-                lines += [item.text, ""]
-            elif isinstance(item, CodeCell):
-                lang = "python" if item.language == "python" else item.language
-                lines += [f"```{lang}", _cell_source(item), "```", ""]
-            elif isinstance(item, Output):
-                if item.stdout:
-                    lines += ["```text", item.stdout.rstrip(), "```", ""]
-                if item.stderr:
-                    lines += ["stderr:", "```text", item.stderr.rstrip(), "```", ""]
-            elif isinstance(item, EditorResult) and item.lines:
-                lines += ["```diff", *item.lines, "```", ""]
-            elif isinstance(item, GeneratedFile) and item.path:
-                link = entries[item.path]
-                if item.mime_type.startswith("image/"):
-                    lines += [f"![{item.filename}]({link})", ""]
-                elif charts.is_spec(item.filename):
-                    lines += [f"[{item.filename}]({link}) (the chart as a Vega-Lite spec, interactive)", ""]
-                else:
-                    lines += [f"[{item.filename}]({link})", ""]
-            elif isinstance(item, (ToolError, RunError, Notice)):
-                lines += [f"> {getattr(item, 'text', '') or getattr(item, 'message', '') or item.kind}", ""]
+            lines += dispatch(item, report)
     return "\n".join(lines)
+
+
+class _MarkdownLines(ItemHandler[list[str]]):
+    """The report's lines for each type of transcript item; generated files are linked by their zip entries."""
+
+    def __init__(self, entries: dict[str, str]) -> None:
+        self.entries = entries
+
+    def text(self, item: Text) -> list[str]:
+        return [item.text, ""]
+
+    def thinking(self, item: Thinking) -> list[str]:
+        return []  # the report is the analysis, not how Claude reasoned about it
+
+    def code(self, item: CodeCell) -> list[str]:
+        lang = "python" if item.language == "python" else item.language
+        return [f"```{lang}", _cell_source(item), "```", ""]
+
+    def output(self, item: Output) -> list[str]:
+        lines: list[str] = []
+        if item.stdout:
+            lines += ["```text", item.stdout.rstrip(), "```", ""]
+        if item.stderr:
+            lines += ["stderr:", "```text", item.stderr.rstrip(), "```", ""]
+        return lines
+
+    def editor(self, item: EditorResult) -> list[str]:
+        return ["```diff", *item.lines, "```", ""] if item.lines else []
+
+    def tool_error(self, item: ToolError) -> list[str]:
+        return [f"> {item.message or item.kind}", ""]
+
+    def file(self, item: GeneratedFile) -> list[str]:
+        if not item.path:
+            return []
+        link = self.entries[item.path]
+        if item.mime_type.startswith("image/"):
+            return [f"![{item.filename}]({link})", ""]
+        if charts.is_spec(item.filename):
+            return [f"[{item.filename}]({link}) (the chart as a Vega-Lite spec, interactive)", ""]
+        return [f"[{item.filename}]({link})", ""]
+
+    def notice(self, item: Notice) -> list[str]:
+        return [f"> {item.text or item.kind}", ""]
+
+    def run_error(self, item: RunError) -> list[str]:
+        return [f"> {item.message or item.kind}", ""]
+
+    def unsupported(self, item: Unsupported) -> list[str]:
+        return []  # nothing a report can show
 
 
 def report_zip(view: RunView, data_dir: Path, records: Sequence[FileRecord]) -> bytes:
@@ -148,9 +224,9 @@ def report_zip(view: RunView, data_dir: Path, records: Sequence[FileRecord]) -> 
     with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as zf:
         zf.writestr("report.md", markdown(view))
         zf.writestr("analysis.ipynb", _notebook(view, data_dir, inputs, bundled=True))
-        bundled = [source for source in inputs if source.local is not None]
-        for source, entry in zip(bundled, kinds.unique_names(s.name for s in bundled), strict=True):
-            zf.write(source.local, arcname=f"{rerun.INPUTS_DIR}/{entry}")
+        bundled = [(source.name, source.local) for source in inputs if source.local is not None]
+        for (_, local), entry in zip(bundled, kinds.unique_names(name for name, _ in bundled), strict=True):
+            zf.write(local, arcname=f"{rerun.INPUTS_DIR}/{entry}")
         for path, entry in _file_entries(view).items():
             if (local := blobs.path(data_dir, path)).exists():
                 zf.write(local, arcname=entry)

@@ -24,7 +24,7 @@ from lib.storage.queue import LEASE_SECONDS
 from lib.storage.records import ACTIVE, RunRecord
 from lib.storage.store import Store
 from lib.transcript import GeneratedFile
-from lib.turn import stream
+from lib.turn.download import fetch_file
 
 
 class RunBusyError(AppError):
@@ -158,7 +158,7 @@ def retry_file(store: Store, settings: Settings, run_id: str, file_id: str) -> G
     if found is None:
         raise AppError("File not in this run", f"The run has no generated file `{file_id}`.", "Reload the page.")
     artifacts = settings.data_dir / "artifacts" / run_id
-    fresh = stream.fetch_file(make_client(settings), file_id, found.item.tool_use_id, artifacts, settings.data_dir)
+    fresh = fetch_file(make_client(settings), file_id, found.item.tool_use_id, artifacts, settings.data_dir)
     store.put_item(run_id, found.turn_idx, found.seq, fresh)
     keep_artifact(store, run_id, found.turn_idx, fresh)
     return fresh

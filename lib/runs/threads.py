@@ -10,7 +10,7 @@ import os
 import threading
 from dataclasses import dataclass, field
 
-from lib.turn import stream
+from lib.turn.stop import StopSignal
 
 LOCAL_WORKER = f"local:{os.getpid()}"
 
@@ -20,7 +20,7 @@ class Job:
     """A turn being worked on in a background thread."""
 
     run_id: str
-    stop: stream.StopSignal = field(default_factory=stream.StopSignal)
+    stop: StopSignal = field(default_factory=StopSignal)
     thread: threading.Thread | None = None
 
     @property

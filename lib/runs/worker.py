@@ -30,7 +30,7 @@ from lib.storage import blobs
 from lib.storage.queue import LEASE_SECONDS
 from lib.storage.records import Claim
 from lib.storage.store import Store
-from lib.turn import stream
+from lib.turn.stop import StopSignal
 
 BEAT_SECONDS = 0.3  # lease renewal and stop polling: a Stop recorded anywhere lands within a second
 POLL_SECONDS = 0.5  # how often an idle worker looks for queued turns
@@ -50,7 +50,7 @@ class Worker:
     name: str = field(default_factory=lambda: f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}")
     lease_seconds: float = LEASE_SECONDS
     drain_seconds: float = DRAIN_SECONDS
-    running: dict[tuple[str, int], tuple[threading.Thread, stream.StopSignal]] = field(default_factory=dict)
+    running: dict[tuple[str, int], tuple[threading.Thread, StopSignal]] = field(default_factory=dict)
     done: threading.Event = field(default_factory=threading.Event)  # set: claim no more, drain, return
     hurry: threading.Event = field(default_factory=threading.Event)  # set: end the drain now
 

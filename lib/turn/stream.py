@@ -7,26 +7,19 @@ exactly one `Outcome`. It owns item numbering and changes nothing it was given.
 
 from __future__ import annotations
 
-import socket
-import threading
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
-from dataclasses import dataclass, field
+from collections.abc import Callable, Generator, Iterator
 from pathlib import Path
 from typing import Any, Literal
 
 import anthropic
 from jiter import from_json
 
-from lib.cost import DEFAULT_PRICES, PriceTable, budget_reached, budget_used_sentence, container_minutes_for, estimate
+from lib.cost import budget_reached, budget_used_sentence
 from lib.errors import AppError, describe
-from lib.files import api, kinds
-from lib.storage.records import FileRecord
 from lib.transcript import (
     STREAMED_BLOCKS,
     TOOL_LANGUAGE,
-    GeneratedFile,
     Item,
     Notice,
     Output,
@@ -38,16 +31,12 @@ from lib.transcript import (
     block_item,
     code_cell,
 )
+from lib.turn.download import fetch_file
+from lib.turn.events import ContainerEvent, FileSaved, ItemEvent, NoticeEvent, Outcome, TurnEvent, UsageEvent
+from lib.turn.refusal import CONTAINER_REPLACED, container_lost, refuses_container
+from lib.turn.request import TurnRequest, build_params
+from lib.turn.stop import StopSignal
 
-SYSTEM_PROMPT = (
-    "You are a careful data analyst. The user's files are available in the code execution container. "
-    "Work in small steps: load the data, check it, then answer. Print the figures you quote, so every number "
-    "in your answer comes from code you ran. Save every chart as a PNG file (dpi 120 or more) and any table the "
-    "user may want as CSV, in the output directory of the container, and mention the file names. Beside each PNG "
-    "chart, save the same chart as a Vega-Lite v5 specification with its data inline (`data.values`, no URLs), "
-    "named like the PNG with `.vl.json` instead of `.png`, so the user can explore it interactively. "
-    "End with a short, plain-language answer to the question."
-)
 RETRY_DELAYS = (0.5, 1.5)
 PARTIAL_PARSE_INTERVAL = 0.05  # seconds between re-parses of a code cell's input while it streams
 STOP_NOTES = {
@@ -55,247 +44,7 @@ STOP_NOTES = {
     "refusal": "Claude declined to continue with this request.",
     "model_context_window_exceeded": "The conversation no longer fits the model's context window; start a new run.",
 }
-CONTAINER_REPLACED = (
-    "The run's container could no longer be used ({why}), so a new one was started and the run's files were "
-    "attached to it again. Files made in earlier turns are not in the new container."
-)
-
-
-def container_lost(why: str) -> AppError:
-    """The error of a turn whose container was refused while Claude's paused work was being continued."""
-    return AppError(
-        "Container no longer usable",
-        f"The run's container could no longer be used ({why}) while Claude's paused work was being continued. "
-        "Everything received so far is kept.",
-        "Ask a follow-up such as 'continue': it starts a new container with the run's files attached again. "
-        "Files made in this run are not in it.",
-        retryable=True,
-        code="container",
-    )
-
-
-# --- the request: pure -----------------------------------------------------------------------
-
-
-@dataclass
-class TurnRequest:
-    """Everything one turn needs, as plain values."""
-
-    model: str
-    tool_version: str
-    max_tokens: int
-    history: list[dict[str, Any]]
-    user_content: list[dict[str, Any]]
-    container_id: str = ""
-    run_file_ids: list[str] = field(default_factory=list)
-    system: str = SYSTEM_PROMPT
-    max_continuations: int = 8
-    budget_usd: float = 0.0  # the run's budget; 0: no limit
-    spent_usd: float = 0.0  # what the run's earlier turns cost
-    prices: PriceTable = DEFAULT_PRICES
-
-    def spent_with(self, usage: Usage) -> float:
-        """The run's estimated spend with this turn's `usage` so far."""
-        return self.spent_usd + estimate(usage, self.model, self.prices, container_minutes_for(1)).total_usd
-
-
-def user_content(question: str, file_ids: list[str], files_note: str = "") -> list[dict[str, Any]]:
-    """The user message of a turn: the question, a note naming the files, then the files for the container."""
-    note = [{"type": "text", "text": files_note}] if files_note else []
-    return [{"type": "text", "text": question}] + note + [{"type": "container_upload", "file_id": f} for f in file_ids]
-
-
-def files_note(files: list[FileRecord]) -> str:
-    """Tells Claude which files it gets (so it need not search the container) and the analyst's notes on them."""
-    if not files:
-        return ""
-    described = ", ".join(f"`{f.filename}` ({f.kind.upper()}, {f.size_bytes:,} bytes)" for f in files)
-    lines = [f"Files attached to the container for this question: {described}."]
-    lines += [f"Notes from the analyst about `{f.filename}`: {f.notes}" for f in files if f.notes]
-    return "\n".join(lines)
-
-
-def tool_spec(version: str) -> dict[str, str]:
-    """The code execution tool declaration."""
-    return {"type": version, "name": "code_execution"}
-
-
-def build_params(req: TurnRequest, messages: list[dict[str, Any]], container_id: str) -> dict[str, Any]:
-    """Keyword arguments for messages.stream()."""
-    params: dict[str, Any] = {
-        "model": req.model,
-        "max_tokens": req.max_tokens,
-        "system": req.system,
-        "tools": [tool_spec(req.tool_version)],
-        "messages": messages,
-    }
-    if container_id:
-        params["container"] = container_id
-    return params
-
-
-def safe_content(content: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Assistant content without a trailing tool call that has no result (unsendable without its container)."""
-    answered = {b.get("tool_use_id") for b in content if "tool_use_id" in b}
-    out = [b for b in content if not (b.get("type") == "server_tool_use" and b.get("id") not in answered)]
-    return [b for b in out if not (b.get("type") == "text" and not b.get("text"))]
-
-
-def history_messages(turns: list[tuple[list[dict[str, Any]], list[dict[str, Any]]]]) -> list[dict[str, Any]]:
-    """Earlier (user content, assistant content) pairs as alternating messages the API accepts."""
-    messages: list[dict[str, Any]] = []
-    for user, assistant in turns:
-        messages.append({"role": "user", "content": user})
-        content = safe_content(assistant)
-        if not content:
-            content = [{"type": "text", "text": "(This turn was interrupted before Claude answered.)"}]
-        messages.append({"role": "assistant", "content": content})
-    return messages
-
-
-def attached_ids(messages: list[dict[str, Any]]) -> set[str]:
-    """File ids already put into the container by earlier messages."""
-    return {
-        b["file_id"]
-        for m in messages
-        if m["role"] == "user"
-        for b in m["content"]
-        if isinstance(b, dict) and b.get("type") == "container_upload"
-    }
-
-
-def refuses_container(exc: BaseException, container_id: str) -> str:
-    """Why a failed request that carried `container_id` failed because of the container ('' if it did not).
-
-    The API's refusal is untyped: a 400/404 whose message names the container's id, or (seen in the wild for a
-    container the docs call restorable) a plain 500 `api_error` that outlived the SDK's retries.
-    """
-    if not container_id or not isinstance(exc, anthropic.APIStatusError):
-        return ""
-    status, message = exc.status_code, describe(exc).message
-    # the id, not the word: the API's file errors speak of `container_upload` blocks, and a new container
-    # would not bring a missing file back
-    if status in (400, 404) and container_id in message:
-        return f"the API answered {status}: {message}"
-    if status >= 500 and status != 529 and (getattr(exc, "type", None) or "api_error") == "api_error":
-        return f"the API answered {status} for it"
-    return ""
-
-
-# --- what a turn yields ----------------------------------------------------------------------
-
-
-@dataclass(slots=True)
-class ItemEvent:
-    """Item number `seq` of the turn is now `item`: new, or a newer state of the same item."""
-
-    seq: int
-    item: Item
-    final: bool
-
-
-@dataclass(slots=True)
-class NoticeEvent:
-    """Something the turn did on the user's behalf, said at position `seq`."""
-
-    seq: int
-    notice: Notice
-
-
-@dataclass(slots=True)
-class FileSaved:
-    """A generated file at position `seq`: saved under the data directory, or failed with `file.error`."""
-
-    seq: int
-    file: GeneratedFile
-
-
-@dataclass(slots=True)
-class UsageEvent:
-    """The turn's usage so far, after a response ended."""
-
-    usage: Usage
-
-
-@dataclass(slots=True)
-class ContainerEvent:
-    """The container the run should use from now on ('' when the old one was refused and none is known yet)."""
-
-    container_id: str
-    expires_at: str = ""
-
-
-@dataclass(slots=True)
-class Outcome:
-    """How a turn ended; always the last event."""
-
-    status: Literal["done", "stopped", "failed"]
-    content: list[dict[str, Any]]
-    usage: Usage
-    user_content: list[dict[str, Any]]
-    container_id: str
-    requests: int
-    stop_reason: str = ""
-    error: AppError | None = None
-
-
-TurnEvent = ItemEvent | NoticeEvent | FileSaved | UsageEvent | ContainerEvent | Outcome
 Guard = Callable[[], AppError | None]  # why the turn must not go on (a budget outside the run), or None
-
-
-# --- stopping --------------------------------------------------------------------------------
-
-
-class StopSignal:
-    """Stop for a turn, settable from any thread: it shuts the open response's connection at once."""
-
-    def __init__(self) -> None:
-        self._event = threading.Event()
-        self._lock = threading.Lock()
-        self._open: Any = None
-
-    def stop(self) -> None:
-        """Stop now: a blocked read of the open response fails at once instead of waiting for the network."""
-        self._event.set()
-        with self._lock:
-            response = self._open
-        if response is not None:
-            _shut(response)
-
-    def is_set(self) -> bool:
-        """Whether Stop was asked for."""
-        return self._event.is_set()
-
-    def wait(self, seconds: float) -> bool:
-        """Sleep up to `seconds`, waking early on Stop; returns whether Stop was asked for."""
-        return self._event.wait(seconds)
-
-    @contextmanager
-    def watching(self, response: Any) -> Iterator[None]:
-        """While the block runs, Stop shuts `response` (an httpx response or an SDK stream)."""
-        with self._lock:
-            self._open = response
-        try:
-            if self.is_set():
-                _shut(response)
-            yield
-        finally:
-            with self._lock:
-                self._open = None
-
-
-def _shut(response: Any) -> None:
-    """Shut a response's socket so the thread reading it wakes with an error; closing it waits on that thread."""
-    raw = getattr(response, "response", response)
-    stream = getattr(raw, "extensions", {}).get("network_stream")
-    sock = stream.get_extra_info("socket") if stream is not None else None
-    try:
-        if sock is not None:
-            sock.shutdown(socket.SHUT_RDWR)
-        else:
-            raw.close()
-    except Exception:  # noqa: BLE001 - the connection may already be gone, which is what Stop wants
-        pass
 
 
 class _Stopped(Exception):
@@ -367,7 +116,7 @@ class Turn:
             yield self._notice(STOP_NOTES[stop_reason], "warning")
         yield self._outcome("done", stop_reason)
 
-    def _converse(self) -> Iterator[TurnEvent]:
+    def _converse(self) -> Generator[TurnEvent, None, str]:
         """The first request (with one container replacement), then continuations of `pause_turn`."""
         try:
             message = yield from self._request()
@@ -426,7 +175,7 @@ class Turn:
             messages.append({"role": "assistant", "content": self.content})
         return messages
 
-    def _request(self) -> Iterator[TurnEvent]:
+    def _request(self) -> Generator[TurnEvent, None, Any]:
         """One API request, retried while it failed before any content arrived; returns the final message."""
         for attempt in range(len(RETRY_DELAYS) + 1):
             carried = self.container_id
@@ -602,27 +351,6 @@ class _Response:
         if isinstance(item, Output):
             for file_id in item.file_ids:
                 yield from turn.download(file_id, item.tool_use_id)
-
-
-def fetch_file(
-    client: anthropic.Anthropic, file_id: str, tool_use_id: str, artifacts_dir: Path, data_dir: Path
-) -> GeneratedFile:
-    """Download one generated file under `artifacts_dir`; any failure is kept on the item, nothing half-written."""
-    item = GeneratedFile(file_id=file_id, tool_use_id=tool_use_id)
-    try:
-        meta = api.metadata(client, file_id)
-        item.filename, item.mime_type, item.size_bytes = meta.filename, meta.mime_type, meta.size_bytes
-        if not meta.downloadable:
-            item.error = "The Files API marks this file as not downloadable."
-            return item
-        dest = artifacts_dir / kinds.disk_name(file_id, meta.filename)
-        item.size_bytes = api.download(client, file_id, dest)
-        item.path = str(dest.relative_to(data_dir))
-    except (AppError, OSError) as exc:
-        err = describe(exc)
-        item.error = f"{err.message} {err.hint}".strip()
-        item.retryable = True
-    return item
 
 
 def usage_of(message: Any) -> Usage:

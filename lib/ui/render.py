@@ -26,6 +26,7 @@ from lib.transcript import (
     EditorResult,
     GeneratedFile,
     Item,
+    ItemHandler,
     Notice,
     Output,
     RunError,
@@ -34,6 +35,7 @@ from lib.transcript import (
     ToolError,
     Unsupported,
     Usage,
+    dispatch,
 )
 
 STATUS_LABELS = {
@@ -81,34 +83,52 @@ def _table_head(path: str, mtime: float, kind: str) -> pd.DataFrame:
 
 def render_item(item: Item, data_dir: Path, key: str, on_retry: Retry | None = None) -> None:
     """One transcript item; `on_retry(file_id)` is offered on a generated file whose download failed."""
-    if isinstance(item, Text):
+    dispatch(item, _ItemView(data_dir, key, on_retry))
+
+
+class _ItemView(ItemHandler[None]):
+    """Draws each type of transcript item."""
+
+    def __init__(self, data_dir: Path, key: str, on_retry: Retry | None) -> None:
+        self.data_dir, self.key, self.on_retry = data_dir, key, on_retry
+
+    def text(self, item: Text) -> None:
         st.markdown(item.text)
         if item.citations:
             _citations(item.citations)
-    elif isinstance(item, Thinking):
+
+    def thinking(self, item: Thinking) -> None:
         with st.expander("Reasoning", icon=":material/psychology:"):
             st.markdown(item.text)
-    elif isinstance(item, CodeCell):
+
+    def code(self, item: CodeCell) -> None:
         _code_cell(item)
-    elif isinstance(item, Output):
+
+    def output(self, item: Output) -> None:
         _output(item)
-    elif isinstance(item, EditorResult):
+
+    def editor(self, item: EditorResult) -> None:
         _editor_result(item)
-    elif isinstance(item, ToolError):
+
+    def tool_error(self, item: ToolError) -> None:
         st.error(
             f"**{TOOL_LABELS.get(item.tool, item.tool)} tool error: `{item.error_code}`.** "
             f"{item.message} {item.hint}".strip(),
             icon=":material/terminal:",
         )
-    elif isinstance(item, GeneratedFile):
-        _generated_file(item, data_dir, key, on_retry)
-    elif isinstance(item, Notice):
+
+    def file(self, item: GeneratedFile) -> None:
+        _generated_file(item, self.data_dir, self.key, self.on_retry)
+
+    def notice(self, item: Notice) -> None:
         (st.warning if item.level == "warning" else st.info)(item.text, icon=":material/info:")
-    elif isinstance(item, RunError):
+
+    def run_error(self, item: RunError) -> None:
         st.error(
             f"**{item.title}.** {item.message}" + (f"\n\n{item.hint}" if item.hint else ""), icon=":material/error:"
         )
-    elif isinstance(item, Unsupported):
+
+    def unsupported(self, item: Unsupported) -> None:
         with st.expander(f"Unsupported block: `{item.block_type}`", icon=":material/help:"):
             st.caption("This version of the app does not know how to show this block; here is what arrived.")
             st.code(item.raw, language="json")

@@ -14,8 +14,9 @@ from anthropic.types import CitationCharLocation, CitationContentBlockLocation
 
 from lib.emulator import Bash, Emulator, Fault, Python, Text
 from lib.emulator.faults import CONTENT
-from lib.emulator.long_stream import event_heavy_script, parse_events, record
+from lib.emulator.long_stream import event_heavy_script, record
 from lib.emulator.script import Later
+from lib.emulator.sse import parse_events
 
 MODEL = "claude-opus-4-8"
 TOOLS = [{"type": "code_execution_20260521", "name": "code_execution"}]

@@ -15,6 +15,7 @@ from lib.runs.view import load_run_view
 from lib.settings import Settings
 from lib.storage.records import FileRecord
 from lib.storage.store import Store
+from tests.support.items import one_of_each
 from tests.support.seed import BROKEN_SPEC, CHART, chart_spec, png_bytes, seed_chart_run
 
 
@@ -69,3 +70,30 @@ def test_report_zip_entries_are_cleaned_and_unique(data_dir):
         assert [zf.read(e).decode() for e in inputs] == [f"input {n}" for n in range(4)]
         assert len(set(entries)) == len(entries)
         assert all("\\" not in e and ".." not in e.split("/") and not e.startswith("/") for e in entries)
+
+
+def test_every_item_type_goes_to_the_notebook_and_the_report(data_dir):
+    store = Store(data_dir)
+    run = store.create_run("Every item", "claude-sonnet-4-6", "code_execution_20260521", [])
+    idx = store.add_turn(run.id, "Every item", [{"type": "text", "text": "Every item"}])
+    for seq, item in enumerate(one_of_each()):
+        store.put_item(run.id, idx, seq, item)
+    store.update_turn(run.id, idx, status="done")
+    view = load_run_view(store, run.id, Settings().prices)
+
+    nb = nbformat.reads(export.notebook(view, data_dir, []), as_version=4)
+    nbformat.validate(nb)
+    code = next(c for c in nb.cells if c.cell_type == "code" and "print(4.2)" in c.source)
+    assert [o.get("text") for o in code.outputs] == ["4.2\n"]
+    quoted = [c.source for c in nb.cells if c.cell_type == "markdown" and c.source.startswith("> ")]
+    assert quoted == [
+        "> Tool error `unavailable`. Retry.",
+        "> A new container was started.",
+        "> Overloaded: The API is overloaded.",
+    ]
+    assert not any("First the columns" in c.source or "mystery_block_2027" in c.source for c in nb.cells)
+
+    report = export.markdown(view)
+    assert "The mean is 4.2.\n\n```python\nprint(4.2)\n```\n\n```text\n4.2\n```\n\n```diff\n-a\n+b\n```" in report
+    assert "> Down.\n\n> A new container was started.\n\n> The API is overloaded." in report
+    assert "lost.csv" not in report and "First the columns" not in report and "mystery_block_2027" not in report

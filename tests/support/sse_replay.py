@@ -10,7 +10,9 @@ from typing import Any
 import anthropic
 import httpx2
 
-from lib.turn.stream import Turn, TurnEvent, TurnRequest
+from lib.turn.events import TurnEvent
+from lib.turn.request import TurnRequest
+from lib.turn.stream import Turn
 from tests.support.seed import png_bytes
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "sse"

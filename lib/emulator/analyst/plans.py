@@ -5,9 +5,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from lib.emulator.runner import OUTPUTS
-from lib.emulator.script import Bash, Later, Python, Step, Text
-from lib.emulator.turn import Turn
+from lib.emulator.script import OUTPUTS, Bash, Later, Progress, Python, Step, Text
 from lib.files import kinds
 
 from .cells import CHART, FINDING, LOADER, PROFILE, SUMMARY, VEGA_LITE
@@ -22,7 +20,7 @@ def plan(question: str, uploaded: list[str]) -> list[Step]:
     return [Later(lambda turn: default_script(_workdir(turn), question, uploaded))]
 
 
-def _workdir(turn: Turn) -> Path | None:
+def _workdir(turn: Progress) -> Path | None:
     return turn.container.workdir if turn.container is not None else None
 
 
@@ -102,7 +100,7 @@ def _followup_script(table: Path, question: str) -> list[Step]:
 
 
 def _no_table_script(workdir: Path) -> list[Step]:
-    def answer(turn: Turn) -> list[Step]:
+    def answer(turn: Progress) -> list[Step]:
         names = sorted(p.name for p in workdir.iterdir() if p.is_file())
         listed = ", ".join(f"`{n}`" for n in names) if names else "no files"
         return [
@@ -128,13 +126,13 @@ def _field(stdout: str, label: str) -> str | None:
     return match.group(1).strip() if match else None
 
 
-def _failure(turn: Turn, name: str) -> str:
+def _failure(turn: Progress, name: str) -> str:
     errors = [r.stderr.strip().splitlines()[-1] for r in turn.records if r.stderr.strip() and r.return_code]
     why = errors[-1] if errors else "the code did not finish"
     return f"I couldn't finish the analysis of `{name}`: {why}"
 
 
-def _first_look_summary(turn: Turn, name: str, others: list[Path]) -> str:
+def _first_look_summary(turn: Progress, name: str, others: list[Path]) -> str:
     out = turn.stdout
     rows, cols = _field(out, "Rows"), _field(out, "Columns")
     if rows is None or cols is None:
@@ -158,7 +156,7 @@ def _first_look_summary(turn: Turn, name: str, others: list[Path]) -> str:
     return " ".join(parts)
 
 
-def _followup_summary(turn: Turn, name: str) -> str:
+def _followup_summary(turn: Progress, name: str) -> str:
     out = turn.records[-1].stdout if turn.records else ""
     chart, finding = _field(out, "Saved chart"), _field(out, "Finding")
     if chart is None:

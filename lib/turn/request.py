@@ -1,0 +1,123 @@
+"""What a turn sends, built from plain values: the request, the user's message, the tool and the history."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from lib.cost import DEFAULT_PRICES, PriceTable, container_minutes_for, estimate
+from lib.transcript import Usage
+
+SYSTEM_PROMPT = (
+    "You are a careful data analyst. The user's files are available in the code execution container. "
+    "Work in small steps: load the data, check it, then answer. Print the figures you quote, so every number "
+    "in your answer comes from code you ran. Save every chart as a PNG file (dpi 120 or more) and any table the "
+    "user may want as CSV, in the output directory of the container, and mention the file names. Beside each PNG "
+    "chart, save the same chart as a Vega-Lite v5 specification with its data inline (`data.values`, no URLs), "
+    "named like the PNG with `.vl.json` instead of `.png`, so the user can explore it interactively. "
+    "End with a short, plain-language answer to the question."
+)
+
+
+@dataclass
+class TurnRequest:
+    """Everything one turn needs, as plain values."""
+
+    model: str
+    tool_version: str
+    max_tokens: int
+    history: list[dict[str, Any]]
+    user_content: list[dict[str, Any]]
+    container_id: str = ""
+    run_file_ids: list[str] = field(default_factory=list)
+    system: str = SYSTEM_PROMPT
+    max_continuations: int = 8
+    budget_usd: float = 0.0  # the run's budget; 0: no limit
+    spent_usd: float = 0.0  # what the run's earlier turns cost
+    prices: PriceTable = DEFAULT_PRICES
+
+    def spent_with(self, usage: Usage) -> float:
+        """The run's estimated spend with this turn's `usage` so far."""
+        return self.spent_usd + estimate(usage, self.model, self.prices, container_minutes_for(1)).total_usd
+
+
+class AttachedFile(Protocol):
+    """What the files note says about one file (a file of the catalogue has all of it)."""
+
+    @property
+    def filename(self) -> str: ...
+
+    @property
+    def kind(self) -> str: ...
+
+    @property
+    def size_bytes(self) -> int: ...
+
+    @property
+    def notes(self) -> str: ...
+
+
+def user_content(question: str, file_ids: list[str], files_note: str = "") -> list[dict[str, Any]]:
+    """The user message of a turn: the question, a note naming the files, then the files for the container."""
+    note = [{"type": "text", "text": files_note}] if files_note else []
+    return [{"type": "text", "text": question}] + note + [{"type": "container_upload", "file_id": f} for f in file_ids]
+
+
+def files_note(files: Sequence[AttachedFile]) -> str:
+    """Tells Claude which files it gets (so it need not search the container) and the analyst's notes on them."""
+    if not files:
+        return ""
+    described = ", ".join(f"`{f.filename}` ({f.kind.upper()}, {f.size_bytes:,} bytes)" for f in files)
+    lines = [f"Files attached to the container for this question: {described}."]
+    lines += [f"Notes from the analyst about `{f.filename}`: {f.notes}" for f in files if f.notes]
+    return "\n".join(lines)
+
+
+def tool_spec(version: str) -> dict[str, str]:
+    """The code execution tool declaration."""
+    return {"type": version, "name": "code_execution"}
+
+
+def build_params(req: TurnRequest, messages: list[dict[str, Any]], container_id: str) -> dict[str, Any]:
+    """Keyword arguments for messages.stream()."""
+    params: dict[str, Any] = {
+        "model": req.model,
+        "max_tokens": req.max_tokens,
+        "system": req.system,
+        "tools": [tool_spec(req.tool_version)],
+        "messages": messages,
+    }
+    if container_id:
+        params["container"] = container_id
+    return params
+
+
+def safe_content(content: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Assistant content without a trailing tool call that has no result (unsendable without its container)."""
+    answered = {b.get("tool_use_id") for b in content if "tool_use_id" in b}
+    out = [b for b in content if not (b.get("type") == "server_tool_use" and b.get("id") not in answered)]
+    return [b for b in out if not (b.get("type") == "text" and not b.get("text"))]
+
+
+def history_messages(turns: list[tuple[list[dict[str, Any]], list[dict[str, Any]]]]) -> list[dict[str, Any]]:
+    """Earlier (user content, assistant content) pairs as alternating messages the API accepts."""
+    messages: list[dict[str, Any]] = []
+    for user, assistant in turns:
+        messages.append({"role": "user", "content": user})
+        content = safe_content(assistant)
+        if not content:
+            content = [{"type": "text", "text": "(This turn was interrupted before Claude answered.)"}]
+        messages.append({"role": "assistant", "content": content})
+    return messages
+
+
+def attached_ids(messages: list[dict[str, Any]]) -> set[str]:
+    """File ids already put into the container by earlier messages."""
+    return {
+        b["file_id"]
+        for m in messages
+        if m["role"] == "user"
+        for b in m["content"]
+        if isinstance(b, dict) and b.get("type") == "container_upload"
+    }
