@@ -12,7 +12,7 @@ output writes as part of a date or time (2024-03-01, 14:30) is not one it shows.
 - **as a rounding** when the output shows more digits and rounds to the number as written (12.35 from
   12.3456, 12 from 12.4, 1.2M from 1,234,567, 13% from 0.1254; a value exactly halfway rounds either way).
   A plain one-digit number (3, 0.5) is not taken as a rounding unless it is a percent, has a suffix or follows
-  "about", "around", "roughly", "approximately", "nearly", "almost", "circa", "some", "~" or "≈"; after those
+  "about", "around", "roughly", "approximately", "nearly", "almost", "circa", "some", "close to", "~" or "≈"; after those
   words its trailing zeros are not digits shown either, so "about 1,200" is a rounding of 1,234.
 - After "fell", "dropped", "decreased", "declined", "lost", "down" and the like (with or without "by"/"of"),
   a number also stands for its negative, so "fell by 3" is traced to -3.
@@ -70,7 +70,9 @@ _POW10 = [10**i for i in range(MAX_DIGITS + 2)]
 
 # what a number in the prose is not: code, link targets and URLs (not listed at all) ...
 _CODE = re.compile(
-    r"^[ \t]*(`{3,}|~{3,}).*?(?:^[ \t]*\1[ \t]*$|\Z)|(`+)[^\n]*?\2|\]\([^)\n]*\)|https?://[^\s)>\]]+", re.M | re.S
+    r"^[ \t]*(`{3,}|~{3,}).*?(?:^[ \t]*\1[ \t]*$|\Z)|(`{1,3})[^`\n]{1,1000}\2|\]\([^()\[\]\s]{0,500}\)"
+    r"|https?://[^\s)>\]]+",
+    re.M | re.S,
 )
 _MONTH = (
     r"(?:Jan(?:uary)?|Feb(?:ruary)?|Mar(?:ch)?|Apr(?:il)?|May|June?|July?|Aug(?:ust)?|Sep(?:t(?:ember)?)?"
@@ -527,11 +529,15 @@ def trace_run(
 
 def trace_text(text: str, where: tuple[int, int], index: Index, asked: set[Key], known: set[Key]) -> list[TracedNumber]:
     """The numbers of one Text item at (turn, seq), traced to outputs before it."""
-    code = _spans(_CODE, text)
-    dates = _spans(_DATE_TIME, text)
-    ordinals = _spans(_LINE_ORDINAL, text) + _spans(_REFERENCE, text)
+    written = list(islice(written_numbers(text), MAX_PER_TEXT))
+    if not written:
+        return []
+    end = written[-1].end + _BEFORE  # the rest of a long text is not looked at
+    code = _spans(_CODE, text, end)
+    dates = _spans(_DATE_TIME, text, end)
+    ordinals = sorted(_spans(_LINE_ORDINAL, text, end) + _spans(_REFERENCE, text, end))
     found = []
-    for w in islice(written_numbers(text), MAX_PER_TEXT):
+    for w in written:
         if _inside(w.start, code):
             continue
         reason = _skip_reason(text, w, dates, ordinals, asked, known)
@@ -544,12 +550,14 @@ def trace_text(text: str, where: tuple[int, int], index: Index, asked: set[Key],
     return found
 
 
-def _spans(pattern: re.Pattern[str], text: str) -> list[tuple[int, int]]:
-    return [m.span() for m in pattern.finditer(text)]
+def _spans(pattern: re.Pattern[str], text: str, end: int) -> list[tuple[int, int]]:
+    return [m.span() for m in pattern.finditer(text, 0, end)]
 
 
 def _inside(at: int, spans: list[tuple[int, int]]) -> bool:
-    return any(a <= at < b for a, b in spans)
+    """Whether a position is inside one of some spans that do not overlap, in order."""
+    i = bisect.bisect_right(spans, (at, math.inf))
+    return bool(i) and at < spans[i - 1][1]
 
 
 def _skip_reason(

@@ -313,6 +313,23 @@ def test_absurd_numbers_are_untraced_and_cost_little(written):
     assert number.status is Status.UNTRACED and number.text == written
 
 
+HOSTILE_PROSE = [
+    ("link openings that never close", "](" * 20_000),
+    ("a run of backticks", "`" * 20_000),
+    ("code spans that never close", ("`" + "a" * 900) * 100),
+    ("fences that never close", "```\n" * 5_000),
+    ("a run of dates", "2024-01-01 " * 5_000),
+    ("more numbers than are looked at", "1 " * 50_000),
+]
+
+
+@pytest.mark.parametrize("answer", [c[1] for c in HOSTILE_PROSE], ids=[c[0] for c in HOSTILE_PROSE])
+def test_hostile_prose_gives_a_bounded_answer(answer):
+    # Not timed: a pattern that backtracks would turn this into minutes, far past the suite's timeout.
+    numbers = trace(answer, "1 2 3")
+    assert len(numbers) <= tracing.MAX_PER_TEXT
+
+
 def test_keys():
     assert tracing.shown_key("1,234.50") == (2, 123450)
     assert tracing.shown_key("−$3") == (0, -3)
