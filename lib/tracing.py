@@ -54,9 +54,10 @@ LINE_CHARS = 200  # of the line a number came from
 Key = tuple[int, int]  # (d, n): the value n / 10**d
 
 SCALES = {"k": 3, "thousand": 3, "m": 6, "mn": 6, "million": 6, "b": 9, "bn": 9, "billion": 9, "tn": 12, "trillion": 12}
-# 1.2M, $4.5k, 3bn: a suffix glued to the digits (lib.numbers leaves these alone, the suffix being a letter)
+# 1.2M, $4.5k, 3bn: a suffix glued to the digits (lib.numbers leaves these alone, the suffix being a letter);
+# never starting inside a run of digit groups, which would read a long run once per group
 _GLUED = re.compile(
-    rf"(?<![\w.])[-+−]?[$€£]?(?:\d{{1,3}}(?:[{numbers.SEPARATORS}]\d{{3}})+|\d+)(?:\.\d+)?"
+    rf"(?<![\w.])(?<!\d[{numbers.SEPARATORS}])[-+−]?[$€£]?(?:\d{{1,3}}(?:[{numbers.SEPARATORS}]\d{{3}})+|\d+)(?:\.\d+)?"
     r"(?P<suffix>[kKMB]|bn|mn|tn)(?![\w%])"
 )
 _DATE_JOINS = ("-", "/", ":")

@@ -320,6 +320,7 @@ HOSTILE_PROSE = [
     ("fences that never close", "```\n" * 5_000),
     ("a run of dates", "2024-01-01 " * 5_000),
     ("more numbers than are looked at", "1 " * 50_000),
+    ("a run of digit groups, a suffix later", "1" + ",111" * 20_000 + "x and 1k"),
 ]
 
 
