@@ -41,7 +41,9 @@ def numbers_in_file(path: Path, max_bytes: int = MAX_BYTES, max_numbers: int = M
     cut = len(data) > max_bytes
     if cut:
         data = data[:max_bytes]
-        data = data[: data.rfind(b"\n") + 1] or data  # whole lines only
+        # whole lines only, or on one long line up to a separator: never half a number
+        end = data.rfind(b"\n")
+        data = data[: (end if end >= 0 else max(data.rfind(b","), data.rfind(b" "))) + 1]
     found = _delimited(data, kind.key) if how == "delimited" else _json(data)  # type: ignore[union-attr]
     numbers = tuple(islice(found, max_numbers + 1))
     if len(numbers) > max_numbers:

@@ -100,6 +100,13 @@ def test_bytes_past_the_limit_are_not_read(tmp_path):
     assert all(n.text.isdigit() for n in found.numbers)  # whole lines only: no number cut in two
 
 
+def test_a_long_line_is_cut_between_numbers(tmp_path):
+    path = write(tmp_path, "one_line.json", json.dumps(list(range(100_000, 200_000))))
+    found = numbers_in_file(path, max_bytes=1000)
+    assert found.truncated and found.numbers[-1].text == str(100_000 + len(found.numbers) - 1)
+    assert all(len(n.text) == 6 for n in found.numbers)
+
+
 def test_numbers_past_the_limit_are_not_kept(tmp_path):
     path = write(tmp_path, "many.json", json.dumps(list(range(5000))))
     found = numbers_in_file(path, max_numbers=100)
