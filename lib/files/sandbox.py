@@ -35,6 +35,7 @@ MB = 1 << 20
 TASKS: dict[str, tuple[str, str]] = {
     "inspect": ("lib.files.preview", "inspect_path"),
     "columns": ("lib.files.preview", "column_names"),
+    "numbers": ("lib.files.file_numbers", "numbers_in_file"),
 }
 # Imported by every worker before it says it is ready, so no task pays for them.
 PRELOAD = ("pandas", "pyarrow", "pyarrow.csv", "pyarrow.compute", "duckdb")
