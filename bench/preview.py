@@ -1,5 +1,9 @@
 """Check + preview of a ~200 MB, 3 M-row CSV against the naive pandas profile, in the same run. Prints figures.
 
+With --draw: what drawing a run's generated files costs the server process, the files decoded in the sandbox
+(as the app does) against the same decoding in the server process itself (the baseline), for a typical run
+(a chart PNG, its spec, a summary CSV) and a hostile one (a 60,000-column CSV, an 8000×8000 PNG, a 600 KB spec).
+
 Each side runs in its own subprocess so its peak RSS is its own. The app side holds the file's bytes in
 memory first (as Streamlit's uploader does) and warms its parsing worker with a small file, then calls
 lib.files.uploads.inspect_upload, which writes the bytes to a temporary file once and parses it in the limited
@@ -8,12 +12,14 @@ with file size + 150 MiB. Processor times are printed too: the machine may be sh
 much work each side does whatever the load.
 
     python bench/preview.py [--rows 3000000] [--repeat 3] [--keep]
+    python bench/preview.py --draw
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -82,6 +88,100 @@ print(json.dumps({"seconds": elapsed, "runs": runs, "cold_small": cold, "server_
 """
 
 
+# One side of --draw in a fresh interpreter: the three files shown as a run page shows them, first draw and redraw.
+DRAW = """
+import json, resource, sys, time
+from pathlib import Path
+sys.path.insert(0, sys.argv[1])
+import pandas, pyarrow.csv, PIL.Image, jsonschema
+from lib.files import charts, decoded, heads, thumbs
+from lib.limits import LIMITS
+
+folder, where = Path(sys.argv[2]), sys.argv[3]
+
+
+def here(folder):
+    out = []
+    for call in (lambda: heads.table_head(folder / "table.csv", "csv"),
+                 lambda: thumbs.picture(folder / "chart.png", LIMITS.display_px),
+                 lambda: charts.checked_spec(folder / "chart.vl.json")):
+        try:
+            out.append(call())
+        except Exception as exc:
+            out.append(exc)
+    return out
+
+
+def sandboxed(folder):
+    return [heads.head_of(folder / "table.csv", "csv"), thumbs.display(folder / "chart.png"),
+            decoded.of_file(charts.checked_spec, folder / "chart.vl.json")]
+
+
+draw = here if where == "here" else sandboxed
+draw(folder.parent / "warm")  # libraries, the Vega-Lite schema and the worker ready, as after a session's first run
+base, cpu0 = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024, time.process_time()
+t = time.perf_counter()
+draw(folder)
+first, cpu = time.perf_counter() - t, time.process_time() - cpu0
+t = time.perf_counter()
+draw(folder)
+again = time.perf_counter() - t
+print(json.dumps({"first": first, "again": again, "cpu": cpu,
+                  "extra": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024 - base}))
+"""
+
+
+def draw_files(folder: Path, hostile: bool) -> None:
+    """The files of a typical or a hostile run, as `DRAW` reads them."""
+    import json
+
+    import pandas as pd
+    from PIL import Image
+
+    sys.path.insert(0, str(REPO))
+    from tests.support import model_outputs
+
+    folder.mkdir(parents=True, exist_ok=True)
+    if hostile:
+        (folder / "table.csv").write_bytes(model_outputs.wide_csv())
+        (folder / "chart.png").write_bytes(model_outputs.huge_png())
+        (folder / "chart.vl.json").write_bytes(model_outputs.heavy_spec())
+        return
+    pd.DataFrame({"month": range(1, 25), "sales": range(100, 124)}).to_csv(folder / "table.csv", index=False)
+    Image.new("RGB", (1200, 600), (30, 110, 200)).save(folder / "chart.png")
+    spec = {
+        "$schema": "https://vega.github.io/schema/vega-lite/v5.json",
+        "data": {"values": [{"month": m, "sales": 100 + m} for m in range(1, 25)]},
+        "mark": "line",
+        "encoding": {"x": {"field": "month", "type": "quantitative"}, "y": {"field": "sales", "type": "quantitative"}},
+    }
+    (folder / "chart.vl.json").write_text(json.dumps(spec))
+
+
+def draw_bench(repeat: int) -> None:
+    """--draw: the server's share of drawing a run's files, sandboxed against decoded in the server."""
+    root = Path(tempfile.mkdtemp(prefix="analyst-draw-"))
+    ms = lambda s: f"{s * 1000:.0f} ms"  # noqa: E731
+    draw_files(root / "warm", hostile=False)
+    for hostile in (False, True):
+        folder = root / ("hostile" if hostile else "typical")
+        draw_files(folder, hostile)
+        sides = {}
+        for where in ("here", "sandbox"):
+            runs = [measure(DRAW, str(REPO), str(folder), where) for _ in range(repeat)]
+            sides[where] = min(runs, key=lambda r: r["first"])
+        here, box = sides["here"], sides["sandbox"]
+        name = "hostile run (60,000-column CSV, 8000×8000 PNG, 600 KB spec)" if hostile else "typical run"
+        print(f"{name}:")
+        print(f"  decoded in the server (baseline): first draw {ms(here['first'])}, redraw {ms(here['again'])}, "
+              f"server processor time {ms(here['cpu'])}, server memory +{here['extra'] / MIB:.0f} MiB")  # fmt: skip
+        print(f"  decoded in the sandbox: first draw {ms(box['first'])}, redraw {ms(box['again'])}, "
+              f"server processor time {ms(box['cpu'])}, server memory +{box['extra'] / MIB:.0f} MiB")  # fmt: skip
+        print(f"  ratio sandbox / baseline: first draw {box['first'] / here['first']:.2f}, "
+              f"server processor time {box['cpu'] / max(here['cpu'], 1e-9):.2f}")  # fmt: skip
+    shutil.rmtree(root, ignore_errors=True)
+
+
 def generate(path: Path, rows: int) -> None:
     """A sales-like CSV: ids, dates, categories, high-cardinality customers, numbers with gaps, text."""
     import numpy as np
@@ -121,7 +221,11 @@ def main() -> None:
     parser.add_argument("--rows", type=int, default=3_000_000)
     parser.add_argument("--repeat", type=int, default=3, help="runs of each side; the fastest counts")
     parser.add_argument("--keep", action="store_true", help="keep the generated CSV in the temp directory")
+    parser.add_argument("--draw", action="store_true", help="measure drawing a run's generated files instead")
     args = parser.parse_args()
+    if args.draw:
+        draw_bench(args.repeat)
+        return
     folder = Path(tempfile.gettempdir()) / "analyst-bench"
     folder.mkdir(exist_ok=True)
     path = folder / f"sales_{args.rows}.csv"

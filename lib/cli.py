@@ -318,6 +318,10 @@ def find_run(store: Store, ref: str, demo_runs: bool) -> RunRecord:
 
 def report(diff: RunDiff, labels: tuple[str, str], out: TextIO, full: bool = False) -> None:
     """What changed between two runs, question by question: quoted numbers, code cell output, charts."""
+    if diff.problem:
+        out.write(f"\n{diff.problem}\n")
+        out.flush()
+        return
     for turn in diff.turns:
         out.write(f"\nQuestion {turn.idx + 1}: {turn.new_question or turn.old_question}\n")
         for missing, label in ((turn.old_question, labels[0]), (turn.new_question, labels[1])):
@@ -383,7 +387,7 @@ def _compare_command(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     (old_label, new_label), (old_title, new_title) = found.labels, found.titles
     out.write(f"{old_label}: {old_title} ({old.id})\n{new_label}: {new_title} ({new.id})\n")
     report(found.diff, found.labels, out, args.diff)
-    return EXIT_OK
+    return EXIT_FAILED if found.diff.problem else EXIT_OK
 
 
 def _check_command(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:

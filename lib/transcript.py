@@ -254,30 +254,65 @@ class Usage:
 
 
 # --- building items from complete content blocks -------------------------------------------
+# Blocks are the API's (or an emulator's) JSON: every field is read as the type it should have, so a block
+# of an unexpected shape becomes an item with empty fields, or an Unsupported one, never an exception.
+
+
+def _text(value: Any) -> str:
+    """A field that should be text."""
+    if isinstance(value, str):
+        return value
+    return "" if value is None else json.dumps(value, default=str) if isinstance(value, (dict, list)) else str(value)
+
+
+def _whole(value: Any) -> int | None:
+    """A field that should be a whole number (a count, a line number)."""
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+
+def _return_code(value: Any) -> int:
+    """An exit status: a whole number, else 0 when missing and 1 when it is something else."""
+    if value is None or value == "":
+        return 0
+    if isinstance(value, bool):
+        return int(value)
+    if isinstance(value, int):
+        return value
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    if isinstance(value, str) and value.strip().lstrip("-").isdigit() and len(value) < 12:
+        return int(value)
+    return 1
+
+
+def _dict(value: Any) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}
+
+
+def _list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else []
 
 
 def code_cell(block: dict[str, Any], complete: bool = True) -> CodeCell:
     """A `server_tool_use` block as a code cell."""
-    name = block.get("name", "")
-    data = block.get("input") or {}
-    if not isinstance(data, dict):
-        data = {}
+    name = _text(block.get("name"))
+    data = _dict(block.get("input"))
     cell = CodeCell(
-        tool_use_id=block.get("id", ""), tool=name, language=TOOL_LANGUAGE.get(name, "text"), complete=complete
+        tool_use_id=_text(block.get("id")), tool=name, language=TOOL_LANGUAGE.get(name, "text"), complete=complete
     )
     if name == "code_execution":
-        cell.code = str(data.get("code", ""))
+        cell.code = _text(data.get("code"))
     elif name == "bash_code_execution":
-        cell.code = str(data.get("command", ""))
+        cell.code = _text(data.get("command"))
     elif name == "text_editor_code_execution":
-        cell.operation = str(data.get("command", ""))
-        cell.path = str(data.get("path", ""))
-        cell.code = str(data.get("file_text", ""))
-        cell.old_str = str(data.get("old_str", ""))
-        cell.new_str = str(data.get("new_str", ""))
+        cell.operation = _text(data.get("command"))
+        cell.path = _text(data.get("path"))
+        cell.code = _text(data.get("file_text"))
+        cell.old_str = _text(data.get("old_str"))
+        cell.new_str = _text(data.get("new_str"))
         cell.language = language_for_path(cell.path)
     else:
-        cell.code = json.dumps(data, indent=2)
+        cell.code = json.dumps(data, indent=2, default=str)
     return cell
 
 
@@ -300,58 +335,65 @@ def language_for_path(path: str) -> str:
 
 def result_item(block: dict[str, Any], tool_names: dict[str, str] | None = None) -> Item:
     """A tool-result block as an Output, EditorResult or ToolError."""
-    btype = block.get("type", "")
-    tool_use_id = block.get("tool_use_id", "")
+    btype = _text(block.get("type"))
+    tool_use_id = _text(block.get("tool_use_id"))
     tool = btype.removesuffix("_tool_result")
     if tool_names and tool_use_id in tool_names:
         tool = tool_names[tool_use_id]
-    content = block.get("content") or {}
-    ctype = content.get("type", "") if isinstance(content, dict) else ""
+    content = _dict(block.get("content"))
+    ctype = _text(content.get("type"))
     if ctype.endswith("_error"):
-        code = str(content.get("error_code", "unknown"))
+        code = _text(content.get("error_code")) or "unknown"
         return ToolError(
             tool_use_id=tool_use_id,
             tool=tool,
             error_code=code,
-            message=str(content.get("error_message") or ""),
+            message=_text(content.get("error_message")),
             hint=ERROR_HINTS.get(code, ""),
         )
     if ctype in ("code_execution_result", "bash_code_execution_result", "encrypted_code_execution_result"):
         encrypted = ctype == "encrypted_code_execution_result"
         return Output(
             tool_use_id=tool_use_id,
-            stdout="" if encrypted else str(content.get("stdout") or ""),
-            stderr=str(content.get("stderr") or ""),
-            return_code=int(content.get("return_code") or 0),
-            file_ids=[c["file_id"] for c in content.get("content") or [] if isinstance(c, dict) and c.get("file_id")],
+            stdout="" if encrypted else _text(content.get("stdout")),
+            stderr=_text(content.get("stderr")),
+            return_code=_return_code(content.get("return_code")),
+            file_ids=[
+                _text(c["file_id"]) for c in _list(content.get("content")) if isinstance(c, dict) and c.get("file_id")
+            ],
             encrypted=encrypted,
         )
     if ctype.startswith("text_editor_code_execution_") and ctype.endswith("_result"):
         op = ctype.removeprefix("text_editor_code_execution_").removesuffix("_result")
+        update = content.get("is_file_update")
         return EditorResult(
             tool_use_id=tool_use_id,
             operation=op,
-            file_type=str(content.get("file_type") or ""),
-            content=str(content.get("content") or ""),
-            num_lines=content.get("num_lines"),
-            start_line=content.get("start_line"),
-            total_lines=content.get("total_lines"),
-            is_file_update=content.get("is_file_update"),
-            lines=[str(x) for x in content.get("lines") or []],
+            file_type=_text(content.get("file_type")),
+            content=_text(content.get("content")),
+            num_lines=_whole(content.get("num_lines")),
+            start_line=_whole(content.get("start_line")),
+            total_lines=_whole(content.get("total_lines")),
+            is_file_update=update if isinstance(update, bool) else None,
+            lines=[_text(x) for x in _list(content.get("lines"))],
         )
     return Unsupported(block_type=f"{btype}/{ctype or '?'}", raw=json.dumps(block, default=str)[:4000])
 
 
 def block_item(block: dict[str, Any], tool_names: dict[str, str] | None = None) -> Item | None:
     """One content block as a transcript item (None for blocks that show nothing, like container_upload)."""
-    btype = block.get("type", "")
+    if not isinstance(block, dict):
+        return Unsupported(block_type="?", raw=_text(block)[:4000])
+    btype = _text(block.get("type"))
     if btype == "text":
-        return Text(text=block.get("text", ""), citations=list(block.get("citations") or []))
+        return Text(
+            text=_text(block.get("text")), citations=[c for c in _list(block.get("citations")) if isinstance(c, dict)]
+        )
     if btype == "thinking":
-        return Thinking(text=block.get("thinking", ""))
+        return Thinking(text=_text(block.get("thinking")))
     if btype == "redacted_thinking":
         return Thinking(text="(reasoning redacted by the API)")
-    if btype == "server_tool_use" and block.get("name") in TOOL_LANGUAGE:
+    if btype == "server_tool_use" and _text(block.get("name")) in TOOL_LANGUAGE:
         return code_cell(block)
     if btype in RESULT_TYPES:
         return result_item(block, tool_names)
@@ -362,7 +404,11 @@ def block_item(block: dict[str, Any], tool_names: dict[str, str] | None = None) 
 
 def items_from_content(blocks: list[dict[str, Any]]) -> list[Item]:
     """All items of a final message's content, in order."""
-    names = {b.get("id", ""): b.get("name", "") for b in blocks if b.get("type") == "server_tool_use"}
+    names = {
+        _text(b.get("id")): _text(b.get("name"))
+        for b in blocks
+        if isinstance(b, dict) and b.get("type") == "server_tool_use"
+    }
     out = []
     for block in blocks:
         item = block_item(block, names)

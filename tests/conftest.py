@@ -8,6 +8,8 @@ from pathlib import Path
 
 import anthropic
 import pytest
+from hypothesis import HealthCheck, settings
+from hypothesis.database import DirectoryBasedExampleDatabase
 
 try:
     from playwright.sync_api import Browser
@@ -20,6 +22,45 @@ from lib.settings import Settings, load_settings
 from lib.storage.store import Store
 
 REPO = Path(__file__).resolve().parents[1]
+
+# Property-based tests (marker `fuzz`) run the same examples every time: a fixed budget, a fixed seed, and the
+# examples they ever found kept in the repository (replayed first on every run).
+FUZZ_SEED = 20261130
+
+
+class KeptExamples(DirectoryBasedExampleDatabase):
+    """Hypothesis's example database in a folder, never forgetting: an example that once failed stays and is
+    replayed on every run, after the bug it found is fixed (Hypothesis itself drops examples that pass)."""
+
+    def delete(self, key: bytes, value: bytes) -> None:
+        """Keep it."""
+
+    def move(self, src: bytes, dest: bytes, value: bytes) -> None:
+        """Keep it where it is, and under `dest` too."""
+        self.save(dest, value)
+
+
+settings.register_profile(
+    "repository",
+    max_examples=100,
+    database=KeptExamples(REPO / "tests" / "fuzz-examples"),
+    deadline=None,  # a shared machine's pauses are not findings
+    suppress_health_check=[HealthCheck.too_slow],
+    print_blob=True,
+)
+settings.load_profile("repository")
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Every `fuzz` test draws its examples from the same seed, and replays the repository's examples first."""
+    for item in items:
+        test = getattr(item, "obj", None)
+        if item.get_closest_marker("fuzz") and getattr(test, "is_hypothesis_test", False):
+            test = getattr(test, "__func__", test)
+            # hypothesis.seed() (and derandomize) would also switch the example database off, so the seed is set
+            # the way seed() sets it, without that; the pinned Hypothesis version has this attribute.
+            assert hasattr(test, "_hypothesis_internal_use_seed"), "Hypothesis no longer seeds tests this way"
+            test._hypothesis_internal_use_seed = FUZZ_SEED
 
 
 @pytest.fixture

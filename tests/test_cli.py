@@ -28,6 +28,7 @@ from lib.storage.records import ArtifactFilter
 from lib.storage.store import Store
 from lib.transcript import Thinking
 from tests.support.items import one_of_each
+from tests.support.model_outputs import HUGE_NUMBER_ANSWER, seed_run
 
 REPO = Path(__file__).resolve().parents[1]
 SALES = REPO / "samples" / "monthly_sales.csv"
@@ -277,6 +278,17 @@ def test_replay_asks_the_run_again_on_a_new_file_and_reports_the_changed_numbers
     assert compared.returncode == 0, compared.stderr
     assert compared.stdout.startswith(f"Original: Give me a first look at monthly_sales.csv ({original.id})")
     assert "576 → 288 (-288, -50.0%)" in compared.stdout and "-Rows: 576" not in compared.stdout
+
+
+def test_compare_reads_answers_that_quote_2e9999999_and_1e400(tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    data.mkdir()
+    old = seed_run(data, "How did revenue grow?", HUGE_NUMBER_ANSWER, [])
+    new = seed_run(data, "How did revenue grow?", HUGE_NUMBER_ANSWER.replace("1,200", "1,350"), [])
+    compared = run_cli(tmp_path, "compare", old, new)
+    assert compared.returncode == 0, compared.stderr
+    assert "and reached … units in: 1,200 → 1,350 (+150, +12.5%)" in compared.stdout
+    assert "1 quoted number(s) changed, 0 the same" in compared.stdout
 
 
 def test_replay_says_what_is_wrong_with_its_arguments(tmp_path: Path) -> None:

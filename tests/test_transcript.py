@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import json
 from typing import get_args
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from lib.transcript import (
     ITEM_TYPES,
@@ -119,3 +122,58 @@ def test_a_handler_missing_a_method_cannot_be_made():
 
     with pytest.raises(TypeError, match="abstract"):
         Partial()  # type: ignore[abstract]
+
+
+# --- items built from whatever blocks arrive: never an exception, always storable ---------------------------
+
+SCALAR = st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=12)
+JSON = st.recursive(
+    SCALAR,
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=6), inner, max_size=3),
+    max_leaves=12,
+)
+BLOCK_TYPES = st.sampled_from(
+    [
+        "text", "thinking", "redacted_thinking", "server_tool_use", "container_upload", "something_new",
+        "code_execution_tool_result", "bash_code_execution_tool_result", "text_editor_code_execution_tool_result",
+    ]
+)  # fmt: skip
+CONTENT_TYPES = st.sampled_from(
+    [
+        "code_execution_result", "bash_code_execution_result", "encrypted_code_execution_result",
+        "code_execution_tool_result_error", "bash_code_execution_tool_result_error",
+        "text_editor_code_execution_view_result", "text_editor_code_execution_create_result",
+        "text_editor_code_execution_str_replace_result", "text_editor_code_execution_tool_result_error",
+    ]
+)  # fmt: skip
+CONTENT = st.fixed_dictionaries(
+    {"type": CONTENT_TYPES | JSON},
+    optional={
+        k: JSON
+        for k in (
+            "stdout", "stderr", "return_code", "content", "error_code", "error_message", "file_type",
+            "num_lines", "start_line", "total_lines", "is_file_update", "lines",
+        )
+    },
+)  # fmt: skip
+BLOCK = st.fixed_dictionaries(
+    {"type": BLOCK_TYPES | JSON},
+    optional={
+        "id": JSON,
+        "name": st.sampled_from(["code_execution", "bash_code_execution", "text_editor_code_execution"]) | JSON,
+        "input": JSON,
+        "tool_use_id": JSON,
+        "content": CONTENT | JSON,
+        "text": JSON,
+        "thinking": JSON,
+        "citations": JSON,
+    },
+)
+
+
+@pytest.mark.fuzz
+@given(st.lists(BLOCK, max_size=6))
+def test_items_from_any_blocks_never_raise_and_can_be_stored_and_read_back(blocks):
+    for item in items_from_content(blocks):
+        stored = json.dumps(item.to_dict())
+        assert item_from_dict(json.loads(stored)) == item

@@ -11,6 +11,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from lib import child_env
+
 from .script import OUTPUTS
 
 
@@ -36,15 +38,16 @@ def python_bin_dir(root: Path) -> Path:
 
 
 def _env(cwd: Path, bin_dir: Path) -> dict[str, str]:
-    env = dict(os.environ)
-    env.update(
-        MPLBACKEND="Agg",
-        OUTPUT_DIR=str(cwd / OUTPUTS),
-        PYTHONUNBUFFERED="1",
-        PYTHONDONTWRITEBYTECODE="1",
-        PATH=f"{bin_dir}{os.pathsep}{env.get('PATH', '')}",
+    # what the code needs to run, and nothing of the app's: no API key, no storage or database credentials
+    return child_env.minimal(
+        {
+            "MPLBACKEND": "Agg",
+            "OUTPUT_DIR": str(cwd / OUTPUTS),
+            "PYTHONUNBUFFERED": "1",
+            "PYTHONDONTWRITEBYTECODE": "1",
+            "PATH": f"{bin_dir}{os.pathsep}{os.environ.get('PATH', '')}",
+        }
     )
-    return env
 
 
 def _run(argv: list[str], stdin: str | None, cwd: Path, bin_dir: Path, timeout: float) -> ExecResult:

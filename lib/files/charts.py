@@ -1,7 +1,16 @@
-"""Interactive charts: a Vega-Lite spec saved beside a PNG, checked before any browser draws it."""
+"""Interactive charts: a Vega-Lite spec saved beside a PNG, checked and cleaned before any browser draws it.
+
+A spec is written by a model's code, so it is read, checked against the Vega-Lite schema and cleaned only in the
+sandbox (`checked_spec`), within the time, size, depth and row limits of lib.limits, once per version of the
+file. What could fetch or run is dealt with there: a spec that loads data from a URL (or an image mark's URL) is
+not drawn, and `usermeta` (vega-embed reads its options, a loader among them, from it) and `href` (links the
+chart would open, `javascript:` ones included) are removed, so neither the page nor an exported notebook gets
+them. Vega's expressions cannot load anything themselves; the URLs they could build only reach those keys.
+"""
 
 from __future__ import annotations
 
+import copy
 import json
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -11,13 +20,16 @@ from typing import Any, Protocol, TypeVar
 
 import jsonschema
 
+from lib.files import decoded, sandbox
+from lib.files.preview import json_depth
+from lib.limits import LIMITS
 from lib.storage import blobs
 from lib.transcript import GeneratedFile, Item
 
 SPEC_SUFFIX = ".vl.json"
 SPEC_MIME = "application/vnd.vegalite.v5+json"
-MAX_SPEC_BYTES = 5 * 1024 * 1024
-MAX_ROWS = 50_000
+# Keys removed wherever they are (outside inline data rows): what vega-embed or the browser would act on.
+STRIPPED_KEYS = ("usermeta", "href")
 # The browser draws with Vega-Lite 6, which reads v5 specs as they are; older or other grammars are refused.
 SCHEMA_VERSIONS = ("vega-lite/v5", "vega-lite/v6")
 DATA_GENERATORS = ("values", "name", "sequence", "sphere", "graticule")
@@ -103,6 +115,17 @@ def _validator() -> jsonschema.protocols.Validator:
     return cls(schema)
 
 
+def _cleaned(node: Any) -> Any:
+    """The spec without STRIPPED_KEYS anywhere outside its inline data rows."""
+    if isinstance(node, dict):
+        return {
+            k: (v if k in ("values", "datasets") else _cleaned(v)) for k, v in node.items() if k not in STRIPPED_KEYS
+        }
+    if isinstance(node, list):
+        return [_cleaned(v) for v in node]
+    return node
+
+
 def _walk(node: Any, path: str = "") -> Iterator[tuple[str, dict[str, Any]]]:
     """Every object of a spec with where it is, skipping inline data rows."""
     if isinstance(node, dict):
@@ -150,7 +173,8 @@ def _rows(spec: dict[str, Any]) -> int:
 
 
 def validate(spec: Any) -> dict[str, Any]:
-    """Check a parsed spec can be drawn safely; returns it, or raises SpecProblem saying what is wrong."""
+    """Check a parsed spec can be drawn safely; returns it cleaned (`STRIPPED_KEYS` removed), or raises
+    SpecProblem saying what is wrong. Runs in the sandbox (`checked_spec`): the schema check takes time."""
     if not isinstance(spec, dict):
         raise SpecProblem("it is not a JSON object")
     declared = spec.get("$schema")
@@ -172,14 +196,26 @@ def validate(spec: Any) -> dict[str, Any]:
             seen_data = True
             if not any(k in data for k in DATA_GENERATORS):
                 raise SpecProblem(f"its data at `{where or 'top'}.data` is not inline (`data.values`)")
-            if "name" in data and "values" not in data and data["name"] not in datasets:
-                raise SpecProblem(f"it names a dataset `{data['name']}` it does not contain")
+            if (
+                "name" in data
+                and "values" not in data
+                and (not isinstance(data["name"], str) or data["name"] not in datasets)
+            ):
+                raise SpecProblem(f"it names a dataset `{_short(str(data['name']))}` it does not contain")
     if not seen_data and not datasets:
         raise SpecProblem("it has no inline data (`data.values`)")
     rows = _rows(spec)
-    if rows > MAX_ROWS:
-        raise SpecProblem(f"it holds {rows:,} data rows, more than the {MAX_ROWS:,} drawn interactively")
-    error = jsonschema.exceptions.best_match(_validator().iter_errors(_without_rows(spec)))
+    if rows > LIMITS.spec_rows:
+        raise SpecProblem(f"it holds {rows:,} data rows, more than the {LIMITS.spec_rows:,} drawn interactively")
+    spec = _cleaned(spec)
+    structure = _without_rows(spec)
+    size = len(json.dumps(structure))
+    if size > LIMITS.spec_structure_bytes:
+        raise SpecProblem(
+            f"its chart definition (without its data rows) is {size / 1000:,.0f} KB, "
+            f"more than the {LIMITS.spec_structure_bytes / 1000:,.0f} KB checked"
+        )
+    error = jsonschema.exceptions.best_match(_validator().iter_errors(structure))
     if error is not None:
         where = "/".join(str(p) for p in error.absolute_path) or "top level"
         raise SpecProblem(f"it is not valid Vega-Lite (at {where}: {_short(error.message)})")
@@ -191,34 +227,36 @@ def _short(text: str, limit: int = 120) -> str:
 
 
 def load_spec(path: Path) -> dict[str, Any]:
-    """Read and check a `.vl.json` file; raises SpecProblem saying what is wrong."""
+    """A `.vl.json` file read, checked and cleaned in the sandbox (once per version of the file), as a fresh copy
+    for each caller (a renderer may change the dict it is given); raises SpecProblem saying what is wrong."""
     try:
         st = path.stat()
     except OSError as err:
         raise SpecProblem("the file is missing") from err
-    if st.st_size > MAX_SPEC_BYTES:
+    if st.st_size > LIMITS.spec_bytes:
         raise SpecProblem(
-            f"it is {st.st_size / 1e6:.1f} MB, more than the {MAX_SPEC_BYTES // 2**20} MB drawn interactively"
+            f"it is {st.st_size / 1e6:.1f} MB, more than the {LIMITS.spec_bytes // 2**20} MB drawn interactively"
         )
-    problem = _checked(str(path), st.st_mtime_ns, st.st_size)
-    if problem:
-        raise SpecProblem(problem)
-    # parsed afresh for every caller: a renderer may change the dict it is given
-    return json.loads(path.read_bytes())
+    found = decoded.of_file(checked_spec, path, seconds=LIMITS.spec_seconds)
+    if found.value is None:
+        raise SpecProblem(found.problem)
+    return copy.deepcopy(found.value)
 
 
-@lru_cache(maxsize=256)
-def _checked(path: str, mtime_ns: int, size: int) -> str:
-    """Why the file at this version cannot be drawn, or '' (a live transcript redraws it several times a second)."""
+@sandbox.task
+def checked_spec(path: Path) -> dict[str, Any]:
+    """Read, check and clean a `.vl.json` file within the size and depth limits (a sandbox task); raises SpecProblem."""
+    data = path.read_bytes()
+    if len(data) > LIMITS.spec_bytes:
+        raise SpecProblem(f"it is more than the {LIMITS.spec_bytes // 2**20} MB drawn interactively")
+    depth = json_depth(data)
+    if depth > LIMITS.spec_depth:
+        raise SpecProblem(f"it is nested {depth:,} levels deep, more than the {LIMITS.spec_depth} drawn")
     try:
-        spec = json.loads(Path(path).read_bytes())
-    except (ValueError, OSError) as err:
-        return f"it is not readable JSON ({type(err).__name__})"
-    try:
-        validate(spec)
-    except SpecProblem as problem:
-        return str(problem)
-    return ""
+        spec = json.loads(data)
+    except ValueError as err:
+        raise SpecProblem(f"it is not readable JSON ({type(err).__name__})") from None
+    return validate(spec)
 
 
 def chart(spec_path: Path | None, png_path: Path | None, name: str) -> Chart:

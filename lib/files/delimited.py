@@ -12,6 +12,8 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from lib.limits import LIMITS
+
 if TYPE_CHECKING:
     import pandas as pd
     import pyarrow as pa
@@ -22,9 +24,6 @@ ENCODING_NAMES = {"utf-8-sig": "UTF-8 with BOM", "utf-8": "UTF-8", "cp1252": "Wi
 SAMPLE_BYTES = 64 * 1024
 ENCODING_SAMPLE_BYTES = 1 << 20
 BLOCK_BYTES = 1 << 20
-MAX_BLOCK_BYTES = 64 << 20  # a single row may be this long
-# Type changes found after the first block restart the stream with a wider type; this many at most.
-MAX_RESTARTS = 12
 # What counts as a missing value; both readers (pyarrow here, DuckDB in lib.files.profile) use this list.
 # Kept short on purpose: every marker is compared with every field of a large file.
 NULL_MARKERS = ("", "NA", "N/A", "#N/A", "NULL", "null", "NaN", "nan")
@@ -174,8 +173,50 @@ def read_head_bytes(path: Path, size: int = ENCODING_SAMPLE_BYTES) -> bytes:
         return handle.read(size)
 
 
-def _options(dialect: CsvDialect, column_types: dict[str, Any] | None, block: int) -> dict[str, Any]:
-    """pyarrow.csv options for a dialect."""
+def unique_names(names: list[str]) -> list[str]:
+    """Column names as pandas makes them: a blank one is `Unnamed: <position>`, a repeated one gets `.1`, `.2`…
+    (skipping any name the table already has), so every column can be shown and profiled."""
+    named = [n if n.strip() else f"Unnamed: {i}" for i, n in enumerate(names)]
+    taken = set(named)
+    seen: set[str] = set()
+    out = []
+    for name in named:
+        if name in seen:
+            n = 1
+            while f"{name}.{n}" in taken:
+                n += 1
+            name = f"{name}.{n}"
+            taken.add(name)
+        seen.add(name)
+        out.append(name)
+    return out
+
+
+def header_names(head: bytes, dialect: CsvDialect, whole: bool) -> list[str] | None:
+    """The header row's cells, read from the first bytes of a file (`whole`: they are the whole file); None when
+    the header does not end within them or cannot be read with the csv module."""
+    text = head.decode(dialect.encoding, errors="replace")
+    lines = io.StringIO(text, newline="")
+    for _ in range(dialect.skiprows):
+        lines.readline()
+    try:
+        for row in csv.reader(lines, delimiter=dialect.delimiter):
+            if row:
+                return row if whole or lines.tell() < len(text) else None
+    except csv.Error:  # a field longer than the csv module reads
+        return None
+    return None
+
+
+def _options(
+    dialect: CsvDialect,
+    column_types: dict[str, Any] | None,
+    block: int,
+    names: list[str] | None = None,
+    columns: int | None = None,
+) -> dict[str, Any]:
+    """pyarrow.csv options for a dialect; with `names`, they replace the header row; with `columns`, only the
+    first that many are converted (the rest are skipped, which keeps a very wide file cheap)."""
     import pyarrow.csv as pcsv
 
     return {
@@ -183,11 +224,14 @@ def _options(dialect: CsvDialect, column_types: dict[str, Any] | None, block: in
             encoding="utf8" if dialect.encoding in ("utf-8", "utf-8-sig") else dialect.encoding,
             skip_rows=dialect.skiprows,
             block_size=block,
+            column_names=names,
+            skip_rows_after_names=1 if names is not None else 0,
         ),
         "parse_options": pcsv.ParseOptions(delimiter=dialect.delimiter, newlines_in_values=dialect.quoted_newlines),
         "convert_options": pcsv.ConvertOptions(
             decimal_point=dialect.decimal,
             column_types=column_types or {},
+            include_columns=names[:columns] if names is not None and columns is not None else None,
             null_values=list(NULL_MARKERS),
             strings_can_be_null=True,
             quoted_strings_can_be_null=True,
@@ -209,10 +253,28 @@ class CsvError(ValueError):
 class _Stream:
     """Iterates batches, restarting with widened column types after a late conversion error."""
 
-    def __init__(self, source: Path | bytes, dialect: CsvDialect, block: int) -> None:
-        self.source, self.dialect, self.block = source, dialect, block
+    def __init__(self, source: Path | bytes, dialect: CsvDialect, block: int, columns: int | None = None) -> None:
+        self.source, self.dialect, self.block, self.columns = source, dialect, block, columns
         self.restarts = 0
         self.schema: pa.Schema | None = None
+        self.width: int | None = None  # columns in the file (of which `columns` are read)
+
+    def _open(self) -> Any:
+        return io.BytesIO(self.source) if isinstance(self.source, bytes) else str(self.source)
+
+    def _names(self) -> list[str]:
+        """The header's names made unique, from the file's first bytes or else from pyarrow's first block."""
+        import pyarrow.csv as pcsv
+
+        head = (
+            self.source[:BLOCK_BYTES] if isinstance(self.source, bytes) else read_head_bytes(self.source, BLOCK_BYTES)
+        )
+        found = header_names(head, self.dialect, len(head) < BLOCK_BYTES)
+        if found is None:
+            first = pcsv.open_csv(self._open(), **_options(self.dialect, {}, self.block))
+            found = first.schema.names
+            first.close()
+        return unique_names(found)
 
     def __iter__(self) -> Iterator[pa.RecordBatch]:
         import pyarrow as pa
@@ -222,17 +284,16 @@ class _Stream:
         names: list[str] = []
         while True:
             dialect = self.dialect
-            source = io.BytesIO(self.source) if isinstance(self.source, bytes) else str(self.source)
             try:
+                names = self._names()
+                self.width = len(names)
                 if not types:
                     # Infer once from the first block, then declare the types: converting to a known
                     # type is about twice as fast as inferring every block again.
-                    first = pcsv.open_csv(source, **_options(dialect, {}, self.block))
+                    first = pcsv.open_csv(self._open(), **_options(dialect, {}, self.block, names, self.columns))
                     types = {f.name: f.type for f in first.schema}
                     first.close()
-                    source = io.BytesIO(self.source) if isinstance(self.source, bytes) else str(self.source)
-                reader = pcsv.open_csv(source, **_options(dialect, types, self.block))
-                names = reader.schema.names
+                reader = pcsv.open_csv(self._open(), **_options(dialect, types, self.block, names, self.columns))
                 self.schema = reader.schema
                 yield from reader
                 return
@@ -243,12 +304,12 @@ class _Stream:
                     if dialect.encoding == "cp1252" or dialect.encoding == "latin-1":
                         raise CsvError(_first_line(text)) from None
                     self.dialect = replace(dialect, encoding="cp1252")
-                elif found and int(found.group(1)) < len(names) and self.restarts < MAX_RESTARTS:
+                elif found and int(found.group(1)) < len(names) and self.restarts < LIMITS.csv_restarts:
                     column = names[int(found.group(1))]
                     types[column] = _wider(found.group(2))
                 elif "Expected" in text and "columns, got" in text and not dialect.quoted_newlines:
                     self.dialect = replace(dialect, quoted_newlines=True)
-                elif "straddling" in text and self.block < MAX_BLOCK_BYTES:
+                elif "straddling" in text and self.block < LIMITS.csv_row_bytes:
                     self.block *= 8
                 else:
                     raise CsvError(_first_line(text)) from None
@@ -258,7 +319,7 @@ class _Stream:
                 else:
                     raise CsvError(str(exc)) from None
             self.restarts += 1
-            if self.restarts > MAX_RESTARTS + 3:
+            if self.restarts > LIMITS.csv_restarts + 3:
                 raise CsvError("the column types keep changing further into the file")
             yield _RESTART  # type: ignore[misc]
 
@@ -266,14 +327,15 @@ class _Stream:
 _RESTART = object()
 
 
-def stream(source: Path | bytes, dialect: CsvDialect, block: int = BLOCK_BYTES) -> _Stream:
+def stream(source: Path | bytes, dialect: CsvDialect, block: int = BLOCK_BYTES, columns: int | None = None) -> _Stream:
     """The table as pyarrow record batches with bounded memory; yields `RESTART` whenever the stream starts over.
 
-    Types are inferred from the first block; a later value that does not fit (a word in a number column,
-    a bad UTF-8 byte) restarts the stream with that column widened. After iterating, `.dialect` is the
-    dialect that finally worked (the encoding may have changed).
+    Column names are the header's, made unique (`unique_names`). Types are inferred from the first block; a later
+    value that does not fit (a word in a number column, a bad UTF-8 byte) restarts the stream with that column
+    widened. With `columns`, only the first that many columns are read. After iterating, `.dialect` is the
+    dialect that finally worked (the encoding may have changed) and `.width` the number of columns in the file.
     """
-    return _Stream(source, dialect, block)
+    return _Stream(source, dialect, block, columns)
 
 
 RESTART = _RESTART
@@ -284,14 +346,23 @@ def _first_line(text: str) -> str:
     return text.strip().splitlines()[0][:300] if text.strip() else "unreadable data"
 
 
-def read_head(source: Path | bytes, rows: int = 200, kind: str = "csv") -> pd.DataFrame:
-    """The first rows of a delimited file as a DataFrame, dialect detected (used wherever a CSV is shown)."""
+def read_head(source: Path | bytes, rows: int = 200, kind: str = "csv", columns: int | None = None) -> pd.DataFrame:
+    """The first rows (and with `columns`, the first columns) of a delimited file as a DataFrame, dialect
+    detected; column names unique."""
+    return read_head_stream(source, rows, kind, columns)[0]
+
+
+def read_head_stream(
+    source: Path | bytes, rows: int = 200, kind: str = "csv", columns: int | None = None
+) -> tuple[pd.DataFrame, _Stream]:
+    """As `read_head`, with the stream it came from (its `.width` is the file's column count)."""
     import pandas as pd
 
     head = source[:ENCODING_SAMPLE_BYTES] if isinstance(source, bytes) else read_head_bytes(source)
     dialect = csv_dialect(head, kind)
-    for batch in stream(source, dialect, block=min(BLOCK_BYTES, max(len(head), 4096))):
+    found = stream(source, dialect, block=min(BLOCK_BYTES, max(len(head), 4096)), columns=columns)
+    for batch in found:
         if batch is RESTART:
             continue
-        return batch.slice(0, rows).to_pandas()
-    return pd.DataFrame()
+        return batch.slice(0, rows).to_pandas(), found
+    return pd.DataFrame(), found

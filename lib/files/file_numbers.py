@@ -1,6 +1,6 @@
 """The numbers a generated CSV or JSON file shows, with their line: read in the sandbox, bounded in bytes and count.
 
-`numbers_in_file` decodes untrusted bytes, so it runs only in a sandbox worker (task "numbers");
+`numbers_in_file` decodes untrusted bytes, so it runs only in a sandbox worker (a sandbox task);
 `generated_numbers` is the server's side: one sandbox call per generated CSV, TSV, JSON or JSON Lines file of a
 run, the answers keyed by file id for lib.tracing.
 """
@@ -14,7 +14,7 @@ from collections.abc import Iterable, Iterator
 from itertools import islice
 from pathlib import Path
 
-from lib.files import delimited, kinds
+from lib.files import delimited, kinds, sandbox
 from lib.tracing import MAX_PER_OUTPUT, MAX_WRITTEN, FileNumbers, ShownNumber, written_numbers
 from lib.transcript import GeneratedFile, Item
 
@@ -29,6 +29,7 @@ _JSON_KEY = re.compile(r"\s*:")
 _COMMA_DECIMAL = re.compile(r"-?\d+,\d+")
 
 
+@sandbox.task
 def numbers_in_file(path: Path, max_bytes: int = MAX_BYTES, max_numbers: int = MAX_PER_OUTPUT) -> FileNumbers:
     """The numbers a CSV/TSV (by cell, under its column) or JSON/JSON Lines file (by value, under its key)
     shows, with their 1-based line; at most `max_bytes` of the file and `max_numbers` numbers are read."""
@@ -134,14 +135,13 @@ def readable(item: GeneratedFile) -> bool:
 
 def generated_numbers(data_dir: Path, items: Iterable[Item]) -> dict[str, FileNumbers]:
     """The numbers each readable generated file among `items` shows, read in the sandbox, by file id."""
-    from lib.files import sandbox
 
     found = {}
     for item in items:
         if not isinstance(item, GeneratedFile) or not readable(item) or item.file_id in found:
             continue
         try:
-            found[item.file_id] = sandbox.call("numbers", data_dir / item.path, MAX_BYTES, seconds=READ_SECONDS)
+            found[item.file_id] = sandbox.call(numbers_in_file, data_dir / item.path, MAX_BYTES, seconds=READ_SECONDS)
         except (sandbox.LimitExceeded, OSError, ValueError, csv.Error) as exc:
             found[item.file_id] = FileNumbers(note=f"Its numbers could not be read: {exc}")
     return found

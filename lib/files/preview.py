@@ -1,8 +1,9 @@
 """Local look at a file, which is also its content check: table profile and head, image size, or a document's head.
 
 `inspect_path` either returns a preview or raises `Refused` with what is wrong and what to do. It parses
-untrusted bytes, so `lib.files.uploads` runs it in a limited child process (`lib.files.sandbox`) for anything but
-small plain text. Heavy libraries are imported here at the top on purpose: the child needs them anyway.
+untrusted bytes, so it is a sandbox task: `lib.files.uploads` runs it in a limited worker process
+(`lib.files.sandbox`), and what it returns is bounded (head rows, columns and cells, a display-size image).
+Heavy libraries are imported here at the top on purpose: the worker needs them anyway. Limits: lib.limits.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ import codecs
 import json
 import re
 import zipfile
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -19,28 +20,15 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
-from lib.files import delimited, kinds
+from lib.files import delimited, kinds, sandbox, thumbs
 from lib.files.delimited import RESTART, CsvDialect, CsvError, csv_dialect, read_head_bytes, text_sample
 from lib.files.profile import ColumnProfile, Profiler, scan_csv
 from lib.files.profile import type_name as profile_type_name
+from lib.limits import LIMITS
 
 MB = 1_000_000
-TEXT_HEAD_LINES = 40
-TEXT_HEAD_MAX_CHARS = 8_000
-# A zip-based file (XLSX) may expand to at most this much, and at most this many times its size
-# once it is over ARCHIVE_RATIO_FLOOR: real workbooks compress 5-30x, bombs thousands of times.
-ARCHIVE_MAX_BYTES = 500 * MB
-ARCHIVE_MAX_RATIO = 200
-ARCHIVE_RATIO_FLOOR = 50 * MB
-ARCHIVE_MAX_ENTRIES = 10_000
-PARQUET_MAX_BYTES = 2_000 * MB
-# Parsing JSON is recursive; documents nested deeper than this are described, not parsed.
-JSON_MAX_DEPTH = 200
-JSON_MAX_BYTES = 200 * MB
 # Delimited files from this size on are profiled in one parallel DuckDB pass (it pays off above a few MB).
 SCAN_MIN_BYTES = 8 * MB
-SCAN_MAX_COLUMNS = 1_000
-MAX_IMAGE_PIXELS = 89_478_485  # Pillow's own default decompression-bomb limit
 HEADER_ROWS = 5  # rows read to learn a table's column names
 
 _PDF_PAGE = re.compile(rb"/Type\s*/Page(?![a-zA-Z])")
@@ -81,13 +69,14 @@ class TablePreview:
 
 @dataclass(frozen=True)
 class ImagePreview:
-    """Pixel size, colour mode and format of an image."""
+    """Pixel size, colour mode and format of an image, and a PNG of it no larger than the display size."""
 
     width: int
     height: int
     mode: str
     format: str
     note: str = ""
+    display: bytes = field(default=b"", repr=False, compare=False)
 
 
 @dataclass(frozen=True)
@@ -104,8 +93,35 @@ class DocumentPreview:
 Preview = TablePreview | ImagePreview | DocumentPreview
 
 
+@sandbox.task
 def inspect_path(path: Path, name: str, kind: str, max_rows: int = 20) -> Preview:
     """Check a file's content against its kind and preview it; raises Refused for a file that must not go up."""
+    found = _inspect(path, name, kind, max_rows)
+    return _bounded(found) if isinstance(found, TablePreview) else found
+
+
+def _bounded(preview: TablePreview) -> TablePreview:
+    """The preview with a head of at most the limits' columns and cell length, saying what was left out."""
+    head, note = preview.head, preview.note
+    if head.shape[1] > LIMITS.table_head_columns:
+        head = head.iloc[:, : LIMITS.table_head_columns]
+        note = f"{note} First {LIMITS.table_head_columns:,} of {preview.columns:,} columns shown.".strip()
+    return replace(preview, head=bounded_cells(head), note=note)
+
+
+def bounded_cells(frame: pd.DataFrame) -> pd.DataFrame:
+    """A frame whose text cells are cut to the limit's length (numbers, dates and the like are left as they are)."""
+    limit = LIMITS.table_cell_chars
+    out = frame.copy()
+    for i in range(out.shape[1]):
+        column = out.iloc[:, i]
+        if column.dtype == object or pd.api.types.is_string_dtype(column.dtype):
+            out.isetitem(i, column.map(lambda v: v[: limit - 1] + "…" if isinstance(v, str) and len(v) > limit else v))
+    return out
+
+
+def _inspect(path: Path, name: str, kind: str, max_rows: int) -> Preview:
+    """`inspect_path` before its result is bounded."""
     size = path.stat().st_size
     head = read_head_bytes(path)
     zipped = head.startswith(b"PK")
@@ -140,6 +156,7 @@ def inspect_path(path: Path, name: str, kind: str, max_rows: int = 20) -> Previe
     return DocumentPreview(kind, size, "", None, f"No preview for {kind or 'this kind of'} files; {format_size(size)}.")
 
 
+@sandbox.task
 def column_names(path: Path, name: str, kind: str) -> list[str]:
     """A table's column names, the same as `inspect_path` gives, reading as little as each format allows."""
     if kind in ("csv", "tsv"):
@@ -151,8 +168,8 @@ def column_names(path: Path, name: str, kind: str) -> list[str]:
     if kind == "xlsx":
         _check_archive(_zip_entries(path, name), path.stat().st_size, name, "workbook")
         frame = pd.read_excel(path, sheet_name=0, engine="openpyxl", nrows=HEADER_ROWS)
-        return _unique_names([str(c) for c in frame.columns])
-    preview = inspect_path(path, name, kind, 0)
+        return delimited.unique_names([str(c) for c in frame.columns])
+    preview = _inspect(path, name, kind, 0)
     return [c for c, _ in preview.dtypes] if isinstance(preview, TablePreview) else []
 
 
@@ -174,9 +191,9 @@ def _zip_entries(path: Path, name: str) -> list[zipfile.ZipInfo]:
             infos = archive.infolist()
     except (zipfile.BadZipFile, ValueError, OSError, EOFError):
         return []
-    if len(infos) > ARCHIVE_MAX_ENTRIES:
+    if len(infos) > LIMITS.archive_entries:
         raise Refused(
-            f"{name} is a ZIP-based file with {len(infos):,} entries; the limit is {ARCHIVE_MAX_ENTRIES:,}.",
+            f"{name} is a ZIP-based file with {len(infos):,} entries; the limit is {LIMITS.archive_entries:,}.",
             "Save the workbook again from Excel, or export the sheet as CSV.",
         )
     return infos
@@ -304,8 +321,7 @@ def _scan_large_csv(path: Path, dialect: CsvDialect, head_bytes: bytes, max_rows
     if (
         first is None
         or not first.num_rows
-        or first.num_columns > SCAN_MAX_COLUMNS  # one aggregate query over thousands of columns plans slowly
-        or len(set(first.schema.names)) != first.num_columns
+        or first.num_columns > LIMITS.scan_columns  # one aggregate query over thousands of columns plans slowly
     ):
         return None
     try:
@@ -334,7 +350,7 @@ def _scan_large_csv(path: Path, dialect: CsvDialect, head_bytes: bytes, max_rows
 def _frame_preview(frame: pd.DataFrame, max_rows: int, sheets: list[str] | None = None, note: str = "") -> TablePreview:
     """Profile an in-memory DataFrame (XLSX sheet, JSON records) the same way as a streamed table."""
     frame = frame.copy()
-    frame.columns = _unique_names([str(c) for c in frame.columns])
+    frame.columns = delimited.unique_names([str(c) for c in frame.columns])
     profiler = Profiler()
     for start in range(0, max(len(frame), 1), 100_000):
         part = frame.iloc[start : start + 100_000]
@@ -373,32 +389,19 @@ def _isna(value: Any) -> bool:
         return False
 
 
-def _unique_names(names: list[str]) -> list[str]:
-    """Column names made unique ('a', 'a.1') so a table with repeated headers can be profiled."""
-    seen: dict[str, int] = {}
-    out = []
-    for n in names:
-        if n in seen:
-            seen[n] += 1
-            n = f"{n}.{seen[n]}"
-        seen.setdefault(n, 0)
-        out.append(n)
-    return out
-
-
 def _check_archive(infos: list[zipfile.ZipInfo], size: int, name: str, what: str) -> None:
     """Refuse a zip of `size` bytes whose entries (`_zip_entries`) would expand too much, before any is opened."""
     expanded = sum(max(i.file_size, 0) for i in infos)
     hint = f"Save the data as CSV or Parquet, or split the {what} into smaller files."
-    if expanded > ARCHIVE_MAX_BYTES:
+    if expanded > LIMITS.archive_bytes:
         raise Refused(
-            f"{name}: this {what} expands to {format_size(expanded)}; the limit is {format_size(ARCHIVE_MAX_BYTES)}.",
+            f"{name}: this {what} expands to {format_size(expanded)}; the limit is {format_size(LIMITS.archive_bytes)}.",
             hint,
         )
-    if expanded > ARCHIVE_RATIO_FLOOR and expanded > ARCHIVE_MAX_RATIO * max(size, 1):
+    if expanded > LIMITS.archive_ratio_floor and expanded > LIMITS.archive_ratio * max(size, 1):
         raise Refused(
             f"{name}: this {what} expands {expanded // max(size, 1):,} times, to {format_size(expanded)}; "
-            f"the limit is {ARCHIVE_MAX_RATIO} times. Files like this are usually built to exhaust memory.",
+            f"the limit is {LIMITS.archive_ratio} times. Files like this are usually built to exhaust memory.",
             hint,
         )
 
@@ -443,9 +446,10 @@ def _preview_parquet(path: Path, name: str, max_rows: int) -> TablePreview:
     except (OSError, ValueError, pa.ArrowException) as exc:
         raise Refused(f"{name} is a damaged Parquet file ({_short(exc)}).", damaged) from None
     expanded = sum(meta.row_group(g).total_byte_size for g in range(meta.num_row_groups))
-    if expanded > PARQUET_MAX_BYTES:
+    if expanded > LIMITS.parquet_bytes:
         raise Refused(
-            f"{name}: this Parquet file expands to {format_size(expanded)}; the limit is {format_size(PARQUET_MAX_BYTES)}.",
+            f"{name}: this Parquet file expands to {format_size(expanded)}; "
+            f"the limit is {format_size(LIMITS.parquet_bytes)}.",
             "Upload a smaller extract (fewer rows or columns).",
         )
     profiler = Profiler()
@@ -533,9 +537,9 @@ def json_to_frame(obj: Any) -> tuple[pd.DataFrame, str]:
 
 def _preview_json(path: Path, name: str, size: int, max_rows: int) -> Preview:
     """Parse JSON or JSON Lines (after measuring its depth) and show it as a table."""
-    if size > JSON_MAX_BYTES:
+    if size > LIMITS.json_bytes:
         raise Refused(
-            f"{name} is {format_size(size)} of JSON; the limit for JSON is {format_size(JSON_MAX_BYTES)}.",
+            f"{name} is {format_size(size)} of JSON; the limit for JSON is {format_size(LIMITS.json_bytes)}.",
             "Save it as JSON Lines split into parts, or as CSV or Parquet.",
         )
     data = path.read_bytes()
@@ -543,13 +547,13 @@ def _preview_json(path: Path, name: str, size: int, max_rows: int) -> Preview:
     if not data.strip():
         raise Refused(f"{name} is not valid JSON: it contains only blank space.", _JSON_HINT)
     depth = json_depth(data)
-    if depth > JSON_MAX_DEPTH:
+    if depth > LIMITS.json_depth:
         return DocumentPreview(
             "json",
             size,
             _text_head(data),
             None,
-            f"JSON nested {depth:,} levels deep: too deep to show as a table (the limit is {JSON_MAX_DEPTH}); "
+            f"JSON nested {depth:,} levels deep: too deep to show as a table (the limit is {LIMITS.json_depth}); "
             "shown as text.",
         )
     try:
@@ -569,34 +573,34 @@ def _preview_json(path: Path, name: str, size: int, max_rows: int) -> Preview:
 
 
 def _preview_image(path: Path, name: str, kind: str, size: int) -> ImagePreview:
-    """Read the header, refuse decompression bombs by pixel count, then verify and decode once."""
+    """Read the header, refuse decompression bombs by pixel count, then verify, and decode once into the PNG the
+    page shows (so the server never decodes the upload)."""
     from PIL import Image
 
     label = kinds.get(kind).label  # type: ignore[union-attr]
     redo = f"Open it in an image viewer and export it again as {label}, or take the screenshot again."
-    Image.MAX_IMAGE_PIXELS = MAX_IMAGE_PIXELS
+    Image.MAX_IMAGE_PIXELS = LIMITS.image_pixels
     try:
         with Image.open(path) as image:
             width, height, mode, fmt = image.width, image.height, image.mode, image.format or label
-            if width * height > MAX_IMAGE_PIXELS:
+            if width * height > LIMITS.image_pixels:
                 raise _too_many_pixels(name, width, height)
             image.verify()
         # verify() does not decode pixel data (and checks little for JPEG), so decode once too.
         with Image.open(path) as image:
-            image.draft(image.mode, (image.width // 8 or 1, image.height // 8 or 1))
-            image.load()
+            display = thumbs.downscaled(image, LIMITS.display_px, "PNG", LIMITS.preview_width_px)
     except Image.DecompressionBombError:
         raise _too_many_pixels(name, None, None) from None
     except (OSError, SyntaxError, ValueError, EOFError, MemoryError):
         raise Refused(f"{name} is a broken image (damaged or cut short) and can't be opened.", redo) from None
-    return ImagePreview(width, height, mode, fmt, f"{width} × {height} px, {mode}, {format_size(size)}.")
+    return ImagePreview(width, height, mode, fmt, f"{width} × {height} px, {mode}, {format_size(size)}.", display)
 
 
 def _too_many_pixels(name: str, width: int | None, height: int | None) -> Refused:
     """Refusal for an image whose pixel count is over the decompression-bomb limit."""
     dims = f" ({width:,} × {height:,} pixels)" if width and height else ""
     return Refused(
-        f"{name} is too large an image{dims}; the limit is {MAX_IMAGE_PIXELS:,} pixels.",
+        f"{name} is too large an image{dims}; the limit is {LIMITS.image_pixels:,} pixels.",
         "Resize the image (for example to under 8,000 pixels on the longest side) and upload it again.",
     )
 
@@ -621,8 +625,8 @@ def _preview_pdf(path: Path, size: int) -> DocumentPreview:
 
 def _text_head(head: bytes) -> str:
     """The first lines of a text file, bounded in lines and characters."""
-    lines = text_sample(head, delimited.detect_encoding(head)).splitlines()[:TEXT_HEAD_LINES]
-    return "\n".join(lines)[:TEXT_HEAD_MAX_CHARS]
+    lines = text_sample(head, delimited.detect_encoding(head)).splitlines()[: LIMITS.text_head_lines]
+    return "\n".join(lines)[: LIMITS.text_head_chars]
 
 
 def _line_note(path: Path, size: int) -> str:

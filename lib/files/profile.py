@@ -13,6 +13,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from lib.files.delimited import NULL_MARKERS
+from lib.limits import LIMITS
 
 if TYPE_CHECKING:
     from lib.files.delimited import CsvDialect
@@ -208,8 +209,7 @@ class Profiler:
 # --- one parallel scan of a large delimited file (DuckDB) -------------------------------------------
 
 SCAN_THREADS = 2
-SCAN_MEMORY = "192MB"
-MAX_LINE_BYTES = 2 << 20  # DuckDB reads in buffers of at least this size, one per thread: keep it small
+# DuckDB reads in buffers of at least the longest line's size (LIMITS.scan_line_bytes), one per thread: keep it small
 _SCAN_RETRIES = 12
 _CONVERSION = re.compile(r'converting column "c(\d+)"')
 
@@ -244,7 +244,7 @@ def scan_csv(path: Path, dialect: CsvDialect, schema: pa.Schema) -> tuple[int, l
     con = duckdb.connect(
         config={
             "threads": SCAN_THREADS,
-            "memory_limit": SCAN_MEMORY,
+            "memory_limit": LIMITS.scan_memory,
             "preserve_insertion_order": False,
             "temp_directory": tempfile.gettempdir(),
         }  # fmt: skip
@@ -284,7 +284,7 @@ def _scan(
         # Latin-1 maps every byte to one character, so counts come out the same for any 8-bit encoding.
         f"encoding={_sql_text('utf-8' if dialect.encoding.startswith('utf-8') else 'latin-1')}, "
         f"nullstr=[{', '.join(_sql_text(m) for m in NULL_MARKERS)}], strict_mode=true, "
-        f"max_line_size={MAX_LINE_BYTES})"
+        f"max_line_size={LIMITS.scan_line_bytes})"
     )
     select = ["count(*)"]
     for i, t in enumerate(types):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from lib.files import kinds
+from lib.files import kinds, preview, sandbox, uploads
 from lib.storage import blobs
 from lib.storage.records import FileRecord
 
@@ -36,8 +36,6 @@ def ready(key: str, target: str = "") -> str:
 
 def table_columns(data_dir: Path, records: list[FileRecord], limit_bytes: int = 50_000_000) -> list[str]:
     """Column names of the first readable table among the records (from the local copies' heads, in a limited child)."""
-    from lib.files import sandbox, uploads
-
     for rec in records:
         path = blobs.path(data_dir, rec.local_path)
         if (
@@ -47,7 +45,9 @@ def table_columns(data_dir: Path, records: list[FileRecord], limit_bytes: int = 
             and (size := path.stat().st_size) <= limit_bytes
         ):
             try:
-                names = sandbox.call("columns", path, rec.filename, rec.kind, seconds=uploads.parse_seconds(size))
+                names = sandbox.call(
+                    preview.column_names, path, rec.filename, rec.kind, seconds=uploads.parse_seconds(size)
+                )
             except Exception:  # noqa: BLE001 - a table we cannot read just offers no column list
                 continue
             if names:

@@ -6,8 +6,12 @@ not forks of the server) that import the heavy libraries once, set their memory 
 one task at a time over a pipe. A task that runs past its time is killed with its worker, so it costs one
 clear message and the next file gets a fresh worker. Each task also gets its own processor-time allowance
 (the child raises its soft RLIMIT_CPU before every task). A worker is busy with one task at a time; when
-every worker is busy another one is started, up to MAX_WORKERS, so one user's slow file never queues
-another user's small one. Only functions named in the pool's task table can be called.
+every worker is busy another one is started, up to the limit, so one user's slow file never queues
+another user's small one.
+
+Only functions marked `@task` can be called: the caller passes the function itself (pickled by reference, so
+the worker imports its module), which keeps the dependency visible in the caller's imports. Workers start
+with a minimal environment (lib.child_env): no API key, no storage credentials. The bounds are in lib.limits.
 """
 
 from __future__ import annotations
@@ -25,49 +29,48 @@ import sys
 import tempfile
 import threading
 import time
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Any, TypeVar
+
+from lib import child_env
+from lib.limits import GIB, LIMITS, Limits
 
 REPO = Path(__file__).resolve().parents[2]
-GB = 1 << 30
-MB = 1 << 20
-TASKS: dict[str, tuple[str, str]] = {
-    "inspect": ("lib.files.preview", "inspect_path"),
-    "columns": ("lib.files.preview", "column_names"),
-    "numbers": ("lib.files.file_numbers", "numbers_in_file"),
-}
+# Every function a worker may run, by "module:qualified name"; filled by @task as modules are imported.
+TASKS: dict[str, Callable[..., Any]] = {}
 # Imported by every worker before it says it is ready, so no task pays for them.
-PRELOAD = ("pandas", "pyarrow", "pyarrow.csv", "pyarrow.compute", "duckdb")
-START_SECONDS = 60.0  # how long a new worker may take to import its libraries on a busy machine
+PRELOAD = ("pandas", "pyarrow", "pyarrow.csv", "pyarrow.compute", "duckdb", "PIL.Image")
 KEEP_IDLE = 1  # warm workers kept waiting between tasks
-MAX_WORKERS = 4  # workers at once; beyond this a task waits for a free one
-RETIRE_RSS = 700 * MB  # a worker that has grown past this after a task is replaced
-RETIRE_TASKS = 200
 _HEADER = struct.Struct(">Q")
+F = TypeVar("F", bound=Callable[..., Any])
 
 
-@dataclass(frozen=True)
-class Limits:
-    """How much one parse may use."""
+def task(fn: F) -> F:
+    """Mark a module-level function as one a sandbox worker may run (on arguments and a result that pickle)."""
+    TASKS[task_name(fn)] = fn
+    return fn
 
-    seconds: float = 10.0  # wall clock of one task
-    memory_bytes: int = 2 * GB  # memory a worker may write to (RLIMIT_DATA)
-    cpu_seconds: int = 20  # processor time of one task, all threads (at least twice its wall-clock limit)
+
+def task_name(fn: Callable[..., Any]) -> str:
+    """How the task table names a function."""
+    return f"{getattr(fn, '__module__', '?')}:{getattr(fn, '__qualname__', '?')}"
+
+
+def is_task(fn: Any) -> bool:
+    """Whether `fn` is a function marked @task (the very object, not one of the same name)."""
+    return callable(fn) and TASKS.get(task_name(fn)) is fn
 
 
 class LimitExceeded(Exception):
-    """The parse went over a limit or the worker died; the message says which, in plain words."""
+    """The task went over a limit or the worker died; the message says which, in plain words."""
 
 
 class _Worker:
     """One child process and its pipes; used by one task at a time."""
 
-    def __init__(self, tasks: dict[str, tuple[str, str]], limits: Limits) -> None:
-        env = {**os.environ, "PYTHONPATH": str(REPO) + os.pathsep + os.environ.get("PYTHONPATH", "")}
-        # Arrow, DuckDB and OpenMP would otherwise start a thread per core in every worker.
-        env.setdefault("OMP_NUM_THREADS", "2")
-        env.setdefault("MALLOC_ARENA_MAX", "2")
+    def __init__(self, preload: list[Callable[..., Any]], limits: Limits) -> None:
+        env = child_env.minimal({"PYTHONPATH": str(REPO), "MALLOC_ARENA_MAX": "2"})
         self.stderr: IO[bytes] = tempfile.TemporaryFile()
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "lib.files.sandbox"],
@@ -81,17 +84,19 @@ class _Worker:
         self.ready = False
         self.tasks_done = 0
         self.rss = 0
-        _send(self.proc.stdin, (tasks, limits))  # type: ignore[arg-type]
+        self.start_seconds = limits.sandbox_start_seconds
+        _send(self.proc.stdin, (preload, limits))  # type: ignore[arg-type]
 
-    def run(self, request: tuple[str, tuple, int], seconds: float) -> tuple[str, Any]:
-        """Send one task and wait for its answer; raises TimeoutError or EOFError."""
+    def run(self, request: tuple[Callable[..., Any], tuple, int], seconds: float) -> tuple[str, Any, int]:
+        """Send one task and wait for its answer and the answer's size in bytes; raises TimeoutError or EOFError."""
         if not self.ready:
-            _receive(self.proc.stdout, time.monotonic() + START_SECONDS)  # type: ignore[arg-type]
+            _receive(self.proc.stdout, time.monotonic() + self.start_seconds)  # type: ignore[arg-type]
             self.ready = True
         _send(self.proc.stdin, request)  # type: ignore[arg-type]
-        status, value, self.rss = _receive(self.proc.stdout, time.monotonic() + seconds)  # type: ignore[arg-type]
+        answer, size = _receive_sized(self.proc.stdout, time.monotonic() + seconds)  # type: ignore[arg-type]
+        status, value, self.rss = answer
         self.tasks_done += 1
-        return status, value
+        return status, value, size
 
     def stop(self) -> None:
         """Kill the worker's process group and reap it."""
@@ -115,35 +120,49 @@ class _Worker:
 
 
 class Pool:
-    """Warm workers for one task table and one set of limits; safe to call from many threads."""
+    """Warm workers for a set of tasks and one table of limits; safe to call from many threads."""
 
-    def __init__(self, tasks: dict[str, tuple[str, str]] | None = None, limits: Limits | None = None) -> None:
-        self.tasks = dict(tasks or TASKS)
-        self.limits = limits or Limits()
+    def __init__(self, tasks: Iterable[Callable[..., Any]] | None = None, limits: Limits | None = None) -> None:
+        """`tasks`: the functions this pool runs (each marked @task); None: every function marked @task."""
+        self.tasks = None if tasks is None else tuple(tasks)
+        for fn in self.tasks or ():
+            if not is_task(fn):
+                raise ValueError(f"{task_name(fn)} is not marked as a sandbox task")
+        self.limits = limits or LIMITS
         self._idle: list[_Worker] = []
         self._busy = 0
         self._cond = threading.Condition()
 
+    def _allows(self, fn: Callable[..., Any]) -> bool:
+        return is_task(fn) and (self.tasks is None or any(fn is t for t in self.tasks))
+
+    def _new_worker(self) -> _Worker:
+        return _Worker(list(TASKS.values() if self.tasks is None else self.tasks), self.limits)
+
     def warm(self) -> None:
         """Start a worker in the background if none is waiting, so the next task finds one ready."""
         with self._cond:
-            if not self._idle and self._busy < MAX_WORKERS:
-                self._idle.append(_Worker(self.tasks, self.limits))
+            if not self._idle and self._busy < self.limits.sandbox_workers:
+                self._idle.append(self._new_worker())
 
-    def call(self, task: str, *args: Any, seconds: float | None = None) -> Any:
-        """Run tasks[task](*args) in a worker; its return value or its exception, or LimitExceeded.
+    def call(self, fn: Callable[..., Any], *args: Any, seconds: float | None = None) -> Any:
+        """Run fn(*args) in a worker; its return value or its exception, or LimitExceeded.
 
         `seconds` gives this task more (or less) wall-clock time than the pool's limit, for a big file;
         its processor-time allowance grows with it.
         """
-        if task not in self.tasks:
-            raise ValueError(f"unknown task {task!r}")
-        seconds = seconds or self.limits.seconds
-        cpu = max(self.limits.cpu_seconds, int(2 * seconds))
+        return self.call_sized(fn, *args, seconds=seconds)[0]
+
+    def call_sized(self, fn: Callable[..., Any], *args: Any, seconds: float | None = None) -> tuple[Any, int]:
+        """As `call`, with the size in bytes of the answer as it crossed the pipe (what keeping it costs)."""
+        if not self._allows(fn):
+            raise ValueError(f"not a task of this sandbox: {task_name(fn)}")
+        seconds = seconds or self.limits.sandbox_seconds
+        cpu = max(self.limits.sandbox_cpu_seconds, int(2 * seconds))
         worker = self._take()
         keep = False
         try:
-            status, value = worker.run((task, args, cpu), seconds)
+            status, value, size = worker.run((fn, args, cpu), seconds)
             keep = status in ("ok", "raise")
         except TimeoutError:
             raise LimitExceeded(f"reading it took longer than {seconds:g} seconds, the limit") from None
@@ -152,12 +171,12 @@ class Pool:
         finally:
             self._give_back(worker, keep)
         if status == "ok":
-            return value
+            return value, size
         if status == "raise":
             raise value
         if status == "memory":
             raise LimitExceeded(
-                f"reading it needs more than {self.limits.memory_bytes / GB:.1f} GB of memory, the limit"
+                f"reading it needs more than {self.limits.sandbox_memory_bytes / GIB:.1f} GB of memory, the limit"
             )
         if status == "recursion":
             raise LimitExceeded("it is nested too deeply to read")
@@ -185,12 +204,12 @@ class Pool:
                         self._busy += 1
                         return worker
                     worker.stop()
-                if self._busy < MAX_WORKERS:
+                if self._busy < self.limits.sandbox_workers:
                     self._busy += 1
                     break
                 self._cond.wait()
         try:
-            return _Worker(self.tasks, self.limits)
+            return self._new_worker()
         except BaseException:
             with self._cond:
                 self._busy -= 1
@@ -198,7 +217,11 @@ class Pool:
             raise
 
     def _give_back(self, worker: _Worker, keep: bool) -> None:
-        healthy = keep and worker.rss < RETIRE_RSS and worker.tasks_done < RETIRE_TASKS
+        healthy = (
+            keep
+            and worker.rss < self.limits.sandbox_retire_rss_bytes
+            and worker.tasks_done < self.limits.sandbox_retire_tasks
+        )
         with self._cond:
             self._busy -= 1
             if healthy and len(self._idle) < KEEP_IDLE:
@@ -226,17 +249,18 @@ _pool_lock = threading.Lock()
 
 
 def pool() -> Pool:
-    """The process's shared pool, with the default limits."""
+    """The process's shared pool: every @task, the limits of lib.limits."""
     global _pool
     with _pool_lock:
         if _pool is None:
-            _pool = Pool(TASKS, Limits())
+            _pool = Pool()
         return _pool
 
 
-def call(task: str, *args: Any, seconds: float | None = None) -> Any:
-    """Run TASKS[task](*args) in a warm limited worker; its return value or its exception, or LimitExceeded."""
-    return pool().call(task, *args, seconds=seconds)
+def call(fn: Callable[..., Any], *args: Any, seconds: float | None = None) -> Any:
+    """Run fn(*args) (a function marked @task) in a warm limited worker; its return value or its exception,
+    or LimitExceeded."""
+    return pool().call(fn, *args, seconds=seconds)
 
 
 def warm() -> None:
@@ -261,8 +285,14 @@ def _send(pipe: IO[bytes], message: Any) -> None:
 
 def _receive(pipe: IO[bytes], deadline: float | None) -> Any:
     """One message, or TimeoutError at the deadline (None: wait for ever), or EOFError if the other side has gone."""
+    return _receive_sized(pipe, deadline)[0]
+
+
+def _receive_sized(pipe: IO[bytes], deadline: float | None) -> tuple[Any, int]:
+    """One message and its size in bytes (as `_receive`)."""
     header = _read_exact(pipe.fileno(), _HEADER.size, deadline)
-    return pickle.loads(_read_exact(pipe.fileno(), _HEADER.unpack(header)[0], deadline))
+    size = _HEADER.unpack(header)[0]
+    return pickle.loads(_read_exact(pipe.fileno(), size, deadline)), size
 
 
 def _read_exact(fd: int, count: int, deadline: float | None) -> bytes:
@@ -289,7 +319,8 @@ def _limit_memory(limits: Limits) -> None:
     # RLIMIT_DATA counts memory that is written to (heap, anonymous mappings, thread stacks), not address
     # space merely reserved: Arrow's and DuckDB's allocators and glibc's per-thread arenas reserve
     # gigabytes they never touch, which a limit on address space (RLIMIT_AS) would count.
-    resource.setrlimit(resource.RLIMIT_DATA, (limits.memory_bytes, limits.memory_bytes))
+    memory = limits.sandbox_memory_bytes
+    resource.setrlimit(resource.RLIMIT_DATA, (memory, memory))
     resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
 
 
@@ -316,21 +347,24 @@ def main() -> None:
     inbox = os.fdopen(os.dup(0), "rb")
     answer = os.fdopen(os.dup(1), "wb")
     os.dup2(2, 1)  # anything a library prints goes to stderr, not into the answers
-    tasks, limits = _receive(inbox, None)
-    _limit_memory(limits)
-    for module in (*PRELOAD, *(m for m, _ in tasks.values())):
+    for module in PRELOAD:
         with contextlib.suppress(ImportError):
             importlib.import_module(module)
+    _preload, limits = _receive(inbox, None)  # unpickling the task table imports the tasks' modules
+    _limit_memory(limits)
     _send(answer, "ready")
     while True:
         try:
-            task, args, cpu = _receive(inbox, None)
+            header = _read_exact(inbox.fileno(), _HEADER.size, None)
+            message = _read_exact(inbox.fileno(), _HEADER.unpack(header)[0], None)
         except EOFError:
             return  # the server has gone
-        _allow_cpu(cpu)
         try:
-            module, name = tasks[task]
-            result: tuple[str, Any] = ("ok", getattr(importlib.import_module(module), name)(*args))
+            fn, args, cpu = pickle.loads(message)
+            _allow_cpu(cpu)
+            if not is_task(fn):
+                raise ValueError(f"not a sandbox task: {task_name(fn)}")
+            result: tuple[str, Any] = ("ok", fn(*args))
         except MemoryError:
             result = ("memory", None)
         except RecursionError:
@@ -344,4 +378,5 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    # run as the module lib.files.sandbox, so the tasks' @task marks fill the table is_task reads
+    importlib.import_module("lib.files.sandbox").main()

@@ -10,14 +10,13 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from lib.errors import without_paths
-from lib.files import kinds
+from lib.files import kinds, preview, sandbox
 from lib.files.kinds import ACCEPTED_TYPES_TEXT, sanitize_filename
 from lib.files.preview import Preview, Refused
+from lib.limits import LIMITS
 
 MB = 1_000_000
 FILES_API_MAX_BYTES = 500 * MB
-PARSE_SECONDS = 10.0
-PARSE_BYTES_PER_EXTRA_SECOND = 20 * MB
 
 __all__ = ["ACCEPTED_TYPES_TEXT", "Accepted", "Checked", "Rejected", "check_upload", "inspect_upload"]
 
@@ -99,13 +98,11 @@ def inspect_upload(name: str, data: bytes, max_bytes: int, max_rows: int = 20) -
 
 def _inspect(clean: str, kind: str, data: bytes, max_rows: int) -> Preview:
     """Write the bytes to a temporary file once and run lib.files.preview.inspect_path on it in a limited worker."""
-    from lib.files import sandbox
-
     fd, tmp = tempfile.mkstemp(prefix="upload-", suffix=kinds.get(kind).extension)  # type: ignore[union-attr]
     try:
         with os.fdopen(fd, "wb") as handle:
             handle.write(data)
-        return sandbox.call("inspect", Path(tmp), clean, kind, max_rows, seconds=parse_seconds(len(data)))
+        return sandbox.call(preview.inspect_path, Path(tmp), clean, kind, max_rows, seconds=parse_seconds(len(data)))
     finally:
         Path(tmp).unlink(missing_ok=True)
 
@@ -113,13 +110,11 @@ def _inspect(clean: str, kind: str, data: bytes, max_rows: int) -> Preview:
 def parse_seconds(size: int) -> float:
     """Wall-clock time a file of this size may take to check: 10 s, plus 1 s per 20 MB so a big legitimate
     table is not refused on a busy machine (bombs are refused by their measurements before any parsing)."""
-    return float(round(PARSE_SECONDS + size / PARSE_BYTES_PER_EXTRA_SECOND))
+    return float(round(LIMITS.parse_seconds + size / LIMITS.parse_bytes_per_extra_second))
 
 
 def warm() -> None:
     """Start a parsing worker in the background so the first file checked does not wait for one."""
-    from lib.files import sandbox
-
     sandbox.warm()
 
 

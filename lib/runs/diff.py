@@ -3,6 +3,9 @@
 The turns are paired by position (a replay asks the original's questions in order), and so are the code cells
 and the charts within a turn. Numbers are paired by the words around them: both answers are cut into words
 and numbers, every number counts as the same word, and the longest common stretches line them up.
+
+Answers and outputs are written by a model, and aligning them costs time that grows with their length, so
+`compare_runs` works in the sandbox pool within a time limit; a comparison that cannot be made says why.
 """
 
 from __future__ import annotations
@@ -13,7 +16,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from lib import numbers
-from lib.files import charts, kinds
+from lib.files import charts, decoded, kinds, sandbox
+from lib.limits import LIMITS
 from lib.transcript import CodeCell, GeneratedFile, Item, Output, Text
 
 # inline code first (names), then numbers, then words; whichever starts first wins
@@ -123,9 +127,10 @@ class TurnDiff:
 
 @dataclass(frozen=True)
 class RunDiff:
-    """Every question of two runs, paired in order."""
+    """Every question of two runs, paired in order; with `problem`, why they could not be compared."""
 
     turns: list[TurnDiff]
+    problem: str = ""
 
     @property
     def changed_numbers(self) -> int:
@@ -149,14 +154,15 @@ def tokens(text: str) -> list[tuple[str, Quoted | None]]:
     spans = [(m, m.lastgroup or "") for m in TOKEN.finditer(text)]
     found: list[tuple[str, Quoted | None]] = []
     for i, (m, kind) in enumerate(spans):
-        if kind != "number":
+        value = numbers.value_of(m) if kind == "number" else None
+        if value is None:  # a word, or digits not read as a number (too long, exponent too large)
             found.append((m.group(0).lower(), None))
             continue
         start = spans[max(0, i - CONTEXT_WORDS)][0].start()
         end = spans[min(len(spans) - 1, i + 2)][0].end()
         before = _clause(SENTENCE_END.split(text[start : m.start()])[-1])
         after = _clause(SENTENCE_END.split(text[m.end() : max(end, m.end())])[0])
-        found.append((NUM, Quoted(m.group(0).strip(), numbers.value_of(m), before, after)))
+        found.append((NUM, Quoted(m.group(0).strip(), value, before, after)))
     return found
 
 
@@ -249,8 +255,21 @@ def compare_turns(
     )
 
 
-def compare_runs(old: Sequence[tuple[str, Sequence[Item]]], new: Sequence[tuple[str, Sequence[Item]]]) -> RunDiff:
-    """Two runs given as (question, items) per turn, compared turn by turn in order."""
+Turns = Sequence[tuple[str, Sequence[Item]]]
+
+
+def compare_runs(old: Turns, new: Turns) -> RunDiff:
+    """Two runs given as (question, items) per turn, compared turn by turn in order, in the sandbox within the
+    time limit (kept, so a page's rerun does not compare again); a RunDiff with `problem` when it could not be."""
+    found = decoded.of_value(diff_runs, list(old), list(new), seconds=LIMITS.compare_seconds)
+    if found.value is None:
+        return RunDiff([], problem=f"The answers could not be compared: {found.problem}.")
+    return found.value
+
+
+@sandbox.task
+def diff_runs(old: Turns, new: Turns) -> RunDiff:
+    """Two runs given as (question, items) per turn, compared turn by turn in order (in this process)."""
     turns = []
     for n in range(max(len(old), len(new))):
         a_q, a_items = old[n] if n < len(old) else (None, [])

@@ -15,6 +15,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from lib.files import decoded, sandbox
 from lib.storage import blobs
 from lib.storage.records import FileRecord
 from lib.transcript import CodeCell
@@ -226,8 +227,16 @@ def python_sources(cells: list[CodeCell]) -> list[str]:
     return sources
 
 
-def requirements(cells: list[CodeCell]) -> list[str]:
-    """Pip names of the third-party modules the run's Python imports, sorted."""
+def requirements(cells: list[CodeCell]) -> list[str] | None:
+    """Pip names of the third-party modules the run's Python imports, sorted; None when they could not be read.
+
+    The code is a model's: it is parsed in the sandbox (within its time and memory limits), never here."""
+    return decoded.of_value(imported_packages, list(cells)).value
+
+
+@sandbox.task
+def imported_packages(cells: list[CodeCell]) -> list[str]:
+    """Pip names of the third-party modules the cells' Python imports, sorted (parses the code in this process)."""
     local = {Path(c.path).stem for c in cells if c.operation == "create" and c.path.endswith(".py")}
     found: set[str] = set()
     for source in python_sources(cells):
@@ -247,6 +256,8 @@ def requirements(cells: list[CodeCell]) -> list[str]:
 def requirements_source(cells: list[CodeCell]) -> str:
     """The requirements cell: what the code imports, as a commented pip line to run when missing."""
     names = requirements(cells)
+    if names is None:
+        return "# The packages the code imports could not be listed (the code is too long or too deeply nested)."
     if not names:
         return "# The code imports only Python's standard library."
     return (

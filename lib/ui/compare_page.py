@@ -78,6 +78,9 @@ def _comparison(ctx: Context, found: Comparison) -> None:
                 query_params={**link_params(), "run": view.run.id},
             )
     diff = found.diff
+    if diff.problem:
+        st.warning(f"{diff.problem} Both runs can still be opened.", icon=":material/compare_arrows:")
+        return
     st.markdown(
         f"**{diff.changed_numbers}** quoted number(s) changed · **{diff.changed_cells}** code cell(s) printed "
         f"something different · {len(diff.turns)} question(s)"

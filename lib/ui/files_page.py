@@ -83,7 +83,7 @@ def _uploader(ctx: Context) -> None:
             icon=kind.icon if kind else ":material/preview:",
         ):
             if checked.preview is not None:
-                render_preview(checked.preview, accepted[-1][1])
+                render_preview(checked.preview)
     # forget files no longer in the uploader
     cache = st.session_state.get(CHECKED, {})
     for key in [k for k in cache if k not in keys]:

@@ -117,8 +117,8 @@ def _grid(ctx: Context, cards: list[gallery.Card]) -> None:
                 with st.container(
                     height=THUMB_HEIGHT, border=False, vertical_alignment="center", horizontal_alignment="center"
                 ):
-                    if thumb:
-                        st.image(str(thumb), width="stretch")
+                    if thumb:  # in its own format, so Streamlit has nothing to re-encode
+                        st.image(str(thumb), width="stretch", output_format="JPEG" if thumb.suffix == ".jpg" else "PNG")
                     else:
                         st.markdown(f"### {gallery.icon_for(art)} {art.filename.rsplit('.', 1)[-1].upper()}")
                 st.markdown(f"**{art.filename}**")
@@ -149,7 +149,7 @@ def _detail(ctx: Context, art: Artifact) -> None:
         if chart is not None:
             render_chart(chart, key=f"gallery_{art.id}")
         elif path.exists():
-            stored_file(path, art.filename, art.mime_type, art.size_bytes, tables=False)
+            stored_file(path, art.filename, art.mime_type, tables=False)
         st.markdown(f"**Question:** {info.question}")
         if info.code:
             st.caption("Code that made it")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import io
 from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
@@ -13,11 +12,9 @@ import streamlit as st
 
 from lib.cost import format_usd
 from lib.errors import AppError
-from lib.files import charts
+from lib.files import charts, heads, thumbs
 from lib.files import kinds as filekinds
-from lib.files.delimited import read_head
 from lib.files.preview import DocumentPreview, ImagePreview, TablePreview, format_size
-from lib.files.thumbs import downscale_for_display
 from lib.runs.diff import Figure
 from lib.runs.view import RunView, TurnView
 from lib.storage import blobs
@@ -51,7 +48,6 @@ LONG_LINES = 30
 Retry = Callable[[str], None]
 LONG_HEIGHT = 520
 DELIMITED = frozenset({"csv", "tsv"})  # file kinds whose first rows a transcript shows
-TABLE_HEAD_MAX_BYTES = 20_000_000
 
 
 def _code(body: str, language: str | None, line_numbers: bool = False) -> None:
@@ -67,18 +63,6 @@ def show_error(err: AppError | BaseException) -> None:
 
         err = describe(err)
     st.error(f"**{err.title}.** {err.message}" + (f"\n\n{err.hint}" if err.hint else ""), icon=":material/error:")
-
-
-@st.cache_data(show_spinner=False, max_entries=256)
-def _display_bytes(path: str, mtime: float) -> bytes:
-    return downscale_for_display(Path(path).read_bytes())
-
-
-@st.cache_data(show_spinner=False, max_entries=64)
-def _table_head(path: str, mtime: float, kind: str) -> pd.DataFrame:
-    """The first rows of a delimited file, rounded and with empty cells blank (not "None"), per file version."""
-    frame = read_head(Path(path), rows=200, kind=kind)
-    return frame.round(4).astype(object).where(frame.notna(), "")
 
 
 def render_item(item: Item, data_dir: Path, key: str, on_retry: Retry | None = None) -> None:
@@ -208,37 +192,42 @@ def _generated_file(item: GeneratedFile, data_dir: Path, key: str, on_retry: Ret
     if not path.exists():
         st.warning(f"`{item.filename}` is no longer on disk (deleted from the gallery?).", icon=":material/hide_image:")
         return
-    stored_file(path, item.filename, item.mime_type, item.size_bytes)
+    stored_file(path, item.filename, item.mime_type)
     download(
         st, f"Download {item.filename} ({format_size(item.size_bytes)})", path, item.filename,
         filekinds.download_mime(item.filename, item.mime_type), f"dl_{key}",
     )  # fmt: skip
 
 
-def stored_file(path: Path, name: str, mime: str, size_bytes: int, tables: bool = True) -> None:
+def stored_file(path: Path, name: str, mime: str, tables: bool = True) -> None:
     """A kept file shown as far as that is safe: markup that can run scripts as a note only, a raster image
-    downscaled, the first rows of a table (unless `tables` is off); its download is the caller's."""
+    downscaled, the first rows of a table (unless `tables` is off); its download is the caller's. Pixels and
+    rows are decoded in the sandbox, never here."""
     if filekinds.is_active(name, mime):
         # st.image would turn SVG markup into a data URI, and the media URL opened on its own would run
         # its scripts in the app's origin: drawings made by code are offered as downloads only.
         st.caption(f":material/draw: `{name}` can contain scripts, so it is not shown here; download it to view it.")
     elif filekinds.shown_inline(name, mime):
         _image(path, name)
-    elif tables and (kind := filekinds.for_name(name)) and kind.key in DELIMITED and size_bytes < TABLE_HEAD_MAX_BYTES:
-        try:
-            frame = _table_head(str(path), path.stat().st_mtime, kind.key)
-            st.caption(f":material/table: `{name}` (first rows)")
-            st.dataframe(frame, height=min(38 * (len(frame) + 1), 300), hide_index=True)
-        except Exception:  # noqa: BLE001 - a preview is optional; the download stays available
-            pass
+    elif tables and (kind := filekinds.for_name(name)) and kind.key in DELIMITED:
+        head = heads.head_of(path, kind.key)
+        if head.value is None:
+            st.caption(f":material/table: `{name}`: no preview ({head.problem}); download it to see it.")
+            return
+        frame = head.value.frame
+        st.caption(f":material/table: `{name}` (first rows" + (f", {head.value.note})" if head.value.note else ")"))
+        st.dataframe(frame, height=min(38 * (len(frame) + 1), 300), hide_index=True)
 
 
 def _image(path: Path, name: str) -> None:
-    """An image from disk, downscaled for display; a broken one says so instead of breaking the page."""
-    try:
-        st.image(_display_bytes(str(path), path.stat().st_mtime), caption=name, output_format="PNG")
-    except Exception:  # noqa: BLE001 - a broken image must not break the transcript
-        st.warning(f"`{name}` is not a readable image; it can still be downloaded.", icon=":material/broken_image:")
+    """An image from disk, as a display-size PNG made in the sandbox; one that cannot be shown says why."""
+    shown = thumbs.display(path)
+    if shown.value is None:
+        st.warning(
+            f"`{name}` is not shown: {shown.problem}. It can still be downloaded.", icon=":material/broken_image:"
+        )
+        return
+    st.image(shown.value.data, caption=name, output_format="PNG")
 
 
 def download(
@@ -355,8 +344,8 @@ def _stat(value: object) -> str:
     return str(value)
 
 
-def render_preview(preview: TablePreview | ImagePreview | DocumentPreview, data: bytes) -> None:
-    """What the app sees in a file before it is uploaded."""
+def render_preview(preview: TablePreview | ImagePreview | DocumentPreview) -> None:
+    """What the app sees in a file before it is uploaded (all of it made in the sandbox, and bounded)."""
     if isinstance(preview, TablePreview):
         c = st.columns(4)
         c[0].metric("Rows", f"{preview.rows:,}")
@@ -392,12 +381,11 @@ def render_preview(preview: TablePreview | ImagePreview | DocumentPreview, data:
         if preview.note:
             st.caption(preview.note)
     elif isinstance(preview, ImagePreview):
-        st.image(
-            io.BytesIO(data),
-            caption=f"{preview.width}×{preview.height} px · {preview.format} · {preview.mode}",
-            width=min(preview.width, 480),
-            output_format="PNG" if preview.format == "PNG" else "auto",
-        )
+        caption = f"{preview.width}×{preview.height} px · {preview.format} · {preview.mode}"
+        if preview.display:  # made no wider than the preview is shown, so Streamlit has nothing to resize
+            st.image(preview.display, caption=caption, output_format="PNG")
+        else:
+            st.caption(caption)
     else:
         st.caption(
             f"{preview.kind.upper()} · {format_size(preview.size)}"

@@ -27,17 +27,18 @@ def _transcript(data_dir: str) -> None:
 
 
 def test_table_head_by_kind_read_once_per_version(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from lib.ui import render
+    from lib.files import decoded, heads, sandbox
 
-    render._table_head.clear()
+    decoded.clear()
     reads: list[str] = []
-    real = render.read_head
+    real = sandbox.Pool.call_sized
 
-    def counted(path, rows=200, kind="csv"):
-        reads.append(kind)
-        return real(path, rows=rows, kind=kind)
+    def counted(self, fn, *args, seconds=None):
+        if fn is heads.table_head:
+            reads.append(args[1])
+        return real(self, fn, *args, seconds=seconds)
 
-    monkeypatch.setattr(render, "read_head", counted)
+    monkeypatch.setattr(sandbox.Pool, "call_sized", counted)
     table = tmp_path / "scores.tab"
     table.write_text("team\tscore\nred\t1.234567\nblue\t\n")
     (tmp_path / "notes.txt").write_text("team,score\nred,1\n")

@@ -484,3 +484,25 @@ def test_cli_module_serves(tmp_path: object) -> None:
     finally:
         proc.terminate()
         proc.wait(10)
+
+
+def test_code_runs_without_the_apps_secrets_in_its_environment(
+    emu: Emulator, client: anthropic.Anthropic, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    secrets = {
+        "ANTHROPIC_API_KEY": "sk-ant-secret",
+        "AWS_SECRET_ACCESS_KEY": "aws-secret",
+        "ANALYST_DATABASE_URL": "postgresql+psycopg://app:db-password@db/analyst",
+    }
+    for name, value in secrets.items():
+        monkeypatch.setenv(name, value)
+    emu.queue_script(
+        [
+            Python("import json, os\nprint(json.dumps(dict(os.environ)))"),
+            Bash("env"),
+        ]
+    )
+    python, bash = [b.content.stdout for b in _turn(client).content if b.type.endswith("_tool_result")]
+    seen = json.loads(python)
+    assert not set(secrets) & set(seen) and not [v for v in secrets.values() if v in python + bash]
+    assert seen["OUTPUT_DIR"].endswith("outputs") and seen["MPLBACKEND"] == "Agg" and seen["PATH"]

@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import json
+import tempfile
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from lib.files import charts
+from lib.limits import LIMITS
 from lib.transcript import GeneratedFile, Text
 
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 16
@@ -104,13 +108,13 @@ def test_a_url_column_in_inline_data_is_fine(tmp_path):
 
 
 def test_too_many_rows_shows_the_png(tmp_path):
-    spec_path, png_path = write_pair(tmp_path, json.dumps(spec(rows=charts.MAX_ROWS + 1)))
+    spec_path, png_path = write_pair(tmp_path, json.dumps(spec(rows=LIMITS.spec_rows + 1)))
     c = charts.chart(spec_path, png_path, "sales.vl.json")
-    assert not c.interactive and f"holds {charts.MAX_ROWS + 1:,} data rows" in c.note
+    assert not c.interactive and f"holds {LIMITS.spec_rows + 1:,} data rows" in c.note
 
 
 def test_an_oversized_file_is_not_even_parsed(tmp_path, monkeypatch):
-    spec_path, png_path = write_pair(tmp_path, b"x" * (charts.MAX_SPEC_BYTES + 1))
+    spec_path, png_path = write_pair(tmp_path, b"x" * (LIMITS.spec_bytes + 1))
     monkeypatch.setattr(charts.json, "loads", lambda *_: pytest.fail("an oversized spec must not be parsed"))
     c = charts.chart(spec_path, png_path, "sales.vl.json")
     assert not c.interactive and "5.2 MB, more than the 5 MB drawn interactively" in c.note
@@ -150,3 +154,65 @@ def test_shown_names_and_a_figure_from_stored_files(tmp_path):
     assert both.interactive and (both.spec_path, both.png_path) == (spec_path, png_path)
     alone = charts.figure_chart(tmp_path, spec_file, None, "sales.vl.json")
     assert alone.interactive and alone.png_path is None
+
+
+# --- what a model's spec can hold: checked and cleaned, never an exception ---------------------------------
+
+JSON = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=10),
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=8), inner, max_size=4),
+    max_leaves=25,
+)
+KEYS = st.sampled_from(["mark", "layer", "data", "values", "url", "usermeta", "href", "encoding", "datasets", "name"])
+SPECISH = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.text(max_size=10) | st.just("bar"),
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(KEYS, inner, max_size=4),
+    max_leaves=25,
+)
+
+
+def _keys_outside_rows(node) -> set[str]:
+    if isinstance(node, dict):
+        return set(node) | {
+            k for key, v in node.items() if key not in ("values", "datasets") for k in _keys_outside_rows(v)
+        }
+    if isinstance(node, list):
+        return {k for v in node for k in _keys_outside_rows(v)}
+    return set()
+
+
+@pytest.mark.fuzz
+@given(JSON | SPECISH)
+def test_any_json_is_either_refused_with_a_reason_or_drawn_without_links_and_embed_options(value):
+    try:
+        cleaned = charts.validate(value)
+    except charts.SpecProblem as problem:
+        assert str(problem)
+        return
+    assert not _keys_outside_rows(cleaned) & {"usermeta", "href", "url"}
+
+
+@pytest.mark.fuzz
+@given(
+    st.dictionaries(st.text(max_size=6), JSON, max_size=3),
+    st.sampled_from(["javascript:alert(1)", "https://example.com", {"field": "region", "type": "nominal"}]),
+)
+def test_embed_options_and_links_are_stripped_from_a_valid_spec(usermeta, href):
+    body = spec(usermeta={"embedOptions": {"loader": {"baseURL": "https://evil.example"}}, **usermeta})
+    body["encoding"]["href"] = href
+    body["mark"]["href"] = "javascript:alert(1)" if isinstance(href, dict) else href
+    cleaned = charts.validate(body)
+    assert "usermeta" not in cleaned and "href" not in cleaned["encoding"] and "href" not in cleaned["mark"]
+    assert cleaned["data"] == body["data"] and cleaned["encoding"]["x"] == body["encoding"]["x"]
+
+
+@pytest.mark.fuzz
+@given(st.binary(max_size=2_000) | JSON.map(lambda v: json.dumps(v).encode()))
+def test_reading_any_spec_file_gives_a_spec_or_a_reason(data):
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "any.vl.json"
+        path.write_bytes(data)
+        try:
+            assert isinstance(charts.checked_spec(path), dict)
+        except charts.SpecProblem as problem:
+            assert str(problem)

@@ -168,7 +168,7 @@ def test_the_sandbox_task_and_a_traced_answer(tmp_path):
     ]
     files = generated_numbers(data_dir, items)
     assert set(files) == {"f1", "f3"} and files["f3"].numbers == () and "could not be read" in files["f3"].note
-    assert files["f1"] == sandbox.call("numbers", data_dir / "artifacts" / "summary.csv", 1000)
+    assert files["f1"] == sandbox.call(numbers_in_file, data_dir / "artifacts" / "summary.csv", 1000)
     traced, untraced = trace_run([("Q", items)], files=files).turns[0].numbers
     assert traced.status is Status.ROUNDED and traced.source is not None
     assert (traced.source.file, traced.source.line, traced.source.label, traced.source.seq) == (

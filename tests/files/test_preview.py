@@ -16,8 +16,6 @@ from PIL import Image
 
 from lib.files.delimited import detect_encoding, read_head, sniff_delimiter
 from lib.files.preview import (
-    ARCHIVE_MAX_ENTRIES,
-    JSON_MAX_DEPTH,
     DocumentPreview,
     ImagePreview,
     Refused,
@@ -26,6 +24,7 @@ from lib.files.preview import (
     inspect_path,
 )
 from lib.files.prompts import table_columns
+from lib.limits import LIMITS
 from lib.storage.records import FileRecord
 
 
@@ -225,7 +224,7 @@ def test_column_names_are_those_of_the_full_preview(name, kind, make):
 
 def test_column_names_of_a_json_document_that_is_not_a_table():
     path = Path("deep.json")
-    path.write_bytes(b"[" * (JSON_MAX_DEPTH + 5) + b"]" * (JSON_MAX_DEPTH + 5))
+    path.write_bytes(b"[" * (LIMITS.json_depth + 5) + b"]" * (LIMITS.json_depth + 5))
     assert column_names(path, "deep.json", "json") == []
 
 
@@ -245,11 +244,12 @@ def test_a_workbook_with_too_many_entries_is_refused_from_its_directory():
     out = io.BytesIO()
     with zipfile.ZipFile(out, "w") as archive:
         archive.writestr("[Content_Types].xml", b"<Types/>")
-        for i in range(ARCHIVE_MAX_ENTRIES):
+        for i in range(LIMITS.archive_entries):
             archive.writestr(f"xl/p{i}.xml", b"")
     result = refused(out.getvalue(), "many.xlsx", "xlsx")
     assert (
-        result.reason == f"many.xlsx is a ZIP-based file with {ARCHIVE_MAX_ENTRIES + 1:,} entries; the limit is 10,000."
+        result.reason
+        == f"many.xlsx is a ZIP-based file with {LIMITS.archive_entries + 1:,} entries; the limit is 10,000."
     )
 
 

@@ -92,13 +92,27 @@ def test_ragged_rows_get_the_streaming_readers_message(tmp_path, monkeypatch):
     assert "Expected 2 columns, got 1" in info.value.reason
 
 
-def test_very_wide_and_duplicate_headers_use_the_streaming_reader(tmp_path, monkeypatch):
+def test_very_wide_tables_use_the_streaming_reader(tmp_path, monkeypatch):
     monkeypatch.setattr(preview, "SCAN_MIN_BYTES", 0)
     wide = tmp_path / "wide.csv"
     wide.write_text(",".join(f"c{i}" for i in range(1500)) + "\n" + ",".join("1" * 1500) + "\n")
-    dups = tmp_path / "dups.csv"
-    dups.write_text("a,a,b\n1,2,3\n4,5,6\n")
-    for path, columns in ((wide, 1500), (dups, 3)):
-        result = inspect_path(path, path.name, "csv")
-        assert isinstance(result, TablePreview)
-        assert result.columns == columns and FAST_NOTE not in result.note
+    result = inspect_path(wide, wide.name, "csv")
+    assert isinstance(result, TablePreview)
+    assert result.columns == 1500 and FAST_NOTE not in result.note
+
+
+@pytest.mark.parametrize(
+    ("header", "names"),
+    [
+        ("id,value,value,Value,id", ["id", "value", "value.1", "Value", "id.1"]),
+        (",name,,amount,", ["Unnamed: 0", "name", "Unnamed: 2", "amount", "Unnamed: 4"]),
+    ],
+)
+def test_repeated_and_blank_headers_are_named_in_the_one_pass_scan(tmp_path, monkeypatch, header, names):
+    monkeypatch.setattr(preview, "SCAN_MIN_BYTES", 0)
+    path = tmp_path / "h.csv"
+    path.write_text(header + "\n1,2,3,4,5\n6,7,8,9,10\n")
+    result = inspect_path(path, path.name, "csv")
+    assert isinstance(result, TablePreview) and FAST_NOTE in result.note
+    assert [c.name for c in result.profile] == names and list(result.head.columns) == names
+    assert [c.max for c in result.profile] == [6, 7, 8, 9, 10]

@@ -1,4 +1,4 @@
-"""Tests of lib.files.thumbs: cached gallery thumbnails and display downscaling."""
+"""Tests of lib.files.thumbs: cached gallery thumbnails and display copies, decoded in the sandbox."""
 
 from __future__ import annotations
 
@@ -9,7 +9,8 @@ from pathlib import Path
 from PIL import Image
 
 from lib.files.kinds import is_image
-from lib.files.thumbs import downscale_for_display, thumbnail
+from lib.files.thumbs import display, thumbnail
+from lib.limits import LIMITS
 
 
 def save(path: Path, size: tuple[int, int], fmt: str = "PNG", mode: str = "RGB", **kwargs) -> Path:
@@ -91,24 +92,33 @@ def test_is_image():
     assert not is_image("text/csv") and not is_image("report.pdf") and not is_image("image/svg+xml")
 
 
-def png_bytes(size: tuple[int, int]) -> bytes:
-    out = io.BytesIO()
-    Image.new("RGB", size, "navy").save(out, "PNG")
-    return out.getvalue()
+def test_display_is_a_png_no_larger_than_the_display_size(tmp_path):
+    big = save(tmp_path / "big.png", (3000, 1500))
+    shown = display(big)
+    assert (
+        shown.problem == "" and shown.value.format == "PNG" and (shown.value.width, shown.value.height) == (3000, 1500)
+    )
+    with Image.open(io.BytesIO(shown.value.data)) as image:
+        assert image.format == "PNG" and image.size == (LIMITS.display_px, LIMITS.display_px // 2)
 
 
-def test_downscale_leaves_small_images_byte_identical():
-    data = png_bytes((800, 600))
-    assert downscale_for_display(data) is data
+def test_display_never_hands_back_the_original_bytes(tmp_path):
+    small = save(tmp_path / "photo.jpg", (200, 100), "JPEG")
+    shown = display(small)
+    assert shown.value.data != small.read_bytes()
+    with Image.open(io.BytesIO(shown.value.data)) as image:
+        assert image.format == "PNG" and image.size == (200, 100)
 
 
-def test_downscale_shrinks_large_images_to_png():
-    out = downscale_for_display(png_bytes((3000, 1500)), max_px=1000)
-    with Image.open(io.BytesIO(out)) as image:
-        assert image.format == "PNG"
-        assert image.size == (1000, 500)
+def test_display_of_an_image_over_the_pixel_limit_says_why(tmp_path):
+    huge = save(tmp_path / "huge.png", (10_000, 9_000), mode="1")  # 90 M pixels in a small file
+    shown = display(huge)
+    assert shown.value is None
+    assert shown.problem == "it is 10,000 × 9,000 pixels, more than the 89,478,485 shown"
 
 
-def test_downscale_returns_unreadable_bytes_as_given():
-    data = b"not an image"
-    assert downscale_for_display(data) == data
+def test_display_of_unreadable_bytes_says_why(tmp_path):
+    bad = tmp_path / "bad.png"
+    bad.write_bytes(b"not an image")
+    shown = display(bad)
+    assert shown.value is None and shown.problem == "it is not a readable image (UnidentifiedImageError)"

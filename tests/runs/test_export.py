@@ -16,6 +16,7 @@ from lib.settings import Settings
 from lib.storage.records import FileRecord
 from lib.storage.store import Store
 from tests.support.items import one_of_each
+from tests.support.model_outputs import deep_spec, seed_run
 from tests.support.seed import BROKEN_SPEC, CHART, chart_spec, png_bytes, seed_chart_run
 
 
@@ -97,3 +98,34 @@ def test_every_item_type_goes_to_the_notebook_and_the_report(data_dir):
     assert "The mean is 4.2.\n\n```python\nprint(4.2)\n```\n\n```text\n4.2\n```\n\n```diff\n-a\n+b\n```" in report
     assert "> Down.\n\n> A new container was started.\n\n> The API is overloaded." in report
     assert "lost.csv" not in report and "First the columns" not in report and "mystery_block_2027" not in report
+
+
+def test_a_run_with_a_spec_nested_20000_deep_still_exports(data_dir):
+    files = [("deep.vl.json", "application/json", deep_spec()), ("deep.png", "image/png", png_bytes())]
+    view = load_run_view(Store(data_dir), seed_run(data_dir, "Chart it", "Done.", files), Settings().prices)
+    (out,) = _displays(export.notebook(view, data_dir, []))
+    assert charts.SPEC_MIME not in out["data"] and base64.b64decode(out["data"]["image/png"]) == png_bytes()
+    names = zipfile.ZipFile(io.BytesIO(export.report_zip(view, data_dir, []))).namelist()
+    assert any(n.endswith("_deep.vl.json") for n in names) and "analysis.ipynb" in names
+
+
+def test_the_notebook_gets_the_spec_without_embed_options_or_links(data_dir):
+    spec = chart_spec()
+    spec["usermeta"] = {"embedOptions": {"loader": {"baseURL": "https://attacker.example/"}}}
+    spec["encoding"]["href"] = {"field": "region", "type": "nominal"}
+    files = [("c.vl.json", "application/json", json.dumps(spec).encode()), ("c.png", "image/png", png_bytes())]
+    view = load_run_view(Store(data_dir), seed_run(data_dir, "Chart it", "Done.", files), Settings().prices)
+    (out,) = _displays(export.notebook(view, data_dir, []))
+    drawn = out["data"][charts.SPEC_MIME]
+    assert "usermeta" not in drawn and "href" not in drawn["encoding"] and drawn["mark"] == spec["mark"]
+
+
+def test_the_code_is_parsed_for_its_imports_in_the_sandbox(data_dir, monkeypatch):
+    from lib.runs import notebook
+
+    def here(cells):
+        raise AssertionError("the model's code was parsed in the server process")
+
+    monkeypatch.setattr(notebook, "python_sources", here)
+    nb = nbformat.reads(export.notebook(_view(data_dir), data_dir, []), as_version=4)
+    assert nb.cells[2].source == "# The code imports only Python's standard library."
