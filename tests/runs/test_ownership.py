@@ -332,3 +332,29 @@ def test_the_admins_library_lists_no_generated_file_of_anyones_run(settings, emu
     assert len(problems) == 2 and all("not in your library" in p for p in problems)
     assert {r.id for r in api.list_all(client)} == made | {file_id, stray}
     assert not (data_dir / "downloads").exists()
+
+
+def test_a_library_download_reads_the_catalogues_copy_not_a_path_the_caller_gives(client, data_dir):
+    base = Store(data_dir)
+    alice, bob = store_for(base, ALICE), store_for(base, BOB)
+    theirs = upload_bytes(client, alice, data_dir, "alice.csv", b"a,b\n1,alice\n")
+    mine = upload_bytes(client, bob, data_dir, "bob.csv", b"a,b\n2,bob\n")
+    (entry,) = library.catalogue(bob, api.list_all(client))
+    forged = LibraryEntry(**{**entry.__dict__, "local_path": theirs.local_path})
+    assert library.file_bytes(client, bob, data_dir, forged) == b"a,b\n2,bob\n" and entry.id == mine.id
+
+
+def test_usage_carries_no_questions_and_only_sharers_are_named(data_dir):
+    base = Store(data_dir)
+    alice, bob = store_for(base, ALICE), store_for(base, BOB)
+    welcome(alice, ALICE)
+    welcome(bob, BOB)
+    _fill(bob, "bob")
+    turns = alice.turn_usage_since(0, every_owner=True)
+    assert [t.turn.usage.input_tokens for t in turns] == [1_000_000]
+    assert [(t.turn.question, t.turn.user_content, t.turn.assistant_content) for t in turns] == [("", [], [])]
+    assert alice.display_name(BOB.owner) == "bob@example.com"  # to an admin
+    carol = store_for(base, identity.from_claims({"iss": ISSUER, "sub": "c-3"}, frozenset()))
+    assert carol.display_name(BOB.owner) == "another user"  # Bob shares nothing
+    bob.update_run(bob.runs()[0].id, shared=True)
+    assert carol.display_name(BOB.owner) == "bob@example.com"
