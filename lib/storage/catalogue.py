@@ -29,7 +29,7 @@ class Catalogue(Scope):
         """Keep the analyst's notes about one of their files (column meanings, units, rules); sent with every
         analysis. Returns whether the file is theirs."""
         with self._begin() as conn:
-            return conn.execute(self._mine(file_id).values(notes=notes.strip())).rowcount > 0
+            return conn.execute(self._update_own(file_id).values(notes=notes.strip())).rowcount > 0
 
     def files(self) -> list[FileRecord]:
         """This owner's catalogue, newest first."""
@@ -57,9 +57,9 @@ class Catalogue(Scope):
     def flag_remote_missing(self, file_id: str) -> bool:
         """Flag one of this owner's catalogue entries as gone from the API; returns whether it is theirs."""
         with self._begin() as conn:
-            return conn.execute(self._mine(file_id).values(remote_missing=1)).rowcount > 0
+            return conn.execute(self._update_own(file_id).values(remote_missing=1)).rowcount > 0
 
-    def _mine(self, file_id: str) -> Any:
+    def _update_own(self, file_id: str) -> Any:
         return files.update().where(files.c.id == file_id, files.c.owner == self.owner)
 
     def mark_remote(self, present_ids: set[str]) -> None:
