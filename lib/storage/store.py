@@ -270,8 +270,8 @@ class Store(Catalogue, Artifacts, Users, TurnQueue):
             index_elements=["run_id", "turn_idx", "seq"],
             set_={"kind": stmt.excluded.kind, "data": stmt.excluded.data, "updated_at": stmt.excluded.updated_at},
         )
-        with self._begin() as conn:
-            return conn.execute(stmt).rowcount > 0
+        with self._begin() as conn:  # a row comes back only when it was written (PostgreSQL counts no rows here)
+            return conn.execute(stmt.returning(items.c.seq)).first() is not None
 
     def items(self, run_id: str, turn_idx: int | None = None, since: float | None = None) -> list[StoredItem]:
         """Transcript items of a readable run (or of one of its turns), in order; with `since`, only those
