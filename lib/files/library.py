@@ -11,7 +11,7 @@ from pathlib import Path
 
 import anthropic
 
-from lib.errors import AppError, describe
+from lib.errors import AppError, NotAllowedError, describe
 from lib.files import api, kinds
 from lib.files.api import RemoteFile
 from lib.files.uploads import Accepted
@@ -102,10 +102,11 @@ def upload_accepted(
 
 
 def catalogue(store: Store, remote: list[RemoteFile] | None) -> list[LibraryEntry]:
-    """The store owner's library: their own files; an admin also sees remote files nobody here uploaded."""
+    """The store owner's library: their own files; an admin also sees the remote files nobody here knows (neither
+    any user's upload nor a file any user's run generated)."""
     unknown: list[RemoteFile] = []
     if store.admin and remote is not None:
-        known = store.known_file_ids()
+        known = store.known_file_ids(r.id for r in remote)
         unknown = [r for r in remote if r.id not in known]
     return merge(store.files(), remote, unknown)
 
@@ -164,7 +165,8 @@ def _kind(remote: RemoteFile) -> str:
 
 
 def delete(client: anthropic.Anthropic | None, store: Store, data_dir: Path, file_ids: list[str]) -> list[str]:
-    """Delete files remotely and from the catalogue and disk; returns messages for those that failed."""
+    """Delete files of the store owner's library (an admin's: also remote files nobody here knows) remotely and
+    from the catalogue and disk; returns messages for those that failed or are not theirs."""
     problems = []
     for file_id in file_ids:
         rec = store.file(file_id)
@@ -185,11 +187,14 @@ def delete(client: anthropic.Anthropic | None, store: Store, data_dir: Path, fil
 
 
 def file_bytes(client: anthropic.Anthropic | None, store: Store, data_dir: Path, entry: LibraryEntry) -> bytes:
-    """A file's bytes: the local copy, or a download when the API allows it."""
-    if store.file(entry.id) is None and not _unknown_to_all(store, entry.id):
-        raise AppError("Not available", f"{entry.filename} is not in your library.", "Choose one of your own files.")
-    if entry.local_path and blobs.path(data_dir, entry.local_path).exists():
-        return blobs.path(data_dir, entry.local_path).read_bytes()
+    """The bytes of a file of the store owner's library (or, for an admin, a remote file nobody here knows): its
+    local copy as the catalogue has it, or a download when the API allows it."""
+    record = store.file(entry.id)
+    if record is None and not _unknown_to_all(store, entry.id):
+        raise NotAllowedError(f"{entry.filename} is not in your library.", "Choose one of your own files.")
+    local = record.local_path if record else ""  # never a path the caller gave
+    if local and blobs.path(data_dir, local).exists():
+        return blobs.path(data_dir, local).read_bytes()
     if client is None or not entry.downloadable:
         raise AppError(
             "Not available",
@@ -202,10 +207,12 @@ def file_bytes(client: anthropic.Anthropic | None, store: Store, data_dir: Path,
 
 
 def _unknown_to_all(store: Store, file_id: str) -> bool:
-    """Whether an admin is acting on a remote file that no user's catalogue holds (only admins may)."""
-    return store.admin and not store.catalogued_by_anyone(file_id)
+    """Whether an admin is acting on a remote file nobody here knows (only admins may): no user uploaded it and
+    no user's run generated it."""
+    return store.admin and not store.known_file_ids([file_id])
 
 
 def save_notes(store: Store, file_id: str, notes: str) -> None:
     """The analyst's notes on one of their files, sent to Claude with every analysis of it."""
-    store.set_file_notes(file_id, notes)
+    if not store.set_file_notes(file_id, notes):
+        raise NotAllowedError("That file is not in your library.", "Choose one of your own files on the Files page.")

@@ -28,9 +28,7 @@ class BudgetReachedError(AppError):
 
 def queue_turn(store: Store, settings: Settings, run_id: str, question: str) -> int:
     """Add a turn to one of the store owner's runs, queued with everything a worker needs; returns its index."""
-    run = store.run(run_id)
-    if run is None:
-        raise KeyError(run_id)
+    run = store.own_run(run_id)
     user_budget = check_user_budget(store, store.owner, settings.prices)
     if user_budget is not None:
         raise user_budget

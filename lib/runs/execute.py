@@ -8,7 +8,7 @@ import time
 from collections.abc import Iterator
 
 from lib.client import make_client
-from lib.errors import AppError, describe
+from lib.errors import AppError, NotAllowedError, describe
 from lib.runs import replay
 from lib.runs.budget import check_user_budget
 from lib.runs.enqueue import history_before, queue_turn, request_from
@@ -27,7 +27,10 @@ WRITE_INTERVAL = 0.1
 
 
 def start_local(store: Store, settings: Settings, claim: Claim) -> Job:
-    """Run a claimed turn in a thread of this process."""
+    """Run a claimed turn in a thread of this process, as the run's owner: the claim must be the store owner's
+    own, or the store an admin's (a worker's, which claims every owner's turns)."""
+    if claim.owner != store.owner and not store.admin:
+        raise NotAllowedError("Only a worker can run someone else's turn.")
     job = Job(run_id=claim.run_id)
     owned = store.as_owner(claim.owner, admin=False)
     job.thread = threading.Thread(
@@ -43,8 +46,11 @@ def start_local(store: Store, settings: Settings, claim: Claim) -> Job:
 
 def execute_claim(store: Store, settings: Settings, claim: Claim | None, stop_signal: StopSignal) -> None:
     """Run a claimed turn to its end, writing every event to the store (scoped to the run's owner), then a
-    replay's next question: here with the embedded database, queued for any worker with a shared one. Never
-    raises, always leaves the run in a final state or its next turn queued."""
+    replay's next question: here with the embedded database, queued for any worker with a shared one. Once
+    started it never raises, and always leaves the run in a final state or its next turn queued; a claim of
+    another owner than the store's is refused before anything is sent."""
+    if claim is not None and claim.owner != store.owner:
+        raise NotAllowedError("A turn runs only with its owner's view of the store.")
     while claim is not None:
         outcome = _execute_turn(store, settings, claim, stop_signal)
         claim = _follow_up(store, settings, claim, outcome, stop_signal)
@@ -77,7 +83,9 @@ class ItemWriter:
 
 def record(store: Store, run_id: str, idx: int, events: Iterator[TurnEvent]) -> Outcome:
     """Write every event of a turn to the store as it arrives, the outcome's content too; returns the outcome,
-    whose status the caller writes (after queueing what follows, so the run never looks idle in between)."""
+    whose status the caller writes (after queueing what follows, so the run never looks idle in between). The run
+    must be the store owner's."""
+    store.own_run(run_id)
     writer = ItemWriter(store, run_id, idx)
     for event in events:
         if isinstance(event, ItemEvent):
@@ -110,7 +118,9 @@ def record(store: Store, run_id: str, idx: int, events: Iterator[TurnEvent]) -> 
 
 
 def keep_artifact(store: Store, run_id: str, idx: int, saved: GeneratedFile) -> None:
-    """Keep a downloaded generated file for good (blob and gallery row); one whose download failed is skipped."""
+    """Keep a downloaded generated file of one of the store owner's runs for good (blob and gallery row); one
+    whose download failed is skipped."""
+    store.own_run(run_id)
     if saved.path:
         blobs.keep(store.data_dir, saved.path)
         store.add_artifact(

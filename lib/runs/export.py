@@ -5,7 +5,6 @@ from __future__ import annotations
 import base64
 import io
 import zipfile
-from collections.abc import Sequence
 from pathlib import Path
 
 import nbformat
@@ -16,6 +15,7 @@ from lib.runs import notebook as rerun
 from lib.runs.view import RunView
 from lib.storage import blobs
 from lib.storage.records import FileRecord
+from lib.storage.store import Store
 from lib.transcript import (
     CodeCell,
     EditorResult,
@@ -44,12 +44,18 @@ def _cell_source(cell: CodeCell) -> str:
     return cell.code
 
 
-def notebook(view: RunView, data_dir: Path, records: Sequence[FileRecord]) -> str:
-    """The run as .ipynb JSON that runs locally: questions and answers as markdown, a setup cell for the inputs
-    and output folder, what the code imports, then the code as local cells with the outputs the run recorded.
+def notebook(store: Store, view: RunView, data_dir: Path) -> str:
+    """A run the store's owner may read as .ipynb JSON that runs locally: questions and answers as markdown, a
+    setup cell for the inputs and output folder, what the code imports, then the code as local cells with the
+    outputs the run recorded. The inputs are named when they are in the owner's library (the user brings them)."""
+    return _notebook(view, data_dir, rerun.run_inputs(_inputs(store, view)), bundled=False)
 
-    `records`: the catalogue records of the run's files; only their names are used (the user brings the files)."""
-    return _notebook(view, data_dir, rerun.run_inputs(records), bundled=False)
+
+def _inputs(store: Store, view: RunView) -> list[FileRecord]:
+    """The catalogue records of the run's files in the store owner's library, once the run is checked readable:
+    a reader of a shared run gets none of the owner's files."""
+    store.readable_run(view.run.id)
+    return [r for r in map(store.file, view.run.file_ids) if r]
 
 
 def _notebook(view: RunView, data_dir: Path, inputs: list[rerun.InputFile], bundled: bool) -> str:
@@ -217,9 +223,10 @@ class _MarkdownLines(ItemHandler[list[str]]):
         return []  # nothing a report can show
 
 
-def report_zip(view: RunView, data_dir: Path, records: Sequence[FileRecord]) -> bytes:
-    """report.md, analysis.ipynb, the run's input files (`records`) under inputs/ and every generated file, as one zip."""
-    inputs = rerun.run_inputs(records, data_dir)
+def report_zip(store: Store, view: RunView, data_dir: Path) -> bytes:
+    """A run the store's owner may read as one zip: report.md, analysis.ipynb, every generated file, and under
+    inputs/ the run's input files that are in the owner's library."""
+    inputs = rerun.run_inputs(_inputs(store, view), data_dir)
     buf = io.BytesIO()
     with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as zf:
         zf.writestr("report.md", markdown(view))

@@ -39,18 +39,16 @@ class RunBusyError(AppError):
         )
 
 
-def is_active(run_id: str, store: Store | None = None) -> bool:
-    """Whether the run's current turn is being worked on: by a thread of this process; given the embedded
-    database, by another live process on this machine (the app beside the CLI); given a shared one, queued or
-    held under a live lease by a worker anywhere."""
+def is_active(run_id: str, store: Store) -> bool:
+    """Whether the run, readable by the store's owner, has its current turn worked on: by a thread of this
+    process; given the embedded database, by another live process on this machine (the app beside the CLI);
+    given a shared one, queued or held under a live lease by a worker anywhere."""
+    state = store.turn_state(run_id)  # None for a run this owner may not read
+    if state is None:
+        return False
     job = job_of(run_id)
     if job and job.alive:
         return True
-    if store is None:
-        return False
-    state = store.turn_state(run_id)
-    if state is None:
-        return False
     if store.embedded:
         return state.status in ACTIVE and held_elsewhere(state.worker)
     return state.status == "queued" or (state.status == "running" and state.lease_until >= time.time())
@@ -85,8 +83,9 @@ def new_run(
 
 
 def start_replay(store: Store, settings: Settings, original_id: str, choice: dict[str, str]) -> RunRecord:
-    """A new run of the store's owner that asks a finished run's questions again, in order, with the library
-    files in `choice` (original file id → stand-in id) in place of the original's; same model, tool and budget."""
+    """A new run of the store's owner that asks a readable finished run's questions again, in order, with their
+    own library files in `choice` (original file id → stand-in id) in place of the original's; same model, tool
+    and budget."""
     original, found, asked = replay.plan(store, original_id, choice)
     names = {s.original_name: s.replacement.filename for s in found if s.replacement}
     like_original = dataclasses.replace(
@@ -103,9 +102,9 @@ def start_replay(store: Store, settings: Settings, original_id: str, choice: dic
 
 
 def continue_replay(store: Store, settings: Settings, run_id: str) -> int | None:
-    """Ask a replay's next question (after it stopped half way); returns the turn's index, or None if none is left."""
-    run = store.run(run_id)
-    question = replay.next_question(store, run) if run is not None else None
+    """Ask the next question of one of the store owner's replays (after it stopped half way); returns the turn's
+    index, or None if none is left."""
+    question = replay.next_question(store, store.own_run(run_id))
     if question is None:
         return None
     return start_turn(store, settings, run_id, question)
@@ -113,6 +112,7 @@ def continue_replay(store: Store, settings: Settings, run_id: str) -> int | None
 
 def start_turn(store: Store, settings: Settings, run_id: str, question: str) -> int:
     """Add a turn to one of the store owner's runs and start streaming it in the background; returns its index."""
+    store.own_run(run_id)
     if is_active(run_id, store):
         raise RunBusyError()
     idx = queue_turn(store, settings, run_id, question)
@@ -123,19 +123,24 @@ def start_turn(store: Store, settings: Settings, run_id: str, question: str) -> 
     return idx
 
 
-def stop(run_id: str, store: Store | None = None) -> bool:
-    """Stop the run's current turn: at once when a thread of this process runs it; given a shared database,
-    by recording the request, which the worker running it sees within a second. Returns whether one was active."""
+def stop(run_id: str, store: Store) -> bool:
+    """Stop the current turn of one of the store owner's runs: at once when a thread of this process runs it;
+    given a shared database, by recording the request, which the worker running it sees within a second.
+    Returns whether one was active."""
+    store.own_run(run_id)
     job = job_of(run_id)
     local = job if job is not None and job.alive else None
-    recorded = store.request_stop(run_id) if store is not None else False
+    recorded = store.request_stop(run_id)
     if local is not None:
         local.stop.stop()
     return local is not None or recorded
 
 
 def wait(run_id: str, timeout: float = 30.0, store: Store | None = None) -> bool:
-    """Block until the run's current turn ends (for tests and scripts); returns whether it did."""
+    """Block until the run's current turn ends (for tests and scripts); returns whether it did. It reads nothing
+    of the run: given a store, a run its owner may not read counts as ended."""
+    if store is not None and store.run(run_id) is None:
+        return True
     job = job_of(run_id)
     if job and job.thread:
         job.thread.join(timeout)
@@ -151,7 +156,9 @@ def wait(run_id: str, timeout: float = 30.0, store: Store | None = None) -> bool
 
 
 def retry_file(store: Store, settings: Settings, run_id: str, file_id: str) -> GeneratedFile:
-    """Fetch again a generated file whose download failed; its transcript item and the gallery are updated."""
+    """Fetch again a generated file of one of the store owner's runs whose download failed; its transcript item
+    and the gallery are updated."""
+    store.own_run(run_id)
     found = next(
         (s for s in store.items(run_id) if isinstance(s.item, GeneratedFile) and s.item.file_id == file_id), None
     )

@@ -25,8 +25,8 @@ class Artifacts(Scope):
         size_bytes: int,
         path: str,
         tool_use_id: str,
-    ) -> None:
-        """Record a downloaded generated file of one of this owner's runs."""
+    ) -> bool:
+        """Record a downloaded generated file of one of this owner's runs; returns whether the run is theirs."""
         values = {
             "run_id": run_id,
             "turn_idx": turn_idx,
@@ -40,9 +40,10 @@ class Artifacts(Scope):
         }
         with self._begin() as conn:
             if not self._owned(conn, run_id):
-                return
+                return False
             stmt = self._insert(artifacts).values(values)
             conn.execute(stmt.on_conflict_do_update(index_elements=["run_id", "file_id"], set_=values))
+        return True
 
     def _artifact_query(self, *where: Any) -> Any:
         joined = artifacts.join(runs, runs.c.id == artifacts.c.run_id).outerjoin(
@@ -86,8 +87,9 @@ class Artifacts(Scope):
             row = conn.execute(self._artifact_query(artifacts.c.id == artifact_id)).mappings().first()
         return Artifact(**row) if row else None
 
-    def forget_artifact(self, artifact_id: int) -> None:
-        """Forget one of this owner's artifact rows."""
+    def forget_artifact(self, artifact_id: int) -> bool:
+        """Forget one of this owner's artifact rows; returns whether there was one."""
         mine = sa.select(runs.c.id).where(runs.c.owner == self.owner)
         with self._begin() as conn:
-            conn.execute(artifacts.delete().where(artifacts.c.id == artifact_id, artifacts.c.run_id.in_(mine)))
+            gone = conn.execute(artifacts.delete().where(artifacts.c.id == artifact_id, artifacts.c.run_id.in_(mine)))
+            return gone.rowcount > 0

@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import time
 import uuid
+from collections.abc import Iterable, Iterator
 from typing import Any
 
 import sqlalchemy as sa
@@ -18,11 +19,21 @@ import sqlalchemy as sa
 from lib.errors import NotAllowedError
 from lib.storage.artifacts import Artifacts
 from lib.storage.catalogue import Catalogue
-from lib.storage.db import items, runs, turns
+from lib.storage.db import artifacts, files, items, runs, turns
 from lib.storage.queue import TurnQueue
 from lib.storage.records import RunRecord, StoredItem, TurnRecord
 from lib.storage.users import Users
-from lib.transcript import Item, Usage, item_from_dict
+from lib.transcript import GeneratedFile, Item, Output, Usage, item_from_dict
+
+# what a refused action on a run says: to someone who can read it, and to anyone else (as if it did not exist)
+_READ_ONLY = (
+    "This run belongs to someone else and was shared with you read-only.",
+    "Start your own analysis on the Analyze page to ask questions.",
+)
+_NOT_FOUND = (
+    "That run was not found: it was deleted, or it is not yours and not shared.",
+    "Open one of your runs from the list on the Analyze page.",
+)
 
 
 class Store(Catalogue, Artifacts, Users, TurnQueue):
@@ -79,6 +90,21 @@ class Store(Catalogue, Artifacts, Users, TurnQueue):
         """Whether this owner may change the run (ask, budget, share, delete), not just read it."""
         return run.owner == self.owner
 
+    def readable_run(self, run_id: str) -> RunRecord:
+        """A run this owner may read; NotAllowedError otherwise, the same whether it exists or not."""
+        run = self.run(run_id)
+        if run is None:
+            raise NotAllowedError(*_NOT_FOUND)
+        return run
+
+    def own_run(self, run_id: str) -> RunRecord:
+        """One of this owner's runs, to change; NotAllowedError otherwise (a run shared with them read-only says
+        so, any other reads as not found)."""
+        run = self.readable_run(run_id)
+        if not self.owns(run):
+            raise NotAllowedError(*_READ_ONLY)
+        return run
+
     def runs(self, limit: int = 50) -> list[RunRecord]:
         """This owner's runs, most recently active first."""
         query = sa.select(runs).where(runs.c.owner == self.owner).order_by(runs.c.updated_at.desc()).limit(limit)
@@ -93,8 +119,8 @@ class Store(Catalogue, Artifacts, Users, TurnQueue):
             rows = conn.execute(query.order_by(runs.c.created_at.desc())).mappings().all()
         return [RunRecord.from_row(r) for r in rows]
 
-    def update_run(self, run_id: str, **values: Any) -> None:
-        """Change some columns of one of this owner's runs and touch it."""
+    def update_run(self, run_id: str, **values: Any) -> bool:
+        """Change some columns of one of this owner's runs and touch it; returns whether it is theirs."""
         if "file_ids" in values:
             values["file_ids"] = json.dumps(values["file_ids"])
         if "shared" in values:
@@ -102,18 +128,43 @@ class Store(Catalogue, Artifacts, Users, TurnQueue):
         values.pop("owner", None)
         values["updated_at"] = time.time()
         with self._begin() as conn:
-            conn.execute(runs.update().where(runs.c.id == run_id, runs.c.owner == self.owner).values(**values))
+            mine = runs.update().where(runs.c.id == run_id, runs.c.owner == self.owner)
+            return conn.execute(mine.values(**values)).rowcount > 0
 
-    def delete_run(self, run_id: str) -> None:
-        """Remove one of this owner's runs with its turns, items and artifact rows (files are the caller's)."""
+    def delete_run(self, run_id: str) -> bool:
+        """Remove one of this owner's runs with its turns, items and artifact rows (files are the caller's);
+        returns whether there was one."""
         with self._begin() as conn:
-            conn.execute(runs.delete().where(runs.c.id == run_id, runs.c.owner == self.owner))
+            return conn.execute(runs.delete().where(runs.c.id == run_id, runs.c.owner == self.owner)).rowcount > 0
 
     def count_runs(self) -> int:
         """How many runs this owner has (what `runs()` would list without a limit)."""
         query = sa.select(sa.func.count()).select_from(runs).where(runs.c.owner == self.owner)
         with self._begin() as conn:
             return int(conn.execute(query).scalar_one())
+
+    # --- files anyone here knows ----------------------------------------------------------
+
+    def known_file_ids(self, file_ids: Iterable[str]) -> set[str]:
+        """Which of these file ids anyone here knows: an upload in any owner's catalogue, or a file any owner's
+        run generated, kept or not (admins only: to tell the workspace's files nobody here knows)."""
+        self._require_admin()
+        wanted = set(file_ids)
+        known: set[str] = set()
+        with self._begin() as conn:
+            for chunk in _chunks(sorted(wanted), 500):
+                known.update(conn.execute(sa.select(files.c.id).where(files.c.id.in_(chunk))).scalars())
+                made = sa.select(artifacts.c.file_id).where(artifacts.c.file_id.in_(chunk))
+                known.update(conn.execute(made).scalars())
+            # a generated file whose download failed, or that was deleted from the gallery, is only in its run's
+            # transcript: its file item, or the output of the code that made it
+            for chunk in _chunks(sorted(wanted - known), 100):
+                mentions = sa.or_(*(items.c.data.contains(f'"{file_id}"', autoescape=True) for file_id in chunk))
+                query = sa.select(items.c.data).where(items.c.kind.in_((GeneratedFile.kind, Output.kind)), mentions)
+                for data in conn.execute(query).scalars():
+                    item = json.loads(data)
+                    known.update({item.get("file_id"), *item.get("file_ids", [])} & set(chunk))
+        return known
 
     # --- turns ---------------------------------------------------------------------------
 
@@ -130,10 +181,8 @@ class Store(Catalogue, Artifacts, Users, TurnQueue):
         now = time.time()
         with self._begin() as conn:
             if not self._owned(conn, run_id):
-                raise NotAllowedError(
-                    "This run belongs to someone else and was shared with you read-only.",
-                    "Start your own analysis on the Analyze page to ask questions.",
-                )
+                readable = conn.execute(sa.select(runs.c.id).where(runs.c.id == run_id, self._readable())).first()
+                raise NotAllowedError(*(_READ_ONLY if readable else _NOT_FOUND))
             last = conn.execute(sa.select(sa.func.max(turns.c.idx)).where(turns.c.run_id == run_id)).scalar()
             idx = 0 if last is None else int(last) + 1
             conn.execute(
@@ -150,8 +199,8 @@ class Store(Catalogue, Artifacts, Users, TurnQueue):
             conn.execute(runs.update().where(runs.c.id == run_id).values(status=status, error="", updated_at=now))
         return idx
 
-    def update_turn(self, run_id: str, idx: int, **values: Any) -> None:
-        """Change some columns of a turn of one of this owner's runs."""
+    def update_turn(self, run_id: str, idx: int, **values: Any) -> bool:
+        """Change some columns of a turn of one of this owner's runs; returns whether it is theirs."""
         for key in ("user_content", "assistant_content"):
             if key in values:
                 values[key] = json.dumps(values[key])
@@ -159,9 +208,10 @@ class Store(Catalogue, Artifacts, Users, TurnQueue):
             values["usage"] = json.dumps(values["usage"].__dict__)
         with self._begin() as conn:
             if not self._owned(conn, run_id):
-                return
+                return False
             conn.execute(turns.update().where(turns.c.run_id == run_id, turns.c.idx == idx).values(**values))
             conn.execute(runs.update().where(runs.c.id == run_id).values(updated_at=time.time()))
+        return True
 
     def turn(self, run_id: str, idx: int) -> TurnRecord | None:
         """One turn of a readable run."""
@@ -204,8 +254,8 @@ class Store(Catalogue, Artifacts, Users, TurnQueue):
 
     # --- items ---------------------------------------------------------------------------
 
-    def put_item(self, run_id: str, turn_idx: int, seq: int, item: Item) -> None:
-        """Insert or update one transcript item of one of this owner's runs."""
+    def put_item(self, run_id: str, turn_idx: int, seq: int, item: Item) -> bool:
+        """Insert or update one transcript item of one of this owner's runs; returns whether it is theirs."""
         owned = sa.exists().where(runs.c.id == run_id, runs.c.owner == self.owner)
         row = sa.select(
             sa.literal(run_id, sa.Text),
@@ -220,8 +270,8 @@ class Store(Catalogue, Artifacts, Users, TurnQueue):
             index_elements=["run_id", "turn_idx", "seq"],
             set_={"kind": stmt.excluded.kind, "data": stmt.excluded.data, "updated_at": stmt.excluded.updated_at},
         )
-        with self._begin() as conn:
-            conn.execute(stmt)
+        with self._begin() as conn:  # a row comes back only when it was written (PostgreSQL counts no rows here)
+            return conn.execute(stmt.returning(items.c.seq)).first() is not None
 
     def items(self, run_id: str, turn_idx: int | None = None, since: float | None = None) -> list[StoredItem]:
         """Transcript items of a readable run (or of one of its turns), in order; with `since`, only those
@@ -251,3 +301,8 @@ class Store(Catalogue, Artifacts, Users, TurnQueue):
         with self._begin() as conn:
             last = conn.execute(query).scalar()
         return 0 if last is None else int(last) + 1
+
+
+def _chunks(values: list[str], size: int) -> Iterator[list[str]]:
+    for start in range(0, len(values), size):
+        yield values[start : start + size]

@@ -89,7 +89,7 @@ def _bulk_actions(ctx: Context) -> None:
     c = st.columns([3, 3, 2, 2])  # wide enough for "Download N as zip" at 1280 px
     c[0].download_button(
         f"Download {len(arts)} as zip",
-        data=lambda: gallery.zip_bytes(ctx.data_dir, arts),
+        data=lambda: gallery.zip_bytes(ctx.store, ctx.data_dir, arts),
         file_name="artifacts.zip",
         mime="application/zip",
         key="gallery_zip",

@@ -125,7 +125,7 @@ def test_run_and_follow_up(app, emulator):
 # --- 3. stop mid-run ------------------------------------------------------------------------------------------
 
 
-def test_stop_mid_run_keeps_partial_text(make_app, emulator):
+def test_stop_mid_run_keeps_partial_text(make_app, emulator, data_dir):
     at = run(make_app(emulator))
     at = upload_sales_and_open_analyze(at)
     question = "Give me a first look at this data."
@@ -137,7 +137,7 @@ def test_stop_mid_run_keeps_partial_text(make_app, emulator):
         assert run_status(at) == "running"
         at.button(key="analyze_stop").click()
         run(at)
-        assert not jobs.is_active(rid)
+        assert not jobs.is_active(rid, Store(data_dir))
     wait_until(at, lambda a: run_status(a) == "stopped", timeout=10)
     said = _assistant_md(at)
     assert any(s.startswith("I'll load") for s in said), said
@@ -150,7 +150,7 @@ def test_stop_mid_run_keeps_partial_text(make_app, emulator):
 # --- 4. navigating away mid-run -------------------------------------------------------------------------------
 
 
-def test_navigation_mid_run_then_back_shows_result(make_app, emulator):
+def test_navigation_mid_run_then_back_shows_result(make_app, emulator, data_dir):
     at = run(make_app(emulator))
     at = upload_sales_and_open_analyze(at)
     question = "Give me a first look at this data."
@@ -161,13 +161,13 @@ def test_navigation_mid_run_then_back_shows_result(make_app, emulator):
         at.switch_page(GALLERY)
         run(at)
         assert at.title[0].value == "Gallery"
-        assert jobs.is_active(rid), "leaving the page must not stop the run"
+        assert jobs.is_active(rid, Store(data_dir)), "leaving the page must not stop the run"
         at.switch_page(ANALYZE)
         if run_id(at) != rid:
             at.query_params["run"] = rid
         run(at)
         assert run_id(at) == rid
-        assert jobs.is_active(rid)
+        assert jobs.is_active(rid, Store(data_dir))
     finish(at, rid, timeout=40)
     assert run_status(at) == "done"
     assert list(at.get("vega_lite_chart"))

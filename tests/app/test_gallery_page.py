@@ -111,7 +111,7 @@ def test_gallery_after_a_run(app, emulator, data_dir, media):
         assert zf.read("monthly_sales_distribution.png") == (data_dir / png.path).read_bytes()
         assert zf.read("monthly_sales_summary.csv") == (data_dir / csv.path).read_bytes()
     # the library function the button calls, with the same artifacts from the store
-    with zipfile.ZipFile(io.BytesIO(gallery.zip_bytes(data_dir, [png, csv]))) as zf:
+    with zipfile.ZipFile(io.BytesIO(gallery.zip_bytes(store, data_dir, [png, csv]))) as zf:
         assert sorted(zf.namelist()) == ["monthly_sales_distribution.png", "monthly_sales_summary.csv"]
 
     # delete the chart (confirm first)

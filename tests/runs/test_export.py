@@ -32,20 +32,20 @@ def _displays(nb_json: str) -> list[dict]:
 
 
 def test_notebook_carries_the_spec_as_vega_lite_with_the_png(data_dir):
-    (out,) = _displays(export.notebook(_view(data_dir), data_dir, []))
+    (out,) = _displays(export.notebook(Store(data_dir), _view(data_dir), data_dir))
     assert out["data"][charts.SPEC_MIME] == chart_spec()
     assert base64.b64decode(out["data"]["image/png"]) == png_bytes()
     assert out["data"]["text/plain"] == f"{CHART}.vl.json"
 
 
 def test_notebook_with_a_broken_spec_keeps_only_the_png(data_dir):
-    (out,) = _displays(export.notebook(_view(data_dir, spec_text=BROKEN_SPEC), data_dir, []))
+    (out,) = _displays(export.notebook(Store(data_dir), _view(data_dir, spec_text=BROKEN_SPEC), data_dir))
     assert charts.SPEC_MIME not in out["data"] and base64.b64decode(out["data"]["image/png"]) == png_bytes()
 
 
 def test_report_zip_has_the_spec_next_to_the_png(data_dir):
     view = _view(data_dir)
-    zf = zipfile.ZipFile(io.BytesIO(export.report_zip(view, data_dir, [])))
+    zf = zipfile.ZipFile(io.BytesIO(export.report_zip(Store(data_dir), view, data_dir)))
     names = zf.namelist()
     png = next(n for n in names if n.endswith(f"_{CHART}.png"))
     spec = next(n for n in names if n.endswith(f"_{CHART}.vl.json"))
@@ -57,14 +57,16 @@ def test_report_zip_has_the_spec_next_to_the_png(data_dir):
 
 
 def test_report_zip_entries_are_cleaned_and_unique(data_dir):
-    view = _view(data_dir)
+    store = Store(data_dir)
+    rid = seed_chart_run(data_dir)
     hostile = "..\\..\\AppData\\Roaming\\Microsoft\\Windows\\Start Menu\\Programs\\Startup\\report.bat"
-    records = []
     for n, name in enumerate((hostile, "report.bat", "sales.csv", "sales.csv")):
         (data_dir / "uploads").mkdir(exist_ok=True)
         (data_dir / "uploads" / f"u{n}").write_text(f"input {n}")
-        records.append(FileRecord(f"file_in{n}", name, "text/csv", 7, f"h{n}", "csv", f"uploads/u{n}", 0.0))
-    with zipfile.ZipFile(io.BytesIO(export.report_zip(view, data_dir, records))) as zf:
+        store.add_file(FileRecord(f"file_in{n}", name, "text/csv", 7, f"h{n}", "csv", f"uploads/u{n}", 0.0))
+    store.update_run(rid, file_ids=[f"file_in{n}" for n in range(4)])
+    view = load_run_view(store, rid, Settings().prices)
+    with zipfile.ZipFile(io.BytesIO(export.report_zip(store, view, data_dir))) as zf:
         entries = zf.namelist()
         inputs = [e for e in entries if e.startswith("inputs/")]
         assert inputs == ["inputs/report.bat", "inputs/report-2.bat", "inputs/sales.csv", "inputs/sales-2.csv"]
