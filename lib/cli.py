@@ -345,8 +345,8 @@ def _compare_command(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     old, new = find_run(store, args.before, settings.demo), find_run(store, args.after, settings.demo)
     found = load_comparison(store, old.id, new.id, settings.prices)
     assert found is not None  # both were just read through the same store
-    (old_label, new_label), (old_title, new_title) = found.labels, found.titles
-    out.write(f"{old_label}: {old_title} ({old.id})\n{new_label}: {new_title} ({new.id})\n")
+    (old_label, new_label), (old_name, new_name) = found.labels, found.names
+    out.write(f"{old_label}: {old_name} ({old.id})\n{new_label}: {new_name} ({new.id})\n")
     report(found.diff, found.labels, out, args.diff)
     return EXIT_OK
 
