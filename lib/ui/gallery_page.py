@@ -53,7 +53,7 @@ def render(ctx: Context) -> None:
 
 def _filters(ctx: Context) -> ArtifactFilter:
     runs = ctx.store.runs(limit=500)
-    titles = {r.id: r.title[:60] for r in runs}
+    titles = {r.id: r.name[:60] for r in runs}
     c = st.columns([3, 2, 3, 3])
     run_id = c[0].selectbox(
         "Run", [""] + list(titles), format_func=lambda i: titles.get(i, "All runs"), key="gallery_run"
