@@ -1,18 +1,24 @@
-"""Run names and finding runs: what a typed search means, the store's owner-scoped search, renames."""
+"""Run names and finding runs: what a typed search means, the store's owner-scoped search and renames (on SQLite,
+and on PostgreSQL with -m postgres)."""
 
 from __future__ import annotations
 
 import time
+import uuid
+from collections.abc import Iterator
 from datetime import date, datetime
+from pathlib import Path
 
 import pytest
 
 from lib import identity
 from lib.errors import NotAllowedError
+from lib.storage import db
 from lib.storage.records import NAME_LIMIT, FileRecord, RunRecord
 from lib.storage.search import RunQuery, parse
 from lib.storage.store import Store
 from lib.storage.users import store_for
+from tests.support.services import Postgres, postgres_available
 
 TODAY = date(2026, 12, 3)
 ALICE = identity.from_claims({"iss": "https://idp.example.com/", "sub": "a-1"}, frozenset())
@@ -85,10 +91,24 @@ def _ids(runs: list[RunRecord]) -> set[str]:
     return {r.id for r in runs}
 
 
-@pytest.fixture
-def two_users(data_dir) -> tuple[Store, Store]:
-    base = Store(data_dir)
-    return store_for(base, ALICE), store_for(base, BOB)
+@pytest.fixture(scope="module")
+def postgres() -> Iterator[Postgres]:
+    if not postgres_available():
+        pytest.skip("PostgreSQL's initdb and pg_ctl are not installed (apt-get install postgresql)")
+    pg = Postgres().start()
+    yield pg
+    pg.stop()
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def two_users(request: pytest.FixtureRequest, data_dir: Path) -> Iterator[tuple[Store, Store]]:
+    url = ""
+    if request.param == "postgresql":
+        url = request.getfixturevalue("postgres").create(f"search_{uuid.uuid4().hex[:12]}")
+    base = Store(data_dir, url=url)
+    yield store_for(base, ALICE), store_for(base, BOB)
+    if url:
+        db.forget(url)
 
 
 def test_runs_are_found_by_name_question_file_and_date(two_users) -> None:
