@@ -36,6 +36,7 @@ POLL_SECONDS = 0.1  # while a run is live; each poll reads only the live turn
 START_ERROR = "analyze_start_error"
 RENAME_ERROR = "analyze_rename_error"
 SEARCH = "analyze_run_search"
+LISTED_RUNS = 12  # in the sidebar; a search finds the others
 IDLE_NOTE_MINUTES = 5  # the API checkpoints a container after about 5 idle minutes
 QUESTION = "analyze_question"
 BUDGET_LABEL = "Budget for this run (USD)"
@@ -73,24 +74,32 @@ def _history(ctx: Context, current: str) -> None:
             st.query_params.from_dict(link_params())
             st.rerun()
         words = run_search(SEARCH)
-        found = names.find(ctx.store, words, limit=200)
+        found = names.find(ctx.store, words, limit=LISTED_RUNS + 1)
         if not found:
             st.caption(f"No run matches “{words}”." if words else "No runs yet.")
             return
-        if words:
+        if words and len(found) <= LISTED_RUNS:
             st.caption(f"{matching_runs(len(found))}.")
-        labels = {e.run.id: e.label for e in found}
-        ids = list(labels)
-        choice = st.selectbox(
-            "Reopen a run",
-            options=[""] + ids,
-            index=(ids.index(current) + 1) if current in ids else 0,
-            format_func=lambda i: labels.get(i, "—"),
-            key=f"analyze_history_{current}",
-        )
-        if choice and choice != current:
-            st.query_params["run"] = choice
-            st.rerun()
+        # each run on two lines, so the sidebar shows all that tells reruns apart: name, then start, files, status
+        for entry in found[:LISTED_RUNS]:
+            here = entry.run.id == current
+            with st.container(gap=None):
+                st.button(
+                    entry.run.name,
+                    key=f"analyze_open_{entry.run.id}",
+                    type="tertiary",
+                    icon=":material/arrow_right:" if here else ":material/history:",
+                    disabled=here,
+                    on_click=_open_run,
+                    args=(entry.run.id,),
+                )
+                st.caption(f"{entry.started} · {entry.files_text} · {entry.run.status}")
+        if len(found) > LISTED_RUNS:
+            st.caption(f"The {LISTED_RUNS} most recently active are listed: search to find others.")
+
+
+def _open_run(run_id: str) -> None:
+    st.query_params["run"] = run_id
 
 
 def _new_run_form(ctx: Context) -> None:

@@ -301,9 +301,8 @@ def render_run_header(view: RunView, rename: Callable[[], None] | None = None) -
     if rename is None:
         st.subheader(run.name)
     else:
-        name_col, rename_col = st.columns([6, 1], vertical_alignment="center")
-        name_col.subheader(run.name)
-        with rename_col:
+        with st.container(horizontal=True, vertical_alignment="center", wrap=False):
+            st.subheader(run.name)  # takes the row's width, the control its own
             rename()
     cols = st.columns([1, 2, 2])
     cols[0].markdown(STATUS_LABELS.get(run.status, run.status))

@@ -58,10 +58,7 @@ RUN_SEARCH_HELP = (
 
 def run_search(key: str, label: str = "Search runs") -> str:
     """A box to search runs by name, question, file and date; returns what was typed, trimmed."""
-    text = st.text_input(
-        label, key=key, placeholder="Name, question, file or date", help=RUN_SEARCH_HELP, max_chars=200
-    )
-    return text.strip()
+    return st.text_input(label, key=key, placeholder="Name, question, file or date", help=RUN_SEARCH_HELP).strip()
 
 
 def matching_runs(count: int) -> str:

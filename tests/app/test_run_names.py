@@ -3,6 +3,7 @@ and date, and Compare's pickers tell reruns apart and search the same way."""
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 
 from streamlit.testing.v1 import AppTest
@@ -23,8 +24,11 @@ def _open(app: AppTest, run_id: str) -> AppTest:
     return run(app)
 
 
-def _history(app: AppTest, run_id: str):
-    return app.sidebar.selectbox(key=f"analyze_history_{run_id}")
+def _listed(app: AppTest) -> list[str]:
+    """The sidebar's runs: each name with the line under it."""
+    buttons = [b for b in app.sidebar.button if b.key and b.key.startswith("analyze_open_")]
+    lines = [c.value for c in app.sidebar.caption if re.match(r"\d{4}-\d\d-\d\d \d\d:\d\d · ", c.value)]
+    return [f"{b.label} · {line}" for b, line in zip(buttons, lines, strict=True)]
 
 
 def test_the_owner_renames_a_run_from_its_page(app: AppTest, store: Store) -> None:
@@ -40,8 +44,7 @@ def test_the_owner_renames_a_run_from_its_page(app: AppTest, store: Store) -> No
     assert store.run(done.id).name == "Sales trend, December"
     assert app.subheader[0].value == "Sales trend, December"
     assert app.text_input(key=f"analyze_name_{done.id}").value == "Sales trend, December"  # as kept
-    assert _history(app, done.id).value == done.id
-    assert "Sales trend, December · 2026-12-03 14:05 · sales.csv · done" in _history(app, done.id).options
+    assert _listed(app) == ["Sales trend, December · 2026-12-03 14:05 · sales.csv · done"]
     assert app.chat_message[0].markdown[0].value == QUESTION  # the question itself is unchanged
 
     app.text_input(key=f"analyze_name_{done.id}").set_value("   ")  # empty: the question again
@@ -68,19 +71,16 @@ def test_the_sidebar_finds_runs_by_name_question_file_and_date(app: AppTest, sto
     store.rename_run(rerun.id, "Costs board pack")
     other = seed_run(store, "Which region grew most?", [sales], DEC_3 + 60)
     _open(app, first.id)
-    history = _history(app, first.id)
-    assert history.options == [
-        "—",
+    assert _listed(app) == [
         "Which region grew most? · 2026-12-03 14:06 · sales.csv · done",
         "Costs board pack · 2026-12-03 14:05 · costs.csv · error",
         "How do sales move? · 2026-11-30 09:15 · sales.csv · done",
     ]
+    assert app.sidebar.button(key=f"analyze_open_{first.id}").disabled  # the run shown
 
     def found(words: str) -> list[str]:
         run(app.sidebar.text_input(key="analyze_run_search").set_value(words))
-        if not has_key(app, "selectbox", f"analyze_history_{first.id}"):
-            return []
-        return _history(app, first.id).options[1:]
+        return _listed(app)
 
     assert found("board") == ["Costs board pack · 2026-12-03 14:05 · costs.csv · error"]
     # by the words of its question: the renamed rerun asked it too
@@ -92,9 +92,9 @@ def test_the_sidebar_finds_runs_by_name_question_file_and_date(app: AppTest, sto
     assert found("nothing-like-this") == []
     assert any("No run matches “nothing-like-this”" in c.value for c in app.sidebar.caption)
 
-    # a run found is opened by choosing it
+    # a run found is opened by clicking it
     found("region")
-    run(_history(app, first.id).set_value(other.id))
+    run(app.sidebar.button(key=f"analyze_open_{other.id}").click())
     assert app.query_params["run"] == other.id
     assert app.subheader[0].value == "Which region grew most?"
 
