@@ -54,9 +54,9 @@ def _pickers(ctx: Context, old_id: str, new_id: str) -> tuple[str, str]:
         entry = known.get(run_id)
         return entry.label if entry else "—"
 
-    left, right = st.columns(2)
-    old = left.selectbox("Before", ids, index=ids.index(old_id) if old_id in ids else 0, format_func=label)
-    new = right.selectbox("After", ids, index=ids.index(new_id) if new_id in ids else 0, format_func=label)
+    # one above the other: a label needs the page's width to show a run's start, files and status after its name
+    old = st.selectbox("Before", ids, index=ids.index(old_id) if old_id in ids else 0, format_func=label)
+    new = st.selectbox("After", ids, index=ids.index(new_id) if new_id in ids else 0, format_func=label)
     if (old, new) != (old_id, new_id):
         st.query_params.from_dict({**link_params(), "a": old, "b": new})
         st.rerun()
