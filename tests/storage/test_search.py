@@ -18,7 +18,6 @@ from lib.storage.records import NAME_LIMIT, FileRecord, RunRecord
 from lib.storage.search import RunQuery, parse
 from lib.storage.store import Store
 from lib.storage.users import store_for
-from tests.support.services import Postgres, postgres_available
 
 TODAY = date(2026, 12, 3)
 ALICE = identity.from_claims({"iss": "https://idp.example.com/", "sub": "a-1"}, frozenset())
@@ -89,15 +88,6 @@ def _file(store: Store, file_id: str, name: str) -> str:
 
 def _ids(runs: list[RunRecord]) -> set[str]:
     return {r.id for r in runs}
-
-
-@pytest.fixture(scope="module")
-def postgres() -> Iterator[Postgres]:
-    if not postgres_available():
-        pytest.skip("PostgreSQL's initdb and pg_ctl are not installed (apt-get install postgresql)")
-    pg = Postgres().start()
-    yield pg
-    pg.stop()
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
