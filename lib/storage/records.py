@@ -63,11 +63,6 @@ class RunRecord:
         """Whether a job is (or should be) working on it."""
         return self.status in ACTIVE
 
-    @property
-    def renamed(self) -> bool:
-        """Whether the owner gave the run a name of their own."""
-        return self.name != self.title
-
     @classmethod
     def from_row(cls, row: Mapping[str, Any]) -> RunRecord:
         """A run from its row in the runs table (an empty name is the title)."""

@@ -95,7 +95,12 @@ def _history(ctx: Context, current: str) -> None:
                 )
                 st.caption(f"{entry.started} · {entry.files_text} · {entry.run.status}")
         if len(found) > LISTED_RUNS:
-            st.caption(f"The {LISTED_RUNS} most recently active are listed: search to find others.")
+            n = LISTED_RUNS
+            st.caption(
+                f"More than {n} runs match; the {n} most recently active are listed."
+                if words
+                else f"The {n} most recently active runs are listed; search to find the others."
+            )
 
 
 def _open_run(run_id: str) -> None:

@@ -49,7 +49,7 @@ def test_the_owner_renames_a_run_from_its_page(app: AppTest, store: Store) -> No
 
     app.text_input(key=f"analyze_name_{done.id}").set_value("   ")  # empty: the question again
     run(app.button(key=f"analyze_rename_save_{done.id}").click())
-    assert store.run(done.id).name == QUESTION and not store.run(done.id).renamed
+    assert store.run(done.id).name == QUESTION == store.run(done.id).title
     assert app.subheader[0].value == QUESTION and app.text_input(key=f"analyze_name_{done.id}").value == QUESTION
 
 
@@ -127,3 +127,17 @@ def test_compare_pickers_tell_reruns_apart_search_and_head_the_comparison_by_nam
     run(app)
     said = " ".join(m.value for m in app.markdown)
     assert "**Before:** Sales, November data" in said and "**After:** Sales, December data" in said
+
+
+def test_the_sidebar_lists_the_most_recent_runs_and_says_a_search_finds_the_others(app: AppTest, store: Store) -> None:
+    runs = [seed_run(store, f"Question {n}", [], NOV_30 + n * 60) for n in range(14)]
+    _open(app, runs[0].id)
+    listed = _listed(app)
+    assert len(listed) == 12 and listed[0].startswith("Question 13 · ") and listed[-1].startswith("Question 2 · ")
+    assert any(
+        "The 12 most recently active runs are listed; search to find the others." in c.value for c in app.caption
+    )
+    run(app.sidebar.text_input(key="analyze_run_search").set_value("question"))
+    assert any("More than 12 runs match" in c.value for c in app.sidebar.caption)
+    run(app.sidebar.text_input(key="analyze_run_search").set_value("question 0"))
+    assert [line.split(" · ")[0] for line in _listed(app)] == ["Question 10", "Question 0"]  # beyond the 12

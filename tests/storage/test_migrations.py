@@ -24,7 +24,7 @@ def test_a_data_directory_of_the_hand_written_schema_upgrades_in_place(data_dir:
     assert raw.execute("SELECT name FROM sqlite_master WHERE name='meta'").fetchone() is None
     assert store.file("file_old").filename == "old.csv" and store.file("file_old").notes == ""
     assert store.run("run_old").title == "Old run" and store.run("run_old").budget_usd == 0.0
-    assert store.run("run_old").name == "Old run" and not store.run("run_old").renamed
+    assert store.run("run_old").name == "Old run"
     assert [s.item.text for s in store.items("run_old")] == ["hi"]
     assert store.turn_state("run_old").status == "done"
     # and the upgraded directory works as a new one would
@@ -56,9 +56,9 @@ def test_runs_from_before_names_keep_their_titles_as_names(data_dir: Path) -> No
 
     store = Store(data_dir)
     assert sqlite3.connect(store.path).execute("SELECT version_num FROM alembic_version").fetchone()[0] == db.head()
-    assert [(r.id, r.name, r.renamed) for r in sorted(store.runs(), key=lambda r: r.id)] == [
-        ("r1", "How do sales move?", False),
-        ("r2", "Replay: How do sales move?", False),
+    assert [(r.id, r.name) for r in sorted(store.runs(), key=lambda r: r.id)] == [
+        ("r1", "How do sales move?"),
+        ("r2", "Replay: How do sales move?"),
     ]
     assert [r.id for r in store.search_runs("replay")] == ["r2"]
     assert store.rename_run("r1", "Sales trend").name == "Sales trend"
