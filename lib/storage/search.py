@@ -31,11 +31,6 @@ class RunQuery:
     since: float | None = None  # started at or after
     until: float | None = None  # started before
 
-    @property
-    def empty(self) -> bool:
-        """Whether the search asks for nothing (every run matches)."""
-        return not self.words and self.since is None and self.until is None
-
 
 def parse(text: str, today: date | None = None) -> RunQuery:
     """What a search typed by a user asks for (`today` for `today` and `yesterday`; default: this machine's)."""
@@ -73,6 +68,8 @@ def _range(token: str, today: date) -> tuple[date | None, date | None] | None:
     start, end = _period(left, today) if left else None, _period(right, today) if right else None
     if (left and start is None) or (right and end is None) or not (left or right):
         return None
+    if start and end and end[0] < start[0]:  # written the other way round
+        start, end = end, start
     return (start[0] if start else None, end[1] if end else None)
 
 

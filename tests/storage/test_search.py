@@ -57,7 +57,8 @@ def test_open_ranges_and_words_beside_dates() -> None:
     assert parse("  churn   sales.csv 2026-12 ", TODAY) == RunQuery(
         ("churn", "sales.csv"), _at(2026, 12, 1), _at(2027, 1, 1)
     )
-    assert parse("", TODAY).empty and not parse("x", TODAY).empty
+    assert parse("", TODAY) == RunQuery()
+    assert parse("2026-12-01..2026-11-28", TODAY) == RunQuery((), _at(2026, 11, 28), _at(2026, 12, 2))  # reversed
 
 
 @pytest.mark.parametrize("text", ["2026-13", "2026-02-30", "1234", "12-03", "..", "a..b", "2026-12-01..x", "to"])
