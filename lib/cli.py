@@ -1,5 +1,6 @@
 """The headless command line: `ask` streams one analysis to the terminal, `check` runs golden questions,
-`replay` asks a run's questions again on other files and `compare` reports what changed between two runs.
+`replay` asks a run's questions again on other files, `compare` reports what changed between two runs and
+`runs` lists or searches the runs kept.
 
 They use the app's settings, store and turn pipeline, so their runs show in the app.
 """
@@ -24,7 +25,7 @@ from lib.files import kinds
 from lib.files.library import upload_accepted
 from lib.files.preview import format_size
 from lib.files.uploads import Accepted, inspect_upload
-from lib.runs import golden, jobs, recovery
+from lib.runs import golden, jobs, names, recovery
 from lib.runs.diff import RunDiff
 from lib.runs.view import Follower, load_comparison
 from lib.settings import Settings, SettingsError, load_settings, read_secrets
@@ -303,17 +304,40 @@ def _ask_command(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
 
 
 def find_run(store: Store, ref: str, demo_runs: bool) -> RunRecord:
-    """A run of the store's owner by its id or the start of it (as `ask` printed it)."""
-    run = store.run(ref)
-    if run is not None:
-        return run
-    found = store.find_runs(ref) if len(ref) >= 4 else []
+    """A run of the store's owner by its id, the start of it (as `ask` printed it) or its name, when only one
+    run answers to it."""
+    found = names.matching(store, ref)
     if len(found) == 1:
         return found[0]
     where = "the offline demo's runs (--emulator)" if demo_runs else "this data directory"
     if not found:
-        raise CliError(f"No run `{ref}` in {where}. Copy a run id from `ask`'s output or the app's URL (?run=…).")
-    raise CliError(f"`{ref}` starts more than one run id; give more of it.")
+        raise CliError(
+            f"No run `{ref}` in {where}. Give a run's name, or its id from `ask`'s output or the app's URL "
+            f"(?run=…); `python -m lib.cli runs{' --emulator' if demo_runs else ''}` lists them."
+        )
+    listed = "".join(f"\n  {_run_line(e)}" for e in names.entries(store, found))
+    raise CliError(f"`{ref}` could be any of {len(found)} runs:{listed}\nGive more of the id of the one you mean.")
+
+
+def _run_line(entry: names.RunEntry) -> str:
+    return f"{entry.run.id[:8]}  {entry.started}  {entry.run.status:<11}  {entry.run.name}  ({entry.files_text})"
+
+
+def _runs_command(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    if args.limit < 1:
+        raise CliError(f"--limit {args.limit}: give the number of runs to list, 1 or more.")
+    settings = cli_settings(args.emulator, need_key=False)
+    store = open_store(settings)
+    words = " ".join(args.search or [])
+    found = names.find(store, words, limit=args.limit)
+    where = "the offline demo's runs" if settings.demo else "this data directory"
+    if not found:
+        err.write(f"No run matches `{words}` in {where}.\n" if words else f"No runs in {where} yet.\n")
+        return EXIT_OK
+    out.writelines(_run_line(e) + "\n" for e in found)
+    more = " (the most recent; --limit shows more)" if len(found) == args.limit else ""
+    err.write(f"{len(found)} run(s){more}\n")
+    return EXIT_OK
 
 
 def report(diff: RunDiff, labels: tuple[str, str], out: TextIO, full: bool = False) -> None:
@@ -384,8 +408,8 @@ def _compare_command(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     old, new = find_run(store, args.before, settings.demo), find_run(store, args.after, settings.demo)
     found = load_comparison(store, old.id, new.id, settings.prices)
     assert found is not None  # both were just read through the same store
-    (old_label, new_label), (old_title, new_title) = found.labels, found.titles
-    out.write(f"{old_label}: {old_title} ({old.id})\n{new_label}: {new_title} ({new.id})\n")
+    (old_label, new_label), (old_name, new_name) = found.labels, found.names
+    out.write(f"{old_label}: {old_name} ({old.id})\n{new_label}: {new_name} ({new.id})\n")
     report(found.diff, found.labels, out, args.diff)
     return EXIT_FAILED if found.diff.problem else EXIT_OK
 
@@ -442,15 +466,24 @@ def parser() -> argparse.ArgumentParser:
     check_p.add_argument("golden", help="a YAML file of golden questions")
     check_p.add_argument("--out", type=Path, help="keep each question's generated files in OUT/q<n>")
     replay_p = sub.add_parser("replay", help="ask a run's questions again on other files and report what changed")
-    replay_p.add_argument("run", help="the run's id (or the start of it)")
+    replay_p.add_argument("run", help="the run's id (or the start of it), or its name")
     replay_p.add_argument("files", nargs="+", metavar="FILE", help="one file in place of each of the run's files")
     replay_p.add_argument("--out", type=Path, help="folder for the generated files (default ./outputs/<run id>)")
     compare_p = sub.add_parser("compare", help="report what changed between two runs, question by question")
-    compare_p.add_argument("before", help="the earlier run's id (or the start of it)")
-    compare_p.add_argument("after", help="the later run's id, such as a replay of the first")
+    compare_p.add_argument("before", help="the earlier run's id (or the start of it), or its name")
+    compare_p.add_argument("after", help="the later run's id or name, such as a replay of the first")
     for p in (replay_p, compare_p):
         p.add_argument("--diff", action="store_true", help="print each code cell's output diff in full")
-    for p in (ask_p, check_p, replay_p, compare_p):
+    runs_p = sub.add_parser("runs", help="list the runs kept, most recently active first, or search them")
+    runs_p.add_argument(
+        "--search",
+        nargs="+",
+        metavar="WORD",
+        help="words of a run's name, questions or files' names, or a date: 2026-12-03, 2026-12, today, "
+        "2026-12-01..2026-12-15",
+    )
+    runs_p.add_argument("--limit", type=int, default=50, help="list at most this many runs (default 50)")
+    for p in (ask_p, check_p, replay_p, compare_p, runs_p):
         p.add_argument("--emulator", action="store_true", help="use the local emulator's store and analyst, not Claude")
     return top
 
@@ -460,7 +493,13 @@ def main(argv: list[str] | None = None, out: TextIO | None = None, err: TextIO |
     out, err = out or sys.stdout, err or sys.stderr
     args = parser().parse_args(argv)
     try:
-        command = {"ask": _ask_command, "check": _check_command, "replay": _replay_command, "compare": _compare_command}
+        command = {
+            "ask": _ask_command,
+            "check": _check_command,
+            "replay": _replay_command,
+            "compare": _compare_command,
+            "runs": _runs_command,
+        }
         return command[args.command](args, out, err)
     except CliError as exc:
         err.write(f"error: {exc}\n")

@@ -6,6 +6,7 @@ import io
 import os
 import subprocess
 import sys
+from datetime import datetime
 from pathlib import Path
 
 import pytest
@@ -28,7 +29,8 @@ from lib.storage.records import ArtifactFilter
 from lib.storage.store import Store
 from lib.transcript import Thinking
 from tests.support.items import one_of_each
-from tests.support.model_outputs import HUGE_NUMBER_ANSWER, seed_run
+from tests.support.model_outputs import HUGE_NUMBER_ANSWER, seed_with_outputs
+from tests.support.seed import seed_file, seed_run
 
 REPO = Path(__file__).resolve().parents[1]
 SALES = REPO / "samples" / "monthly_sales.csv"
@@ -283,8 +285,8 @@ def test_replay_asks_the_run_again_on_a_new_file_and_reports_the_changed_numbers
 def test_compare_reads_answers_that_quote_2e9999999_and_1e400(tmp_path: Path) -> None:
     data = tmp_path / "data"
     data.mkdir()
-    old = seed_run(data, "How did revenue grow?", HUGE_NUMBER_ANSWER, [])
-    new = seed_run(data, "How did revenue grow?", HUGE_NUMBER_ANSWER.replace("1,200", "1,350"), [])
+    old = seed_with_outputs(data, "How did revenue grow?", HUGE_NUMBER_ANSWER, [])
+    new = seed_with_outputs(data, "How did revenue grow?", HUGE_NUMBER_ANSWER.replace("1,200", "1,350"), [])
     compared = run_cli(tmp_path, "compare", old, new)
     assert compared.returncode == 0, compared.stderr
     assert "and reached … units in: 1,200 → 1,350 (+150, +12.5%)" in compared.stdout
@@ -317,3 +319,44 @@ def test_every_item_type_is_written_and_reasoning_and_unknown_blocks_are_brief()
     render(Thinking(text="step " * 100), long)
     line = long.getvalue().strip()
     assert line.startswith("[reasoning] step step") and line.endswith("…") and len(line) <= len("[reasoning] ") + 200
+
+
+# --- runs and run names -------------------------------------------------------------------------
+
+
+def test_runs_lists_and_searches_and_compare_takes_a_name_when_it_is_unambiguous(tmp_path: Path) -> None:
+    store = Store(tmp_path / "data")
+    sales = seed_file(store, "file_sales", "monthly_sales.csv")
+    november = seed_run(store, "How do sales move?", [sales], datetime(2026, 11, 30, 9, 15).timestamp(), "576 rows")
+    december = seed_run(store, "How do sales move?", [sales], datetime(2026, 12, 3, 14, 5).timestamp(), "600 rows")
+    store.rename_run(november.id, "Sales, November data")
+    again = seed_run(store, "Which region grew?", [], datetime(2026, 12, 4, 8, 0).timestamp())
+
+    listed = run_cli(tmp_path, "runs")
+    assert listed.returncode == 0, listed.stderr
+    assert listed.stdout.splitlines() == [
+        f"{again.id[:8]}  2026-12-04 08:00  done         Which region grew?  (no files)",
+        f"{december.id[:8]}  2026-12-03 14:05  done         How do sales move?  (monthly_sales.csv)",
+        f"{november.id[:8]}  2026-11-30 09:15  done         Sales, November data  (monthly_sales.csv)",
+    ]
+    assert listed.stderr == "3 run(s)\n"
+    found = run_cli(tmp_path, "runs", "--search", "monthly_sales", "2026-11")
+    assert found.returncode == 0 and found.stdout.splitlines() == [listed.stdout.splitlines()[2]]
+    none = run_cli(tmp_path, "runs", "--search", "churn")
+    assert none.returncode == 0 and none.stdout == "" and "No run matches `churn` in this data directory" in none.stderr
+
+    compared = run_cli(tmp_path, "compare", "sales, november DATA", "How do sales move?")
+    assert compared.returncode == 0, compared.stderr
+    assert compared.stdout.startswith(
+        f"Before: Sales, November data ({november.id})\nAfter: How do sales move? ({december.id})\n"
+    )
+    # two runs of one name: said, with what tells them apart, and nothing compared
+    store.rename_run(again.id, "How do sales move?")
+    ambiguous = run_cli(tmp_path, "compare", "How do sales move?", november.id[:6])
+    assert ambiguous.returncode == 2 and ambiguous.stdout == ""
+    assert "`How do sales move?` could be any of 2 runs:" in ambiguous.stderr
+    assert f"  {december.id[:8]}  2026-12-03 14:05  done" in ambiguous.stderr
+    assert f"  {again.id[:8]}  2026-12-04 08:00  done" in ambiguous.stderr
+    assert "Give more of the id of the one you mean." in ambiguous.stderr
+    missing = run_cli(tmp_path, "compare", "No such name", november.id)
+    assert missing.returncode == 2 and "`python -m lib.cli runs` lists them" in missing.stderr

@@ -61,12 +61,12 @@ def _inputs(store: Store, view: RunView) -> list[FileRecord]:
 def _notebook(view: RunView, data_dir: Path, inputs: list[rerun.InputFile], bundled: bool) -> str:
     """The notebook of `notebook`; `bundled`: it ships in the report zip, with the inputs that have a local copy."""
     nb = new_notebook()
-    nb.metadata["title"] = view.run.title
+    nb.metadata["title"] = view.run.name
     nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
     nb.metadata["language_info"] = {"name": "python"}
     nb.cells.append(
         new_markdown_cell(
-            f"# {view.run.title}\n\nModel `{view.run.model}`, tool `{view.run.tool_version}`"
+            f"# {view.run.name}\n\nModel `{view.run.model}`, tool `{view.run.tool_version}`"
             + (" (offline demo)" if view.run.demo else "")
         )
     )
@@ -164,7 +164,7 @@ def _file_entries(view: RunView) -> dict[str, str]:
 def markdown(view: RunView) -> str:
     """The run as a Markdown report; generated files are linked as files/<name>."""
     entries = _file_entries(view)
-    lines = [f"# {view.run.title}", "", f"Model `{view.run.model}` · tool `{view.run.tool_version}`", ""]
+    lines = [f"# {view.run.name}", "", f"Model `{view.run.model}` · tool `{view.run.tool_version}`", ""]
     report = _MarkdownLines(entries)
     for turn in view.turns:
         lines += [f"## Question {turn.turn.idx + 1}", "", turn.turn.question, ""]

@@ -71,8 +71,8 @@ TITLE_PREFIX = "Replay: "
 
 
 def title_for(original: RunRecord) -> str:
-    """A replay's title: the original's, marked once however many replays deep."""
-    return TITLE_PREFIX + original.title.removeprefix(TITLE_PREFIX)
+    """A replay's title: the original's name, marked once however many replays deep."""
+    return TITLE_PREFIX + original.name.removeprefix(TITLE_PREFIX)
 
 
 def renames_for(store: Store, replay: RunRecord, original: RunRecord) -> dict[str, str]:

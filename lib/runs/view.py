@@ -122,10 +122,10 @@ class Comparison:
         return ("Original", "Replay") if self.is_replay else ("Before", "After")
 
     @property
-    def titles(self) -> tuple[str, str]:
-        """The two runs' titles, the replay's without its mark (its label says it)."""
-        new = self.new.run.title.removeprefix(TITLE_PREFIX) if self.is_replay else self.new.run.title
-        return self.old.run.title, new
+    def names(self) -> tuple[str, str]:
+        """The two runs' names, the replay's without its mark (its label says it)."""
+        new = self.new.run.name.removeprefix(TITLE_PREFIX) if self.is_replay else self.new.run.name
+        return self.old.run.name, new
 
 
 def load_comparison(store: Store, old_id: str, new_id: str, prices: PriceTable) -> Comparison | None:

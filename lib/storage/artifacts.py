@@ -69,7 +69,10 @@ class Artifacts(Scope):
             pattern = f"%{word}%"
             where.append(
                 sa.or_(
-                    turns.c.question.ilike(pattern), runs.c.title.ilike(pattern), artifacts.c.filename.ilike(pattern)
+                    turns.c.question.ilike(pattern),
+                    runs.c.title.ilike(pattern),
+                    runs.c.name.ilike(pattern),
+                    artifacts.c.filename.ilike(pattern),
                 )
             )
         query = self._artifact_query(*where)

@@ -39,6 +39,14 @@ class Catalogue(Scope):
         """One catalogue entry of this owner."""
         return next(iter(self._files(files.c.id == file_id)), None)
 
+    def file_names(self, file_ids: list[str]) -> dict[str, str]:
+        """File id → file name, for those of the ids in this owner's catalogue."""
+        if not file_ids:
+            return {}
+        query = sa.select(files.c.id, files.c.filename).where(files.c.owner == self.owner, files.c.id.in_(file_ids))
+        with self._begin() as conn:
+            return {r.id: r.filename for r in conn.execute(query)}
+
     def file_by_hash(self, sha256: str) -> FileRecord | None:
         """A file of this owner already uploaded with the same content, if any."""
         return next(iter(self._files(files.c.sha256 == sha256, files.c.remote_missing == 0)), None)

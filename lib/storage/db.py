@@ -69,9 +69,11 @@ runs = sa.Table(
     _text("owner", LOCAL_OWNER),
     _flag("shared"),
     _text("replay_of"),  # the run whose questions this one asked again on other files
+    _text("name"),  # the owner's name for the run; empty: its title (the first question, or the replay's mark)
     sa.Index("runs_updated", "updated_at"),
     sa.Index("runs_owner", "owner", "updated_at"),
     sa.Index("runs_replay_of", "replay_of"),
+    sa.Index("runs_owner_created", "owner", "created_at"),  # runs found by the day they were started
 )
 
 turns = sa.Table(

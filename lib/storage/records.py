@@ -11,6 +11,12 @@ from lib.identity import LOCAL_OWNER
 from lib.transcript import Item, Usage
 
 ACTIVE = ("queued", "running")  # the statuses of a run or turn that someone works on (or should)
+NAME_LIMIT = 200  # characters of a run's name
+
+
+def clean_name(text: str) -> str:
+    """A run's name as kept: one line, spaces trimmed and collapsed, at most NAME_LIMIT characters."""
+    return " ".join(text.split())[:NAME_LIMIT].rstrip()
 
 
 @dataclass(frozen=True)
@@ -50,6 +56,7 @@ class RunRecord:
     owner: str = LOCAL_OWNER
     shared: bool = False  # readable by everyone signed in
     replay_of: str = ""  # the run whose questions this one asks again on other files
+    name: str = ""  # what the run is called: its owner's name for it, else its title
 
     @property
     def active(self) -> bool:
@@ -58,8 +65,9 @@ class RunRecord:
 
     @classmethod
     def from_row(cls, row: Mapping[str, Any]) -> RunRecord:
-        """A run from its row in the runs table."""
+        """A run from its row in the runs table (an empty name is the title)."""
         data = dict(row)
+        data["name"] = data.get("name") or data["title"]
         data["file_ids"] = json.loads(data["file_ids"])
         data["demo"] = bool(data["demo"])
         data["shared"] = bool(data["shared"])

@@ -17,11 +17,12 @@ from typing import Any
 import sqlalchemy as sa
 
 from lib.errors import NotAllowedError
+from lib.storage import search
 from lib.storage.artifacts import Artifacts
 from lib.storage.catalogue import Catalogue
 from lib.storage.db import artifacts, files, items, runs, turns
 from lib.storage.queue import TurnQueue
-from lib.storage.records import RunRecord, StoredItem, TurnRecord
+from lib.storage.records import RunRecord, StoredItem, TurnRecord, clean_name
 from lib.storage.users import Users
 from lib.transcript import GeneratedFile, Item, Output, Usage, item_from_dict
 
@@ -111,6 +112,51 @@ class Store(Catalogue, Artifacts, Users, TurnQueue):
         with self._begin() as conn:
             rows = conn.execute(query).mappings().all()
         return [RunRecord.from_row(r) for r in rows]
+
+    def search_runs(self, query: str | search.RunQuery, limit: int = 50) -> list[RunRecord]:
+        """This owner's runs that match a search (see lib/storage/search.py), most recently active first."""
+        if isinstance(query, str):
+            query = search.parse(query)
+        where = search.conditions(query, self.owner, self.engine.dialect.name)
+        select = sa.select(runs).where(*where).order_by(runs.c.updated_at.desc()).limit(limit)
+        with self._begin() as conn:
+            rows = conn.execute(select).mappings().all()
+        return [RunRecord.from_row(r) for r in rows]
+
+    def runs_named(self, name: str, limit: int = 10) -> list[RunRecord]:
+        """This owner's runs called `name` (in any case), most recently active first."""
+        wanted = clean_name(name)
+        if not wanted:
+            return []
+        query = (
+            sa.select(runs).where(runs.c.owner == self.owner, search.named(wanted)).order_by(runs.c.updated_at.desc())
+        )
+        with self._begin() as conn:
+            found = [RunRecord.from_row(r) for r in conn.execute(query).mappings().all()]
+        # the database folds only ASCII letters; Python decides for the rest
+        return [r for r in found if r.name.casefold() == wanted.casefold()][:limit]
+
+    def rename_run(self, run_id: str, name: str) -> RunRecord:
+        """Give one of this owner's runs a name: trimmed to one line of at most NAME_LIMIT characters; empty (or
+        its title) gives it back its title. Anyone else is refused."""
+        cleaned = clean_name(name)
+        with self._begin() as conn:
+            title = conn.execute(
+                sa.select(runs.c.title).where(runs.c.id == run_id, runs.c.owner == self.owner)
+            ).scalar()
+            if title is None:
+                shared = conn.execute(sa.select(runs.c.id).where(runs.c.id == run_id, self._readable())).first()
+                raise NotAllowedError(
+                    "This run belongs to someone else and was shared with you read-only."
+                    if shared
+                    else "There is no such run of yours.",
+                    "Only the run's owner can rename it.",
+                )
+            kept = "" if cleaned == title else cleaned  # not renamed: the name follows the title
+            conn.execute(runs.update().where(runs.c.id == run_id, runs.c.owner == self.owner).values(name=kept))
+        run = self.run(run_id)
+        assert run is not None
+        return run
 
     def replays(self, run_id: str) -> list[RunRecord]:
         """This owner's replays of a run, newest first."""

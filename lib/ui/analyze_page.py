@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import datetime
 from urllib.parse import urlsplit, urlunsplit
 
 import streamlit as st
@@ -13,19 +12,31 @@ from lib.errors import AppError
 from lib.files import prompts
 from lib.models import available_models
 from lib.runs import budget as usage
-from lib.runs import jobs, recovery
+from lib.runs import jobs, names, recovery
 from lib.runs import options as runsettings
 from lib.runs.view import Follower, RunView, load_run_view, refresh_turn
 from lib.settings import TOOL_VERSIONS, Settings
-from lib.storage.records import ACTIVE
+from lib.storage.records import ACTIVE, NAME_LIMIT, RunRecord
 from lib.ui import exports, replay_form
 from lib.ui.demo_session import link_params
 from lib.ui.render import render_run, render_run_header, render_turn, show_error
 from lib.ui.setup import Context
-from lib.ui.state import DRAFT, FILES_PAGE, budget_input, select_files, selected_files, table_columns
+from lib.ui.state import (
+    DRAFT,
+    FILES_PAGE,
+    budget_input,
+    matching_runs,
+    run_search,
+    select_files,
+    selected_files,
+    table_columns,
+)
 
 POLL_SECONDS = 0.1  # while a run is live; each poll reads only the live turn
 START_ERROR = "analyze_start_error"
+RENAME_ERROR = "analyze_rename_error"
+SEARCH = "analyze_run_search"
+LISTED_RUNS = 12  # in the sidebar; a search finds the others
 IDLE_NOTE_MINUTES = 5  # the API checkpoints a container after about 5 idle minutes
 QUESTION = "analyze_question"
 BUDGET_LABEL = "Budget for this run (USD)"
@@ -43,6 +54,8 @@ def render(ctx: Context) -> None:
     over = usage.check_user_budget(ctx.store, ctx.store.owner, ctx.settings.prices)
     if over is not None:
         show_error(over)
+    if RENAME_ERROR in st.session_state:
+        show_error(st.session_state.pop(RENAME_ERROR))
     if run_id and ctx.store.run(run_id):
         _run(ctx, run_id)
     else:
@@ -55,27 +68,43 @@ def render(ctx: Context) -> None:
 
 
 def _history(ctx: Context, current: str) -> None:
-    runs = ctx.store.runs(limit=200)
     with st.sidebar:
         st.subheader("Runs")
         if st.button("New analysis", key="analyze_new", icon=":material/add:", disabled=not current):
             st.query_params.from_dict(link_params())
             st.rerun()
-        if not runs:
-            st.caption("No runs yet.")
+        words = run_search(SEARCH)
+        found = names.find(ctx.store, words, limit=LISTED_RUNS + 1)
+        if not found:
+            st.caption(f"No run matches “{words}”." if words else "No runs yet.")
             return
-        labels = {r.id: f"{r.title[:48]} · {datetime.fromtimestamp(r.created_at):%m-%d %H:%M}" for r in runs}
-        ids = list(labels)
-        choice = st.selectbox(
-            "Reopen a run",
-            options=[""] + ids,
-            index=(ids.index(current) + 1) if current in ids else 0,
-            format_func=lambda i: labels.get(i, "—"),
-            key=f"analyze_history_{current}",
-        )
-        if choice and choice != current:
-            st.query_params["run"] = choice
-            st.rerun()
+        if words and len(found) <= LISTED_RUNS:
+            st.caption(f"{matching_runs(len(found))}.")
+        # each run on two lines, so the sidebar shows all that tells reruns apart: name, then start, files, status
+        for entry in found[:LISTED_RUNS]:
+            here = entry.run.id == current
+            with st.container(gap=None):
+                st.button(
+                    entry.run.name,
+                    key=f"analyze_open_{entry.run.id}",
+                    type="tertiary",
+                    icon=":material/arrow_right:" if here else ":material/history:",
+                    disabled=here,
+                    on_click=_open_run,
+                    args=(entry.run.id,),
+                )
+                st.caption(f"{entry.started} · {entry.files_text} · {entry.run.status}")
+        if len(found) > LISTED_RUNS:
+            n = LISTED_RUNS
+            st.caption(
+                f"More than {n} runs match; the {n} most recently active are listed."
+                if words
+                else f"The {n} most recently active runs are listed; search to find the others."
+            )
+
+
+def _open_run(run_id: str) -> None:
+    st.query_params["run"] = run_id
 
 
 def _new_run_form(ctx: Context) -> None:
@@ -191,7 +220,12 @@ def _run(ctx: Context, run_id: str) -> None:
         _read_only(ctx, view)
         return
     replay_form.links(ctx, view, mine)
-    render_run(view, ctx.data_dir, on_retry=lambda file_id: _retry_file(ctx, run_id, file_id))
+    render_run(
+        view,
+        ctx.data_dir,
+        on_retry=lambda file_id: _retry_file(ctx, run_id, file_id),
+        rename=lambda: _rename(ctx, view.run),
+    )
     actions = st.columns([2, 2, 2, 2])  # wide enough for the labels at 1280 px
     exports.render(ctx, view, actions[:2])
     replay_form.form(ctx, view, actions[2])
@@ -241,6 +275,33 @@ def _budget(ctx: Context, view: RunView) -> None:
 
 def _save_budget(ctx: Context, run_id: str, key: str) -> None:
     runsettings.set_budget(ctx.store, run_id, float(st.session_state.get(key) or 0.0))
+
+
+def _rename(ctx: Context, run: RunRecord) -> None:
+    """The owner's control to rename the run: a name in a popover; Enter or Save keeps it."""
+    key = f"analyze_name_{run.id}"
+    if key not in st.session_state:
+        st.session_state[key] = run.name
+    with st.popover("Rename", icon=":material/edit:"):
+        with st.form(f"analyze_rename_{run.id}", border=False):
+            st.text_input(
+                "Name",
+                key=key,
+                max_chars=NAME_LIMIT,
+                help="What the run is called in lists, on Compare and in exports. Empty: its question again.",
+            )
+            st.form_submit_button(
+                "Save name", key=f"analyze_rename_save_{run.id}", on_click=_save_name, args=(ctx, run.id, key)
+            )
+
+
+def _save_name(ctx: Context, run_id: str, key: str) -> None:
+    try:
+        run = names.rename(ctx.store, run_id, st.session_state.get(key) or "")
+    except AppError as err:
+        st.session_state[RENAME_ERROR] = err
+        return
+    st.session_state[key] = run.name  # as kept: trimmed, or the question again
 
 
 def _read_only(ctx: Context, view: RunView) -> None:
@@ -302,7 +363,7 @@ def _live(ctx: Context, view: RunView, mine: bool = True) -> None:
     """The run's header and finished turns drawn once; only the live turn is polled and redrawn."""
     run_id = view.run.id
     replay_form.links(ctx, view, mine)
-    render_run_header(view)
+    render_run_header(view, (lambda: _rename(ctx, view.run)) if mine else None)
     for turn in view.turns[:-1]:
         render_turn(turn, ctx.data_dir, run_id)
     live_idx = view.turns[-1].turn.idx

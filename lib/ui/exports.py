@@ -16,7 +16,7 @@ def render(ctx: Context, view: RunView, columns: Sequence[DeltaGenerator]) -> No
     """Notebook and report downloads in two columns; files are built only when clicked."""
     if not view.turns:
         return
-    slug = re.sub(r"[^A-Za-z0-9]+", "-", view.run.title).strip("-")[:40] or "analysis"
+    slug = re.sub(r"[^A-Za-z0-9]+", "-", view.run.name).strip("-")[:40] or "analysis"
     columns[0].download_button(
         "Notebook (.ipynb)",
         data=lambda: export.notebook(ctx.store, view, ctx.data_dir),

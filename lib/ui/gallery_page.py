@@ -9,7 +9,7 @@ import streamlit as st
 
 from lib.files import kinds
 from lib.files.preview import format_size
-from lib.runs import gallery
+from lib.runs import gallery, names
 from lib.storage import blobs
 from lib.storage.records import Artifact, ArtifactFilter
 from lib.ui.demo_session import link_params
@@ -53,7 +53,7 @@ def render(ctx: Context) -> None:
 
 def _filters(ctx: Context) -> ArtifactFilter:
     runs = ctx.store.runs(limit=500)
-    titles = {r.id: r.title[:60] for r in runs}
+    titles = {e.run.id: e.label for e in names.entries(ctx.store, runs)}  # reruns of one question told apart
     c = st.columns([3, 2, 3, 3])
     run_id = c[0].selectbox(
         "Run", [""] + list(titles), format_func=lambda i: titles.get(i, "All runs"), key="gallery_run"

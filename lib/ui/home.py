@@ -95,6 +95,6 @@ def _recent_runs(ctx: Context) -> None:
     for run in runs:
         when = datetime.fromtimestamp(run.updated_at).strftime("%Y-%m-%d %H:%M")
         st.page_link(
-            ANALYZE_PAGE, label=f"{run.title} · {when}", query_params=link_params(run=run.id), icon=":material/history:"
+            ANALYZE_PAGE, label=f"{run.name} · {when}", query_params=link_params(run=run.id), icon=":material/history:"
         )
         st.caption(STATUS_LABELS.get(run.status, run.status))

@@ -304,10 +304,15 @@ def render_turn(view: TurnView, data_dir: Path, run_id: str, on_retry: Retry | N
             )
 
 
-def render_run_header(view: RunView) -> None:
-    """Title, status, container and cost of a run."""
+def render_run_header(view: RunView, rename: Callable[[], None] | None = None) -> None:
+    """Name, status, container and cost of a run; `rename` draws the owner's control beside the name."""
     run = view.run
-    st.subheader(run.title)
+    if rename is None:
+        st.subheader(run.name)
+    else:
+        with st.container(horizontal=True, vertical_alignment="center", wrap=False):
+            st.subheader(run.name)  # takes the row's width, the control its own
+            rename()
     cols = st.columns([1, 2, 2])
     cols[0].markdown(STATUS_LABELS.get(run.status, run.status))
     if run.container_id:
@@ -326,9 +331,11 @@ def render_run_header(view: RunView) -> None:
         st.caption(":material/science: Offline demo run: a scripted local analyst answered, not Claude.")
 
 
-def render_run(view: RunView, data_dir: Path, on_retry: Retry | None = None) -> None:
-    """A whole run: header and every turn."""
-    render_run_header(view)
+def render_run(
+    view: RunView, data_dir: Path, on_retry: Retry | None = None, rename: Callable[[], None] | None = None
+) -> None:
+    """A whole run: header (with the owner's rename control) and every turn."""
+    render_run_header(view, rename)
     for turn in view.turns:
         render_turn(turn, data_dir, view.run.id, on_retry)
 

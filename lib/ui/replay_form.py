@@ -28,7 +28,7 @@ def links(ctx: Context, view: RunView, mine: bool) -> None:
             st.info("Replay of a run that was deleted or is no longer shared.", icon=":material/replay:")
         else:
             st.info(
-                f"Replay of **{original.title}** on other files · {asked} of {total} question(s) asked",
+                f"Replay of **{original.name}** on other files · {asked} of {total} question(s) asked",
                 icon=":material/replay:",
             )
             _compare_link(original.id, run.id, "Compare with the original")
@@ -41,7 +41,7 @@ def links(ctx: Context, view: RunView, mine: bool) -> None:
                     args=(ctx, run.id),
                 )
     for other in ctx.store.replays(run.id):
-        _compare_link(run.id, other.id, f"Compare with its replay: {other.title}")
+        _compare_link(run.id, other.id, f"Compare with its replay: {other.name}")
     if ERROR in st.session_state:
         show_error(st.session_state.pop(ERROR))
 

@@ -49,6 +49,23 @@ def confirmed_button(where: DeltaGenerator, confirm_label: str, label: str, key:
     return clicked
 
 
+RUN_SEARCH_HELP = (
+    "Words are looked for in each run's name, its questions and its files' names; every word must be found. "
+    "A date finds the runs started then: 2026-12-03, 2026-12, 2026, today, yesterday, or a range such as "
+    "2026-12-01..2026-12-15."
+)
+
+
+def run_search(key: str, label: str = "Search runs") -> str:
+    """A box to search runs by name, question, file and date; returns what was typed, trimmed."""
+    return st.text_input(label, key=key, placeholder="Name, question, file or date", help=RUN_SEARCH_HELP).strip()
+
+
+def matching_runs(count: int) -> str:
+    """How many runs a search found, as a sentence's start."""
+    return "1 run matches" if count == 1 else f"{count} runs match"
+
+
 def budget_input(where: DeltaGenerator, label: str, current: float, key: str, help: str, step: float) -> float:
     """A budget in USD; left empty, no limit (0)."""
     value = where.number_input(

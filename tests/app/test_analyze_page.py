@@ -289,7 +289,7 @@ def test_reopen_old_run_and_unknown_run(app, emulator, make_app):
     assert run_status(other) == "done"
     assert other.chat_message[0].markdown[0].value == "Remember this question"
     assert "An answer worth keeping." in _assistant_md(other)
-    assert other.selectbox(key=f"analyze_history_{rid}").value == rid
+    assert other.button(key=f"analyze_open_{rid}").disabled  # the run shown, in the sidebar's list
     # an unknown id: a warning and the new-run form
     other.query_params["run"] = "0" * 32
     run(other)

@@ -16,7 +16,7 @@ from lib.settings import Settings
 from lib.storage.records import FileRecord
 from lib.storage.store import Store
 from tests.support.items import one_of_each
-from tests.support.model_outputs import deep_spec, seed_run
+from tests.support.model_outputs import deep_spec, seed_with_outputs
 from tests.support.seed import BROKEN_SPEC, CHART, chart_spec, png_bytes, seed_chart_run
 
 
@@ -104,7 +104,7 @@ def test_every_item_type_goes_to_the_notebook_and_the_report(data_dir):
 
 def test_a_run_with_a_spec_nested_20000_deep_still_exports(data_dir):
     files = [("deep.vl.json", "application/json", deep_spec()), ("deep.png", "image/png", png_bytes())]
-    view = load_run_view(Store(data_dir), seed_run(data_dir, "Chart it", "Done.", files), Settings().prices)
+    view = load_run_view(Store(data_dir), seed_with_outputs(data_dir, "Chart it", "Done.", files), Settings().prices)
     (out,) = _displays(export.notebook(view, data_dir, []))
     assert charts.SPEC_MIME not in out["data"] and base64.b64decode(out["data"]["image/png"]) == png_bytes()
     names = zipfile.ZipFile(io.BytesIO(export.report_zip(view, data_dir, []))).namelist()
@@ -116,7 +116,7 @@ def test_the_notebook_gets_the_spec_without_embed_options_or_links(data_dir):
     spec["usermeta"] = {"embedOptions": {"loader": {"baseURL": "https://attacker.example/"}}}
     spec["encoding"]["href"] = {"field": "region", "type": "nominal"}
     files = [("c.vl.json", "application/json", json.dumps(spec).encode()), ("c.png", "image/png", png_bytes())]
-    view = load_run_view(Store(data_dir), seed_run(data_dir, "Chart it", "Done.", files), Settings().prices)
+    view = load_run_view(Store(data_dir), seed_with_outputs(data_dir, "Chart it", "Done.", files), Settings().prices)
     (out,) = _displays(export.notebook(view, data_dir, []))
     drawn = out["data"][charts.SPEC_MIME]
     assert "usermeta" not in drawn and "href" not in drawn["encoding"] and drawn["mark"] == spec["mark"]

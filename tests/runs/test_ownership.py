@@ -17,7 +17,7 @@ from lib.files import api, library
 from lib.files.library import LibraryEntry
 from lib.identity import LOCAL_OWNER
 from lib.runs import budget as usage
-from lib.runs import gallery, jobs, options
+from lib.runs import gallery, jobs, names, options
 from lib.settings import load_settings
 from lib.storage import blobs
 from lib.storage.db import head
@@ -86,6 +86,8 @@ def test_every_store_query_sees_only_its_owners_data(data_dir):
     assert bob.artifacts(ArtifactFilter(words="alice")) == ([], 0)
     assert bob.artifact(a_art) is None
     assert [t.run_id for t in bob.turn_usage_since(0)] == [b_run]
+    assert bob.search_runs("alice") == [] and bob.runs_named("alice question") == []
+    assert bob.file_names(["file_alice", "file_bob"]) == {"file_bob": "bob.csv"}
 
     # writes: Bob's attempts on Alice's data change nothing
     bob.update_run(a_run, title="hijacked", budget_usd=99, shared=True)
@@ -99,6 +101,8 @@ def test_every_store_query_sees_only_its_owners_data(data_dir):
     assert bob.mark_interrupted(only={a_run}) == []
     with pytest.raises(NotAllowedError):
         bob.add_turn(a_run, "mine now?", [])
+    with pytest.raises(NotAllowedError):
+        names.rename(bob, a_run, "hijacked")
     with pytest.raises(NotAllowedError):
         bob.add_file(FileRecord("file_alice", "x.csv", "text/csv", 1, "h", "csv", "", time.time()))
     for admin_only in (
@@ -114,6 +118,7 @@ def test_every_store_query_sees_only_its_owners_data(data_dir):
 
     run = alice.run(a_run)
     assert run.title == "alice question" and run.budget_usd == 0 and not run.shared and run.owner == ALICE.owner
+    assert run.name == "alice question"
     assert alice.file("file_alice").notes == "" and alice.artifact(a_art) is not None
     assert [s.item.text for s in alice.items(a_run)] == ["alice answer"]
     assert [t.status for t in alice.turns(a_run)] == ["done"]
@@ -137,10 +142,14 @@ def test_a_shared_run_is_readable_by_others_but_stays_the_owners(data_dir):
     assert bob.display_name(ALICE.owner) == "Alice@Example.com"
     # but not listed as Bob's, not in his gallery, and not his to change
     assert bob.runs() == [] and bob.artifacts(ArtifactFilter(run_id=a_run)) == ([], 0) and bob.artifact(a_art) is None
+    assert bob.search_runs("") == [] and bob.search_runs("alice") == []
     bob.update_run(a_run, budget_usd=5, shared=False)
     bob.delete_run(a_run)
     with pytest.raises(NotAllowedError, match="read-only"):
         bob.add_turn(a_run, "a follow-up", [])
+    with pytest.raises(NotAllowedError, match="read-only"):
+        names.rename(bob, a_run, "Bob's name for it")
+    assert bob.run(a_run).name == "alice question"
     assert alice.run(a_run).shared and alice.run(a_run).budget_usd == 0 and len(alice.turns(a_run)) == 1
 
 

@@ -1,13 +1,16 @@
-"""Test setup through the store: a finished run whose code saved a chart as PNG and as a Vega-Lite spec."""
+"""Test setup through the store: a finished run whose code saved a chart as PNG and as a Vega-Lite spec, and
+answered runs on catalogued files, started when a test needs."""
 
 from __future__ import annotations
 
 import io
 import json
+import time
 from pathlib import Path
 
 from PIL import Image
 
+from lib.storage.records import FileRecord, RunRecord
 from lib.storage.store import Store
 from lib.transcript import CodeCell, GeneratedFile, Output, Text, Usage
 
@@ -67,3 +70,23 @@ def seed_chart_run(data_dir: Path, *, spec_text: str | None = None, demo: bool =
     store.update_turn(run.id, idx, status="done", usage=Usage(input_tokens=10, output_tokens=20))
     store.update_run(run.id, status="done")
     return run.id
+
+
+def seed_file(store: Store, file_id: str, filename: str) -> str:
+    """A catalogue entry of the store's owner (no upload, no local copy); returns its id."""
+    store.add_file(FileRecord(file_id, filename, "text/csv", 10, file_id, "csv", "", time.time()))
+    return file_id
+
+
+def seed_run(
+    store: Store, question: str, file_ids: list[str], started: float, answer: str = "Done.", status: str = "done"
+) -> RunRecord:
+    """A run of the store's owner that asked `question` on the files at `started` and answered `answer`."""
+    run = store.create_run(question, "claude-sonnet-4-6", "code_execution_20260521", file_ids)
+    idx = store.add_turn(run.id, question, [{"type": "text", "text": question}])
+    store.put_item(run.id, idx, 0, Text(text=answer))
+    store.update_turn(run.id, idx, status=status, usage=Usage(input_tokens=10, output_tokens=20))
+    store.update_run(run.id, status=status, created_at=started)
+    found = store.run(run.id)
+    assert found is not None
+    return found
