@@ -38,7 +38,7 @@ from lib.emulator import Emulator, Fault, Python, Text
 from lib.errors import AppError, NotAllowedError
 from lib.files import library
 from lib.files.library import LibraryEntry
-from lib.runs import budget, enqueue, execute, export, gallery, jobs, options, recovery, replay, threads, view
+from lib.runs import budget, enqueue, execute, export, gallery, jobs, names, options, recovery, replay, threads, view
 from lib.runs.threads import Job
 from lib.settings import Settings, load_settings
 from lib.storage import blobs, db
@@ -272,6 +272,8 @@ WRITES: list[Write] = [
     Write("Store.heartbeat", lambda w, t: w.bob.heartbeat("bob", 10.0)),
     Write("Store.set_monthly_budget", lambda w, t: w.bob.set_monthly_budget(BOB.owner, 100.0)),
     Write("Store.take_over_local_data", lambda w, t: w.bob.take_over_local_data()),
+    Write("Store.rename_run", lambda w, t: w.bob.rename_run(t.run_id, "mine now")),
+    Write("names.rename", lambda w, t: names.rename(w.bob, t.run_id, "mine now")),
 ]
 
 
@@ -323,6 +325,11 @@ READS: list[Read] = [
     Read("Store.count_runs", lambda w, t: w.bob.count_runs(), owner_only=True),
     Read("Store.find_runs", lambda w, t: w.bob.find_runs(t.run_id[:8]), owner_only=True),
     Read("Store.replays", lambda w, t: w.bob.replays(t.run_id), owner_only=True),
+    Read("Store.search_runs", lambda w, t: w.bob.search_runs("sales"), owner_only=True),
+    Read("Store.runs_named", lambda w, t: w.bob.runs_named(w.alice.run(t.run_id).name), owner_only=True),
+    Read("Store.file_names", lambda w, t: w.bob.file_names([w.file.id]), owner_only=True),
+    Read("names.find", lambda w, t: names.find(w.bob, ""), owner_only=True),
+    Read("names.matching", lambda w, t: names.matching(w.bob, t.run_id)),
     Read("Store.files", lambda w, t: w.bob.files(), owner_only=True),
     Read("Store.file", lambda w, t: w.bob.file(w.file.id), owner_only=True),
     Read("Store.file_by_hash", lambda w, t: w.bob.file_by_hash(w.file.sha256), owner_only=True),
@@ -401,6 +408,9 @@ NOT_TRIED: dict[str, str] = {
     "api.download": "the Files API wrapper: callers check the file first (library.file_bytes, retry_file)",
     "api.delete": "the Files API wrapper: its caller library.delete checks the file first",
     "kinds.disk_name": "pure: an on-disk name",
+    "names.entries": "labels runs the caller already read through the scoped store; file names through "
+    "Store.file_names (tried above)",
+    "search.conditions": "builds where clauses on the owner's own runs; Store.search_runs (tried above) runs them",
 }
 
 AUDITED = (lib.runs, lib.files, lib.storage, lib.sources)
