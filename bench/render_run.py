@@ -60,7 +60,7 @@ def copy_into_one_run(store: Store, turns: list[tuple[str, int]], items: int) ->
         for run_id, idx in turns:
             source = store.turn(run_id, idx)
             assert source is not None
-            new = store.start_turn(run.id, source.question, source.user_content)
+            new = store.add_turn(run.id, source.question, source.user_content)
             for stored in store.items(run_id, turn_idx=idx):
                 store.put_item(run.id, new, stored.seq, stored.item)
                 count += 1
