@@ -4,22 +4,36 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
+from typing import Any
 
 from lib.cost import Cost, PriceTable, run_cost, run_usage, turn_cost
 from lib.runs.diff import RunDiff, compare_runs
 from lib.runs.replay import TITLE_PREFIX
 from lib.storage.records import RunRecord, StoredItem, TurnRecord
 from lib.storage.store import Store
-from lib.transcript import Item, Usage
+from lib.tracing import TurnTrace, turn_trace_from_dict
+from lib.transcript import CodeCell, Item, Usage
 
 
 @dataclass(frozen=True)
 class TurnView:
-    """One turn with its items and cost."""
+    """One turn with its items, cost, and its answer's numbers traced (None until the turn has ended)."""
 
     turn: TurnRecord
     items: list[Item]
     cost: Cost
+    trace: TurnTrace | None = None
+
+    @property
+    def cells(self) -> dict[int, str]:
+        """The name of each code cell ("2.3": question 2, third cell), by its position in the turn."""
+        seqs = [seq for seq, item in enumerate(self.items) if isinstance(item, CodeCell)]
+        return {seq: f"{self.turn.idx + 1}.{n}" for n, seq in enumerate(seqs, start=1)}
+
+
+def cell_anchor(name: str) -> str:
+    """The in-page anchor of a code cell named "2.3": cell-2-3."""
+    return "cell-" + name.replace(".", "-")
 
 
 @dataclass(frozen=True)
@@ -54,9 +68,11 @@ def load_run_view(store: Store, run_id: str, prices: PriceTable) -> RunView | No
         return None
     turns = store.turns(run_id)
     items = store.items(run_id)
+    traces = store.traces(run_id)
     views = []
     for turn in turns:
-        views.append(TurnView(turn, _items_of(items, turn.idx), turn_cost(turn, run.model, prices)))
+        trace = _trace(traces.get(turn.idx))
+        views.append(TurnView(turn, _items_of(items, turn.idx), turn_cost(turn, run.model, prices), trace))
     return RunView(run, views, run_usage(turns), run_cost(turns, run.model, prices), idle_since(run.active, turns))
 
 
@@ -101,6 +117,16 @@ def refresh_turn(store: Store, run: RunRecord, live: Follower, prices: PriceTabl
 
 def _items_of(items: list[StoredItem], turn_idx: int) -> list[Item]:
     return [s.item for s in items if s.turn_idx == turn_idx]
+
+
+def _trace(data: dict[str, Any] | None) -> TurnTrace | None:
+    """A kept trace; None when there is none or it cannot be read (the answer is then shown unmarked)."""
+    if data is None:
+        return None
+    try:
+        return turn_trace_from_dict(data)
+    except (KeyError, TypeError, ValueError):
+        return None
 
 
 @dataclass(frozen=True)
