@@ -4,6 +4,7 @@ real SDK against the emulator."""
 from __future__ import annotations
 
 import dataclasses
+from pathlib import Path
 
 from lib.emulator import Python, Text
 from lib.runs import jobs, traces
@@ -11,6 +12,7 @@ from lib.runs.view import load_run_view
 from lib.tracing import Status
 from tests.support.runs import CSV, run_to_end, upload
 
+SAMPLES = Path(__file__).resolve().parents[2] / "samples"
 PRINTS = "print('mean sales: 110.0')\nprint('share of North: 0.4583')\n"
 WRITES = (
     "import os\nout = os.environ.get('OUTPUT_DIR', 'outputs')\nos.makedirs(out, exist_ok=True)\n"
@@ -79,3 +81,39 @@ def test_known_numbers_are_the_tables_shape_its_size_and_the_numbers_in_its_note
     record = store.file(upload(settings, store))
     noted = dataclasses.replace(record, notes="sales in USD; 12 months; region 3 is new")
     assert traces.known_numbers(settings.data_dir, [noted]) == [4, 3, len(CSV), "12", "3"]
+
+
+# --- the demo analyst's plans that quote figures ------------------------------------------------------------
+
+
+def _demo_answer(settings, store, sample, question):
+    file_id = upload(settings, store, sample, (SAMPLES / sample).read_bytes())
+    run_id = run_to_end(store, settings, question, [file_id])
+    trace, _ = _numbers(store, settings, run_id)
+    return trace
+
+
+def test_the_demo_analyst_rounds_averages_in_its_prose(settings, store):
+    trace = _demo_answer(settings, store, "monthly_sales.csv", "What are the average units and revenue?")
+    assert trace.summary == "4 of 4 numbers traced"
+    assert [(n.text, n.status) for n in trace.numbers] == [
+        ("102.3", Status.ROUNDED),
+        ("95.0", Status.EXACT),
+        ("5,389", Status.ROUNDED),
+        ("5,228", Status.ROUNDED),
+    ]
+    assert trace.numbers[0].source.line_text == "Average of units: mean 102.293403, median 95.000000"
+
+
+def test_the_demo_analyst_states_shares_as_percents_of_printed_fractions(settings, store):
+    trace = _demo_answer(settings, store, "subscriptions_churn.csv", "What share of customers churned?")
+    assert trace.summary == "2 of 2 numbers traced"
+    assert [n.source.line_text for n in trace.numbers] == ["0: 0.7473", "1: 0.2527"]
+    assert [(n.text, n.status) for n in trace.numbers] == [("74.7%", Status.ROUNDED), ("25.3%", Status.ROUNDED)]
+
+
+def test_the_demo_analysts_projection_is_the_one_number_no_cell_printed(settings, store):
+    trace = _demo_answer(settings, store, "monthly_sales.csv", "Forecast next month's units.")
+    assert trace.summary == "3 of 4 numbers traced"
+    assert [n.text for n in trace.untraced] == ["155.8"]
+    assert {n.reason for n in trace.numbers if not n.counted} == {"date or time"}  # the latest month, 2024-12
