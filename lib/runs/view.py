@@ -28,11 +28,16 @@ class TurnView:
     def cells(self) -> dict[int, str]:
         """The name of each code cell ("2.3": question 2, third cell), by its position in the turn."""
         seqs = [seq for seq, item in enumerate(self.items) if isinstance(item, CodeCell)]
-        return {seq: f"{self.turn.idx + 1}.{n}" for n, seq in enumerate(seqs, start=1)}
+        return {seq: cell_name(self.turn.idx, n) for n, seq in enumerate(seqs, start=1)}
+
+
+def cell_name(turn_idx: int, number: int) -> str:
+    """What a code cell is called: "2.3" is the third code cell of question 2 (turn index 1)."""
+    return f"{turn_idx + 1}.{number}"
 
 
 def cell_anchor(name: str) -> str:
-    """The in-page anchor of a code cell named "2.3": cell-2-3."""
+    """The in-page anchor of a code cell named "2.3": cell-2-3 (what Streamlit makes of a heading "Cell 2.3")."""
     return "cell-" + name.replace(".", "-")
 
 
