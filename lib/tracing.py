@@ -215,6 +215,13 @@ class TurnTrace:
         """The numbers of one Text item, in order (for marking them in its text)."""
         return [n for n in self.numbers if n.seq == seq]
 
+    def by_item(self) -> dict[int, list[TracedNumber]]:
+        """The numbers of each Text item, in order, by its position in the turn."""
+        found: dict[int, list[TracedNumber]] = {}
+        for n in self.numbers:
+            found.setdefault(n.seq, []).append(n)
+        return found
+
     def to_dict(self) -> dict[str, Any]:
         """Serialisable form, read back by `turn_trace_from_dict`."""
         return {"turn": self.turn, "complete": self.complete, "numbers": [asdict(n) for n in self.numbers]}

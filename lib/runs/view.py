@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import re
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -11,7 +13,7 @@ from lib.runs.diff import RunDiff, compare_runs
 from lib.runs.replay import TITLE_PREFIX
 from lib.storage.records import RunRecord, StoredItem, TurnRecord
 from lib.storage.store import Store
-from lib.tracing import TurnTrace, turn_trace_from_dict
+from lib.tracing import Source, TurnTrace, turn_trace_from_dict
 from lib.transcript import CodeCell, Item, Usage
 
 
@@ -39,6 +41,23 @@ def cell_name(turn_idx: int, number: int) -> str:
 def cell_anchor(name: str) -> str:
     """The in-page anchor of a code cell named "2.3": cell-2-3 (what Streamlit makes of a heading "Cell 2.3")."""
     return "cell-" + name.replace(".", "-")
+
+
+def shown_where(source: Source, cell: Callable[[str], str] = "cell {}".format) -> str:
+    """Where an output showed a number, in markdown: "cell 1.2, output line 4" or "`s.csv` saved by cell 1.2,
+    line 5, under `mean`"; `cell` writes a cell's name (as a link, on the page)."""
+    by = cell(cell_name(source.turn, source.cell_number)) if source.cell_number else "an output"
+    if source.file:
+        label = f", under {code_span(source.label)}" if source.label else ""
+        return f"{code_span(source.file)} saved by {by}, line {source.line}{label}"
+    return f"{by}, output line {source.line}"
+
+
+def code_span(text: str) -> str:
+    """Text as a markdown code span, however many backticks it holds."""
+    ticks = "`" * (max(map(len, _TICKS.findall(text)), default=0) + 1)
+    pad = " " if not text or text.startswith("`") or text.endswith("`") else ""
+    return f"{ticks}{pad}{text}{pad}{ticks}"
 
 
 @dataclass(frozen=True)
@@ -81,6 +100,7 @@ def load_run_view(store: Store, run_id: str, prices: PriceTable) -> RunView | No
     return RunView(run, views, run_usage(turns), run_cost(turns, run.model, prices), idle_since(run.active, turns))
 
 
+_TICKS = re.compile(r"`+")
 WATERMARK_SLACK = 0.2  # seconds re-read below the newest write seen, for writes committed out of order
 
 

@@ -312,7 +312,7 @@ def render_turn(view: TurnView, data_dir: Path, run_id: str, on_retry: Retry | N
         st.markdown(view.turn.question)
     with st.chat_message("assistant"):
         found = charts.transcript_charts(view.items, data_dir)
-        numbers, cells = traced.by_item(view.trace), view.cells
+        numbers, cells = (view.trace.by_item() if view.trace is not None else {}), view.cells
         for seq, item in enumerate(view.items):
             key = f"{run_id}_{view.turn.idx}_{seq}"
             if seq in found.at:
