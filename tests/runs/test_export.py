@@ -11,10 +11,13 @@ import nbformat
 
 from lib.files import charts
 from lib.runs import export
+from lib.runs.traces import keep_trace
 from lib.runs.view import load_run_view
 from lib.settings import Settings
 from lib.storage.records import FileRecord
 from lib.storage.store import Store
+from lib.transcript import CodeCell, Output
+from lib.transcript import Text as TextItem
 from tests.support.items import one_of_each
 from tests.support.seed import BROKEN_SPEC, CHART, chart_spec, png_bytes, seed_chart_run
 
@@ -94,6 +97,35 @@ def test_every_item_type_goes_to_the_notebook_and_the_report(data_dir):
     assert not any("First the columns" in c.source or "mystery_block_2027" in c.source for c in nb.cells)
 
     report = export.markdown(view)
-    assert "The mean is 4.2.\n\n```python\nprint(4.2)\n```\n\n```text\n4.2\n```\n\n```diff\n-a\n+b\n```" in report
+    assert (
+        "The mean is 4.2.\n\n**Cell 1.1**\n\n```python\nprint(4.2)\n```\n\n```text\n4.2\n```\n\n```diff\n-a\n+b\n```"
+        in report
+    )
     assert "> Down.\n\n> A new container was started.\n\n> The API is overloaded." in report
     assert "lost.csv" not in report and "First the columns" not in report and "mystery_block_2027" not in report
+
+
+def test_the_report_cites_each_traced_number_and_marks_the_untraced_ones(data_dir):
+    store = Store(data_dir)
+    run = store.create_run("Costs", "claude-sonnet-4-6", "code_execution_20260521", [])
+    answers = [
+        [
+            CodeCell(tool_use_id="c1", tool="code_execution", code="print(costs)", complete=True),
+            Output(tool_use_id="c1", stdout="cost 4500\nshare 0.125\n"),
+            TextItem(text="It cost $4,500, a 12.5% share; the rest is **7.25**."),
+        ],
+        [TextItem(text="Still $4,500 (`4500` in code).")],
+    ]
+    for n, items in enumerate(answers):
+        idx = store.add_turn(run.id, f"Question {n}", [])
+        for seq, item in enumerate(items):
+            store.put_item(run.id, idx, seq, item)
+        keep_trace(store, data_dir, run.id, idx)
+        store.update_turn(run.id, idx, status="done")
+    report = export.markdown(load_run_view(store, run.id, Settings().prices))
+    assert "**Cell 1.1**\n\n```python\nprint(costs)\n```" in report
+    assert "It cost $4,500[^1], a 12.5%[^2] share; the rest is **7.25 (untraced)**." in report
+    assert "*2 of 3 numbers traced; untraced: 7.25*\n\n[^1]: Cell 1.1, output line 1: `cost 4500` (exact)\n" in report
+    assert "[^2]: Cell 1.1, output line 2: `share 0.125` (exact)\n" in report
+    assert report.endswith("Still $4,500[^1] (`4500` in code).\n\n*1 of 1 number traced*\n")  # cited again
+    assert report.count("[^1]:") == 1 and "[^3]" not in report
