@@ -279,6 +279,12 @@ class RunTrace:
         """'14 of 15 numbers traced' over the whole run."""
         return summary(sum(len(t.traced) for t in self.turns), sum(len(t.counted) for t in self.turns))
 
+    @property
+    def described(self) -> str:
+        """'14 of 15 numbers traced; untraced: 23.4'."""
+        untraced = ", ".join(n.text for n in self.untraced)
+        return self.summary + (f"; untraced: {untraced}" if untraced else "")
+
 
 # --- numbers as written, and their exact keys ------------------------------------------------------------
 

@@ -13,7 +13,7 @@ from lib.runs.diff import RunDiff, compare_runs
 from lib.runs.replay import TITLE_PREFIX
 from lib.storage.records import RunRecord, StoredItem, TurnRecord
 from lib.storage.store import Store
-from lib.tracing import Source, TurnTrace, turn_trace_from_dict
+from lib.tracing import RunTrace, Source, TurnTrace, turn_trace_from_dict
 from lib.transcript import CodeCell, Item, Usage
 
 
@@ -142,6 +142,17 @@ def refresh_turn(store: Store, run: RunRecord, live: Follower, prices: PriceTabl
 
 def _items_of(items: list[StoredItem], turn_idx: int) -> list[Item]:
     return [s.item for s in items if s.turn_idx == turn_idx]
+
+
+def kept_trace(store: Store, run_id: str) -> RunTrace | None:
+    """The numbers of every turn of a readable run, as kept when each turn ended; None when a turn has none
+    (it is still running, was cut off, or is from before numbers were traced)."""
+    kept = store.traces(run_id)
+    turns = [_trace(kept.get(turn.idx)) for turn in store.turns(run_id)]
+    if not turns or any(t is None for t in turns):
+        return None
+    found = [t for t in turns if t is not None]
+    return RunTrace(found, all(t.complete for t in found))
 
 
 def _trace(data: dict[str, Any] | None) -> TurnTrace | None:
