@@ -30,7 +30,7 @@ def numbers_expander(trace: TurnTrace) -> None:
     with st.expander(f"Numbers · {trace.summary}", icon=":material/fact_check:"):
         counted = trace.counted
         if counted:
-            st.markdown("\n".join(_line(n) for n in counted[:MAX_LISTED]))
+            st.markdown(listed(trace))
         if len(counted) > MAX_LISTED:
             st.caption(f"… and {len(counted) - MAX_LISTED} more.")
         skipped = [n for n in trace.numbers if not n.counted][:MAX_LISTED]
@@ -38,6 +38,12 @@ def numbers_expander(trace: TurnTrace) -> None:
             st.caption("Not counted: " + "; ".join(f"{_escaped(n.text)} ({n.reason})" for n in skipped) + ".")
         if not trace.complete:
             st.caption("Some outputs showed more numbers than were read, so an untraced one may still be in them.")
+
+
+def listed(trace: TurnTrace) -> str:
+    """The counted numbers of a turn as a markdown list (at most MAX_LISTED): where each came from, or that no
+    output showed it."""
+    return "\n".join(_line(n) for n in trace.counted[:MAX_LISTED])
 
 
 def _line(n: TracedNumber) -> str:
