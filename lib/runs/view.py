@@ -53,6 +53,9 @@ def shown_where(source: Source, cell: Callable[[str], str] = "cell {}".format) -
     return f"{by}, output line {source.line}"
 
 
+_TICKS = re.compile(r"`+")
+
+
 def code_span(text: str) -> str:
     """Text as a markdown code span, however many backticks it holds."""
     ticks = "`" * (max(map(len, _TICKS.findall(text)), default=0) + 1)
@@ -100,7 +103,6 @@ def load_run_view(store: Store, run_id: str, prices: PriceTable) -> RunView | No
     return RunView(run, views, run_usage(turns), run_cost(turns, run.model, prices), idle_since(run.active, turns))
 
 
-_TICKS = re.compile(r"`+")
 WATERMARK_SLACK = 0.2  # seconds re-read below the newest write seen, for writes committed out of order
 
 

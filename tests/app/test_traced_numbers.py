@@ -3,11 +3,10 @@ and the list of numbers with the line that printed each and a link to its cell."
 
 from __future__ import annotations
 
-from lib.runs.traces import keep_trace
-from lib.storage.store import Store
 from lib.transcript import CodeCell, Output, Text
 from lib.ui.traced import marked
 from tests.support.apptest import ANALYZE, finish, run, start_analysis, upload_sales_and_open_analyze
+from tests.support.seed import seed_traced_run
 
 FORECAST = "Forecast next month's units."
 
@@ -40,23 +39,16 @@ def test_a_demo_projection_is_marked_and_counted(app, emulator):
 
 
 def test_a_run_seeded_in_the_store_shows_its_marks_after_a_reload(make_app, emulator, data_dir):
-    store = Store(data_dir)
-    run_ = store.create_run("Costs", "claude-sonnet-4-6", "code_execution_20260521", [])
-    idx = store.add_turn(run_.id, "What did it cost?", [])
     items = [
         CodeCell(tool_use_id="c1", tool="code_execution", code="print(4500 * 0.125)", complete=True),
         Output(tool_use_id="c1", stdout="cost 4500\nshare 0.125\n"),
         Text(text="It cost $4,500, a 12.5% share; `print(99)` aside, the rest is *$7.25*."),
     ]
-    for seq, item in enumerate(items):
-        store.put_item(run_.id, idx, seq, item)
-    keep_trace(store, data_dir, run_.id, idx)
-    store.update_turn(run_.id, idx, status="done")
-    store.update_run(run_.id, status="done")
+    run_id = seed_traced_run(data_dir, [items])
 
     at = run(make_app(emulator))
     at.switch_page(ANALYZE)
-    at.query_params["run"] = run_.id
+    at.query_params["run"] = run_id
     run(at)
     said = _assistant(at)
     answer = "It cost $4,500, a 12.5% share; `print(99)` aside, the rest is *:orange-background[\\$7\\.25]*."

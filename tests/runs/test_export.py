@@ -11,7 +11,6 @@ import nbformat
 
 from lib.files import charts
 from lib.runs import export
-from lib.runs.traces import keep_trace
 from lib.runs.view import load_run_view
 from lib.settings import Settings
 from lib.storage.records import FileRecord
@@ -19,7 +18,7 @@ from lib.storage.store import Store
 from lib.transcript import CodeCell, Output
 from lib.transcript import Text as TextItem
 from tests.support.items import one_of_each
-from tests.support.seed import BROKEN_SPEC, CHART, chart_spec, png_bytes, seed_chart_run
+from tests.support.seed import BROKEN_SPEC, CHART, chart_spec, png_bytes, seed_chart_run, seed_traced_run
 
 
 def _view(data_dir, **kw):
@@ -106,8 +105,6 @@ def test_every_item_type_goes_to_the_notebook_and_the_report(data_dir):
 
 
 def test_the_report_cites_each_traced_number_and_marks_the_untraced_ones(data_dir):
-    store = Store(data_dir)
-    run = store.create_run("Costs", "claude-sonnet-4-6", "code_execution_20260521", [])
     answers = [
         [
             CodeCell(tool_use_id="c1", tool="code_execution", code="print(costs)", complete=True),
@@ -116,13 +113,8 @@ def test_the_report_cites_each_traced_number_and_marks_the_untraced_ones(data_di
         ],
         [TextItem(text="Still $4,500 (`4500` in code).")],
     ]
-    for n, items in enumerate(answers):
-        idx = store.add_turn(run.id, f"Question {n}", [])
-        for seq, item in enumerate(items):
-            store.put_item(run.id, idx, seq, item)
-        keep_trace(store, data_dir, run.id, idx)
-        store.update_turn(run.id, idx, status="done")
-    report = export.markdown(load_run_view(store, run.id, Settings().prices))
+    run_id = seed_traced_run(data_dir, answers)
+    report = export.markdown(load_run_view(Store(data_dir), run_id, Settings().prices))
     assert "**Cell 1.1**\n\n```python\nprint(costs)\n```" in report
     assert "It cost $4,500[^1], a 12.5%[^2] share; the rest is **7.25 (untraced)**." in report
     assert "*2 of 3 numbers traced; untraced: 7.25*\n\n[^1]: Cell 1.1, output line 1: `cost 4500` (exact)\n" in report
