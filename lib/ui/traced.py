@@ -19,7 +19,14 @@ _PUNCTUATION = re.compile(r"([!-/:-@\[-`{-~])")  # ASCII punctuation, which mark
 def marked(text: str, numbers: Sequence[TracedNumber]) -> str:
     """An answer's markdown with each untraced number marked in colour (numbers in code are never listed, so
     never marked)."""
-    return rewrite(text, numbers, lambda n: _mark(n.text) if n.status is Status.UNTRACED else None)
+
+    def mark(n: TracedNumber) -> str | None:
+        if n.status is not Status.UNTRACED:
+            return None
+        # after a colon the directive would not be read as one ("x::orange…"): a zero-width space parts them
+        return ("\u200b" if text[n.start - 1 : n.start] == ":" else "") + _mark(n.text)
+
+    return rewrite(text, numbers, mark)
 
 
 def numbers_expander(trace: TurnTrace) -> None:

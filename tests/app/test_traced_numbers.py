@@ -65,3 +65,5 @@ def test_marks_escape_the_number_and_leave_code_alone():
     assert marked(text, turn.numbers) == (
         "Fell `by 3` to :orange-background[−3\\.5] [see](https://x.test/12) or **:orange-background[1\\,234\\.5M]**."
     )
+    (after_colon,) = trace_run([("Q", [Text(text="ratio:7.25")])]).turns
+    assert marked("ratio:7.25", after_colon.numbers) == "ratio:\u200b:orange-background[7\\.25]"
