@@ -27,11 +27,12 @@ from lib.files.preview import format_size
 from lib.files.uploads import Accepted, inspect_upload
 from lib.runs import golden, jobs, names, recovery
 from lib.runs.diff import RunDiff
-from lib.runs.view import Follower, load_comparison
+from lib.runs.view import Follower, kept_trace, load_comparison
 from lib.settings import Settings, SettingsError, load_settings, read_secrets
 from lib.storage import blobs
 from lib.storage.records import ArtifactFilter, RunRecord
 from lib.storage.store import Store
+from lib.tracing import RunTrace
 from lib.transcript import (
     CodeCell,
     EditorResult,
@@ -71,6 +72,7 @@ class Answer:
     files: list[str] = field(default_factory=list)
     saved: list[Path] = field(default_factory=list)
     error: str = ""
+    trace: RunTrace | None = None  # its numbers traced to the outputs that showed them
 
 
 def cli_settings(emulator: bool, environ: Mapping[str, str] | None = None, need_key: bool = True) -> Settings:
@@ -264,6 +266,7 @@ def stream(
     jobs.wait(run.id, timeout=30.0, store=store)
     final = store.run(run.id)
     answer = Answer(run.id, final.status if final else "error", "".join(parts), error=final.error if final else "")
+    answer.trace = kept_trace(store, run.id)
     answer.files, answer.saved = save_artifacts(store, run.id, out_dir(run.id) if callable(out_dir) else out_dir)
     return answer
 
@@ -295,6 +298,8 @@ def _ask_command(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     if answer.saved:
         err.write(f"saved {len(answer.saved)} file(s) to {answer.saved[0].parent}:\n")
         err.writelines(f"  {p.name}\n" for p in answer.saved)
+    if answer.trace is not None:
+        err.write(answer.trace.described + "\n")
     if answer.status != "done":
         err.write(f"run {answer.run_id} ended {answer.status}" + (f": {answer.error}" if answer.error else "") + "\n")
         return EXIT_FAILED
@@ -433,6 +438,8 @@ def _check_command(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         folder = (args.out / f"q{number}") if args.out else None
         answer = ask(store, settings, q.files, q.question, folder, quiet, err, on_item=lambda _i, _o: None)
         results = golden.check_answer(answer.text, answer.files, q.expect)
+        if args.require_traced:
+            results.append(golden.check_traced(answer.trace))
         if answer.status != "done":
             results.insert(0, golden.CheckResult(False, "run finishes", f"ended {answer.status}: {answer.error}"))
         for r in results:
@@ -465,6 +472,11 @@ def parser() -> argparse.ArgumentParser:
     check_p = sub.add_parser("check", help="run golden questions and report each expectation")
     check_p.add_argument("golden", help="a YAML file of golden questions")
     check_p.add_argument("--out", type=Path, help="keep each question's generated files in OUT/q<n>")
+    check_p.add_argument(
+        "--require-traced",
+        action="store_true",
+        help="fail a question whose answer quotes a number no code output showed, naming it",
+    )
     replay_p = sub.add_parser("replay", help="ask a run's questions again on other files and report what changed")
     replay_p.add_argument("run", help="the run's id (or the start of it), or its name")
     replay_p.add_argument("files", nargs="+", metavar="FILE", help="one file in place of each of the run's files")

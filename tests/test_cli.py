@@ -15,6 +15,7 @@ from lib.cli import render
 from lib.emulator import Emulator
 from lib.emulator.faults import Fault
 from lib.runs.golden import (
+    CheckResult,
     Expectations,
     GoldenFileError,
     NumberExpectation,
@@ -22,12 +23,14 @@ from lib.runs.golden import (
     check_contains,
     check_files,
     check_number,
+    check_traced,
     load_golden,
     parse_numbers,
 )
 from lib.storage.records import ArtifactFilter
 from lib.storage.store import Store
-from lib.transcript import Thinking
+from lib.tracing import trace_run
+from lib.transcript import Output, Text, Thinking
 from tests.support.items import one_of_each
 from tests.support.model_outputs import HUGE_NUMBER_ANSWER, seed_with_outputs
 from tests.support.seed import seed_file, seed_run
@@ -232,6 +235,48 @@ def test_check_fails_and_names_the_expectation_that_did_not_hold(tmp_path: Path)
         "FAIL  number 160 ± 1 — nearest quoted number is 154.67"
     ]
     assert "6/7 expectations passed; 1 of 1 question(s) failed" in done.stdout
+
+
+FORECAST = "Forecast next month's units."
+
+
+def test_check_require_traced_fails_on_an_untraced_number_and_names_it(tmp_path: Path) -> None:
+    golden = tmp_path / "golden.yaml"
+    golden.write_text(
+        f"questions:\n  - {{name: next month, files: [{SALES}], question: {FORECAST!r}, "
+        "expect: {contains: ['next month']}}\n"
+    )
+    done = run_cli(tmp_path, "check", str(golden), "--emulator", "--require-traced")
+    assert done.returncode == 1, done.stdout + done.stderr
+    assert "  PASS  contains /next month/" in done.stdout
+    assert "  FAIL  numbers traced — 3 of 4 numbers traced; untraced: 155.8\n" in done.stdout
+    assert "1/2 expectations passed; 1 of 1 question(s) failed" in done.stdout
+    without = run_cli(tmp_path, "check", str(golden), "--emulator")  # the same answer, not required to be traced
+    assert without.returncode == 0 and "numbers traced" not in without.stdout
+
+
+def test_check_require_traced_passes_an_answer_whose_numbers_all_come_from_its_code(tmp_path: Path) -> None:
+    golden = tmp_path / "golden.yaml"
+    golden.write_text(GOLDEN)
+    done = run_cli(tmp_path, "check", str(golden), "--emulator", "--require-traced")
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "  PASS  numbers traced — 3 of 3 numbers traced\n" in done.stdout
+
+
+def test_ask_ends_with_how_many_numbers_were_traced(tmp_path: Path) -> None:
+    done = run_cli(tmp_path, "ask", str(SALES), FORECAST, "--emulator")
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.rstrip().endswith("At that pace the next month should come in at 155.8.")
+    [*_, count, last] = done.stderr.splitlines()
+    assert count == "3 of 4 numbers traced; untraced: 155.8" and last.endswith("it shows in the app's offline demo")
+
+
+def test_check_traced_names_the_untraced_numbers() -> None:
+    items = [Output(stdout="mean 12.3456\n"), Text(text="The mean is 12.35, maybe 13.9 or 2,000.")]
+    trace = trace_run([("Q", items)])
+    assert check_traced(trace) == CheckResult(False, "numbers traced", "1 of 3 numbers traced; untraced: 13.9, 2,000")
+    assert check_traced(trace_run([("Q", items[:1])])).passed
+    assert not check_traced(None).passed and "not traced" in check_traced(None).found
 
 
 def test_check_with_a_missing_file_says_which(tmp_path: Path) -> None:

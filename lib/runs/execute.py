@@ -13,6 +13,7 @@ from lib.runs import replay
 from lib.runs.budget import check_user_budget
 from lib.runs.enqueue import history_before, queue_turn, request_from
 from lib.runs.threads import LOCAL_WORKER, Job, register
+from lib.runs.traces import keep_trace
 from lib.settings import Settings
 from lib.storage import blobs
 from lib.storage.queue import LEASE_SECONDS
@@ -140,7 +141,7 @@ def _execute_turn(store: Store, settings: Settings, claim: Claim, stop_signal: S
             stop_signal,
             guard=lambda: check_user_budget(store, store.owner, settings.prices),
         )
-        return record(store, run_id, idx, turn.events())
+        outcome = record(store, run_id, idx, turn.events())
     except BaseException as exc:  # noqa: BLE001 - the thread must leave a readable state whatever happened
         err = describe(exc)
         seq = store.next_seq(run_id, idx)
@@ -150,6 +151,8 @@ def _execute_turn(store: Store, settings: Settings, claim: Claim, stop_signal: S
         store.update_turn(run_id, idx, status="error", finished_at=time.time(), error=str(err))
         store.update_run(run_id, status="error", error=str(err))
         return None
+    keep_trace(store, settings.data_dir, run_id, idx)  # before its status is written: a finished turn has its trace
+    return outcome
 
 
 def _follow_up(

@@ -12,10 +12,11 @@ from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_outp
 
 from lib.files import charts, kinds
 from lib.runs import notebook as rerun
-from lib.runs.view import RunView
+from lib.runs.view import RunView, TurnView, code_span, shown_where
 from lib.storage import blobs
 from lib.storage.records import FileRecord
 from lib.storage.store import Store
+from lib.tracing import Status, TracedNumber, rewrite
 from lib.transcript import (
     CodeCell,
     EditorResult,
@@ -162,32 +163,78 @@ def _file_entries(view: RunView) -> dict[str, str]:
 
 
 def markdown(view: RunView) -> str:
-    """The run as a Markdown report; generated files are linked as files/<name>."""
+    """The run as a Markdown report; generated files are linked as files/<name>; each traced number of an answer
+    has a footnote naming the cell and output line that showed it, and each untraced one is marked."""
     entries = _file_entries(view)
     lines = [f"# {view.run.name}", "", f"Model `{view.run.model}` · tool `{view.run.tool_version}`", ""]
-    report = _MarkdownLines(entries)
+    notes = _Footnotes()
     for turn in view.turns:
         lines += [f"## Question {turn.turn.idx + 1}", "", turn.turn.question, ""]
+        report = _MarkdownLines(entries, turn, notes)
         for item in turn.items:
             lines += dispatch(item, report)
+        if turn.trace is not None and turn.trace.counted:
+            untraced = "; ".join(n.text for n in turn.trace.untraced)
+            lines += [f"*{turn.trace.summary}" + (f"; untraced: {untraced}*" if untraced else "*"), ""]
+        lines += notes.new_definitions()
     return "\n".join(lines)
 
 
-class _MarkdownLines(ItemHandler[list[str]]):
-    """The report's lines for each type of transcript item; generated files are linked by their zip entries."""
+class _Footnotes:
+    """The report's footnotes on traced numbers: one per output line and way of matching, numbered as first cited."""
 
-    def __init__(self, entries: dict[str, str]) -> None:
-        self.entries = entries
+    def __init__(self) -> None:
+        self.labels: dict[str, int] = {}
+        self.pending: list[str] = []
+
+    def cite(self, n: TracedNumber) -> str:
+        """The footnote reference for a traced number (its footnote is added if new)."""
+        text = _source_note(n)
+        label = self.labels.get(text)
+        if label is None:
+            label = self.labels[text] = len(self.labels) + 1
+            self.pending.append(f"[^{label}]: {text}")
+        return f"[^{label}]"
+
+    def new_definitions(self) -> list[str]:
+        """The footnotes cited since the last call, as lines."""
+        found, self.pending = self.pending, []
+        return [*found, ""] if found else []
+
+
+def _source_note(n: TracedNumber) -> str:
+    """Where a traced number came from, as its footnote says it."""
+    assert n.source is not None
+    where = shown_where(n.source)
+    how = "exact" if n.status is Status.EXACT else "rounded"
+    return f"{where[0].upper()}{where[1:]}: {code_span(n.source.line_text)} ({how})"
+
+
+class _MarkdownLines(ItemHandler[list[str]]):
+    """The report's lines for each type of transcript item of one turn; generated files are linked by their zip
+    entries, code cells named, and an answer's numbers cited in `notes` (untraced ones marked)."""
+
+    def __init__(self, entries: dict[str, str], turn: TurnView, notes: _Footnotes) -> None:
+        self.entries, self.notes = entries, notes
+        by_seq = turn.trace.by_item() if turn.trace is not None else {}
+        self.numbers = {id(item): by_seq.get(seq, []) for seq, item in enumerate(turn.items)}
+        self.cells = {id(turn.items[seq]): name for seq, name in turn.cells.items()}
 
     def text(self, item: Text) -> list[str]:
-        return [item.text, ""]
+        return [rewrite(item.text, self.numbers.get(id(item), ()), self._cited), ""]
+
+    def _cited(self, n: TracedNumber) -> str | None:
+        if n.traced and n.source is not None:
+            return n.text + self.notes.cite(n)
+        return f"{n.text} (untraced)" if n.status is Status.UNTRACED else None
 
     def thinking(self, item: Thinking) -> list[str]:
         return []  # the report is the analysis, not how Claude reasoned about it
 
     def code(self, item: CodeCell) -> list[str]:
         lang = "python" if item.language == "python" else item.language
-        return [f"```{lang}", _cell_source(item), "```", ""]
+        name = self.cells.get(id(item))
+        return [*([f"**Cell {name}**", ""] if name else []), f"```{lang}", _cell_source(item), "```", ""]
 
     def output(self, item: Output) -> list[str]:
         lines: list[str] = []

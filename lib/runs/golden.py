@@ -14,6 +14,7 @@ import yaml
 
 from lib import numbers
 from lib.errors import AppError
+from lib.tracing import RunTrace
 
 
 # a number as people write it: optional sign, thousands separators (1,234,567 or 1 234 567), decimals,
@@ -104,6 +105,15 @@ def check_files(filenames: list[str], pattern: str) -> CheckResult:
         return CheckResult(True, label, "produced " + ", ".join(hits))
     produced = ", ".join(filenames) if filenames else "no files"
     return CheckResult(False, label, f"not produced (the run made {produced})")
+
+
+def check_traced(trace: RunTrace | None) -> CheckResult:
+    """Whether every number the answer quotes was traced to a code output that showed it; names those that
+    were not."""
+    label = "numbers traced"
+    if trace is None:
+        return CheckResult(False, label, "the answer's numbers were not traced (the run did not finish)")
+    return CheckResult(not trace.untraced, label, trace.described)
 
 
 def check_answer(text: str, filenames: list[str], expect: Expectations) -> list[CheckResult]:

@@ -1,5 +1,5 @@
 """Background runs, as pages and the CLI ask for them: start a run or a follow-up, replay one, stop, wait,
-tell whether one is being worked on, fetch a generated file again.
+tell whether one is being worked on, fetch a generated file again (and trace the answers' numbers again).
 
 Turns are queued in the store (lib/runs/enqueue.py) and streamed by a worker that writes every change to it
 (lib/runs/execute.py). With the embedded SQLite default this process is the worker (a thread per turn); with a
@@ -19,6 +19,7 @@ from lib.runs.budget import check_user_budget
 from lib.runs.enqueue import queue_turn
 from lib.runs.execute import keep_artifact, start_local
 from lib.runs.threads import LOCAL_WORKER, held_elsewhere, job_of
+from lib.runs.traces import keep_trace
 from lib.settings import Settings
 from lib.storage.queue import LEASE_SECONDS
 from lib.storage.records import ACTIVE, RunRecord
@@ -168,4 +169,8 @@ def retry_file(store: Store, settings: Settings, run_id: str, file_id: str) -> G
     fresh = fetch_file(make_client(settings), file_id, found.item.tool_use_id, artifacts, settings.data_dir)
     store.put_item(run_id, found.turn_idx, found.seq, fresh)
     keep_artifact(store, run_id, found.turn_idx, fresh)
+    if fresh.path:  # its numbers may trace what this turn and the later ones quote
+        for turn in store.turns(run_id):
+            if turn.idx >= found.turn_idx and turn.status not in ACTIVE:
+                keep_trace(store, settings.data_dir, run_id, turn.idx)
     return fresh

@@ -2,24 +2,65 @@
 
 from __future__ import annotations
 
+import re
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 from lib.cost import Cost, PriceTable, run_cost, run_usage, turn_cost
 from lib.runs.diff import RunDiff, compare_runs
 from lib.runs.replay import TITLE_PREFIX
 from lib.storage.records import RunRecord, StoredItem, TurnRecord
 from lib.storage.store import Store
-from lib.transcript import Item, Usage
+from lib.tracing import RunTrace, Source, TurnTrace, turn_trace_from_dict
+from lib.transcript import CodeCell, Item, Usage
 
 
 @dataclass(frozen=True)
 class TurnView:
-    """One turn with its items and cost."""
+    """One turn with its items, cost, and its answer's numbers traced (None until the turn has ended)."""
 
     turn: TurnRecord
     items: list[Item]
     cost: Cost
+    trace: TurnTrace | None = None
+
+    @property
+    def cells(self) -> dict[int, str]:
+        """The name of each code cell ("2.3": question 2, third cell), by its position in the turn."""
+        seqs = [seq for seq, item in enumerate(self.items) if isinstance(item, CodeCell)]
+        return {seq: cell_name(self.turn.idx, n) for n, seq in enumerate(seqs, start=1)}
+
+
+def cell_name(turn_idx: int, number: int) -> str:
+    """What a code cell is called: "2.3" is the third code cell of question 2 (turn index 1)."""
+    return f"{turn_idx + 1}.{number}"
+
+
+def cell_anchor(name: str) -> str:
+    """The in-page anchor of a code cell named "2.3": cell-2-3 (what Streamlit makes of a heading "Cell 2.3")."""
+    return "cell-" + name.replace(".", "-")
+
+
+def shown_where(source: Source, cell: Callable[[str], str] = "cell {}".format) -> str:
+    """Where an output showed a number, in markdown: "cell 1.2, output line 4" or "`s.csv` saved by cell 1.2,
+    line 5, under `mean`"; `cell` writes a cell's name (as a link, on the page)."""
+    by = cell(cell_name(source.turn, source.cell_number)) if source.cell_number else "an output"
+    if source.file:
+        label = f", under {code_span(source.label)}" if source.label else ""
+        return f"{code_span(source.file)} saved by {by}, line {source.line}{label}"
+    return f"{by}, output line {source.line}"
+
+
+_TICKS = re.compile(r"`+")
+
+
+def code_span(text: str) -> str:
+    """Text as a markdown code span, however many backticks it holds."""
+    ticks = "`" * (max(map(len, _TICKS.findall(text)), default=0) + 1)
+    pad = " " if not text or text.startswith("`") or text.endswith("`") else ""
+    return f"{ticks}{pad}{text}{pad}{ticks}"
 
 
 @dataclass(frozen=True)
@@ -54,9 +95,11 @@ def load_run_view(store: Store, run_id: str, prices: PriceTable) -> RunView | No
         return None
     turns = store.turns(run_id)
     items = store.items(run_id)
+    traces = store.traces(run_id)
     views = []
     for turn in turns:
-        views.append(TurnView(turn, _items_of(items, turn.idx), turn_cost(turn, run.model, prices)))
+        trace = _trace(traces.get(turn.idx))
+        views.append(TurnView(turn, _items_of(items, turn.idx), turn_cost(turn, run.model, prices), trace))
     return RunView(run, views, run_usage(turns), run_cost(turns, run.model, prices), idle_since(run.active, turns))
 
 
@@ -101,6 +144,27 @@ def refresh_turn(store: Store, run: RunRecord, live: Follower, prices: PriceTabl
 
 def _items_of(items: list[StoredItem], turn_idx: int) -> list[Item]:
     return [s.item for s in items if s.turn_idx == turn_idx]
+
+
+def kept_trace(store: Store, run_id: str) -> RunTrace | None:
+    """The numbers of every turn of a readable run, as kept when each turn ended; None when a turn has none
+    (it is still running, was cut off, or is from before numbers were traced)."""
+    kept = store.traces(run_id)
+    turns = [_trace(kept.get(turn.idx)) for turn in store.turns(run_id)]
+    if not turns or any(t is None for t in turns):
+        return None
+    found = [t for t in turns if t is not None]
+    return RunTrace(found, all(t.complete for t in found))
+
+
+def _trace(data: dict[str, Any] | None) -> TurnTrace | None:
+    """A kept trace; None when there is none or it cannot be read (the answer is then shown unmarked)."""
+    if data is None:
+        return None
+    try:
+        return turn_trace_from_dict(data)
+    except (KeyError, TypeError, ValueError):
+        return None
 
 
 @dataclass(frozen=True)

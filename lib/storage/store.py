@@ -279,6 +279,20 @@ class Store(Catalogue, Artifacts, Users, TurnQueue):
         with self._begin() as conn:
             return list(conn.execute(query).scalars())
 
+    def set_trace(self, run_id: str, idx: int, trace: dict[str, Any]) -> None:
+        """Keep the traced numbers of a turn of one of this owner's runs (lib.tracing's serialisable form)."""
+        self.update_turn(run_id, idx, trace=json.dumps(trace))
+
+    def traces(self, run_id: str) -> dict[int, dict[str, Any]]:
+        """The kept traces of a readable run's turns, by turn index (turns not traced are left out)."""
+        query = (
+            sa.select(turns.c.idx, turns.c.trace)
+            .join(runs, runs.c.id == turns.c.run_id)
+            .where(turns.c.run_id == run_id, turns.c.trace.is_not(None), self._readable())
+        )
+        with self._begin() as conn:
+            return {idx: json.loads(data) for idx, data in conn.execute(query).all()}
+
     def find_runs(self, id_prefix: str, limit: int = 2) -> list[RunRecord]:
         """This owner's runs whose id starts with `id_prefix` (at most `limit`)."""
         if not id_prefix or id_prefix.strip("0123456789abcdef"):  # run ids are hex: nothing else can match

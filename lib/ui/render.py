@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import io
+from collections.abc import Callable, Sequence
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -18,6 +19,7 @@ from lib.files.preview import DocumentPreview, ImagePreview, TablePreview, forma
 from lib.runs.diff import Figure
 from lib.runs.view import RunView, TurnView
 from lib.storage import blobs
+from lib.tracing import TracedNumber
 from lib.transcript import (
     CodeCell,
     EditorResult,
@@ -34,6 +36,7 @@ from lib.transcript import (
     Usage,
     dispatch,
 )
+from lib.ui import traced
 
 STATUS_LABELS = {
     "queued": ":blue[● queued]",
@@ -65,19 +68,30 @@ def show_error(err: AppError | BaseException) -> None:
     st.error(f"**{err.title}.** {err.message}" + (f"\n\n{err.hint}" if err.hint else ""), icon=":material/error:")
 
 
-def render_item(item: Item, data_dir: Path, key: str, on_retry: Retry | None = None) -> None:
-    """One transcript item; `on_retry(file_id)` is offered on a generated file whose download failed."""
-    dispatch(item, _ItemView(data_dir, key, on_retry))
+def render_item(
+    item: Item,
+    data_dir: Path,
+    key: str,
+    on_retry: Retry | None = None,
+    numbers: Sequence[TracedNumber] = (),
+    cell: str = "",
+) -> None:
+    """One transcript item; `on_retry(file_id)` is offered on a generated file whose download failed; a text's
+    traced `numbers` are marked where untraced; a code cell named `cell` ("2.3") is anchored for links."""
+    dispatch(item, _ItemView(data_dir, key, on_retry, numbers, cell))
 
 
 class _ItemView(ItemHandler[None]):
     """Draws each type of transcript item."""
 
-    def __init__(self, data_dir: Path, key: str, on_retry: Retry | None) -> None:
+    def __init__(
+        self, data_dir: Path, key: str, on_retry: Retry | None, numbers: Sequence[TracedNumber], cell: str
+    ) -> None:
         self.data_dir, self.key, self.on_retry = data_dir, key, on_retry
+        self.numbers, self.cell = numbers, cell
 
     def text(self, item: Text) -> None:
-        st.markdown(item.text)
+        st.markdown(traced.marked(item.text, self.numbers))
         if item.citations:
             _citations(item.citations)
 
@@ -86,6 +100,8 @@ class _ItemView(ItemHandler[None]):
             st.markdown(item.text)
 
     def code(self, item: CodeCell) -> None:
+        if self.cell:  # a heading, so that Streamlit gives it the id cell-2-3 the numbers' list links to
+            st.markdown(f"###### Cell {self.cell}", anchors=False)
         _code_cell(item)
 
     def output(self, item: Output) -> None:
@@ -286,22 +302,27 @@ def render_turn(view: TurnView, data_dir: Path, run_id: str, on_retry: Retry | N
         st.markdown(view.turn.question)
     with st.chat_message("assistant"):
         found = charts.transcript_charts(view.items, data_dir)
+        numbers, cells = (view.trace.by_item() if view.trace is not None else {}), view.cells
         for seq, item in enumerate(view.items):
             key = f"{run_id}_{view.turn.idx}_{seq}"
             if seq in found.at:
                 render_chart(found.at[seq], key)
             elif seq not in found.skip:  # a PNG drawn with its spec
-                render_item(item, data_dir, key=key, on_retry=on_retry)
+                render_item(item, data_dir, key, on_retry, numbers.get(seq, ()), cells.get(seq, ""))
         if view.turn.status == "running" and not view.items:
             st.caption(":material/hourglass_top: Waiting for the first words…")
+        counted = f" · {view.trace.summary}" if view.trace is not None else ""
         if view.turn.status == "done":
-            st.caption(usage_line(view.turn.usage, view.cost.total_usd, view.cost.known))
+            st.caption(usage_line(view.turn.usage, view.cost.total_usd, view.cost.known) + counted)
         elif view.turn.status != "running":
             # the final usage figures arrive with the end of a response, so a cut-off turn only has partial ones
             st.caption(
                 usage_line(view.turn.usage, view.cost.total_usd, view.cost.known)
                 + " · partial: counted until the turn ended early"
+                + counted
             )
+        if view.trace is not None:
+            traced.numbers_expander(view.trace)
 
 
 def render_run_header(view: RunView, rename: Callable[[], None] | None = None) -> None:

@@ -15,9 +15,11 @@ from lib.runs.view import load_run_view
 from lib.settings import Settings
 from lib.storage.records import FileRecord
 from lib.storage.store import Store
+from lib.transcript import CodeCell, Output
+from lib.transcript import Text as TextItem
 from tests.support.items import one_of_each
 from tests.support.model_outputs import deep_spec, seed_with_outputs
-from tests.support.seed import BROKEN_SPEC, CHART, chart_spec, png_bytes, seed_chart_run
+from tests.support.seed import BROKEN_SPEC, CHART, chart_spec, png_bytes, seed_chart_run, seed_traced_run
 
 
 def _view(data_dir, **kw):
@@ -97,7 +99,10 @@ def test_every_item_type_goes_to_the_notebook_and_the_report(data_dir):
     assert not any("First the columns" in c.source or "mystery_block_2027" in c.source for c in nb.cells)
 
     report = export.markdown(view)
-    assert "The mean is 4.2.\n\n```python\nprint(4.2)\n```\n\n```text\n4.2\n```\n\n```diff\n-a\n+b\n```" in report
+    assert (
+        "The mean is 4.2.\n\n**Cell 1.1**\n\n```python\nprint(4.2)\n```\n\n```text\n4.2\n```\n\n```diff\n-a\n+b\n```"
+        in report
+    )
     assert "> Down.\n\n> A new container was started.\n\n> The API is overloaded." in report
     assert "lost.csv" not in report and "First the columns" not in report and "mystery_block_2027" not in report
 

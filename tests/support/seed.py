@@ -1,5 +1,6 @@
-"""Test setup through the store: a finished run whose code saved a chart as PNG and as a Vega-Lite spec, and
-answered runs on catalogued files, started when a test needs."""
+"""Test setup through the store: a finished run whose code saved a chart as PNG and as a Vega-Lite spec,
+answered runs on catalogued files, started when a test needs, and a finished run whose answers' numbers were
+traced as a turn's are when it ends."""
 
 from __future__ import annotations
 
@@ -11,8 +12,9 @@ from pathlib import Path
 from PIL import Image
 
 from lib.storage.records import FileRecord, RunRecord
+from lib.runs.traces import keep_trace
 from lib.storage.store import Store
-from lib.transcript import CodeCell, GeneratedFile, Output, Text, Usage
+from lib.transcript import CodeCell, GeneratedFile, Item, Output, Text, Usage
 
 CHART = "revenue_by_region"
 QUESTION = "Which region sells most? Make the chart interactive."
@@ -90,3 +92,17 @@ def seed_run(
     found = store.run(run.id)
     assert found is not None
     return found
+
+
+def seed_traced_run(data_dir: Path, answers: list[list[Item]]) -> str:
+    """A done run with one question per list of items, each turn's numbers traced and kept; returns the run id."""
+    store = Store(data_dir)
+    run = store.create_run("Costs", "claude-sonnet-4-6", "code_execution_20260521", [])
+    for n, items in enumerate(answers, start=1):
+        idx = store.add_turn(run.id, f"Question {n}", [])
+        for seq, item in enumerate(items):
+            store.put_item(run.id, idx, seq, item)
+        keep_trace(store, data_dir, run.id, idx)
+        store.update_turn(run.id, idx, status="done")
+    store.update_run(run.id, status="done")
+    return run.id

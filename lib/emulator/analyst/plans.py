@@ -9,6 +9,7 @@ from lib.emulator.script import OUTPUTS, Bash, Later, Progress, Python, Step, Te
 from lib.files import kinds
 
 from .cells import CHART, FINDING, LOADER, PROFILE, SUMMARY, VEGA_LITE
+from .figures import figures_script
 
 # what the registry previews as a table, plus old Excel and JSON Lines, which pandas in the container also reads
 TABULAR = {ext for k in kinds.KINDS if k.table or k.key in ("xls", "jsonl") for ext in k.extensions}
@@ -57,6 +58,8 @@ def default_script(workdir: Path | None, question: str, uploaded: list[str]) -> 
     tables = tabular_files(workdir, uploaded)
     if not tables:
         return _no_table_script(workdir)
+    if (figures := figures_script(tables[0], question, _load(tables[0].name))) is not None:
+        return figures
     previous = [p for p in (workdir / OUTPUTS).iterdir() if p.is_file()]
     if previous:
         return _followup_script(tables[0], question)
