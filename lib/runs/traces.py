@@ -8,7 +8,7 @@ import logging
 from collections.abc import Iterable
 from pathlib import Path
 
-from lib.files import sandbox, uploads
+from lib.files import preview, sandbox, uploads
 from lib.files.file_numbers import generated_numbers
 from lib.files.kinds import TABLE_KINDS
 from lib.files.preview import TablePreview
@@ -67,7 +67,7 @@ def _table_shape(path: str, name: str, kind: str, sha256: str) -> tuple[int, ...
     """Rows and columns of a table as its preview counts them (read in the sandbox, once per content)."""
     try:
         size = Path(path).stat().st_size
-        preview = sandbox.call("inspect", Path(path), name, kind, 0, seconds=uploads.parse_seconds(size))
+        found = sandbox.call(preview.inspect_path, Path(path), name, kind, 0, seconds=uploads.parse_seconds(size))
     except Exception:  # noqa: BLE001 - a table that cannot be read again just gives no numbers to leave out
         return ()
-    return (preview.rows, preview.columns) if isinstance(preview, TablePreview) else ()
+    return (found.rows, found.columns) if isinstance(found, TablePreview) else ()

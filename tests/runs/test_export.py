@@ -15,11 +15,9 @@ from lib.runs.view import load_run_view
 from lib.settings import Settings
 from lib.storage.records import FileRecord
 from lib.storage.store import Store
-from lib.transcript import CodeCell, Output
-from lib.transcript import Text as TextItem
 from tests.support.items import one_of_each
 from tests.support.model_outputs import deep_spec, seed_with_outputs
-from tests.support.seed import BROKEN_SPEC, CHART, chart_spec, png_bytes, seed_chart_run, seed_traced_run
+from tests.support.seed import BROKEN_SPEC, CHART, chart_spec, png_bytes, seed_chart_run
 
 
 def _view(data_dir, **kw):
@@ -86,7 +84,7 @@ def test_every_item_type_goes_to_the_notebook_and_the_report(data_dir):
     store.update_turn(run.id, idx, status="done")
     view = load_run_view(store, run.id, Settings().prices)
 
-    nb = nbformat.reads(export.notebook(view, data_dir, []), as_version=4)
+    nb = nbformat.reads(export.notebook(Store(data_dir), view, data_dir), as_version=4)
     nbformat.validate(nb)
     code = next(c for c in nb.cells if c.cell_type == "code" and "print(4.2)" in c.source)
     assert [o.get("text") for o in code.outputs] == ["4.2\n"]
@@ -110,9 +108,9 @@ def test_every_item_type_goes_to_the_notebook_and_the_report(data_dir):
 def test_a_run_with_a_spec_nested_20000_deep_still_exports(data_dir):
     files = [("deep.vl.json", "application/json", deep_spec()), ("deep.png", "image/png", png_bytes())]
     view = load_run_view(Store(data_dir), seed_with_outputs(data_dir, "Chart it", "Done.", files), Settings().prices)
-    (out,) = _displays(export.notebook(view, data_dir, []))
+    (out,) = _displays(export.notebook(Store(data_dir), view, data_dir))
     assert charts.SPEC_MIME not in out["data"] and base64.b64decode(out["data"]["image/png"]) == png_bytes()
-    names = zipfile.ZipFile(io.BytesIO(export.report_zip(view, data_dir, []))).namelist()
+    names = zipfile.ZipFile(io.BytesIO(export.report_zip(Store(data_dir), view, data_dir))).namelist()
     assert any(n.endswith("_deep.vl.json") for n in names) and "analysis.ipynb" in names
 
 
@@ -122,7 +120,7 @@ def test_the_notebook_gets_the_spec_without_embed_options_or_links(data_dir):
     spec["encoding"]["href"] = {"field": "region", "type": "nominal"}
     files = [("c.vl.json", "application/json", json.dumps(spec).encode()), ("c.png", "image/png", png_bytes())]
     view = load_run_view(Store(data_dir), seed_with_outputs(data_dir, "Chart it", "Done.", files), Settings().prices)
-    (out,) = _displays(export.notebook(view, data_dir, []))
+    (out,) = _displays(export.notebook(Store(data_dir), view, data_dir))
     drawn = out["data"][charts.SPEC_MIME]
     assert "usermeta" not in drawn and "href" not in drawn["encoding"] and drawn["mark"] == spec["mark"]
 
@@ -134,5 +132,5 @@ def test_the_code_is_parsed_for_its_imports_in_the_sandbox(data_dir, monkeypatch
         raise AssertionError("the model's code was parsed in the server process")
 
     monkeypatch.setattr(notebook, "python_sources", here)
-    nb = nbformat.reads(export.notebook(_view(data_dir), data_dir, []), as_version=4)
+    nb = nbformat.reads(export.notebook(Store(data_dir), _view(data_dir), data_dir), as_version=4)
     assert nb.cells[2].source == "# The code imports only Python's standard library."

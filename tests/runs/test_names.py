@@ -107,8 +107,8 @@ def test_exports_carry_the_name(data_dir) -> None:
     store.rename_run(run_id, "Revenue by region, Q4")
     view = load_run_view(store, run_id, Settings().prices)
     assert view is not None
-    nb = nbformat.reads(export.notebook(view, data_dir, []), as_version=4)
+    nb = nbformat.reads(export.notebook(Store(data_dir), view, data_dir), as_version=4)
     assert nb.metadata["title"] == "Revenue by region, Q4"
     assert nb.cells[0].source.startswith("# Revenue by region, Q4\n")
-    report = zipfile.ZipFile(io.BytesIO(export.report_zip(view, data_dir, []))).read("report.md").decode()
+    report = zipfile.ZipFile(io.BytesIO(export.report_zip(Store(data_dir), view, data_dir))).read("report.md").decode()
     assert report.startswith("# Revenue by region, Q4\n")

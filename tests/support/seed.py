@@ -11,8 +11,8 @@ from pathlib import Path
 
 from PIL import Image
 
-from lib.storage.records import FileRecord, RunRecord
 from lib.runs.traces import keep_trace
+from lib.storage.records import FileRecord, RunRecord
 from lib.storage.store import Store
 from lib.transcript import CodeCell, GeneratedFile, Item, Output, Text, Usage
 
