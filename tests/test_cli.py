@@ -117,7 +117,8 @@ def test_golden_files_are_read_relative_to_their_folder(tmp_path: Path) -> None:
         ("questions:\n  - files: [a.csv]\n", "has no `question:`"),
         ("questions:\n  - question: q\n", "needs `files:`"),
         ("questions:\n  - {question: q, files: [a.csv], expect: {numbers: [{value: x}]}}\n", "numeric `value:`"),
-        ("questions:\n  - {question: q, files: [a.csv], expect: {words: [a]}}\n", "unknown expectation(s) words"),
+        ("questions:\n  - {question: q, files: [a.csv], expect: {words: [a]}}\n", "unknown key `words:`"),
+        ("questions:\n  - {question: q, files: [a.csv]}\n", "question 1 has no `expect:`"),
         ("questions: [\n", "not valid YAML"),
     ],
 )
@@ -228,7 +229,7 @@ def test_check_fails_and_names_the_expectation_that_did_not_hold(tmp_path: Path)
 
 def test_check_with_a_missing_file_says_which(tmp_path: Path) -> None:
     golden = tmp_path / "golden.yaml"
-    golden.write_text("questions:\n  - {question: q, files: [nowhere.csv]}\n")
+    golden.write_text("questions:\n  - {question: q, files: [nowhere.csv], expect: {contains: rows}}\n")
     done = run_cli(tmp_path, "check", str(golden), "--emulator")
     assert done.returncode == 2
     assert "nowhere.csv" in done.stderr and "not found" in done.stderr
@@ -240,6 +241,48 @@ def test_ask_with_the_emulator_saves_to_outputs_by_run_id(tmp_path: Path) -> Non
     [run] = Store(tmp_path / "data" / "demo").runs()
     assert run.demo and f"run {run.id} done; it shows in the app's offline demo" in done.stderr
     assert (tmp_path / "outputs" / run.id / "monthly_sales_trend.png").read_bytes().startswith(b"\x89PNG")
+
+
+def _golden(entry: str = "    expect:\n      contains: ['rows']\n      numbers: [{value: 576, tolerance: 0}]\n") -> str:
+    return f"questions:\n  - name: first look\n    files: [{SALES}]\n    question: {QUESTION}\n{entry}"
+
+
+# a golden file that checks nothing must not pass: each is refused before anything is asked, saying what is wrong
+GOLDEN_TYPOS = {
+    "expects": (
+        _golden("    expects:\n      contains: ['rows']\n"),
+        "question 1 ('first look') has an unknown key `expects:` (did you mean `expect:`?)",
+    ),
+    "top-level": (
+        "question: x\n" + _golden(),
+        "the top level has an unknown key `question:` (did you mean `questions:`?)",
+    ),
+    "contain": (
+        _golden("    expect:\n      contain: ['rows']\n"),
+        "`expect:` has an unknown key `contain:` (did you mean `contains:`?)",
+    ),
+    "tolerence": (
+        _golden("    expect:\n      numbers: [{value: 576, tolerence: 1}]\n"),
+        "an entry has an unknown key `tolerence:` (did you mean `tolerance:`?)",
+    ),
+    "no-expect": (_golden(""), "question 1 ('first look') has no `expect:`, so nothing would be checked"),
+    "empty-expect": (
+        _golden("    expect:\n      contains: []\n"),
+        "`expect:` lists no expectation, so nothing would be checked",
+    ),
+}
+
+
+@pytest.mark.parametrize("case", list(GOLDEN_TYPOS))
+def test_check_refuses_a_golden_file_with_a_typo_or_nothing_to_check(tmp_path: Path, case: str) -> None:
+    text, said = GOLDEN_TYPOS[case]
+    golden = tmp_path / "golden.yaml"
+    golden.write_text(text)
+    done = run_cli(tmp_path, "check", str(golden), "--emulator")
+    assert done.returncode == 2, done.stdout + done.stderr
+    assert said in done.stderr and f"{golden}:" in done.stderr
+    assert "passed" not in done.stdout and "Traceback" not in done.stderr
+    assert not (tmp_path / "data").exists()  # nothing was asked, nothing stored
 
 
 # --- replay and compare -------------------------------------------------------------------------
