@@ -12,22 +12,14 @@ import shutil
 import sys
 import time
 from collections.abc import Callable, Iterator, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 
-from lib import demo
-from lib.client import make_client
+from lib.cost import model_label, usage_text
 from lib.errors import AppError, describe
-from lib.files.library import upload_accepted
-from lib.files.preview import format_size
-from lib.files.uploads import Accepted, inspect_upload
-from lib.runs import golden, jobs
-from lib.runs.diff import RunDiff
-from lib.runs.view import WATERMARK_SLACK, load_comparison
+from lib.runs import golden
 from lib.settings import Settings, SettingsError, load_settings, read_secrets
-from lib.storage import blobs
-from lib.storage.store import ArtifactFilter, Run, Store
 from lib.transcript import (
     CodeCell,
     EditorResult,
@@ -39,6 +31,12 @@ from lib.transcript import (
     Text,
     ToolError,
 )
+
+# The SDK, pandas, SQLAlchemy and the emulator take seconds to import: they are imported where a command
+# needs them, so a missing key or a broken golden file is reported at once.
+if TYPE_CHECKING:
+    from lib.runs.diff import RunDiff
+    from lib.storage.store import Run, Store
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 POLL_SECONDS = 0.1
@@ -72,6 +70,8 @@ def cli_settings(emulator: bool, environ: Mapping[str, str] | None = None, need_
     except SettingsError as err:
         raise CliError(f"{err.title}: {err.message}\n{err.hint}") from err
     if emulator:
+        from lib import demo
+
         return settings.for_demo(demo.demo_url() if need_key else "")
     if need_key and not settings.has_key:
         raise CliError(
@@ -83,6 +83,10 @@ def cli_settings(emulator: bool, environ: Mapping[str, str] | None = None, need_
 
 def open_store(settings: Settings) -> Store:
     """The app's store for these settings, as the single local owner (the app without sign-in)."""
+    from lib.runs import jobs
+    from lib.storage import blobs
+    from lib.storage.store import Store
+
     blobs.configure(settings.data_dir, settings.blob_url)
     store = Store(settings.data_dir, url=settings.database_url)
     jobs.recover(store)
@@ -91,6 +95,11 @@ def open_store(settings: Settings) -> Store:
 
 def upload_files(store: Store, settings: Settings, paths: list[Path], err: TextIO) -> list[str]:
     """Check and upload files the way the Files page does, showing progress; returns their file ids."""
+    from lib.client import make_client
+    from lib.files.library import upload_accepted
+    from lib.files.preview import format_size
+    from lib.files.uploads import Accepted, inspect_upload
+
     client = make_client(settings)
     ids: list[str] = []
     for number, path in enumerate(paths, start=1):
@@ -122,6 +131,8 @@ def upload_files(store: Store, settings: Settings, paths: list[Path], err: TextI
 
 def follow(store: Store, run_id: str, poll: float = POLL_SECONDS) -> Iterator[Item]:
     """A run's transcript items as they settle in the store, in order (text in growing pieces), until it ends."""
+    from lib.runs.view import WATERMARK_SLACK
+
     cursor, printed_text = 0, 0
     known: dict[tuple[int, int], Item] = {}
     watermark: float | None = None  # each poll reads only the items written since the one before
@@ -169,6 +180,8 @@ def render(item: Item, out: TextIO) -> None:
         if item.content:
             out.write(_fenced(f"{item.operation} result", item.content))
     elif isinstance(item, GeneratedFile):
+        from lib.files.preview import format_size
+
         state = f"failed: {item.error}" if item.error else format_size(item.size_bytes)
         out.write(f"\n[file] {item.filename} ({state})\n")
     elif isinstance(item, ToolError):
@@ -196,6 +209,8 @@ def ask(
 ) -> Answer:
     """Upload files, start a run on the store, stream it to `out` and copy its generated files to `out_dir`
     (a folder, or a function of the run id giving one; None: not copied)."""
+    from lib.runs import jobs
+
     file_ids = upload_files(store, settings, paths, err)
     run = jobs.new_run(store, settings, question, file_ids)
     return stream(store, run, out_dir, out, err, on_item)
@@ -210,6 +225,8 @@ def stream(
     on_item: Callable[[Item, TextIO], None] = render,
 ) -> Answer:
     """Stream a started run to `out` until it ends (Ctrl-C stops it) and copy its generated files to `out_dir`."""
+    from lib.runs import jobs
+
     err.write(f"run {run.id} started\n")
     err.flush()
     parts: list[str] = []
@@ -237,6 +254,9 @@ def stream(
 
 def save_artifacts(store: Store, run_id: str, folder: Path | None) -> tuple[list[str], list[Path]]:
     """Copy a run's generated files to a folder (None: only list them); returns their names and the copies."""
+    from lib.storage import blobs
+    from lib.storage.store import ArtifactFilter
+
     found, _ = store.artifacts(ArtifactFilter(run_id=run_id, limit=10_000))
     names, saved = [], []
     for artifact in sorted(found, key=lambda a: (a.turn_idx, a.created_at, a.id)):
@@ -253,14 +273,59 @@ def save_artifacts(store: Store, run_id: str, folder: Path | None) -> tuple[list
     return names, saved
 
 
+SHORT_CODE_LINES = 8  # of each code cell `ask` prints by default
+
+
+def printer(code: str) -> Callable[[Item, TextIO], None]:
+    """How `ask` and `replay` print items: `code` is "full" (every code cell whole), "short" (each cell's first
+    lines and how many more), "none" (a cell as one line, its output in full) or "quiet" (the answer's text,
+    files and problems only)."""
+
+    def show(item: Item, out: TextIO) -> None:
+        if isinstance(item, CodeCell) and code != "full":
+            lines = (item.code or "").rstrip("\n").splitlines()
+            if code == "quiet":
+                return
+            if code == "none" or not lines:
+                label = item.language or item.tool
+                out.write(f"\n[{label} cell, {len(lines)} line{'s' * (len(lines) != 1)}]\n")
+                return
+            if len(lines) > SHORT_CODE_LINES:
+                more = len(lines) - SHORT_CODE_LINES
+                item = replace(
+                    item, code="\n".join([*lines[:SHORT_CODE_LINES], f"# … {more} more lines (--full-code)"])
+                )
+        elif isinstance(item, (Output, EditorResult)) and code == "quiet":
+            return
+        render(item, out)
+
+    return show
+
+
+def _code_mode(args: argparse.Namespace) -> str:
+    return "quiet" if args.quiet else "none" if args.no_code else "full" if args.full_code else "short"
+
+
+def run_summary(store: Store, run_id: str, settings: Settings) -> str:
+    """The model (or 'demo'), tokens, code executions and estimated cost of a run, as one line."""
+    from lib.runs.view import load_run_view
+
+    view = load_run_view(store, run_id, settings.prices)
+    if view is None:
+        return ""
+    return usage_text(view.usage, view.cost, view.run.demo, model_label(view.run.model, view.run.demo))
+
+
 def _ask_command(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     settings = cli_settings(args.emulator)
     store = open_store(settings)
     folder = args.out or (lambda run_id: Path("outputs") / run_id)
-    answer = ask(store, settings, [Path(p) for p in args.files], args.question, folder, out, err)
+    show = printer(_code_mode(args))
+    answer = ask(store, settings, [Path(p) for p in args.files], args.question, folder, out, err, on_item=show)
     if answer.saved:
         err.write(f"saved {len(answer.saved)} file(s) to {answer.saved[0].parent}:\n")
         err.writelines(f"  {p.name}\n" for p in answer.saved)
+    err.write(f"{run_summary(store, answer.run_id, settings)}\n")
     if answer.status != "done":
         err.write(f"run {answer.run_id} ended {answer.status}" + (f": {answer.error}" if answer.error else "") + "\n")
         return EXIT_FAILED
@@ -269,18 +334,40 @@ def _ask_command(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     return EXIT_OK
 
 
-def find_run(store: Store, ref: str, demo_runs: bool) -> Run:
-    """A run of the store's owner by its id or the start of it (as `ask` printed it)."""
-    run = store.run(ref)
-    if run is not None:
-        return run
-    found = store.find_runs(ref) if len(ref) >= 4 else []
+def find_run(store: Store, ref: str, settings: Settings) -> Run:
+    """A run of the store's owner by its id or the start of it (as `ask` printed it); when there is none, the
+    message names the data directory looked in, and the other one (the app's or the offline demo's)."""
+    from lib.storage.store import Store
+
+    found = _lookup(store, ref)
     if len(found) == 1:
         return found[0]
-    where = "the offline demo's runs (--emulator)" if demo_runs else "this data directory"
-    if not found:
-        raise CliError(f"No run `{ref}` in {where}. Copy a run id from `ask`'s output or the app's URL (?run=…).")
-    raise CliError(f"`{ref}` starts more than one run id; give more of it.")
+    if found:
+        raise CliError(f"`{ref}` starts more than one run id in {settings.data_dir}; give more of it.")
+    if settings.demo:
+        where, other_name, other_dir = "the offline demo's runs", "the app's runs", settings.data_dir.parent
+    else:
+        where, other_name, other_dir = "the app's runs", "the offline demo's runs", settings.data_dir / "demo"
+    flag = "without --emulator" if settings.demo else "with --emulator"
+    message = f"No run `{ref}` in {where} ({settings.data_dir})."
+    looked = (other_dir / "analyst.sqlite3").is_file()
+    if looked and _lookup(Store(other_dir), ref):
+        message += f" It is in {other_name} ({other_dir}): run the command again {flag}."
+    elif looked:
+        message += f" Nor is it in {other_name} ({other_dir})."
+    else:
+        message += f" {other_name.capitalize()} are in {other_dir} ({flag})."
+    raise CliError(
+        message + " Copy a run id from `ask`'s output or the app's URL (?run=…), or set ANALYST_DATA_DIR to the "
+        "data directory the run was made in."
+    )
+
+
+def _lookup(store: Store, ref: str) -> list[Run]:
+    run = store.run(ref)
+    if run is not None:
+        return [run]
+    return store.find_runs(ref) if len(ref) >= 4 else []
 
 
 def report(diff: RunDiff, labels: tuple[str, str], out: TextIO, full: bool = False) -> None:
@@ -317,9 +404,12 @@ def report(diff: RunDiff, labels: tuple[str, str], out: TextIO, full: bool = Fal
 
 
 def _replay_command(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    from lib.runs import jobs
+    from lib.runs.view import load_comparison
+
     settings = cli_settings(args.emulator)
     store = open_store(settings)
-    original = find_run(store, args.run, settings.demo)
+    original = find_run(store, args.run, settings)
     if len(args.files) != len(original.file_ids):
         raise CliError(
             f"Run {original.id} used {len(original.file_ids)} file(s); give one file in place of each, in the "
@@ -328,7 +418,7 @@ def _replay_command(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     file_ids = upload_files(store, settings, [Path(p) for p in args.files], err)
     run = jobs.start_replay(store, settings, original.id, dict(zip(original.file_ids, file_ids, strict=True)))
     folder = args.out or (lambda run_id: Path("outputs") / run_id)
-    answer = stream(store, run, folder, out, err)
+    answer = stream(store, run, folder, out, err, printer(_code_mode(args)))
     found = load_comparison(store, original.id, run.id, settings.prices)
     if found is not None:
         report(found.diff, found.labels, out, args.diff)
@@ -342,9 +432,11 @@ def _replay_command(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
 
 
 def _compare_command(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    from lib.runs.view import load_comparison
+
     settings = cli_settings(args.emulator, need_key=False)
     store = open_store(settings)
-    old, new = find_run(store, args.before, settings.demo), find_run(store, args.after, settings.demo)
+    old, new = find_run(store, args.before, settings), find_run(store, args.after, settings)
     found = load_comparison(store, old.id, new.id, settings.prices)
     assert found is not None  # both were just read through the same store
     (old_label, new_label), (old_title, new_title) = found.labels, found.titles
@@ -396,7 +488,8 @@ class _Discard:
 
 def parser() -> argparse.ArgumentParser:
     """The command line's arguments."""
-    top = argparse.ArgumentParser(prog="python -m lib.cli", description=__doc__.splitlines()[0])
+    description = " ".join(__doc__.split("\n\n")[0].split())  # the docstring's first paragraph, whole
+    top = argparse.ArgumentParser(prog="python -m lib.cli", description=description)
     sub = top.add_subparsers(dest="command", required=True)
     ask_p = sub.add_parser("ask", help="upload files, ask a question and stream the answer")
     ask_p.add_argument("files", nargs="+", metavar="FILE", help="files to attach")
@@ -414,6 +507,17 @@ def parser() -> argparse.ArgumentParser:
     compare_p.add_argument("after", help="the later run's id, such as a replay of the first")
     for p in (replay_p, compare_p):
         p.add_argument("--diff", action="store_true", help="print each code cell's output diff in full")
+    for p in (ask_p, replay_p):
+        shown = p.add_mutually_exclusive_group()
+        shown.add_argument(
+            "--full-code",
+            action="store_true",
+            help=f"print every code cell whole (default: its first {SHORT_CODE_LINES} lines)",
+        )
+        shown.add_argument("--no-code", action="store_true", help="leave code cells out (their output is printed)")
+        shown.add_argument(
+            "--quiet", "-q", action="store_true", help="print only the answer's text, its files and any problem"
+        )
     for p in (ask_p, check_p, replay_p, compare_p):
         p.add_argument("--emulator", action="store_true", help="use the local emulator's store and analyst, not Claude")
     return top

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-import anthropic
+if TYPE_CHECKING:
+    import anthropic
 
 
 @dataclass
@@ -25,6 +27,8 @@ def describe(exc: BaseException) -> AppError:
     """Turn any exception from the SDK or the network into an AppError."""
     if isinstance(exc, AppError):
         return exc
+    import anthropic  # here, not at the top: settings and the command line's checks need no SDK
+
     if isinstance(exc, anthropic.APIStatusError):
         return _status_error(exc)
     if isinstance(exc, anthropic.APITimeoutError):

@@ -141,11 +141,12 @@ def test_ask_streams_the_answer_saves_the_files_and_leaves_the_run_in_the_store(
     assert done.returncode == 0, done.stderr
     out = done.stdout
     assert "I'll load `monthly_sales.csv` with pandas" in out
-    assert "```python" in out and "df = load_table(PATH)" in out  # the code cells
+    assert "```python" in out and "more lines (--full-code)" in out  # the code cells, their first lines
     assert "Rows: 576" in out  # their output
     assert "[file] monthly_sales_trend.png" in out
     assert out.rstrip().endswith("(and the interactive chart `monthly_sales_trend.vl.json`).")
     assert "[1/1] monthly_sales.csv: checking 20.5 KB… uploading… done" in done.stderr
+    assert "claude-sonnet-4-6 · " in done.stderr and " code executions · est. $" in done.stderr
     saved = tmp_path / "charts" / "monthly_sales_trend.png"
     assert saved.read_bytes().startswith(b"\x89PNG")
     assert (tmp_path / "charts" / "monthly_sales_trend.vl.json").is_file()
@@ -159,6 +160,57 @@ def test_ask_streams_the_answer_saves_the_files_and_leaves_the_run_in_the_store(
     assert run.file_ids == [record.id] and record.filename == "monthly_sales.csv"
     artifacts, _ = store.artifacts(ArtifactFilter(run_id=run.id))
     assert {a.filename for a in artifacts} >= {"monthly_sales_trend.png", "monthly_sales_summary.csv"}
+
+
+def _cells(out: str) -> list[list[str]]:
+    """The code cells `ask` printed, as lists of lines."""
+    return [block.split("\n```", 1)[0].splitlines()[1:] for block in out.split("```python")[1:]]
+
+
+def test_ask_prints_code_in_full_only_when_asked_and_quiet_prints_the_answer(tmp_path: Path) -> None:
+    full = run_cli(tmp_path, "ask", str(SALES), QUESTION, "--emulator", "--full-code")
+    short = run_cli(tmp_path, "ask", str(SALES), QUESTION, "--emulator")
+    none = run_cli(tmp_path, "ask", str(SALES), QUESTION, "--emulator", "--no-code")
+    quiet = run_cli(tmp_path, "ask", str(SALES), QUESTION, "--emulator", "--quiet")
+    for done in (full, short, none, quiet):
+        assert done.returncode == 0, done.stderr
+    whole, heads = _cells(full.stdout), _cells(short.stdout)
+    assert len(whole) == len(heads) >= 2 and all(len(cell) > 20 for cell in whole)
+    for cell, head in zip(whole, heads, strict=True):  # each cell's first lines, then how many were left out
+        assert (
+            head[:-1] == cell[: len(head) - 1]
+            and head[-1] == f"# … {len(cell) - len(head) + 1} more lines (--full-code)"
+        )
+    assert len(short.stdout.splitlines()) < len(full.stdout.splitlines()) / 2
+    assert "```" not in none.stdout and none.stdout.count("[python cell, ") == len(whole)
+    assert "Rows: 576" in none.stdout  # the output stays
+    assert "```" not in quiet.stdout and "Rows: 576" not in quiet.stdout and "[python cell" not in quiet.stdout
+    answer = full.stdout.rstrip().splitlines()[-1]
+    assert quiet.stdout.rstrip().splitlines()[-1] == answer and "576 rows" in answer
+    assert "[file] monthly_sales_trend.png" in quiet.stdout
+    assert "demo · 2 code executions · no cost" in quiet.stderr and "claude" not in quiet.stderr
+
+
+def test_help_says_its_first_sentence_whole(tmp_path: Path) -> None:
+    done = run_cli(tmp_path, "--help")
+    assert done.returncode == 0
+    said = " ".join(done.stdout.split())
+    assert "`compare` reports what changed between two runs." in said
+    asked = " ".join(run_cli(tmp_path, "ask", "--help").stdout.split())
+    assert "--no-code" in asked and "--quiet" in asked and "--full-code" in asked
+
+
+def test_a_missing_key_is_reported_before_the_sdk_is_even_imported(tmp_path: Path) -> None:
+    probe = (
+        "import sys\nfrom lib import cli\n"
+        "code = cli.main(['ask', 'any.csv', 'q'])\n"
+        "print(code, sorted(m for m in ('anthropic', 'pandas', 'sqlalchemy', 'lib.emulator') if m in sys.modules))\n"
+    )
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("ANTHROPIC_", "ANALYST_"))}
+    env.update(PYTHONPATH=str(REPO), HOME=str(tmp_path), ANALYST_DATA_DIR=str(tmp_path / "data"))
+    done = subprocess.run([sys.executable, "-c", probe], cwd=tmp_path, env=env, capture_output=True, text=True)
+    assert done.stdout.strip() == "2 []", done.stdout + done.stderr
+    assert "No Anthropic API key is configured" in done.stderr
 
 
 def test_ask_exits_non_zero_when_the_run_ends_in_error(tmp_path: Path, emulator: Emulator) -> None:
@@ -319,10 +371,21 @@ def test_replay_asks_the_run_again_on_a_new_file_and_reports_the_changed_numbers
 
 def test_replay_says_what_is_wrong_with_its_arguments(tmp_path: Path) -> None:
     done = run_cli(tmp_path, "replay", "abcd1234", str(SALES), "--emulator")
-    assert done.returncode == 2 and "No run `abcd1234` in the offline demo's runs" in done.stderr
+    assert done.returncode == 2
+    assert f"No run `abcd1234` in the offline demo's runs ({tmp_path / 'data' / 'demo'})" in done.stderr
     asked = run_cli(tmp_path, "ask", str(SALES), QUESTION, "--emulator")
     assert asked.returncode == 0, asked.stderr
     run_id = asked.stderr.split("run ")[1].split()[0]
     done = run_cli(tmp_path, "replay", run_id, str(SALES), str(SALES), "--emulator")
     assert done.returncode == 2
     assert "used 1 file(s); give one file in place of each" in done.stderr and "Traceback" not in done.stderr
+    # a demo run looked for among the app's runs: both data directories are named, and where it is
+    compared = run_cli(tmp_path, "compare", run_id, "abcd1234")
+    assert compared.returncode == 2
+    assert f"No run `{run_id}` in the app's runs ({tmp_path / 'data'})" in compared.stderr
+    assert (
+        f"It is in the offline demo's runs ({tmp_path / 'data' / 'demo'}): run the command again with --emulator"
+        in (compared.stderr)
+    )
+    compared = run_cli(tmp_path, "compare", run_id, "abcd1234", "--emulator")
+    assert f"No run `abcd1234` in the offline demo's runs ({tmp_path / 'data' / 'demo'})" in compared.stderr
