@@ -249,7 +249,7 @@ questions:
       contains: ['576 rows', 'no values are missing']
       numbers:
         - {{value: 5, tolerance: 0}}
-        - {{value: 154.7, tolerance: 0.05}}
+        - {{value: 1856, tolerance: 0}}
       files: ['*.png', '*.vl.json', 'monthly_sales_summary.csv']
 """
 
@@ -260,7 +260,7 @@ def test_check_passes_a_golden_file_that_holds(tmp_path: Path) -> None:
     done = run_cli(tmp_path, "check", str(golden), "--emulator")
     assert done.returncode == 0, done.stdout + done.stderr
     assert done.stdout.count("  PASS  ") == 7 and "FAIL" not in done.stdout
-    assert "PASS  number 154.7 ± 0.05 — found 154.67" in done.stdout
+    assert "PASS  number 1856 ± 0 — found 1856" in done.stdout  # the last month's total units, read as 1,856
     assert "7/7 expectations passed; all passed" in done.stdout
     [run] = Store(tmp_path / "data" / "demo").runs()  # kept where the app's offline demo shows it
     assert run.status == "done" and run.demo
@@ -269,12 +269,12 @@ def test_check_passes_a_golden_file_that_holds(tmp_path: Path) -> None:
 
 def test_check_fails_and_names_the_expectation_that_did_not_hold(tmp_path: Path) -> None:
     golden = tmp_path / "golden.yaml"
-    golden.write_text(GOLDEN.replace("value: 154.7, tolerance: 0.05", "value: 160, tolerance: 1"))
+    golden.write_text(GOLDEN.replace("value: 1856, tolerance: 0", "value: 1900, tolerance: 1"))
     done = run_cli(tmp_path, "check", str(golden), "--emulator")
     assert done.returncode == 1
     lines = done.stdout.splitlines()
     assert [line.strip() for line in lines if "FAIL" in line] == [
-        "FAIL  number 160 ± 1 — nearest quoted number is 154.67"
+        "FAIL  number 1900 ± 1 — nearest quoted number is 1856"
     ]
     assert "6/7 expectations passed; 1 of 1 question(s) failed" in done.stdout
 
