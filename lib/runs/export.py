@@ -11,6 +11,7 @@ from pathlib import Path
 import nbformat
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_output
 
+from lib.cost import usage_text
 from lib.files import charts
 from lib.runs import notebook as rerun
 from lib.runs.view import RunView
@@ -45,12 +46,7 @@ def _notebook(view: RunView, data_dir: Path, inputs: list[rerun.InputFile], bund
     nb.metadata["title"] = view.run.title
     nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
     nb.metadata["language_info"] = {"name": "python"}
-    nb.cells.append(
-        new_markdown_cell(
-            f"# {view.run.title}\n\nModel `{view.run.model}`, tool `{view.run.tool_version}`"
-            + (" (offline demo)" if view.run.demo else "")
-        )
-    )
+    nb.cells.append(new_markdown_cell(f"# {view.run.title}\n\n{_made_by(view)}"))
     cells = [i for t in view.turns for i in t.items if isinstance(i, CodeCell)]
     nb.cells.append(new_markdown_cell(rerun.inputs_markdown(inputs, bundled)))
     nb.cells.append(new_code_cell(rerun.requirements_source(cells)))
@@ -103,9 +99,19 @@ def _chart_output(chart: charts.Chart) -> nbformat.NotebookNode:
     return new_output("display_data", data=data)
 
 
+def _made_by(view: RunView) -> str:
+    """Who answered, with which tool, and what it cost: the offline demo's scripted analyst is no model."""
+    run = view.run
+    if run.demo:
+        who = "Answered by the offline demo's scripted analyst (not Claude), no cost"
+    else:
+        who = f"Model `{run.model}` · {usage_text(view.usage, view.cost)}"
+    return f"{who} · tool `{run.tool_version}`"
+
+
 def markdown(view: RunView) -> str:
     """The run as a Markdown report; generated files are linked as files/<name>."""
-    lines = [f"# {view.run.title}", "", f"Model `{view.run.model}` · tool `{view.run.tool_version}`", ""]
+    lines = [f"# {view.run.title}", "", _made_by(view), ""]
     for turn in view.turns:
         lines += [f"## Question {turn.turn.idx + 1}", "", turn.turn.question, ""]
         for item in turn.items:
