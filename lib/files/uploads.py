@@ -18,7 +18,7 @@ FILES_API_MAX_BYTES = 500 * MB
 PARSE_SECONDS = 10.0
 PARSE_BYTES_PER_EXTRA_SECOND = 20 * MB
 
-__all__ = ["ACCEPTED_TYPES_TEXT", "Accepted", "Checked", "Rejected", "check_upload", "inspect_upload"]
+__all__ = ["ACCEPTED_TYPES_TEXT", "Accepted", "Checked", "Rejected", "check_upload", "inspect_upload", "preview_path"]
 
 
 @dataclass(frozen=True)
@@ -97,16 +97,22 @@ def inspect_upload(name: str, data: bytes, max_bytes: int, max_rows: int = 20) -
 
 
 def _inspect(clean: str, kind: str, data: bytes, max_rows: int) -> Preview:
-    """Write the bytes to a temporary file once and run lib.files.preview.inspect_path on it in a limited worker."""
-    from lib.files import sandbox
-
+    """Write the bytes to a temporary file once and preview it in a limited worker."""
     fd, tmp = tempfile.mkstemp(prefix="upload-", suffix=kinds.get(kind).extension)  # type: ignore[union-attr]
     try:
         with os.fdopen(fd, "wb") as handle:
             handle.write(data)
-        return sandbox.call("inspect", Path(tmp), clean, kind, max_rows, seconds=parse_seconds(len(data)))
+        return preview_path(Path(tmp), clean, kind, max_rows)
     finally:
         Path(tmp).unlink(missing_ok=True)
+
+
+def preview_path(path: Path, name: str, kind: str, max_rows: int = 20) -> Preview:
+    """lib.files.preview.inspect_path on a file, run in a limited worker process, never in this one; raises
+    Refused (or the worker's limit error) like the check before an upload."""
+    from lib.files import sandbox
+
+    return sandbox.call("inspect", path, name, kind, max_rows, seconds=parse_seconds(path.stat().st_size))
 
 
 def parse_seconds(size: int) -> float:
