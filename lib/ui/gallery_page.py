@@ -19,7 +19,6 @@ from lib.ui.state import ANALYZE_PAGE, confirmed_button
 
 PER_PAGE = 12
 COLUMNS = 4
-CARD_HEIGHT = 390
 THUMB_HEIGHT = 150
 OPEN = "gallery_open"
 SELECTED = "gallery_selected"
@@ -111,9 +110,10 @@ def _grid(ctx: Context, cards: list[gallery.Card]) -> None:
         cols = st.columns(COLUMNS)
         for col, card in zip(cols, cards[start : start + COLUMNS], strict=False):
             art = card.artifact
-            with col.container(border=True, height=CARD_HEIGHT):
+            # every line of a card is one line high (long text ends in an ellipsis, whole on hover), so each card
+            # is as tall as its content and the cards of a row line up without cutting their buttons off
+            with col.container(border=True, key=f"gallery_card_{art.id}"):
                 thumb = gallery.thumb_for(ctx.data_dir, art)
-                # a fixed-height picture box keeps every card's text and buttons on the same line
                 with st.container(
                     height=THUMB_HEIGHT, border=False, vertical_alignment="center", horizontal_alignment="center"
                 ):
@@ -121,14 +121,14 @@ def _grid(ctx: Context, cards: list[gallery.Card]) -> None:
                         st.image(str(thumb), width="stretch")
                     else:
                         st.markdown(f"### {gallery.icon_for(art)} {art.filename.rsplit('.', 1)[-1].upper()}")
-                st.markdown(f"**{art.filename}**")
+                st.markdown(f"**{art.filename}**", wrap=False, help=art.filename)
+                st.caption(art.question or "—", wrap=False, help=art.question or None)
                 size = sum(m.size_bytes for m in card.members)
-                kind = " · :material/insights: with Vega-Lite spec" if card.spec else ""
+                kind = " · :material/insights: interactive" if card.spec else ""
                 st.caption(
-                    f"{art.question[:70]} · {datetime.fromtimestamp(art.created_at):%Y-%m-%d %H:%M} · "
-                    f"{format_size(size)}{kind}"
+                    f"{datetime.fromtimestamp(art.created_at):%Y-%m-%d %H:%M} · {format_size(size)}{kind}", wrap=False
                 )
-                row = st.container(horizontal=True, vertical_alignment="center")  # columns cut "Open" short
+                row = st.container(horizontal=True, vertical_alignment="center", key=f"gallery_buttons_{art.id}")
                 row.checkbox("Select", key=f"gallery_sel_{art.id}")
                 if row.button("Open", key=f"gallery_open_{art.id}", icon=":material/open_in_full:"):
                     st.session_state[OPEN] = art.id
