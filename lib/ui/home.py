@@ -19,7 +19,7 @@ from lib.ui.setup import Context, display_path, key_help, model_caption
 from lib.ui.state import ANALYZE_PAGE, FILES_PAGE, select_files
 
 PENDING_SAMPLE = "home_pending_sample"  # a sample clicked before the demo started, analysed once it has
-TITLE_CHARS = 90
+TITLE_CHARS = 80
 
 
 def render(ctx: Context) -> None:

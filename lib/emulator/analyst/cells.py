@@ -298,12 +298,13 @@ line = dict(
             dict(field="measure", type="nominal"),
             dict(field="value", type="quantitative", format=",.2f"),
         ] + ([dict(field=GROUP, type="nominal")] if GROUP else []),
-        **({"color": dict(field=GROUP, type="nominal", scale=dict(domain=groups, scheme="category10"))} if GROUP else {}),
+        **({"color": dict(field=GROUP, type="nominal", scale=dict(domain=groups, scheme="category10"),
+                          legend=dict(orient="top"))} if GROUP else {}),
     ),
 )
 circled = dict(
     transform=[dict(filter="datum.flagged")],
-    mark=dict(type="point", color="red", size=160, strokeWidth=1.5),
+    mark=dict(type="point", color="red", size=220, strokeWidth=2.5, opacity=1, filled=False),
     encoding=dict(x=dict(field="_when", type="temporal"), y=dict(field="value", type="quantitative")),
 )
 vl_data = long.assign(measure=long["measure"].map(label))[keys + ["measure", "value", "flagged"]]
@@ -382,6 +383,7 @@ else:
 vl_data = top[["factor", "kind", "association"]]
 vl_view = dict(
     title=f"What goes with {TARGET}, strongest first",
+    autosize=dict(type="pad"),
     width=500,
     height=max(120, 28 * len(top)),
     mark=dict(type="bar", tooltip=True),
@@ -438,7 +440,7 @@ if DATE:  # the worst case's series, its expected line and the values far from i
     vl_data = shown[["_when", "value", "expected", "z"]].assign(far=shown["z"].abs() >= LIMIT)
     x = dict(field="_when", type="temporal", title=str(DATE))
     vl_view = dict(
-        title=title, width=640, height=260,
+        title=title, width=640, height=260, autosize=dict(type="pad"),
         layer=[
             dict(mark=dict(type="line", point=True, color="#1f77b4"), encoding=dict(
                 x=x, y=dict(field="value", type="quantitative", title=f"{head.measure} ({AGG[head.measure]})", scale=dict(zero=False)),
@@ -458,7 +460,7 @@ else:  # the worst cases side by side
     ax.set_xlabel("robust standard deviations from the median")
     vl_data = worst.assign(case=cases, far=worst["z"].abs() >= LIMIT)[["case", "value", "z", "far"]]
     vl_view = dict(
-        title=title, width=500, height=max(120, 28 * len(worst)),
+        title=title, width=500, height=max(120, 28 * len(worst)), autosize=dict(type="pad"),
         mark=dict(type="bar"),
         encoding=dict(
             y=dict(field="case", type="nominal", sort=list(cases), title=None),
@@ -517,7 +519,7 @@ ax.set_xlabel(MEASURE)
 ax.set_title(title)
 vl_data = top.assign(answer=[True] + [False] * (len(top) - 1))
 vl_view = dict(
-    title=title, width=500, height=max(120, 28 * len(top)),
+    title=title, width=500, height=max(120, 28 * len(top)), autosize=dict(type="pad"),
     mark=dict(type="bar"),
     encoding=dict(
         y=dict(field="label", type="nominal", sort=list(top["label"]), title=LABEL or "row"),
@@ -600,9 +602,13 @@ vl_data = corr.set_axis(names, axis=1).set_axis(names).rename_axis("row").reset_
 axis = dict(type="nominal", sort=names, title=None)
 vl_view = dict(
     title="Correlation between the measures",
+    autosize=dict(type="pad"),  # the size is the cells' own, with the labels around them
     width=44 * len(names),  # square cells, as in the PNG
     height=44 * len(names),
-    encoding=dict(x=dict(field="column", **axis), y=dict(field="row", **axis)),
+    encoding=dict(
+        x=dict(field="column", **axis, axis=dict(labelAngle=-45, labelLimit=200, labelOverlap=False)),  # as the PNG
+        y=dict(field="row", **axis, axis=dict(labelLimit=200, labelOverlap=False)),
+    ),
     layer=[
         dict(mark=dict(type="rect", tooltip=True), encoding=dict(
             color=dict(field="r", type="quantitative", scale=dict(domain=[-1, 1], scheme="redblue", reverse=True)),
