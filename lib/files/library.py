@@ -12,7 +12,7 @@ import anthropic
 from lib.errors import AppError
 from lib.files import api, kinds, uploads
 from lib.files.api import RemoteFile
-from lib.files.preview import ImagePreview, Preview, Refused
+from lib.files.preview import Preview, Refused
 from lib.files.uploads import Accepted
 from lib.storage import blobs
 from lib.storage.store import FileRecord, Store
@@ -207,9 +207,9 @@ def file_bytes(client: anthropic.Anthropic | None, store: Store, data_dir: Path,
     return dest.read_bytes()
 
 
-def stored_preview(data_dir: Path, record: FileRecord) -> tuple[Preview, bytes] | AppError:
-    """The preview and profile of a library file from its local copy, parsed in the limited worker as on upload,
-    with the bytes an image preview draws (empty for other kinds); an AppError says why there is none."""
+def stored_preview(data_dir: Path, record: FileRecord) -> Preview | AppError:
+    """The preview and profile of a library file from its local copy, parsed in the limited worker as on upload;
+    an AppError says why there is none."""
     path = blobs.path(data_dir, record.local_path) if record.local_path else None
     if path is None or not path.is_file():
         return AppError("No preview", f"{record.filename} has no local copy.", "Upload it again to preview it.")
@@ -221,7 +221,7 @@ def stored_preview(data_dir: Path, record: FileRecord) -> tuple[Preview, bytes] 
         return AppError(
             "No preview", f"{record.filename} could not be read: {exc}.", "Upload a smaller or simpler copy."
         )
-    return preview, (path.read_bytes() if isinstance(preview, ImagePreview) else b"")
+    return preview
 
 
 def _unknown_to_all(store: Store, file_id: str) -> bool:

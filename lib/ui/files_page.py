@@ -11,7 +11,7 @@ from streamlit.runtime.uploaded_file_manager import UploadedFile
 
 from lib.errors import AppError
 from lib.files import api, kinds, library, uploads
-from lib.files.preview import format_size
+from lib.files.preview import ImagePreview, format_size
 from lib.storage.store import FileRecord
 from lib.ui.demo_session import link_params
 from lib.ui.render import render_preview, show_error
@@ -277,9 +277,10 @@ def _preview(ctx: Context, entry: library.LibraryEntry) -> None:
     if isinstance(found, AppError):
         show_error(found)
         return
-    preview, data = found
+    # an image draws its bytes; a table or document draws what the worker made of them
+    data = library.file_bytes(None, ctx.store, ctx.data_dir, entry) if isinstance(found, ImagePreview) else b""
     with st.container(border=True):
-        render_preview(preview, data)
+        render_preview(found, data)
 
 
 def _generated(ctx: Context, entries: list[library.LibraryEntry]) -> None:
