@@ -51,3 +51,16 @@ def test_report_zip_has_the_spec_next_to_the_png(data_dir):
     report = zf.read("report.md").decode()
     assert f"![{CHART}.png]({png})" in report
     assert f"[{CHART}.vl.json]({spec}) (the chart as a Vega-Lite spec, interactive)" in report
+
+
+def test_exports_say_the_model_and_cost_of_a_real_run_and_demo_for_a_demo_run(data_dir):
+    real = _view(data_dir)
+    said = export.markdown(real).splitlines()[2]
+    assert said.startswith("Model `claude-sonnet-4-6` · 10 input · 20 output tokens · 0 code executions · est. $")
+    demo = _view(data_dir, demo=True)
+    for text in (
+        export.markdown(demo),
+        nbformat.reads(export.notebook(demo, data_dir, []), as_version=4).cells[0].source,
+    ):
+        assert "Answered by the offline demo's scripted analyst (not Claude), no cost" in text
+        assert "claude-sonnet" not in text and "$" not in text
