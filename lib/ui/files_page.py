@@ -201,9 +201,11 @@ def _table(entries: list[library.LibraryEntry], key: str) -> None:
 
 def _actions(ctx: Context, entries: list[library.LibraryEntry]) -> None:
     by_id = {e.id: e for e in entries}
-    if SELECT not in st.session_state or st.session_state.pop(RESELECT, False):
+    # the picker's own state is written only when it must change: set on every run, it would undo the user's edits
+    reselect = st.session_state.pop(RESELECT, False)
+    if reselect or SELECT not in st.session_state:
         st.session_state[SELECT] = [i for i in selected_files() if i in by_id]
-    else:  # a file deleted meanwhile drops out of the selection
+    elif any(i not in by_id for i in st.session_state[SELECT]):  # a file deleted meanwhile drops out
         st.session_state[SELECT] = [i for i in st.session_state[SELECT] if i in by_id]
     chosen = st.multiselect(
         "Select files",

@@ -286,6 +286,10 @@ def test_after_an_upload_the_new_file_is_selected_and_its_preview_can_be_opened_
     at = upload_and_submit(files_page, [("monthly_sales.csv", SALES.read_bytes(), "text/csv")])
     first = _library(at)["id"].iloc[0]
     assert at.multiselect(key="files_select").value == [first]
+    at.multiselect(key="files_select").set_value([])
+    run(at)
+    run(at)  # then the selection is the user's, run after run
+    assert at.multiselect(key="files_select").value == []
     churn = (SALES.parent / "subscriptions_churn.csv").read_bytes()
     at = upload_and_submit(at, [("subscriptions_churn.csv", churn, "text/csv")])
     table = _library(at)
