@@ -12,8 +12,9 @@ from pathlib import Path
 import anthropic
 
 from lib.errors import AppError, NotAllowedError, describe
-from lib.files import api, kinds
+from lib.files import api, kinds, uploads
 from lib.files.api import RemoteFile
+from lib.files.preview import Preview, Refused
 from lib.files.uploads import Accepted
 from lib.storage import blobs
 from lib.storage.records import FileRecord
@@ -31,7 +32,7 @@ class LibraryEntry:
     size_bytes: int
     uploaded_at: datetime
     downloadable: bool
-    status: str  # "ok", "missing remotely", "remote only", "unchecked"
+    status: str  # "ok", "missing remotely", "remote only", "generated", "unchecked"
     local_path: str
     expires_at: datetime | None = None
 
@@ -39,6 +40,19 @@ class LibraryEntry:
     def usable(self) -> bool:
         """Whether the file can be attached to an analysis."""
         return self.status in ("ok", "unchecked", "remote only") and not self.downloadable
+
+    @property
+    def generated(self) -> bool:
+        """Whether code execution made the file (the API lets only those be downloaded): an output of a run, not
+        an input of the library."""
+        return self.status == "generated"
+
+    @property
+    def download_from(self) -> str:
+        """Where its Download button gets the bytes: the local copy, the Files API, or nowhere."""
+        if self.local_path:
+            return "local copy"
+        return "Files API" if self.downloadable else "not available"
 
 
 @dataclass(frozen=True)
@@ -148,7 +162,7 @@ def merge(
                     size_bytes=r.size_bytes,
                     uploaded_at=r.created_at,
                     downloadable=r.downloadable,
-                    status="remote only",
+                    status="generated" if r.downloadable else "remote only",
                     local_path="",
                     expires_at=r.expires_at,
                 )
@@ -204,6 +218,23 @@ def file_bytes(client: anthropic.Anthropic | None, store: Store, data_dir: Path,
     dest = data_dir / "downloads" / kinds.disk_name(entry.id, entry.filename)
     api.download(client, entry.id, dest)
     return dest.read_bytes()
+
+
+def stored_preview(data_dir: Path, record: FileRecord) -> Preview | AppError:
+    """The preview and profile of a library file from its local copy, parsed in the limited worker as on upload;
+    an AppError says why there is none."""
+    path = blobs.path(data_dir, record.local_path) if record.local_path else None
+    if path is None or not path.is_file():
+        return AppError("No preview", f"{record.filename} has no local copy.", "Upload it again to preview it.")
+    try:
+        preview = uploads.preview_path(path, record.filename, record.kind)
+    except Refused as refused:
+        return AppError("No preview", refused.reason, refused.hint)
+    except Exception as exc:  # noqa: BLE001 - includes the worker's limits; the page must stay up
+        return AppError(
+            "No preview", f"{record.filename} could not be read: {exc}.", "Upload a smaller or simpler copy."
+        )
+    return preview
 
 
 def _unknown_to_all(store: Store, file_id: str) -> bool:

@@ -18,7 +18,7 @@ from lib.limits import LIMITS
 MB = 1_000_000
 FILES_API_MAX_BYTES = 500 * MB
 
-__all__ = ["ACCEPTED_TYPES_TEXT", "Accepted", "Checked", "Rejected", "check_upload", "inspect_upload"]
+__all__ = ["ACCEPTED_TYPES_TEXT", "Accepted", "Checked", "Rejected", "check_upload", "inspect_upload", "preview_path"]
 
 
 @dataclass(frozen=True)
@@ -102,9 +102,15 @@ def _inspect(clean: str, kind: str, data: bytes, max_rows: int) -> Preview:
     try:
         with os.fdopen(fd, "wb") as handle:
             handle.write(data)
-        return sandbox.call(preview.inspect_path, Path(tmp), clean, kind, max_rows, seconds=parse_seconds(len(data)))
+        return preview_path(Path(tmp), clean, kind, max_rows)
     finally:
         Path(tmp).unlink(missing_ok=True)
+
+
+def preview_path(path: Path, name: str, kind: str, max_rows: int = 20) -> Preview:
+    """lib.files.preview.inspect_path on a file, run in a limited worker process, never in this one; raises
+    Refused (or the worker's limit error) like the check before an upload."""
+    return sandbox.call(preview.inspect_path, path, name, kind, max_rows, seconds=parse_seconds(path.stat().st_size))
 
 
 def parse_seconds(size: int) -> float:

@@ -10,6 +10,7 @@ from pathlib import Path
 import nbformat
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_output
 
+from lib.cost import usage_text
 from lib.files import charts, kinds
 from lib.runs import notebook as rerun
 from lib.runs.view import RunView, TurnView, code_span, shown_where
@@ -65,12 +66,7 @@ def _notebook(view: RunView, data_dir: Path, inputs: list[rerun.InputFile], bund
     nb.metadata["title"] = view.run.name
     nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
     nb.metadata["language_info"] = {"name": "python"}
-    nb.cells.append(
-        new_markdown_cell(
-            f"# {view.run.name}\n\nModel `{view.run.model}`, tool `{view.run.tool_version}`"
-            + (" (offline demo)" if view.run.demo else "")
-        )
-    )
+    nb.cells.append(new_markdown_cell(f"# {view.run.name}\n\n{_made_by(view)}"))
     cells = [i for t in view.turns for i in t.items if isinstance(i, CodeCell)]
     nb.cells.append(new_markdown_cell(rerun.inputs_markdown(inputs, bundled)))
     nb.cells.append(new_code_cell(rerun.requirements_source(cells)))
@@ -162,11 +158,21 @@ def _file_entries(view: RunView) -> dict[str, str]:
     return {path: f"files/{entry}" for path, entry in zip(paths, kinds.unique_names(paths), strict=True)}
 
 
+def _made_by(view: RunView) -> str:
+    """Who answered, with which tool, and what it cost: the offline demo's scripted analyst is no model."""
+    run = view.run
+    if run.demo:
+        who = "Answered by the offline demo's scripted analyst (not Claude), no cost"
+    else:
+        who = f"Model `{run.model}` · {usage_text(view.usage, view.cost)}"
+    return f"{who} · tool `{run.tool_version}`"
+
+
 def markdown(view: RunView) -> str:
     """The run as a Markdown report; generated files are linked as files/<name>; each traced number of an answer
     has a footnote naming the cell and output line that showed it, and each untraced one is marked."""
     entries = _file_entries(view)
-    lines = [f"# {view.run.name}", "", f"Model `{view.run.model}` · tool `{view.run.tool_version}`", ""]
+    lines = [f"# {view.run.name}", "", _made_by(view), ""]
     notes = _Footnotes()
     for turn in view.turns:
         lines += [f"## Question {turn.turn.idx + 1}", "", turn.turn.question, ""]

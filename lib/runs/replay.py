@@ -85,6 +85,17 @@ def renames_for(store: Store, replay: RunRecord, original: RunRecord) -> dict[st
     return names
 
 
+def stand_ins(store: Store, replay: RunRecord, original: RunRecord) -> list[tuple[str, str]]:
+    """(original file name, stand-in file name) for each of the original's files, in order; a file no longer in
+    the library is named by its id."""
+
+    def name(file_id: str) -> str:
+        record = store.file(file_id)
+        return record.filename if record else file_id
+
+    return [(name(old), name(new)) for old, new in zip(original.file_ids, replay.file_ids, strict=False)]
+
+
 def next_question(store: Store, replay: RunRecord) -> str | None:
     """The replay's next question (as it will be sent), or None when every question was asked or it is no replay."""
     if not replay.replay_of:

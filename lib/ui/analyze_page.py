@@ -7,7 +7,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 import streamlit as st
 
-from lib.cost import budget_reached, budget_used_sentence, format_usd
+from lib.cost import DEMO_LABEL, budget_reached, budget_used_sentence, format_usd
 from lib.errors import AppError
 from lib.files import prompts
 from lib.models import available_models
@@ -39,6 +39,8 @@ SEARCH = "analyze_run_search"
 LISTED_RUNS = 12  # in the sidebar; a search finds the others
 IDLE_NOTE_MINUTES = 5  # the API checkpoints a container after about 5 idle minutes
 QUESTION = "analyze_question"
+TARGET = "analyze_target"
+KEPT_TARGET = "analyze_target_kept"  # the Drivers target, kept while its widget is not shown
 BUDGET_LABEL = "Budget for this run (USD)"
 BUDGET_HELP = (
     "Empty or 0: no limit. Checked before every request to the API: once the run's estimated cost reaches "
@@ -134,9 +136,16 @@ def _new_run_form(ctx: Context) -> None:
         "Your question", key=QUESTION, height=120, placeholder="e.g. What are the main drivers of churn? Show a chart."
     )
     model_col, tool_col, budget_col = st.columns([3, 3, 2])
-    models = _models(ctx)
-    default = ctx.settings.model if ctx.settings.model in models else models[0]
-    model = model_col.selectbox("Model", models, index=models.index(default), key="analyze_model")
+    if ctx.settings.demo:  # the scripted analyst answers whatever model is asked for; it is none of them
+        model_col.selectbox(
+            "Model", [DEMO_LABEL], disabled=True, key="analyze_model_demo",
+            help="The offline demo's scripted analyst answers: it is not Claude, and a demo run costs nothing.",
+        )  # fmt: skip
+        model = ctx.settings.model
+    else:
+        models = _models(ctx)
+        default = ctx.settings.model if ctx.settings.model in models else models[0]
+        model = model_col.selectbox("Model", models, index=models.index(default), key="analyze_model")
     tool = tool_col.selectbox(
         "Code execution tool",
         TOOL_VERSIONS,
@@ -176,22 +185,29 @@ def _start_run(ctx: Context, settings: Settings, question: str, file_ids: list[s
 def _ready_prompts(columns: list[str]) -> None:
     st.caption("Ready prompts")
     cols = st.columns(4)
-    target = ""
-    if columns:
-        target = st.selectbox(
+    for col, (key, label) in zip(cols, prompts.READY.items(), strict=False):
+        col.button(label, key=f"prompt_{key}", on_click=_use_prompt, args=(key,), width="stretch")
+    # the target belongs to the Drivers prompt: offered while its question is the one in the box
+    target = st.session_state.get(KEPT_TARGET, "")
+    if columns and st.session_state.get(QUESTION) == prompts.ready("drivers", target):
+        if st.session_state.get(TARGET) not in columns:  # the widget forgets its value while it is not shown
+            st.session_state[TARGET] = target if target in columns else ""
+        st.selectbox(
             "Target column for 'Drivers'",
             [""] + columns,
-            key="analyze_target",
+            key=TARGET,
             format_func=lambda c: c or "(let Claude pick)",
-        )
-    for col, (key, label) in zip(cols, prompts.READY.items(), strict=False):
-        col.button(
-            label, key=f"prompt_{key}", on_click=_set_question, args=(prompts.ready(key, target),), width="stretch"
+            on_change=_set_target,
         )
 
 
-def _set_question(text: str) -> None:
-    st.session_state[QUESTION] = text
+def _use_prompt(key: str) -> None:
+    st.session_state[QUESTION] = prompts.ready(key, st.session_state.get(KEPT_TARGET, "") if key == "drivers" else "")
+
+
+def _set_target() -> None:
+    st.session_state[KEPT_TARGET] = st.session_state.get(TARGET, "")
+    _use_prompt("drivers")
 
 
 def _models(ctx: Context) -> list[str]:
@@ -365,7 +381,7 @@ def _live(ctx: Context, view: RunView, mine: bool = True) -> None:
     replay_form.links(ctx, view, mine)
     render_run_header(view, (lambda: _rename(ctx, view.run)) if mine else None)
     for turn in view.turns[:-1]:
-        render_turn(turn, ctx.data_dir, run_id)
+        render_turn(turn, ctx.data_dir, run_id, demo=view.run.demo)
     live_idx = view.turns[-1].turn.idx
 
     seen = _live_turn(run_id, live_idx)
@@ -379,7 +395,7 @@ def _live(ctx: Context, view: RunView, mine: bool = True) -> None:
             jobs.stop(run_id, ctx.store)
             jobs.wait(run_id, timeout=10, store=ctx.store)
             st.rerun()
-        render_turn(turn, ctx.data_dir, run_id)
+        render_turn(turn, ctx.data_dir, run_id, demo=view.run.demo)
         if not jobs.is_active(run_id, ctx.store):
             st.rerun()
         if turn.turn.status not in ACTIVE and (ctx.store.turn_state(run_id) or turn.turn).idx != live_idx:

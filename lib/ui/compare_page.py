@@ -5,6 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
+from lib.cost import model_label, usage_text
 from lib.runs import names
 from lib.runs.diff import CellDiff, NumberChange, Quoted, TurnDiff
 from lib.runs.view import Comparison, load_comparison
@@ -73,6 +74,8 @@ def _comparison(ctx: Context, found: Comparison) -> None:
                 f"`{r.filename}`" if r else f"`{fid}`" for r, fid in zip(records, view.run.file_ids, strict=True)
             )
             st.caption(f"{STATUS_LABELS.get(view.run.status, view.run.status)} · files: {files or 'none'}")
+            run = view.run
+            st.caption(usage_text(view.usage, view.cost, run.demo, model_label(run.model, run.demo)))
             st.page_link(
                 ANALYZE_PAGE,
                 label=f"Open the {label.lower()}",

@@ -10,7 +10,7 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
-from lib.cost import format_usd
+from lib.cost import format_usd, model_label, usage_text
 from lib.errors import AppError
 from lib.files import charts, heads, thumbs
 from lib.files import kinds as filekinds
@@ -32,7 +32,6 @@ from lib.transcript import (
     Thinking,
     ToolError,
     Unsupported,
-    Usage,
     dispatch,
 )
 from lib.ui import traced
@@ -258,7 +257,9 @@ def render_chart(chart: charts.Chart, key: str, downloads: bool = True, max_widt
     drawn = False
     if chart.spec is not None:
         try:
-            st.vega_lite_chart(chart.spec if max_width is None else charts.narrowed(chart.spec, max_width))
+            shown = chart.spec if max_width is None else charts.narrowed(chart.spec, max_width)
+            # a spec that sets its own width (a square heatmap) keeps its shape instead of being stretched flat
+            st.vega_lite_chart(shown, width="content" if isinstance(shown.get("width"), (int, float)) else None)
             st.caption(f":material/insights: `{chart.name}` · interactive chart (Vega-Lite)")
             drawn = True
         except Exception as exc:  # noqa: BLE001 - a spec the renderer rejects falls back to the PNG
@@ -286,17 +287,8 @@ def render_figure(figure: Figure, data_dir: Path, key: str, max_width: int | Non
     render_chart(chart, key, downloads=False, max_width=max_width)
 
 
-def usage_line(usage: Usage, cost_usd: float, known: bool) -> str:
-    """Tokens, code executions and estimated cost, as one caption."""
-    est = format_usd(cost_usd) if known else f"price unknown (counted as {format_usd(cost_usd)} for budgets)"
-    return (
-        f"{usage.input_tokens:,} input · {usage.output_tokens:,} output tokens · "
-        f"{usage.code_execution_requests} code executions · est. {est}"
-    )
-
-
-def render_turn(view: TurnView, data_dir: Path, run_id: str, on_retry: Retry | None = None) -> None:
-    """One question and its answer."""
+def render_turn(view: TurnView, data_dir: Path, run_id: str, on_retry: Retry | None = None, demo: bool = False) -> None:
+    """One question and its answer (`demo`: answered by the offline demo, which has no cost)."""
     with st.chat_message("user"):
         st.markdown(view.turn.question)
     with st.chat_message("assistant"):
@@ -312,11 +304,11 @@ def render_turn(view: TurnView, data_dir: Path, run_id: str, on_retry: Retry | N
             st.caption(":material/hourglass_top: Waiting for the first words…")
         counted = f" · {view.trace.summary}" if view.trace is not None else ""
         if view.turn.status == "done":
-            st.caption(usage_line(view.turn.usage, view.cost.total_usd, view.cost.known) + counted)
+            st.caption(usage_text(view.turn.usage, view.cost, demo) + counted)
         elif view.turn.status != "running":
             # the final usage figures arrive with the end of a response, so a cut-off turn only has partial ones
             st.caption(
-                usage_line(view.turn.usage, view.cost.total_usd, view.cost.known)
+                usage_text(view.turn.usage, view.cost, demo)
                 + " · partial: counted until the turn ended early"
                 + counted
             )
@@ -325,7 +317,7 @@ def render_turn(view: TurnView, data_dir: Path, run_id: str, on_retry: Retry | N
 
 
 def render_run_header(view: RunView, rename: Callable[[], None] | None = None) -> None:
-    """Name, status, container and cost of a run; `rename` draws the owner's control beside the name."""
+    """Name, status, container, model and cost of a run; `rename` draws the owner's control beside the name."""
     run = view.run
     if rename is None:
         st.subheader(run.name)
@@ -341,9 +333,9 @@ def render_run_header(view: RunView, rename: Callable[[], None] | None = None) -
         cols[1].caption(f":material/deployed_code: Container `{run.container_id}` · {when}")
     else:
         cols[1].caption(":material/deployed_code: No container yet")
-    budget = f" of {format_usd(run.budget_usd)} budget" if run.budget_usd else ""
+    budget = f" of {format_usd(run.budget_usd)} budget" if run.budget_usd and not run.demo else ""
     cols[2].caption(
-        usage_line(view.usage, view.cost.total_usd, view.cost.known) + budget,
+        usage_text(view.usage, view.cost, run.demo, model_label(run.model, run.demo)) + budget,
         help="Estimate: token prices from the price table, container time at the billed 5-minute "
         "minimum per turn, without the monthly free allowance.",
     )
@@ -357,7 +349,7 @@ def render_run(
     """A whole run: header (with the owner's rename control) and every turn."""
     render_run_header(view, rename)
     for turn in view.turns:
-        render_turn(turn, data_dir, view.run.id, on_retry)
+        render_turn(turn, data_dir, view.run.id, on_retry, demo=view.run.demo)
 
 
 def _stat(value: object) -> str:

@@ -27,8 +27,12 @@ def links(ctx: Context, view: RunView, mine: bool) -> None:
         if original is None:
             st.info("Replay of a run that was deleted or is no longer shared.", icon=":material/replay:")
         else:
+            pairs = replay.stand_ins(ctx.store, run, original)
+            files = "; ".join(
+                f"`{new}` in place of `{old}`" if new != old else f"the same file `{old}`" for old, new in pairs
+            )
             st.info(
-                f"Replay of **{original.name}** on other files · {asked} of {total} question(s) asked",
+                f"Replay of **{original.name}** with {files or 'no files'} · {asked} of {total} question(s) asked",
                 icon=":material/replay:",
             )
             _compare_link(original.id, run.id, "Compare with the original")

@@ -11,6 +11,7 @@ import streamlit as st
 
 from lib import demo, identity
 from lib.client import make_client
+from lib.cost import DEMO_LABEL
 from lib.identity import User
 from lib.runs import recovery
 from lib.settings import Settings, SettingsError, load_settings
@@ -137,8 +138,15 @@ def _sidebar(ctx: Context) -> None:
                 key=TYPED_KEY,
                 help="Kept in this browser session's memory only; never written to disk.",
             )
-        st.caption(f"Model: `{s.model}` · Tool: `{s.tool_version}`")
+        st.caption(model_caption(s))
         st.caption(f"Data: `{display_path(s.data_dir)}`")
+
+
+def model_caption(s: Settings) -> str:
+    """Which model answers (in the offline demo: the scripted analyst, which is no model) and which tool."""
+    if s.demo:
+        return f"Model: `{DEMO_LABEL}` (a scripted local analyst, no cost) · Tool: `{s.tool_version}`"
+    return f"Model: `{s.model}` · Tool: `{s.tool_version}`"
 
 
 def require_admin(ctx: Context) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 
 from lib.emulator import Fault, Python, Text
+from lib.files import prompts
 from lib.runs import jobs, recovery
 from lib.storage.store import Store
 from lib.transcript import CodeCell, Output
@@ -69,7 +70,7 @@ def test_run_and_follow_up(app, emulator):
     assert said[0].startswith(FIRST_WORDS)
     assert any(f"**{SALES_ROWS} rows**" in s and "**5 columns**" in s for s in said)
     python_cells = [c.value for c in at.code if c.language == "python"]
-    assert python_cells and any("pd.read_csv" in c and "df.describe()" in c for c in python_cells)
+    assert python_cells and any("pd.read_csv" in c and ".describe()" in c for c in python_cells)
     assert any("savefig" in c for c in python_cells)
     stdout = [c.value for c in at.code if c.language in (None, "", "plaintext")]
     assert any(f"Rows: {SALES_ROWS}" in s for s in stdout), stdout
@@ -120,6 +121,30 @@ def test_run_and_follow_up(app, emulator):
     assert msgs[2]["content"] == [{"type": "text", "text": "Which columns move together? Show the correlation."}]
     for r in emulator.requests:
         assert "anthropic-beta" not in {k.lower() for k in r.headers}, (r.method, r.path)
+
+
+def test_the_drivers_target_is_offered_only_with_the_drivers_prompt(app):
+    at = upload_sales_and_open_analyze(app)
+    assert not has_key(at, "selectbox", "analyze_target"), "no Drivers prompt chosen yet"
+    at.button(key="prompt_drivers").click()
+    run(at)
+    target = at.selectbox(key="analyze_target")
+    assert target.label == "Target column for 'Drivers'" and "revenue" in target.options
+    target.select("revenue")
+    run(at)
+    assert at.text_area(key="analyze_question").value == prompts.ready("drivers", "revenue")
+    at.button(key="prompt_trends").click()
+    run(at)
+    assert not has_key(at, "selectbox", "analyze_target")
+    at.button(key="prompt_drivers").click()  # back to Drivers: the chosen target is kept
+    run(at)
+    assert at.text_area(key="analyze_question").value == prompts.ready("drivers", "revenue")
+    at.selectbox(key="analyze_target").select("")
+    run(at)
+    assert at.text_area(key="analyze_question").value == prompts.ready("drivers")
+    at.text_area(key="analyze_question").input("My own question")
+    run(at)
+    assert not has_key(at, "selectbox", "analyze_target"), "a question of one's own has no Drivers target"
 
 
 # --- 3. stop mid-run ------------------------------------------------------------------------------------------
@@ -280,9 +305,11 @@ def test_reopen_old_run_and_unknown_run(app, emulator, make_app):
     finish(at, rid)
     # a new browser session: the home page lists it under Recent runs, and its URL opens it
     other = run(make_app(emulator))
-    links = [p.proto.label for p in other.get("page_link")]
-    assert any(lbl.startswith("Remember this question · ") for lbl in links), links
-    assert any(c.value == ":green[● done]" for c in other.caption)
+    recent = [p.proto for p in other.get("page_link") if p.proto.label == "Remember this question"]
+    assert recent and recent[0].help == "Remember this question", [p.proto.label for p in other.get("page_link")]
+    # one line per run: its status, its title, when and which model, side by side
+    assert any(m.value == ":green[● done]" for m in other.markdown)
+    assert any(c.value.endswith(" · claude-sonnet-4-6") for c in other.caption), [c.value for c in other.caption]
     other.switch_page(ANALYZE)
     other.query_params["run"] = rid
     run(other)

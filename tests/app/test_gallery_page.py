@@ -25,7 +25,9 @@ QUESTION = "Show the distribution histogram of revenue"
 
 
 def _names(at) -> list[str]:
-    return [m.value.strip("*") for m in at.markdown if m.value.startswith("**") and m.value.endswith("**")]
+    """The cards' file names, whole (a long one is shortened on the card and whole in its tooltip)."""
+    cards = [m for m in at.markdown if m.value.startswith("**") and m.value.endswith("**")]
+    return [m.proto.help or m.value.strip("*") for m in cards]
 
 
 def test_gallery_after_a_run(app, emulator, data_dir, media):

@@ -134,3 +134,16 @@ def test_the_code_is_parsed_for_its_imports_in_the_sandbox(data_dir, monkeypatch
     monkeypatch.setattr(notebook, "python_sources", here)
     nb = nbformat.reads(export.notebook(Store(data_dir), _view(data_dir), data_dir), as_version=4)
     assert nb.cells[2].source == "# The code imports only Python's standard library."
+
+
+def test_exports_say_the_model_and_cost_of_a_real_run_and_demo_for_a_demo_run(data_dir):
+    real = _view(data_dir)
+    said = export.markdown(real).splitlines()[2]
+    assert said.startswith("Model `claude-sonnet-4-6` · 10 input · 20 output tokens · 0 code executions · est. $")
+    demo = _view(data_dir, demo=True)
+    for text in (
+        export.markdown(demo),
+        nbformat.reads(export.notebook(Store(data_dir), demo, data_dir), as_version=4).cells[0].source,
+    ):
+        assert "Answered by the offline demo's scripted analyst (not Claude), no cost" in text
+        assert "claude-sonnet" not in text and "$" not in text
