@@ -35,7 +35,8 @@ def python_bin_dir(root: Path) -> Path:
     return bin_dir
 
 
-def _env(cwd: Path, bin_dir: Path) -> dict[str, str]:
+def process_env(cwd: Path, bin_dir: Path) -> dict[str, str]:
+    """The environment code runs with in a container."""
     env = dict(os.environ)
     env.update(
         MPLBACKEND="Agg",
@@ -52,7 +53,7 @@ def _run(argv: list[str], stdin: str | None, cwd: Path, bin_dir: Path, timeout: 
     proc = subprocess.Popen(
         argv,
         cwd=cwd,
-        env=_env(cwd, bin_dir),
+        env=process_env(cwd, bin_dir),
         stdin=subprocess.PIPE,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
