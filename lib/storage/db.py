@@ -69,6 +69,7 @@ runs = sa.Table(
     _text("owner", LOCAL_OWNER),
     _flag("shared"),
     _text("replay_of"),  # the run whose questions this one asked again on other files
+    _text("sources", "[]"),  # names of the SQL sources picked for the run (never their URLs)
     sa.Index("runs_updated", "updated_at"),
     sa.Index("runs_owner", "owner", "updated_at"),
     sa.Index("runs_replay_of", "replay_of"),

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from lib.identity import LOCAL_OWNER
@@ -50,6 +50,7 @@ class RunRecord:
     owner: str = LOCAL_OWNER
     shared: bool = False  # readable by everyone signed in
     replay_of: str = ""  # the run whose questions this one asks again on other files
+    sources: list[str] = field(default_factory=list)  # the SQL sources picked for it, by name
 
     @property
     def active(self) -> bool:
@@ -61,6 +62,7 @@ class RunRecord:
         """A run from its row in the runs table."""
         data = dict(row)
         data["file_ids"] = json.loads(data["file_ids"])
+        data["sources"] = json.loads(data.get("sources") or "[]")
         data["demo"] = bool(data["demo"])
         data["shared"] = bool(data["shared"])
         return cls(**data)
