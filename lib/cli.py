@@ -39,6 +39,7 @@ from lib.transcript import (
     ItemHandler,
     Notice,
     Output,
+    Query,
     RunError,
     Text,
     Thinking,
@@ -147,6 +148,8 @@ def follow(store: Store, run_id: str, poll: float = POLL_SECONDS) -> Iterator[It
                     break
             elif isinstance(item, CodeCell) and not (item.complete or later or finished):
                 break
+            elif isinstance(item, Query) and item.running and not (later or finished):
+                break
             else:
                 yield item
             cursor, printed_text = cursor + 1, 0
@@ -204,6 +207,11 @@ class _Terminal(ItemHandler[None]):
 
     def unsupported(self, item: Unsupported) -> None:
         self.out.write(f"\n[unsupported block] {item.block_type}: this version cannot show it; the app keeps it raw\n")
+
+    def query(self, item: Query) -> None:
+        self.out.write(f"\n[sql {item.source}] {_brief(item.sql)} -> {item.outcome}\n")
+        if item.error:
+            self.out.write(f"  {item.error} {item.hint}".rstrip() + "\n")
 
 
 def _brief(text: str, limit: int = BRIEF_CHARS) -> str:

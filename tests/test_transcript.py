@@ -15,6 +15,7 @@ from lib.transcript import (
     ItemHandler,
     Notice,
     Output,
+    Query,
     RunError,
     Text,
     Thinking,
@@ -90,6 +91,9 @@ class _Named(ItemHandler[str]):
     def unsupported(self, item: Unsupported) -> str:
         return "unsupported"
 
+    def query(self, item: Query) -> str:
+        return "query"
+
 
 def test_every_item_type_is_stored_by_its_kind_and_has_a_handler_method():
     types = set(get_args(Item))
@@ -109,6 +113,7 @@ def test_dispatch_calls_the_method_of_the_items_type():
         "notice",
         "run_error",
         "unsupported",
+        "query",
     ]
 
 

@@ -23,6 +23,7 @@ from lib.transcript import (
     ItemHandler,
     Notice,
     Output,
+    Query,
     RunError,
     Text,
     Thinking,
@@ -135,6 +136,9 @@ class _NotebookCells(ItemHandler[None]):
     def unsupported(self, item: Unsupported) -> None:
         pass  # nothing a notebook can show
 
+    def query(self, item: Query) -> None:
+        pass  # the cell's own `await sql(...)` asks the source again when it runs
+
     def _quote(self, text: str) -> None:
         self.nb.cells.append(new_markdown_cell(f"> {text}"))
 
@@ -215,6 +219,12 @@ class _MarkdownLines(ItemHandler[list[str]]):
 
     def unsupported(self, item: Unsupported) -> list[str]:
         return []  # nothing a report can show
+
+    def query(self, item: Query) -> list[str]:
+        lines = [f"Query on `{item.source}`: {item.outcome}", "", "```sql", item.sql.strip(), "```", ""]
+        if item.error:
+            lines += [f"> {item.error}", ""]
+        return lines
 
 
 def report_zip(view: RunView, data_dir: Path, records: Sequence[FileRecord]) -> bytes:
