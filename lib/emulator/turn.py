@@ -23,6 +23,9 @@ BASH_TOOLS = {"code_execution_20250825"}
 PYTHON_TOOLS = {"code_execution_20250522"}
 # Tool versions whose code can call the request's client tools (programmatic tool calling).
 PTC_TOOLS = {"code_execution_20260120", "code_execution_20260521"}
+# The caller type of a call made by code, where it is not the tool version itself: 20260521 runs the runtime of
+# 20260120, and SDK 2.13 knows no 20260521 caller (a guess: GUESSES.md).
+CALLER_TYPES = {"code_execution_20260521": "code_execution_20260120"}
 PythonForm = Literal["code_execution", "bash"]
 RESULT_TYPES = {
     "code_execution": ("code_execution_tool_result", "code_execution_result", "code_execution_output"),
@@ -187,13 +190,12 @@ class Turn:
     def _client_call(self, call: ToolCall, code_id: str) -> dict[str, Any]:
         """A call the code made of a client tool, as the `tool_use` block that asks the app to run it."""
         self.output_chars += len(json.dumps(call.input))
-        # which caller type names code_execution_20260521 is not known: it names the version in use (GUESSES.md)
         return {
             "type": "tool_use",
             "id": self.settings.ids.client_tool_use(),
             "name": call.name,
             "input": call.input,
-            "caller": {"type": self.tool_type, "tool_id": code_id},
+            "caller": {"type": CALLER_TYPES.get(self.tool_type or "", self.tool_type), "tool_id": code_id},
         }
 
     def _tool_use(self, name: str, tool_input: dict[str, Any]) -> dict[str, Any]:

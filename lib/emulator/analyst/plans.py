@@ -9,6 +9,7 @@ from lib.emulator.script import OUTPUTS, Bash, Later, Progress, Python, Step, Te
 from lib.files import kinds
 
 from .cells import CHART, FINDING, LOADER, PROFILE, SUMMARY, VEGA_LITE
+from .sources import source_script
 
 # what the registry previews as a table, plus old Excel and JSON Lines, which pandas in the container also reads
 TABULAR = {ext for k in kinds.KINDS if k.table or k.key in ("xls", "jsonl") for ext in k.extensions}
@@ -16,8 +17,9 @@ TOOL_HINT = '{"type": "code_execution_20260521", "name": "code_execution"}'
 
 
 def plan(question: str, uploaded: list[str]) -> list[Step]:
-    """The emulator's planner: look at the container when the turn starts, then plan from what is there."""
-    return [Later(lambda turn: default_script(_workdir(turn), question, uploaded))]
+    """The emulator's planner: look at the container (and any SQL sources the code may query) when the turn
+    starts, then plan from what is there."""
+    return [Later(lambda turn: source_script(turn, question) or default_script(_workdir(turn), question, uploaded))]
 
 
 def _workdir(turn: Progress) -> Path | None:
