@@ -11,6 +11,7 @@ from typing import Any
 
 import anthropic
 import pytest
+from anthropic.types import ServerToolCaller20260120
 
 from lib.emulator import Emulator, Python, Text
 
@@ -135,13 +136,13 @@ def test_results_must_answer_exactly_the_calls_made(emu, client) -> None:
         ask(client, mixed, first.container.id)
 
 
-def test_under_20260521_the_caller_names_that_version(emu, client) -> None:
+def test_under_20260521_the_caller_is_the_20260120_runtime(emu, client) -> None:
     emu.queue_script([Python('print((await sql(source="s", query="q"))["rows"])')])
     messages: list[dict[str, Any]] = [{"role": "user", "content": "q"}]
     version = "code_execution_20260521"
     first = ask(client, messages, tools=tools(version))
     call = first.content[-1]
-    assert call.to_dict(warnings=False)["caller"] == {"type": version, "tool_id": first.content[0].id}
+    assert isinstance(call.caller, ServerToolCaller20260120) and call.caller.tool_id == first.content[0].id
     last = ask(client, answered(messages, first, {"q": [[True]]}), first.container.id, tools=tools(version))
     assert last.content[0].content.stdout == "[[True]]\n"
 
