@@ -113,7 +113,7 @@ class Query(ItemBase):
         """What came back, in a few words: "12 rows in 0.03 s", the error's kind, or "running…"."""
         if self.running:
             return "running…"
-        took = f"in {self.seconds:.2f} s"
+        took = f"in {duration(self.seconds)}"
         if self.error_kind:
             return f"{self.error_kind.replace('_', ' ')} error {took}"
         cut = " (cut at a limit)" if self.truncated else ""
@@ -409,6 +409,11 @@ def block_item(block: dict[str, Any], tool_names: dict[str, str] | None = None) 
     if btype == "container_upload" or (btype == "tool_use" and code_caller(block)):
         return None  # a call made by code shows as the Query item the turn makes of it
     return Unsupported(block_type=btype or "?", raw=json.dumps(block, default=str)[:4000])
+
+
+def duration(seconds: float) -> str:
+    """Seconds for a person: "12 ms" under a second, "3.40 s" from one."""
+    return f"{seconds * 1000:.0f} ms" if seconds < 1 else f"{seconds:.2f} s"
 
 
 def code_caller(block: dict[str, Any]) -> str:

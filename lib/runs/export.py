@@ -66,9 +66,14 @@ def _notebook(view: RunView, data_dir: Path, inputs: list[rerun.InputFile], bund
         )
     )
     cells = [i for t in view.turns for i in t.items if isinstance(i, CodeCell)]
+    sources = view.run.sources
     nb.cells.append(new_markdown_cell(rerun.inputs_markdown(inputs, bundled)))
-    nb.cells.append(new_code_cell(rerun.requirements_source(cells)))
+    if sources:
+        nb.cells.append(new_markdown_cell(rerun.sources_markdown(sources)))
+    nb.cells.append(new_code_cell(rerun.requirements_source(cells, ["sqlalchemy"] if sources else [])))
     nb.cells.append(new_code_cell(rerun.setup_source(inputs)))
+    if sources:
+        nb.cells.append(new_code_cell(rerun.sources_setup(sources)))
     for turn in view.turns:
         nb.cells.append(new_markdown_cell(f"## Question {turn.turn.idx + 1}\n\n{turn.turn.question}"))
         adding = _NotebookCells(nb, data_dir)

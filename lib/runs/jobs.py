@@ -76,6 +76,14 @@ def new_run(
         raise user_budget
     sources = list(dict.fromkeys(sources or []))
     if sources:  # before the run exists, as for the files below
+        why = data_sources.tools_from_code(settings.tool_version, None)
+        if why:
+            raise AppError(
+                "SQL sources need code that calls tools",
+                why,
+                "Choose code_execution_20260120 or later, or snapshot a query to a file and analyse the file.",
+                code="no_tools_from_code",
+            )
         data_sources.check(data_sources.asker_of(store, user), settings, sources)
     foreign = [f for f in file_ids if store.file(f) is None]
     if foreign:  # file ids go to the API as they are: only the owner's own library may be attached

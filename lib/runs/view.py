@@ -10,7 +10,7 @@ from lib.runs.diff import RunDiff, compare_runs
 from lib.runs.replay import TITLE_PREFIX
 from lib.storage.records import RunRecord, StoredItem, TurnRecord
 from lib.storage.store import Store
-from lib.transcript import Item, Query, Usage
+from lib.transcript import Item, Query, Usage, duration
 
 
 @dataclass(frozen=True)
@@ -30,7 +30,7 @@ class QueryTotals:
         failed = f" ({self.errors} failed)" if self.errors else ""
         return (
             f"{self.count} SQL quer{'y' if self.count == 1 else 'ies'}{failed} · {self.rows:,} "
-            f"row{'s' * (self.rows != 1)} · {self.seconds:.2f} s"
+            f"row{'s' * (self.rows != 1)} · {duration(self.seconds)}"
         )
 
 

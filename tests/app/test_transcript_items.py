@@ -31,7 +31,7 @@ def test_every_item_type_is_drawn(tmp_path: Path) -> None:
         '{"type": "mystery_block_2027"}',
         "SELECT region, sum(revenue) FROM monthly_sales GROUP BY region",
     ]
-    assert any("**SQL** on `demo` · 4 rows in 0.02 s" in c.value for c in at.caption)
+    assert any("**SQL** on `demo` · 4 rows in 20 ms" in c.value for c in at.caption)
     assert [e.value for e in at.error] == [
         "**Bash tool error: `unavailable`.** Down. Retry.",
         "**Overloaded.** The API is overloaded.\n\nTry again.",

@@ -97,4 +97,4 @@ def test_every_item_type_goes_to_the_notebook_and_the_report(data_dir):
     assert "The mean is 4.2.\n\n```python\nprint(4.2)\n```\n\n```text\n4.2\n```\n\n```diff\n-a\n+b\n```" in report
     assert "> Down.\n\n> A new container was started.\n\n> The API is overloaded." in report
     assert "lost.csv" not in report and "First the columns" not in report and "mystery_block_2027" not in report
-    assert "Query on `demo`: 4 rows in 0.02 s\n\n```sql\nSELECT region, sum(revenue)" in report
+    assert "Query on `demo`: 4 rows in 20 ms\n\n```sql\nSELECT region, sum(revenue)" in report
