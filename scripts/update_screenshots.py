@@ -17,6 +17,8 @@ CHOSEN = {
     "signin_sidebar.png": "signed-in-sidebar.png",
     "admin_page.png": "admin.png",
     "compare_replay.png": "compare.png",
+    "analyze_sources.png": "analyze-sources.png",
+    "data_sources.png": "data-sources.png",
 }
 MAX_HEIGHT = 1400
 

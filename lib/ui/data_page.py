@@ -69,7 +69,7 @@ def _table(ctx: Context, source: str, table: TableInfo) -> None:
             "nullable": [c.nullable for c in table.columns],
         }
     )
-    st.dataframe(columns, hide_index=True, height=min(38 * (len(table.columns) + 1), 260))
+    st.dataframe(columns, hide_index=True, height=min(35 * (len(table.columns) + 1) + 3, 318))
     if table.columns_left_out:
         st.caption(f"… and {table.columns_left_out} more columns.")
     if st.toggle("First rows", key=f"data_preview_{source}_{table.qualified}"):

@@ -163,14 +163,13 @@ QUERY_COLUMNS_SHOWN = 12
 def _query(q: Query) -> None:
     """A query the code asked a source for, inside its code cell: the SQL, what came back, and any error."""
     with st.container(border=True):
-        st.caption(f":material/database: **SQL** on `{q.source}` · {q.outcome}")
-        _code(q.sql.strip() or " ", "sql")
+        shown = ""
         if q.columns and not q.error_kind:
             more = len(q.columns) - QUERY_COLUMNS_SHOWN
-            shown = ", ".join(f"`{c}`" for c in q.columns[:QUERY_COLUMNS_SHOWN]) + (
-                f" and {more} more" if more > 0 else ""
-            )
-            st.caption(f"Columns: {shown}")
+            shown = " · columns " + ", ".join(f"`{c}`" for c in q.columns[:QUERY_COLUMNS_SHOWN])
+            shown += f" and {more} more" if more > 0 else ""
+        st.caption(f":material/database: **SQL** on `{q.source}` · {q.outcome}{shown}")
+        st.code(q.sql.strip() or " ", language="sql", wrap_lines=True)
         if q.truncated and q.note:
             st.caption(f":material/content_cut: {q.note}")
         if q.error:
