@@ -21,6 +21,7 @@ QueryRunner = Callable[[str, str, QueryHandle], QueryResult]
 MAX_REQUEST_BYTES = 32_000_000  # the Messages API's limit on one request
 REQUEST_MARGIN = 500_000  # headers, and JSON escaping the estimate may miss
 MIN_RESULT_BYTES = 2_000  # below this, a result is refused outright rather than cut to nothing
+ESCAPE_TRIES = 4
 
 
 def tool_calls(content: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -71,12 +72,20 @@ def too_full(call: dict[str, Any], room: int) -> QueryResult:
 
 
 def answer(call: dict[str, Any], result: QueryResult, room: int) -> tuple[dict[str, Any], QueryResult]:
-    """The `tool_result` block for a call, at most `room` bytes, and the result as sent (cut to fit)."""
-    sent = fitted(result, room)
-    block: dict[str, Any] = {"type": "tool_result", "tool_use_id": call.get("id", ""), "content": ""}
-    block["content"] = tool_result_text(sent, room)
-    if sent.error is not None:
-        block["is_error"] = True
+    """The `tool_result` block for a call, at most `room` bytes as the request sends it, and the result as sent
+    (cut to fit). The result's JSON travels as a string inside the request's JSON, where its quotes are
+    escaped, so it is cut again by what the escaping added."""
+    budget = room
+    for _ in range(ESCAPE_TRIES):
+        sent = fitted(result, budget)
+        block: dict[str, Any] = {"type": "tool_result", "tool_use_id": call.get("id", ""), "content": ""}
+        block["content"] = tool_result_text(sent, budget)
+        if sent.error is not None:
+            block["is_error"] = True
+        size = request_bytes(block)
+        if size <= room:
+            break
+        budget = int(budget * room / size) - 64  # escaping grows with what is escaped
     return block, sent
 
 
