@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Iterator
 from typing import Any
 
 import anthropic
@@ -41,17 +40,6 @@ def tools(version: str = "code_execution_20260120", callers: list[str] | None = 
     return [{"type": version, "name": "code_execution"}, {**SQL, "allowed_callers": callers or [version]}]
 
 
-@pytest.fixture
-def emu() -> Iterator[Emulator]:
-    with Emulator() as emulator:
-        yield emulator
-
-
-@pytest.fixture
-def client(emu: Emulator) -> anthropic.Anthropic:
-    return anthropic.Anthropic(base_url=emu.url, api_key="test-key", max_retries=0)
-
-
 def ask(client: anthropic.Anthropic, messages: list[dict[str, Any]], container: str = "", **kw: Any) -> Any:
     extra = {"container": container} if container else {}
     with client.messages.stream(
@@ -72,8 +60,8 @@ def answered(messages: list[dict[str, Any]], message: Any, rows: dict[str, Any])
     ]
 
 
-def test_a_cell_awaits_the_tool_and_goes_on_with_the_results_in_the_same_container(emu, client) -> None:
-    emu.queue_script([Text("Counting."), Python(CELL), Text("Done.")])
+def test_a_cell_awaits_the_tool_and_goes_on_with_the_results_in_the_same_container(emulator, client) -> None:
+    emulator.queue_script([Text("Counting."), Python(CELL), Text("Done.")])
     messages: list[dict[str, Any]] = [{"role": "user", "content": "How many orders?"}]
     first = ask(client, messages)
     assert first.stop_reason == "tool_use"
@@ -104,8 +92,8 @@ def test_a_cell_awaits_the_tool_and_goes_on_with_the_results_in_the_same_contain
     assert text.text == "Done."
 
 
-def test_a_continuation_without_the_container_is_refused_in_the_apis_words(emu, client) -> None:
-    emu.queue_script([Python(CELL)])
+def test_a_continuation_without_the_container_is_refused_in_the_apis_words(emulator, client) -> None:
+    emulator.queue_script([Python(CELL)])
     messages: list[dict[str, Any]] = [{"role": "user", "content": "How many orders?"}]
     first = ask(client, messages)
     continued = answered(messages, first, {"SELECT count(*) FROM orders": [[500]]})
@@ -119,8 +107,8 @@ def test_a_continuation_without_the_container_is_refused_in_the_apis_words(emu, 
     assert ask(client, continued, first.container.id).stop_reason == "tool_use"
 
 
-def test_results_must_answer_exactly_the_calls_made(emu, client) -> None:
-    emu.queue_script([Python(CELL)])
+def test_results_must_answer_exactly_the_calls_made(emulator, client) -> None:
+    emulator.queue_script([Python(CELL)])
     messages: list[dict[str, Any]] = [{"role": "user", "content": "How many orders?"}]
     first = ask(client, messages)
     wrong = [
@@ -136,8 +124,8 @@ def test_results_must_answer_exactly_the_calls_made(emu, client) -> None:
         ask(client, mixed, first.container.id)
 
 
-def test_under_20260521_the_caller_is_the_20260120_runtime(emu, client) -> None:
-    emu.queue_script([Python('print((await sql(source="s", query="q"))["rows"])')])
+def test_under_20260521_the_caller_is_the_20260120_runtime(emulator, client) -> None:
+    emulator.queue_script([Python('print((await sql(source="s", query="q"))["rows"])')])
     messages: list[dict[str, Any]] = [{"role": "user", "content": "q"}]
     version = "code_execution_20260521"
     first = ask(client, messages, tools=tools(version))
@@ -147,7 +135,7 @@ def test_under_20260521_the_caller_is_the_20260120_runtime(emu, client) -> None:
     assert last.content[0].content.stdout == "[[True]]\n"
 
 
-def test_who_may_call_tools_from_code(emu, client) -> None:
+def test_who_may_call_tools_from_code(emulator, client) -> None:
     hello = [{"role": "user", "content": "hi"}]
     with pytest.raises(anthropic.BadRequestError, match="code_execution_20260120 or later"):
         ask(client, hello, tools=tools("code_execution_20250825"))
@@ -156,15 +144,15 @@ def test_who_may_call_tools_from_code(emu, client) -> None:
     assert client.models.retrieve("claude-haiku-4-5").capabilities.code_execution.supported is False
     assert client.models.retrieve(MODEL).capabilities.code_execution.supported is True
     # without allowed_callers naming the code's version, the code cannot call it: it runs and fails, no tool_use
-    emu.queue_script([Python('await sql(source="s", query="q")')])
+    emulator.queue_script([Python('await sql(source="s", query="q")')])
     plain = ask(client, hello, tools=[tools()[0], SQL])
     assert plain.stop_reason == "end_turn" and plain.content[1].content.return_code == 1
 
 
 def test_the_time_limit_counts_running_not_waiting_and_a_long_wait_ends_the_cell() -> None:
-    with Emulator(code_timeout=3.0, tool_wait_timeout=1.0) as emu:
-        client = anthropic.Anthropic(base_url=emu.url, api_key="test-key", max_retries=0)
-        emu.queue_script([Python('r = await sql(source="s", query="q")\nprint(r)')])
+    with Emulator(code_timeout=3.0, tool_wait_timeout=1.0) as emulator:
+        client = anthropic.Anthropic(base_url=emulator.url, api_key="test-key", max_retries=0)
+        emulator.queue_script([Python('r = await sql(source="s", query="q")\nprint(r)')])
         messages: list[dict[str, Any]] = [{"role": "user", "content": "q"}]
         first = ask(client, messages)
         time.sleep(1.5)  # longer than the wait allowed: the cell is gone
@@ -173,7 +161,7 @@ def test_the_time_limit_counts_running_not_waiting_and_a_long_wait_ends_the_cell
         assert late.stop_reason == "end_turn" and error.type == "code_execution_tool_result_error"
         assert error.error_code == "execution_time_exceeded"
 
-        emu.queue_script([Python('import time\nr = await sql(source="s", query="q")\ntime.sleep(0.5)\nprint(r)')])
+        emulator.queue_script([Python('import time\nr = await sql(source="s", query="q")\ntime.sleep(0.5)\nprint(r)')])
         first = ask(client, messages)
         time.sleep(0.5)  # waiting does not use up the cell's 3 s
         done = ask(client, answered(messages, first, {"q": [[7]]}), first.container.id)

@@ -47,6 +47,11 @@ def ask(store: Store, settings: Settings, emulator: Emulator, steps: list, quest
     return run.id
 
 
+def output_of(store: Store, run_id: str, turn: int | None = None) -> Output:
+    """What the run's (or the turn's) first code cell printed."""
+    return next(i for i in items_of(store, run_id, turn) if isinstance(i, Output))
+
+
 def queries_of(store: Store, run_id: str) -> list[Query]:
     return [i for i in items_of(store, run_id) if isinstance(i, Query)]
 
@@ -116,7 +121,7 @@ def test_writes_from_the_code_come_back_as_errors_it_can_read_and_change_nothing
         'print("still", (await sql(source="shop", query="SELECT count(*) FROM orders"))["rows"][0][0])\n'
     )
     run_id = ask(store, settings, emulator, [Python(cell)])
-    output = next(i for i in items_of(store, run_id) if isinstance(i, Output))
+    output = output_of(store, run_id)
     kinds = [line.split(" | ")[0] for line in output.stdout.splitlines()[:-1]]
     assert kinds[:4] == ["read_only"] * 4 and set(kinds) <= {"read_only", "sql"}, output.stdout
     assert output.stdout.splitlines()[-1] == "still 500" and output.return_code == 0
@@ -139,7 +144,7 @@ def test_the_timeout_and_the_caps_reach_the_code(db: Db, emulator, settings, sto
     started = time.monotonic()
     run_id = ask(store, settings, emulator, [Python(cell)])
     assert time.monotonic() - started < 60
-    lines = next(i for i in items_of(store, run_id) if isinstance(i, Output)).stdout.splitlines()
+    lines = output_of(store, run_id).stdout.splitlines()
     assert lines[0].startswith("slow: timeout | ") and "LIMIT" in lines[0]
     assert lines[1].startswith("many: 50 True | Cut at the row cap")
     wide_rows = int(lines[2].split()[1])
@@ -176,7 +181,7 @@ def test_stop_during_a_query_cancels_it_and_ends_the_turn_promptly(
     jobs.start_turn(store, settings, run.id, "And now?")
     assert jobs.wait(run.id, 60)
     assert store.run(run.id).status == "done"
-    assert next(i for i in items_of(store, run.id, 1) if isinstance(i, Output)).stdout == "[[1]]\n"
+    assert output_of(store, run.id, 1).stdout == "[[1]]\n"
 
 
 # rows full of double quotes, which JSON escapes twice on their way (in the result, then in the request)
@@ -197,7 +202,7 @@ def test_results_are_cut_to_what_the_next_request_can_carry(tmp_path, emulator, 
         "print('second:', second.get('error', {}).get('kind'), second.get('row_count'))\n"
     )
     run_id = ask(store, settings, emulator, [Python(cell)])
-    lines = next(i for i in items_of(store, run_id) if isinstance(i, Output)).stdout.splitlines()
+    lines = output_of(store, run_id).stdout.splitlines()
     rows = int(lines[0].split()[1])
     assert 0 < rows < 2000 and "bytes; more rows exist" in lines[0]
     assert lines[1] == "second: too_large None"  # the first result filled the request: nothing more fits
@@ -253,7 +258,7 @@ def test_a_worker_on_a_shared_database_runs_the_queries_as_the_asker(
         worker.shut_down()
         worker.shut_down()
         thread.join(30)
-    output = next(i for i in items_of(shared, run.id) if isinstance(i, Output))
+    output = output_of(shared, run.id)
     assert output.stdout == "orders: 500\npaid: 166 big: 252\n"
     assert len(queries_of(shared, run.id)) == 3
     with shared.engine.connect() as conn:

@@ -9,6 +9,7 @@ from lib.emulator.script import OUTPUTS, Bash, Later, Progress, Python, Step, Te
 from lib.files import kinds
 
 from .cells import CHART, FINDING, LOADER, PROFILE, SUMMARY, VEGA_LITE
+from .reading import failure_reason, field
 from .sources import source_script
 
 # what the registry previews as a table, plus old Excel and JSON Lines, which pandas in the container also reads
@@ -123,15 +124,11 @@ def _stem(path: Path) -> str:
     return re.sub(r"[^A-Za-z0-9_-]+", "_", path.stem).strip("_") or "data"
 
 
-def _field(stdout: str, label: str) -> str | None:
-    match = re.search(rf"^{label}: (.*)$", stdout, re.MULTILINE)
-    return match.group(1).strip() if match else None
+_field = field  # the summaries below read stdout through it
 
 
 def _failure(turn: Progress, name: str) -> str:
-    errors = [r.stderr.strip().splitlines()[-1] for r in turn.records if r.stderr.strip() and r.return_code]
-    why = errors[-1] if errors else "the code did not finish"
-    return f"I couldn't finish the analysis of `{name}`: {why}"
+    return f"I couldn't finish the analysis of `{name}`: {failure_reason(turn)}"
 
 
 def _first_look_summary(turn: Progress, name: str, others: list[Path]) -> str:

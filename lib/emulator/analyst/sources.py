@@ -7,6 +7,8 @@ import re
 
 from lib.emulator.script import Later, Progress, Python, Step, Text
 
+from .reading import failure_reason, field
+
 SQL_TOOL = "sql"
 SOURCE_LINE = re.compile(r"^Source `(?P<name>[a-z][a-z0-9_]*)` \(", re.MULTILINE)
 TABLE_LINE = re.compile(r"^- (?P<table>[\w.]+) \((?:table|view), ")
@@ -152,28 +154,21 @@ def _overview(source: str, tables: list[str]) -> list[Step]:
     ]
 
 
-def _field(stdout: str, label: str) -> str | None:
-    match = re.search(rf"^{label}: (.*)$", stdout, re.MULTILINE)
-    return match.group(1).strip() if match else None
-
-
 def _failure(turn: Progress, source: str) -> str:
-    errors = [r.stderr.strip().splitlines()[-1] for r in turn.records if r.stderr.strip() and r.return_code]
-    why = errors[-1] if errors else "the code did not finish"
-    return f"I couldn't finish querying `{source}`: {why}"
+    return f"I couldn't finish querying `{source}`: {failure_reason(turn)}"
 
 
 def _revenue_answer(turn: Progress, source: str) -> str:
     out = turn.stdout
-    top, quarter = _field(out, "Top region"), _field(out, "Quarter")
+    top, quarter = field(out, "Top region"), field(out, "Quarter")
     if top is None or quarter is None:
         return _failure(turn, source)
     region, _, rest = top.partition(" with ")
-    chart = _field(out, "Saved chart")
+    chart = field(out, "Saved chart")
     saved = f" The chart is `{chart}` in `outputs/`." if chart else ""
     return (
         f"**{region}** had the most revenue last quarter ({quarter}): {rest}. "
-        f"Total revenue across regions was {_field(out, 'Total revenue')}, queried live from `{source}`.{saved}"
+        f"Total revenue across regions was {field(out, 'Total revenue')}, queried live from `{source}`.{saved}"
     )
 
 
