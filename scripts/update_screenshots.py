@@ -17,6 +17,8 @@ CHOSEN = {
     "signin_sidebar.png": "signed-in-sidebar.png",
     "admin_page.png": "admin.png",
     "first_hour_compare_1280.png": "compare.png",
+    "analyze_sources.png": "analyze-sources.png",
+    "data_sources.png": "data-sources.png",
 }
 MAX_HEIGHT = 1400
 

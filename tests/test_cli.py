@@ -466,6 +466,7 @@ def test_every_item_type_is_written_and_reasoning_and_unknown_blocks_are_brief()
     assert "[warning] A new container was started.\n" in text
     assert "[error] Overloaded: The API is overloaded. Try again.\n" in text
     assert "[unsupported block] mystery_block_2027: " in text
+    assert "[sql demo] SELECT region, sum(revenue) FROM monthly_sales GROUP BY region -> 4 rows in 20 ms\n" in text
     long = io.StringIO()
     render(Thinking(text="step " * 100), long)
     line = long.getvalue().strip()

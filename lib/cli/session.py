@@ -27,7 +27,7 @@ from lib.storage import blobs, db
 from lib.storage.records import ArtifactFilter, RunRecord
 from lib.storage.store import Store
 from lib.tracing import RunTrace
-from lib.transcript import CodeCell, Item, Text
+from lib.transcript import CodeCell, Item, Query, Text
 
 POLL_SECONDS = 0.1
 
@@ -102,6 +102,8 @@ def follow(store: Store, run_id: str, poll: float = POLL_SECONDS) -> Iterator[It
                 if not (later or finished):
                     break
             elif isinstance(item, CodeCell) and not (item.complete or later or finished):
+                break
+            elif isinstance(item, Query) and item.running and not (later or finished):
                 break
             else:
                 yield item

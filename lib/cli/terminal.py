@@ -15,6 +15,7 @@ from lib.transcript import (
     ItemHandler,
     Notice,
     Output,
+    Query,
     RunError,
     Text,
     Thinking,
@@ -79,6 +80,11 @@ class _Terminal(ItemHandler[None]):
 
     def unsupported(self, item: Unsupported) -> None:
         self.out.write(f"\n[unsupported block] {item.block_type}: this version cannot show it; the app keeps it raw\n")
+
+    def query(self, item: Query) -> None:
+        self.out.write(f"\n[sql {item.source}] {_brief(item.sql)} -> {item.outcome}\n")
+        if item.error:
+            self.out.write(f"  {item.error} {item.hint}".rstrip() + "\n")
 
 
 def _brief(text: str, limit: int = BRIEF_CHARS) -> str:

@@ -9,7 +9,7 @@ from collections.abc import Iterator
 
 from lib.client import make_client
 from lib.errors import AppError, NotAllowedError, describe
-from lib.runs import replay
+from lib.runs import data_sources, replay
 from lib.runs.budget import check_user_budget
 from lib.runs.enqueue import history_before, queue_turn, request_from
 from lib.runs.threads import LOCAL_WORKER, Job, register
@@ -133,13 +133,21 @@ def _execute_turn(store: Store, settings: Settings, claim: Claim, stop_signal: S
     """One claimed turn, its outcome written; None when it failed outside the turn (also written)."""
     run_id, idx = claim.run_id, claim.idx
     try:
+        req = request_from(claim.request, settings, history_before(store, run_id, idx))
+        # the code's queries run as whoever asked, each source checked for them again in lib.sources
+        queries = (
+            data_sources.runner_for(data_sources.asker_from(claim.request, claim.owner), settings)
+            if req.sources
+            else None
+        )
         turn = Turn(
             make_client(settings),
-            request_from(claim.request, settings, history_before(store, run_id, idx)),
+            req,
             settings.data_dir,
             settings.data_dir / "artifacts" / run_id,
             stop_signal,
             guard=lambda: check_user_budget(store, store.owner, settings.prices),
+            queries=queries,
         )
         outcome = record(store, run_id, idx, turn.events())
     except BaseException as exc:  # noqa: BLE001 - the thread must leave a readable state whatever happened
@@ -172,7 +180,8 @@ def _follow_up(
     queued = None
     if question is not None:
         try:
-            queued = queue_turn(store, settings, run_id, question)
+            asker = data_sources.asker_from(claim.request, claim.owner) if run.sources else None
+            queued = queue_turn(store, settings, run_id, question, asker)
         except AppError as err:  # a budget reached half way: the replay waits, its answers so far are kept
             store.put_item(
                 run_id, idx, store.next_seq(run_id, idx), Notice(text=f"The replay paused: {err.message} {err.hint}")

@@ -25,6 +25,7 @@ from lib.transcript import (
     ItemHandler,
     Notice,
     Output,
+    Query,
     RunError,
     Text,
     Thinking,
@@ -68,9 +69,14 @@ def _notebook(view: RunView, data_dir: Path, inputs: list[rerun.InputFile], bund
     nb.metadata["language_info"] = {"name": "python"}
     nb.cells.append(new_markdown_cell(f"# {view.run.name}\n\n{_made_by(view)}"))
     cells = [i for t in view.turns for i in t.items if isinstance(i, CodeCell)]
+    sources = view.run.sources
     nb.cells.append(new_markdown_cell(rerun.inputs_markdown(inputs, bundled)))
-    nb.cells.append(new_code_cell(rerun.requirements_source(cells)))
+    if sources:
+        nb.cells.append(new_markdown_cell(rerun.sources_markdown(sources)))
+    nb.cells.append(new_code_cell(rerun.requirements_source(cells, ["sqlalchemy"] if sources else [])))
     nb.cells.append(new_code_cell(rerun.setup_source(inputs)))
+    if sources:
+        nb.cells.append(new_code_cell(rerun.sources_setup(sources)))
     for turn in view.turns:
         nb.cells.append(new_markdown_cell(f"## Question {turn.turn.idx + 1}\n\n{turn.turn.question}"))
         adding = _NotebookCells(nb, data_dir)
@@ -137,6 +143,9 @@ class _NotebookCells(ItemHandler[None]):
 
     def unsupported(self, item: Unsupported) -> None:
         pass  # nothing a notebook can show
+
+    def query(self, item: Query) -> None:
+        pass  # the cell's own `await sql(...)` asks the source again when it runs
 
     def _quote(self, text: str) -> None:
         self.nb.cells.append(new_markdown_cell(f"> {text}"))
@@ -274,6 +283,12 @@ class _MarkdownLines(ItemHandler[list[str]]):
 
     def unsupported(self, item: Unsupported) -> list[str]:
         return []  # nothing a report can show
+
+    def query(self, item: Query) -> list[str]:
+        lines = [f"Query on `{item.source}`: {item.outcome}", "", "```sql", item.sql.strip(), "```", ""]
+        if item.error:
+            lines += [f"> {item.error}", ""]
+        return lines
 
 
 def report_zip(store: Store, view: RunView, data_dir: Path) -> bytes:

@@ -14,7 +14,8 @@ import time
 
 from lib.client import make_client
 from lib.errors import AppError
-from lib.runs import replay
+from lib.identity import User
+from lib.runs import data_sources, replay
 from lib.runs.budget import check_user_budget
 from lib.runs.enqueue import queue_turn
 from lib.runs.execute import keep_artifact, start_local
@@ -56,12 +57,33 @@ def is_active(run_id: str, store: Store) -> bool:
 
 
 def new_run(
-    store: Store, settings: Settings, question: str, file_ids: list[str], title: str = "", replay_of: str = ""
+    store: Store,
+    settings: Settings,
+    question: str,
+    file_ids: list[str],
+    title: str = "",
+    replay_of: str = "",
+    sources: list[str] | None = None,
+    user: User | None = None,
 ) -> RunRecord:
-    """Create a run of the store's owner for a first question and start working on it."""
+    """Create a run of the store's owner for a first question and start working on it.
+
+    `sources` names the SQL sources its code may query; each is checked for `user` (who asks; the single-user
+    app's one user when None) here, and again for every query."""
     user_budget = check_user_budget(store, store.owner, settings.prices)
     if user_budget is not None:  # before the run exists, so a refused question leaves no empty run behind
         raise user_budget
+    sources = list(dict.fromkeys(sources or []))
+    if sources:  # before the run exists, as for the files below
+        why = data_sources.tools_from_code(settings.tool_version, None)
+        if why:
+            raise AppError(
+                "SQL sources need code that calls tools",
+                why,
+                "Choose code_execution_20260120 or later, or snapshot a query to a file and analyse the file.",
+                code="no_tools_from_code",
+            )
+        data_sources.check(data_sources.asker_of(store, user), settings, sources)
     foreign = [f for f in file_ids if store.file(f) is None]
     if foreign:  # file ids go to the API as they are: only the owner's own library may be attached
         raise AppError(
@@ -78,15 +100,18 @@ def new_run(
         demo=settings.demo,
         budget_usd=settings.run_budget_usd,
         replay_of=replay_of,
+        sources=sources,
     )
-    start_turn(store, settings, run.id, question)
+    start_turn(store, settings, run.id, question, user)
     return run
 
 
-def start_replay(store: Store, settings: Settings, original_id: str, choice: dict[str, str]) -> RunRecord:
+def start_replay(
+    store: Store, settings: Settings, original_id: str, choice: dict[str, str], user: User | None = None
+) -> RunRecord:
     """A new run of the store's owner that asks a readable finished run's questions again, in order, with their
-    own library files in `choice` (original file id → stand-in id) in place of the original's; same model, tool
-    and budget."""
+    own library files in `choice` (original file id → stand-in id) in place of the original's; same model, tool,
+    budget and SQL sources (queried again, so the answers reflect their data now)."""
     original, found, asked = replay.plan(store, original_id, choice)
     names = {s.original_name: s.replacement.filename for s in found if s.replacement}
     like_original = dataclasses.replace(
@@ -99,24 +124,28 @@ def start_replay(store: Store, settings: Settings, original_id: str, choice: dic
         [s.replacement.id for s in found if s.replacement],
         title=replay.title_for(original),
         replay_of=original.id,
+        sources=original.sources,
+        user=user,
     )
 
 
-def continue_replay(store: Store, settings: Settings, run_id: str) -> int | None:
+def continue_replay(store: Store, settings: Settings, run_id: str, user: User | None = None) -> int | None:
     """Ask the next question of one of the store owner's replays (after it stopped half way); returns the turn's
     index, or None if none is left."""
     question = replay.next_question(store, store.own_run(run_id))
     if question is None:
         return None
-    return start_turn(store, settings, run_id, question)
+    return start_turn(store, settings, run_id, question, user)
 
 
-def start_turn(store: Store, settings: Settings, run_id: str, question: str) -> int:
-    """Add a turn to one of the store owner's runs and start streaming it in the background; returns its index."""
+def start_turn(store: Store, settings: Settings, run_id: str, question: str, user: User | None = None) -> int:
+    """Add a turn to one of the store owner's runs and start streaming it in the background; returns its index.
+
+    `user` is who asks (checked for the run's SQL sources; the single-user app's one user when None)."""
     store.own_run(run_id)
     if is_active(run_id, store):
         raise RunBusyError()
-    idx = queue_turn(store, settings, run_id, question)
+    idx = queue_turn(store, settings, run_id, question, user)
     if store.embedded:  # the single-process default: this process is the worker
         claim = store.as_owner(store.owner, admin=True).claim_turn(LOCAL_WORKER, LEASE_SECONDS, only=(run_id, idx))
         if claim is not None:

@@ -14,7 +14,39 @@ from lib.runs.replay import TITLE_PREFIX
 from lib.storage.records import RunRecord, StoredItem, TurnRecord
 from lib.storage.store import Store
 from lib.tracing import RunTrace, Source, TurnTrace, turn_trace_from_dict
-from lib.transcript import CodeCell, Item, Usage
+from lib.transcript import CodeCell, Item, Query, Usage, duration
+
+
+@dataclass(frozen=True)
+class QueryTotals:
+    """The SQL queries of a run: how many, the rows they returned, the seconds they took, how many failed."""
+
+    count: int = 0
+    rows: int = 0
+    seconds: float = 0.0
+    errors: int = 0
+
+    @property
+    def text(self) -> str:
+        """In words, for a summary line ("" without queries)."""
+        if not self.count:
+            return ""
+        failed = f" ({self.errors} failed)" if self.errors else ""
+        return (
+            f"{self.count} SQL quer{'y' if self.count == 1 else 'ies'}{failed} · {self.rows:,} "
+            f"row{'s' * (self.rows != 1)} · {duration(self.seconds)}"
+        )
+
+
+def query_totals(items: list[Item]) -> QueryTotals:
+    """What a run's (or a turn's) finished queries add up to."""
+    done = [i for i in items if isinstance(i, Query) and not i.running]
+    return QueryTotals(
+        len(done),
+        sum(q.row_count for q in done),
+        sum(q.seconds for q in done),
+        sum(1 for q in done if q.error_kind),
+    )
 
 
 @dataclass(frozen=True)
@@ -72,6 +104,7 @@ class RunView:
     usage: Usage
     cost: Cost
     container_idle_since: float | None  # when the container was last used; None while a turn runs or if unknown
+    queries: QueryTotals = QueryTotals()
 
     def container_idle_minutes(self, now: float | None = None) -> int | None:
         """Whole minutes the run's container has been idle, or None."""
@@ -100,7 +133,14 @@ def load_run_view(store: Store, run_id: str, prices: PriceTable) -> RunView | No
     for turn in turns:
         trace = _trace(traces.get(turn.idx))
         views.append(TurnView(turn, _items_of(items, turn.idx), turn_cost(turn, run.model, prices), trace))
-    return RunView(run, views, run_usage(turns), run_cost(turns, run.model, prices), idle_since(run.active, turns))
+    return RunView(
+        run,
+        views,
+        run_usage(turns),
+        run_cost(turns, run.model, prices),
+        idle_since(run.active, turns),
+        query_totals([s.item for s in items]),
+    )
 
 
 WATERMARK_SLACK = 0.2  # seconds re-read below the newest write seen, for writes committed out of order

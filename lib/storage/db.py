@@ -70,6 +70,7 @@ runs = sa.Table(
     _flag("shared"),
     _text("replay_of"),  # the run whose questions this one asked again on other files
     _text("name"),  # the owner's name for the run; empty: its title (the first question, or the replay's mark)
+    _text("sources", "[]"),  # names of the SQL sources picked for the run (never their URLs)
     sa.Index("runs_updated", "updated_at"),
     sa.Index("runs_owner", "owner", "updated_at"),
     sa.Index("runs_replay_of", "replay_of"),

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from lib.identity import LOCAL_OWNER
@@ -57,6 +57,7 @@ class RunRecord:
     shared: bool = False  # readable by everyone signed in
     replay_of: str = ""  # the run whose questions this one asks again on other files
     name: str = ""  # what the run is called: its owner's name for it, else its title
+    sources: list[str] = field(default_factory=list)  # the SQL sources picked for it, by name
 
     @property
     def active(self) -> bool:
@@ -69,6 +70,7 @@ class RunRecord:
         data = dict(row)
         data["name"] = data.get("name") or data["title"]
         data["file_ids"] = json.loads(data["file_ids"])
+        data["sources"] = json.loads(data.get("sources") or "[]")
         data["demo"] = bool(data["demo"])
         data["shared"] = bool(data["shared"])
         return cls(**data)

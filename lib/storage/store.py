@@ -56,8 +56,10 @@ class Store(Catalogue, Artifacts, Users, TurnQueue):
         demo: bool = False,
         budget_usd: float = 0.0,
         replay_of: str = "",
+        sources: list[str] | None = None,
     ) -> RunRecord:
-        """A new run of this owner, queued (a replay names the run it replays)."""
+        """A new run of this owner, queued (a replay names the run it replays; `sources` names the SQL sources
+        picked for it)."""
         now = time.time()
         run_id = uuid.uuid4().hex
         with self._begin() as conn:
@@ -75,6 +77,7 @@ class Store(Catalogue, Artifacts, Users, TurnQueue):
                     budget_usd=max(float(budget_usd), 0.0),
                     owner=self.owner,
                     replay_of=replay_of,
+                    sources=json.dumps(list(sources or [])),
                 )
             )
         run = self.run(run_id)
@@ -167,8 +170,9 @@ class Store(Catalogue, Artifacts, Users, TurnQueue):
 
     def update_run(self, run_id: str, **values: Any) -> bool:
         """Change some columns of one of this owner's runs and touch it; returns whether it is theirs."""
-        if "file_ids" in values:
-            values["file_ids"] = json.dumps(values["file_ids"])
+        for key in ("file_ids", "sources"):
+            if key in values:
+                values[key] = json.dumps(values[key])
         if "shared" in values:
             values["shared"] = int(bool(values["shared"]))
         values.pop("owner", None)

@@ -27,6 +27,7 @@ from lib.transcript import (
     ItemHandler,
     Notice,
     Output,
+    Query,
     RunError,
     Text,
     Thinking,
@@ -131,6 +132,9 @@ class _ItemView(ItemHandler[None]):
             st.caption("This version of the app does not know how to show this block; here is what arrived.")
             st.code(item.raw, language="json")
 
+    def query(self, item: Query) -> None:
+        _query(item)
+
 
 def _code_cell(cell: CodeCell) -> None:
     label = TOOL_LABELS.get(cell.tool, cell.tool)
@@ -149,6 +153,26 @@ def _code_cell(cell: CodeCell) -> None:
     lines = cell.code.count("\n") + 1
     st.caption(f":material/code: **{label}** · {lines} line{'s' * (lines != 1)}{busy}")
     _code(cell.code or " ", cell.language, line_numbers=cell.language == "python")
+
+
+QUERY_COLUMNS_SHOWN = 12
+
+
+def _query(q: Query) -> None:
+    """A query the code asked a source for, inside its code cell: the SQL, what came back, and any error."""
+    with st.container(border=True):
+        shown = ""
+        if q.columns and not q.error_kind:
+            more = len(q.columns) - QUERY_COLUMNS_SHOWN
+            shown = " · columns " + ", ".join(f"`{c}`" for c in q.columns[:QUERY_COLUMNS_SHOWN])
+            shown += f" and {more} more" if more > 0 else ""
+        st.caption(f":material/database: **SQL** on `{q.source}` · {q.outcome}{shown}")
+        st.code(q.sql.strip() or " ", language="sql", wrap_lines=True)
+        if q.truncated and q.note:
+            st.caption(f":material/content_cut: {q.note}")
+        if q.error:
+            kind = q.error_kind.replace("_", " ")
+            st.error(f"**The query failed ({kind}).** {q.error} {q.hint}".strip(), icon=":material/database:")
 
 
 def _output(out: Output) -> None:
@@ -339,6 +363,12 @@ def render_run_header(view: RunView, rename: Callable[[], None] | None = None) -
         help="Estimate: token prices from the price table, container time at the billed 5-minute "
         "minimum per turn, without the monthly free allowance.",
     )
+    if run.sources:
+        st.caption(
+            ":material/database: Sources: "
+            + ", ".join(f"`{name}`" for name in run.sources)
+            + (f" · {view.queries.text}" if view.queries.count else " · no queries yet")
+        )
     if run.demo:
         st.caption(":material/science: Offline demo run: a scripted local analyst answered, not Claude.")
 

@@ -66,14 +66,18 @@ def form(ctx: Context, view: RunView, where: DeltaGenerator) -> None:
         return
     mine = {f.id: f for f in ctx.store.files()}
     by_id = {i: f for i, f in mine.items() if not f.remote_missing}  # what can be attached
-    with where.popover("Replay on another file", icon=":material/replay:"):
-        if not by_id:
+    label = "Replay on another file" if run.file_ids else "Replay on current data"
+    with where.popover(label, icon=":material/replay:"):
+        if not by_id and run.file_ids:
             st.caption("Your library is empty: upload the new version of the data on the Files page first.")
             return
         st.caption(
             f"Asks this run's {len(view.turns)} question(s) again, in order, as a new run with the same model, "
-            "then compares the answers. Pick the file to use in place of each of the run's files."
+            "then compares the answers."
+            + (" Pick the file to use in place of each of the run's files." if run.file_ids else "")
         )
+        if run.sources:
+            st.caption(":material/database: " + replay.sources_note(run))
         choice: dict[str, str] = {}
         for file_id in run.file_ids:
             original = mine.get(file_id)
@@ -89,7 +93,7 @@ def form(ctx: Context, view: RunView, where: DeltaGenerator) -> None:
             choice[file_id] = picked
             _columns_note(ctx, original, by_id.get(picked))
         same = all(choice[f] == f for f in run.file_ids)
-        if same:
+        if same and run.file_ids:
             st.caption("These are the run's own files: the replay shows how much the answers vary on the same data.")
         st.button(
             "Start replay",
@@ -125,7 +129,7 @@ def _columns_note(ctx: Context, original: FileRecord | None, picked: FileRecord 
 
 def _start(ctx: Context, run_id: str, choice: dict[str, str]) -> None:
     try:
-        new = jobs.start_replay(ctx.store, ctx.settings, run_id, choice)
+        new = jobs.start_replay(ctx.store, ctx.settings, run_id, choice, ctx.user)
     except AppError as err:
         st.session_state[ERROR] = err
         return
@@ -134,6 +138,6 @@ def _start(ctx: Context, run_id: str, choice: dict[str, str]) -> None:
 
 def _continue(ctx: Context, run_id: str) -> None:
     try:
-        jobs.continue_replay(ctx.store, ctx.settings, run_id)
+        jobs.continue_replay(ctx.store, ctx.settings, run_id, ctx.user)
     except AppError as err:
         st.session_state[ERROR] = err

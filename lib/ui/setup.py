@@ -20,7 +20,7 @@ from lib.storage.store import Store
 from lib.storage.users import store_for, welcome
 from lib.ui import demo_session, signin
 from lib.ui.render import show_error
-from lib.ui.state import ADMIN_PAGE, ANALYZE_PAGE, COMPARE_PAGE, FILES_PAGE, GALLERY_PAGE
+from lib.ui.state import ADMIN_PAGE, ANALYZE_PAGE, COMPARE_PAGE, DATA_PAGE, FILES_PAGE, GALLERY_PAGE
 
 TYPED_KEY = "typed_api_key"
 WELCOMED = "signin_welcomed"
@@ -110,6 +110,7 @@ def _sidebar(ctx: Context) -> None:
         keep = demo_session.link_params()
         st.page_link("app.py", label="Home", icon=":material/home:", query_params=keep)
         st.page_link(FILES_PAGE, label="Files", icon=":material/folder_open:", query_params=keep)
+        st.page_link(DATA_PAGE, label="Data", icon=":material/database:", query_params=keep)
         st.page_link(ANALYZE_PAGE, label="Analyze", icon=":material/query_stats:", query_params=keep)
         st.page_link(GALLERY_PAGE, label="Gallery", icon=":material/photo_library:", query_params=keep)
         st.page_link(COMPARE_PAGE, label="Compare", icon=":material/compare_arrows:", query_params=keep)

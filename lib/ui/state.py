@@ -15,7 +15,9 @@ ANALYZE_PAGE = "pages/2_Analyze.py"
 GALLERY_PAGE = "pages/3_Gallery.py"
 ADMIN_PAGE = "pages/4_Admin.py"
 COMPARE_PAGE = "pages/5_Compare.py"
+DATA_PAGE = "pages/6_Data.py"
 SELECTED = "selected_file_ids"
+SELECTED_SOURCES = "selected_sources"
 DRAFT = "draft_question"
 
 
@@ -29,6 +31,16 @@ def select_files(file_ids: list[str], question: str | None = None) -> None:
 def selected_files() -> list[str]:
     """The files chosen for the next analysis."""
     return list(st.session_state.get(SELECTED, []))
+
+
+def select_sources(names: list[str]) -> None:
+    """Carry a choice of SQL sources over to the Analyze page."""
+    st.session_state[SELECTED_SOURCES] = list(names)
+
+
+def selected_sources() -> list[str]:
+    """The SQL sources chosen for the next analysis."""
+    return list(st.session_state.get(SELECTED_SOURCES, []))
 
 
 @st.cache_data(show_spinner=False, max_entries=64)

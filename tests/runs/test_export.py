@@ -103,6 +103,7 @@ def test_every_item_type_goes_to_the_notebook_and_the_report(data_dir):
     )
     assert "> Down.\n\n> A new container was started.\n\n> The API is overloaded." in report
     assert "lost.csv" not in report and "First the columns" not in report and "mystery_block_2027" not in report
+    assert "Query on `demo`: 4 rows in 20 ms\n\n```sql\nSELECT region, sum(revenue)" in report
 
 
 def test_a_run_with_a_spec_nested_20000_deep_still_exports(data_dir):

@@ -26,6 +26,8 @@ from .cells import (
     VEGA_LITE,
 )
 from .figures import figures_script
+from .reading import failure_reason, field
+from .sources import source_script
 
 # what the registry previews as a table, plus old Excel and JSON Lines, which pandas in the container also reads
 TABULAR = {ext for k in kinds.KINDS if k.table or k.key in ("xls", "jsonl") for ext in k.extensions}
@@ -78,8 +80,9 @@ class Analysis:
 
 
 def plan(question: str, uploaded: list[str]) -> list[Step]:
-    """The emulator's planner: look at the container when the turn starts, then plan from what is there."""
-    return [Later(lambda turn: default_script(_workdir(turn), question, uploaded))]
+    """The emulator's planner: look at the container (and any SQL sources the code may query) when the turn
+    starts, then plan from what is there."""
+    return [Later(lambda turn: source_script(turn, question) or default_script(_workdir(turn), question, uploaded))]
 
 
 def _workdir(turn: Progress) -> Path | None:
@@ -172,7 +175,7 @@ def _analysis_steps(turn: Progress, table: Path, question: str, first: bool) -> 
 
 def read_roles(stdout: str) -> Roles | None:
     """The roles a profile cell printed (`Column roles: {json}`), or None when it printed none."""
-    rows, line = _field(stdout, "Rows"), _field(stdout, "Column roles")
+    rows, line = field(stdout, "Rows"), field(stdout, "Column roles")
     if rows is None or line is None:
         return None
     data = json.loads(line)
@@ -378,28 +381,21 @@ def _stem(path: Path) -> str:
     return re.sub(r"[^A-Za-z0-9_-]+", "_", path.stem).strip("_") or "data"
 
 
-def _field(stdout: str, label: str) -> str | None:
-    match = re.search(rf"^{label}: (.*)$", stdout, re.MULTILINE)
-    return match.group(1).strip() if match else None
-
-
 def _fields(stdout: str, label: str) -> list[str]:
     return [m.strip() for m in re.findall(rf"^{label}: (.*)$", stdout, re.MULTILINE)]
 
 
 def _failure(turn: Progress, name: str) -> str:
-    errors = [r.stderr.strip().splitlines()[-1] for r in turn.records if r.stderr.strip() and r.return_code]
-    why = errors[-1] if errors else "the code did not finish"
-    return f"I couldn't finish the analysis of `{name}`: {why}"
+    return f"I couldn't finish the analysis of `{name}`: {failure_reason(turn)}"
 
 
 def _first_look_summary(turn: Progress, name: str, others: list[Path]) -> str:
     out = turn.stdout
-    rows, cols = _field(out, "Rows"), _field(out, "Columns")
+    rows, cols = field(out, "Rows"), field(out, "Columns")
     if rows is None or cols is None:
         return _failure(turn, name)
     parts = [f"`{name}` has **{_plural(int(rows), 'row')}** and **{_plural(int(cols), 'column')}**."]
-    missing = _field(out, "Missing") or "none"
+    missing = field(out, "Missing") or "none"
     if missing == "none":
         parts.append("No values are missing.")
     else:
@@ -407,7 +403,7 @@ def _first_look_summary(turn: Progress, name: str, others: list[Path]) -> str:
         parts.append(
             "Missing values: " + ", ".join(f"`{c}` {int(n):,}" for c, n in gaps) + f" (of {int(rows):,} rows)."
         )
-    empty = int(_field(out, "Rows without any measure") or 0)
+    empty = int(field(out, "Rows without any measure") or 0)
     if empty:
         parts.append(f"{_plural(empty, 'row')} have no value in any measure; I left them out.")
     if any(r.return_code for r in turn.records):
@@ -415,7 +411,7 @@ def _first_look_summary(turn: Progress, name: str, others: list[Path]) -> str:
     parts += _fields(out, "Finding")
     saved = [f"`{x}`" for label in ("Saved chart", "Saved table", "Saved summary") for x in _fields(out, label)]
     if saved:
-        spec = _field(out, "Saved spec")
+        spec = field(out, "Saved spec")
         also = f" (and the interactive chart `{spec}`)" if spec else ""
         parts.append(
             "I saved "
@@ -431,7 +427,7 @@ def _first_look_summary(turn: Progress, name: str, others: list[Path]) -> str:
 
 def _followup_summary(turn: Progress, name: str) -> str:
     out = turn.records[-1].stdout if turn.records else ""
-    chart = _field(out, "Saved chart")
+    chart = field(out, "Saved chart")
     if chart is None:
         return _failure(turn, name)
     tables = [f"`{t}`" for t in _fields(out, "Saved table")]
