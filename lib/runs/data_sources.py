@@ -104,6 +104,7 @@ def asker_dict(user: User) -> dict[str, Any]:
         "name": user.name,
         "admin": user.admin,
         "signed_in": user.signed_in,
+        "email_verified": user.email_verified,
     }
 
 
@@ -116,6 +117,7 @@ def asker_from(values: dict[str, Any], owner: str) -> User:
         name=str(asker.get("name", "")),
         admin=bool(asker.get("admin", False)),
         signed_in=bool(asker.get("signed_in", True)),
+        email_verified=bool(asker.get("email_verified", False)),
     )
     if user.owner != owner:
         raise AppError(

@@ -26,7 +26,7 @@ from .cells import (
     VEGA_LITE,
 )
 from .figures import figures_script
-from .reading import failure_reason, field
+from .reading import failure_reason, labelled
 from .sources import source_script
 
 # what the registry previews as a table, plus old Excel and JSON Lines, which pandas in the container also reads
@@ -175,7 +175,7 @@ def _analysis_steps(turn: Progress, table: Path, question: str, first: bool) -> 
 
 def read_roles(stdout: str) -> Roles | None:
     """The roles a profile cell printed (`Column roles: {json}`), or None when it printed none."""
-    rows, line = field(stdout, "Rows"), field(stdout, "Column roles")
+    rows, line = labelled(stdout, "Rows"), labelled(stdout, "Column roles")
     if rows is None or line is None:
         return None
     data = json.loads(line)
@@ -391,11 +391,11 @@ def _failure(turn: Progress, name: str) -> str:
 
 def _first_look_summary(turn: Progress, name: str, others: list[Path]) -> str:
     out = turn.stdout
-    rows, cols = field(out, "Rows"), field(out, "Columns")
+    rows, cols = labelled(out, "Rows"), labelled(out, "Columns")
     if rows is None or cols is None:
         return _failure(turn, name)
     parts = [f"`{name}` has **{_plural(int(rows), 'row')}** and **{_plural(int(cols), 'column')}**."]
-    missing = field(out, "Missing") or "none"
+    missing = labelled(out, "Missing") or "none"
     if missing == "none":
         parts.append("No values are missing.")
     else:
@@ -403,7 +403,7 @@ def _first_look_summary(turn: Progress, name: str, others: list[Path]) -> str:
         parts.append(
             "Missing values: " + ", ".join(f"`{c}` {int(n):,}" for c, n in gaps) + f" (of {int(rows):,} rows)."
         )
-    empty = int(field(out, "Rows without any measure") or 0)
+    empty = int(labelled(out, "Rows without any measure") or 0)
     if empty:
         parts.append(f"{_plural(empty, 'row')} have no value in any measure; I left them out.")
     if any(r.return_code for r in turn.records):
@@ -411,7 +411,7 @@ def _first_look_summary(turn: Progress, name: str, others: list[Path]) -> str:
     parts += _fields(out, "Finding")
     saved = [f"`{x}`" for label in ("Saved chart", "Saved table", "Saved summary") for x in _fields(out, label)]
     if saved:
-        spec = field(out, "Saved spec")
+        spec = labelled(out, "Saved spec")
         also = f" (and the interactive chart `{spec}`)" if spec else ""
         parts.append(
             "I saved "
@@ -427,7 +427,7 @@ def _first_look_summary(turn: Progress, name: str, others: list[Path]) -> str:
 
 def _followup_summary(turn: Progress, name: str) -> str:
     out = turn.records[-1].stdout if turn.records else ""
-    chart = field(out, "Saved chart")
+    chart = labelled(out, "Saved chart")
     if chart is None:
         return _failure(turn, name)
     tables = [f"`{t}`" for t in _fields(out, "Saved table")]

@@ -7,7 +7,7 @@ import re
 from lib.emulator.script import Progress
 
 
-def field(stdout: str, label: str) -> str | None:
+def labelled(stdout: str, label: str) -> str | None:
     """The value of the last `Label: value` line the code printed, if any."""
     match = re.search(rf"^{label}: (.*)$", stdout, re.MULTILINE)
     return match.group(1).strip() if match else None

@@ -7,7 +7,7 @@ import re
 
 from lib.emulator.script import Later, Progress, Python, Step, Text
 
-from .reading import failure_reason, field
+from .reading import failure_reason, labelled
 
 SQL_TOOL = "sql"
 SOURCE_LINE = re.compile(r"^Source `(?P<name>[a-z][a-z0-9_]*)` \(", re.MULTILINE)
@@ -160,15 +160,15 @@ def _failure(turn: Progress, source: str) -> str:
 
 def _revenue_answer(turn: Progress, source: str) -> str:
     out = turn.stdout
-    top, quarter = field(out, "Top region"), field(out, "Quarter")
+    top, quarter = labelled(out, "Top region"), labelled(out, "Quarter")
     if top is None or quarter is None:
         return _failure(turn, source)
     region, _, rest = top.partition(" with ")
-    chart = field(out, "Saved chart")
+    chart = labelled(out, "Saved chart")
     saved = f" The chart is `{chart}` in `outputs/`." if chart else ""
     return (
         f"**{region}** had the most revenue last quarter ({quarter}): {rest}. "
-        f"Total revenue across regions was {field(out, 'Total revenue')}, queried live from `{source}`.{saved}"
+        f"Total revenue across regions was {labelled(out, 'Total revenue')}, queried live from `{source}`.{saved}"
     )
 
 
