@@ -9,7 +9,7 @@ copied turn's numbers are traced and kept as a turn's are when it ends (`lib.run
 files' numbers read in the sandbox, the input tables' shape from their preview; wall clock, once per turn).
 
 Then, alternating, the bench times `lib.runs.view.load_run_view` (the baseline: what every render of the run does;
-it reads and decodes the kept traces), reading them back alone (`kept_trace`, as the command line does), `lib.tracing.trace_run` over the
+it reads and decodes the kept traces), reading them back alone (`kept_trace`, as the command line does), `lib.tracing.trace.trace_run` over the
 loaded view with the numbers of its generated files already read (what every render would cost instead if nothing
 were kept), and what the page adds to draw them (every answer's untraced numbers marked, every number's line in the
 Numbers lists). Times are CPU seconds of the thread doing the work (`time.thread_time`), so load from other
@@ -37,7 +37,8 @@ from lib.runs.traces import keep_trace  # noqa: E402
 from lib.runs.view import kept_trace, load_run_view  # noqa: E402
 from lib.settings import load_settings  # noqa: E402
 from lib.storage.store import Store  # noqa: E402
-from lib.tracing import MAX_PER_OUTPUT, trace_run  # noqa: E402
+from lib.tracing.index import MAX_PER_OUTPUT  # noqa: E402
+from lib.tracing.trace import trace_run  # noqa: E402
 from lib.transcript import Text  # noqa: E402
 from lib.ui.traced import listed, marked  # noqa: E402
 from tests.support.runs import upload  # noqa: E402

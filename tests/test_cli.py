@@ -29,7 +29,7 @@ from lib.runs.golden import (
 )
 from lib.storage.records import ArtifactFilter
 from lib.storage.store import Store
-from lib.tracing import trace_run
+from lib.tracing.trace import trace_run
 from lib.transcript import Output, Text, Thinking
 from tests.support.items import one_of_each
 from tests.support.model_outputs import HUGE_NUMBER_ANSWER, seed_with_outputs

@@ -10,8 +10,19 @@ import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
-from lib import tracing
-from lib.tracing import FileNumbers, ShownNumber, Status, trace_run
+from lib.tracing import index
+from lib.tracing.records import (
+    FileNumbers,
+    ShownNumber,
+    Source,
+    Status,
+    TracedNumber,
+    rewrite,
+    summary,
+    turn_trace_from_dict,
+)
+from lib.tracing.trace import MAX_PER_TEXT, trace_run
+from lib.tracing.written import canonical, number_key, shown_key
 from lib.transcript import CodeCell, EditorResult, GeneratedFile, Item, Output, Text
 
 FUZZ = settings(
@@ -24,13 +35,13 @@ def cell(stdout: str, tool: str = "c1", stderr: str = "") -> list[Item]:
     return [CodeCell(tool_use_id=tool, code="print(result)"), Output(tool_use_id=tool, stdout=stdout, stderr=stderr)]
 
 
-def trace(answer: str, stdout: str, question: str = "What changed?", known=()) -> list[tracing.TracedNumber]:
+def trace(answer: str, stdout: str, question: str = "What changed?", known=()) -> list[TracedNumber]:
     """The numbers of an answer written after one cell printed `stdout`."""
     (turn,) = trace_run([(question, [*cell(stdout), Text(text=answer)])], known=known).turns
     return turn.numbers
 
 
-def only(answer: str, stdout: str, **kw) -> tracing.TracedNumber:
+def only(answer: str, stdout: str, **kw) -> TracedNumber:
     (number,) = trace(answer, stdout, **kw)
     return number
 
@@ -209,7 +220,7 @@ def test_a_traced_number_records_its_output_cell_and_line():
     rounded, exact = turn.numbers
     assert (rounded.turn, rounded.seq, rounded.text, rounded.status) == (0, 3, "12.35", Status.ROUNDED)
     assert items[3].text[rounded.start : rounded.end] == "12.35"
-    assert rounded.source == tracing.Source(0, 2, 1, 2, "mean revenue: 12.3456", cell_number=1)
+    assert rounded.source == Source(0, 2, 1, 2, "mean revenue: 12.3456", cell_number=1)
     assert exact.status is Status.EXACT and exact.source == rounded.source
 
 
@@ -245,7 +256,7 @@ def test_a_text_editor_view_is_an_output():
         Text(text="South sold 987."),
     ]
     (number,) = trace_run([("Q", items)]).turns[0].numbers
-    assert number.source == tracing.Source(0, 1, 0, 2, "south\t987", cell_number=1)
+    assert number.source == Source(0, 1, 0, 2, "south\t987", cell_number=1)
 
 
 def test_a_generated_files_numbers_trace_with_file_line_and_column():
@@ -260,7 +271,7 @@ def test_a_generated_files_numbers_trace_with_file_line_and_column():
     )
     run = trace_run([("Q", items)], files={"file_1": FileNumbers(shown)})
     south, north = run.turns[0].numbers
-    assert south.source == tracing.Source(0, 2, 0, 3, "South,98.25", "summary.csv", "mean", 1)
+    assert south.source == Source(0, 2, 0, 3, "South,98.25", "summary.csv", "mean", 1)
     assert north.status is Status.EXACT and north.source is not None and north.source.line == 2
 
 
@@ -273,9 +284,9 @@ def test_counts_and_summary():
 
 
 def test_summary_wording():
-    assert tracing.summary(14, 15) == "14 of 15 numbers traced"
-    assert tracing.summary(1, 1) == "1 of 1 number traced"
-    assert tracing.summary(0, 0) == "no numbers to trace"
+    assert summary(14, 15) == "14 of 15 numbers traced"
+    assert summary(1, 1) == "1 of 1 number traced"
+    assert summary(0, 0) == "no numbers to trace"
 
 
 def test_in_item_gives_a_text_items_numbers_for_marking():
@@ -290,15 +301,15 @@ def test_in_item_gives_a_text_items_numbers_for_marking():
 
 
 def test_an_output_is_indexed_up_to_its_cap_and_the_trace_says_so():
-    stdout = " ".join(str(100000 + i) for i in range(tracing.MAX_PER_OUTPUT + 500))
-    first, beyond = str(100000 + 10), str(100000 + tracing.MAX_PER_OUTPUT + 100)
+    stdout = " ".join(str(100000 + i) for i in range(index.MAX_PER_OUTPUT + 500))
+    first, beyond = str(100000 + 10), str(100000 + index.MAX_PER_OUTPUT + 100)
     run = trace_run([("Q", [*cell(stdout), Text(text=f"{first} and {beyond}")])])
     assert [n.status for n in run.turns[0].numbers] == [Status.EXACT, Status.UNTRACED]
     assert not run.complete
 
 
 def test_a_run_is_indexed_up_to_its_cap(monkeypatch):
-    monkeypatch.setattr(tracing, "MAX_PER_RUN", 300)
+    monkeypatch.setattr(index, "MAX_PER_RUN", 300)
     items = [*cell(" ".join(str(1000 + i) for i in range(200)), tool="a")]
     items += cell(" ".join(str(5000 + i) for i in range(200)), tool="b")
     run = trace_run([("Q", [*items, Text(text="1,010 and 5,150")])])
@@ -335,17 +346,17 @@ HOSTILE_PROSE = [
 def test_hostile_prose_gives_a_bounded_answer(answer):
     # Not timed: a pattern that backtracks would turn this into minutes, far past the suite's timeout.
     numbers = trace(answer, "1 2 3")
-    assert len(numbers) <= tracing.MAX_PER_TEXT
+    assert len(numbers) <= MAX_PER_TEXT
 
 
 def test_keys():
-    assert tracing.shown_key("1,234.50") == (2, 123450)
-    assert tracing.shown_key("−$3") == (0, -3)
-    assert tracing.shown_key("2e3") == (-3, 2)
-    assert tracing.shown_key("1e999") is None
-    assert tracing.canonical((2, 1250)) == (1, 125) and tracing.canonical((0, 1200)) == (-2, 12)
-    assert tracing.number_key(576) == (0, 576) and tracing.number_key(154.5) == (1, 1545)
-    assert tracing.number_key(float("nan")) is None and tracing.number_key(True) is None
+    assert shown_key("1,234.50") == (2, 123450)
+    assert shown_key("−$3") == (0, -3)
+    assert shown_key("2e3") == (-3, 2)
+    assert shown_key("1e999") is None
+    assert canonical((2, 1250)) == (1, 125) and canonical((0, 1200)) == (-2, 12)
+    assert number_key(576) == (0, 576) and number_key(154.5) == (1, 1545)
+    assert number_key(float("nan")) is None and number_key(True) is None
 
 
 # --- properties --------------------------------------------------------------------------------------------
@@ -471,17 +482,17 @@ def test_a_turns_trace_reads_back_from_its_serialisable_form():
     files = {"f1": FileNumbers((ShownNumber("7.5", 2, "x,7.5", "x"),))}
     turn = trace_run([("Q", items)], files).turns[0]
     data = json.loads(json.dumps(turn.to_dict()))
-    assert tracing.turn_trace_from_dict(data) == turn
+    assert turn_trace_from_dict(data) == turn
     assert [n.status for n in turn.numbers] == [Status.SKIPPED, Status.ROUNDED, Status.EXACT, Status.UNTRACED]
     data["numbers"][0]["added_later"] = True  # a field of a later version is ignored
-    assert tracing.turn_trace_from_dict(data) == turn
+    assert turn_trace_from_dict(data) == turn
     with pytest.raises(ValueError):
-        tracing.turn_trace_from_dict({**data, "numbers": [{**data["numbers"][0], "status": "guessed"}]})
+        turn_trace_from_dict({**data, "numbers": [{**data["numbers"][0], "status": "guessed"}]})
 
 
 def test_rewrite_writes_each_number_anew_and_leaves_a_moved_one_alone():
     text = "Sales rose 12.5% to $4,500 (not 99)."
     (turn,) = trace_run([("Q", [*cell("0.125 4500"), Text(text=text)])]).turns
-    marked = tracing.rewrite(text, turn.numbers, lambda n: None if n.traced else f"<{n.text}>")
+    marked = rewrite(text, turn.numbers, lambda n: None if n.traced else f"<{n.text}>")
     assert marked == "Sales rose 12.5% to $4,500 (not <99>)."
-    assert tracing.rewrite("Sales changed.", turn.numbers, lambda n: "!") == "Sales changed."
+    assert rewrite("Sales changed.", turn.numbers, lambda n: "!") == "Sales changed."

@@ -26,7 +26,7 @@ from lib.settings import Settings
 from lib.storage import blobs, db
 from lib.storage.records import ArtifactFilter, RunRecord
 from lib.storage.store import Store
-from lib.tracing import RunTrace
+from lib.tracing.records import RunTrace
 from lib.transcript import CodeCell, Item, Query, Text
 
 POLL_SECONDS = 0.1

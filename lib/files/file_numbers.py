@@ -16,7 +16,9 @@ from pathlib import Path
 
 from lib.files import delimited, kinds, sandbox
 from lib.storage import blobs
-from lib.tracing import MAX_PER_OUTPUT, MAX_WRITTEN, FileNumbers, ShownNumber, written_numbers
+from lib.tracing.index import MAX_PER_OUTPUT
+from lib.tracing.records import FileNumbers, ShownNumber
+from lib.tracing.written import MAX_WRITTEN, written_numbers
 from lib.transcript import GeneratedFile, Item
 
 MAX_BYTES = 5_000_000  # of a file read for its numbers

@@ -17,7 +17,7 @@ from lib.runs.view import RunView, TurnView, code_span, shown_where
 from lib.storage import blobs
 from lib.storage.records import FileRecord
 from lib.storage.store import Store
-from lib.tracing import Status, TracedNumber, rewrite
+from lib.tracing.records import Status, TracedNumber, rewrite
 from lib.transcript import (
     CodeCell,
     EditorResult,

@@ -15,7 +15,7 @@ import yaml
 
 from lib import numbers
 from lib.errors import AppError
-from lib.tracing import RunTrace
+from lib.tracing.records import RunTrace
 
 
 # a number as people write it: optional sign, thousands separators (1,234,567 or 1 234 567), decimals,

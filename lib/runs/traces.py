@@ -15,7 +15,9 @@ from lib.files.preview import TablePreview
 from lib.storage import blobs
 from lib.storage.records import FileRecord
 from lib.storage.store import Store
-from lib.tracing import TurnTrace, trace_run, written_numbers
+from lib.tracing.records import TurnTrace
+from lib.tracing.trace import trace_run
+from lib.tracing.written import written_numbers
 from lib.transcript import Item
 
 log = logging.getLogger(__name__)

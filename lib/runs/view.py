@@ -13,7 +13,7 @@ from lib.runs.diff import RunDiff, compare_runs
 from lib.runs.replay import TITLE_PREFIX
 from lib.storage.records import RunRecord, StoredItem, TurnRecord
 from lib.storage.store import Store
-from lib.tracing import RunTrace, Source, TurnTrace, turn_trace_from_dict
+from lib.tracing.records import RunTrace, Source, TurnTrace, turn_trace_from_dict
 from lib.transcript import CodeCell, Item, Query, Usage, duration
 
 

@@ -98,7 +98,7 @@ turns = sa.Table(
     _text("worker"),
     sa.Column("lease_until", sa.Float, nullable=False, server_default=sa.text("0")),
     _flag("stop_requested"),
-    sa.Column("trace", sa.Text),  # the answer's numbers traced (lib.tracing.TurnTrace as JSON); NULL: not traced
+    sa.Column("trace", sa.Text),  # the answer's numbers traced (tracing.records.TurnTrace as JSON); NULL: not traced
     sa.Index("turns_queue", "status", "started_at"),
 )
 

@@ -18,7 +18,7 @@ from lib.files.preview import DocumentPreview, ImagePreview, TablePreview, forma
 from lib.runs.diff import Figure
 from lib.runs.view import RunView, TurnView
 from lib.storage import blobs
-from lib.tracing import TracedNumber
+from lib.tracing.records import TracedNumber
 from lib.transcript import (
     CodeCell,
     EditorResult,

@@ -9,7 +9,7 @@ from collections.abc import Sequence
 import streamlit as st
 
 from lib.runs.view import cell_anchor, code_span, shown_where
-from lib.tracing import Status, TracedNumber, TurnTrace, rewrite
+from lib.tracing.records import Status, TracedNumber, TurnTrace, rewrite
 
 MARK = "orange-background"  # Streamlit's colour directive for a number no output showed
 MAX_LISTED = 300  # numbers listed per turn

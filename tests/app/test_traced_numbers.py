@@ -58,7 +58,7 @@ def test_a_run_seeded_in_the_store_shows_its_marks_after_a_reload(make_app, emul
 
 def test_marks_escape_the_number_and_leave_code_alone():
     text = "Fell `by 3` to −3.5 [see](https://x.test/12) or **1,234.5M**."
-    from lib.tracing import trace_run
+    from lib.tracing.trace import trace_run
 
     (turn,) = trace_run([("Q", [Text(text=text)])]).turns
     assert [n.text for n in turn.numbers] == ["−3.5", "1,234.5M"]

@@ -12,7 +12,9 @@ from hypothesis import strategies as st
 
 from lib.files import sandbox
 from lib.files.file_numbers import CONTEXT_CHARS, generated_numbers, numbers_in_file
-from lib.tracing import MAX_WRITTEN, FileNumbers, ShownNumber, Status, trace_run
+from lib.tracing.records import FileNumbers, ShownNumber, Status
+from lib.tracing.trace import trace_run
+from lib.tracing.written import MAX_WRITTEN
 from lib.transcript import CodeCell, GeneratedFile, Output, Text
 
 FUZZ = settings(

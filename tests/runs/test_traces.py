@@ -9,7 +9,7 @@ from pathlib import Path
 from lib.emulator import Python, Text
 from lib.runs import jobs, traces
 from lib.runs.view import load_run_view
-from lib.tracing import Status
+from lib.tracing.records import Status
 from tests.support.runs import CSV, run_to_end, upload
 
 SAMPLES = Path(__file__).resolve().parents[2] / "samples"
