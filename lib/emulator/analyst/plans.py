@@ -12,19 +12,10 @@ from pathlib import Path
 from lib.emulator.script import OUTPUTS, Bash, Later, Progress, Python, Step, Text
 from lib.files import kinds
 
-from .cells import (
-    ANALYSES,
-    FINDINGS,
-    LOADER,
-    NEEDS_PERIODS,
-    PERIODS,
-    PROFILE,
-    ROLES,
-    SAVE_PNG,
-    SETUP,
-    SUMMARY,
-    VEGA_LITE,
-)
+from .cells.analyses import ANALYSES, NEEDS_PERIODS
+from .cells.loader import LOADER, PROFILE, ROLES
+from .cells.outputs import FINDINGS, SAVE_PNG, SETUP, SUMMARY, VEGA_LITE
+from .cells.periods import PERIODS
 from .figures import figures_script
 from .reading import failure_reason, labelled
 from .sources import source_script
