@@ -283,9 +283,10 @@ class Store(Catalogue, Artifacts, Users, TurnQueue):
         with self._begin() as conn:
             return list(conn.execute(query).scalars())
 
-    def set_trace(self, run_id: str, idx: int, trace: dict[str, Any]) -> None:
-        """Keep the traced numbers of a turn of one of this owner's runs (lib.tracing's serialisable form)."""
-        self.update_turn(run_id, idx, trace=json.dumps(trace))
+    def set_trace(self, run_id: str, idx: int, trace: dict[str, Any]) -> bool:
+        """Keep the traced numbers of a turn of one of this owner's runs (lib.tracing's serialisable form); returns
+        whether it is theirs."""
+        return self.update_turn(run_id, idx, trace=json.dumps(trace))
 
     def traces(self, run_id: str) -> dict[int, dict[str, Any]]:
         """The kept traces of a readable run's turns, by turn index (turns not traced are left out)."""
