@@ -138,6 +138,25 @@ users = sa.Table(
     sa.Column("monthly_budget_usd", sa.Float, nullable=False, server_default=sa.text("0")),
 )
 
+workers = sa.Table(  # one row per run worker process, beaten while it serves; removed when it exits
+    "workers",
+    metadata,
+    sa.Column("name", sa.Text, primary_key=True),
+    _text("host"),
+    sa.Column("pid", sa.Integer, nullable=False, server_default=sa.text("0")),
+    sa.Column("capacity", sa.Integer, nullable=False, server_default=sa.text("0")),
+    sa.Column("started_at", sa.Float, nullable=False),
+    sa.Column("last_beat", sa.Float, nullable=False),
+    _flag("draining"),
+)
+
+queue_owners = sa.Table(  # the fair queue: when each owner with queued work last had a turn claimed
+    "queue_owners",
+    metadata,
+    sa.Column("owner", sa.Text, primary_key=True),
+    sa.Column("last_claim_at", sa.Float, nullable=False, server_default=sa.text("0")),
+)
+
 
 # --- the schema before Alembic: kept to bring old SQLite files to the baseline ----------------------
 

@@ -16,9 +16,10 @@ from typing import Any
 import sqlalchemy as sa
 
 from lib.errors import NotAllowedError
+from lib.storage import notify
 from lib.storage.artifacts import Artifacts
 from lib.storage.catalogue import Catalogue
-from lib.storage.db import items, runs, turns
+from lib.storage.db import items, queue_owners, runs, turns
 from lib.storage.queue import TurnQueue
 from lib.storage.records import RunRecord, StoredItem, TurnRecord
 from lib.storage.users import Users
@@ -101,12 +102,12 @@ class Store(Catalogue, Artifacts, Users, TurnQueue):
             values["shared"] = int(bool(values["shared"]))
         values.pop("owner", None)
         values["updated_at"] = time.time()
-        with self._begin() as conn:
+        with self._changing(notify.state(run_id)) as (conn, _):
             conn.execute(runs.update().where(runs.c.id == run_id, runs.c.owner == self.owner).values(**values))
 
     def delete_run(self, run_id: str) -> None:
         """Remove one of this owner's runs with its turns, items and artifact rows (files are the caller's)."""
-        with self._begin() as conn:
+        with self._changing(notify.state(run_id), notify.QUEUE_CHANGED) as (conn, _):
             conn.execute(runs.delete().where(runs.c.id == run_id, runs.c.owner == self.owner))
 
     def count_runs(self) -> int:
@@ -128,7 +129,8 @@ class Store(Catalogue, Artifacts, Users, TurnQueue):
         worker, without one it counts as running here and now."""
         status = "queued" if request is not None else "running"
         now = time.time()
-        with self._begin() as conn:
+        signals = [notify.state(run_id)] + ([notify.QUEUE_CHANGED] if request is not None else [])
+        with self._changing(*signals) as (conn, _):
             if not self._owned(conn, run_id):
                 raise NotAllowedError(
                     "This run belongs to someone else and was shared with you read-only.",
@@ -148,6 +150,9 @@ class Store(Catalogue, Artifacts, Users, TurnQueue):
                 )
             )
             conn.execute(runs.update().where(runs.c.id == run_id).values(status=status, error="", updated_at=now))
+            if request is not None:  # the fair queue claims only turns whose owner has a place in it
+                stmt = self._insert(queue_owners).values(owner=self.owner)
+                conn.execute(stmt.on_conflict_do_nothing(index_elements=["owner"]))
         return idx
 
     def update_turn(self, run_id: str, idx: int, **values: Any) -> None:
@@ -157,8 +162,11 @@ class Store(Catalogue, Artifacts, Users, TurnQueue):
                 values[key] = json.dumps(values[key])
         if "usage" in values and isinstance(values["usage"], Usage):
             values["usage"] = json.dumps(values["usage"].__dict__)
-        with self._begin() as conn:
+        # a turn that ends frees its owner's place in the queue
+        signals = [notify.state(run_id)] + ([notify.QUEUE_CHANGED] if "status" in values else [])
+        with self._changing(*signals) as (conn, said):
             if not self._owned(conn, run_id):
+                said.clear()
                 return
             conn.execute(turns.update().where(turns.c.run_id == run_id, turns.c.idx == idx).values(**values))
             conn.execute(runs.update().where(runs.c.id == run_id).values(updated_at=time.time()))
@@ -206,22 +214,35 @@ class Store(Catalogue, Artifacts, Users, TurnQueue):
 
     def put_item(self, run_id: str, turn_idx: int, seq: int, item: Item) -> None:
         """Insert or update one transcript item of one of this owner's runs."""
+        self.put_items(run_id, turn_idx, {seq: item})
+
+    def put_items(self, run_id: str, turn_idx: int, batch: dict[int, Item]) -> None:
+        """Insert or update transcript items of a turn of one of this owner's runs (by position), in one statement,
+        and tell watchers of the run."""
+        if not batch:
+            return
         owned = sa.exists().where(runs.c.id == run_id, runs.c.owner == self.owner)
-        row = sa.select(
-            sa.literal(run_id, sa.Text),
-            sa.literal(turn_idx, sa.Integer),
-            sa.literal(seq, sa.Integer),
-            sa.literal(item.kind, sa.Text),
-            sa.literal(json.dumps(item.to_dict()), sa.Text),
-            sa.literal(time.time(), sa.Float),
-        ).where(owned)
-        stmt = self._insert(items).from_select(["run_id", "turn_idx", "seq", "kind", "data", "updated_at"], row)
+        now = time.time()
+        rows = [
+            sa.select(
+                sa.literal(run_id, sa.Text),
+                sa.literal(turn_idx, sa.Integer),
+                sa.literal(seq, sa.Integer),
+                sa.literal(item.kind, sa.Text),
+                sa.literal(json.dumps(item.to_dict()), sa.Text),
+                sa.literal(now, sa.Float),
+            ).where(owned)
+            for seq, item in batch.items()
+        ]
+        source = rows[0] if len(rows) == 1 else sa.union_all(*rows)
+        stmt = self._insert(items).from_select(["run_id", "turn_idx", "seq", "kind", "data", "updated_at"], source)
         stmt = stmt.on_conflict_do_update(
             index_elements=["run_id", "turn_idx", "seq"],
             set_={"kind": stmt.excluded.kind, "data": stmt.excluded.data, "updated_at": stmt.excluded.updated_at},
         )
-        with self._begin() as conn:
-            conn.execute(stmt)
+        with self._changing(notify.items(run_id)) as (conn, said):
+            if not conn.execute(stmt).rowcount:
+                said.clear()
 
     def items(self, run_id: str, turn_idx: int | None = None, since: float | None = None) -> list[StoredItem]:
         """Transcript items of a readable run (or of one of its turns), in order; with `since`, only those
