@@ -21,7 +21,7 @@ from lib.storage.store import Store
 from lib.transcript import GeneratedFile, Item, Notice, RunError
 from lib.turn import stream
 
-WRITE_INTERVAL = 0.1
+WRITE_INTERVAL = 0.2  # seconds between two writes of an item that is still growing
 
 
 def start_local(store: Store, settings: Settings, claim: Claim) -> Job:
@@ -49,7 +49,9 @@ def execute_claim(store: Store, settings: Settings, claim: Claim | None, stop_si
 
 
 class ItemWriter:
-    """Writes a turn's items to the store, holding back partial updates that come faster than WRITE_INTERVAL."""
+    """Writes a turn's items to the store in batches: a new or final item at once, together with every update held
+    back; partial updates of an item that come faster than WRITE_INTERVAL are held. Each batch is one statement and
+    one signal to the run's watchers."""
 
     def __init__(self, store: Store, run_id: str, turn_idx: int) -> None:
         self.store, self.run_id, self.turn_idx = store, run_id, turn_idx
@@ -57,20 +59,20 @@ class ItemWriter:
         self.last_write: dict[int, float] = {}
 
     def put(self, seq: int, item: Item, final: bool) -> None:
-        """Write an item now if it is final, new, or last written long enough ago; otherwise hold it."""
+        """Write an item now, with whatever is held, if it is final, new, or last written long enough ago;
+        otherwise hold it."""
         now = time.monotonic()
-        if not final and now - self.last_write.get(seq, 0.0) < WRITE_INTERVAL:
-            self.pending[seq] = item
-            return
-        self.pending.pop(seq, None)
-        self.last_write[seq] = now
-        self.store.put_item(self.run_id, self.turn_idx, seq, item)
+        self.pending[seq] = item
+        if final or seq not in self.last_write or now - self.last_write[seq] >= WRITE_INTERVAL:
+            self.flush()
 
     def flush(self) -> None:
-        """Write the latest state of items whose last update was held back."""
-        pending, self.pending = self.pending, {}
-        for seq, item in pending.items():
-            self.store.put_item(self.run_id, self.turn_idx, seq, item)
+        """Write every item held back, in one batch."""
+        batch, self.pending = self.pending, {}
+        now = time.monotonic()
+        for seq in batch:
+            self.last_write[seq] = now
+        self.store.put_items(self.run_id, self.turn_idx, batch)
 
 
 def record(store: Store, run_id: str, idx: int, events: Iterator[stream.TurnEvent]) -> stream.Outcome:
