@@ -161,6 +161,7 @@ class WorkerProc:
     env: dict[str, str]
     args: list[str] = field(default_factory=list)
     proc: subprocess.Popen | None = None
+    name: str = ""  # what its database connections are called
 
     def start(self) -> WorkerProc:
         """Start it (it logs to worker.log in its directory)."""

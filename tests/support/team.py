@@ -68,6 +68,7 @@ class Team:
         name = f"worker{len(list(self.root.glob('worker*')))}"
         env = {**self.worker_env(), "ANALYST_DATABASE_URL": named(self.database_url, name)}
         worker = WorkerProc(self.root / name, env, args or []).start()
+        worker.name = name
         self.workers.append(worker)
         return worker
 
@@ -76,6 +77,7 @@ class Team:
         name = f"replica{len(list(self.root.glob('replica*')))}"
         env = {**self.env(), "ANALYST_DATABASE_URL": named(self.database_url, name)}
         app = replica(self.root / name, env, self.emulator, port)
+        app.extra["name"] = name
         self.replicas.append(app)
         return app
 
