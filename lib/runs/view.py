@@ -213,6 +213,24 @@ class LiveTurn:
         )
 
 
+@dataclass(frozen=True)
+class RunWatch:
+    """Whether a run drawn at rest changed since (a turn was asked from another tab or replica, it was stopped,
+    its settings changed): told by signals, so asking costs no statement."""
+
+    run_id: str
+    seen: tuple[int, ...]
+
+    @classmethod
+    def start(cls, store: Store, run_id: str) -> RunWatch:
+        """Note the run's state before it is read (a change after this is news)."""
+        return cls(run_id, store.signals.snapshot(notify.state(run_id)))
+
+    def changed(self, store: Store) -> bool:
+        """Whether the run's state changed since `start`."""
+        return store.signals.snapshot(notify.state(self.run_id)) != self.seen
+
+
 def refresh_turn(store: Store, run: RunRecord, live: Follower, prices: PriceTable) -> TurnView | None:
     """The turn `live` follows, reading only the items written since it last looked (None without that turn)."""
     turn = store.turn(run.id, live.turn_idx) if live.turn_idx is not None else None

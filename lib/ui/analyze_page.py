@@ -15,7 +15,7 @@ from lib.models import available_models
 from lib.runs import budget as usage
 from lib.runs import jobs, recovery
 from lib.runs import options as runsettings
-from lib.runs.view import LiveTurn, RunView, load_run_view
+from lib.runs.view import LiveTurn, RunView, RunWatch, load_run_view
 from lib.settings import TOOL_VERSIONS, Settings
 from lib.storage.records import ACTIVE
 from lib.ui import exports, replay_form
@@ -27,6 +27,9 @@ from lib.ui.state import DRAFT, FILES_PAGE, budget_input, select_files, selected
 # While a run is live its turn is looked at this often; a look reads the store only when a change was signalled
 # (lib/runs/view.py: LiveTurn), so a quiet tick costs no statement.
 TICK_SECONDS = 0.1
+# A run at rest looks this often whether it changed elsewhere (a follow-up asked in another tab or on another
+# replica): signals only, no statement. The timer also makes a page reconnecting after a server restart run again.
+REST_TICK_SECONDS = 2.0
 START_ERROR = "analyze_start_error"
 IDLE_NOTE_MINUTES = 5  # the API checkpoints a container after about 5 idle minutes
 QUESTION = "analyze_question"
@@ -178,6 +181,7 @@ def _models(ctx: Context) -> list[str]:
 
 
 def _run(ctx: Context, run_id: str) -> None:
+    watch = RunWatch.start(ctx.store, run_id)
     view = load_run_view(ctx.store, run_id, ctx.settings.prices)
     assert view is not None
     mine = ctx.store.owns(view.run)
@@ -187,8 +191,10 @@ def _run(ctx: Context, run_id: str) -> None:
     if view.run.active:
         # nobody works on it any more: it was cut off, so say so instead of spinning forever
         recovery.settle(ctx.store, only={run_id})
+        watch = RunWatch.start(ctx.store, run_id)
         view = load_run_view(ctx.store, run_id, ctx.settings.prices)
         assert view is not None
+    _at_rest(ctx, watch)
     if not mine:
         _read_only(ctx, view)
         return
@@ -222,6 +228,17 @@ def _run(ctx: Context, run_id: str) -> None:
             show_error(err)
             return
         st.rerun()
+
+
+def _at_rest(ctx: Context, watch: RunWatch) -> None:
+    """Draw the page again when the run changes elsewhere."""
+
+    @st.fragment(run_every=REST_TICK_SECONDS)
+    def changed_elsewhere() -> None:
+        if watch.changed(ctx.store):
+            st.rerun()
+
+    changed_elsewhere()
 
 
 def _retry_file(ctx: Context, run_id: str, file_id: str) -> None:
