@@ -52,6 +52,11 @@ def test_a_queued_run_says_no_worker_runs_then_how_many_go_first_as_they_are_cla
             expect(page.get_by_text("Let me see which files")).to_be_visible()  # the answer, with no files
         for run in (ana, bob):
             assert store.as_owner(run.owner).run(run.id).status == "done"
+        # the admin page lists the workers: the one started, serving, and the queue's depth
+        open_app(page, team.replicas[0], "Admin")
+        workers = main(page).get_by_test_id("stDataFrame").last
+        expect(workers).to_contain_text("serving")
+        expect(main(page).get_by_text("0 question(s) waiting for a worker.")).to_be_visible()
     finally:
         context.close()
         for worker in list(team.workers):
