@@ -8,6 +8,7 @@ statements, stamped as the Alembic baseline and upgraded from there.
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -21,6 +22,7 @@ from lib.identity import LOCAL_OWNER
 LEGACY_VERSION = 4  # the last version of the hand-written schema; Alembic's baseline is the same tables
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 SQLITE_NAME = "analyst.sqlite3"  # the embedded database's file in the data directory
+PING_IDLE_SECONDS = 5.0  # a pooled PostgreSQL connection idle this long is pinged before use
 
 metadata = sa.MetaData()
 
@@ -269,7 +271,26 @@ def _make_engine(url: str) -> Engine:
             conn.exec_driver_sql("BEGIN IMMEDIATE")
 
         return engine
-    return sa.create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=20)
+    engine = sa.create_engine(url, pool_size=5, max_overflow=20)
+
+    @sa.event.listens_for(engine, "checkout")
+    def _ping_if_idle(dbapi_conn: Any, record: Any, _proxy: Any) -> None:
+        # A connection that sat idle in the pool may have been dropped (a restart, a proxy's timeout): ping it
+        # before use, and let the pool take another if it is gone. One in steady use is not pinged, which would
+        # double the statements of every short read.
+        if time.monotonic() - record.info.get("used", 0.0) > PING_IDLE_SECONDS:
+            try:
+                with dbapi_conn.cursor() as cursor:
+                    cursor.execute("SELECT 1")
+            except Exception as exc:  # whatever broke it, this connection is not to be used
+                raise sa.exc.DisconnectionError() from exc
+        record.info["used"] = time.monotonic()
+
+    @sa.event.listens_for(engine, "checkin")
+    def _note_use(_dbapi_conn: Any, record: Any) -> None:
+        record.info["used"] = time.monotonic()
+
+    return engine
 
 
 # --- migrations ----------------------------------------------------------------------------------

@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 from lib.runs import jobs, view
 from lib.runs.view import FALLBACK_SECONDS, MIN_READ_SECONDS, LiveTurn
-from lib.storage import notify
+from lib.storage import db, notify
 from lib.storage.notify import Signals
 from tests.support.browser import free_port
 from tests.support.runs import wait_for
@@ -81,3 +81,20 @@ def test_a_lost_listen_connection_falls_back_to_the_poll_and_comes_back(team: Te
         assert signals.wait((notify.items(run.id),), seen, 30), "signals arrive again after the reconnect"
         assert jobs.wait(run.id, 60, store=store)
     assert store.run(run.id).status == "done"
+
+
+def test_a_pooled_connection_the_server_dropped_while_idle_is_replaced_before_use(
+    team: Team, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    store = team.store()
+    store.runs()
+    with store.engine.begin() as conn:  # everything of this process but the connection asking, as a restart would
+        mine = conn.exec_driver_sql("SELECT pg_backend_pid()").scalar()
+        conn.exec_driver_sql(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+            "WHERE datname = current_database() AND application_name = '' AND pid <> %(mine)s",
+            {"mine": mine},
+        )
+    monkeypatch.setattr(db, "PING_IDLE_SECONDS", 0.0)  # every pooled connection counts as idle
+    for _ in range(8):  # more than the pool holds: each dropped one is pinged, found dead and replaced
+        assert store.runs() is not None
