@@ -162,6 +162,7 @@ class LiveTurn:
         read_turn = due or state_moved or lease_out
         read_place = self._queued(store) and (read_turn or queue_moved or now - self.place_at >= QUEUE_RECHECK_SECONDS)
         if not (read_items or read_turn or read_place):
+            self.seen = snap  # what moved (the queue, while the turn runs) is nothing this turn shows
             return False
         self.seen, self.read_at = snap, now
         if read_turn:
@@ -175,6 +176,18 @@ class LiveTurn:
             self.place = None
         self.reads += 1
         return True
+
+    def wait(self, store: Store, timeout: float) -> bool:
+        """Block until the run or the queue changed since the last read (True), or `timeout` seconds passed."""
+        if self.seen is None:
+            return True
+        wanted = (notify.items(self.run_id), notify.state(self.run_id), notify.QUEUE_CHANGED)
+        return store.signals.wait(wanted, self.seen, max(0.0, timeout))
+
+    @property
+    def awaiting_first_words(self) -> bool:
+        """Whether the turn is queued or running and nothing of its answer has arrived yet."""
+        return self.turn is not None and self.turn.status in ACTIVE and not self.follower.seen
 
     def view(self, run: RunRecord, prices: PriceTable) -> TurnView | None:
         """The turn as last read, with its items and cost (None if it is gone)."""
