@@ -19,6 +19,7 @@ signal ends the drain at once.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import logging
 import os
 import signal
@@ -28,6 +29,7 @@ import time
 import uuid
 from dataclasses import dataclass, field
 
+from lib.client import MissingKeyError, make_client
 from lib.runs.execute import start_local
 from lib.settings import Settings, load_settings, read_secrets
 from lib.storage import blobs, notify
@@ -65,6 +67,8 @@ class Worker:
         """Claim and run turns until `done` is set, then let running turns finish for up to `drain_seconds`;
         the beat (leases, stop requests, the worker's own row, reaping) runs beside it until the end."""
         signals = self.store.signals  # with PostgreSQL this starts the LISTEN thread
+        with contextlib.suppress(MissingKeyError):  # built now, so the first turn does not wait for it
+            make_client(self.settings)
         self.store.register_worker(self.name, socket.gethostname(), os.getpid(), self.capacity)
         ended = threading.Event()
         beat = threading.Thread(target=self._beat, args=(ended,), daemon=True, name="worker-beat")

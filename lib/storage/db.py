@@ -282,6 +282,7 @@ def _make_engine(url: str) -> Engine:
             try:
                 with dbapi_conn.cursor() as cursor:
                     cursor.execute("SELECT 1")
+                dbapi_conn.rollback()  # leave no transaction open: the connection may be set to autocommit next
             except Exception as exc:  # whatever broke it, this connection is not to be used
                 raise sa.exc.DisconnectionError() from exc
         record.info["used"] = time.monotonic()

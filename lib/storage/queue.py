@@ -148,14 +148,14 @@ class TurnQueue(Scope):
             .scalar_subquery()
         )
         query = sa.select(workers, running.label("running")).order_by(workers.c.last_beat.desc())
-        with self._begin() as conn:
+        with self._read() as conn:
             rows = conn.execute(query).mappings().all()
         return [WorkerRecord(**{**r, "draining": bool(r["draining"])}) for r in rows]
 
     def queue_depth(self) -> int:
         """How many turns wait for a worker (admins)."""
         self._require_admin()
-        with self._begin() as conn:
+        with self._read() as conn:
             return int(conn.execute(sa.select(sa.func.count()).where(turns.c.status == "queued")).scalar_one())
 
     def queue_snapshot(self) -> QueueSnapshot:
@@ -183,7 +183,7 @@ class TurnQueue(Scope):
             .outerjoin(queue_owners, queue_owners.c.owner == runs.c.owner)
             .where(turns.c.status == "queued")
         )
-        with self._begin() as conn:
+        with self._read() as conn:
             rows = conn.execute(query).all()
         return QueueSnapshot(
             [QueuedTurn(r.owner, r.run_id, r.idx, r.started_at) for r in rows],
@@ -196,7 +196,7 @@ class TurnQueue(Scope):
         """How many workers beat within the last few leases and still claim turns."""
         cutoff = time.time() - WORKER_GONE_LEASES * LEASE_SECONDS
         query = sa.select(sa.func.count()).where(workers.c.last_beat >= cutoff, workers.c.draining == 0)
-        with self._begin() as conn:
+        with self._read() as conn:
             return int(conn.execute(query).scalar_one())
 
     def reap_expired(self, only: set[str] | None = None) -> list[str]:
@@ -236,7 +236,7 @@ class TurnQueue(Scope):
             .order_by(turns.c.idx.desc())
             .limit(1)
         )
-        with self._begin() as conn:
+        with self._read() as conn:
             row = conn.execute(query).first()
         if row is None:
             return None
@@ -247,7 +247,7 @@ class TurnQueue(Scope):
         query = sa.select(turns.c.run_id, turns.c.worker).where(turns.c.status.in_(ACTIVE))
         if not self.admin:
             query = query.join(runs, runs.c.id == turns.c.run_id).where(runs.c.owner == self.owner)
-        with self._begin() as conn:
+        with self._read() as conn:
             return {r.run_id: r.worker for r in conn.execute(query)}
 
     def mark_interrupted(self, keep: set[str] = frozenset(), only: set[str] | None = None) -> list[str]:

@@ -70,6 +70,13 @@ class Scope:
     def _begin(self) -> Any:
         return self.engine.begin()
 
+    def _read(self) -> Any:
+        """A connection for a read of one statement: with PostgreSQL outside any transaction, which spares the
+        BEGIN and COMMIT round trips; with SQLite as every other use (its transactions are local calls)."""
+        if self.engine.dialect.name == "postgresql":
+            return self.engine.connect().execution_options(isolation_level="AUTOCOMMIT")
+        return self._begin()
+
     @property
     def signals(self) -> Signals:
         """This process's change signals for this database (what watchers wait on instead of polling)."""

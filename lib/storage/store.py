@@ -72,7 +72,7 @@ class Store(Catalogue, Artifacts, Users, TurnQueue):
 
     def run(self, run_id: str) -> RunRecord | None:
         """One run this owner may read (their own, or one shared with everyone signed in), or None."""
-        with self._begin() as conn:
+        with self._read() as conn:
             row = conn.execute(sa.select(runs).where(runs.c.id == run_id, self._readable())).mappings().first()
         return RunRecord.from_row(row) if row else None
 
@@ -83,14 +83,14 @@ class Store(Catalogue, Artifacts, Users, TurnQueue):
     def runs(self, limit: int = 50) -> list[RunRecord]:
         """This owner's runs, most recently active first."""
         query = sa.select(runs).where(runs.c.owner == self.owner).order_by(runs.c.updated_at.desc()).limit(limit)
-        with self._begin() as conn:
+        with self._read() as conn:
             rows = conn.execute(query).mappings().all()
         return [RunRecord.from_row(r) for r in rows]
 
     def replays(self, run_id: str) -> list[RunRecord]:
         """This owner's replays of a run, newest first."""
         query = sa.select(runs).where(runs.c.owner == self.owner, runs.c.replay_of == run_id)
-        with self._begin() as conn:
+        with self._read() as conn:
             rows = conn.execute(query.order_by(runs.c.created_at.desc())).mappings().all()
         return [RunRecord.from_row(r) for r in rows]
 
@@ -113,7 +113,7 @@ class Store(Catalogue, Artifacts, Users, TurnQueue):
     def count_runs(self) -> int:
         """How many runs this owner has (what `runs()` would list without a limit)."""
         query = sa.select(sa.func.count()).select_from(runs).where(runs.c.owner == self.owner)
-        with self._begin() as conn:
+        with self._read() as conn:
             return int(conn.execute(query).scalar_one())
 
     # --- turns ---------------------------------------------------------------------------
@@ -188,7 +188,7 @@ class Store(Catalogue, Artifacts, Users, TurnQueue):
             .where(turns.c.run_id == run_id, self._readable())
             .order_by(turns.c.idx)
         )
-        with self._begin() as conn:
+        with self._read() as conn:
             return list(conn.execute(query).scalars())
 
     def find_runs(self, id_prefix: str, limit: int = 2) -> list[RunRecord]:
@@ -196,7 +196,7 @@ class Store(Catalogue, Artifacts, Users, TurnQueue):
         if not id_prefix or id_prefix.strip("0123456789abcdef"):  # run ids are hex: nothing else can match
             return []
         query = sa.select(runs).where(runs.c.owner == self.owner, runs.c.id.like(id_prefix + "%")).limit(limit)
-        with self._begin() as conn:
+        with self._read() as conn:
             return [RunRecord.from_row(r) for r in conn.execute(query).mappings().all()]
 
     def _turns(self, *where: Any) -> list[TurnRecord]:
@@ -206,7 +206,7 @@ class Store(Catalogue, Artifacts, Users, TurnQueue):
             .where(*where, self._readable())
             .order_by(turns.c.idx)
         )
-        with self._begin() as conn:
+        with self._read() as conn:
             rows = conn.execute(query).mappings().all()
         return [TurnRecord.from_row(r) for r in rows]
 
@@ -258,7 +258,7 @@ class Store(Catalogue, Artifacts, Users, TurnQueue):
             .where(*where, self._readable())
             .order_by(items.c.turn_idx, items.c.seq)
         )
-        with self._begin() as conn:
+        with self._read() as conn:
             rows = conn.execute(query).all()
         return [StoredItem(r.turn_idx, r.seq, item_from_dict(json.loads(r.data)), r.updated_at) for r in rows]
 
@@ -269,6 +269,6 @@ class Store(Catalogue, Artifacts, Users, TurnQueue):
             .join(runs, runs.c.id == items.c.run_id)
             .where(items.c.run_id == run_id, items.c.turn_idx == turn_idx, runs.c.owner == self.owner)
         )
-        with self._begin() as conn:
+        with self._read() as conn:
             last = conn.execute(query).scalar()
         return 0 if last is None else int(last) + 1
