@@ -22,6 +22,7 @@ from lib.transcript import GeneratedFile, Item, Notice, RunError
 from lib.turn import stream
 
 WRITE_INTERVAL = 0.2  # seconds between two writes of an item that is still growing
+FIRST_WRITES = 2  # the first versions of an item written at once whatever the interval
 
 
 def start_local(store: Store, settings: Settings, claim: Claim) -> Job:
@@ -57,13 +58,15 @@ class ItemWriter:
         self.store, self.run_id, self.turn_idx = store, run_id, turn_idx
         self.pending: dict[int, Item] = {}
         self.last_write: dict[int, float] = {}
+        self.writes: dict[int, int] = {}
 
     def put(self, seq: int, item: Item, final: bool) -> None:
-        """Write an item now, with whatever is held, if it is final, new, or last written long enough ago;
-        otherwise hold it."""
+        """Write an item now, with whatever is held, if it is final, new (its first two versions: a block starts
+        empty, and the next one holds its first words), or last written long enough ago; otherwise hold it."""
         now = time.monotonic()
         self.pending[seq] = item
-        if final or seq not in self.last_write or now - self.last_write[seq] >= WRITE_INTERVAL:
+        fresh = self.writes.get(seq, 0) < FIRST_WRITES
+        if final or fresh or now - self.last_write[seq] >= WRITE_INTERVAL:
             self.flush()
 
     def flush(self) -> None:
@@ -72,6 +75,7 @@ class ItemWriter:
         now = time.monotonic()
         for seq in batch:
             self.last_write[seq] = now
+            self.writes[seq] = self.writes.get(seq, 0) + 1
         self.store.put_items(self.run_id, self.turn_idx, batch)
 
 

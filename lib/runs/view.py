@@ -110,7 +110,8 @@ class Follower:
 
 FALLBACK_SECONDS = 2.0  # how often a watcher reads when changes are not signalled (a lost LISTEN connection)
 SAME_MACHINE_POLL_SECONDS = 0.1  # embedded: a run another process on this machine streams (the CLI beside the app)
-MIN_READ_SECONDS = 0.25  # a watcher reads at most this often, however fast a turn is written
+MIN_READ_SECONDS = 0.25  # a watcher reads at most this often, however fast a turn is written...
+FIRST_READS = 2  # ...once it has read that many batches: an answer's empty start, then its first words
 QUEUE_RECHECK_SECONDS = LEASE_SECONDS  # a queued turn's place is read again this often even without a signal
 
 
@@ -140,6 +141,7 @@ class LiveTurn:
     read_at: float = 0.0  # monotonic time of the last read
     place_at: float = 0.0
     reads: int = 0  # how many looks read the store (what a bench counts)
+    item_reads: int = 0  # how many of them found items
 
     def __post_init__(self) -> None:
         self.follower = Follower(self.run_id, self.idx)
@@ -150,7 +152,7 @@ class LiveTurn:
         wanted = (notify.items(self.run_id), notify.state(self.run_id), notify.QUEUE_CHANGED)
         snap = store.signals.snapshot(*wanted)
         first = self.seen is None
-        if not first and self.follower.seen and now - self.read_at < MIN_READ_SECONDS:
+        if not first and self.item_reads >= FIRST_READS and now - self.read_at < MIN_READ_SECONDS:
             return False  # a growing answer is read at most this often; its first words at once
         epoch, items_moved, state_moved, queue_moved = (
             first or a != b for a, b in zip(snap, self.seen or snap, strict=True)
@@ -168,26 +170,14 @@ class LiveTurn:
         if read_turn:
             self.turn = store.turn(self.run_id, self.idx)
             self.state = store.turn_state(self.run_id)
-        if read_items:
-            self.follower.poll(store)
+        if read_items and self.follower.poll(store):
+            self.item_reads += 1
         if self._queued(store) and (read_place or read_turn):
             self.place, self.place_at = place_in_queue(store, self.run_id, self.idx, self.max_per_owner), now
         elif not self._queued(store):
             self.place = None
         self.reads += 1
         return True
-
-    def wait(self, store: Store, timeout: float) -> bool:
-        """Block until the run or the queue changed since the last read (True), or `timeout` seconds passed."""
-        if self.seen is None:
-            return True
-        wanted = (notify.items(self.run_id), notify.state(self.run_id), notify.QUEUE_CHANGED)
-        return store.signals.wait(wanted, self.seen, max(0.0, timeout))
-
-    @property
-    def awaiting_first_words(self) -> bool:
-        """Whether the turn is queued or running and nothing of its answer has arrived yet."""
-        return self.turn is not None and self.turn.status in ACTIVE and not self.follower.seen
 
     def view(self, run: RunRecord, prices: PriceTable) -> TurnView | None:
         """The turn as last read, with its items and cost (None if it is gone)."""

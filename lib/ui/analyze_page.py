@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import time
 from dataclasses import replace
 from datetime import datetime
 from urllib.parse import urlsplit, urlunsplit
 
 import streamlit as st
-from streamlit.delta_generator import DeltaGenerator
 
 from lib.cost import budget_reached, budget_used_sentence, format_usd
 from lib.errors import AppError
@@ -17,7 +15,7 @@ from lib.models import available_models
 from lib.runs import budget as usage
 from lib.runs import jobs, recovery
 from lib.runs import options as runsettings
-from lib.runs.view import LiveTurn, RunView, RunWatch, TurnView, load_run_view
+from lib.runs.view import LiveTurn, RunView, RunWatch, load_run_view
 from lib.settings import TOOL_VERSIONS, Settings
 from lib.storage.records import ACTIVE
 from lib.ui import exports, replay_form
@@ -32,7 +30,6 @@ TICK_SECONDS = 0.1
 # A run at rest looks this often whether it changed elsewhere (a follow-up asked in another tab or on another
 # replica): signals only, no statement. The timer also makes a page reconnecting after a server restart run again.
 REST_TICK_SECONDS = 2.0
-FIRST_WORDS_WAIT_SECONDS = 1.5  # how long a run just started waits, in the same page run, for its first words
 START_ERROR = "analyze_start_error"
 IDLE_NOTE_MINUTES = 5  # the API checkpoints a container after about 5 idle minutes
 QUESTION = "analyze_question"
@@ -332,7 +329,6 @@ def _live(ctx: Context, view: RunView, mine: bool = True) -> None:
 
     @st.fragment(run_every=TICK_SECONDS)
     def live() -> None:
-        fresh = watch.reads == 0
         watch.look(ctx.store)
         turn = watch.view(view.run, ctx.settings.prices)
         if turn is None:
@@ -341,28 +337,14 @@ def _live(ctx: Context, view: RunView, mine: bool = True) -> None:
             jobs.stop(run_id, ctx.store)
             jobs.wait(run_id, timeout=10, store=ctx.store)
             st.rerun()
-        shown = st.empty()
-        _draw_live(ctx, shown, turn, watch)
-        if fresh:
-            # Right after Run the first timer tick comes only once this whole run is over (a second or more on a
-            # busy machine): wait here for the first words instead, redrawing as the turn is claimed and starts.
-            deadline = time.monotonic() + FIRST_WORDS_WAIT_SECONDS
-            while watch.awaiting_first_words and watch.wait(ctx.store, deadline - time.monotonic()):
-                if watch.look(ctx.store) and (turn := watch.view(view.run, ctx.settings.prices)) is not None:
-                    _draw_live(ctx, shown, turn, watch)
+        if watch.place is not None:
+            _queued(turn.turn.question, watch.place.sentence)
+        else:
+            render_turn(turn, ctx.data_dir, run_id)
         if not watch.active or (turn.turn.status not in ACTIVE and watch.moved_on):
             st.rerun()  # it ended, was cut off, or a replay went on to its next question
 
     live()
-
-
-def _draw_live(ctx: Context, shown: DeltaGenerator, turn: TurnView, watch: LiveTurn) -> None:
-    """The live turn as last read, in place of what was drawn before: where it waits, or its answer so far."""
-    with shown.container():
-        if watch.place is not None:
-            _queued(turn.turn.question, watch.place.sentence)
-        else:
-            render_turn(turn, ctx.data_dir, watch.run_id)
 
 
 def _queued(question: str, sentence: str) -> None:

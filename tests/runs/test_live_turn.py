@@ -69,16 +69,18 @@ def test_a_look_reads_only_what_a_signal_names_and_nothing_without_one(store):
     assert live.turn.usage.output_tokens == 5 and live.active
 
 
-def test_a_growing_answer_is_read_at_a_bounded_rate_its_first_words_at_once(store):
+def test_a_growing_answer_is_read_at_a_bounded_rate_its_start_and_first_words_at_once(store):
     run_id, idx, _ = _running(store)
     live = LiveTurn(run_id, idx)
     t = 1000.0
     live.look(store, now=t)
-    store.put_items(run_id, idx, {0: Text(text="First")})
-    assert live.look(store, now=t + 0.01), "the first words are read at once"
+    store.put_items(run_id, idx, {0: Text(text="")})  # a text block starts empty...
+    assert live.look(store, now=t + 0.01)
+    store.put_items(run_id, idx, {0: Text(text="First")})  # ...and its first words come right after
+    assert live.look(store, now=t + 0.02), "the first words are read at once"
     store.put_items(run_id, idx, {0: Text(text="First words")})
-    assert not live.look(store, now=t + 0.01 + MIN_READ_SECONDS / 2)
-    assert live.look(store, now=t + 0.02 + MIN_READ_SECONDS)
+    assert not live.look(store, now=t + 0.02 + MIN_READ_SECONDS / 2), "then at most every MIN_READ_SECONDS"
+    assert live.look(store, now=t + 0.03 + MIN_READ_SECONDS)
     assert [i.text for i in live.follower.items] == ["First words"]
 
 
@@ -105,10 +107,11 @@ def test_the_writer_sends_a_new_item_at_once_with_every_update_held_back(store):
             calls.append({seq: item.text for seq, item in batch.items()})
 
     writer = ItemWriter(Recording(), run_id, idx)
+    writer.put(0, Text(text=""), final=False)
     writer.put(0, Text(text="A"), final=False)
     writer.put(0, Text(text="A b"), final=False)
     writer.put(0, Text(text="A b c"), final=False)
-    assert calls == [{0: "A"}], "the first words at once, then held for WRITE_INTERVAL"
+    assert calls == [{0: ""}, {0: "A"}], "its empty start and first words at once, then held for WRITE_INTERVAL"
     writer.put(1, Text(text="Next"), final=False)
     assert calls[-1] == {0: "A b c", 1: "Next"}, "a new item takes what was held along, in one batch"
     writer.put(1, Text(text="Next one"), final=True)
