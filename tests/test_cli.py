@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import os
+import re
 import subprocess
 import sys
 from datetime import datetime
@@ -206,7 +207,7 @@ def test_help_says_its_first_sentence_whole(tmp_path: Path) -> None:
     done = run_cli(tmp_path, "--help")
     assert done.returncode == 0
     said = " ".join(done.stdout.split())
-    assert "`compare` reports what changed between two runs." in said
+    assert "`compare` reports what changed between two runs and `runs` lists or searches the runs kept." in said
     asked = " ".join(run_cli(tmp_path, "ask", "--help").stdout.split())
     assert "--no-code" in asked and "--quiet" in asked and "--full-code" in asked
 
@@ -313,7 +314,8 @@ def test_check_require_traced_passes_an_answer_whose_numbers_all_come_from_its_c
     golden.write_text(GOLDEN)
     done = run_cli(tmp_path, "check", str(golden), "--emulator", "--require-traced")
     assert done.returncode == 0, done.stdout + done.stderr
-    assert "  PASS  numbers traced — 3 of 3 numbers traced\n" in done.stdout
+    traced = re.search(r"  PASS  numbers traced — (\d+) of \1 numbers traced\n", done.stdout)
+    assert traced and int(traced[1]) >= 3, done.stdout  # every number of the first look is traced
 
 
 def test_ask_ends_with_how_many_numbers_were_traced(tmp_path: Path) -> None:

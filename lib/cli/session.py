@@ -89,6 +89,7 @@ def follow(store: Store, run_id: str, poll: float = POLL_SECONDS) -> Iterator[It
     cursor, printed_text = 0, 0
     follower = Follower(run_id)  # each poll reads only the items written since the one before
     while True:
+        follower.mark(store)
         run = store.run(run_id)
         finished = run is None or not run.active
         follower.poll(store)
@@ -110,7 +111,7 @@ def follow(store: Store, run_id: str, poll: float = POLL_SECONDS) -> Iterator[It
             cursor, printed_text = cursor + 1, 0
         if finished:
             return
-        time.sleep(poll)
+        follower.wait(store, poll)  # until the run changes; `poll` only where changes are not signalled
 
 
 def ask(

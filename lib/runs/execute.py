@@ -24,7 +24,8 @@ from lib.turn.events import ContainerEvent, FileSaved, ItemEvent, NoticeEvent, O
 from lib.turn.stop import StopSignal
 from lib.turn.stream import Turn
 
-WRITE_INTERVAL = 0.1
+WRITE_INTERVAL = 0.2  # seconds between two writes of an item that is still growing
+FIRST_WRITES = 2  # the first versions of an item written at once whatever the interval
 
 
 def start_local(store: Store, settings: Settings, claim: Claim) -> Job:
@@ -58,28 +59,33 @@ def execute_claim(store: Store, settings: Settings, claim: Claim | None, stop_si
 
 
 class ItemWriter:
-    """Writes a turn's items to the store, holding back partial updates that come faster than WRITE_INTERVAL."""
+    """Writes a turn's items to the store in batches: a new or final item at once, together with every update held
+    back; partial updates of an item that come faster than WRITE_INTERVAL are held. Each batch is one statement and
+    one signal to the run's watchers."""
 
     def __init__(self, store: Store, run_id: str, turn_idx: int) -> None:
         self.store, self.run_id, self.turn_idx = store, run_id, turn_idx
         self.pending: dict[int, Item] = {}
         self.last_write: dict[int, float] = {}
+        self.writes: dict[int, int] = {}
 
     def put(self, seq: int, item: Item, final: bool) -> None:
-        """Write an item now if it is final, new, or last written long enough ago; otherwise hold it."""
+        """Write an item now, with whatever is held, if it is final, new (its first two versions: a block starts
+        empty, and the next one holds its first words), or last written long enough ago; otherwise hold it."""
         now = time.monotonic()
-        if not final and now - self.last_write.get(seq, 0.0) < WRITE_INTERVAL:
-            self.pending[seq] = item
-            return
-        self.pending.pop(seq, None)
-        self.last_write[seq] = now
-        self.store.put_item(self.run_id, self.turn_idx, seq, item)
+        self.pending[seq] = item
+        fresh = self.writes.get(seq, 0) < FIRST_WRITES
+        if final or fresh or now - self.last_write[seq] >= WRITE_INTERVAL:
+            self.flush()
 
     def flush(self) -> None:
-        """Write the latest state of items whose last update was held back."""
-        pending, self.pending = self.pending, {}
-        for seq, item in pending.items():
-            self.store.put_item(self.run_id, self.turn_idx, seq, item)
+        """Write every item held back, in one batch."""
+        batch, self.pending = self.pending, {}
+        now = time.monotonic()
+        for seq in batch:
+            self.last_write[seq] = now
+            self.writes[seq] = self.writes.get(seq, 0) + 1
+        self.store.put_items(self.run_id, self.turn_idx, batch)
 
 
 def record(store: Store, run_id: str, idx: int, events: Iterator[TurnEvent]) -> Outcome:

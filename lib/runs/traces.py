@@ -8,6 +8,7 @@ import logging
 from collections.abc import Iterable
 from pathlib import Path
 
+from lib.errors import NotAllowedError
 from lib.files import preview, sandbox, uploads
 from lib.files.file_numbers import generated_numbers
 from lib.files.kinds import TABLE_KINDS
@@ -25,7 +26,7 @@ log = logging.getLogger(__name__)
 
 def keep_trace(store: Store, data_dir: Path, run_id: str, idx: int) -> TurnTrace | None:
     """Trace turn `idx` of a run against its own outputs and those of the turns before, and keep the trace with
-    the turn; None when the run is gone. Never raises: an answer whose numbers could not be traced is shown
+    the turn; None when the run is gone or not this owner's. Never raises: an answer whose numbers could not be traced is shown
     without the marks."""
     try:
         return _keep_trace(store, data_dir, run_id, idx)
@@ -35,8 +36,9 @@ def keep_trace(store: Store, data_dir: Path, run_id: str, idx: int) -> TurnTrace
 
 
 def _keep_trace(store: Store, data_dir: Path, run_id: str, idx: int) -> TurnTrace | None:
-    run = store.run(run_id)
-    if run is None:
+    try:
+        run = store.own_run(run_id)  # only the owner's worker keeps a trace; a reader's page reads the kept one
+    except NotAllowedError:
         return None
     questions = {t.idx: t.question for t in store.turns(run_id) if t.idx <= idx}
     items: dict[int, list[Item]] = {i: [] for i in range(idx + 1)}

@@ -195,3 +195,38 @@ class TurnState:
     worker: str
     lease_until: float
     stop_requested: bool
+
+
+@dataclass(frozen=True)
+class QueuedTurn:
+    """A turn waiting for a worker, as the fair order sees it."""
+
+    owner: str
+    run_id: str
+    idx: int
+    started_at: float
+
+
+@dataclass(frozen=True)
+class QueueSnapshot:
+    """The queue as one statement saw it: every queued turn, when each owner last had a turn claimed, how many
+    turns each runs, and how many workers are alive and claiming."""
+
+    queued: list[QueuedTurn]
+    last_claim: dict[str, float]
+    running: dict[str, int]
+    live_workers: int
+
+
+@dataclass(frozen=True)
+class WorkerRecord:
+    """A run worker process as it last announced itself, with the turns it runs now."""
+
+    name: str
+    host: str
+    pid: int
+    capacity: int
+    started_at: float
+    last_beat: float
+    draining: bool
+    running: int

@@ -17,10 +17,10 @@ from typing import Any
 import sqlalchemy as sa
 
 from lib.errors import NotAllowedError
-from lib.storage import search
+from lib.storage import notify, search
 from lib.storage.artifacts import Artifacts
 from lib.storage.catalogue import Catalogue
-from lib.storage.db import artifacts, files, items, runs, turns
+from lib.storage.db import artifacts, files, items, queue_owners, runs, turns
 from lib.storage.queue import TurnQueue
 from lib.storage.records import RunRecord, StoredItem, TurnRecord, clean_name
 from lib.storage.users import Users
@@ -86,7 +86,7 @@ class Store(Catalogue, Artifacts, Users, TurnQueue):
 
     def run(self, run_id: str) -> RunRecord | None:
         """One run this owner may read (their own, or one shared with everyone signed in), or None."""
-        with self._begin() as conn:
+        with self._read() as conn:
             row = conn.execute(sa.select(runs).where(runs.c.id == run_id, self._readable())).mappings().first()
         return RunRecord.from_row(row) if row else None
 
@@ -112,7 +112,7 @@ class Store(Catalogue, Artifacts, Users, TurnQueue):
     def runs(self, limit: int = 50) -> list[RunRecord]:
         """This owner's runs, most recently active first."""
         query = sa.select(runs).where(runs.c.owner == self.owner).order_by(runs.c.updated_at.desc()).limit(limit)
-        with self._begin() as conn:
+        with self._read() as conn:
             rows = conn.execute(query).mappings().all()
         return [RunRecord.from_row(r) for r in rows]
 
@@ -122,7 +122,7 @@ class Store(Catalogue, Artifacts, Users, TurnQueue):
             query = search.parse(query)
         where = search.conditions(query, self.owner, self.engine.dialect.name)
         select = sa.select(runs).where(*where).order_by(runs.c.updated_at.desc()).limit(limit)
-        with self._begin() as conn:
+        with self._read() as conn:
             rows = conn.execute(select).mappings().all()
         return [RunRecord.from_row(r) for r in rows]
 
@@ -134,7 +134,7 @@ class Store(Catalogue, Artifacts, Users, TurnQueue):
         query = (
             sa.select(runs).where(runs.c.owner == self.owner, search.named(wanted)).order_by(runs.c.updated_at.desc())
         )
-        with self._begin() as conn:
+        with self._read() as conn:
             found = [RunRecord.from_row(r) for r in conn.execute(query).mappings().all()]
         # the database folds only ASCII letters; Python decides for the rest
         return [r for r in found if r.name.casefold() == wanted.casefold()][:limit]
@@ -143,7 +143,7 @@ class Store(Catalogue, Artifacts, Users, TurnQueue):
         """Give one of this owner's runs a name: trimmed to one line of at most NAME_LIMIT characters; empty (or
         its title) gives it back its title. Anyone else is refused."""
         cleaned = clean_name(name)
-        with self._begin() as conn:
+        with self._changing(notify.state(run_id)) as (conn, _):
             title = conn.execute(
                 sa.select(runs.c.title).where(runs.c.id == run_id, runs.c.owner == self.owner)
             ).scalar()
@@ -164,7 +164,7 @@ class Store(Catalogue, Artifacts, Users, TurnQueue):
     def replays(self, run_id: str) -> list[RunRecord]:
         """This owner's replays of a run, newest first."""
         query = sa.select(runs).where(runs.c.owner == self.owner, runs.c.replay_of == run_id)
-        with self._begin() as conn:
+        with self._read() as conn:
             rows = conn.execute(query.order_by(runs.c.created_at.desc())).mappings().all()
         return [RunRecord.from_row(r) for r in rows]
 
@@ -177,20 +177,26 @@ class Store(Catalogue, Artifacts, Users, TurnQueue):
             values["shared"] = int(bool(values["shared"]))
         values.pop("owner", None)
         values["updated_at"] = time.time()
-        with self._begin() as conn:
+        with self._changing(notify.state(run_id)) as (conn, said):
             mine = runs.update().where(runs.c.id == run_id, runs.c.owner == self.owner)
-            return conn.execute(mine.values(**values)).rowcount > 0
+            if conn.execute(mine.values(**values)).rowcount > 0:
+                return True
+            said.clear()
+            return False
 
     def delete_run(self, run_id: str) -> bool:
         """Remove one of this owner's runs with its turns, items and artifact rows (files are the caller's);
         returns whether there was one."""
-        with self._begin() as conn:
-            return conn.execute(runs.delete().where(runs.c.id == run_id, runs.c.owner == self.owner)).rowcount > 0
+        with self._changing(notify.state(run_id), notify.QUEUE_CHANGED) as (conn, said):
+            if conn.execute(runs.delete().where(runs.c.id == run_id, runs.c.owner == self.owner)).rowcount > 0:
+                return True
+            said.clear()
+            return False
 
     def count_runs(self) -> int:
         """How many runs this owner has (what `runs()` would list without a limit)."""
         query = sa.select(sa.func.count()).select_from(runs).where(runs.c.owner == self.owner)
-        with self._begin() as conn:
+        with self._read() as conn:
             return int(conn.execute(query).scalar_one())
 
     # --- files anyone here knows ----------------------------------------------------------
@@ -229,7 +235,8 @@ class Store(Catalogue, Artifacts, Users, TurnQueue):
         worker, without one it counts as running here and now."""
         status = "queued" if request is not None else "running"
         now = time.time()
-        with self._begin() as conn:
+        signals = [notify.state(run_id)] + ([notify.QUEUE_CHANGED] if request is not None else [])
+        with self._changing(*signals) as (conn, _):
             if not self._owned(conn, run_id):
                 readable = conn.execute(sa.select(runs.c.id).where(runs.c.id == run_id, self._readable())).first()
                 raise NotAllowedError(*(_READ_ONLY if readable else _NOT_FOUND))
@@ -247,6 +254,9 @@ class Store(Catalogue, Artifacts, Users, TurnQueue):
                 )
             )
             conn.execute(runs.update().where(runs.c.id == run_id).values(status=status, error="", updated_at=now))
+            if request is not None:  # the fair queue claims only turns whose owner has a place in it
+                stmt = self._insert(queue_owners).values(owner=self.owner)
+                conn.execute(stmt.on_conflict_do_nothing(index_elements=["owner"]))
         return idx
 
     def update_turn(self, run_id: str, idx: int, **values: Any) -> bool:
@@ -256,8 +266,11 @@ class Store(Catalogue, Artifacts, Users, TurnQueue):
                 values[key] = json.dumps(values[key])
         if "usage" in values and isinstance(values["usage"], Usage):
             values["usage"] = json.dumps(values["usage"].__dict__)
-        with self._begin() as conn:
+        # a turn that ends frees its owner's place in the queue
+        signals = [notify.state(run_id)] + ([notify.QUEUE_CHANGED] if "status" in values else [])
+        with self._changing(*signals) as (conn, said):
             if not self._owned(conn, run_id):
+                said.clear()
                 return False
             conn.execute(turns.update().where(turns.c.run_id == run_id, turns.c.idx == idx).values(**values))
             conn.execute(runs.update().where(runs.c.id == run_id).values(updated_at=time.time()))
@@ -280,12 +293,13 @@ class Store(Catalogue, Artifacts, Users, TurnQueue):
             .where(turns.c.run_id == run_id, self._readable())
             .order_by(turns.c.idx)
         )
-        with self._begin() as conn:
+        with self._read() as conn:
             return list(conn.execute(query).scalars())
 
-    def set_trace(self, run_id: str, idx: int, trace: dict[str, Any]) -> None:
-        """Keep the traced numbers of a turn of one of this owner's runs (lib.tracing's serialisable form)."""
-        self.update_turn(run_id, idx, trace=json.dumps(trace))
+    def set_trace(self, run_id: str, idx: int, trace: dict[str, Any]) -> bool:
+        """Keep the traced numbers of a turn of one of this owner's runs (lib.tracing's serialisable form); returns
+        whether it is theirs."""
+        return self.update_turn(run_id, idx, trace=json.dumps(trace))
 
     def traces(self, run_id: str) -> dict[int, dict[str, Any]]:
         """The kept traces of a readable run's turns, by turn index (turns not traced are left out)."""
@@ -294,7 +308,7 @@ class Store(Catalogue, Artifacts, Users, TurnQueue):
             .join(runs, runs.c.id == turns.c.run_id)
             .where(turns.c.run_id == run_id, turns.c.trace.is_not(None), self._readable())
         )
-        with self._begin() as conn:
+        with self._read() as conn:
             return {idx: json.loads(data) for idx, data in conn.execute(query).all()}
 
     def find_runs(self, id_prefix: str, limit: int = 2) -> list[RunRecord]:
@@ -302,7 +316,7 @@ class Store(Catalogue, Artifacts, Users, TurnQueue):
         if not id_prefix or id_prefix.strip("0123456789abcdef"):  # run ids are hex: nothing else can match
             return []
         query = sa.select(runs).where(runs.c.owner == self.owner, runs.c.id.like(id_prefix + "%")).limit(limit)
-        with self._begin() as conn:
+        with self._read() as conn:
             return [RunRecord.from_row(r) for r in conn.execute(query).mappings().all()]
 
     def _turns(self, *where: Any) -> list[TurnRecord]:
@@ -312,7 +326,7 @@ class Store(Catalogue, Artifacts, Users, TurnQueue):
             .where(*where, self._readable())
             .order_by(turns.c.idx)
         )
-        with self._begin() as conn:
+        with self._read() as conn:
             rows = conn.execute(query).mappings().all()
         return [TurnRecord.from_row(r) for r in rows]
 
@@ -320,22 +334,38 @@ class Store(Catalogue, Artifacts, Users, TurnQueue):
 
     def put_item(self, run_id: str, turn_idx: int, seq: int, item: Item) -> bool:
         """Insert or update one transcript item of one of this owner's runs; returns whether it is theirs."""
+        return self.put_items(run_id, turn_idx, {seq: item})
+
+    def put_items(self, run_id: str, turn_idx: int, batch: dict[int, Item]) -> bool:
+        """Insert or update transcript items of a turn of one of this owner's runs (by position), in one statement,
+        and tell watchers of the run; returns whether the run is theirs."""
+        if not batch:
+            return True
         owned = sa.exists().where(runs.c.id == run_id, runs.c.owner == self.owner)
-        row = sa.select(
-            sa.literal(run_id, sa.Text),
-            sa.literal(turn_idx, sa.Integer),
-            sa.literal(seq, sa.Integer),
-            sa.literal(item.kind, sa.Text),
-            sa.literal(json.dumps(item.to_dict()), sa.Text),
-            sa.literal(time.time(), sa.Float),
-        ).where(owned)
-        stmt = self._insert(items).from_select(["run_id", "turn_idx", "seq", "kind", "data", "updated_at"], row)
+        now = time.time()
+        rows = [
+            sa.select(
+                sa.literal(run_id, sa.Text),
+                sa.literal(turn_idx, sa.Integer),
+                sa.literal(seq, sa.Integer),
+                sa.literal(item.kind, sa.Text),
+                sa.literal(json.dumps(item.to_dict()), sa.Text),
+                sa.literal(now, sa.Float),
+            ).where(owned)
+            for seq, item in batch.items()
+        ]
+        source = rows[0] if len(rows) == 1 else sa.union_all(*rows)
+        stmt = self._insert(items).from_select(["run_id", "turn_idx", "seq", "kind", "data", "updated_at"], source)
         stmt = stmt.on_conflict_do_update(
             index_elements=["run_id", "turn_idx", "seq"],
             set_={"kind": stmt.excluded.kind, "data": stmt.excluded.data, "updated_at": stmt.excluded.updated_at},
         )
-        with self._begin() as conn:  # a row comes back only when it was written (PostgreSQL counts no rows here)
-            return conn.execute(stmt.returning(items.c.seq)).first() is not None
+        with self._changing(notify.items(run_id)) as (conn, said):
+            # rows come back only when they were written (PostgreSQL counts no rows here)
+            if conn.execute(stmt.returning(items.c.seq)).first() is not None:
+                return True
+            said.clear()
+            return False
 
     def items(self, run_id: str, turn_idx: int | None = None, since: float | None = None) -> list[StoredItem]:
         """Transcript items of a readable run (or of one of its turns), in order; with `since`, only those
@@ -351,7 +381,7 @@ class Store(Catalogue, Artifacts, Users, TurnQueue):
             .where(*where, self._readable())
             .order_by(items.c.turn_idx, items.c.seq)
         )
-        with self._begin() as conn:
+        with self._read() as conn:
             rows = conn.execute(query).all()
         return [StoredItem(r.turn_idx, r.seq, item_from_dict(json.loads(r.data)), r.updated_at) for r in rows]
 
@@ -362,7 +392,7 @@ class Store(Catalogue, Artifacts, Users, TurnQueue):
             .join(runs, runs.c.id == items.c.run_id)
             .where(items.c.run_id == run_id, items.c.turn_idx == turn_idx, runs.c.owner == self.owner)
         )
-        with self._begin() as conn:
+        with self._read() as conn:
             last = conn.execute(query).scalar()
         return 0 if last is None else int(last) + 1
 

@@ -14,7 +14,7 @@ from lib.models import available_models, calls_tools_from_code
 from lib.runs import budget as usage
 from lib.runs import data_sources, jobs, names, recovery
 from lib.runs import options as runsettings
-from lib.runs.view import Follower, RunView, load_run_view, refresh_turn
+from lib.runs.view import LiveTurn, RunView, RunWatch, load_run_view
 from lib.settings import TOOL_VERSIONS, Settings
 from lib.storage.records import ACTIVE, NAME_LIMIT, RunRecord
 from lib.ui import exports, replay_form
@@ -34,7 +34,12 @@ from lib.ui.state import (
     table_columns,
 )
 
-POLL_SECONDS = 0.1  # while a run is live; each poll reads only the live turn
+# While a run is live its turn is looked at this often; a look reads the store only when a change was signalled
+# (lib/runs/view.py: LiveTurn), so a quiet tick costs no statement.
+TICK_SECONDS = 0.1
+# A run at rest looks this often whether it changed elsewhere (a follow-up asked in another tab or on another
+# replica): signals only, no statement. The timer also makes a page reconnecting after a server restart run again.
+REST_TICK_SECONDS = 2.0
 START_ERROR = "analyze_start_error"
 RENAME_ERROR = "analyze_rename_error"
 SEARCH = "analyze_run_search"
@@ -301,6 +306,7 @@ def _models(ctx: Context) -> list[str]:
 
 
 def _run(ctx: Context, run_id: str) -> None:
+    watch = RunWatch.start(ctx.store, run_id)
     view = load_run_view(ctx.store, run_id, ctx.settings.prices)
     assert view is not None
     mine = ctx.store.owns(view.run)
@@ -310,8 +316,10 @@ def _run(ctx: Context, run_id: str) -> None:
     if view.run.active:
         # nobody works on it any more: it was cut off, so say so instead of spinning forever
         recovery.settle(ctx.store, only={run_id})
+        watch = RunWatch.start(ctx.store, run_id)
         view = load_run_view(ctx.store, run_id, ctx.settings.prices)
         assert view is not None
+    _at_rest(ctx, watch)
     if not mine:
         _read_only(ctx, view)
         return
@@ -350,6 +358,17 @@ def _run(ctx: Context, run_id: str) -> None:
             show_error(err)
             return
         st.rerun()
+
+
+def _at_rest(ctx: Context, watch: RunWatch) -> None:
+    """Draw the page again when the run changes elsewhere."""
+
+    @st.fragment(run_every=REST_TICK_SECONDS)
+    def changed_elsewhere() -> None:
+        if watch.changed(ctx.store):
+            st.rerun()
+
+    changed_elsewhere()
 
 
 def _retry_file(ctx: Context, run_id: str, file_id: str) -> None:
@@ -446,39 +465,48 @@ def _run_link(run_id: str) -> str:
     return f"Analyze?run={run_id}"
 
 
-def _live_turn(run_id: str, idx: int) -> Follower:
-    """What the poll has seen of the run's live turn; one per run, started afresh when the next turn begins."""
+def _live_turn(run_id: str, idx: int, max_per_owner: int) -> LiveTurn:
+    """What the page has seen of the run's live turn; one per run, started afresh when the next turn begins."""
     key = f"analyze_live_{run_id}"
     held = st.session_state.get(key)
-    if held is None or held[0] != idx:
-        held = st.session_state[key] = (idx, Follower(run_id, idx))
-    return held[1]
+    if held is None or held.idx != idx:
+        held = st.session_state[key] = LiveTurn(run_id, idx, max_per_owner)
+    return held
 
 
 def _live(ctx: Context, view: RunView, mine: bool = True) -> None:
-    """The run's header and finished turns drawn once; only the live turn is polled and redrawn."""
+    """The run's header and finished turns drawn once; only the live turn is redrawn, from what was read last,
+    and read again only when it changed."""
     run_id = view.run.id
     replay_form.links(ctx, view, mine)
     render_run_header(view, (lambda: _rename(ctx, view.run)) if mine else None)
     for turn in view.turns[:-1]:
         render_turn(turn, ctx.data_dir, run_id, demo=view.run.demo)
-    live_idx = view.turns[-1].turn.idx
+    watch = _live_turn(run_id, view.turns[-1].turn.idx, ctx.settings.max_running_per_user)
 
-    seen = _live_turn(run_id, live_idx)
-
-    @st.fragment(run_every=POLL_SECONDS)
+    @st.fragment(run_every=TICK_SECONDS)
     def live() -> None:
-        turn = refresh_turn(ctx.store, view.run, seen, ctx.settings.prices)
+        watch.look(ctx.store)
+        turn = watch.view(view.run, ctx.settings.prices)
         if turn is None:
             return
         if mine and st.button("Stop", key="analyze_stop", icon=":material/stop_circle:", type="secondary"):
             jobs.stop(run_id, ctx.store)
             jobs.wait(run_id, timeout=10, store=ctx.store)
             st.rerun()
-        render_turn(turn, ctx.data_dir, run_id, demo=view.run.demo)
-        if not jobs.is_active(run_id, ctx.store):
-            st.rerun()
-        if turn.turn.status not in ACTIVE and (ctx.store.turn_state(run_id) or turn.turn).idx != live_idx:
-            st.rerun()  # a replay went on to its next question
+        if watch.place is not None:
+            _queued(turn.turn.question, watch.place.sentence)
+        else:
+            render_turn(turn, ctx.data_dir, run_id, demo=view.run.demo)
+        if not watch.active or (turn.turn.status not in ACTIVE and watch.moved_on):
+            st.rerun()  # it ended, was cut off, or a replay went on to its next question
 
     live()
+
+
+def _queued(question: str, sentence: str) -> None:
+    """A turn waiting for a worker: the question, and where it stands."""
+    with st.chat_message("user"):
+        st.markdown(question)
+    with st.chat_message("assistant"):
+        st.caption(f":material/hourglass_empty: {sentence}")

@@ -38,7 +38,21 @@ from lib.emulator import Emulator, Fault, Python, Text
 from lib.errors import AppError, NotAllowedError
 from lib.files import library
 from lib.files.library import LibraryEntry
-from lib.runs import budget, enqueue, execute, export, gallery, jobs, names, options, recovery, replay, threads, view
+from lib.runs import (
+    budget,
+    enqueue,
+    execute,
+    export,
+    gallery,
+    jobs,
+    names,
+    options,
+    recovery,
+    replay,
+    threads,
+    traces,
+    view,
+)
 from lib.runs.threads import Job
 from lib.settings import Settings, load_settings
 from lib.storage import blobs, db
@@ -274,6 +288,8 @@ WRITES: list[Write] = [
     Write("Store.take_over_local_data", lambda w, t: w.bob.take_over_local_data()),
     Write("Store.rename_run", lambda w, t: w.bob.rename_run(t.run_id, "mine now")),
     Write("names.rename", lambda w, t: names.rename(w.bob, t.run_id, "mine now")),
+    Write("Store.set_trace", lambda w, t: w.bob.set_trace(t.run_id, 0, {"numbers": []}), refused=_false),
+    Write("traces.keep_trace", lambda w, t: traces.keep_trace(w.bob, w.data_dir, t.run_id, 0), refused=_nothing),
 ]
 
 
@@ -346,6 +362,8 @@ READS: list[Read] = [
     Read("view.load_comparison", lambda w, t: view.load_comparison(w.bob, t.run_id, t.run_id, w.settings.prices)),
     Read("view.Follower.poll", lambda w, t: view.Follower(t.run_id).poll(w.bob)),
     Read("view.refresh_turn", _refresh),
+    Read("Store.traces", lambda w, t: w.bob.traces(t.run_id)),
+    Read("view.kept_trace", lambda w, t: view.kept_trace(w.bob, t.run_id)),
     Read("enqueue.history_before", lambda w, t: enqueue.history_before(w.bob, t.run_id, 5)),
     Read("replay.plan", lambda w, t: replay.plan(w.bob, t.run_id, {})),
     Read("replay.progress", lambda w, t: replay.progress(w.bob, w.alice.run(t.run_id))[0]),
@@ -411,6 +429,15 @@ NOT_TRIED: dict[str, str] = {
     "names.entries": "labels runs the caller already read through the scoped store; file names through "
     "Store.file_names (tried above)",
     "search.conditions": "builds where clauses on the owner's own runs; Store.search_runs (tried above) runs them",
+    "library.stored_preview": "takes a catalogue record, never an id: pages pass records of the user's own library",
+    "replay.stand_ins": "reads file names through the scoped store (a file not in the owner's library is named by "
+    "its id)",
+    "replay.sources_note": "pure: a sentence from a record",
+    "traces.known_numbers": "pure over catalogue records the caller read through the scoped store",
+    "data_sources.asker_of": "says who asks; refuses a shared store without a signed-in user",
+    "data_sources.asker_from": "reads who asked from a queued turn's values; refuses anyone but the run's owner",
+    "data_sources.snapshot_to_file": "adds to the asking user's own library through Store.add_file (tried above), "
+    "querying only sources they may use (tests/sources/test_access.py)",
 }
 
 AUDITED = (lib.runs, lib.files, lib.storage, lib.sources)
