@@ -386,7 +386,13 @@ def main() -> None:
     parser.add_argument("--workers", default="1,2,4", help="worker counts to compare (default 1,2,4)")
     parser.add_argument("--capacity", type=int, default=4, help="turns each worker streams at once (default 4)")
     parser.add_argument("--heavy", type=int, default=30, help="the heavy user's runs queued at once (default 30)")
-    parser.add_argument("--light", type=int, default=10, help="the light user's runs, one at a time (default 10)")
+    parser.add_argument(
+        "--light",
+        type=int,
+        default=4,
+        help="the light user's runs, one every --gap seconds (default 4: within their own share of running turns, "
+        "so what they wait for is the queue, not their own cap)",
+    )
     parser.add_argument("--gap", type=float, default=1.0, help="seconds between the light user's runs (default 1)")
     parser.add_argument("--idle", type=float, default=20.0, help="seconds of the idle measurement (default 20)")
     parser.add_argument("--watch", type=int, default=3, help="live runs watched by a page (default 3)")

@@ -52,6 +52,7 @@ from lib.runs import (
     threads,
     traces,
     view,
+    waiting,
 )
 from lib.runs.threads import Job
 from lib.settings import Settings, load_settings
@@ -289,6 +290,13 @@ WRITES: list[Write] = [
     Write("Store.rename_run", lambda w, t: w.bob.rename_run(t.run_id, "mine now")),
     Write("names.rename", lambda w, t: names.rename(w.bob, t.run_id, "mine now")),
     Write("Store.set_trace", lambda w, t: w.bob.set_trace(t.run_id, 0, {"numbers": []}), refused=_false),
+    Write(
+        "Store.put_items", lambda w, t: w.bob.put_items(t.run_id, 0, {99: TextItem(text="injected")}), refused=_false
+    ),
+    # the workers' own rows: only the deployment's workers (admins) write them
+    Write("Store.register_worker", lambda w, t: w.bob.register_worker("bob", "here", 1, 4)),
+    Write("Store.beat_worker", lambda w, t: w.bob.beat_worker("bob")),
+    Write("Store.remove_worker", lambda w, t: w.bob.remove_worker("worker-1")),
     Write("traces.keep_trace", lambda w, t: traces.keep_trace(w.bob, w.data_dir, t.run_id, 0), refused=_nothing),
 ]
 
@@ -320,6 +328,12 @@ class Read:
     name: str
     call: Callable[[World, Target], Any]
     owner_only: bool = False
+
+
+def _live_look(w: World, t: Target) -> Any:
+    live = view.LiveTurn(t.run_id, 0, 4)
+    live.look(w.bob)
+    return live.view(w.alice.run(t.run_id), w.settings.prices)
 
 
 def _refresh(w: World, t: Target) -> Any:
@@ -362,6 +376,10 @@ READS: list[Read] = [
     Read("view.load_comparison", lambda w, t: view.load_comparison(w.bob, t.run_id, t.run_id, w.settings.prices)),
     Read("view.Follower.poll", lambda w, t: view.Follower(t.run_id).poll(w.bob)),
     Read("view.refresh_turn", _refresh),
+    Read("view.LiveTurn.look", _live_look),
+    Read("Store.workers", lambda w, t: w.bob.workers(), owner_only=True),
+    Read("Store.queue_depth", lambda w, t: w.bob.queue_depth(), owner_only=True),
+    Read("waiting.queue_overview", lambda w, t: waiting.queue_overview(w.bob), owner_only=True),
     Read("Store.traces", lambda w, t: w.bob.traces(t.run_id)),
     Read("view.kept_trace", lambda w, t: view.kept_trace(w.bob, t.run_id)),
     Read("enqueue.history_before", lambda w, t: enqueue.history_before(w.bob, t.run_id, 5)),
@@ -436,6 +454,19 @@ NOT_TRIED: dict[str, str] = {
     "traces.known_numbers": "pure over catalogue records the caller read through the scoped store",
     "data_sources.asker_of": "says who asks; refuses a shared store without a signed-in user",
     "data_sources.asker_from": "reads who asked from a queued turn's values; refuses anyone but the run's owner",
+    "Store.queue_snapshot": "the queue's shape for a queued run's page: other owners' turns only as counts",
+    "waiting.place_in_queue": "counts over Store.queue_snapshot; its caller, LiveTurn.look (tried above), passes "
+    "a run the page read through the scoped store",
+    "queue.turns_ahead": "pure: counts over a queue snapshot",
+    "Store.live_workers": "counts the workers alive; names no run",
+    "notify.items": "pure: names a signal",
+    "notify.state": "pure: names a signal",
+    "notify.stop": "pure: names a signal",
+    "view.pushed": "says whether a run's changes are signalled; reads nothing of the run",
+    "view.Follower.mark": "notes signal versions; reads nothing (Follower.poll, tried above, reads)",
+    "view.Follower.wait": "waits on signal versions; reads nothing (Follower.poll, tried above, reads)",
+    "view.LiveTurn.view": "gives back what LiveTurn.look (tried above) read",
+    "view.RunWatch.changed": "compares signal versions; reads nothing",
     "data_sources.snapshot_to_file": "adds to the asking user's own library through Store.add_file (tried above), "
     "querying only sources they may use (tests/sources/test_access.py)",
 }
