@@ -44,7 +44,7 @@ def test_the_notebook_queries_the_source_named_by_its_variable(emulator, setting
 
     folder = tmp_path / "unzipped"
     folder.mkdir()
-    zipfile.ZipFile(io.BytesIO(export.report_zip(view, settings.data_dir, []))).extractall(folder)
+    zipfile.ZipFile(io.BytesIO(export.report_zip(store, view, settings.data_dir))).extractall(folder)
     text = (folder / "analysis.ipynb").read_text()
     database = str(demo_path(settings.data_dir))
     assert source_variable(DEMO_NAME) == "ANALYST_SOURCE_DEMO_URL" and "ANALYST_SOURCE_DEMO_URL" in text

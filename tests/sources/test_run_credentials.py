@@ -55,9 +55,9 @@ def test_the_password_is_nowhere_but_in_the_declaration(
     assert any("shop" in row for row in dumped)
     # the exports
     view = load_run_view(store, run.id, settings.prices)
-    notebook = export.notebook(view, settings.data_dir, [])
+    notebook = export.notebook(store, view, settings.data_dir)
     report = export.markdown(view)
-    with zipfile.ZipFile(io.BytesIO(export.report_zip(view, settings.data_dir, []))) as zf:
+    with zipfile.ZipFile(io.BytesIO(export.report_zip(store, view, settings.data_dir))) as zf:
         bundle = [zf.read(name).decode("latin-1") for name in zf.namelist()]
     assert "ANALYST_SOURCE_SHOP_URL" in notebook and "SELECT customer" in report
     logged = [record.getMessage() for record in caplog.records]
