@@ -1,22 +1,17 @@
-"""A streaming profile of a table: exact rows, types, missing share, numeric min/max/mean, distinct estimates."""
+"""Column statistics in one streaming pass with bounded memory: exact rows, types, missing share, min/max/mean and
+standard deviation of numbers, quartiles from a uniform sample, distinct counts (exact up to a point, then a
+K-minimum-values estimate). Fed Arrow record batches by any reader (`Profiler`)."""
 
 from __future__ import annotations
 
-import re
-import tempfile
-from dataclasses import dataclass
-from pathlib import Path
-from typing import TYPE_CHECKING, Any
+import math
+from typing import Any
 
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from lib.files.delimited import NULL_MARKERS
-from lib.limits import LIMITS
-
-if TYPE_CHECKING:
-    from lib.files.delimited import CsvDialect
+from lib.storage.records import ColumnProfile
 
 # K-minimum-values sketch: keeps the K smallest 64-bit hashes; relative error about 1/sqrt(K).
 SKETCH_K = 2048
@@ -24,20 +19,8 @@ _HASH_WINDOW = 4096  # bytes of a string that weigh in its hash (with its length
 _MASK = np.uint64(0xFFFFFFFFFFFFFFFF)
 _rng = np.random.default_rng(20260521)
 _WEIGHTS = _rng.integers(1, 2**63, _HASH_WINDOW, dtype=np.uint64) | np.uint64(1)
-
-
-@dataclass(frozen=True)
-class ColumnProfile:
-    """What the profile knows about one column."""
-
-    name: str
-    type: str
-    missing: float  # share of rows with no value
-    min: Any = None
-    max: Any = None
-    mean: float | None = None
-    distinct: int | None = None
-    distinct_exact: bool = True
+SAMPLE_K = 4096  # numbers kept of each numeric column, uniformly at random, for its quartiles
+SAMPLE_SEED = 20261206
 
 
 def type_name(t: pa.DataType) -> str:
@@ -133,26 +116,53 @@ class _Column:
         self.name, self.type = name, t
         self.nulls = 0
         self.count = 0
-        self.total = 0.0
+        self.mean = 0.0
+        self.m2 = 0.0  # sum of squared differences from the mean (Chan's parallel form)
         self.min: Any = None
         self.max: Any = None
         self.sketch = np.empty(0, dtype=np.uint64)
         self.saturated = False
+        self.keys = np.empty(0)  # the sample: the values with the SAMPLE_K smallest random keys
+        self.sample = np.empty(0)
+        self.rng = np.random.default_rng(SAMPLE_SEED)
 
     def feed(self, arr: pa.Array) -> None:
         self.nulls += arr.null_count
-        if _is_numeric(self.type) or _is_ordered(self.type):
+        numeric = _is_numeric(self.type)
+        if numeric or _is_ordered(self.type):
             valid = len(arr) - arr.null_count
             if valid:
                 mm = pc.min_max(arr)
                 lo, hi = mm["min"].as_py(), mm["max"].as_py()
                 self.min = lo if self.min is None else min(self.min, lo)
                 self.max = hi if self.max is None else max(self.max, hi)
-                if _is_numeric(self.type):
-                    self.total += pc.sum(arr.cast(pa.float64())).as_py() or 0.0
-                    self.count += valid
-            if _is_numeric(self.type):
+                if numeric:
+                    self._moments(arr, valid)
+            if numeric and not pa.types.is_integer(self.type):
                 return
+        self._distinct(arr)
+
+    def _moments(self, arr: pa.Array, valid: int) -> None:
+        """Count, mean and squared deviations merged with the batch's; the batch's share of the sample."""
+        values = np.asarray(pc.drop_null(arr).cast(pa.float64()).to_numpy(zero_copy_only=False), dtype=np.float64)
+        with np.errstate(over="ignore", invalid="ignore"):
+            mean = float(values.mean())
+            m2 = float(((values - mean) ** 2).sum())
+        delta, total = mean - self.mean, self.count + valid
+        self.m2 += m2 + delta * delta * self.count * valid / total
+        self.mean += delta * valid / total
+        self.count = total
+        keys = self.rng.random(values.size)
+        if self.keys.size >= SAMPLE_K:
+            chosen = keys < self.keys.max()
+            keys, values = keys[chosen], values[chosen]
+        keys, values = np.concatenate([self.keys, keys]), np.concatenate([self.sample, values])
+        if keys.size > SAMPLE_K:
+            kept = np.argpartition(keys, SAMPLE_K)[:SAMPLE_K]
+            keys, values = keys[kept], values[kept]
+        self.keys, self.sample = keys, values
+
+    def _distinct(self, arr: pa.Array) -> None:
         hashes = _hashes(arr)
         if self.saturated:
             # only hashes below the current K-th smallest can change the sketch
@@ -167,16 +177,30 @@ class _Column:
 
     def result(self, rows: int) -> ColumnProfile:
         missing = self.nulls / rows if rows else 0.0
-        if _is_numeric(self.type):
-            mean = self.total / self.count if self.count else None
-            return ColumnProfile(self.name, type_name(self.type), missing, self.min, self.max, mean)
         if self.saturated:
             # KMV estimate: K-1 divided by the K-th smallest hash as a fraction of the hash space
             kth = float(self.sketch[SKETCH_K - 1]) / 2.0**64
             distinct, exact = int(round((SKETCH_K - 1) / kth)), False
         else:
             distinct, exact = int(self.sketch.size), True
-        return ColumnProfile(self.name, type_name(self.type), missing, self.min, self.max, None, distinct, exact)
+        name = type_name(self.type)
+        if not _is_numeric(self.type):
+            return ColumnProfile(self.name, name, missing, self.min, self.max, None, distinct, exact)
+        mean = self.mean if self.count else None
+        std = math.sqrt(self.m2 / self.count) if self.count and math.isfinite(self.m2) else None
+        q1, q3 = quartiles(self.sample)
+        if not pa.types.is_integer(self.type):
+            return ColumnProfile(self.name, name, missing, self.min, self.max, mean, std=std, q1=q1, q3=q3)
+        return ColumnProfile(self.name, name, missing, self.min, self.max, mean, distinct, exact, std, q1, q3)
+
+
+def quartiles(sample: np.ndarray) -> tuple[float | None, float | None]:
+    """The first and third quartile of a sample of numbers (None, None without any)."""
+    sample = sample[np.isfinite(sample)]
+    if not sample.size:
+        return None, None
+    q1, q3 = np.quantile(sample, [0.25, 0.75])
+    return float(q1), float(q3)
 
 
 class Profiler:
@@ -204,124 +228,3 @@ class Profiler:
 
     def result(self) -> list[ColumnProfile]:
         return [c.result(self.rows) for c in self.columns]
-
-
-# --- one parallel scan of a large delimited file (DuckDB) -------------------------------------------
-
-SCAN_THREADS = 2
-# DuckDB reads in buffers of at least the longest line's size (LIMITS.scan_line_bytes), one per thread: keep it small
-_SCAN_RETRIES = 12
-_CONVERSION = re.compile(r'converting column "c(\d+)"')
-
-
-def _duck_type(t: pa.DataType) -> str:
-    """The DuckDB type that reads the same text as an Arrow type inferred by pyarrow's CSV reader."""
-    if pa.types.is_integer(t):
-        return "BIGINT"
-    if pa.types.is_floating(t):
-        return "DOUBLE"
-    if pa.types.is_boolean(t):
-        return "BOOLEAN"
-    if pa.types.is_date(t):
-        return "DATE"
-    if pa.types.is_timestamp(t):
-        return "TIMESTAMPTZ" if t.tz else "TIMESTAMP"
-    if pa.types.is_time(t):
-        return "TIME"
-    return "VARCHAR"
-
-
-def scan_csv(path: Path, dialect: CsvDialect, schema: pa.Schema) -> tuple[int, list[ColumnProfile]]:
-    """(rows, column profiles) of a delimited file in one parallel pass with bounded memory.
-
-    The dialect and the column types come from lib.files.delimited (first block); a later value that does not
-    fit widens its column and the scan starts again. Any other problem raises duckdb.Error (or ValueError),
-    and the caller falls back to the streaming pyarrow reader, whose messages say what is wrong.
-    """
-    import duckdb
-
-    types = [_duck_type(f.type) for f in schema]
-    con = duckdb.connect(
-        config={
-            "threads": SCAN_THREADS,
-            "memory_limit": LIMITS.scan_memory,
-            "preserve_insertion_order": False,
-            "temp_directory": tempfile.gettempdir(),
-        }  # fmt: skip
-    )
-    try:
-        for _ in range(_SCAN_RETRIES):
-            try:
-                return _scan(con, path, dialect, schema, types)
-            except duckdb.ConversionException as exc:
-                found = _CONVERSION.search(str(exc))
-                if not found or int(found.group(1)) >= len(types) or types[int(found.group(1))] == "VARCHAR":
-                    raise
-                types[int(found.group(1))] = "VARCHAR"
-        raise ValueError("the column types keep changing further into the file")
-    finally:
-        con.close()
-
-
-def _sql_text(value: str) -> str:
-    return "'" + value.replace("'", "''") + "'"
-
-
-_TEMPORAL = ("DATE", "TIMESTAMP", "TIMESTAMPTZ", "TIME")
-_EXACT_DOUBLE = 2.0**53
-
-
-def _scan(
-    con: Any, path: Path, dialect: CsvDialect, schema: pa.Schema, types: list[str]
-) -> tuple[int, list[ColumnProfile]]:
-    # Integers are read as DOUBLE: DuckDB would round "1.5" into a BIGINT column, pyarrow widens it to
-    # float; a column stays int64 when every value is whole.
-    columns = "{" + ", ".join(f"'c{i}': '{'DOUBLE' if t == 'BIGINT' else t}'" for i, t in enumerate(types)) + "}"
-    source = (
-        f"read_csv({_sql_text(str(path))}, header=true, auto_detect=false, columns={columns}, "
-        f"delim={_sql_text(dialect.delimiter)}, quote='\"', escape='\"', skip={int(dialect.skiprows)}, "
-        f"decimal_separator={_sql_text(dialect.decimal)}, "
-        # Latin-1 maps every byte to one character, so counts come out the same for any 8-bit encoding.
-        f"encoding={_sql_text('utf-8' if dialect.encoding.startswith('utf-8') else 'latin-1')}, "
-        f"nullstr=[{', '.join(_sql_text(m) for m in NULL_MARKERS)}], strict_mode=true, "
-        f"max_line_size={LIMITS.scan_line_bytes})"
-    )
-    select = ["count(*)"]
-    for i, t in enumerate(types):
-        c = f"c{i}"
-        select.append(f"count({c})")
-        if t == "BIGINT":
-            select += [f"min({c})", f"max({c})", f"avg({c})", f"count({c}) FILTER ({c} <> trunc({c}))"]
-        elif t == "DOUBLE":
-            select += [f"min({c})", f"max({c})", f"avg({c})"]
-        elif t in _TEMPORAL:
-            select += [f"min({c})", f"max({c})", f"approx_count_distinct({c})"]
-        else:
-            select.append(f"approx_count_distinct({c})")
-    row = list(con.execute(f"SELECT {', '.join(select)} FROM {source}").fetchone())
-    rows, at, out = int(row[0]), 1, []
-    for name, field, t in zip(schema.names, schema, types, strict=True):
-        valid = int(row[at])
-        missing = (rows - valid) / rows if rows else 0.0
-        if t == "BIGINT":
-            lo, hi, mean, fractions = row[at + 1 : at + 5]
-            at += 5
-            whole = not fractions
-            if whole and lo is not None and max(abs(lo), abs(hi)) >= _EXACT_DOUBLE:
-                raise ValueError("integers too large to profile exactly in one pass")
-            if whole and lo is not None:
-                lo, hi = int(lo), int(hi)
-            out.append(ColumnProfile(name, "int64" if whole else "float64", missing, lo, hi, mean))
-        elif t == "DOUBLE":
-            lo, hi, mean = row[at + 1 : at + 4]
-            at += 4
-            out.append(ColumnProfile(name, "float64", missing, lo, hi, mean))
-        elif t in _TEMPORAL:
-            lo, hi, distinct = row[at + 1 : at + 4]
-            at += 4
-            out.append(ColumnProfile(name, type_name(field.type), missing, lo, hi, None, int(distinct), False))
-        else:
-            arrow = field.type if t == _duck_type(field.type) else pa.string()
-            out.append(ColumnProfile(name, type_name(arrow), missing, None, None, None, int(row[at + 1]), False))
-            at += 2
-    return rows, out
