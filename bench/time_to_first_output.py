@@ -69,10 +69,10 @@ def seed_sample(emu: Emulator, data_dir: Path) -> Path:
         {}, {"ANTHROPIC_API_KEY": "bench-key", "ANTHROPIC_BASE_URL": emu.url, "ANALYST_DATA_DIR": str(data_dir)}
     )
     data = SAMPLE.read_bytes()
-    checked = uploads.check_upload(SAMPLE.name, data, settings.max_upload_bytes)
+    checked = uploads.check_upload(SAMPLE.name, data, settings.max_upload_bytes, data_dir)
     assert isinstance(checked, uploads.Accepted), checked
     store = Store(data_dir)
-    result = library.upload_accepted(make_client(settings), store, data_dir, checked, data)
+    result = library.upload_accepted(make_client(settings), store, data_dir, checked)
     if result.record is None:
         raise SystemExit(f"could not seed the sample: {result.error}")
     return store.path

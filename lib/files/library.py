@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import os
 import time
 import uuid
 from dataclasses import dataclass
@@ -65,37 +66,55 @@ def upload_accepted(
     store: Store,
     data_dir: Path,
     accepted: Accepted,
-    data: bytes,
     expires_in_seconds: int = 0,
 ) -> UploadResult:
-    """Keep a local copy of one checked file, then upload it (or reuse an identical one already uploaded).
+    """Keep the checked copy of one file (moved, never written again) with its profile, then upload it (or reuse
+    an identical one already uploaded, whose profile it completes).
 
-    The copy is written first, so a local failure sends nothing and a failed upload leaves no copy behind."""
+    The copy is kept first, so a local failure sends nothing; a failed upload puts it back where it was, so the
+    same file can be uploaded again without being checked again."""
+    staged = Path(data_dir) / accepted.rel if accepted.rel else None
+    if staged is None or not staged.is_file():
+        problem = AppError(
+            "Not checked",
+            f"{accepted.name} is no longer waiting to be uploaded (it was uploaded or removed meanwhile).",
+            "Add the file again.",
+        )
+        return UploadResult(accepted.name, None, error=problem)
     same = store.file_by_hash(accepted.sha256)
     if same is not None and same.filename == accepted.name:
         if api.exists(client, same.id) is not False:
-            return UploadResult(accepted.name, same, reused=True)
+            if same.profile is None and accepted.profile is not None:
+                store.set_file_profile(same.id, accepted.profile)
+            staged.unlink(missing_ok=True)
+            return UploadResult(accepted.name, store.file(same.id) or same, reused=True)
         store.flag_remote_missing(same.id)  # deleted or expired remotely (or another API): upload it again
     rel = f"uploads/{kinds.disk_name(uuid.uuid4().hex, accepted.name)}"
+    local = Path(data_dir) / rel
+    kept = False
     try:
-        local = data_dir / rel
         local.parent.mkdir(parents=True, exist_ok=True)
-        local.write_bytes(data)
+        os.replace(staged, local)
+        kept = True
         blobs.keep(data_dir, rel)
-        remote = api.upload(client, accepted.name, data, accepted.mime, expires_in_seconds or None)
+        with open(local, "rb") as handle:
+            remote = api.upload(client, accepted.name, handle, accepted.mime, expires_in_seconds or None)
     except Exception as exc:  # noqa: BLE001 - the disk, the object store or the API: each says what went wrong
         with contextlib.suppress(Exception):  # the failure to report is the one above
+            if kept:
+                os.replace(local, staged)
             blobs.delete(data_dir, rel)
         return UploadResult(accepted.name, None, error=describe(exc))
     record = FileRecord(
         id=remote.id,
         filename=remote.filename or accepted.name,
         mime_type=accepted.mime,
-        size_bytes=len(data),
+        size_bytes=accepted.size,
         sha256=accepted.sha256,
         kind=accepted.kind,
         local_path=rel,
         created_at=time.time(),
+        profile=accepted.profile,
     )
     store.add_file(record)
     return UploadResult(accepted.name, record)

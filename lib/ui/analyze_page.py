@@ -22,7 +22,7 @@ from lib.ui import exports, replay_form
 from lib.ui.demo_session import link_params
 from lib.ui.render import render_run, render_run_header, render_turn, show_error
 from lib.ui.setup import Context
-from lib.ui.state import DRAFT, FILES_PAGE, budget_input, select_files, selected_files, table_columns
+from lib.ui.state import DRAFT, FILES_PAGE, budget_input, select_files, selected_files
 
 POLL_SECONDS = 0.1  # while a run is live; each poll reads only the live turn
 START_ERROR = "analyze_start_error"
@@ -99,7 +99,7 @@ def _new_run_form(ctx: Context) -> None:
     select_files(chosen)
     if DRAFT in st.session_state:
         st.session_state[QUESTION] = st.session_state.pop(DRAFT)
-    columns = table_columns(ctx.data_dir, [f for f in catalogue if f.id in chosen])
+    columns = prompts.table_columns([f for f in catalogue if f.id in chosen])
     _ready_prompts(columns)
     question = st.text_area(
         "Your question", key=QUESTION, height=120, placeholder="e.g. What are the main drivers of churn? Show a chart."

@@ -74,12 +74,12 @@ def _samples(ctx: Context) -> None:
 
 def _use_sample(ctx: Context, sample: samples.Sample) -> None:
     data = sample.path.read_bytes()
-    checked = uploads.check_upload(sample.name, data, ctx.settings.max_upload_bytes)
+    checked = uploads.check_upload(sample.name, data, ctx.settings.max_upload_bytes, ctx.data_dir)
     if isinstance(checked, uploads.Rejected):
         st.error(f"{checked.reason} {checked.hint}")
         return
     with st.spinner(f"Uploading {sample.name}…"):
-        result = upload_accepted(ctx.client(), ctx.store, ctx.data_dir, checked, data)
+        result = upload_accepted(ctx.client(), ctx.store, ctx.data_dir, checked)
     if result.error:
         show_error(result.error)
         return
