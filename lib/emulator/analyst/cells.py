@@ -84,6 +84,11 @@ else:
     print("Most missing: none (no missing values)")
 """
 
+SHAPE = """\
+print(f"Rows: {len(df)}")
+print(f"Columns: {df.shape[1]}")
+"""
+
 CHART = """\
 import matplotlib
 matplotlib.use("Agg")

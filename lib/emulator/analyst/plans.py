@@ -8,7 +8,8 @@ from pathlib import Path
 from lib.emulator.script import OUTPUTS, Bash, Later, Progress, Python, Step, Text
 from lib.files import kinds
 
-from .cells import CHART, FINDING, LOADER, PROFILE, SUMMARY, VEGA_LITE
+from .cells import CHART, FINDING, LOADER, PROFILE, SHAPE, SUMMARY, VEGA_LITE
+from .known import KnownTable, known_table, split
 
 # what the registry previews as a table, plus old Excel and JSON Lines, which pandas in the container also reads
 TABULAR = {ext for k in kinds.KINDS if k.table or k.key in ("xls", "jsonl") for ext in k.extensions}
@@ -45,8 +46,10 @@ def tabular_files(workdir: Path, preferred: list[str]) -> list[Path]:
     return found
 
 
-def default_script(workdir: Path | None, question: str, uploaded: list[str]) -> list[Step]:
-    """The analyst's steps for a new turn in this container (None: no code tool was offered)."""
+def default_script(workdir: Path | None, message: str, uploaded: list[str]) -> list[Step]:
+    """The analyst's steps for a new turn in this container (None: no code tool was offered); `message` is the
+    user message's text: the question, then the files note."""
+    question, note = split(message)
     if workdir is None:
         return [
             Text(
@@ -60,10 +63,10 @@ def default_script(workdir: Path | None, question: str, uploaded: list[str]) -> 
     previous = [p for p in (workdir / OUTPUTS).iterdir() if p.is_file()]
     if previous:
         return _followup_script(tables[0], question)
-    return _first_look_script(tables[0], tables[1:], question)
+    return _first_look_script(tables[0], tables[1:], question, known_table(note, tables[0].name))
 
 
-def _first_look_script(table: Path, others: list[Path], question: str) -> list[Step]:
+def _first_look_script(table: Path, others: list[Path], question: str, known: KnownTable | None) -> list[Step]:
     name, stem = table.name, _stem(table)
     kind = question_kind(question) or "auto"
     plan = {
@@ -74,10 +77,20 @@ def _first_look_script(table: Path, others: list[Path], question: str) -> list[S
         "auto": "then chart the main columns",
     }[kind]
     loader = _load(name)
+    analysis = CHART.format(kind=kind, stem=stem) + VEGA_LITE + SUMMARY.format() + FINDING
+    if known is not None:  # the files note has the table's profile: no cell to find out its columns
+        return [
+            Text(
+                f"I'll load `{name}` with pandas; the profile sent with the question already gives its column "
+                f"types and missing values, so I'll go straight to the analysis: {plan[5:]}."
+            ),
+            Python(loader + SHAPE + analysis),
+            Later(lambda turn: [Text(_first_look_summary(turn, name, others, known))]),
+        ]
     return [
         Text(f"I'll load `{name}` with pandas, profile its columns and missing values, {plan}."),
         Python(loader + PROFILE),
-        Python(loader + CHART.format(kind=kind, stem=stem) + VEGA_LITE + SUMMARY.format() + FINDING),
+        Python(loader + analysis),
         Later(lambda turn: [Text(_first_look_summary(turn, name, others))]),
     ]
 
@@ -132,13 +145,13 @@ def _failure(turn: Progress, name: str) -> str:
     return f"I couldn't finish the analysis of `{name}`: {why}"
 
 
-def _first_look_summary(turn: Progress, name: str, others: list[Path]) -> str:
+def _first_look_summary(turn: Progress, name: str, others: list[Path], known: KnownTable | None = None) -> str:
     out = turn.stdout
     rows, cols = _field(out, "Rows"), _field(out, "Columns")
+    missing = _field(out, "Most missing") if known is None else _most_missing(known)
     if rows is None or cols is None:
         return _failure(turn, name)
     parts = [f"`{name}` has **{_plural(int(rows), 'row')}** and **{_plural(int(cols), 'column')}**."]
-    missing = _field(out, "Most missing")
     if missing and not missing.startswith("none"):
         column, _, detail = missing.partition(" (")
         parts.append(f"The column with the most missing values is `{column}` ({detail}.")
@@ -154,6 +167,14 @@ def _first_look_summary(turn: Progress, name: str, others: list[Path]) -> str:
     if others:
         parts.append("Other tables I did not look at yet: " + ", ".join(f"`{p.name}`" for p in others) + ".")
     return " ".join(parts)
+
+
+def _most_missing(known: KnownTable) -> str:
+    """The 'Most missing' line the profile cell would have printed, from the note's profile."""
+    if not known.missing or max(known.missing.values()) == 0:
+        return "none (no missing values)"
+    column = max(known.missing, key=lambda c: known.missing[c])
+    return f"{column} ({known.missing[column]} of {known.rows} missing)"
 
 
 def _followup_summary(turn: Progress, name: str) -> str:
