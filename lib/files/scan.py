@@ -62,9 +62,10 @@ def connect(threads: int = SCAN_THREADS) -> Any:
 
 def scan_csv(
     path: Path, dialect: CsvDialect, schema: pa.Schema, on_progress: Callable[[float], None] | None = None
-) -> tuple[int, list[ColumnProfile]]:
-    """(rows, column profiles) of a delimited file in one parallel pass with bounded memory; `on_progress` hears
-    the share of the file read (0 to 1) while it runs.
+) -> tuple[int, list[ColumnProfile], int]:
+    """(rows, column profiles, odd values) of a delimited file in one parallel pass with bounded memory;
+    `on_progress` hears the share of the file read (0 to 1) while it runs. Odd values are texts with characters
+    beyond ASCII or a NUL byte: where there are none, the file holds no doubtful encoding and no binary data.
 
     The dialect and the column types come from lib.files.delimited (first block); a later value that does not
     fit widens its column and the scan starts again. Any other problem raises duckdb.Error (or ValueError),
@@ -90,7 +91,7 @@ def scan_csv(
 
 def _watched(
     con: Any, sql: str, schema: pa.Schema, types: list[str], on_progress: Callable[[float], None] | None
-) -> tuple[int, list[ColumnProfile]]:
+) -> tuple[int, list[ColumnProfile], int]:
     """Run the scan, reading its progress from another thread meanwhile."""
     done = threading.Event()
 
@@ -142,11 +143,13 @@ def statement(path: Path, dialect: CsvDialect, types: list[str]) -> str:
             select += [f"min({c})", f"max({c})", f"approx_count_distinct({c})"]
         elif t != "DOUBLE":
             select.append(f"approx_count_distinct({c})")
-    return f"SELECT {', '.join(select)} FROM {source}"
+    odd = [f"count(*) FILTER (strlen(c{i}) <> length(c{i}) OR contains(c{i}, chr(0)))" for i, t in enumerate(types)]
+    odd = [o for o, t in zip(odd, types, strict=True) if t == "VARCHAR"]
+    return f"SELECT {', '.join(select + (['+'.join(odd)] if odd else ['0']))} FROM {source}"
 
 
-def profiles(row: list[Any], schema: pa.Schema, types: list[str]) -> tuple[int, list[ColumnProfile]]:
-    """(rows, column profiles) from the scan's one result row."""
+def profiles(row: list[Any], schema: pa.Schema, types: list[str]) -> tuple[int, list[ColumnProfile], int]:
+    """(rows, column profiles, odd values) from the scan's one result row."""
     rows, at, out = int(row[0]), 1, []
     for name, field, t in zip(schema.names, schema, types, strict=True):
         valid = int(row[at])
@@ -177,4 +180,4 @@ def profiles(row: list[Any], schema: pa.Schema, types: list[str]) -> tuple[int, 
             arrow = field.type if t == duck_type(field.type) else pa.string()
             out.append(ColumnProfile(name, type_name(arrow), missing, None, None, None, int(row[at + 1]), False))
             at += 2
-    return rows, out
+    return rows, out, int(row[at] or 0)

@@ -4,6 +4,7 @@ from the first sheet's head, and the first sheet read whole for its exact profil
 from __future__ import annotations
 
 import zipfile
+import zlib
 from itertools import islice
 from pathlib import Path
 
@@ -15,7 +16,7 @@ from lib.files.stats import Profiler
 from lib.files.tables import LOOK_BYTES, TablePreview, frame_preview, shape_note, to_arrow
 
 _READ_ERRORS = (ValueError, KeyError, IndexError, TypeError, AttributeError, OSError, EOFError, zipfile.BadZipFile,
-                SyntaxError)  # fmt: skip  # xml.etree.ElementTree.ParseError is a SyntaxError
+                SyntaxError, zlib.error)  # fmt: skip  # xml.etree.ElementTree.ParseError is a SyntaxError
 
 
 def _broken(name: str, exc: BaseException | None = None) -> Refused:
@@ -96,15 +97,25 @@ def whole_xlsx(path: Path, name: str, size: int, max_rows: int, entries: list[zi
 
 
 def _damage(path: Path) -> tuple[str, ...]:
-    """A note when a part of the workbook other than the sheet read is corrupted."""
+    """A note when a part of the workbook other than the sheet read is corrupted (each part is decompressed and its
+    checksum compared; the directory was measured before)."""
+    bad = []
     try:
         with zipfile.ZipFile(path) as archive:
-            bad = archive.testzip()
-    except (zipfile.BadZipFile, OSError, EOFError, ValueError, RuntimeError, NotImplementedError) as exc:
-        bad = short(exc)
-    if bad is None:
+            for info in archive.infolist():
+                try:
+                    with archive.open(info) as part:
+                        while part.read(1 << 20):
+                            pass
+                except (zipfile.BadZipFile, zlib.error, EOFError, ValueError, NotImplementedError):
+                    bad.append(info.filename)
+    except (zipfile.BadZipFile, OSError, EOFError, ValueError):
         return ()
+    if not bad:
+        return ()
+    parts = ", ".join(f"`{b}`" for b in bad[:5]) + (f" and {len(bad) - 5} more" if len(bad) > 5 else "")
     return (
-        f"Damaged workbook: its part `{bad}` is corrupted. The first sheet was read, but other sheets, formulas or "
-        "formatting may be incomplete: re-export it from Excel (Save As > Excel Workbook) to be sure.",
+        f"Damaged workbook: {parts} {'is' if len(bad) == 1 else 'are'} corrupted. The first sheet was read, but "
+        "other sheets, formulas or formatting may be incomplete: re-export it from Excel (Save As > Excel "
+        "Workbook) and upload it again to be sure.",
     )

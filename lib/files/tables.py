@@ -179,24 +179,36 @@ def _await(path: Path, size: int, seconds: float = 60.0) -> None:
 
 
 def whole_csv(path: Path, name: str, kind: str, max_rows: int, on_progress: Progress | None = None) -> TablePreview:
-    """One pass over the whole delimited file: exact rows, types, missing shares, statistics and notes."""
+    """One pass over the whole delimited file: exact rows, types, missing shares, statistics and notes.
+
+    A large UTF-8 file is read in one DuckDB pass, which also checks its UTF-8 and counts texts beyond ASCII or
+    with NUL bytes; only where there are some is the file surveyed line by line (lib.files.encodings)."""
     size = path.stat().st_size
     head_bytes = read_head_bytes(path)
     check_text(name, kind, head_bytes, None)
     if not head_bytes.strip():
         raise Refused(f"{name} has no columns: it contains only blank space.", CSV_HINT)
+    dialect = csv_dialect(head_bytes, kind)
+    tell: Callable[[int], None] = (lambda done: on_progress(min(done, size), size)) if on_progress else _nothing
+    if size >= SCAN_MIN_BYTES and dialect.encoding in ("utf-8", "utf-8-sig"):
+        fast = _scan_large_csv(path, dialect, head_bytes, max_rows, lambda share: tell(int(share * size)))
+        if fast is not None:
+            preview, odd = fast
+            survey = encodings.survey(path) if odd else encodings.Survey(dialect.encoding)
+            if survey.nul:
+                refuse_binary(name, kind)
+            tell(size)
+            return replace(preview, quality=quality.notes(preview.profile, preview.rows, survey))
     survey = encodings.survey(path)
     if survey.nul:
         refuse_binary(name, kind)
-    dialect = csv_dialect(head_bytes, kind)
     if survey.encoding != dialect.encoding and not (dialect.encoding == "utf-8-sig" and survey.encoding == "utf-8"):
         dialect = replace(dialect, encoding=survey.encoding)
-    tell: Callable[[int], None] = (lambda done: on_progress(min(done, size), size)) if on_progress else _nothing
-    if size >= SCAN_MIN_BYTES and dialect.encoding != "mixed":
+    if size >= SCAN_MIN_BYTES and dialect.encoding in ("cp1252", "latin-1"):
         fast = _scan_large_csv(path, dialect, head_bytes, max_rows, lambda share: tell(int(share * size)))
         if fast is not None:
             tell(size)
-            return replace(fast, quality=quality.notes(fast.profile, fast.rows, survey))
+            return replace(fast[0], quality=quality.notes(fast[0].profile, fast[0].rows, survey))
     profiler = Profiler()
     head = pd.DataFrame()
     stream = delimited.stream(path, dialect)
@@ -244,9 +256,9 @@ def _nothing(done: int) -> None:
 
 def _scan_large_csv(
     path: Path, dialect: CsvDialect, head_bytes: bytes, max_rows: int, on_progress: Callable[[float], None]
-) -> TablePreview | None:
+) -> tuple[TablePreview, int] | None:
     """Head and types from the first block (`head_bytes`, the file's first MiB), then one parallel DuckDB pass;
-    None when the slow path must decide."""
+    (the preview, texts beyond ASCII or with NUL bytes), or None when the slow path must decide."""
     import duckdb
 
     # The first block is parsed from the head bytes: a pyarrow file reader would read ahead and keep
@@ -264,7 +276,7 @@ def _scan_large_csv(
     ):
         return None
     try:
-        rows, profile = scan_csv(path, stream.dialect, first.schema, on_progress)
+        rows, profile, odd = scan_csv(path, stream.dialect, first.schema, on_progress)
     except (duckdb.Error, ValueError, OverflowError):
         return None  # the streaming reader reads it again and says what is wrong
     if rows < first.num_rows:
@@ -275,7 +287,7 @@ def _scan_large_csv(
         a.cast(widened[c.type]) if c.type in widened and type_name(a.type) != c.type else a
         for a, c in zip(head_rows.columns, profile, strict=True)
     ]
-    return TablePreview(
+    preview = TablePreview(
         rows=rows,
         columns=len(profile),
         head=pa.RecordBatch.from_arrays(arrays, names=head_rows.schema.names).to_pandas(),
@@ -284,6 +296,7 @@ def _scan_large_csv(
         encoding=stream.dialect.encoding,
         note=f"{shape_note(rows, len(profile))}; {stream.dialect.describe()}; distinct counts estimated.",
     )
+    return preview, odd
 
 
 # --- tables read whole into memory (XLSX sheets, JSON records) -----------------------------------------

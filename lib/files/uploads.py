@@ -11,7 +11,9 @@ all) it keeps in the Intake for the page to show. Only then is the file `Accepte
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
+import os
 import shutil
 import tempfile
 import threading
@@ -33,6 +35,7 @@ FILES_API_MAX_BYTES = 500 * MB
 INCOMING = "incoming"  # the data directory's folder for checked copies not uploaded yet
 FORGET_AFTER = 86_400.0  # seconds after which a copy nobody uploaded is removed
 WRITE_BYTES = 8 << 20  # bytes written at a time
+LOWER_PRIORITY = 10  # niceness of the thread writing the rest of a file
 
 __all__ = ["ACCEPTED_TYPES_TEXT", "Accepted", "Checked", "Intake", "Rejected", "check_upload", "inspect_upload"]
 
@@ -116,6 +119,10 @@ class Intake:
         self.finished.wait(timeout)
         return self.checked()
 
+    def told(self, done: int) -> None:
+        """The whole check has read `done` bytes of the file."""
+        self.done = done
+
     def discard(self) -> None:
         """Remove the copy of a file that will not be uploaded (once its writing is over)."""
         threading.Thread(target=self._discard, daemon=True).start()
@@ -182,7 +189,10 @@ def _look_seconds(intake: Intake) -> float:
 
 
 def _write_rest(intake: Intake, handle, data: bytes, start: int, written: threading.Event) -> None:  # type: ignore[no-untyped-def]
-    """Write the bytes after the head and hash the whole upload (hashing releases the GIL on large buffers)."""
+    """Write the bytes after the head and hash the whole upload (hashing releases the GIL on large buffers), at a
+    lower priority than the first look, which a busy machine should not slow down."""
+    with contextlib.suppress(OSError, AttributeError, ValueError):  # Linux: a thread's niceness is its own
+        os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), LOWER_PRIORITY)
     digest = hashlib.sha256()
     view = memoryview(data)
     try:
@@ -211,7 +221,7 @@ def _finish(intake: Intake, rest: threading.Thread, written: threading.Event, ma
                 intake.kind,
                 max_rows,
                 seconds=parse_seconds(intake.size),
-                on_progress=lambda done, total: setattr(intake, "done", done),
+                on_progress=lambda done, total: intake.told(done),
             )
         intake.done = intake.size
     except Refused as refused:

@@ -92,10 +92,10 @@ def _uploader(ctx: Context) -> None:
             expanded=len(chosen) == 1,
             icon=kind.icon if kind else ":material/preview:",
         ):
-            if intake.profiling:
-                _progress(intake)
             if intake.preview is not None:
                 render_preview(intake.preview)
+            if intake.profiling:
+                _progress(intake)
     if not accepted and not waiting:
         return
     left, right = st.columns([2, 3])
