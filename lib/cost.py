@@ -147,6 +147,26 @@ def format_usd(x: float) -> str:
     return f"${x:,.2f}"
 
 
+DEMO_LABEL = "demo"  # what a run of the offline demo shows in place of a model and a cost
+
+
+def model_label(model: str, demo: bool) -> str:
+    """The model a run shows: 'demo' for the offline demo, whose scripted analyst is no model."""
+    return DEMO_LABEL if demo else model
+
+
+def usage_text(usage: Usage, cost: Cost, demo: bool = False, model: str = "") -> str:
+    """Tokens, code executions and estimated cost as one line (after the model, when given); the offline demo
+    calls no API, so it shows 'demo' and neither tokens nor a cost."""
+    executions = f"{usage.code_execution_requests} code execution{'s' * (usage.code_execution_requests != 1)}"
+    if demo:
+        return f"{DEMO_LABEL} · {executions} · no cost"
+    total = format_usd(cost.total_usd)
+    est = total if cost.known else f"price unknown (counted as {total} for budgets)"
+    line = f"{usage.input_tokens:,} input · {usage.output_tokens:,} output tokens · {executions} · est. {est}"
+    return f"{model} · {line}" if model else line
+
+
 def budget_reached(budget_usd: float, spent_usd: float) -> bool:
     """Whether a budget (0: none) has been used up."""
     return budget_usd > 0 and spent_usd >= budget_usd

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-import anthropic
+if TYPE_CHECKING:
+    import anthropic
 
 # a path in quotes (as OSError shows it, spaces and all), or bare after a space or bracket; never inside a URL
 _QUOTED_PATH = re.compile(r"""(['"])(?:/|[A-Za-z]:\\)[^'"]*\1""")
@@ -37,6 +39,8 @@ def describe(exc: BaseException) -> AppError:
     """Turn any exception from the SDK or the network into an AppError."""
     if isinstance(exc, AppError):
         return exc
+    import anthropic  # here, not at the top: settings and the command line's checks need no SDK
+
     if isinstance(exc, anthropic.APIStatusError):
         return _status_error(exc)
     if isinstance(exc, anthropic.APITimeoutError):

@@ -21,6 +21,7 @@ class User:
     name: str
     admin: bool
     signed_in: bool  # False: the app runs without sign-in, as its one local user
+    email_verified: bool = False  # the provider vouched for the email: only then does it grant anything
 
     @property
     def label(self) -> str:
@@ -78,13 +79,14 @@ def from_claims(claims: Mapping[str, Any], admins: frozenset[str]) -> User:
     issuer = str(claims.get("iss") or claims.get("provider") or "oidc")
     owner = owner_id(issuer, subject)
     email = str(claims.get("email") or "")
-    by_email = bool(email) and email_verified(claims) and email.lower() in admins
+    verified = bool(email) and email_verified(claims)
     return User(
         owner=owner,
         email=email,
         name=str(claims.get("name") or claims.get("preferred_username") or ""),
-        admin=owner in admins or by_email,
+        admin=owner in admins or (verified and email.lower() in admins),
         signed_in=True,
+        email_verified=verified,
     )
 
 

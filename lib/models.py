@@ -24,3 +24,16 @@ def runs_code(model: Any) -> bool:
     tools = getattr(capabilities, "server_tools", None) if capabilities else None
     support = getattr(tools, "code_execution", None) if tools else None
     return bool(getattr(support, "supported", True)) if support is not None else True
+
+
+def calls_tools_from_code(client: anthropic.Anthropic, model: str) -> bool | None:
+    """Whether code the model runs can call the request's other tools (programmatic tool calling), from the
+    model's `capabilities.code_execution`; None when the API does not say (or cannot be asked)."""
+    try:
+        info = client.models.retrieve(model)
+    except anthropic.APIError:
+        return None
+    capabilities = getattr(info, "capabilities", None)
+    support = getattr(capabilities, "code_execution", None) if capabilities else None
+    supported = getattr(support, "supported", None) if support is not None else None
+    return supported if isinstance(supported, bool) else None

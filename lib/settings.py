@@ -35,6 +35,7 @@ class Settings:
     max_tokens: int = 16000
     max_continuations: int = 8
     run_budget_usd: float = 0.0  # default budget of a new run; 0: no limit
+    max_running_per_user: int = 4  # with workers: turns of one user streamed at once; 0: no limit
     request_timeout: float = 600.0
     max_retries: int = 2
     demo: bool = False
@@ -128,6 +129,7 @@ def load_settings(secrets: Mapping[str, Any] | None = None, environ: Mapping[str
         max_continuations=number("ANALYST_MAX_CONTINUATIONS", 8),
         max_retries=number("ANALYST_MAX_RETRIES", 2),
         run_budget_usd=number("ANALYST_RUN_BUDGET_USD", 0.0, float),
+        max_running_per_user=number("ANALYST_MAX_RUNNING_PER_USER", 4),
         admins=read_admins(str(get("ANALYST_ADMINS", ""))),
         database_url=str(get("ANALYST_DATABASE_URL", "")).strip(),
         blob_url=str(get("ANALYST_BLOB_URL", "")).strip().rstrip("/"),

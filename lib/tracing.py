@@ -38,11 +38,11 @@ import bisect
 import functools
 import math
 import re
-from collections.abc import Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from dataclasses import asdict, dataclass, field, fields
 from enum import StrEnum
 from itertools import islice
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 from lib import numbers
 from lib.transcript import CodeCell, EditorResult, GeneratedFile, Item, Output, Text
@@ -148,6 +148,7 @@ class Source:
     line_text: str
     file: str = ""  # the generated file's name, when it came from one
     label: str = ""  # the file's column or key
+    cell_number: int | None = None  # that CodeCell's place among the code cells of its turn (1: the first)
 
 
 @dataclass(frozen=True)
@@ -183,10 +184,12 @@ def summary(traced: int, counted: int) -> str:
 
 @dataclass(frozen=True)
 class TurnTrace:
-    """Every number in one turn's prose, in order, with what it was traced to."""
+    """Every number in one turn's prose, in order, with what it was traced to; `complete` is False when some
+    output had more numbers than were indexed."""
 
     turn: int
     numbers: list[TracedNumber]
+    complete: bool = True
 
     @property
     def counted(self) -> list[TracedNumber]:
@@ -212,6 +215,52 @@ class TurnTrace:
         """The numbers of one Text item, in order (for marking them in its text)."""
         return [n for n in self.numbers if n.seq == seq]
 
+    def by_item(self) -> dict[int, list[TracedNumber]]:
+        """The numbers of each Text item, in order, by its position in the turn."""
+        found: dict[int, list[TracedNumber]] = {}
+        for n in self.numbers:
+            found.setdefault(n.seq, []).append(n)
+        return found
+
+    def to_dict(self) -> dict[str, Any]:
+        """Serialisable form, read back by `turn_trace_from_dict`."""
+        return {"turn": self.turn, "complete": self.complete, "numbers": [asdict(n) for n in self.numbers]}
+
+
+def turn_trace_from_dict(data: Mapping[str, Any]) -> TurnTrace:
+    """A turn's trace from `TurnTrace.to_dict` output, ignoring fields this version does not know; raises
+    ValueError, KeyError or TypeError when it is not one."""
+    numbers = []
+    for n in data["numbers"]:
+        source = n.get("source")
+        numbers.append(
+            TracedNumber(
+                **{k: n[k] for k in _NUMBER_FIELDS if k in n},
+                status=Status(n["status"]),
+                source=Source(**{k: source[k] for k in _SOURCE_FIELDS if k in source}) if source else None,
+            )
+        )
+    return TurnTrace(int(data["turn"]), numbers, bool(data.get("complete", True)))
+
+
+_NUMBER_FIELDS = [f.name for f in fields(TracedNumber) if f.name not in ("status", "source")]
+_SOURCE_FIELDS = [f.name for f in fields(Source)]
+
+
+def rewrite(text: str, numbers: Iterable[TracedNumber], how: Callable[[TracedNumber], str | None]) -> str:
+    """A Text item's text with each of its numbers (in order) written as `how` gives it (None: as it was); a
+    number that is not where its trace says (the text changed since) is left alone."""
+    parts: list[str] = []
+    at = 0
+    for n in numbers:
+        if n.start < at or text[n.start : n.end] != n.text:
+            continue
+        written = how(n)
+        if written is not None:
+            parts += [text[at : n.start], written]
+            at = n.end
+    return "".join(parts) + text[at:]
+
 
 @dataclass(frozen=True)
 class RunTrace:
@@ -229,6 +278,12 @@ class RunTrace:
     def summary(self) -> str:
         """'14 of 15 numbers traced' over the whole run."""
         return summary(sum(len(t.traced) for t in self.turns), sum(len(t.counted) for t in self.turns))
+
+    @property
+    def described(self) -> str:
+        """'14 of 15 numbers traced; untraced: 23.4'."""
+        untraced = ", ".join(n.text for n in self.untraced)
+        return self.summary + (f"; untraced: {untraced}" if untraced else "")
 
 
 # --- numbers as written, and their exact keys ------------------------------------------------------------
@@ -392,6 +447,7 @@ class _Origin:
     turn: int
     seq: int
     cell_seq: int | None
+    cell_number: int | None
     text: str = ""  # stdout or the viewed file's content
     file: str = ""
     shown: tuple[ShownNumber, ...] = ()
@@ -465,16 +521,20 @@ class Index:
     def source(self, entry: Entry) -> Source:
         """Where an indexed number is, with its line."""
         origin = self.origins[entry[2]]
+        where = (origin.turn, origin.seq, origin.cell_seq)
         if origin.file:
             shown = origin.shown[entry[3]]
-            return Source(origin.turn, origin.seq, origin.cell_seq, shown.line, shown.context, origin.file, shown.label)
+            return Source(*where, shown.line, shown.context, origin.file, shown.label, origin.cell_number)
         text, at = origin.text, entry[3]
         start, end = text.rfind("\n", 0, at) + 1, text.find("\n", at)
         line = text[start : len(text) if end < 0 else end]
         if len(line) > LINE_CHARS:
             left = max(0, min(at - start - LINE_CHARS // 2, len(line) - LINE_CHARS))
             line = line[left : left + LINE_CHARS]
-        return Source(origin.turn, origin.seq, origin.cell_seq, text.count("\n", 0, at) + 1, line.strip())
+        return Source(*where, text.count("\n", 0, at) + 1, line.strip(), cell_number=origin.cell_number)
+
+
+_NO_CELL: tuple[None, None] = (None, None)
 
 
 def index_run(turns: Sequence[tuple[str, Sequence[Item]]], files: Mapping[str, FileNumbers] | None = None) -> Index:
@@ -483,20 +543,22 @@ def index_run(turns: Sequence[tuple[str, Sequence[Item]]], files: Mapping[str, F
     index = Index()
     files = files or {}
     for t, (_question, items) in enumerate(turns):
-        cells = {i.tool_use_id: seq for seq, i in enumerate(items) if isinstance(i, CodeCell) and i.tool_use_id}
+        codes = [(seq, i) for seq, i in enumerate(items) if isinstance(i, CodeCell)]
+        # a result's cell by its tool use id: its position in the turn and its place among the turn's code cells
+        cells = {cell.tool_use_id: (seq, n) for n, (seq, cell) in enumerate(codes, start=1) if cell.tool_use_id}
         for seq, item in enumerate(items):
             if index.count >= MAX_PER_RUN:
                 index.complete = False
                 return index
             if isinstance(item, Output) and item.stdout:
-                index.add_text(_Origin(t, seq, cells.get(item.tool_use_id), item.stdout))
+                index.add_text(_Origin(t, seq, *cells.get(item.tool_use_id, _NO_CELL), item.stdout))
             elif isinstance(item, EditorResult) and item.operation == "view" and item.content:
-                index.add_text(_Origin(t, seq, cells.get(item.tool_use_id), item.content))
+                index.add_text(_Origin(t, seq, *cells.get(item.tool_use_id, _NO_CELL), item.content))
             elif isinstance(item, GeneratedFile) and item.file_id in files:
                 found = files[item.file_id]
                 index.complete = index.complete and not found.truncated
-                origin = _Origin(t, seq, cells.get(item.tool_use_id), file=item.filename, shown=found.numbers)
-                index.add_file(origin)
+                cell = cells.get(item.tool_use_id, _NO_CELL)
+                index.add_file(_Origin(t, seq, *cell, file=item.filename, shown=found.numbers))
     return index
 
 
@@ -528,7 +590,7 @@ def trace_run(
         for seq, item in enumerate(items):
             if isinstance(item, Text) and item.text:
                 found.extend(trace_text(item.text, (t, seq), index, asked, known_keys))
-        traced.append(TurnTrace(t, found))
+        traced.append(TurnTrace(t, found, index.complete))
     return RunTrace(traced, index.complete)
 
 

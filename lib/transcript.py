@@ -87,6 +87,40 @@ class Output(ItemBase):
 
 
 @dataclass
+class Query(ItemBase):
+    """One SQL query the code asked a source for (programmatic tool calling), inside the code cell that made it.
+
+    `running` while the app runs it; then rows returned, the result's columns, time taken, whether the rows were
+    cut at a limit (and why), or the error the code got back."""
+
+    kind: ClassVar[str] = "query"
+    tool_use_id: str = ""  # the client tool call
+    code_tool_use_id: str = ""  # the code cell that made it (its server_tool_use id)
+    source: str = ""
+    sql: str = ""
+    running: bool = False
+    row_count: int = 0
+    columns: list[str] = field(default_factory=list)
+    seconds: float = 0.0
+    truncated: bool = False
+    note: str = ""
+    error_kind: str = ""
+    error: str = ""
+    hint: str = ""
+
+    @property
+    def outcome(self) -> str:
+        """What came back, in a few words: "12 rows in 0.03 s", the error's kind, or "running…"."""
+        if self.running:
+            return "running…"
+        took = f"in {duration(self.seconds)}"
+        if self.error_kind:
+            return f"{self.error_kind.replace('_', ' ')} error {took}"
+        cut = " (cut at a limit)" if self.truncated else ""
+        return f"{self.row_count:,} row{'s' * (self.row_count != 1)} {took}{cut}"
+
+
+@dataclass
 class EditorResult(ItemBase):
     """The result of a text-editor operation (view, create, str_replace)."""
 
@@ -160,7 +194,19 @@ class Unsupported(ItemBase):
 
 # every transcript item is one of these; `dispatch` and `ItemHandler` cover each, so adding one to this union
 # fails type-checking wherever it is not handled
-Item = Text | Thinking | CodeCell | Output | EditorResult | ToolError | GeneratedFile | Notice | RunError | Unsupported
+Item = (
+    Text
+    | Thinking
+    | CodeCell
+    | Output
+    | EditorResult
+    | ToolError
+    | GeneratedFile
+    | Notice
+    | RunError
+    | Unsupported
+    | Query
+)
 
 ITEM_TYPES: dict[str, type[Item]] = {cls.kind: cls for cls in get_args(Item)}
 
@@ -202,6 +248,9 @@ class ItemHandler(ABC, Generic[R_co]):
     @abstractmethod
     def unsupported(self, item: Unsupported) -> R_co: ...
 
+    @abstractmethod
+    def query(self, item: Query) -> R_co: ...
+
 
 def dispatch(item: Item, handler: ItemHandler[R]) -> R:
     """The handler's method for the item's type, called with the item."""
@@ -226,6 +275,8 @@ def dispatch(item: Item, handler: ItemHandler[R]) -> R:
             return handler.run_error(item)
         case Unsupported():
             return handler.unsupported(item)
+        case Query():
+            return handler.query(item)
         case _:
             assert_never(item)
 
@@ -397,9 +448,24 @@ def block_item(block: dict[str, Any], tool_names: dict[str, str] | None = None) 
         return code_cell(block)
     if btype in RESULT_TYPES:
         return result_item(block, tool_names)
-    if btype == "container_upload":
-        return None
+    if btype == "container_upload" or (btype == "tool_use" and code_caller(block)):
+        return None  # a call made by code shows as the Query item the turn makes of it
     return Unsupported(block_type=btype or "?", raw=json.dumps(block, default=str)[:4000])
+
+
+def duration(seconds: float) -> str:
+    """Seconds for a person: "12 ms" under a second, "3.40 s" from one."""
+    return f"{seconds * 1000:.0f} ms" if seconds < 1 else f"{seconds:.2f} s"
+
+
+def code_caller(block: dict[str, Any]) -> str:
+    """The server_tool_use id of the code cell that made a `tool_use` block ('' when the model called it).
+
+    The caller's type names the code execution version (`code_execution_20260120`, …); any such type counts."""
+    caller = block.get("caller")
+    if not isinstance(caller, dict) or not str(caller.get("type", "")).startswith("code_execution_"):
+        return ""
+    return str(caller.get("tool_id") or "")
 
 
 def items_from_content(blocks: list[dict[str, Any]]) -> list[Item]:

@@ -10,13 +10,15 @@ REPO = Path(__file__).resolve().parents[1]
 SOURCE = REPO / "test-artifacts" / "screenshots"
 TARGET = REPO / "docs" / "screenshots"
 CHOSEN = {
-    "home_setup.png": "home.png",
-    "files_preview.png": "files-preview.png",
-    "analyze_chart_view.png": "analyze-chart.png",
-    "gallery_all.png": "gallery.png",
+    "first_hour_home_1280.png": "home.png",
+    "first_hour_files_1280.png": "files-preview.png",
+    "first_hour_analyze_chart_1280.png": "analyze-chart.png",
+    "first_hour_gallery_grid_1280.png": "gallery.png",
     "signin_sidebar.png": "signed-in-sidebar.png",
     "admin_page.png": "admin.png",
-    "compare_replay.png": "compare.png",
+    "first_hour_compare_1280.png": "compare.png",
+    "analyze_sources.png": "analyze-sources.png",
+    "data_sources.png": "data-sources.png",
 }
 MAX_HEIGHT = 1400
 

@@ -1,4 +1,5 @@
-"""Shared fixtures: a fresh emulator on loopback, a temporary data directory, settings and a store."""
+"""Shared fixtures: a fresh emulator on loopback, a temporary data directory, settings and a store, and a throwaway
+PostgreSQL cluster for the tests that need one."""
 
 from __future__ import annotations
 
@@ -20,6 +21,7 @@ from lib.client import make_client
 from lib.emulator import Emulator
 from lib.settings import Settings, load_settings
 from lib.storage.store import Store
+from tests.support.services import Postgres, postgres_available
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -102,6 +104,16 @@ def store(data_dir: Path) -> Store:
 def client(settings: Settings) -> anthropic.Anthropic:
     """The app's own SDK client, pointed at the emulator."""
     return make_client(settings)
+
+
+@pytest.fixture(scope="session")
+def postgres() -> Iterator[Postgres]:
+    """One PostgreSQL cluster for the session (skipped where PostgreSQL is not installed)."""
+    if not postgres_available():
+        pytest.skip("PostgreSQL's initdb and pg_ctl are not installed (apt-get install postgresql)")
+    pg = Postgres().start()
+    yield pg
+    pg.stop()
 
 
 @pytest.fixture(autouse=True)

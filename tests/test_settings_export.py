@@ -50,7 +50,7 @@ def test_run_exports_to_a_valid_notebook_and_a_report_zip(emulator, settings, st
     file_id = upload(settings, store)
     run_id = run_to_end(store, settings, "First look please", [file_id])
     view = load_run_view(store, run_id, settings.prices)
-    nb = nbformat.reads(export.notebook(view, settings.data_dir, [store.file(file_id)]), as_version=4)
+    nb = nbformat.reads(export.notebook(store, view, settings.data_dir), as_version=4)
     nbformat.validate(nb)
     code = [c for c in nb.cells if c.cell_type == "code"]
     assert code and "pandas" in code[0].source
@@ -58,7 +58,7 @@ def test_run_exports_to_a_valid_notebook_and_a_report_zip(emulator, settings, st
     assert any("image/png" in o.get("data", {}) for c in code for o in c.outputs)
     assert any("First look please" in c.source for c in nb.cells if c.cell_type == "markdown")
     assert any("INPUT_FILES = ['sales.csv']" in c.source for c in code)  # named, not bundled
-    zf = zipfile.ZipFile(io.BytesIO(export.report_zip(view, settings.data_dir, [store.file(file_id)])))
+    zf = zipfile.ZipFile(io.BytesIO(export.report_zip(store, view, settings.data_dir)))
     names = zf.namelist()
     assert "report.md" in names and "analysis.ipynb" in names and "inputs/sales.csv" in names
     pngs = [n for n in names if n.endswith(".png")]
@@ -77,7 +77,7 @@ def test_gallery_zip_lineage_and_delete(emulator, settings, store):
     assert info.question == "Plot it" and info.code is not None and "savefig" in info.code.code
     thumb = gallery.thumb_for(settings.data_dir, png)
     assert thumb is not None and thumb.exists()
-    data = gallery.zip_bytes(settings.data_dir, page.artifacts + [png])
+    data = gallery.zip_bytes(store, settings.data_dir, page.artifacts + [png])
     zf = zipfile.ZipFile(io.BytesIO(data))
     assert len(zf.namelist()) == page.total + 1 and len(set(zf.namelist())) == len(zf.namelist())
     card = next(c for c in page.cards if c.artifact.id == png.id)

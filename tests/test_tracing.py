@@ -3,6 +3,7 @@ bounds, and properties over generated numbers."""
 
 from __future__ import annotations
 
+import json
 from decimal import ROUND_HALF_EVEN, ROUND_HALF_UP, Decimal
 
 import pytest
@@ -208,8 +209,14 @@ def test_a_traced_number_records_its_output_cell_and_line():
     rounded, exact = turn.numbers
     assert (rounded.turn, rounded.seq, rounded.text, rounded.status) == (0, 3, "12.35", Status.ROUNDED)
     assert items[3].text[rounded.start : rounded.end] == "12.35"
-    assert rounded.source == tracing.Source(0, 2, 1, 2, "mean revenue: 12.3456")
+    assert rounded.source == tracing.Source(0, 2, 1, 2, "mean revenue: 12.3456", cell_number=1)
     assert exact.status is Status.EXACT and exact.source == rounded.source
+
+
+def test_the_source_names_its_cell_by_its_place_among_the_turns_code_cells():
+    items = [*cell("a 1.5", tool="a"), Text(text="Next."), *cell("b 2.5", tool="b"), Text(text="It is 2.5.")]
+    (number,) = trace_run([("Q", items)]).turns[0].numbers
+    assert number.source is not None and (number.source.cell_seq, number.source.cell_number) == (3, 2)
 
 
 def test_a_number_from_an_earlier_turn_is_traced_to_it():
@@ -238,7 +245,7 @@ def test_a_text_editor_view_is_an_output():
         Text(text="South sold 987."),
     ]
     (number,) = trace_run([("Q", items)]).turns[0].numbers
-    assert number.source == tracing.Source(0, 1, 0, 2, "south\t987")
+    assert number.source == tracing.Source(0, 1, 0, 2, "south\t987", cell_number=1)
 
 
 def test_a_generated_files_numbers_trace_with_file_line_and_column():
@@ -253,7 +260,7 @@ def test_a_generated_files_numbers_trace_with_file_line_and_column():
     )
     run = trace_run([("Q", items)], files={"file_1": FileNumbers(shown)})
     south, north = run.turns[0].numbers
-    assert south.source == tracing.Source(0, 2, 0, 3, "South,98.25", "summary.csv", "mean")
+    assert south.source == tracing.Source(0, 2, 0, 3, "South,98.25", "summary.csv", "mean", 1)
     assert north.status is Status.EXACT and north.source is not None and north.source.line == 2
 
 
@@ -450,3 +457,31 @@ def test_any_text_traces_without_error(text):
     run = trace_run([(text, [*cell(text), Text(text=text)])])
     for number in run.turns[0].numbers:
         assert 0 <= number.start < number.end <= len(text)
+
+
+# --- kept and read back; rewriting a text at its numbers ----------------------------------------------------
+
+
+def test_a_turns_trace_reads_back_from_its_serialisable_form():
+    items = [
+        *cell("mean 12.3456", tool="a"),
+        GeneratedFile(file_id="f1", filename="s.csv", tool_use_id="a"),
+        Text(text="In 2024 the mean was 12.35; the file says 7.5 and I guess 99."),
+    ]
+    files = {"f1": FileNumbers((ShownNumber("7.5", 2, "x,7.5", "x"),))}
+    turn = trace_run([("Q", items)], files).turns[0]
+    data = json.loads(json.dumps(turn.to_dict()))
+    assert tracing.turn_trace_from_dict(data) == turn
+    assert [n.status for n in turn.numbers] == [Status.SKIPPED, Status.ROUNDED, Status.EXACT, Status.UNTRACED]
+    data["numbers"][0]["added_later"] = True  # a field of a later version is ignored
+    assert tracing.turn_trace_from_dict(data) == turn
+    with pytest.raises(ValueError):
+        tracing.turn_trace_from_dict({**data, "numbers": [{**data["numbers"][0], "status": "guessed"}]})
+
+
+def test_rewrite_writes_each_number_anew_and_leaves_a_moved_one_alone():
+    text = "Sales rose 12.5% to $4,500 (not 99)."
+    (turn,) = trace_run([("Q", [*cell("0.125 4500"), Text(text=text)])]).turns
+    marked = tracing.rewrite(text, turn.numbers, lambda n: None if n.traced else f"<{n.text}>")
+    assert marked == "Sales rose 12.5% to $4,500 (not <99>)."
+    assert tracing.rewrite("Sales changed.", turn.numbers, lambda n: "!") == "Sales changed."

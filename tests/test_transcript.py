@@ -18,6 +18,7 @@ from lib.transcript import (
     ItemHandler,
     Notice,
     Output,
+    Query,
     RunError,
     Text,
     Thinking,
@@ -93,6 +94,9 @@ class _Named(ItemHandler[str]):
     def unsupported(self, item: Unsupported) -> str:
         return "unsupported"
 
+    def query(self, item: Query) -> str:
+        return "query"
+
 
 def test_every_item_type_is_stored_by_its_kind_and_has_a_handler_method():
     types = set(get_args(Item))
@@ -112,6 +116,7 @@ def test_dispatch_calls_the_method_of_the_items_type():
         "notice",
         "run_error",
         "unsupported",
+        "query",
     ]
 
 

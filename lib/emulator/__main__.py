@@ -1,4 +1,4 @@
-"""`python -m lib.emulator --port N [--pace realistic]`: serve until Ctrl-C."""
+"""`python -m lib.emulator --port N [--pace realistic|model]`: serve until Ctrl-C."""
 
 from __future__ import annotations
 
@@ -14,10 +14,15 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m lib.emulator", description=__doc__)
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=0, help="0 picks a free port")
-    parser.add_argument("--pace", choices=["fast", "realistic"], default="fast")
+    parser.add_argument(
+        "--pace",
+        choices=["fast", "realistic", "model"],
+        default="fast",
+        help="model: first token after 0.5-1.5 s, whole answers in 5-20 s",
+    )
     parser.add_argument("--api-key", default=None, help="accept only this key (default: any non-empty key)")
     args = parser.parse_args(argv)
-    pacing = Pacing.realistic() if args.pace == "realistic" else Pacing()
+    pacing = {"realistic": Pacing.realistic(), "model": Pacing.model_like()}.get(args.pace, Pacing())
     emulator = Emulator(api_key=args.api_key, pacing=pacing, host=args.host, port=args.port)
     url = emulator.start()
     print(url, flush=True)

@@ -289,7 +289,7 @@ def _reply(emu: Served, result: Any, fault: Fault | None, request_id: str) -> Re
     if isinstance(result, Reply) and result.events is not None:
         headers["cache-control"] = "no-cache"
         first_delta_at = emu.first_delta_at if emu.record else None
-        events = _sse(result.events, fault, request_id, emu.pacing.buffered, first_delta_at)
+        events = _sse(emu.pacing.spread(result.events), fault, request_id, emu.pacing.buffered, first_delta_at)
         return CuttableStream(events, headers=headers, media_type="text/event-stream; charset=utf-8")
     if isinstance(result, Raw):
         data, media_type = result.data, result.content_type

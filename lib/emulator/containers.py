@@ -11,6 +11,7 @@ from pathlib import Path
 from .errors import ApiError
 from .files import StoredFile, clean_filename
 from .ids import Clock, IdFactory, rfc3339, utc
+from .live import Awaiting
 from .script import OUTPUTS, Step
 
 
@@ -44,6 +45,7 @@ class Container:
     expires: float
     file_ids: list[str] = field(default_factory=list)
     pending: list[Step] = field(default_factory=list)
+    awaiting: Awaiting | None = None  # a cell stopped at client tool calls, waiting for their results
     turns: int = 0
 
     @property
@@ -52,6 +54,12 @@ class Container:
 
     def info(self) -> ContainerInfo:
         return ContainerInfo(self.id, self.workdir, utc(self.expires), list(self.file_ids))
+
+    def drop_awaiting(self) -> None:
+        """Kill a cell still waiting for tool results: the conversation went on without them."""
+        if self.awaiting is not None:
+            self.awaiting.live.abandon()
+            self.awaiting = None
 
     def add_file(self, stored: StoredFile) -> None:
         """Copy an uploaded file into the working directory under its safe name."""
@@ -89,6 +97,7 @@ class ContainerRegistry:
         if container is None:
             raise ApiError(400, not_found_message(cid))
         if self._clock() >= container.expires:
+            container.drop_awaiting()  # the code's state went with the container
             raise ApiError(400, expired_message(cid))
         return container
 
@@ -116,4 +125,5 @@ class ContainerRegistry:
         with self._lock:
             items, self._items = list(self._items.values()), {}
         for container in items:
+            container.drop_awaiting()
             shutil.rmtree(container.workdir, ignore_errors=True)

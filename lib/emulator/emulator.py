@@ -46,6 +46,7 @@ class Emulator:
         planner: Planner | None = None,
         python_form: PythonForm = "code_execution",
         record: bool = True,
+        tool_wait_timeout: float = 600.0,
     ) -> None:
         self.api_key = api_key
         self.pacing = pacing
@@ -67,7 +68,14 @@ class Emulator:
         self._containers = ContainerRegistry(self.workdir / "containers", self.ids, clock, container_ttl)
         self._scripts = ScriptQueue()
         self.settings = TurnSettings(
-            self._files, self.ids, pacing, code_timeout, python_bin_dir(self.workdir), self.faults, self._containers
+            self._files,
+            self.ids,
+            pacing,
+            code_timeout,
+            python_bin_dir(self.workdir),
+            self.faults,
+            self._containers,
+            tool_wait_timeout=tool_wait_timeout,
         )
         self._messages = MessagesEndpoint(self.settings, self._containers, self._scripts, planner or plan)
         self.python_form = python_form

@@ -38,6 +38,9 @@ class IdFactory:
     def tool_use(self) -> str:
         return self.make("srvtoolu_01", 22)
 
+    def client_tool_use(self) -> str:
+        return self.make("toolu_01", 22)
+
     def request(self) -> str:
         return self.make("req_011")
 

@@ -9,6 +9,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
+from . import ptc
 from .containers import Container, ContainerRegistry
 from .errors import ApiError
 from .files import FileStore
@@ -16,7 +17,7 @@ from .ids import IdFactory
 from .models import supports_code_execution
 from .script import Planner, Step, runs_code
 from .sse import Event, message_events
-from .turn import Turn, TurnSettings
+from .turn import Resume, Turn, TurnSettings
 
 
 @dataclass
@@ -86,12 +87,17 @@ class MessagesEndpoint:
         tool_type = _code_tool(body.get("tools"))
         if tool_type is not None and not supports_code_execution(body["model"]):
             raise ApiError(400, f"tools.0: `{tool_type}` is not supported on model `{body['model']}`.")
+        code_tools = ptc.code_tools(body.get("tools"), tool_type, body["model"])
         upload_ids = _upload_ids(messages)
         for fid in upload_ids:
             self._check_upload(fid)
+        results = ptc.tool_results(messages)
+        if results is not None and body.get("container") is None and ptc.pending_code_calls(messages):
+            raise ApiError(400, ptc.CONTAINER_REQUIRED)
         container = self._requested_container(body.get("container"))
+        resume = self._resume(container, results, len(messages) - 1)
         continuing = container is not None and bool(container.pending) and messages[-1].get("role") == "assistant"
-        queued = None if continuing else self.scripts.peek()
+        queued = None if continuing or resume is not None else self.scripts.peek()
         if (upload_ids or (queued is not None and runs_code(queued))) and tool_type is None:
             raise ApiError(
                 400,
@@ -104,7 +110,9 @@ class MessagesEndpoint:
             for fid in upload_ids:
                 container.add_file(self.files.require(fid))
             self.containers.touch(container)
-        if continuing:
+        if resume is not None:
+            steps = []
+        elif continuing:
             assert container is not None
             steps = container.pending
         elif queued is not None:
@@ -116,8 +124,27 @@ class MessagesEndpoint:
         if container is not None:
             container.pending = []
             container.turns += 1
-        turn = Turn(self.settings, container, steps, tool_type)
+        system = ptc.system_text(body.get("system"))
+        turn = Turn(self.settings, container, steps, tool_type, code_tools, system, resume)
         return self._reply(body, turn, raw_size, sparse_usage)
+
+    def _resume(self, container: Container | None, results: list[dict[str, Any]] | None, index: int) -> Resume | None:
+        """The continuation of a cell waiting in the container for these tool results; any other request to a
+        container with a waiting cell ends that cell (the conversation went on without its results)."""
+        awaiting = container.awaiting if container is not None else None
+        if results is None:
+            if container is not None:
+                container.drop_awaiting()
+            return None
+        if awaiting is None or container is None:
+            raise ApiError(
+                400,
+                f"messages.{index}.content: `tool_result` blocks answer tool calls that no code in this container "
+                "is waiting for.",
+            )
+        ordered = ptc.ordered_results(results, awaiting.pending, index)
+        container.awaiting = None
+        return Resume(awaiting, ordered)
 
     def _check_upload(self, fid: Any) -> None:
         if not isinstance(fid, str) or fid not in self.files:

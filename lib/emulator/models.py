@@ -16,6 +16,9 @@ _KNOWN = {
 }
 # Models from before the code execution tool, thinking and effort (values are guesses; see GUESSES.md).
 _OLD_MODELS = {"claude-3-haiku-20240307"}
+# Models whose code cannot call the request's other tools: the docs say Haiku 4.5 runs code_execution_20260120
+# like code_execution_20250825, without programmatic tool calling.
+_NO_TOOLS_FROM_CODE = _OLD_MODELS | {"claude-haiku-4-5"}
 _LINES = ("opus", "sonnet", "haiku")
 
 
@@ -29,7 +32,7 @@ def capabilities(model_id: str) -> dict[str, Any]:
     return {
         "batch": _yes(True),
         "citations": _yes(True),
-        "code_execution": _yes(new),
+        "code_execution": _yes(calls_tools_from_code(model_id)),
         "context_management": {
             "supported": new,
             "clear_thinking_20251015": _yes(new),
@@ -110,3 +113,8 @@ def get_model(models: list[str], model_id: str) -> dict[str, Any]:
 def supports_code_execution(model_id: str) -> bool:
     """Whether a model can use the code execution tool."""
     return model_id not in _OLD_MODELS
+
+
+def calls_tools_from_code(model_id: str) -> bool:
+    """Whether a model's code can call the request's client tools (programmatic tool calling)."""
+    return not any(model_id.startswith(m) for m in _NO_TOOLS_FROM_CODE)

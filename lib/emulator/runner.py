@@ -37,8 +37,9 @@ def python_bin_dir(root: Path) -> Path:
     return bin_dir
 
 
-def _env(cwd: Path, bin_dir: Path) -> dict[str, str]:
-    # what the code needs to run, and nothing of the app's: no API key, no storage or database credentials
+def process_env(cwd: Path, bin_dir: Path) -> dict[str, str]:
+    """The environment code runs with in a container: what the code needs, and nothing of the app's (no API
+    key, no storage or database credentials)."""
     return child_env.minimal(
         {
             "MPLBACKEND": "Agg",
@@ -55,7 +56,7 @@ def _run(argv: list[str], stdin: str | None, cwd: Path, bin_dir: Path, timeout: 
     proc = subprocess.Popen(
         argv,
         cwd=cwd,
-        env=_env(cwd, bin_dir),
+        env=process_env(cwd, bin_dir),
         stdin=subprocess.PIPE,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,

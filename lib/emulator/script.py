@@ -34,10 +34,17 @@ class Ran(Protocol):
 
 
 class Progress(Protocol):
-    """The response being played, as a `Later` step reads it: its container and what its code printed so far."""
+    """The response being played, as a `Later` step reads it: its container, what its code printed so far, the
+    client tools its code may await (programmatic tool calling) and the request's system prompt."""
 
     @property
     def container(self) -> Workdir | None: ...
+
+    @property
+    def tools(self) -> list[str]: ...
+
+    @property
+    def system(self) -> str: ...
 
     @property
     def stdout(self) -> str: ...

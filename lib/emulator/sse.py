@@ -57,7 +57,7 @@ def block_events(index: int, block: dict[str, Any], chunk_delay: float) -> Itera
             if i and chunk_delay:
                 time.sleep(chunk_delay)
             yield "content_block_delta", _delta(index, {"type": "text_delta", "text": chunk})
-    elif kind == "server_tool_use":
+    elif kind in ("server_tool_use", "tool_use"):
         yield "content_block_start", _start(index, {**block, "input": {}})
         for piece in json_pieces(block["input"]):
             yield "content_block_delta", _delta(index, {"type": "input_json_delta", "partial_json": piece})

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -14,12 +14,18 @@ from .containers import Container, ContainerRegistry
 from .faults import FaultQueue
 from .files import FileStore
 from .ids import IdFactory
+from .live import Awaiting, LiveCode, ToolCall
 from .pacing import Pacing
 from .script import Bash, Edit, Later, Pause, Python, RawBlock, Step, Text, ToolFailure
 
 # Tool versions whose Python runs through bash (no `code_execution` sub-tool), and those with Python only.
 BASH_TOOLS = {"code_execution_20250825"}
 PYTHON_TOOLS = {"code_execution_20250522"}
+# Tool versions whose code can call the request's client tools (programmatic tool calling).
+PTC_TOOLS = {"code_execution_20260120", "code_execution_20260521"}
+# The caller type of a call made by code, where it is not the tool version itself: 20260521 runs the runtime of
+# 20260120, and SDK 2.13 knows no 20260521 caller (a guess: GUESSES.md).
+CALLER_TYPES = {"code_execution_20260521": "code_execution_20260120"}
 PythonForm = Literal["code_execution", "bash"]
 RESULT_TYPES = {
     "code_execution": ("code_execution_tool_result", "code_execution_result", "code_execution_output"),
@@ -60,30 +66,63 @@ class TurnSettings:
     containers: ContainerRegistry
     # How Python steps come back under code_execution_20260120 and later.
     python_form: PythonForm = "code_execution"
+    # How long a cell stopped at a tool call waits for the continuation with its results before it is killed.
+    tool_wait_timeout: float = 600.0
+
+
+@dataclass(frozen=True)
+class Resume:
+    """A continuation of a cell stopped at tool calls: the cell, and the results in the order of its calls."""
+
+    awaiting: Awaiting
+    results: list[dict[str, Any]]
 
 
 class Turn:
     """One response's worth of script; iterate `blocks()` once."""
 
     def __init__(
-        self, settings: TurnSettings, container: Container | None, steps: list[Step], tool_type: str | None
+        self,
+        settings: TurnSettings,
+        container: Container | None,
+        steps: list[Step],
+        tool_type: str | None,
+        code_tools: dict[str, list[str]] | None = None,
+        system: str = "",
+        resume: Resume | None = None,
     ) -> None:
         self.settings = settings
         self.container = container
         self.steps = list(steps)
         self.tool_type = tool_type
+        # client tools the code may await: name -> its input's parameter names, in order
+        self.code_tools = dict(code_tools or {}) if tool_type in PTC_TOOLS else {}
+        self.system = system
+        self.resume = resume
         self.stop_reason = "end_turn"
         self.code_requests = 0
         self.output_chars = 0
-        self.records: list[StepRecord] = []
+        self.records: list[StepRecord] = list(resume.awaiting.records) if resume else []
 
     @property
     def stdout(self) -> str:
         """All stdout printed so far in this turn."""
         return "".join(r.stdout for r in self.records)
 
+    @property
+    def tools(self) -> list[str]:
+        """The client tools the code may call."""
+        return list(self.code_tools)
+
     def blocks(self) -> Iterator[dict[str, Any]]:
-        """Content blocks in order; code runs between a tool use and its result."""
+        """Content blocks in order; code runs between a tool use and its result. A cell that calls client tools
+        ends the response with their `tool_use` blocks (stop_reason `tool_use`) and waits in the container."""
+        if self.resume is not None:
+            awaiting = self.resume.awaiting
+            awaiting.live.answer(self.resume.results)
+            if (yield from self._follow(awaiting)):
+                return
+            self.steps = awaiting.rest
         queue = self.steps
         while queue:
             step = queue.pop(0)
@@ -103,10 +142,61 @@ class Turn:
             elif isinstance(step, RawBlock):
                 self.output_chars += len(json.dumps(step.block))
                 yield dict(step.block)
+            elif isinstance(step, Python) and self.code_tools:
+                if (yield from self._live_step(step, queue)):
+                    return
             else:
                 yield from self._tool_step(step)
         if self.container is not None:
             self.container.pending = []
+
+    def _live_step(self, step: Python, rest: list[Step]) -> Generator[dict[str, Any], None, bool]:
+        """A Python cell that may await client tools; returns whether it stopped at tool calls."""
+        assert self.container is not None
+        use = self._tool_use("code_execution", {"code": step.code})
+        yield use
+        if self.settings.faults.take_kind("container_expired_result") is not None:
+            self.settings.containers.expire(self.container.id)
+            content = {"type": ERROR_TYPES["code_execution"], "error_code": "container_expired"}
+            yield {"type": _result_type("code_execution"), "tool_use_id": use["id"], "content": content}
+            return False
+        cwd, s = self.container.workdir, self.settings
+        before = runner.snapshot_outputs(cwd)
+        live = LiveCode(step.code, cwd, s.bin_dir, s.code_timeout, self.code_tools, s.tool_wait_timeout)
+        return (yield from self._follow(Awaiting(live, use, step, before, time.monotonic(), rest)))
+
+    def _follow(self, awaiting: Awaiting) -> Generator[dict[str, Any], None, bool]:
+        """Run a cell on to its next tool calls (yielded as `tool_use` blocks; True) or to its end (its result
+        block; False)."""
+        outcome = awaiting.live.next()
+        if isinstance(outcome, list):
+            awaiting.pending = []
+            for call in outcome:
+                block = self._client_call(call, awaiting.use["id"])
+                awaiting.pending.append(block["id"])
+                yield block
+            awaiting.records = list(self.records)
+            assert self.container is not None
+            self.container.awaiting = awaiting
+            self.stop_reason = "tool_use"
+            return True
+        content = self._code_result(outcome, awaiting.step, "code_execution", awaiting.before)
+        rest = self.settings.pacing.code_delay - (time.monotonic() - awaiting.started)
+        if rest > 0:
+            time.sleep(rest)
+        yield {"type": _result_type("code_execution"), "tool_use_id": awaiting.use["id"], "content": content}
+        return False
+
+    def _client_call(self, call: ToolCall, code_id: str) -> dict[str, Any]:
+        """A call the code made of a client tool, as the `tool_use` block that asks the app to run it."""
+        self.output_chars += len(json.dumps(call.input))
+        return {
+            "type": "tool_use",
+            "id": self.settings.ids.client_tool_use(),
+            "name": call.name,
+            "input": call.input,
+            "caller": {"type": CALLER_TYPES.get(self.tool_type or "", self.tool_type), "tool_id": code_id},
+        }
 
     def _tool_use(self, name: str, tool_input: dict[str, Any]) -> dict[str, Any]:
         self.code_requests += 1
@@ -150,7 +240,7 @@ class Turn:
         if isinstance(step, Bash):
             return "bash_code_execution", {"command": step.command}, step.command
         assert isinstance(step, Python)
-        bash = self.settings.python_form == "bash" and self.tool_type not in PYTHON_TOOLS
+        bash = self.settings.python_form == "bash" and self.tool_type not in PYTHON_TOOLS and not self.code_tools
         if self.tool_type in BASH_TOOLS or bash:
             command = runner.heredoc(step.code)
             return "bash_code_execution", {"command": command}, command
@@ -164,6 +254,12 @@ class Turn:
             result = runner.run_python(command, cwd, s.bin_dir, s.code_timeout)
         else:
             result = runner.run_bash(command, cwd, s.bin_dir, s.code_timeout)
+        return self._code_result(result, step, name, before)
+
+    def _code_result(self, result: runner.ExecResult, step: Step, name: str, before: runner.Snapshot) -> dict[str, Any]:
+        """The result block's content for a finished code step, with the files it made stored."""
+        assert self.container is not None
+        cwd, s = self.container.workdir, self.settings
         record = StepRecord(step, result.stdout, result.stderr, result.return_code)
         self.records.append(record)
         if result.timed_out:

@@ -15,6 +15,7 @@ from itertools import islice
 from pathlib import Path
 
 from lib.files import delimited, kinds, sandbox
+from lib.storage import blobs
 from lib.tracing import MAX_PER_OUTPUT, MAX_WRITTEN, FileNumbers, ShownNumber, written_numbers
 from lib.transcript import GeneratedFile, Item
 
@@ -141,7 +142,9 @@ def generated_numbers(data_dir: Path, items: Iterable[Item]) -> dict[str, FileNu
         if not isinstance(item, GeneratedFile) or not readable(item) or item.file_id in found:
             continue
         try:
-            found[item.file_id] = sandbox.call(numbers_in_file, data_dir / item.path, MAX_BYTES, seconds=READ_SECONDS)
+            found[item.file_id] = sandbox.call(
+                numbers_in_file, blobs.path(data_dir, item.path), MAX_BYTES, seconds=READ_SECONDS
+            )
         except (sandbox.LimitExceeded, OSError, ValueError, csv.Error) as exc:
             found[item.file_id] = FileNumbers(note=f"Its numbers could not be read: {exc}")
     return found

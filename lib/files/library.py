@@ -12,9 +12,10 @@ from pathlib import Path
 
 import anthropic
 
-from lib.errors import AppError, describe
-from lib.files import api, kinds
+from lib.errors import AppError, NotAllowedError, describe
+from lib.files import api, kinds, uploads
 from lib.files.api import RemoteFile
+from lib.files.preview import Preview, Refused, TablePreview
 from lib.files.uploads import Accepted
 from lib.storage import blobs
 from lib.storage.records import FileRecord
@@ -32,7 +33,7 @@ class LibraryEntry:
     size_bytes: int
     uploaded_at: datetime
     downloadable: bool
-    status: str  # "ok", "missing remotely", "remote only", "unchecked"
+    status: str  # "ok", "missing remotely", "remote only", "generated", "unchecked"
     local_path: str
     expires_at: datetime | None = None
 
@@ -40,6 +41,19 @@ class LibraryEntry:
     def usable(self) -> bool:
         """Whether the file can be attached to an analysis."""
         return self.status in ("ok", "unchecked", "remote only") and not self.downloadable
+
+    @property
+    def generated(self) -> bool:
+        """Whether code execution made the file (the API lets only those be downloaded): an output of a run, not
+        an input of the library."""
+        return self.status == "generated"
+
+    @property
+    def download_from(self) -> str:
+        """Where its Download button gets the bytes: the local copy, the Files API, or nowhere."""
+        if self.local_path:
+            return "local copy"
+        return "Files API" if self.downloadable else "not available"
 
 
 @dataclass(frozen=True)
@@ -121,12 +135,16 @@ def upload_accepted(
 
 
 def catalogue(store: Store, remote: list[RemoteFile] | None) -> list[LibraryEntry]:
-    """The store owner's library: their own files; an admin also sees remote files nobody here uploaded."""
-    unknown: list[RemoteFile] = []
-    if store.admin and remote is not None:
-        known = store.known_file_ids()
-        unknown = [r for r in remote if r.id not in known]
-    return merge(store.files(), remote, unknown)
+    """The store owner's library: their own uploads and the files their runs generated; an admin also sees the
+    remote files nobody here knows (neither any user's upload nor a file any user's run generated)."""
+    if remote is None:
+        return merge(store.files(), remote, [])
+    generated = store.generated_file_ids(r.id for r in remote)
+    listed = [r for r in remote if r.id in generated]
+    if store.admin:
+        known = store.known_file_ids(r.id for r in remote)
+        listed += [r for r in remote if r.id not in known]
+    return merge(store.files(), remote, listed)
 
 
 def merge(
@@ -166,7 +184,7 @@ def merge(
                     size_bytes=r.size_bytes,
                     uploaded_at=r.created_at,
                     downloadable=r.downloadable,
-                    status="remote only",
+                    status="generated" if r.downloadable else "remote only",
                     local_path="",
                     expires_at=r.expires_at,
                 )
@@ -183,11 +201,13 @@ def _kind(remote: RemoteFile) -> str:
 
 
 def delete(client: anthropic.Anthropic | None, store: Store, data_dir: Path, file_ids: list[str]) -> list[str]:
-    """Delete files remotely and from the catalogue and disk; returns messages for those that failed."""
+    """Delete files of the store owner's library (their uploads and the files their runs generated; an admin's: also
+    remote files nobody here knows) remotely and from the catalogue and disk; returns messages for those that
+    failed or are not theirs."""
     problems = []
     for file_id in file_ids:
         rec = store.file(file_id)
-        if rec is None and not _unknown_to_all(store, file_id):
+        if rec is None and not _reachable(store, file_id):
             problems.append(f"{file_id}: not in your library, so it was left alone.")
             continue
         try:
@@ -204,11 +224,14 @@ def delete(client: anthropic.Anthropic | None, store: Store, data_dir: Path, fil
 
 
 def file_bytes(client: anthropic.Anthropic | None, store: Store, data_dir: Path, entry: LibraryEntry) -> bytes:
-    """A file's bytes: the local copy, or a download when the API allows it."""
-    if store.file(entry.id) is None and not _unknown_to_all(store, entry.id):
-        raise AppError("Not available", f"{entry.filename} is not in your library.", "Choose one of your own files.")
-    if entry.local_path and blobs.path(data_dir, entry.local_path).exists():
-        return blobs.path(data_dir, entry.local_path).read_bytes()
+    """The bytes of a file of the store owner's library (or, for an admin, a remote file nobody here knows): its
+    local copy as the catalogue has it, or a download when the API allows it."""
+    record = store.file(entry.id)
+    if record is None and not _reachable(store, entry.id):
+        raise NotAllowedError(f"{entry.filename} is not in your library.", "Choose one of your own files.")
+    local = record.local_path if record else ""  # never a path the caller gave
+    if local and blobs.path(data_dir, local).exists():
+        return blobs.path(data_dir, local).read_bytes()
     if client is None or not entry.downloadable:
         raise AppError(
             "Not available",
@@ -220,11 +243,38 @@ def file_bytes(client: anthropic.Anthropic | None, store: Store, data_dir: Path,
     return dest.read_bytes()
 
 
+def stored_preview(data_dir: Path, record: FileRecord) -> Preview | AppError:
+    """The preview and profile of a library file: a table's as kept since its upload, other files' from the local
+    copy, parsed in the limited worker as on upload; an AppError says why there is none."""
+    if record.profile is not None:
+        return TablePreview.kept(record.profile)
+    path = blobs.path(data_dir, record.local_path) if record.local_path else None
+    if path is None or not path.is_file():
+        return AppError("No preview", f"{record.filename} has no local copy.", "Upload it again to preview it.")
+    try:
+        preview = uploads.preview_path(path, record.filename, record.kind)
+    except Refused as refused:
+        return AppError("No preview", refused.reason, refused.hint)
+    except Exception as exc:  # noqa: BLE001 - includes the worker's limits; the page must stay up
+        return AppError(
+            "No preview", f"{record.filename} could not be read: {exc}.", "Upload a smaller or simpler copy."
+        )
+    return preview
+
+
+def _reachable(store: Store, file_id: str) -> bool:
+    """Whether the owner may act on a remote file outside their catalogue: one their runs generated, or (admins
+    only) one nobody here knows."""
+    return bool(store.generated_file_ids([file_id])) or _unknown_to_all(store, file_id)
+
+
 def _unknown_to_all(store: Store, file_id: str) -> bool:
-    """Whether an admin is acting on a remote file that no user's catalogue holds (only admins may)."""
-    return store.admin and not store.catalogued_by_anyone(file_id)
+    """Whether an admin is acting on a remote file nobody here knows (only admins may): no user uploaded it and
+    no user's run generated it."""
+    return store.admin and not store.known_file_ids([file_id])
 
 
 def save_notes(store: Store, file_id: str, notes: str) -> None:
     """The analyst's notes on one of their files, sent to Claude with every analysis of it."""
-    store.set_file_notes(file_id, notes)
+    if not store.set_file_notes(file_id, notes):
+        raise NotAllowedError("That file is not in your library.", "Choose one of your own files on the Files page.")

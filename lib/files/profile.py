@@ -2,7 +2,7 @@
 streaming for the rest) giving exact rows, types, missing shares, min/max/mean, distinct estimates and
 data-quality notes, telling how many of the file's bytes it has read as it goes.
 
-`exact_profile(path, on_progress)` is the pass itself. The server never runs it: lib.files.intake has it run in a
+`exact_profile(path, on_progress)` is the pass itself. The server never runs it: lib.files.uploads has it run in a
 sandbox worker (the file is untrusted) as `lib.files.preview.inspect_path`, whose progress comes back across the
 worker's pipe (lib.files.sandbox.progress).
 """

@@ -73,6 +73,23 @@ class TablePreview:
             head=tuple({str(k): v for k, v in row.items()} for row in head),
         )
 
+    @classmethod
+    def kept(cls, profile: TableProfile) -> TablePreview:
+        """The preview a file's kept profile shows again, with no second reading of the file."""
+        head = pd.DataFrame.from_records(list(profile.head)) if profile.head else pd.DataFrame(columns=profile.names)
+        return cls(
+            rows=profile.rows,
+            columns=len(profile.columns),
+            head=head,
+            profile=list(profile.columns),
+            delimiter=profile.delimiter,
+            encoding=profile.encoding,
+            sheets=list(profile.sheets),
+            note=f"{shape_note(profile.rows, len(profile.columns), profile.exact)}; kept since the upload.",
+            quality=profile.notes,
+            rows_exact=profile.exact,
+        )
+
     def with_exact(self, exact: TablePreview) -> TablePreview:
         """This first look with the figures of the exact pass in place of its estimates (its first rows stay)."""
         return replace(

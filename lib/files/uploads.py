@@ -37,7 +37,16 @@ FORGET_AFTER = 86_400.0  # seconds after which a copy nobody uploaded is removed
 WRITE_BYTES = 8 << 20  # bytes written at a time
 LOWER_PRIORITY = 10  # niceness of the thread writing the rest of a file
 
-__all__ = ["ACCEPTED_TYPES_TEXT", "Accepted", "Checked", "Intake", "Rejected", "check_upload", "inspect_upload"]
+__all__ = [
+    "ACCEPTED_TYPES_TEXT",
+    "Accepted",
+    "Checked",
+    "Intake",
+    "Rejected",
+    "check_upload",
+    "inspect_upload",
+    "preview_path",
+]
 
 
 @dataclass(frozen=True)
@@ -288,6 +297,12 @@ def _precheck(name: str, clean: str, data: bytes, max_bytes: int) -> kinds.FileK
             "split it into parts, or save it as Parquet, which is usually much smaller.",
         )
     return kind
+
+
+def preview_path(path: Path, name: str, kind: str, max_rows: int = 20) -> Preview:
+    """lib.files.preview.inspect_path on a file, run in a limited worker process, never in this one; raises
+    Refused (or the worker's limit error) like the check before an upload."""
+    return sandbox.call(preview.inspect_path, path, name, kind, max_rows, seconds=parse_seconds(path.stat().st_size))
 
 
 def parse_seconds(size: int) -> float:

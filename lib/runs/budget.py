@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from lib.cost import PriceTable, format_usd, turn_cost
-from lib.errors import AppError
+from lib.errors import AppError, NotAllowedError
 from lib.identity import LOCAL_OWNER
 from lib.storage.records import TurnUsage
 from lib.storage.store import Store
@@ -114,7 +114,10 @@ def everyone_month(store: Store, prices: PriceTable, now: datetime | None = None
 
 
 def check_user_budget(store: Store, owner: str, prices: PriceTable, now: datetime | None = None) -> AppError | None:
-    """Before every request: an error to show when `owner`'s monthly budget is used up, else None."""
+    """Before every request: an error to show when `owner`'s monthly budget is used up, else None (another
+    owner's only for an admin)."""
+    if owner != store.owner and not store.admin:
+        raise NotAllowedError("Only an admin of this app can look at another user's budget.")
     mine = store if store.owner == owner else store.as_owner(owner)
     user = mine.user()
     if user is None or not user.monthly_budget_usd:  # no budget: nothing to add up (the usual case)

@@ -8,10 +8,20 @@ from typing import Any
 
 from lib.cost import budget_reached, budget_used_sentence, run_cost
 from lib.errors import AppError
+from lib.identity import User
+from lib.runs import data_sources
 from lib.runs.budget import check_user_budget
 from lib.settings import Settings
 from lib.storage.store import Store
-from lib.turn.request import TurnRequest, attached_ids, files_note, history_messages, user_content
+from lib.turn.request import (
+    SYSTEM_PROMPT,
+    TurnRequest,
+    attached_ids,
+    files_note,
+    history_messages,
+    sources_system,
+    user_content,
+)
 
 
 class BudgetReachedError(AppError):
@@ -26,11 +36,14 @@ class BudgetReachedError(AppError):
         )
 
 
-def queue_turn(store: Store, settings: Settings, run_id: str, question: str) -> int:
-    """Add a turn to one of the store owner's runs, queued with everything a worker needs; returns its index."""
-    run = store.run(run_id)
-    if run is None:
-        raise KeyError(run_id)
+def queue_turn(store: Store, settings: Settings, run_id: str, question: str, user: User | None = None) -> int:
+    """Add a turn to one of the store owner's runs, queued with everything a worker needs; returns its index.
+
+    A run with SQL sources is checked for `user` (who asks; the single-user app's one user when None), and
+    its turn keeps the sources' names, their schemas and who asks, never a URL."""
+    run = store.own_run(run_id)
+    asker = data_sources.asker_of(store, user) if run.sources else None
+    picked = data_sources.check(asker, settings, run.sources) if asker is not None else []
     user_budget = check_user_budget(store, store.owner, settings.prices)
     if user_budget is not None:
         raise user_budget
@@ -43,21 +56,26 @@ def queue_turn(store: Store, settings: Settings, run_id: str, question: str) -> 
     already = attached_ids(history) if run.container_id else set()
     pending = [f for f in run.file_ids if f not in already]
     note = files_note([r for r in (store.file(f) for f in pending) if r is not None])
-    user = user_content(question, pending, note)
+    content = user_content(question, pending, note)
     req = TurnRequest(
         model=run.model,
         tool_version=run.tool_version,
         max_tokens=settings.max_tokens,
         history=history,
-        user_content=user,
+        user_content=content,
         container_id=run.container_id,
         run_file_ids=run.file_ids,
         max_continuations=settings.max_continuations,
         budget_usd=run.budget_usd,
         spent_usd=spent,
         prices=settings.prices,
+        sources=list(run.sources),
+        system=sources_system(data_sources.schemas(picked)) if picked else SYSTEM_PROMPT,
     )
-    return store.add_turn(run_id, question, user, request=request_dict(req))
+    request = request_dict(req)
+    if asker is not None:
+        request["asker"] = data_sources.asker_dict(asker)
+    return store.add_turn(run_id, question, content, request=request)
 
 
 def request_dict(req: TurnRequest) -> dict[str, Any]:

@@ -8,11 +8,12 @@ import time
 from collections.abc import Iterator
 
 from lib.client import make_client
-from lib.errors import AppError, describe
-from lib.runs import replay
+from lib.errors import AppError, NotAllowedError, describe
+from lib.runs import data_sources, replay
 from lib.runs.budget import check_user_budget
 from lib.runs.enqueue import history_before, queue_turn, request_from
 from lib.runs.threads import LOCAL_WORKER, Job, register
+from lib.runs.traces import keep_trace
 from lib.settings import Settings
 from lib.storage import blobs
 from lib.storage.queue import LEASE_SECONDS
@@ -23,11 +24,15 @@ from lib.turn.events import ContainerEvent, FileSaved, ItemEvent, NoticeEvent, O
 from lib.turn.stop import StopSignal
 from lib.turn.stream import Turn
 
-WRITE_INTERVAL = 0.1
+WRITE_INTERVAL = 0.2  # seconds between two writes of an item that is still growing
+FIRST_WRITES = 2  # the first versions of an item written at once whatever the interval
 
 
 def start_local(store: Store, settings: Settings, claim: Claim) -> Job:
-    """Run a claimed turn in a thread of this process."""
+    """Run a claimed turn in a thread of this process, as the run's owner: the claim must be the store owner's
+    own, or the store an admin's (a worker's, which claims every owner's turns)."""
+    if claim.owner != store.owner and not store.admin:
+        raise NotAllowedError("Only a worker can run someone else's turn.")
     job = Job(run_id=claim.run_id)
     owned = store.as_owner(claim.owner, admin=False)
     job.thread = threading.Thread(
@@ -43,41 +48,51 @@ def start_local(store: Store, settings: Settings, claim: Claim) -> Job:
 
 def execute_claim(store: Store, settings: Settings, claim: Claim | None, stop_signal: StopSignal) -> None:
     """Run a claimed turn to its end, writing every event to the store (scoped to the run's owner), then a
-    replay's next question: here with the embedded database, queued for any worker with a shared one. Never
-    raises, always leaves the run in a final state or its next turn queued."""
+    replay's next question: here with the embedded database, queued for any worker with a shared one. Once
+    started it never raises, and always leaves the run in a final state or its next turn queued; a claim of
+    another owner than the store's is refused before anything is sent."""
+    if claim is not None and claim.owner != store.owner:
+        raise NotAllowedError("A turn runs only with its owner's view of the store.")
     while claim is not None:
         outcome = _execute_turn(store, settings, claim, stop_signal)
         claim = _follow_up(store, settings, claim, outcome, stop_signal)
 
 
 class ItemWriter:
-    """Writes a turn's items to the store, holding back partial updates that come faster than WRITE_INTERVAL."""
+    """Writes a turn's items to the store in batches: a new or final item at once, together with every update held
+    back; partial updates of an item that come faster than WRITE_INTERVAL are held. Each batch is one statement and
+    one signal to the run's watchers."""
 
     def __init__(self, store: Store, run_id: str, turn_idx: int) -> None:
         self.store, self.run_id, self.turn_idx = store, run_id, turn_idx
         self.pending: dict[int, Item] = {}
         self.last_write: dict[int, float] = {}
+        self.writes: dict[int, int] = {}
 
     def put(self, seq: int, item: Item, final: bool) -> None:
-        """Write an item now if it is final, new, or last written long enough ago; otherwise hold it."""
+        """Write an item now, with whatever is held, if it is final, new (its first two versions: a block starts
+        empty, and the next one holds its first words), or last written long enough ago; otherwise hold it."""
         now = time.monotonic()
-        if not final and now - self.last_write.get(seq, 0.0) < WRITE_INTERVAL:
-            self.pending[seq] = item
-            return
-        self.pending.pop(seq, None)
-        self.last_write[seq] = now
-        self.store.put_item(self.run_id, self.turn_idx, seq, item)
+        self.pending[seq] = item
+        fresh = self.writes.get(seq, 0) < FIRST_WRITES
+        if final or fresh or now - self.last_write[seq] >= WRITE_INTERVAL:
+            self.flush()
 
     def flush(self) -> None:
-        """Write the latest state of items whose last update was held back."""
-        pending, self.pending = self.pending, {}
-        for seq, item in pending.items():
-            self.store.put_item(self.run_id, self.turn_idx, seq, item)
+        """Write every item held back, in one batch."""
+        batch, self.pending = self.pending, {}
+        now = time.monotonic()
+        for seq in batch:
+            self.last_write[seq] = now
+            self.writes[seq] = self.writes.get(seq, 0) + 1
+        self.store.put_items(self.run_id, self.turn_idx, batch)
 
 
 def record(store: Store, run_id: str, idx: int, events: Iterator[TurnEvent]) -> Outcome:
     """Write every event of a turn to the store as it arrives, the outcome's content too; returns the outcome,
-    whose status the caller writes (after queueing what follows, so the run never looks idle in between)."""
+    whose status the caller writes (after queueing what follows, so the run never looks idle in between). The run
+    must be the store owner's."""
+    store.own_run(run_id)
     writer = ItemWriter(store, run_id, idx)
     for event in events:
         if isinstance(event, ItemEvent):
@@ -110,7 +125,9 @@ def record(store: Store, run_id: str, idx: int, events: Iterator[TurnEvent]) -> 
 
 
 def keep_artifact(store: Store, run_id: str, idx: int, saved: GeneratedFile) -> None:
-    """Keep a downloaded generated file for good (blob and gallery row); one whose download failed is skipped."""
+    """Keep a downloaded generated file of one of the store owner's runs for good (blob and gallery row); one
+    whose download failed is skipped."""
+    store.own_run(run_id)
     if saved.path:
         blobs.keep(store.data_dir, saved.path)
         store.add_artifact(
@@ -122,15 +139,23 @@ def _execute_turn(store: Store, settings: Settings, claim: Claim, stop_signal: S
     """One claimed turn, its outcome written; None when it failed outside the turn (also written)."""
     run_id, idx = claim.run_id, claim.idx
     try:
+        req = request_from(claim.request, settings, history_before(store, run_id, idx))
+        # the code's queries run as whoever asked, each source checked for them again in lib.sources
+        queries = (
+            data_sources.runner_for(data_sources.asker_from(claim.request, claim.owner), settings)
+            if req.sources
+            else None
+        )
         turn = Turn(
             make_client(settings),
-            request_from(claim.request, settings, history_before(store, run_id, idx)),
+            req,
             settings.data_dir,
             settings.data_dir / "artifacts" / run_id,
             stop_signal,
             guard=lambda: check_user_budget(store, store.owner, settings.prices),
+            queries=queries,
         )
-        return record(store, run_id, idx, turn.events())
+        outcome = record(store, run_id, idx, turn.events())
     except BaseException as exc:  # noqa: BLE001 - the thread must leave a readable state whatever happened
         err = describe(exc)
         seq = store.next_seq(run_id, idx)
@@ -140,6 +165,8 @@ def _execute_turn(store: Store, settings: Settings, claim: Claim, stop_signal: S
         store.update_turn(run_id, idx, status="error", finished_at=time.time(), error=str(err))
         store.update_run(run_id, status="error", error=str(err))
         return None
+    keep_trace(store, settings.data_dir, run_id, idx)  # before its status is written: a finished turn has its trace
+    return outcome
 
 
 def _follow_up(
@@ -159,7 +186,8 @@ def _follow_up(
     queued = None
     if question is not None:
         try:
-            queued = queue_turn(store, settings, run_id, question)
+            asker = data_sources.asker_from(claim.request, claim.owner) if run.sources else None
+            queued = queue_turn(store, settings, run_id, question, asker)
         except AppError as err:  # a budget reached half way: the replay waits, its answers so far are kept
             store.put_item(
                 run_id, idx, store.next_seq(run_id, idx), Notice(text=f"The replay paused: {err.message} {err.hint}")

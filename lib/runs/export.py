@@ -5,17 +5,19 @@ from __future__ import annotations
 import base64
 import io
 import zipfile
-from collections.abc import Sequence
 from pathlib import Path
 
 import nbformat
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_output
 
+from lib.cost import usage_text
 from lib.files import charts, kinds
 from lib.runs import notebook as rerun
-from lib.runs.view import RunView
+from lib.runs.view import RunView, TurnView, code_span, shown_where
 from lib.storage import blobs
 from lib.storage.records import FileRecord
+from lib.storage.store import Store
+from lib.tracing import Status, TracedNumber, rewrite
 from lib.transcript import (
     CodeCell,
     EditorResult,
@@ -23,6 +25,7 @@ from lib.transcript import (
     ItemHandler,
     Notice,
     Output,
+    Query,
     RunError,
     Text,
     Thinking,
@@ -44,30 +47,36 @@ def _cell_source(cell: CodeCell) -> str:
     return cell.code
 
 
-def notebook(view: RunView, data_dir: Path, records: Sequence[FileRecord]) -> str:
-    """The run as .ipynb JSON that runs locally: questions and answers as markdown, a setup cell for the inputs
-    and output folder, what the code imports, then the code as local cells with the outputs the run recorded.
+def notebook(store: Store, view: RunView, data_dir: Path) -> str:
+    """A run the store's owner may read as .ipynb JSON that runs locally: questions and answers as markdown, a
+    setup cell for the inputs and output folder, what the code imports, then the code as local cells with the
+    outputs the run recorded. The inputs are named when they are in the owner's library (the user brings them)."""
+    return _notebook(view, data_dir, rerun.run_inputs(_inputs(store, view)), bundled=False)
 
-    `records`: the catalogue records of the run's files; only their names are used (the user brings the files)."""
-    return _notebook(view, data_dir, rerun.run_inputs(records), bundled=False)
+
+def _inputs(store: Store, view: RunView) -> list[FileRecord]:
+    """The catalogue records of the run's files in the store owner's library, once the run is checked readable:
+    a reader of a shared run gets none of the owner's files."""
+    store.readable_run(view.run.id)
+    return [r for r in map(store.file, view.run.file_ids) if r]
 
 
 def _notebook(view: RunView, data_dir: Path, inputs: list[rerun.InputFile], bundled: bool) -> str:
     """The notebook of `notebook`; `bundled`: it ships in the report zip, with the inputs that have a local copy."""
     nb = new_notebook()
-    nb.metadata["title"] = view.run.title
+    nb.metadata["title"] = view.run.name
     nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
     nb.metadata["language_info"] = {"name": "python"}
-    nb.cells.append(
-        new_markdown_cell(
-            f"# {view.run.title}\n\nModel `{view.run.model}`, tool `{view.run.tool_version}`"
-            + (" (offline demo)" if view.run.demo else "")
-        )
-    )
+    nb.cells.append(new_markdown_cell(f"# {view.run.name}\n\n{_made_by(view)}"))
     cells = [i for t in view.turns for i in t.items if isinstance(i, CodeCell)]
+    sources = view.run.sources
     nb.cells.append(new_markdown_cell(rerun.inputs_markdown(inputs, bundled)))
-    nb.cells.append(new_code_cell(rerun.requirements_source(cells)))
+    if sources:
+        nb.cells.append(new_markdown_cell(rerun.sources_markdown(sources)))
+    nb.cells.append(new_code_cell(rerun.requirements_source(cells, ["sqlalchemy"] if sources else [])))
     nb.cells.append(new_code_cell(rerun.setup_source(inputs)))
+    if sources:
+        nb.cells.append(new_code_cell(rerun.sources_setup(sources)))
     for turn in view.turns:
         nb.cells.append(new_markdown_cell(f"## Question {turn.turn.idx + 1}\n\n{turn.turn.question}"))
         adding = _NotebookCells(nb, data_dir)
@@ -135,6 +144,9 @@ class _NotebookCells(ItemHandler[None]):
     def unsupported(self, item: Unsupported) -> None:
         pass  # nothing a notebook can show
 
+    def query(self, item: Query) -> None:
+        pass  # the cell's own `await sql(...)` asks the source again when it runs
+
     def _quote(self, text: str) -> None:
         self.nb.cells.append(new_markdown_cell(f"> {text}"))
 
@@ -155,33 +167,89 @@ def _file_entries(view: RunView) -> dict[str, str]:
     return {path: f"files/{entry}" for path, entry in zip(paths, kinds.unique_names(paths), strict=True)}
 
 
+def _made_by(view: RunView) -> str:
+    """Who answered, with which tool, and what it cost: the offline demo's scripted analyst is no model."""
+    run = view.run
+    if run.demo:
+        who = "Answered by the offline demo's scripted analyst (not Claude), no cost"
+    else:
+        who = f"Model `{run.model}` · {usage_text(view.usage, view.cost)}"
+    return f"{who} · tool `{run.tool_version}`"
+
+
 def markdown(view: RunView) -> str:
-    """The run as a Markdown report; generated files are linked as files/<name>."""
+    """The run as a Markdown report; generated files are linked as files/<name>; each traced number of an answer
+    has a footnote naming the cell and output line that showed it, and each untraced one is marked."""
     entries = _file_entries(view)
-    lines = [f"# {view.run.title}", "", f"Model `{view.run.model}` · tool `{view.run.tool_version}`", ""]
-    report = _MarkdownLines(entries)
+    lines = [f"# {view.run.name}", "", _made_by(view), ""]
+    notes = _Footnotes()
     for turn in view.turns:
         lines += [f"## Question {turn.turn.idx + 1}", "", turn.turn.question, ""]
+        report = _MarkdownLines(entries, turn, notes)
         for item in turn.items:
             lines += dispatch(item, report)
+        if turn.trace is not None and turn.trace.counted:
+            untraced = "; ".join(n.text for n in turn.trace.untraced)
+            lines += [f"*{turn.trace.summary}" + (f"; untraced: {untraced}*" if untraced else "*"), ""]
+        lines += notes.new_definitions()
     return "\n".join(lines)
 
 
-class _MarkdownLines(ItemHandler[list[str]]):
-    """The report's lines for each type of transcript item; generated files are linked by their zip entries."""
+class _Footnotes:
+    """The report's footnotes on traced numbers: one per output line and way of matching, numbered as first cited."""
 
-    def __init__(self, entries: dict[str, str]) -> None:
-        self.entries = entries
+    def __init__(self) -> None:
+        self.labels: dict[str, int] = {}
+        self.pending: list[str] = []
+
+    def cite(self, n: TracedNumber) -> str:
+        """The footnote reference for a traced number (its footnote is added if new)."""
+        text = _source_note(n)
+        label = self.labels.get(text)
+        if label is None:
+            label = self.labels[text] = len(self.labels) + 1
+            self.pending.append(f"[^{label}]: {text}")
+        return f"[^{label}]"
+
+    def new_definitions(self) -> list[str]:
+        """The footnotes cited since the last call, as lines."""
+        found, self.pending = self.pending, []
+        return [*found, ""] if found else []
+
+
+def _source_note(n: TracedNumber) -> str:
+    """Where a traced number came from, as its footnote says it."""
+    assert n.source is not None
+    where = shown_where(n.source)
+    how = "exact" if n.status is Status.EXACT else "rounded"
+    return f"{where[0].upper()}{where[1:]}: {code_span(n.source.line_text)} ({how})"
+
+
+class _MarkdownLines(ItemHandler[list[str]]):
+    """The report's lines for each type of transcript item of one turn; generated files are linked by their zip
+    entries, code cells named, and an answer's numbers cited in `notes` (untraced ones marked)."""
+
+    def __init__(self, entries: dict[str, str], turn: TurnView, notes: _Footnotes) -> None:
+        self.entries, self.notes = entries, notes
+        by_seq = turn.trace.by_item() if turn.trace is not None else {}
+        self.numbers = {id(item): by_seq.get(seq, []) for seq, item in enumerate(turn.items)}
+        self.cells = {id(turn.items[seq]): name for seq, name in turn.cells.items()}
 
     def text(self, item: Text) -> list[str]:
-        return [item.text, ""]
+        return [rewrite(item.text, self.numbers.get(id(item), ()), self._cited), ""]
+
+    def _cited(self, n: TracedNumber) -> str | None:
+        if n.traced and n.source is not None:
+            return n.text + self.notes.cite(n)
+        return f"{n.text} (untraced)" if n.status is Status.UNTRACED else None
 
     def thinking(self, item: Thinking) -> list[str]:
         return []  # the report is the analysis, not how Claude reasoned about it
 
     def code(self, item: CodeCell) -> list[str]:
         lang = "python" if item.language == "python" else item.language
-        return [f"```{lang}", _cell_source(item), "```", ""]
+        name = self.cells.get(id(item))
+        return [*([f"**Cell {name}**", ""] if name else []), f"```{lang}", _cell_source(item), "```", ""]
 
     def output(self, item: Output) -> list[str]:
         lines: list[str] = []
@@ -216,10 +284,17 @@ class _MarkdownLines(ItemHandler[list[str]]):
     def unsupported(self, item: Unsupported) -> list[str]:
         return []  # nothing a report can show
 
+    def query(self, item: Query) -> list[str]:
+        lines = [f"Query on `{item.source}`: {item.outcome}", "", "```sql", item.sql.strip(), "```", ""]
+        if item.error:
+            lines += [f"> {item.error}", ""]
+        return lines
 
-def report_zip(view: RunView, data_dir: Path, records: Sequence[FileRecord]) -> bytes:
-    """report.md, analysis.ipynb, the run's input files (`records`) under inputs/ and every generated file, as one zip."""
-    inputs = rerun.run_inputs(records, data_dir)
+
+def report_zip(store: Store, view: RunView, data_dir: Path) -> bytes:
+    """A run the store's owner may read as one zip: report.md, analysis.ipynb, every generated file, and under
+    inputs/ the run's input files that are in the owner's library."""
+    inputs = rerun.run_inputs(_inputs(store, view), data_dir)
     buf = io.BytesIO()
     with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as zf:
         zf.writestr("report.md", markdown(view))

@@ -8,6 +8,7 @@ import zipfile
 from dataclasses import dataclass, replace
 from pathlib import Path
 
+from lib.errors import NotAllowedError
 from lib.files import charts, kinds
 from lib.files.thumbs import CACHE_SUFFIXES, thumbnail
 from lib.storage import blobs
@@ -134,9 +135,10 @@ def lineage(store: Store, artifact: Artifact) -> Lineage:
     return Lineage(artifact, artifact.question, code, out.stdout if out else "")
 
 
-def zip_bytes(data_dir: Path, artifacts: list[Artifact]) -> bytes:
-    """The chosen artifacts as one zip, under their names cleaned and made unique."""
-    found = [(art, path) for art in artifacts if (path := blobs.path(data_dir, art.path)).exists()]
+def zip_bytes(store: Store, data_dir: Path, artifacts: list[Artifact]) -> bytes:
+    """The chosen artifacts of the store's owner as one zip, under their names cleaned and made unique."""
+    owned = [_own(store, art) for art in artifacts]
+    found = [(art, path) for art in owned if (path := blobs.path(data_dir, art.path)).exists()]
     entries = kinds.unique_names(art.filename for art, _ in found)
     buf = io.BytesIO()
     with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as zf:
@@ -146,6 +148,20 @@ def zip_bytes(data_dir: Path, artifacts: list[Artifact]) -> bytes:
 
 
 def delete_artifact(store: Store, data_dir: Path, artifact: Artifact) -> None:
-    """Remove an artifact's file and its gallery entry (the transcript notes it is gone)."""
-    blobs.delete(data_dir, artifact.path)
-    store.forget_artifact(artifact.id)
+    """Remove the file of one of the store owner's artifacts and its gallery entry (the transcript notes it is
+    gone)."""
+    own = _own(store, artifact)
+    blobs.delete(data_dir, own.path)
+    store.forget_artifact(own.id)
+
+
+def _own(store: Store, artifact: Artifact) -> Artifact:
+    """The artifact as the store's owner has it (its stored row, not what the caller holds); NotAllowedError
+    for anyone else's, the same as for one that is gone."""
+    own = store.artifact(artifact.id)
+    if own is None:
+        raise NotAllowedError(
+            f"{artifact.filename or 'That file'} is not in your gallery: it was deleted, or it is not yours.",
+            "Reload the Gallery page.",
+        )
+    return own

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import difflib
 import fnmatch
 import math
 import re
@@ -14,6 +15,7 @@ import yaml
 
 from lib import numbers
 from lib.errors import AppError
+from lib.tracing import RunTrace
 
 
 # a number as people write it: optional sign, thousands separators (1,234,567 or 1 234 567), decimals,
@@ -54,6 +56,12 @@ class CheckResult:
     found: str  # what was found, to say why it passed or failed
 
 
+TOP_KEYS = ("questions",)
+QUESTION_KEYS = ("name", "files", "file", "question", "expect")
+EXPECT_KEYS = ("contains", "numbers", "files")
+NUMBER_KEYS = ("value", "tolerance")
+
+
 class GoldenFileError(AppError):
     """A golden file that cannot be used as it is."""
 
@@ -61,7 +69,7 @@ class GoldenFileError(AppError):
         super().__init__(
             "Golden file not understood",
             f"{path}: {message}",
-            "Each entry of `questions:` needs `question:`, `files:` (a list) and optional `expect:` with "
+            "Each entry of `questions:` needs `question:`, `files:` (a list) and `expect:` with at least one of "
             "`contains:` (regexes), `numbers:` (each `value:` and `tolerance:`) and `files:` (glob patterns).",
             code="golden",
         )
@@ -106,6 +114,15 @@ def check_files(filenames: list[str], pattern: str) -> CheckResult:
     return CheckResult(False, label, f"not produced (the run made {produced})")
 
 
+def check_traced(trace: RunTrace | None) -> CheckResult:
+    """Whether every number the answer quotes was traced to a code output that showed it; names those that
+    were not."""
+    label = "numbers traced"
+    if trace is None:
+        return CheckResult(False, label, "the answer's numbers were not traced (the run did not finish)")
+    return CheckResult(not trace.untraced, label, trace.described)
+
+
 def check_answer(text: str, filenames: list[str], expect: Expectations) -> list[CheckResult]:
     """Every expectation checked against an answer's text and generated file names, in the order written."""
     numbers = parse_numbers(text)
@@ -128,8 +145,13 @@ def load_golden(path: Path) -> list[GoldenQuestion]:
 
 
 def parse_golden(data: Any, path: Path) -> list[GoldenQuestion]:
-    """Golden questions from loaded YAML data (a mapping with `questions:`, or a plain list)."""
-    entries = data.get("questions") if isinstance(data, Mapping) else data
+    """Golden questions from loaded YAML data (a mapping with `questions:`, or a plain list); an unknown key
+    anywhere and a question without expectations are errors, so a typo cannot pass as a check that held."""
+    if isinstance(data, Mapping):
+        _known_keys(data, TOP_KEYS, "the top level", path)
+        entries = data.get("questions")
+    else:
+        entries = data
     if not isinstance(entries, list) or not entries:
         raise GoldenFileError(path, "has no list of questions (expected `questions:` with at least one entry).")
     base = Path(path).parent
@@ -140,6 +162,9 @@ def _question(entry: Any, number: int, base: Path, path: Path) -> GoldenQuestion
     where = f"question {number}"
     if not isinstance(entry, Mapping):
         raise GoldenFileError(path, f"{where} is not a mapping.")
+    if isinstance(entry.get("name"), str) and entry["name"].strip():
+        where = f"question {number} ({entry['name'].strip()!r})"
+    _known_keys(entry, QUESTION_KEYS, where, path)
     question = entry.get("question")
     if not isinstance(question, str) or not question.strip():
         raise GoldenFileError(path, f"{where} has no `question:` text.")
@@ -147,23 +172,34 @@ def _question(entry: Any, number: int, base: Path, path: Path) -> GoldenQuestion
     files = [files] if isinstance(files, str) else files
     if not isinstance(files, list) or not files or not all(isinstance(f, str) for f in files):
         raise GoldenFileError(path, f"{where} needs `files:` with at least one file path.")
-    expect = entry.get("expect") or {}
+    expect = entry.get("expect")
+    if expect is None:
+        raise GoldenFileError(path, f"{where} has no `expect:`, so nothing would be checked.")
     if not isinstance(expect, Mapping):
         raise GoldenFileError(path, f"{where}: `expect:` is not a mapping.")
-    unknown = set(expect) - {"contains", "numbers", "files"}
-    if unknown:
-        raise GoldenFileError(path, f"{where}: unknown expectation(s) {', '.join(sorted(map(str, unknown)))}.")
+    _known_keys(expect, EXPECT_KEYS, f"{where}: `expect:`", path)
     name = str(entry.get("name") or question.strip().splitlines()[0])
-    return GoldenQuestion(
-        name=name,
-        files=[_resolve(base, f) for f in files],
-        question=question.strip(),
-        expect=Expectations(
-            contains=_strings(expect.get("contains"), f"{where}: `contains:`", path),
-            numbers=[_number(n, f"{where}: `numbers:`", path) for n in _listed(expect.get("numbers"))],
-            files=_strings(expect.get("files"), f"{where}: `files:` under `expect:`", path),
-        ),
+    expectations = Expectations(
+        contains=_strings(expect.get("contains"), f"{where}: `contains:`", path),
+        numbers=[_number(n, f"{where}: `numbers:`", path) for n in _listed(expect.get("numbers"))],
+        files=_strings(expect.get("files"), f"{where}: `files:` under `expect:`", path),
     )
+    if not (expectations.contains or expectations.numbers or expectations.files):
+        raise GoldenFileError(path, f"{where}: `expect:` lists no expectation, so nothing would be checked.")
+    return GoldenQuestion(
+        name=name, files=[_resolve(base, f) for f in files], question=question.strip(), expect=expectations
+    )
+
+
+def _known_keys(mapping: Mapping, known: tuple[str, ...], where: str, path: Path) -> None:
+    """Refuse a key that is not one of `known`, naming the closest known one."""
+    for key in mapping:
+        if key in known:
+            continue
+        close = difflib.get_close_matches(str(key), known, n=1)
+        guess = f" (did you mean `{close[0]}:`?)" if close else ""
+        allowed = ", ".join(f"`{k}:`" for k in known)
+        raise GoldenFileError(path, f"{where} has an unknown key `{key}:`{guess}; known keys are {allowed}.")
 
 
 def _resolve(base: Path, name: str) -> Path:
@@ -188,6 +224,7 @@ def _strings(value: Any, where: str, path: Path) -> list[str]:
 
 def _number(value: Any, where: str, path: Path) -> NumberExpectation:
     if isinstance(value, Mapping):
+        _known_keys(value, NUMBER_KEYS, f"{where} an entry", path)
         raw, tolerance = value.get("value"), value.get("tolerance", 0)
     else:
         raw, tolerance = value, 0

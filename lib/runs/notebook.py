@@ -162,6 +162,107 @@ def setup_source(inputs: list[InputFile]) -> str:
     return SETUP.format(mapping=mapping, inputs=[f.name for f in inputs], inputs_dir=INPUTS_DIR)
 
 
+SOURCES_SETUP = '''\
+# The SQL sources this run queried, by name. Their URLs and passwords are not in this notebook: set each
+# variable below to the source's SQLAlchemy URL before running (the same variable the app reads), e.g.
+#   export {example}="postgresql+psycopg://reader:…@db.example.com/sales"
+# The code's `await sql(source=…, query=…)` then asks that database again, with its data as it is now.
+import datetime
+import decimal
+import os
+import time
+
+import sqlalchemy
+
+SOURCES = {sources!r}
+MAX_ROWS = {max_rows}
+_engines = {{}}
+
+
+def _plain(value):
+    """A database value as the container got it: numbers, ISO dates, text."""
+    if isinstance(value, decimal.Decimal):
+        return int(value) if value == value.to_integral_value() else float(value)
+    if isinstance(value, (datetime.date, datetime.time)):
+        return value.isoformat()
+    if isinstance(value, datetime.timedelta):
+        return value.total_seconds()
+    if isinstance(value, (bytes, bytearray, memoryview)):
+        import base64
+
+        return base64.b64encode(bytes(value)).decode("ascii")
+    return value
+
+
+def _kind(values):
+    found = next((v for v in values if v is not None), None)
+    for kinds, name in (((bool,), "boolean"), ((int,), "integer"), ((float, decimal.Decimal), "number"),
+                        ((datetime.datetime,), "timestamp"), ((datetime.date,), "date"), ((str,), "text")):
+        if isinstance(found, kinds):
+            return name
+    return "other"
+
+
+async def sql(source, query):
+    """The run's `sql` tool, here: one query on a source whose URL is in the environment; the result has the
+    shape the code got in the container (columns, rows, row_count, truncated; or an error)."""
+    started = time.monotonic()
+
+    def error(kind, message, hint=""):
+        detail = {{"kind": kind, "message": message, "hint": hint}}
+        return {{"source": source, "error": detail, "elapsed_seconds": round(time.monotonic() - started, 3)}}
+
+    variable = SOURCES.get(source)
+    if variable is None:
+        return error("not_allowed", f"`{{source}}` is not one of this run's sources ({{', '.join(SOURCES)}}).")
+    url = os.environ.get(variable)
+    if not url:
+        raise RuntimeError(f"Set {{variable}} to the SQLAlchemy URL of the `{{source}}` source, then run again.")
+    engine = _engines.get(source) or _engines.setdefault(source, sqlalchemy.create_engine(url))
+    try:
+        with engine.connect() as conn:
+            result = conn.exec_driver_sql(query)
+            names = list(result.keys())
+            raw = result.fetchmany(MAX_ROWS + 1)
+            conn.rollback()
+    except sqlalchemy.exc.SQLAlchemyError as exc:
+        return error("sql", str(getattr(exc, "orig", None) or exc), "Fix the SQL and try again.")
+    truncated = len(raw) > MAX_ROWS
+    rows = [[_plain(v) for v in row] for row in raw[:MAX_ROWS]]
+    columns = [{{"name": n, "type": "", "kind": _kind([r[i] for r in raw])}} for i, n in enumerate(names)]
+    out = {{"source": source, "columns": columns, "rows": rows, "row_count": len(rows), "truncated": truncated}}
+    if truncated:
+        out["note"] = f"Cut at the row cap: the first {{MAX_ROWS:,}} rows; more rows exist."
+    out["elapsed_seconds"] = round(time.monotonic() - started, 3)
+    return out
+
+
+missing = [variable for variable in SOURCES.values() if not os.environ.get(variable)]
+print("Set " + ", ".join(missing) + " before running the cells that query." if missing else "Sources: " + ", ".join(SOURCES))
+'''
+
+
+def source_variable(name: str) -> str:
+    """The environment variable that holds a source's URL, as the app reads it: ANALYST_SOURCE_<NAME>_URL."""
+    return f"ANALYST_SOURCE_{name.upper()}_URL"
+
+
+def sources_setup(names: list[str], max_rows: int = 200_000) -> str:
+    """The cell defining `sql()` against each source's URL read from its environment variable (no URL here)."""
+    variables = {name: source_variable(name) for name in names}
+    return SOURCES_SETUP.format(sources=variables, max_rows=max_rows, example=next(iter(variables.values())))
+
+
+def sources_markdown(names: list[str]) -> str:
+    """A note on the SQL sources the code queries and how to point the notebook at them."""
+    listed = ", ".join(f"`{name}` (`{source_variable(name)}`)" for name in names)
+    return (
+        "## SQL sources\n\nThe code queries these SQL sources with `await sql(...)`: " + listed + ". "
+        "Set each variable to the source's SQLAlchemy URL in the environment Jupyter runs in; the notebook "
+        "holds no URL or password. Queries run against the data as it is when you run them."
+    )
+
+
 def inputs_markdown(inputs: list[InputFile], bundled: bool) -> str:
     """A note on where the run's input files are, and where to put the ones the export could not include."""
     if not inputs:
@@ -253,11 +354,12 @@ def imported_packages(cells: list[CodeCell]) -> list[str]:
     return sorted({PIP_NAMES.get(m, m) for m in third}, key=str.lower)
 
 
-def requirements_source(cells: list[CodeCell]) -> str:
-    """The requirements cell: what the code imports, as a commented pip line to run when missing."""
-    names = requirements(cells)
-    if names is None:
+def requirements_source(cells: list[CodeCell], extra: Sequence[str] = ()) -> str:
+    """The requirements cell: what the code imports (and `extra`), as a commented pip line to run when missing."""
+    found = requirements(cells)
+    if found is None:
         return "# The packages the code imports could not be listed (the code is too long or too deeply nested)."
+    names = sorted(set(found) | set(extra), key=str.lower)
     if not names:
         return "# The code imports only Python's standard library."
     return (

@@ -26,9 +26,10 @@ def recover(store: Store) -> list[str]:
 
 
 def settle(store: Store, only: set[str] | None = None) -> list[str]:
-    """Active runs (or `only` these) that nobody works on become 'interrupted'; returns their ids."""
+    """Active runs (or `only` these) that nobody works on become 'interrupted'; returns their ids. Embedded, those
+    of the store's owner (of every owner for an admin's store, as at start-up); with a shared database, any run
+    whose worker's lease ran out, which any worker would settle too."""
     if store.embedded:
-        scoped = store.as_owner(store.owner, store.admin or only is None)
-        elsewhere = {run_id for run_id, worker in scoped.active_turn_workers().items() if held_elsewhere(worker)}
-        return scoped.mark_interrupted(keep=active_ids() | elsewhere, only=only)
+        elsewhere = {run_id for run_id, worker in store.active_turn_workers().items() if held_elsewhere(worker)}
+        return store.mark_interrupted(keep=active_ids() | elsewhere, only=only)
     return store.reap_expired(only)

@@ -2,6 +2,7 @@
 
 The replay's files stand in for the original's by position, so the swap is known for every question without
 keeping anything beside the run: a question that names an original file by name names its stand-in instead.
+A run's SQL sources go with it: the replay queries them again, so its answers show the data as it is now.
 """
 
 from __future__ import annotations
@@ -71,8 +72,16 @@ TITLE_PREFIX = "Replay: "
 
 
 def title_for(original: RunRecord) -> str:
-    """A replay's title: the original's, marked once however many replays deep."""
-    return TITLE_PREFIX + original.title.removeprefix(TITLE_PREFIX)
+    """A replay's title: the original's name, marked once however many replays deep."""
+    return TITLE_PREFIX + original.name.removeprefix(TITLE_PREFIX)
+
+
+def sources_note(original: RunRecord) -> str:
+    """What a replay does with the run's SQL sources, in a sentence ('' without any)."""
+    if not original.sources:
+        return ""
+    names = ", ".join(f"`{name}`" for name in original.sources)
+    return f"The SQL sources {names} are queried again, so the answers show their data as it is now."
 
 
 def renames_for(store: Store, replay: RunRecord, original: RunRecord) -> dict[str, str]:
@@ -83,6 +92,17 @@ def renames_for(store: Store, replay: RunRecord, original: RunRecord) -> dict[st
         if old is not None and new is not None:
             names[old.filename] = new.filename
     return names
+
+
+def stand_ins(store: Store, replay: RunRecord, original: RunRecord) -> list[tuple[str, str]]:
+    """(original file name, stand-in file name) for each of the original's files, in order; a file no longer in
+    the library is named by its id."""
+
+    def name(file_id: str) -> str:
+        record = store.file(file_id)
+        return record.filename if record else file_id
+
+    return [(name(old), name(new)) for old, new in zip(original.file_ids, replay.file_ids, strict=False)]
 
 
 def next_question(store: Store, replay: RunRecord) -> str | None:

@@ -13,7 +13,15 @@ from lib.sources.config import (
 )
 from lib.sources.demo import DEMO_NAME, demo_source
 from lib.sources.engines import dispose_all
-from lib.sources.query import QueryColumn, QueryError, QueryHandle, QueryResult, run_query, tool_result_text
+from lib.sources.query import (
+    QueryColumn,
+    QueryError,
+    QueryHandle,
+    QueryResult,
+    fitted,
+    run_query,
+    tool_result_text,
+)
 from lib.sources.snapshot import Snapshot, to_parquet
 
 __all__ = [
@@ -37,6 +45,7 @@ __all__ = [
     "demo_offered",
     "demo_source",
     "dispose_all",
+    "fitted",
     "load_sources",
     "may_use",
     "preview",

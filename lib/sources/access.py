@@ -30,7 +30,9 @@ def may_use(user: User, source: SourceConfig) -> bool:
     allow = source.allow
     if allow.signed_in or (allow.admins and user.admin):
         return True
-    return user.owner in allow.owners or (bool(user.email) and user.email.lower() in allow.emails)
+    # an email counts only when the provider verified it, as for admins: with some providers anyone can set it
+    by_email = user.email_verified and bool(user.email) and user.email.lower() in allow.emails
+    return user.owner in allow.owners or by_email
 
 
 def demo_offered(user: User, settings: Settings) -> bool:

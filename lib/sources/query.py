@@ -308,6 +308,14 @@ def tool_result_text(result: QueryResult, max_bytes: int | None = None) -> str:
     return _result_json(_fit(result, max_bytes))
 
 
+def fitted(result: QueryResult, max_bytes: int) -> QueryResult:
+    """The result as `tool_result_text(result, max_bytes)` sends it: with rows dropped from the end (and saying
+    so) where they would not fit."""
+    if result.error is not None or len(_result_json(result).encode("utf-8")) <= max_bytes:
+        return result
+    return _fit(result, max_bytes)
+
+
 def _result_json(result: QueryResult) -> str:
     body: dict[str, Any] = {
         "source": result.source,

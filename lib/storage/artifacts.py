@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Iterable
 from typing import Any
 
 import sqlalchemy as sa
@@ -25,8 +26,8 @@ class Artifacts(Scope):
         size_bytes: int,
         path: str,
         tool_use_id: str,
-    ) -> None:
-        """Record a downloaded generated file of one of this owner's runs."""
+    ) -> bool:
+        """Record a downloaded generated file of one of this owner's runs; returns whether the run is theirs."""
         values = {
             "run_id": run_id,
             "turn_idx": turn_idx,
@@ -40,9 +41,10 @@ class Artifacts(Scope):
         }
         with self._begin() as conn:
             if not self._owned(conn, run_id):
-                return
+                return False
             stmt = self._insert(artifacts).values(values)
             conn.execute(stmt.on_conflict_do_update(index_elements=["run_id", "file_id"], set_=values))
+        return True
 
     def _artifact_query(self, *where: Any) -> Any:
         joined = artifacts.join(runs, runs.c.id == artifacts.c.run_id).outerjoin(
@@ -68,7 +70,10 @@ class Artifacts(Scope):
             pattern = f"%{word}%"
             where.append(
                 sa.or_(
-                    turns.c.question.ilike(pattern), runs.c.title.ilike(pattern), artifacts.c.filename.ilike(pattern)
+                    turns.c.question.ilike(pattern),
+                    runs.c.title.ilike(pattern),
+                    runs.c.name.ilike(pattern),
+                    artifacts.c.filename.ilike(pattern),
                 )
             )
         query = self._artifact_query(*where)
@@ -86,8 +91,23 @@ class Artifacts(Scope):
             row = conn.execute(self._artifact_query(artifacts.c.id == artifact_id)).mappings().first()
         return Artifact(**row) if row else None
 
-    def forget_artifact(self, artifact_id: int) -> None:
-        """Forget one of this owner's artifact rows."""
+    def generated_file_ids(self, file_ids: Iterable[str]) -> set[str]:
+        """Which of these file ids this owner's runs generated (and kept as artifacts)."""
+        wanted = sorted(set(file_ids))
+        mine = sa.select(runs.c.id).where(runs.c.owner == self.owner)
+        found: set[str] = set()
+        with self._begin() as conn:
+            for start in range(0, len(wanted), 500):
+                chunk = wanted[start : start + 500]
+                query = sa.select(artifacts.c.file_id).where(
+                    artifacts.c.file_id.in_(chunk), artifacts.c.run_id.in_(mine)
+                )
+                found.update(conn.execute(query).scalars())
+        return found
+
+    def forget_artifact(self, artifact_id: int) -> bool:
+        """Forget one of this owner's artifact rows; returns whether there was one."""
         mine = sa.select(runs.c.id).where(runs.c.owner == self.owner)
         with self._begin() as conn:
-            conn.execute(artifacts.delete().where(artifacts.c.id == artifact_id, artifacts.c.run_id.in_(mine)))
+            gone = conn.execute(artifacts.delete().where(artifacts.c.id == artifact_id, artifacts.c.run_id.in_(mine)))
+            return gone.rowcount > 0

@@ -25,21 +25,17 @@ class Catalogue(Scope):
             stmt = self._insert(files).values(values)
             conn.execute(stmt.on_conflict_do_update(index_elements=["id"], set_=values))
 
-    def set_file_profile(self, file_id: str, profile: TableProfile) -> None:
-        """Keep a table's profile with its file (made when it was uploaded, or again later)."""
+    def set_file_profile(self, file_id: str, profile: TableProfile) -> bool:
+        """Keep a table's profile with one of this owner's files (made when it was uploaded, or again later);
+        returns whether the file is theirs."""
         with self._begin() as conn:
-            conn.execute(
-                files.update()
-                .where(files.c.id == file_id, files.c.owner == self.owner)
-                .values(profile=profile.to_json())
-            )
+            return conn.execute(self._update_own(file_id).values(profile=profile.to_json())).rowcount > 0
 
-    def set_file_notes(self, file_id: str, notes: str) -> None:
-        """Keep the analyst's notes about a file (column meanings, units, rules); sent with every analysis."""
+    def set_file_notes(self, file_id: str, notes: str) -> bool:
+        """Keep the analyst's notes about one of their files (column meanings, units, rules); sent with every
+        analysis. Returns whether the file is theirs."""
         with self._begin() as conn:
-            conn.execute(
-                files.update().where(files.c.id == file_id, files.c.owner == self.owner).values(notes=notes.strip())
-            )
+            return conn.execute(self._update_own(file_id).values(notes=notes.strip())).rowcount > 0
 
     def files(self) -> list[FileRecord]:
         """This owner's catalogue, newest first."""
@@ -48,6 +44,14 @@ class Catalogue(Scope):
     def file(self, file_id: str) -> FileRecord | None:
         """One catalogue entry of this owner."""
         return next(iter(self._files(files.c.id == file_id)), None)
+
+    def file_names(self, file_ids: list[str]) -> dict[str, str]:
+        """File id → file name, for those of the ids in this owner's catalogue."""
+        if not file_ids:
+            return {}
+        query = sa.select(files.c.id, files.c.filename).where(files.c.owner == self.owner, files.c.id.in_(file_ids))
+        with self._begin() as conn:
+            return {r.id: r.filename for r in conn.execute(query)}
 
     def file_by_hash(self, sha256: str) -> FileRecord | None:
         """A file of this owner already uploaded with the same content, if any."""
@@ -59,29 +63,18 @@ class Catalogue(Scope):
             rows = conn.execute(query).mappings().all()
         return [FileRecord.from_row(r) for r in rows]
 
-    def known_file_ids(self) -> set[str]:
-        """Ids of every catalogued file of every owner (admins: to tell files nobody here knows)."""
-        self._require_admin()
+    def remove_file(self, file_id: str) -> bool:
+        """Drop a catalogue entry of this owner; returns whether there was one."""
         with self._begin() as conn:
-            return set(conn.execute(sa.select(files.c.id)).scalars())
+            return conn.execute(files.delete().where(files.c.id == file_id, files.c.owner == self.owner)).rowcount > 0
 
-    def catalogued_by_anyone(self, file_id: str) -> bool:
-        """Whether any owner's catalogue holds this file id (admins: to tell files nobody here knows)."""
-        self._require_admin()
+    def flag_remote_missing(self, file_id: str) -> bool:
+        """Flag one of this owner's catalogue entries as gone from the API; returns whether it is theirs."""
         with self._begin() as conn:
-            return conn.execute(sa.select(sa.literal(1)).where(files.c.id == file_id)).first() is not None
+            return conn.execute(self._update_own(file_id).values(remote_missing=1)).rowcount > 0
 
-    def remove_file(self, file_id: str) -> None:
-        """Drop a catalogue entry of this owner."""
-        with self._begin() as conn:
-            conn.execute(files.delete().where(files.c.id == file_id, files.c.owner == self.owner))
-
-    def flag_remote_missing(self, file_id: str) -> None:
-        """Flag one of this owner's catalogue entries as gone from the API."""
-        with self._begin() as conn:
-            conn.execute(
-                files.update().where(files.c.id == file_id, files.c.owner == self.owner).values(remote_missing=1)
-            )
+    def _update_own(self, file_id: str) -> Any:
+        return files.update().where(files.c.id == file_id, files.c.owner == self.owner)
 
     def mark_remote(self, present_ids: set[str]) -> None:
         """Flag this owner's catalogue entries the remote list no longer has."""

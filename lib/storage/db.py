@@ -8,6 +8,7 @@ statements, stamped as the Alembic baseline and upgraded from there.
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -21,6 +22,7 @@ from lib.identity import LOCAL_OWNER
 LEGACY_VERSION = 4  # the last version of the hand-written schema; Alembic's baseline is the same tables
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 SQLITE_NAME = "analyst.sqlite3"  # the embedded database's file in the data directory
+PING_IDLE_SECONDS = 5.0  # a pooled PostgreSQL connection idle this long is pinged before use
 
 metadata = sa.MetaData()
 
@@ -70,9 +72,12 @@ runs = sa.Table(
     _text("owner", LOCAL_OWNER),
     _flag("shared"),
     _text("replay_of"),  # the run whose questions this one asked again on other files
+    _text("name"),  # the owner's name for the run; empty: its title (the first question, or the replay's mark)
+    _text("sources", "[]"),  # names of the SQL sources picked for the run (never their URLs)
     sa.Index("runs_updated", "updated_at"),
     sa.Index("runs_owner", "owner", "updated_at"),
     sa.Index("runs_replay_of", "replay_of"),
+    sa.Index("runs_owner_created", "owner", "created_at"),  # runs found by the day they were started
 )
 
 turns = sa.Table(
@@ -96,6 +101,7 @@ turns = sa.Table(
     _text("worker"),
     sa.Column("lease_until", sa.Float, nullable=False, server_default=sa.text("0")),
     _flag("stop_requested"),
+    sa.Column("trace", sa.Text),  # the answer's numbers traced (lib.tracing.TurnTrace as JSON); NULL: not traced
     sa.Index("turns_queue", "status", "started_at"),
 )
 
@@ -137,6 +143,25 @@ users = sa.Table(
     sa.Column("first_seen", sa.Float, nullable=False),
     sa.Column("last_seen", sa.Float, nullable=False),
     sa.Column("monthly_budget_usd", sa.Float, nullable=False, server_default=sa.text("0")),
+)
+
+workers = sa.Table(  # one row per run worker process, beaten while it serves; removed when it exits
+    "workers",
+    metadata,
+    sa.Column("name", sa.Text, primary_key=True),
+    _text("host"),
+    sa.Column("pid", sa.Integer, nullable=False, server_default=sa.text("0")),
+    sa.Column("capacity", sa.Integer, nullable=False, server_default=sa.text("0")),
+    sa.Column("started_at", sa.Float, nullable=False),
+    sa.Column("last_beat", sa.Float, nullable=False),
+    _flag("draining"),
+)
+
+queue_owners = sa.Table(  # the fair queue: when each owner with queued work last had a turn claimed
+    "queue_owners",
+    metadata,
+    sa.Column("owner", sa.Text, primary_key=True),
+    sa.Column("last_claim_at", sa.Float, nullable=False, server_default=sa.text("0")),
 )
 
 
@@ -251,7 +276,27 @@ def _make_engine(url: str) -> Engine:
             conn.exec_driver_sql("BEGIN IMMEDIATE")
 
         return engine
-    return sa.create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=20)
+    engine = sa.create_engine(url, pool_size=5, max_overflow=20)
+
+    @sa.event.listens_for(engine, "checkout")
+    def _ping_if_idle(dbapi_conn: Any, record: Any, _proxy: Any) -> None:
+        # A connection that sat idle in the pool may have been dropped (a restart, a proxy's timeout): ping it
+        # before use, and let the pool take another if it is gone. One in steady use is not pinged, which would
+        # double the statements of every short read.
+        if time.monotonic() - record.info.get("used", 0.0) > PING_IDLE_SECONDS:
+            try:
+                with dbapi_conn.cursor() as cursor:
+                    cursor.execute("SELECT 1")
+                dbapi_conn.rollback()  # leave no transaction open: the connection may be set to autocommit next
+            except Exception as exc:  # whatever broke it, this connection is not to be used
+                raise sa.exc.DisconnectionError() from exc
+        record.info["used"] = time.monotonic()
+
+    @sa.event.listens_for(engine, "checkin")
+    def _note_use(_dbapi_conn: Any, record: Any) -> None:
+        record.info["used"] = time.monotonic()
+
+    return engine
 
 
 # --- migrations ----------------------------------------------------------------------------------

@@ -13,6 +13,12 @@ from lib.identity import LOCAL_OWNER
 from lib.transcript import Item, Usage
 
 ACTIVE = ("queued", "running")  # the statuses of a run or turn that someone works on (or should)
+NAME_LIMIT = 200  # characters of a run's name
+
+
+def clean_name(text: str) -> str:
+    """A run's name as kept: one line, spaces trimmed and collapsed, at most NAME_LIMIT characters."""
+    return " ".join(text.split())[:NAME_LIMIT].rstrip()
 
 
 @dataclass(frozen=True)
@@ -156,6 +162,8 @@ class RunRecord:
     owner: str = LOCAL_OWNER
     shared: bool = False  # readable by everyone signed in
     replay_of: str = ""  # the run whose questions this one asks again on other files
+    name: str = ""  # what the run is called: its owner's name for it, else its title
+    sources: list[str] = field(default_factory=list)  # the SQL sources picked for it, by name
 
     @property
     def active(self) -> bool:
@@ -164,9 +172,11 @@ class RunRecord:
 
     @classmethod
     def from_row(cls, row: Mapping[str, Any]) -> RunRecord:
-        """A run from its row in the runs table."""
+        """A run from its row in the runs table (an empty name is the title)."""
         data = dict(row)
+        data["name"] = data.get("name") or data["title"]
         data["file_ids"] = json.loads(data["file_ids"])
+        data["sources"] = json.loads(data.get("sources") or "[]")
         data["demo"] = bool(data["demo"])
         data["shared"] = bool(data["shared"])
         return cls(**data)
@@ -291,3 +301,38 @@ class TurnState:
     worker: str
     lease_until: float
     stop_requested: bool
+
+
+@dataclass(frozen=True)
+class QueuedTurn:
+    """A turn waiting for a worker, as the fair order sees it."""
+
+    owner: str
+    run_id: str
+    idx: int
+    started_at: float
+
+
+@dataclass(frozen=True)
+class QueueSnapshot:
+    """The queue as one statement saw it: every queued turn, when each owner last had a turn claimed, how many
+    turns each runs, and how many workers are alive and claiming."""
+
+    queued: list[QueuedTurn]
+    last_claim: dict[str, float]
+    running: dict[str, int]
+    live_workers: int
+
+
+@dataclass(frozen=True)
+class WorkerRecord:
+    """A run worker process as it last announced itself, with the turns it runs now."""
+
+    name: str
+    host: str
+    pid: int
+    capacity: int
+    started_at: float
+    last_beat: float
+    draining: bool
+    running: int

@@ -8,6 +8,8 @@ turns, items and artifacts belong to the owner of their run.
 from __future__ import annotations
 
 import copy
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Self
@@ -17,8 +19,9 @@ from sqlalchemy.engine import Connection, Engine
 
 from lib.errors import NotAllowedError
 from lib.identity import LOCAL_OWNER
-from lib.storage import db
+from lib.storage import db, notify
 from lib.storage.db import runs
+from lib.storage.notify import Signal, Signals
 
 
 @dataclass
@@ -66,6 +69,27 @@ class Scope:
 
     def _begin(self) -> Any:
         return self.engine.begin()
+
+    def _read(self) -> Any:
+        """A connection for a read of one statement: with PostgreSQL outside any transaction, which spares the
+        BEGIN and COMMIT round trips; with SQLite as every other use (its transactions are local calls)."""
+        if self.engine.dialect.name == "postgresql":
+            return self.engine.connect().execution_options(isolation_level="AUTOCOMMIT")
+        return self._begin()
+
+    @property
+    def signals(self) -> Signals:
+        """This process's change signals for this database (what watchers wait on instead of polling)."""
+        return notify.signals_for(self.engine)
+
+    @contextmanager
+    def _changing(self, *signals: Signal) -> Iterator[tuple[Connection, list[Signal]]]:
+        """A write transaction that tells `signals`, and any the body adds to the list, once it commits."""
+        said = list(signals)
+        with self._begin() as conn:
+            yield conn, said
+            notify.send(conn, said)
+        notify.raise_local(self.engine, said)
 
     def _insert(self, table: sa.Table) -> Any:
         if self.engine.dialect.name == "postgresql":

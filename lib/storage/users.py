@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import json
 import time
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import sqlalchemy as sa
 
@@ -36,9 +37,13 @@ class Users(Scope):
         return UserRecord(**row) if row else None
 
     def display_name(self, owner: str) -> str:
-        """How to name the owner of a run shared with this owner: their email (or name) as they signed in."""
+        """How to name the owner of a run shared with this owner: their email (or name) as they signed in. Only
+        someone who shares a run is named so (or anyone, to an admin)."""
+        named = sa.select(users.c.email, users.c.name).where(users.c.owner == owner)
+        if owner != self.owner and not self.admin:
+            named = named.where(sa.exists().where(runs.c.owner == owner, runs.c.shared == 1))
         with self._begin() as conn:
-            row = conn.execute(sa.select(users.c.email, users.c.name).where(users.c.owner == owner)).first()
+            row = conn.execute(named).first()
         return (row.email or row.name) if row and (row.email or row.name) else "another user"
 
     def users(self) -> list[UserRecord]:
@@ -61,11 +66,14 @@ class Users(Scope):
             conn.execute(stmt)
 
     def turn_usage_since(self, since: float, every_owner: bool = False) -> list[TurnUsage]:
-        """Turns started at or after `since`, of this owner (or, for an admin, of everyone)."""
+        """What the turns started at or after `since` used, of this owner (or, for an admin, of everyone): their
+        usage and whether they used a container, never their questions or answers."""
         if every_owner:
             self._require_admin()
+        uploaded = turns.c.user_content.contains('"container_upload"', autoescape=True).label("uploaded")
+        counted = [c for c in turns.c if c.name not in ("question", "user_content", "assistant_content", "request")]
         query = (
-            sa.select(runs.c.owner.label("run_owner"), runs.c.model.label("run_model"), turns)
+            sa.select(runs.c.owner.label("run_owner"), runs.c.model.label("run_model"), uploaded, *counted)
             .join(runs, runs.c.id == turns.c.run_id)
             .where(turns.c.started_at >= since)
             .order_by(turns.c.started_at)
@@ -74,7 +82,7 @@ class Users(Scope):
             query = query.where(runs.c.owner == self.owner)
         with self._begin() as conn:
             rows = conn.execute(query).mappings().all()
-        return [TurnUsage(r["run_owner"], r["run_id"], r["run_model"], TurnRecord.from_row(r)) for r in rows]
+        return [TurnUsage(r["run_owner"], r["run_id"], r["run_model"], _usage_only(r)) for r in rows]
 
     def take_over_local_data(self) -> int:
         """Give every file and run made before sign-in was switched on to this admin; returns how many runs."""
@@ -85,6 +93,13 @@ class Users(Scope):
             conn.execute(files.update().where(files.c.owner == LOCAL_OWNER).values(owner=self.owner))
             taken = conn.execute(runs.update().where(runs.c.owner == LOCAL_OWNER).values(owner=self.owner))
         return taken.rowcount
+
+
+def _usage_only(row: Any) -> TurnRecord:
+    """A turn as usage counts see it: without its question or content (a container upload only marked)."""
+    marker = [{"type": "container_upload"}] if row["uploaded"] else []
+    values = {**row, "question": "", "user_content": json.dumps(marker), "assistant_content": "[]"}
+    return TurnRecord.from_row(values)
 
 
 def store_for(store: S, user: User) -> S:

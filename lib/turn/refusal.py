@@ -41,3 +41,15 @@ def container_lost(why: str) -> AppError:
         retryable=True,
         code="container",
     )
+
+
+def code_state_lost(why: str) -> AppError:
+    """The error of a turn whose container was refused while Claude's code waited for query results."""
+    return AppError(
+        "Container no longer usable",
+        f"The run's container could no longer be used ({why}) while Claude's code was waiting for the results of "
+        "its SQL queries, so the code and everything it held in memory are gone. Everything received so far is kept.",
+        "Ask the question again: it starts a new container with the run's files attached again.",
+        retryable=True,
+        code="container",
+    )

@@ -8,7 +8,7 @@ from typing import Any, Protocol
 
 from lib.cost import DEFAULT_PRICES, PriceTable, container_minutes_for, estimate
 from lib.storage.records import ColumnProfile, TableProfile
-from lib.transcript import Usage
+from lib.transcript import Usage, code_caller
 
 SYSTEM_PROMPT = (
     "You are a careful data analyst. The user's files are available in the code execution container. "
@@ -18,6 +18,24 @@ SYSTEM_PROMPT = (
     "chart, save the same chart as a Vega-Lite v5 specification with its data inline (`data.values`, no URLs), "
     "named like the PNG with `.vl.json` instead of `.png`, so the user can explore it interactively. "
     "End with a short, plain-language answer to the question."
+)
+
+
+SQL_TOOL = "sql"
+SQL_TOOL_DESCRIPTION = (
+    "Run one read-only SQL query (a single SELECT, WITH … SELECT or VALUES) on one of the SQL sources listed in the "
+    "system prompt, on the app's side, and get its rows. Callable only from your code, as an async function: "
+    '`result = await sql(source="NAME", query="SELECT …")` (several at once with asyncio.gather). The result is '
+    'a dict: `{"columns": [{"name", "type", "kind"}], "rows": [[…], …], "row_count", "truncated"}` plus a '
+    '`"note"` when the rows were cut at a limit, or `{"error": {"kind", "message", "hint"}}` when the query was '
+    "refused, failed or ran out of time; then fix the SQL and call again. Filter and aggregate in SQL: results "
+    "are limited in rows and size."
+)
+SOURCES_PROMPT = (
+    "Live SQL sources are available through the `sql` tool, which only your code can call, as an async "
+    'function in the code execution container: `result = await sql(source="NAME", query="SELECT …")`. Rows '
+    "stay in the container: print only what you need, and quote figures from what you printed. The sources, "
+    "with their tables, columns, types and row counts as each database's catalog has them:"
 )
 
 
@@ -37,6 +55,7 @@ class TurnRequest:
     budget_usd: float = 0.0  # the run's budget; 0: no limit
     spent_usd: float = 0.0  # what the run's earlier turns cost
     prices: PriceTable = DEFAULT_PRICES
+    sources: list[str] = field(default_factory=list)  # the SQL sources its code may query, by name
 
     def spent_with(self, usage: Usage) -> float:
         """The run's estimated spend with this turn's `usage` so far."""
@@ -128,13 +147,40 @@ def tool_spec(version: str) -> dict[str, str]:
     return {"type": version, "name": "code_execution"}
 
 
+def sql_tool(version: str) -> dict[str, Any]:
+    """The client tool `sql(source, query)`, callable only from code run by the code execution tool `version`."""
+    return {
+        "name": SQL_TOOL,
+        "description": SQL_TOOL_DESCRIPTION,
+        "input_schema": {
+            "type": "object",
+            "properties": {
+                "source": {"type": "string", "description": "The source's name, as the system prompt lists it."},
+                "query": {"type": "string", "description": "One read-only SQL statement."},
+            },
+            "required": ["source", "query"],
+        },
+        "allowed_callers": [version],
+    }
+
+
+def sources_system(schemas: Sequence[str], system: str = SYSTEM_PROMPT) -> str:
+    """The system prompt with the picked sources' schemas (each as lib.sources.prompt_text gives it)."""
+    if not schemas:
+        return system
+    return "\n\n".join([system, SOURCES_PROMPT, *schemas])
+
+
 def build_params(req: TurnRequest, messages: list[dict[str, Any]], container_id: str) -> dict[str, Any]:
-    """Keyword arguments for messages.stream()."""
+    """Keyword arguments for messages.stream(): the `sql` tool is declared only when the run has sources."""
+    tools: list[dict[str, Any]] = [tool_spec(req.tool_version)]
+    if req.sources:
+        tools.append(sql_tool(req.tool_version))
     params: dict[str, Any] = {
         "model": req.model,
         "max_tokens": req.max_tokens,
         "system": req.system,
-        "tools": [tool_spec(req.tool_version)],
+        "tools": tools,
         "messages": messages,
     }
     if container_id:
@@ -143,9 +189,12 @@ def build_params(req: TurnRequest, messages: list[dict[str, Any]], container_id:
 
 
 def safe_content(content: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Assistant content without a trailing tool call that has no result (unsendable without its container)."""
+    """Assistant content as history: without a tool call that has no result (unsendable without its container),
+    and without the calls code made of client tools, which its cell consumed (their results were never part of
+    the assistant's content, and a later question needs only the cell and what it printed)."""
     answered = {b.get("tool_use_id") for b in content if "tool_use_id" in b}
     out = [b for b in content if not (b.get("type") == "server_tool_use" and b.get("id") not in answered)]
+    out = [b for b in out if not (b.get("type") == "tool_use" and code_caller(b))]
     return [b for b in out if not (b.get("type") == "text" and not b.get("text"))]
 
 

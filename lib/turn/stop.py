@@ -6,24 +6,35 @@ import socket
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Any
+from typing import Any, Protocol
+
+
+class Cancellable(Protocol):
+    """Work another thread can stop (a running SQL query's handle)."""
+
+    def cancel(self) -> None: ...
 
 
 class StopSignal:
-    """Stop for a turn, settable from any thread: it shuts the open response's connection at once."""
+    """Stop for a turn, settable from any thread: it shuts the open response's connection, or cancels the
+    running query, at once."""
 
     def __init__(self) -> None:
         self._event = threading.Event()
         self._lock = threading.Lock()
         self._open: Any = None
+        self._work: Cancellable | None = None
 
     def stop(self) -> None:
-        """Stop now: a blocked read of the open response fails at once instead of waiting for the network."""
+        """Stop now: a blocked read of the open response fails at once instead of waiting for the network, and
+        a running query is cancelled."""
         self._event.set()
         with self._lock:
-            response = self._open
+            response, work = self._open, self._work
         if response is not None:
             _shut(response)
+        if work is not None:
+            work.cancel()
 
     def is_set(self) -> bool:
         """Whether Stop was asked for."""
@@ -45,6 +56,19 @@ class StopSignal:
         finally:
             with self._lock:
                 self._open = None
+
+    @contextmanager
+    def cancelling(self, work: Cancellable) -> Iterator[None]:
+        """While the block runs, Stop cancels `work`."""
+        with self._lock:
+            self._work = work
+        try:
+            if self.is_set():
+                work.cancel()
+            yield
+        finally:
+            with self._lock:
+                self._work = None
 
 
 def _shut(response: Any) -> None:

@@ -1,8 +1,9 @@
 """One conversation turn as one stream of typed events, built on the SDK's own MessageStream.
 
 `Turn(...).events()` sends the request, follows the SDK's accumulated message, continues `pause_turn`,
-replaces a container the API refuses, downloads generated files as their results arrive, and ends with
-exactly one `Outcome`. It owns item numbering and changes nothing it was given.
+answers the SQL calls Claude's code makes (a `tool_use` stop) and goes on in the same container, replaces a
+container the API refuses, downloads generated files as their results arrive, and ends with exactly one
+`Outcome`. It owns item numbering and changes nothing it was given.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from jiter import from_json
 
 from lib.cost import budget_reached, budget_used_sentence
 from lib.errors import AppError, describe
+from lib.sources import QueryHandle, QueryResult
 from lib.transcript import (
     STREAMED_BLOCKS,
     TOOL_LANGUAGE,
@@ -31,9 +33,11 @@ from lib.transcript import (
     block_item,
     code_cell,
 )
+from lib.turn import queries
 from lib.turn.download import fetch_file
 from lib.turn.events import ContainerEvent, FileSaved, ItemEvent, NoticeEvent, Outcome, TurnEvent, UsageEvent
-from lib.turn.refusal import CONTAINER_REPLACED, container_lost, refuses_container
+from lib.turn.queries import QueryRunner
+from lib.turn.refusal import CONTAINER_REPLACED, code_state_lost, container_lost, refuses_container
 from lib.turn.request import TurnRequest, build_params
 from lib.turn.stop import StopSignal
 
@@ -81,14 +85,18 @@ class Turn:
         artifacts_dir: Path,
         stop: StopSignal | None = None,
         guard: Guard | None = None,
+        queries: QueryRunner | None = None,
     ) -> None:
         self.client, self.req = client, req
         self.data_dir, self.artifacts_dir = data_dir, artifacts_dir
         self.stop = stop or StopSignal()
         self.guard = guard
+        self.queries = queries  # runs the code's SQL calls as the run's user; None: the run has no sources
         self.user = list(req.user_content)
         self.container_id = req.container_id
         self.content: list[dict[str, Any]] = []
+        # where the code's tool calls were answered: (length of `content` then, the user's tool_result blocks)
+        self.answers: list[tuple[int, list[dict[str, Any]]]] = []
         self.usage = Usage()
         self.requests = 0
         self.next_seq = 0
@@ -117,14 +125,28 @@ class Turn:
         yield self._outcome("done", stop_reason)
 
     def _converse(self) -> Generator[TurnEvent, None, str]:
-        """The first request (with one container replacement), then continuations of `pause_turn`."""
+        """The first request (with one container replacement), then continuations of `pause_turn`, and the
+        answers to the tool calls Claude's code makes, for as long as it makes them."""
         try:
             message = yield from self._request()
         except _Refused as refused:
             yield from self._replace_container(refused.why)
             message = yield from self._request()
         continuations = 0
-        while message.stop_reason == "pause_turn":
+        while message.stop_reason in ("pause_turn", "tool_use"):
+            if message.stop_reason == "tool_use":
+                held = self._held_back()
+                if held:
+                    yield self._notice(held + ", so the code waiting for query results was not continued.", "warning")
+                    break
+                yield from self._answer(queries.tool_calls([_block_dict(b) for b in message.content]))
+                try:
+                    message = yield from self._request()
+                except _Refused as refused:
+                    # the code waiting for its results lived in that container: its state is gone with it
+                    yield from self._forget_container()
+                    raise _Failed(code_state_lost(refused.why)) from refused
+                continue
             if continuations >= self.req.max_continuations:
                 yield self._notice(
                     f"Claude paused {continuations} times in this turn, the most this app continues by itself. "
@@ -169,11 +191,47 @@ class Turn:
         yield ContainerEvent("")
 
     def _messages(self) -> list[dict[str, Any]]:
-        """The conversation to send: history, this turn's question, and what Claude said so far (one message)."""
+        """The conversation to send: history, this turn's question, and what Claude said so far, with the
+        answers to its code's tool calls after the content that made them."""
         messages = [*self.req.history, {"role": "user", "content": self.user}]
-        if self.content:
-            messages.append({"role": "assistant", "content": self.content})
+        start = 0
+        for end, results in self.answers:
+            messages.append({"role": "assistant", "content": self.content[start:end]})
+            messages.append({"role": "user", "content": results})
+            start = end
+        if self.content[start:]:
+            messages.append({"role": "assistant", "content": self.content[start:]})
         return messages
+
+    def _answer(self, calls: list[dict[str, Any]]) -> Iterator[TurnEvent]:
+        """Run each SQL call of the code (a Query item while it runs and when it is done) and keep the results
+        to send; each gets the room the next request has left."""
+        room = queries.MAX_REQUEST_BYTES - queries.REQUEST_MARGIN
+        room -= queries.request_bytes(build_params(self.req, self._messages(), self.container_id))
+        results = []
+        for call in calls:
+            seq = self._seq()
+            yield ItemEvent(seq, queries.running(call), False)
+            result = queries.refused(call, self.req.sources)
+            if result is None and room < queries.MIN_RESULT_BYTES:
+                result = queries.too_full(call, room)
+            if result is None:
+                result = self._run(call)
+            block, sent = queries.answer(call, result, max(room, queries.MIN_RESULT_BYTES))
+            room -= queries.request_bytes(block)
+            results.append(block)
+            yield ItemEvent(seq, queries.finished(call, sent), True)
+            if self.stop.is_set():
+                raise _Stopped()
+        self.answers.append((len(self.content), results))
+
+    def _run(self, call: dict[str, Any]) -> QueryResult:
+        """One query, as the run's user; Stop cancels it."""
+        if self.queries is None:
+            return queries.unavailable(call)
+        handle = QueryHandle()
+        with self.stop.cancelling(handle):
+            return self.queries(*queries.call_input(call), handle)
 
     def _request(self) -> Generator[TurnEvent, None, Any]:
         """One API request, retried while it failed before any content arrived; returns the final message."""

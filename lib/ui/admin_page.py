@@ -1,4 +1,5 @@
-"""The Admin page: each user's month so far (runs, tokens, estimated cost) and their monthly budgets."""
+"""The Admin page: each user's month so far (runs, tokens, estimated cost) and their monthly budgets; with a shared
+database, the run workers and the queue."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ import streamlit as st
 
 from lib.cost import format_usd
 from lib.runs import budget as usage
+from lib.runs.waiting import START_WORKER, queue_overview
 from lib.ui.setup import Context
 from lib.ui.state import budget_input
 
@@ -28,9 +30,14 @@ def render(ctx: Context) -> None:
     if text := st.session_state.pop(MESSAGE, ""):
         st.success(text, icon=":material/check:")
     rows = usage.everyone_month(ctx.store, ctx.settings.prices)
-    if not rows:
+    if rows:
+        _usage(ctx, rows)
+    else:
         st.info("Nobody has used the app this month yet.", icon=":material/group:")
-        return
+    _workers(ctx)
+
+
+def _usage(ctx: Context, rows: list[usage.UserUsage]) -> None:
     st.dataframe(
         pd.DataFrame(
             {
@@ -48,6 +55,35 @@ def render(ctx: Context) -> None:
         key="admin_table",
     )
     _budget_form(ctx, rows)
+
+
+def _workers(ctx: Context) -> None:
+    """The run workers, their last beat and running turns, and how many turns wait for one."""
+    st.subheader("Run workers")
+    if ctx.store.embedded:
+        st.caption("The embedded database: this app runs every analysis itself, in its own threads.")
+        return
+    found = queue_overview(ctx.store)
+    st.caption(f"{found.queued} question(s) waiting for a worker.")
+    if not found.live:
+        st.warning(
+            f"No worker is running, so queued questions wait. Start one or more with `{START_WORKER}` and the app's "
+            "settings (see Running for a team in the README).",
+            icon=":material/engineering:",
+        )
+    if found.workers:
+        st.dataframe(
+            pd.DataFrame(
+                {
+                    "worker": [w.name for w in found.workers],
+                    "state": [w.state for w in found.workers],
+                    "last beat": [f"{w.beat_seconds_ago:.0f} s ago" for w in found.workers],
+                    "running": [f"{w.running} of {w.capacity}" for w in found.workers],
+                }
+            ),
+            hide_index=True,
+            key="admin_workers",
+        )
 
 
 def _budget_form(ctx: Context, rows: list[usage.UserUsage]) -> None:

@@ -3,31 +3,52 @@
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import datetime
 from urllib.parse import urlsplit, urlunsplit
 
 import streamlit as st
 
-from lib.cost import budget_reached, budget_used_sentence, format_usd
+from lib.cost import DEMO_LABEL, budget_reached, budget_used_sentence, format_usd
 from lib.errors import AppError
 from lib.files import prompts
 from lib.models import available_models
 from lib.runs import budget as usage
-from lib.runs import jobs, recovery
+from lib.runs import data_sources, jobs, names, recovery
 from lib.runs import options as runsettings
-from lib.runs.view import Follower, RunView, load_run_view, refresh_turn
+from lib.runs.view import LiveTurn, RunView, RunWatch, load_run_view
 from lib.settings import TOOL_VERSIONS, Settings
-from lib.storage.records import ACTIVE
-from lib.ui import exports, replay_form
+from lib.storage.records import ACTIVE, NAME_LIMIT, RunRecord
+from lib.ui import exports, replay_form, snapshot_form
 from lib.ui.demo_session import link_params
 from lib.ui.render import render_run, render_run_header, render_turn, show_error
 from lib.ui.setup import Context
-from lib.ui.state import DRAFT, FILES_PAGE, budget_input, select_files, selected_files
+from lib.ui.state import (
+    DRAFT,
+    FILES_PAGE,
+    budget_input,
+    matching_runs,
+    run_search,
+    select_files,
+    select_sources,
+    selected_files,
+    selected_sources,
+)
 
-POLL_SECONDS = 0.1  # while a run is live; each poll reads only the live turn
+# While a run is live its turn is looked at this often; a look reads the store only when a change was signalled
+# (lib/runs/view.py: LiveTurn), so a quiet tick costs no statement.
+TICK_SECONDS = 0.1
+# A run at rest looks this often whether it changed elsewhere (a follow-up asked in another tab or on another
+# replica): signals only, no statement. The timer also makes a page reconnecting after a server restart run again.
+REST_TICK_SECONDS = 2.0
 START_ERROR = "analyze_start_error"
+RENAME_ERROR = "analyze_rename_error"
+SEARCH = "analyze_run_search"
+LISTED_RUNS = 12  # in the sidebar; a search finds the others
+FILES = "analyze_files"
+SOURCES = "analyze_sources"
 IDLE_NOTE_MINUTES = 5  # the API checkpoints a container after about 5 idle minutes
 QUESTION = "analyze_question"
+TARGET = "analyze_target"
+KEPT_TARGET = "analyze_target_kept"  # the Drivers target, kept while its widget is not shown
 BUDGET_LABEL = "Budget for this run (USD)"
 BUDGET_HELP = (
     "Empty or 0: no limit. Checked before every request to the API: once the run's estimated cost reaches "
@@ -43,6 +64,8 @@ def render(ctx: Context) -> None:
     over = usage.check_user_budget(ctx.store, ctx.store.owner, ctx.settings.prices)
     if over is not None:
         show_error(over)
+    if RENAME_ERROR in st.session_state:
+        show_error(st.session_state.pop(RENAME_ERROR))
     if run_id and ctx.store.run(run_id):
         _run(ctx, run_id)
     else:
@@ -55,33 +78,50 @@ def render(ctx: Context) -> None:
 
 
 def _history(ctx: Context, current: str) -> None:
-    runs = ctx.store.runs(limit=200)
     with st.sidebar:
         st.subheader("Runs")
         if st.button("New analysis", key="analyze_new", icon=":material/add:", disabled=not current):
             st.query_params.from_dict(link_params())
             st.rerun()
-        if not runs:
-            st.caption("No runs yet.")
+        words = run_search(SEARCH)
+        found = names.find(ctx.store, words, limit=LISTED_RUNS + 1)
+        if not found:
+            st.caption(f"No run matches “{words}”." if words else "No runs yet.")
             return
-        labels = {r.id: f"{r.title[:48]} · {datetime.fromtimestamp(r.created_at):%m-%d %H:%M}" for r in runs}
-        ids = list(labels)
-        choice = st.selectbox(
-            "Reopen a run",
-            options=[""] + ids,
-            index=(ids.index(current) + 1) if current in ids else 0,
-            format_func=lambda i: labels.get(i, "—"),
-            key=f"analyze_history_{current}",
-        )
-        if choice and choice != current:
-            st.query_params["run"] = choice
-            st.rerun()
+        if words and len(found) <= LISTED_RUNS:
+            st.caption(f"{matching_runs(len(found))}.")
+        # each run on two lines, so the sidebar shows all that tells reruns apart: name, then start, files, status
+        for entry in found[:LISTED_RUNS]:
+            here = entry.run.id == current
+            with st.container(gap=None):
+                st.button(
+                    entry.run.name,
+                    key=f"analyze_open_{entry.run.id}",
+                    type="tertiary",
+                    icon=":material/arrow_right:" if here else ":material/history:",
+                    disabled=here,
+                    on_click=_open_run,
+                    args=(entry.run.id,),
+                )
+                st.caption(f"{entry.started} · {entry.files_text} · {entry.run.status}")
+        if len(found) > LISTED_RUNS:
+            n = LISTED_RUNS
+            st.caption(
+                f"More than {n} runs match; the {n} most recently active are listed."
+                if words
+                else f"The {n} most recently active runs are listed; search to find the others."
+            )
+
+
+def _open_run(run_id: str) -> None:
+    st.query_params["run"] = run_id
 
 
 def _new_run_form(ctx: Context) -> None:
     st.title("Analyze")
     catalogue = [f for f in ctx.store.files() if not f.remote_missing]
-    if not catalogue:
+    usable = [s.name for s in data_sources.usable(ctx.user, ctx.settings)]
+    if not catalogue and not usable:
         st.info(
             "Your library is empty. Upload files first, or analyse a sample dataset from the home page.",
             icon=":material/folder_open:",
@@ -89,14 +129,28 @@ def _new_run_form(ctx: Context) -> None:
         st.page_link(FILES_PAGE, label="Go to Files", icon=":material/folder_open:", query_params=link_params())
         return
     names = {f.id: f"{f.filename} ({f.kind})" for f in catalogue}
-    chosen = st.multiselect(
-        "Files to analyse",
-        options=list(names),
-        key="analyze_files",
-        default=[i for i in selected_files() if i in names],
-        format_func=names.__getitem__,
-    )
-    select_files(chosen)
+    chosen: list[str] = []
+    if not catalogue:
+        st.caption("Your library has no files yet: upload some on the Files page, or query a SQL source below.")
+    else:
+        chosen = st.multiselect(
+            "Files to analyse",
+            options=list(names),
+            key=FILES,
+            default=[i for i in selected_files() if i in names],
+            format_func=names.__getitem__,
+        )
+        select_files(chosen)
+    picked: list[str] = []
+    if usable:
+        picked = st.multiselect(
+            "SQL sources to query",
+            options=usable,
+            key=SOURCES,
+            default=[n for n in selected_sources() if n in usable],
+            help="Claude's code queries these databases read-only, on this app's side; see the Data page.",
+        )
+        select_sources(picked)
     if DRAFT in st.session_state:
         st.session_state[QUESTION] = st.session_state.pop(DRAFT)
     columns = prompts.table_columns([f for f in catalogue if f.id in chosen])
@@ -105,9 +159,16 @@ def _new_run_form(ctx: Context) -> None:
         "Your question", key=QUESTION, height=120, placeholder="e.g. What are the main drivers of churn? Show a chart."
     )
     model_col, tool_col, budget_col = st.columns([3, 3, 2])
-    models = _models(ctx)
-    default = ctx.settings.model if ctx.settings.model in models else models[0]
-    model = model_col.selectbox("Model", models, index=models.index(default), key="analyze_model")
+    if ctx.settings.demo:  # the scripted analyst answers whatever model is asked for; it is none of them
+        model_col.selectbox(
+            "Model", [DEMO_LABEL], disabled=True, key="analyze_model_demo",
+            help="The offline demo's scripted analyst answers: it is not Claude, and a demo run costs nothing.",
+        )  # fmt: skip
+        model = ctx.settings.model
+    else:
+        models = _models(ctx)
+        default = ctx.settings.model if ctx.settings.model in models else models[0]
+        model = model_col.selectbox("Model", models, index=models.index(default), key="analyze_model")
     tool = tool_col.selectbox(
         "Code execution tool",
         TOOL_VERSIONS,
@@ -119,25 +180,26 @@ def _new_run_form(ctx: Context) -> None:
         budget_col, BUDGET_LABEL, ctx.settings.run_budget_usd, "analyze_budget", BUDGET_HELP, step=0.5
     )
     settings = replace(ctx.settings, model=model, tool_version=tool, run_budget_usd=budget)
+    blocked = snapshot_form.fallback(ctx, settings, picked, FILES) if picked else False
     # a click callback starts the run before the rerun it causes, so the job does not wait for a redraw
     st.button(
         "Run analysis",
         type="primary",
         key="analyze_run",
         icon=":material/play_arrow:",
-        disabled=not (chosen and question.strip()),
+        disabled=not ((chosen or picked) and question.strip()) or blocked,
         on_click=_start_run,
-        args=(ctx, settings, question.strip(), chosen),
+        args=(ctx, settings, question.strip(), chosen, picked),
     )
     if START_ERROR in st.session_state:
         show_error(st.session_state.pop(START_ERROR))
-    if not chosen:
-        st.caption("Choose at least one file.")
+    if not chosen and not picked:
+        st.caption("Choose at least one file" + (" or SQL source." if usable else "."))
 
 
-def _start_run(ctx: Context, settings: Settings, question: str, file_ids: list[str]) -> None:
+def _start_run(ctx: Context, settings: Settings, question: str, file_ids: list[str], sources: list[str]) -> None:
     try:
-        run = jobs.new_run(ctx.store, settings, question, file_ids)
+        run = jobs.new_run(ctx.store, settings, question, file_ids, sources=sources, user=ctx.user)
     except AppError as err:
         st.session_state[START_ERROR] = err
         return
@@ -147,22 +209,29 @@ def _start_run(ctx: Context, settings: Settings, question: str, file_ids: list[s
 def _ready_prompts(columns: list[str]) -> None:
     st.caption("Ready prompts")
     cols = st.columns(4)
-    target = ""
-    if columns:
-        target = st.selectbox(
+    for col, (key, label) in zip(cols, prompts.READY.items(), strict=False):
+        col.button(label, key=f"prompt_{key}", on_click=_use_prompt, args=(key,), width="stretch")
+    # the target belongs to the Drivers prompt: offered while its question is the one in the box
+    target = st.session_state.get(KEPT_TARGET, "")
+    if columns and st.session_state.get(QUESTION) == prompts.ready("drivers", target):
+        if st.session_state.get(TARGET) not in columns:  # the widget forgets its value while it is not shown
+            st.session_state[TARGET] = target if target in columns else ""
+        st.selectbox(
             "Target column for 'Drivers'",
             [""] + columns,
-            key="analyze_target",
+            key=TARGET,
             format_func=lambda c: c or "(let Claude pick)",
-        )
-    for col, (key, label) in zip(cols, prompts.READY.items(), strict=False):
-        col.button(
-            label, key=f"prompt_{key}", on_click=_set_question, args=(prompts.ready(key, target),), width="stretch"
+            on_change=_set_target,
         )
 
 
-def _set_question(text: str) -> None:
-    st.session_state[QUESTION] = text
+def _use_prompt(key: str) -> None:
+    st.session_state[QUESTION] = prompts.ready(key, st.session_state.get(KEPT_TARGET, "") if key == "drivers" else "")
+
+
+def _set_target() -> None:
+    st.session_state[KEPT_TARGET] = st.session_state.get(TARGET, "")
+    _use_prompt("drivers")
 
 
 def _models(ctx: Context) -> list[str]:
@@ -176,6 +245,7 @@ def _models(ctx: Context) -> list[str]:
 
 
 def _run(ctx: Context, run_id: str) -> None:
+    watch = RunWatch.start(ctx.store, run_id)
     view = load_run_view(ctx.store, run_id, ctx.settings.prices)
     assert view is not None
     mine = ctx.store.owns(view.run)
@@ -185,13 +255,20 @@ def _run(ctx: Context, run_id: str) -> None:
     if view.run.active:
         # nobody works on it any more: it was cut off, so say so instead of spinning forever
         recovery.settle(ctx.store, only={run_id})
+        watch = RunWatch.start(ctx.store, run_id)
         view = load_run_view(ctx.store, run_id, ctx.settings.prices)
         assert view is not None
+    _at_rest(ctx, watch)
     if not mine:
         _read_only(ctx, view)
         return
     replay_form.links(ctx, view, mine)
-    render_run(view, ctx.data_dir, on_retry=lambda file_id: _retry_file(ctx, run_id, file_id))
+    render_run(
+        view,
+        ctx.data_dir,
+        on_retry=lambda file_id: _retry_file(ctx, run_id, file_id),
+        rename=lambda: _rename(ctx, view.run),
+    )
     actions = st.columns([2, 2, 2, 2])  # wide enough for the labels at 1280 px
     exports.render(ctx, view, actions[:2])
     replay_form.form(ctx, view, actions[2])
@@ -215,11 +292,22 @@ def _run(ctx: Context, run_id: str) -> None:
     follow_up = st.chat_input("Ask a follow-up in the same container…", key="analyze_followup")
     if follow_up:
         try:
-            jobs.start_turn(ctx.store, ctx.settings, run_id, follow_up)
+            jobs.start_turn(ctx.store, ctx.settings, run_id, follow_up, ctx.user)
         except AppError as err:
             show_error(err)
             return
         st.rerun()
+
+
+def _at_rest(ctx: Context, watch: RunWatch) -> None:
+    """Draw the page again when the run changes elsewhere."""
+
+    @st.fragment(run_every=REST_TICK_SECONDS)
+    def changed_elsewhere() -> None:
+        if watch.changed(ctx.store):
+            st.rerun()
+
+    changed_elsewhere()
 
 
 def _retry_file(ctx: Context, run_id: str, file_id: str) -> None:
@@ -241,6 +329,33 @@ def _budget(ctx: Context, view: RunView) -> None:
 
 def _save_budget(ctx: Context, run_id: str, key: str) -> None:
     runsettings.set_budget(ctx.store, run_id, float(st.session_state.get(key) or 0.0))
+
+
+def _rename(ctx: Context, run: RunRecord) -> None:
+    """The owner's control to rename the run: a name in a popover; Enter or Save keeps it."""
+    key = f"analyze_name_{run.id}"
+    if key not in st.session_state:
+        st.session_state[key] = run.name
+    with st.popover("Rename", icon=":material/edit:"):
+        with st.form(f"analyze_rename_{run.id}", border=False):
+            st.text_input(
+                "Name",
+                key=key,
+                max_chars=NAME_LIMIT,
+                help="What the run is called in lists, on Compare and in exports. Empty: its question again.",
+            )
+            st.form_submit_button(
+                "Save name", key=f"analyze_rename_save_{run.id}", on_click=_save_name, args=(ctx, run.id, key)
+            )
+
+
+def _save_name(ctx: Context, run_id: str, key: str) -> None:
+    try:
+        run = names.rename(ctx.store, run_id, st.session_state.get(key) or "")
+    except AppError as err:
+        st.session_state[RENAME_ERROR] = err
+        return
+    st.session_state[key] = run.name  # as kept: trimmed, or the question again
 
 
 def _read_only(ctx: Context, view: RunView) -> None:
@@ -289,39 +404,48 @@ def _run_link(run_id: str) -> str:
     return f"Analyze?run={run_id}"
 
 
-def _live_turn(run_id: str, idx: int) -> Follower:
-    """What the poll has seen of the run's live turn; one per run, started afresh when the next turn begins."""
+def _live_turn(run_id: str, idx: int, max_per_owner: int) -> LiveTurn:
+    """What the page has seen of the run's live turn; one per run, started afresh when the next turn begins."""
     key = f"analyze_live_{run_id}"
     held = st.session_state.get(key)
-    if held is None or held[0] != idx:
-        held = st.session_state[key] = (idx, Follower(run_id, idx))
-    return held[1]
+    if held is None or held.idx != idx:
+        held = st.session_state[key] = LiveTurn(run_id, idx, max_per_owner)
+    return held
 
 
 def _live(ctx: Context, view: RunView, mine: bool = True) -> None:
-    """The run's header and finished turns drawn once; only the live turn is polled and redrawn."""
+    """The run's header and finished turns drawn once; only the live turn is redrawn, from what was read last,
+    and read again only when it changed."""
     run_id = view.run.id
     replay_form.links(ctx, view, mine)
-    render_run_header(view)
+    render_run_header(view, (lambda: _rename(ctx, view.run)) if mine else None)
     for turn in view.turns[:-1]:
-        render_turn(turn, ctx.data_dir, run_id)
-    live_idx = view.turns[-1].turn.idx
+        render_turn(turn, ctx.data_dir, run_id, demo=view.run.demo)
+    watch = _live_turn(run_id, view.turns[-1].turn.idx, ctx.settings.max_running_per_user)
 
-    seen = _live_turn(run_id, live_idx)
-
-    @st.fragment(run_every=POLL_SECONDS)
+    @st.fragment(run_every=TICK_SECONDS)
     def live() -> None:
-        turn = refresh_turn(ctx.store, view.run, seen, ctx.settings.prices)
+        watch.look(ctx.store)
+        turn = watch.view(view.run, ctx.settings.prices)
         if turn is None:
             return
         if mine and st.button("Stop", key="analyze_stop", icon=":material/stop_circle:", type="secondary"):
             jobs.stop(run_id, ctx.store)
             jobs.wait(run_id, timeout=10, store=ctx.store)
             st.rerun()
-        render_turn(turn, ctx.data_dir, run_id)
-        if not jobs.is_active(run_id, ctx.store):
-            st.rerun()
-        if turn.turn.status not in ACTIVE and (ctx.store.turn_state(run_id) or turn.turn).idx != live_idx:
-            st.rerun()  # a replay went on to its next question
+        if watch.place is not None:
+            _queued(turn.turn.question, watch.place.sentence)
+        else:
+            render_turn(turn, ctx.data_dir, run_id, demo=view.run.demo)
+        if not watch.active or (turn.turn.status not in ACTIVE and watch.moved_on):
+            st.rerun()  # it ended, was cut off, or a replay went on to its next question
 
     live()
+
+
+def _queued(question: str, sentence: str) -> None:
+    """A turn waiting for a worker: the question, and where it stands."""
+    with st.chat_message("user"):
+        st.markdown(question)
+    with st.chat_message("assistant"):
+        st.caption(f":material/hourglass_empty: {sentence}")

@@ -2,31 +2,30 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-
 import pandas as pd
 import streamlit as st
 
+from lib.cost import model_label, usage_text
+from lib.runs import names
 from lib.runs.diff import CellDiff, NumberChange, Quoted, TurnDiff
 from lib.runs.view import Comparison, load_comparison
-from lib.storage.records import RunRecord
 from lib.ui.demo_session import link_params
 from lib.ui.render import STATUS_LABELS, render_figure
 from lib.ui.setup import Context
-from lib.ui.state import ANALYZE_PAGE
+from lib.ui.state import ANALYZE_PAGE, matching_runs, run_search
 
 SHOW_SAME = "compare_show_same"
+SEARCH = "compare_run_search"
 CHART_WIDTH = 300  # px: two charts and their axes side by side in the wide layout at 1280 px
 
 
 def render(ctx: Context) -> None:
     """Draw the comparison of the runs in the URL (`a` before, `b` after), or ask which runs to compare."""
-    runs = ctx.store.runs(limit=200)
     new_id = st.query_params.get("b", "")
     new_run = ctx.store.run(new_id) if new_id else None
     old_id = st.query_params.get("a", "") or (new_run.replay_of if new_run else "")
     st.title("Compare runs")
-    old_id, new_id = _pickers(ctx, runs, old_id, new_id)
+    old_id, new_id = _pickers(ctx, old_id, new_id)
     if not (old_id and new_id):
         st.info(
             "Choose two runs. To compare answers on new data, open a finished run on the Analyze page and press "
@@ -41,20 +40,24 @@ def render(ctx: Context) -> None:
     _comparison(ctx, found)
 
 
-def _pickers(ctx: Context, runs: list[RunRecord], old_id: str, new_id: str) -> tuple[str, str]:
-    known = {r.id: r for r in runs}
-    for run_id in (old_id, new_id):  # a shared run opened by link is not among the user's own
-        if run_id and run_id not in known and (run := ctx.store.run(run_id)) is not None:
-            known[run_id] = run
+def _pickers(ctx: Context, old_id: str, new_id: str) -> tuple[str, str]:
+    words = run_search(SEARCH, "Find runs to compare")
+    found = names.find(ctx.store, words, limit=200)
+    if words:
+        st.caption(f"{matching_runs(len(found))} “{words}”; the runs chosen stay in the lists.")
+    known = {e.run.id: e for e in found}
+    # the chosen runs stay choosable whatever the search, as does a shared run opened by link (not the user's own)
+    chosen = [r for i in (old_id, new_id) if i and i not in known and (r := ctx.store.run(i)) is not None]
+    known.update({e.run.id: e for e in names.entries(ctx.store, chosen)})
     ids = [""] + list(known)
 
     def label(run_id: str) -> str:
-        run = known.get(run_id)
-        return f"{run.title[:60]} · {datetime.fromtimestamp(run.created_at):%m-%d %H:%M}" if run else "—"
+        entry = known.get(run_id)
+        return entry.label if entry else "—"
 
-    left, right = st.columns(2)
-    old = left.selectbox("Before", ids, index=ids.index(old_id) if old_id in ids else 0, format_func=label)
-    new = right.selectbox("After", ids, index=ids.index(new_id) if new_id in ids else 0, format_func=label)
+    # one above the other: a label needs the page's width to show a run's start, files and status after its name
+    old = st.selectbox("Before", ids, index=ids.index(old_id) if old_id in ids else 0, format_func=label)
+    new = st.selectbox("After", ids, index=ids.index(new_id) if new_id in ids else 0, format_func=label)
     if (old, new) != (old_id, new_id):
         st.query_params.from_dict({**link_params(), "a": old, "b": new})
         st.rerun()
@@ -63,14 +66,16 @@ def _pickers(ctx: Context, runs: list[RunRecord], old_id: str, new_id: str) -> t
 
 def _comparison(ctx: Context, found: Comparison) -> None:
     labels = found.labels
-    for col, view, label, title in zip(st.columns(2), (found.old, found.new), labels, found.titles, strict=True):
+    for col, view, label, name in zip(st.columns(2), (found.old, found.new), labels, found.names, strict=True):
         with col:
-            st.markdown(f"**{label}:** {title}")
-            names = [ctx.store.file(f) for f in view.run.file_ids]
+            st.markdown(f"**{label}:** {name}")
+            records = [ctx.store.file(f) for f in view.run.file_ids]
             files = ", ".join(
-                f"`{r.filename}`" if r else f"`{fid}`" for r, fid in zip(names, view.run.file_ids, strict=True)
+                f"`{r.filename}`" if r else f"`{fid}`" for r, fid in zip(records, view.run.file_ids, strict=True)
             )
             st.caption(f"{STATUS_LABELS.get(view.run.status, view.run.status)} · files: {files or 'none'}")
+            run = view.run
+            st.caption(usage_text(view.usage, view.cost, run.demo, model_label(run.model, run.demo)))
             st.page_link(
                 ANALYZE_PAGE,
                 label=f"Open the {label.lower()}",

@@ -9,7 +9,6 @@ from streamlit.delta_generator import DeltaGenerator
 
 from lib.runs import export
 from lib.runs.view import RunView
-from lib.storage.records import FileRecord
 from lib.ui.setup import Context
 
 
@@ -17,10 +16,10 @@ def render(ctx: Context, view: RunView, columns: Sequence[DeltaGenerator]) -> No
     """Notebook and report downloads in two columns; files are built only when clicked."""
     if not view.turns:
         return
-    slug = re.sub(r"[^A-Za-z0-9]+", "-", view.run.title).strip("-")[:40] or "analysis"
+    slug = re.sub(r"[^A-Za-z0-9]+", "-", view.run.name).strip("-")[:40] or "analysis"
     columns[0].download_button(
         "Notebook (.ipynb)",
-        data=lambda: export.notebook(view, ctx.data_dir, _records(ctx, view)),
+        data=lambda: export.notebook(ctx.store, view, ctx.data_dir),
         file_name=f"{slug}.ipynb",
         mime="application/x-ipynb+json",
         key="export_ipynb",
@@ -29,15 +28,10 @@ def render(ctx: Context, view: RunView, columns: Sequence[DeltaGenerator]) -> No
     )
     columns[1].download_button(
         "Report + files (.zip)",
-        data=lambda: export.report_zip(view, ctx.data_dir, _records(ctx, view)),
+        data=lambda: export.report_zip(ctx.store, view, ctx.data_dir),
         file_name=f"{slug}.zip",
         mime="application/zip",
         key="export_zip",
         on_click="ignore",
         icon=":material/folder_zip:",
     )
-
-
-def _records(ctx: Context, view: RunView) -> list[FileRecord]:
-    """The catalogue records of the run's files that this user can read."""
-    return [r for r in map(ctx.store.file, view.run.file_ids) if r]

@@ -6,6 +6,7 @@ import time
 
 import pandas as pd
 import streamlit as st
+from streamlit.delta_generator import DeltaGenerator
 from streamlit.runtime.uploaded_file_manager import UploadedFile
 
 from lib.errors import AppError
@@ -21,8 +22,9 @@ UPLOADER_GEN = "files_uploader_gen"
 MESSAGES = "files_messages"
 REMOTE_CACHE = "files_remote_cache"
 REMOTE_TTL = 30.0
-
-
+SELECT = "files_select"
+RESELECT = "files_reselect"  # the selection was changed elsewhere (an upload): the picker takes it over
+PREVIEWS = "files_previews"
 CHECKED = "files_checked"
 PROGRESS_SECONDS = 0.3  # how often a file's whole check is shown going on
 
@@ -146,7 +148,9 @@ def _upload(ctx: Context, accepted: list[uploads.Accepted], expiry: int) -> None
             note = "was already in the library; reusing it" if result.reused else "uploaded"
             messages.append(("success", f"**{checked.name}** {note} (`{result.record.id}`)."))
     bar.progress(1.0, text="Done")
-    select_files(list(dict.fromkeys(selected_files() + new_ids)))
+    if new_ids:  # what was just uploaded is what the user goes on with
+        select_files(new_ids)
+        st.session_state[RESELECT] = True
     st.session_state[MESSAGES] = messages
     st.session_state[UPLOADER_GEN] += 1
     for intake in st.session_state.pop(CHECKED, {}).values():
@@ -173,23 +177,13 @@ def _library(ctx: Context) -> None:
     head, refresh_col = st.columns([5, 1])
     head.subheader("Library")
     refresh = refresh_col.button("Refresh", key="files_refresh", icon=":material/refresh:")
-    entries = library.catalogue(ctx.store, _remote(ctx, refresh))
+    everything = library.catalogue(ctx.store, _remote(ctx, refresh))
+    # files Claude's code made are a run's results (in the Gallery, with the question that made them), not inputs
+    entries = [e for e in everything if not e.generated]
     if not entries:
         st.caption("No files yet. Add some above, or try a sample dataset on the home page.")
-        return
-    table = pd.DataFrame(
-        {
-            "name": [e.filename for e in entries],
-            "size": [format_size(e.size_bytes) for e in entries],
-            "type": [e.kind for e in entries],
-            "uploaded at": [e.uploaded_at.strftime("%Y-%m-%d %H:%M") for e in entries],
-            "downloadable": [e.downloadable for e in entries],
-            "expires": [e.expires_at.strftime("%Y-%m-%d %H:%M") if e.expires_at else "" for e in entries],
-            "status": [e.status for e in entries],
-            "id": [e.id for e in entries],
-        }
-    )
-    st.dataframe(table, hide_index=True, key="files_table")
+    else:
+        _table(entries, "files_table")
     missing = [e.filename for e in entries if e.status == "missing remotely"]
     if missing:
         st.warning(
@@ -198,13 +192,49 @@ def _library(ctx: Context) -> None:
             + ". Their local copies are kept; upload them again to analyse them.",
             icon=":material/cloud_off:",
         )
+    if entries:
+        _actions(ctx, entries)
+    _generated(ctx, [e for e in everything if e.generated])
+
+
+def _table(entries: list[library.LibraryEntry], key: str) -> None:
+    table = pd.DataFrame(
+        {
+            "name": [e.filename for e in entries],
+            "size": [format_size(e.size_bytes) for e in entries],
+            "type": [e.kind for e in entries],
+            "uploaded at": [e.uploaded_at.strftime("%Y-%m-%d %H:%M") for e in entries],
+            "download": [e.download_from for e in entries],
+            "expires": [e.expires_at.strftime("%Y-%m-%d %H:%M") if e.expires_at else "" for e in entries],
+            "status": [e.status for e in entries],
+            "id": [e.id for e in entries],
+        }
+    )
+    st.dataframe(
+        table,
+        hide_index=True,
+        key=key,
+        column_config={
+            "download": st.column_config.TextColumn(
+                help="Where Download gets the file: the copy kept in the data directory, or the Files API (which "
+                "lets only files made by code be downloaded)."
+            )
+        },
+    )
+
+
+def _actions(ctx: Context, entries: list[library.LibraryEntry]) -> None:
     by_id = {e.id: e for e in entries}
-    default = [i for i in selected_files() if i in by_id]
+    # the picker's own state is written only when it must change: set on every run, it would undo the user's edits
+    reselect = st.session_state.pop(RESELECT, False)
+    if reselect or SELECT not in st.session_state:
+        st.session_state[SELECT] = [i for i in selected_files() if i in by_id]
+    elif any(i not in by_id for i in st.session_state[SELECT]):  # a file deleted meanwhile drops out
+        st.session_state[SELECT] = [i for i in st.session_state[SELECT] if i in by_id]
     chosen = st.multiselect(
         "Select files",
         options=list(by_id),
-        default=default,
-        key="files_select",
+        key=SELECT,
         format_func=lambda i: f"{by_id[i].filename} ({by_id[i].kind}, {i[-8:]})",
     )
     select_files(chosen)
@@ -222,29 +252,90 @@ def _library(ctx: Context) -> None:
     if confirmed_button(
         cols[1], f"Confirm deleting {len(chosen)}", "Delete selected", "files_delete", disabled=not chosen
     ):
-        problems = library.delete(ctx.client(), ctx.store, ctx.data_dir, chosen)
-        done = len(chosen) - len(problems)
-        st.session_state[MESSAGES] = [("success", f"Deleted {done} file{'s' * (done != 1)}.")] + [
-            ("error", p) for p in problems
-        ]
-        select_files([])
-        st.session_state.pop(REMOTE_CACHE, None)
-        st.rerun()
+        _delete(ctx, chosen)
     if len(chosen) == 1:
         entry = by_id[chosen[0]]
-        if entry.local_path or entry.downloadable:
-            cols[2].download_button(
-                f"Download {entry.filename}",
-                data=lambda: library.file_bytes(ctx.client(), ctx.store, ctx.data_dir, entry),
-                file_name=entry.filename,
-                mime=entry.mime_type,
-                key="files_download",
-                on_click="ignore",
-                icon=":material/download:",
-            )
-        else:
-            cols[2].caption("The API does not allow downloading uploaded files, and there is no local copy.")
+        _download(ctx, cols[2], entry)
+        _preview(ctx, entry)
         _notes(ctx, entry.id)
+
+
+def _delete(ctx: Context, file_ids: list[str]) -> None:
+    problems = library.delete(ctx.client(), ctx.store, ctx.data_dir, file_ids)
+    done = len(file_ids) - len(problems)
+    st.session_state[MESSAGES] = [("success", f"Deleted {done} file{'s' * (done != 1)}.")] + [
+        ("error", p) for p in problems
+    ]
+    select_files([])
+    st.session_state[RESELECT] = True
+    st.session_state.pop(REMOTE_CACHE, None)
+    st.rerun()
+
+
+def _download(ctx: Context, where: DeltaGenerator, entry: library.LibraryEntry) -> None:
+    if entry.download_from == "not available":
+        where.caption("The API does not allow downloading uploaded files, and there is no local copy.")
+        return
+    where.download_button(
+        f"Download {entry.filename}",
+        data=lambda: library.file_bytes(ctx.client(), ctx.store, ctx.data_dir, entry),
+        file_name=entry.filename,
+        mime=entry.mime_type,
+        key="files_download",
+        on_click="ignore",
+        icon=":material/download:",
+        help=f"From the {entry.download_from}.",
+    )
+
+
+def _preview(ctx: Context, entry: library.LibraryEntry) -> None:
+    """The file's preview and profile again: a table's as kept since its upload, other files' from the local copy,
+    parsed in the limited worker as on upload."""
+    record = ctx.store.file(entry.id)
+    if record is None or not (record.local_path or record.profile):
+        return
+    if not st.toggle(f"Preview and profile of {entry.filename}", key=f"files_preview_{entry.id}"):
+        return
+    cache: dict[str, object] = st.session_state.setdefault(PREVIEWS, {})
+    if entry.id not in cache:  # read once per session, not on every rerun
+        with st.spinner(f"Reading {entry.filename}…"):
+            cache[entry.id] = library.stored_preview(ctx.data_dir, record)
+    found = cache[entry.id]
+    if isinstance(found, AppError):
+        show_error(found)
+        return
+    with st.container(border=True):
+        render_preview(found)  # an image's is drawn from what the worker made of it, never from its bytes
+
+
+def _generated(ctx: Context, entries: list[library.LibraryEntry]) -> None:
+    """Files Claude's code made: results, kept with their runs in the Gallery, listed here because they also stay
+    in the Anthropic workspace until deleted."""
+    if not entries:
+        return
+    with st.expander(
+        f"Made by Claude's code: {len(entries)} file(s) in your Anthropic workspace", icon=":material/auto_awesome:"
+    ):
+        st.caption(
+            "These are results of your analyses, not inputs: the Gallery shows each with the question and code "
+            "that made it. They stay in your Anthropic workspace until deleted here."
+        )
+        _table(entries, "files_generated_table")
+        by_id = {e.id: e for e in entries}
+        chosen = st.multiselect(
+            "Select generated files",
+            options=list(by_id),
+            key="files_generated_select",
+            format_func=lambda i: f"{by_id[i].filename} ({i[-8:]})",
+        )
+        if confirmed_button(
+            st.container(),
+            f"Confirm deleting {len(chosen)} from the workspace",
+            "Delete from the workspace",
+            "files_generated_delete",
+            disabled=not chosen,
+        ):
+            _delete(ctx, chosen)
 
 
 def _notes(ctx: Context, file_id: str) -> None:

@@ -9,7 +9,7 @@ import streamlit as st
 
 from lib.files import kinds
 from lib.files.preview import format_size
-from lib.runs import gallery
+from lib.runs import gallery, names
 from lib.storage import blobs
 from lib.storage.records import Artifact, ArtifactFilter
 from lib.ui.demo_session import link_params
@@ -18,9 +18,9 @@ from lib.ui.setup import Context
 from lib.ui.state import ANALYZE_PAGE, confirmed_button
 
 PER_PAGE = 12
-COLUMNS = 4
-CARD_HEIGHT = 390
+CARD_WIDTH = 250  # px: the cards flow into as many columns as fit (3 at 1280 px, 5 at 1920 px)
 THUMB_HEIGHT = 150
+NAME_CHARS = 22  # of a file name on a card; the rest is on hover
 OPEN = "gallery_open"
 SELECTED = "gallery_selected"
 
@@ -53,7 +53,7 @@ def render(ctx: Context) -> None:
 
 def _filters(ctx: Context) -> ArtifactFilter:
     runs = ctx.store.runs(limit=500)
-    titles = {r.id: r.title[:60] for r in runs}
+    titles = {e.run.id: e.label for e in names.entries(ctx.store, runs)}  # reruns of one question told apart
     c = st.columns([3, 2, 3, 3])
     run_id = c[0].selectbox(
         "Run", [""] + list(titles), format_func=lambda i: titles.get(i, "All runs"), key="gallery_run"
@@ -89,7 +89,7 @@ def _bulk_actions(ctx: Context) -> None:
     c = st.columns([3, 3, 2, 2])  # wide enough for "Download N as zip" at 1280 px
     c[0].download_button(
         f"Download {len(arts)} as zip",
-        data=lambda: gallery.zip_bytes(ctx.data_dir, arts),
+        data=lambda: gallery.zip_bytes(ctx.store, ctx.data_dir, arts),
         file_name="artifacts.zip",
         mime="application/zip",
         key="gallery_zip",
@@ -107,32 +107,39 @@ def _bulk_actions(ctx: Context) -> None:
 
 
 def _grid(ctx: Context, cards: list[gallery.Card]) -> None:
-    for start in range(0, len(cards), COLUMNS):
-        cols = st.columns(COLUMNS)
-        for col, card in zip(cols, cards[start : start + COLUMNS], strict=False):
-            art = card.artifact
-            with col.container(border=True, height=CARD_HEIGHT):
-                thumb = gallery.thumb_for(ctx.data_dir, art)
-                # a fixed-height picture box keeps every card's text and buttons on the same line
-                with st.container(
-                    height=THUMB_HEIGHT, border=False, vertical_alignment="center", horizontal_alignment="center"
-                ):
-                    if thumb:  # in its own format, so Streamlit has nothing to re-encode
-                        st.image(str(thumb), width="stretch", output_format="JPEG" if thumb.suffix == ".jpg" else "PNG")
-                    else:
-                        st.markdown(f"### {gallery.icon_for(art)} {art.filename.rsplit('.', 1)[-1].upper()}")
-                st.markdown(f"**{art.filename}**")
-                size = sum(m.size_bytes for m in card.members)
-                kind = " · :material/insights: with Vega-Lite spec" if card.spec else ""
-                st.caption(
-                    f"{art.question[:70]} · {datetime.fromtimestamp(art.created_at):%Y-%m-%d %H:%M} · "
-                    f"{format_size(size)}{kind}"
-                )
-                row = st.container(horizontal=True, vertical_alignment="center")  # columns cut "Open" short
-                row.checkbox("Select", key=f"gallery_sel_{art.id}")
-                if row.button("Open", key=f"gallery_open_{art.id}", icon=":material/open_in_full:"):
-                    st.session_state[OPEN] = art.id
-                    st.rerun()
+    grid = st.container(horizontal=True, wrap=True, gap="medium")
+    for card in cards:
+        art = card.artifact
+        # every line of a card is one line high (long text ends in an ellipsis, whole on hover), so all cards are
+        # as tall as their content and each other, and none cuts its buttons off
+        with grid.container(border=True, width=CARD_WIDTH, key=f"gallery_card_{art.id}"):
+            thumb = gallery.thumb_for(ctx.data_dir, art)
+            with st.container(
+                height=THUMB_HEIGHT, border=False, vertical_alignment="center", horizontal_alignment="center"
+            ):
+                if thumb:
+                    # in its own format, so Streamlit has nothing to re-encode
+                    st.image(str(thumb), width="stretch", output_format="JPEG" if thumb.suffix == ".jpg" else "PNG")
+                else:
+                    st.markdown(f"### {gallery.icon_for(art)} {art.filename.rsplit('.', 1)[-1].upper()}")
+            st.markdown(f"**{short_name(art.filename)}**", wrap=False, help=art.filename)
+            st.caption(art.question or "—", wrap=False, help=art.question or None)
+            size = sum(m.size_bytes for m in card.members)
+            kind = " · :material/insights: interactive" if card.spec else ""
+            st.caption(f"{datetime.fromtimestamp(art.created_at):%m-%d %H:%M} · {format_size(size)}{kind}", wrap=False)
+            row = st.container(horizontal=True, vertical_alignment="center", key=f"gallery_buttons_{art.id}")
+            row.checkbox("Select", key=f"gallery_sel_{art.id}")
+            if row.button("Open", key=f"gallery_open_{art.id}", icon=":material/open_in_full:"):
+                st.session_state[OPEN] = art.id
+                st.rerun()
+
+
+def short_name(name: str, limit: int = NAME_CHARS) -> str:
+    """A file name shortened in the middle, keeping its start and its end (where the kind and extension are)."""
+    if len(name) <= limit:
+        return name
+    tail = (limit - 1) // 2
+    return name[: limit - 1 - tail] + "…" + name[-tail:]
 
 
 def _detail(ctx: Context, art: Artifact) -> None:

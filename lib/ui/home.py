@@ -7,13 +7,19 @@ from datetime import datetime
 import streamlit as st
 
 from lib import demo
+from lib.cost import model_label
+from lib.errors import AppError
 from lib.files import samples, uploads
 from lib.files.library import upload_accepted
+from lib.runs import jobs
 from lib.ui import demo_session
 from lib.ui.demo_session import link_params
 from lib.ui.render import STATUS_LABELS, show_error
-from lib.ui.setup import Context, display_path, key_help
+from lib.ui.setup import Context, display_path, key_help, model_caption
 from lib.ui.state import ANALYZE_PAGE, FILES_PAGE, select_files
+
+PENDING_SAMPLE = "home_pending_sample"  # a sample clicked before the demo started, analysed once it has
+TITLE_CHARS = 80
 
 
 def render(ctx: Context) -> None:
@@ -50,7 +56,7 @@ def render(ctx: Context) -> None:
             st.rerun()
         st.caption("The demo starts a scripted local analyst on this machine (loopback only). It is not Claude.")
     cols = st.columns(2)
-    cols[0].caption(f"Model: `{s.model}` · code execution tool `{s.tool_version}`")
+    cols[0].caption(model_caption(s))
     cols[1].caption(f"Data directory: `{display_path(s.data_dir)}`")
     keep = link_params()
     st.page_link(FILES_PAGE, label="Files: upload and manage data", icon=":material/folder_open:", query_params=keep)
@@ -61,18 +67,40 @@ def render(ctx: Context) -> None:
 
 def _samples(ctx: Context) -> None:
     st.subheader("Try a sample dataset")
-    for sample in samples.list_samples():
+    found = samples.list_samples()
+    pending = st.session_state.pop(PENDING_SAMPLE, None)
+    if pending and ctx.settings.has_key:  # the demo has just started for this click
+        chosen = next((s for s in found if s.name == pending), None)
+        if chosen is not None:
+            _use_sample(ctx, chosen)
+    real = ctx.settings.has_key and not ctx.settings.demo
+    if not ctx.settings.has_key:
+        st.caption(
+            "No API key is set, so a sample is analysed by the offline demo's scripted analyst (not Claude): "
+            "one click starts the demo and the analysis."
+        )
+    for sample in found:
         with st.container(border=True):
             left, right = st.columns([4, 1])
             left.markdown(f"**{sample.name}** — {sample.description}")
-            left.caption(f"Suggested question: {sample.suggested_question}")
+            left.caption(f"Asks: {sample.suggested_question}")
             if right.button(
-                "Analyze", key=f"sample_{sample.name}", disabled=not ctx.settings.has_key, icon=":material/play_arrow:"
+                "Analyze" if ctx.settings.has_key else "Analyze in the demo",
+                key=f"sample_{sample.name}",
+                icon=":material/play_arrow:",
+                help="Uploads the file and asks the question above; the answer streams on the Analyze page."
+                + (" This calls the API with your key." if real else ""),
             ):
-                _use_sample(ctx, sample)
+                if ctx.settings.has_key:
+                    _use_sample(ctx, sample)
+                else:
+                    st.session_state[PENDING_SAMPLE] = sample.name
+                    demo_session.start()
+                    st.rerun()
 
 
 def _use_sample(ctx: Context, sample: samples.Sample) -> None:
+    """Upload a sample and start its suggested question at once, then watch it on the Analyze page."""
     data = sample.path.read_bytes()
     checked = uploads.check_upload(sample.name, data, ctx.settings.max_upload_bytes, ctx.data_dir)
     if isinstance(checked, uploads.Rejected):
@@ -80,11 +108,16 @@ def _use_sample(ctx: Context, sample: samples.Sample) -> None:
         return
     with st.spinner(f"Uploading {sample.name}…"):
         result = upload_accepted(ctx.client(), ctx.store, ctx.data_dir, checked)
-    if result.error:
-        show_error(result.error)
+    if result.error or result.record is None:
+        show_error(result.error or AppError("Upload failed", f"{sample.name} was not stored.", "Try again."))
         return
-    select_files([result.record.id], sample.suggested_question)
-    st.switch_page(ANALYZE_PAGE, query_params=link_params())
+    select_files([result.record.id])
+    try:
+        run = jobs.new_run(ctx.store, ctx.settings, sample.suggested_question, [result.record.id])
+    except AppError as err:
+        show_error(err)
+        return
+    st.switch_page(ANALYZE_PAGE, query_params=link_params(run=run.id))
 
 
 def _recent_runs(ctx: Context) -> None:
@@ -94,7 +127,23 @@ def _recent_runs(ctx: Context) -> None:
     st.subheader("Recent runs")
     for run in runs:
         when = datetime.fromtimestamp(run.updated_at).strftime("%Y-%m-%d %H:%M")
-        st.page_link(
-            ANALYZE_PAGE, label=f"{run.title} · {when}", query_params=link_params(run=run.id), icon=":material/history:"
+        # one line per run: its status, its name (shortened at a word, whole on hover), when, which model
+        row = st.container(horizontal=True, vertical_alignment="center", gap="small", key=f"home_run_{run.id}")
+        row.markdown(STATUS_LABELS.get(run.status, run.status), width="content")
+        row.page_link(
+            ANALYZE_PAGE,
+            label=short_title(run.name),
+            query_params=link_params(run=run.id),
+            help=run.name,
+            width="stretch",
         )
-        st.caption(STATUS_LABELS.get(run.status, run.status))
+        row.caption(f"{when} · {model_label(run.model, run.demo)}", width="content")
+
+
+def short_title(title: str, limit: int = TITLE_CHARS) -> str:
+    """A title cut at a word boundary with an ellipsis when it is longer than `limit` characters."""
+    flat = " ".join(title.split())
+    if len(flat) <= limit:
+        return flat
+    cut = flat[: limit - 1].rsplit(" ", 1)[0].rstrip(" ,;:.")
+    return cut + "…"

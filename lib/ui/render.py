@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -10,7 +10,7 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
-from lib.cost import format_usd
+from lib.cost import format_usd, model_label, usage_text
 from lib.errors import AppError
 from lib.files import charts, heads, thumbs
 from lib.files import kinds as filekinds
@@ -18,6 +18,7 @@ from lib.files.preview import DocumentPreview, ImagePreview, TablePreview, forma
 from lib.runs.diff import Figure
 from lib.runs.view import RunView, TurnView
 from lib.storage import blobs
+from lib.tracing import TracedNumber
 from lib.transcript import (
     CodeCell,
     EditorResult,
@@ -26,14 +27,15 @@ from lib.transcript import (
     ItemHandler,
     Notice,
     Output,
+    Query,
     RunError,
     Text,
     Thinking,
     ToolError,
     Unsupported,
-    Usage,
     dispatch,
 )
+from lib.ui import traced
 
 STATUS_LABELS = {
     "queued": ":blue[● queued]",
@@ -65,19 +67,30 @@ def show_error(err: AppError | BaseException) -> None:
     st.error(f"**{err.title}.** {err.message}" + (f"\n\n{err.hint}" if err.hint else ""), icon=":material/error:")
 
 
-def render_item(item: Item, data_dir: Path, key: str, on_retry: Retry | None = None) -> None:
-    """One transcript item; `on_retry(file_id)` is offered on a generated file whose download failed."""
-    dispatch(item, _ItemView(data_dir, key, on_retry))
+def render_item(
+    item: Item,
+    data_dir: Path,
+    key: str,
+    on_retry: Retry | None = None,
+    numbers: Sequence[TracedNumber] = (),
+    cell: str = "",
+) -> None:
+    """One transcript item; `on_retry(file_id)` is offered on a generated file whose download failed; a text's
+    traced `numbers` are marked where untraced; a code cell named `cell` ("2.3") is anchored for links."""
+    dispatch(item, _ItemView(data_dir, key, on_retry, numbers, cell))
 
 
 class _ItemView(ItemHandler[None]):
     """Draws each type of transcript item."""
 
-    def __init__(self, data_dir: Path, key: str, on_retry: Retry | None) -> None:
+    def __init__(
+        self, data_dir: Path, key: str, on_retry: Retry | None, numbers: Sequence[TracedNumber], cell: str
+    ) -> None:
         self.data_dir, self.key, self.on_retry = data_dir, key, on_retry
+        self.numbers, self.cell = numbers, cell
 
     def text(self, item: Text) -> None:
-        st.markdown(item.text)
+        st.markdown(traced.marked(item.text, self.numbers))
         if item.citations:
             _citations(item.citations)
 
@@ -86,6 +99,8 @@ class _ItemView(ItemHandler[None]):
             st.markdown(item.text)
 
     def code(self, item: CodeCell) -> None:
+        if self.cell:  # a heading, so that Streamlit gives it the id cell-2-3 the numbers' list links to
+            st.markdown(f"###### Cell {self.cell}", anchors=False)
         _code_cell(item)
 
     def output(self, item: Output) -> None:
@@ -117,6 +132,9 @@ class _ItemView(ItemHandler[None]):
             st.caption("This version of the app does not know how to show this block; here is what arrived.")
             st.code(item.raw, language="json")
 
+    def query(self, item: Query) -> None:
+        _query(item)
+
 
 def _code_cell(cell: CodeCell) -> None:
     label = TOOL_LABELS.get(cell.tool, cell.tool)
@@ -135,6 +153,26 @@ def _code_cell(cell: CodeCell) -> None:
     lines = cell.code.count("\n") + 1
     st.caption(f":material/code: **{label}** · {lines} line{'s' * (lines != 1)}{busy}")
     _code(cell.code or " ", cell.language, line_numbers=cell.language == "python")
+
+
+QUERY_COLUMNS_SHOWN = 12
+
+
+def _query(q: Query) -> None:
+    """A query the code asked a source for, inside its code cell: the SQL, what came back, and any error."""
+    with st.container(border=True):
+        shown = ""
+        if q.columns and not q.error_kind:
+            more = len(q.columns) - QUERY_COLUMNS_SHOWN
+            shown = " · columns " + ", ".join(f"`{c}`" for c in q.columns[:QUERY_COLUMNS_SHOWN])
+            shown += f" and {more} more" if more > 0 else ""
+        st.caption(f":material/database: **SQL** on `{q.source}` · {q.outcome}{shown}")
+        st.code(q.sql.strip() or " ", language="sql", wrap_lines=True)
+        if q.truncated and q.note:
+            st.caption(f":material/content_cut: {q.note}")
+        if q.error:
+            kind = q.error_kind.replace("_", " ")
+            st.error(f"**The query failed ({kind}).** {q.error} {q.hint}".strip(), icon=":material/database:")
 
 
 def _output(out: Output) -> None:
@@ -243,7 +281,9 @@ def render_chart(chart: charts.Chart, key: str, downloads: bool = True, max_widt
     drawn = False
     if chart.spec is not None:
         try:
-            st.vega_lite_chart(chart.spec if max_width is None else charts.narrowed(chart.spec, max_width))
+            shown = chart.spec if max_width is None else charts.narrowed(chart.spec, max_width)
+            # a spec that sets its own width (a square heatmap) keeps its shape instead of being stretched flat
+            st.vega_lite_chart(shown, width="content" if isinstance(shown.get("width"), (int, float)) else None)
             st.caption(f":material/insights: `{chart.name}` · interactive chart (Vega-Lite)")
             drawn = True
         except Exception as exc:  # noqa: BLE001 - a spec the renderer rejects falls back to the PNG
@@ -271,43 +311,44 @@ def render_figure(figure: Figure, data_dir: Path, key: str, max_width: int | Non
     render_chart(chart, key, downloads=False, max_width=max_width)
 
 
-def usage_line(usage: Usage, cost_usd: float, known: bool) -> str:
-    """Tokens, code executions and estimated cost, as one caption."""
-    est = format_usd(cost_usd) if known else f"price unknown (counted as {format_usd(cost_usd)} for budgets)"
-    return (
-        f"{usage.input_tokens:,} input · {usage.output_tokens:,} output tokens · "
-        f"{usage.code_execution_requests} code executions · est. {est}"
-    )
-
-
-def render_turn(view: TurnView, data_dir: Path, run_id: str, on_retry: Retry | None = None) -> None:
-    """One question and its answer."""
+def render_turn(view: TurnView, data_dir: Path, run_id: str, on_retry: Retry | None = None, demo: bool = False) -> None:
+    """One question and its answer (`demo`: answered by the offline demo, which has no cost)."""
     with st.chat_message("user"):
         st.markdown(view.turn.question)
     with st.chat_message("assistant"):
         found = charts.transcript_charts(view.items, data_dir)
+        numbers, cells = (view.trace.by_item() if view.trace is not None else {}), view.cells
         for seq, item in enumerate(view.items):
             key = f"{run_id}_{view.turn.idx}_{seq}"
             if seq in found.at:
                 render_chart(found.at[seq], key)
             elif seq not in found.skip:  # a PNG drawn with its spec
-                render_item(item, data_dir, key=key, on_retry=on_retry)
+                render_item(item, data_dir, key, on_retry, numbers.get(seq, ()), cells.get(seq, ""))
         if view.turn.status == "running" and not view.items:
             st.caption(":material/hourglass_top: Waiting for the first words…")
+        counted = f" · {view.trace.summary}" if view.trace is not None else ""
         if view.turn.status == "done":
-            st.caption(usage_line(view.turn.usage, view.cost.total_usd, view.cost.known))
+            st.caption(usage_text(view.turn.usage, view.cost, demo) + counted)
         elif view.turn.status != "running":
             # the final usage figures arrive with the end of a response, so a cut-off turn only has partial ones
             st.caption(
-                usage_line(view.turn.usage, view.cost.total_usd, view.cost.known)
+                usage_text(view.turn.usage, view.cost, demo)
                 + " · partial: counted until the turn ended early"
+                + counted
             )
+        if view.trace is not None:
+            traced.numbers_expander(view.trace)
 
 
-def render_run_header(view: RunView) -> None:
-    """Title, status, container and cost of a run."""
+def render_run_header(view: RunView, rename: Callable[[], None] | None = None) -> None:
+    """Name, status, container, model and cost of a run; `rename` draws the owner's control beside the name."""
     run = view.run
-    st.subheader(run.title)
+    if rename is None:
+        st.subheader(run.name)
+    else:
+        with st.container(horizontal=True, vertical_alignment="center", wrap=False):
+            st.subheader(run.name)  # takes the row's width, the control its own
+            rename()
     cols = st.columns([1, 2, 2])
     cols[0].markdown(STATUS_LABELS.get(run.status, run.status))
     if run.container_id:
@@ -316,21 +357,29 @@ def render_run_header(view: RunView) -> None:
         cols[1].caption(f":material/deployed_code: Container `{run.container_id}` · {when}")
     else:
         cols[1].caption(":material/deployed_code: No container yet")
-    budget = f" of {format_usd(run.budget_usd)} budget" if run.budget_usd else ""
+    budget = f" of {format_usd(run.budget_usd)} budget" if run.budget_usd and not run.demo else ""
     cols[2].caption(
-        usage_line(view.usage, view.cost.total_usd, view.cost.known) + budget,
+        usage_text(view.usage, view.cost, run.demo, model_label(run.model, run.demo)) + budget,
         help="Estimate: token prices from the price table, container time at the billed 5-minute "
         "minimum per turn, without the monthly free allowance.",
     )
+    if run.sources:
+        st.caption(
+            ":material/database: Sources: "
+            + ", ".join(f"`{name}`" for name in run.sources)
+            + (f" · {view.queries.text}" if view.queries.count else " · no queries yet")
+        )
     if run.demo:
         st.caption(":material/science: Offline demo run: a scripted local analyst answered, not Claude.")
 
 
-def render_run(view: RunView, data_dir: Path, on_retry: Retry | None = None) -> None:
-    """A whole run: header and every turn."""
-    render_run_header(view)
+def render_run(
+    view: RunView, data_dir: Path, on_retry: Retry | None = None, rename: Callable[[], None] | None = None
+) -> None:
+    """A whole run: header (with the owner's rename control) and every turn."""
+    render_run_header(view, rename)
     for turn in view.turns:
-        render_turn(turn, data_dir, view.run.id, on_retry)
+        render_turn(turn, data_dir, view.run.id, on_retry, demo=view.run.demo)
 
 
 def _stat(value: object) -> str:

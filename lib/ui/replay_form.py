@@ -28,8 +28,12 @@ def links(ctx: Context, view: RunView, mine: bool) -> None:
         if original is None:
             st.info("Replay of a run that was deleted or is no longer shared.", icon=":material/replay:")
         else:
+            pairs = replay.stand_ins(ctx.store, run, original)
+            files = "; ".join(
+                f"`{new}` in place of `{old}`" if new != old else f"the same file `{old}`" for old, new in pairs
+            )
             st.info(
-                f"Replay of **{original.title}** on other files · {asked} of {total} question(s) asked",
+                f"Replay of **{original.name}** with {files or 'no files'} · {asked} of {total} question(s) asked",
                 icon=":material/replay:",
             )
             _compare_link(original.id, run.id, "Compare with the original")
@@ -42,7 +46,7 @@ def links(ctx: Context, view: RunView, mine: bool) -> None:
                     args=(ctx, run.id),
                 )
     for other in ctx.store.replays(run.id):
-        _compare_link(run.id, other.id, f"Compare with its replay: {other.title}")
+        _compare_link(run.id, other.id, f"Compare with its replay: {other.name}")
     if ERROR in st.session_state:
         show_error(st.session_state.pop(ERROR))
 
@@ -63,14 +67,18 @@ def form(ctx: Context, view: RunView, where: DeltaGenerator) -> None:
         return
     mine = {f.id: f for f in ctx.store.files()}
     by_id = {i: f for i, f in mine.items() if not f.remote_missing}  # what can be attached
-    with where.popover("Replay on another file", icon=":material/replay:"):
-        if not by_id:
+    label = "Replay on another file" if run.file_ids else "Replay on current data"
+    with where.popover(label, icon=":material/replay:"):
+        if not by_id and run.file_ids:
             st.caption("Your library is empty: upload the new version of the data on the Files page first.")
             return
         st.caption(
             f"Asks this run's {len(view.turns)} question(s) again, in order, as a new run with the same model, "
-            "then compares the answers. Pick the file to use in place of each of the run's files."
+            "then compares the answers."
+            + (" Pick the file to use in place of each of the run's files." if run.file_ids else "")
         )
+        if run.sources:
+            st.caption(":material/database: " + replay.sources_note(run))
         choice: dict[str, str] = {}
         for file_id in run.file_ids:
             original = mine.get(file_id)
@@ -86,7 +94,7 @@ def form(ctx: Context, view: RunView, where: DeltaGenerator) -> None:
             choice[file_id] = picked
             _columns_note(ctx, original, by_id.get(picked))
         same = all(choice[f] == f for f in run.file_ids)
-        if same:
+        if same and run.file_ids:
             st.caption("These are the run's own files: the replay shows how much the answers vary on the same data.")
         st.button(
             "Start replay",
@@ -122,7 +130,7 @@ def _columns_note(ctx: Context, original: FileRecord | None, picked: FileRecord 
 
 def _start(ctx: Context, run_id: str, choice: dict[str, str]) -> None:
     try:
-        new = jobs.start_replay(ctx.store, ctx.settings, run_id, choice)
+        new = jobs.start_replay(ctx.store, ctx.settings, run_id, choice, ctx.user)
     except AppError as err:
         st.session_state[ERROR] = err
         return
@@ -131,6 +139,6 @@ def _start(ctx: Context, run_id: str, choice: dict[str, str]) -> None:
 
 def _continue(ctx: Context, run_id: str) -> None:
     try:
-        jobs.continue_replay(ctx.store, ctx.settings, run_id)
+        jobs.continue_replay(ctx.store, ctx.settings, run_id, ctx.user)
     except AppError as err:
         st.session_state[ERROR] = err

@@ -11,6 +11,7 @@ import streamlit as st
 
 from lib import demo, identity
 from lib.client import make_client
+from lib.cost import DEMO_LABEL
 from lib.identity import User
 from lib.runs import recovery
 from lib.settings import Settings, SettingsError, load_settings
@@ -19,7 +20,7 @@ from lib.storage.store import Store
 from lib.storage.users import store_for, welcome
 from lib.ui import demo_session, signin
 from lib.ui.render import show_error
-from lib.ui.state import ADMIN_PAGE, ANALYZE_PAGE, COMPARE_PAGE, FILES_PAGE, GALLERY_PAGE
+from lib.ui.state import ADMIN_PAGE, ANALYZE_PAGE, COMPARE_PAGE, DATA_PAGE, FILES_PAGE, GALLERY_PAGE
 
 TYPED_KEY = "typed_api_key"
 WELCOMED = "signin_welcomed"
@@ -109,6 +110,7 @@ def _sidebar(ctx: Context) -> None:
         keep = demo_session.link_params()
         st.page_link("app.py", label="Home", icon=":material/home:", query_params=keep)
         st.page_link(FILES_PAGE, label="Files", icon=":material/folder_open:", query_params=keep)
+        st.page_link(DATA_PAGE, label="Data", icon=":material/database:", query_params=keep)
         st.page_link(ANALYZE_PAGE, label="Analyze", icon=":material/query_stats:", query_params=keep)
         st.page_link(GALLERY_PAGE, label="Gallery", icon=":material/photo_library:", query_params=keep)
         st.page_link(COMPARE_PAGE, label="Compare", icon=":material/compare_arrows:", query_params=keep)
@@ -137,8 +139,15 @@ def _sidebar(ctx: Context) -> None:
                 key=TYPED_KEY,
                 help="Kept in this browser session's memory only; never written to disk.",
             )
-        st.caption(f"Model: `{s.model}` · Tool: `{s.tool_version}`")
+        st.caption(model_caption(s))
         st.caption(f"Data: `{display_path(s.data_dir)}`")
+
+
+def model_caption(s: Settings) -> str:
+    """Which model answers (in the offline demo: the scripted analyst, which is no model) and which tool."""
+    if s.demo:
+        return f"Model: `{DEMO_LABEL}` (a scripted local analyst, no cost) · Tool: `{s.tool_version}`"
+    return f"Model: `{s.model}` · Tool: `{s.tool_version}`"
 
 
 def require_admin(ctx: Context) -> None:

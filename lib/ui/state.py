@@ -10,7 +10,9 @@ ANALYZE_PAGE = "pages/2_Analyze.py"
 GALLERY_PAGE = "pages/3_Gallery.py"
 ADMIN_PAGE = "pages/4_Admin.py"
 COMPARE_PAGE = "pages/5_Compare.py"
+DATA_PAGE = "pages/6_Data.py"
 SELECTED = "selected_file_ids"
+SELECTED_SOURCES = "selected_sources"
 DRAFT = "draft_question"
 
 
@@ -26,6 +28,16 @@ def selected_files() -> list[str]:
     return list(st.session_state.get(SELECTED, []))
 
 
+def select_sources(names: list[str]) -> None:
+    """Carry a choice of SQL sources over to the Analyze page."""
+    st.session_state[SELECTED_SOURCES] = list(names)
+
+
+def selected_sources() -> list[str]:
+    """The SQL sources chosen for the next analysis."""
+    return list(st.session_state.get(SELECTED_SOURCES, []))
+
+
 def confirmed_button(where: DeltaGenerator, confirm_label: str, label: str, key: str, disabled: bool = False) -> bool:
     """A button that only works after its confirmation box is ticked; the box unticks itself after each use."""
     box = f"{key}_confirm"
@@ -36,6 +48,23 @@ def confirmed_button(where: DeltaGenerator, confirm_label: str, label: str, key:
     if clicked:
         st.session_state[f"{box}_reset"] = True
     return clicked
+
+
+RUN_SEARCH_HELP = (
+    "Words are looked for in each run's name, its questions and its files' names; every word must be found. "
+    "A date finds the runs started then: 2026-12-03, 2026-12, 2026, today, yesterday, or a range such as "
+    "2026-12-01..2026-12-15."
+)
+
+
+def run_search(key: str, label: str = "Search runs") -> str:
+    """A box to search runs by name, question, file and date; returns what was typed, trimmed."""
+    return st.text_input(label, key=key, placeholder="Name, question, file or date", help=RUN_SEARCH_HELP).strip()
+
+
+def matching_runs(count: int) -> str:
+    """How many runs a search found, as a sentence's start."""
+    return "1 run matches" if count == 1 else f"{count} runs match"
 
 
 def budget_input(where: DeltaGenerator, label: str, current: float, key: str, help: str, step: float) -> float:

@@ -59,8 +59,9 @@ def _stop_leftover_runs() -> Iterator[None]:
     before = set(threads._jobs)
     yield
     for rid in set(threads._jobs) - before:
-        if jobs.is_active(rid):
-            jobs.stop(rid)
+        job = threads.job_of(rid)
+        if job is not None and job.alive:
+            job.stop.stop()
             jobs.wait(rid, timeout=10)
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 
 from lib.emulator import Fault, Python, Text
+from lib.files import prompts
 from lib.runs import jobs, recovery
 from lib.storage.store import Store
 from lib.transcript import CodeCell, Output
@@ -67,13 +68,13 @@ def test_run_and_follow_up(app, emulator):
     assert users[0].markdown[0].value == question
     said = _assistant_md(at)
     assert said[0].startswith(FIRST_WORDS)
-    assert f"**{SALES_ROWS} rows**" in said[-1] and "**5 columns**" in said[-1]
+    assert any(f"**{SALES_ROWS} rows**" in s and "**5 columns**" in s for s in said)
     python_cells = [c.value for c in at.code if c.language == "python"]
     assert python_cells and any("pd.read_csv" in c for c in python_cells)
-    assert not any("df.describe()" in c for c in python_cells), "the profile came with the question"
+    assert not any("Column types:" in c for c in python_cells), "the profile came with the question"
     assert any("savefig" in c for c in python_cells)
     stdout = [c.value for c in at.code if c.language in (None, "", "plaintext")]
-    assert any(f"Rows: {SALES_ROWS}" in s for s in stdout), stdout
+    assert any("Saved chart: monthly_sales_" in s for s in stdout), stdout
     assert list(at.get("vega_lite_chart")), "the chart is not drawn from its Vega-Lite spec"
     assert not at.image, "the PNG is only the fallback of an interactive chart"
     labels = [d.label for d in at.download_button]
@@ -86,7 +87,7 @@ def test_run_and_follow_up(app, emulator):
     assert means and all(len(v.partition(".")[2]) <= 4 for v in means), means
     usage = [c.value for c in at.caption if "input ·" in c.value and "output tokens" in c.value]
     assert usage and re.search(
-        r"\d[\d,]* input · \d[\d,]* output tokens · 1 code executions · est\. \$\d+\.\d+", usage[0]
+        r"\d[\d,]* input · \d[\d,]* output tokens · 1 code execution · est\. \$\d+\.\d+", usage[0]
     ), usage
     container = _container_from_page(at)
     assert container and container in emulator.containers
@@ -123,10 +124,34 @@ def test_run_and_follow_up(app, emulator):
         assert "anthropic-beta" not in {k.lower() for k in r.headers}, (r.method, r.path)
 
 
+def test_the_drivers_target_is_offered_only_with_the_drivers_prompt(app):
+    at = upload_sales_and_open_analyze(app)
+    assert not has_key(at, "selectbox", "analyze_target"), "no Drivers prompt chosen yet"
+    at.button(key="prompt_drivers").click()
+    run(at)
+    target = at.selectbox(key="analyze_target")
+    assert target.label == "Target column for 'Drivers'" and "revenue" in target.options
+    target.select("revenue")
+    run(at)
+    assert at.text_area(key="analyze_question").value == prompts.ready("drivers", "revenue")
+    at.button(key="prompt_trends").click()
+    run(at)
+    assert not has_key(at, "selectbox", "analyze_target")
+    at.button(key="prompt_drivers").click()  # back to Drivers: the chosen target is kept
+    run(at)
+    assert at.text_area(key="analyze_question").value == prompts.ready("drivers", "revenue")
+    at.selectbox(key="analyze_target").select("")
+    run(at)
+    assert at.text_area(key="analyze_question").value == prompts.ready("drivers")
+    at.text_area(key="analyze_question").input("My own question")
+    run(at)
+    assert not has_key(at, "selectbox", "analyze_target"), "a question of one's own has no Drivers target"
+
+
 # --- 3. stop mid-run ------------------------------------------------------------------------------------------
 
 
-def test_stop_mid_run_keeps_partial_text(make_app, emulator):
+def test_stop_mid_run_keeps_partial_text(make_app, emulator, data_dir):
     at = run(make_app(emulator))
     at = upload_sales_and_open_analyze(at)
     question = "Give me a first look at this data."
@@ -138,7 +163,7 @@ def test_stop_mid_run_keeps_partial_text(make_app, emulator):
         assert run_status(at) == "running"
         at.button(key="analyze_stop").click()
         run(at)
-        assert not jobs.is_active(rid)
+        assert not jobs.is_active(rid, Store(data_dir))
     wait_until(at, lambda a: run_status(a) == "stopped", timeout=10)
     said = _assistant_md(at)
     assert any(s.startswith("I'll load") for s in said), said
@@ -151,7 +176,7 @@ def test_stop_mid_run_keeps_partial_text(make_app, emulator):
 # --- 4. navigating away mid-run -------------------------------------------------------------------------------
 
 
-def test_navigation_mid_run_then_back_shows_result(make_app, emulator):
+def test_navigation_mid_run_then_back_shows_result(make_app, emulator, data_dir):
     at = run(make_app(emulator))
     at = upload_sales_and_open_analyze(at)
     question = "Give me a first look at this data."
@@ -162,13 +187,13 @@ def test_navigation_mid_run_then_back_shows_result(make_app, emulator):
         at.switch_page(GALLERY)
         run(at)
         assert at.title[0].value == "Gallery"
-        assert jobs.is_active(rid), "leaving the page must not stop the run"
+        assert jobs.is_active(rid, Store(data_dir)), "leaving the page must not stop the run"
         at.switch_page(ANALYZE)
         if run_id(at) != rid:
             at.query_params["run"] = rid
         run(at)
         assert run_id(at) == rid
-        assert jobs.is_active(rid)
+        assert jobs.is_active(rid, Store(data_dir))
     finish(at, rid, timeout=40)
     assert run_status(at) == "done"
     assert list(at.get("vega_lite_chart"))
@@ -281,16 +306,18 @@ def test_reopen_old_run_and_unknown_run(app, emulator, make_app):
     finish(at, rid)
     # a new browser session: the home page lists it under Recent runs, and its URL opens it
     other = run(make_app(emulator))
-    links = [p.proto.label for p in other.get("page_link")]
-    assert any(lbl.startswith("Remember this question · ") for lbl in links), links
-    assert any(c.value == ":green[● done]" for c in other.caption)
+    recent = [p.proto for p in other.get("page_link") if p.proto.label == "Remember this question"]
+    assert recent and recent[0].help == "Remember this question", [p.proto.label for p in other.get("page_link")]
+    # one line per run: its status, its title, when and which model, side by side
+    assert any(m.value == ":green[● done]" for m in other.markdown)
+    assert any(c.value.endswith(" · claude-sonnet-4-6") for c in other.caption), [c.value for c in other.caption]
     other.switch_page(ANALYZE)
     other.query_params["run"] = rid
     run(other)
     assert run_status(other) == "done"
     assert other.chat_message[0].markdown[0].value == "Remember this question"
     assert "An answer worth keeping." in _assistant_md(other)
-    assert other.selectbox(key=f"analyze_history_{rid}").value == rid
+    assert other.button(key=f"analyze_open_{rid}").disabled  # the run shown, in the sidebar's list
     # an unknown id: a warning and the new-run form
     other.query_params["run"] = "0" * 32
     run(other)

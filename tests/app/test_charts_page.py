@@ -86,7 +86,7 @@ def test_gallery_pairs_png_and_spec_in_one_card_and_draws_the_chart(make_app, em
     # one card: the PNG's thumbnail, the spec named on it, no second card for the spec
     assert any(c.value == "1 artifact · page 1 of 1" for c in at.caption)
     assert [m.value for m in at.markdown if m.value.startswith("**")] == [f"**{PNG_NAME}**"]
-    assert len(at.image) == 1 and any("with Vega-Lite spec" in c.value for c in at.caption)
+    assert len(at.image) == 1 and any(":material/insights: interactive" in c.value for c in at.caption)
     assert not vega_charts(at)
 
     at.button(key=f"gallery_open_{png.id}").click()

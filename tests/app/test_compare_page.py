@@ -51,3 +51,19 @@ def test_a_replay_alone_in_the_url_is_compared_with_its_original(app, settings, 
     run(app)
     assert app.query_params["a"] == replay
     assert any("No quoted number changed." in c.value for c in app.caption)
+
+
+def test_each_side_says_its_model_and_cost_and_a_replay_names_the_file_it_swapped(app, settings, store) -> None:
+    original, replay = _replayed(settings, store)
+    app.query_params["b"] = replay
+    app.switch_page(COMPARE)
+    run(app)
+    usage = [c.value for c in app.caption if "code execution" in c.value]
+    assert len(usage) == 2 and all(u.startswith(f"{settings.model} · ") and " · est. $" in u for u in usage), usage
+    app.query_params["run"] = replay
+    app.switch_page("pages/2_Analyze.py")
+    run(app)
+    banner = [i.value for i in app.info if i.value.startswith("Replay of ")]
+    assert banner == [
+        "Replay of **Give me a first look at sales.csv** with `sales_may.csv` in place of `sales.csv` · 1 of 1 question(s) asked"
+    ]

@@ -35,7 +35,7 @@ def _metrics(at) -> dict[str, str]:
 def _library(at):
     frames = [d.value for d in at.dataframe if "status" in getattr(d.value, "columns", [])]
     assert frames, "no library table"
-    return frames[-1]
+    return frames[0]  # the uploads; the files Claude made follow in their own table
 
 
 @pytest.fixture
@@ -334,3 +334,56 @@ def test_data_quality_notes_are_shown_before_the_upload(files_page):
     assert "Mixed encoding: line 3 of the file is in Windows-1252" in notes
     assert "Identifier-like column: `id`" not in notes  # three rows say nothing about identifiers
     assert [d.value for d in at.dataframe][0]["city"].tolist() == ["München", "München", "Köln"]
+
+
+def test_after_an_upload_the_new_file_is_selected_and_its_preview_can_be_opened_again(files_page, monkeypatch):
+    at = upload_and_submit(files_page, [("monthly_sales.csv", SALES.read_bytes(), "text/csv")])
+    first = _library(at)["id"].iloc[0]
+    assert at.multiselect(key="files_select").value == [first]
+    at.multiselect(key="files_select").set_value([])
+    run(at)
+    run(at)  # then the selection is the user's, run after run
+    assert at.multiselect(key="files_select").value == []
+    churn = (SALES.parent / "subscriptions_churn.csv").read_bytes()
+    at = upload_and_submit(at, [("subscriptions_churn.csv", churn, "text/csv")])
+    table = _library(at)
+    second = table[table["name"] == "subscriptions_churn.csv"]["id"].iloc[0]
+    assert at.multiselect(key="files_select").value == [second], "the selection follows the upload"
+    assert table.set_index("name")["download"].to_dict() == {
+        "monthly_sales.csv": "local copy",
+        "subscriptions_churn.csv": "local copy",
+    }
+    assert at.download_button(key="files_download").label == "Download subscriptions_churn.csv"
+    # the preview comes back from the stored copy, parsed in the limited worker: never in the server process
+    from lib.files import preview
+
+    def not_here(*args, **kwargs):
+        raise AssertionError("parsed in the server process")
+
+    monkeypatch.setattr(preview, "inspect_path", not_here)
+    assert not at.metric, "closed until asked for"
+    at.toggle(key=f"files_preview_{second}").set_value(True)
+    run(at)
+    assert _metrics(at) == {"Rows": "1,500", "Columns": "10", "Delimiter": "comma", "Encoding": "utf-8"}
+    assert not at.error
+
+
+def test_files_claude_made_are_kept_apart_from_the_uploads(files_page, emulator):
+    from tests.support.apptest import ANALYZE, finish, start_analysis
+
+    at = upload_and_submit(files_page, [("monthly_sales.csv", SALES.read_bytes(), "text/csv")])
+    at.switch_page(ANALYZE)
+    run(at)
+    finish(at, start_analysis(at, "How do monthly sales move over time?"))
+    at.switch_page(FILES)
+    run(at)
+    at.button(key="files_refresh").click()
+    run(at)
+    inputs = _library(at)
+    assert list(inputs["name"]) == ["monthly_sales.csv"] and "remote only" not in set(inputs["status"])
+    made = [e for e in at.expander if e.label.startswith("Made by Claude's code: ")]
+    assert made and made[0].label.startswith("Made by Claude's code: 3 file(s)")
+    generated = [d.value for d in made[0].dataframe][0]
+    assert set(generated["status"]) == {"generated"} and set(generated["download"]) == {"Files API"}
+    assert "monthly_sales_trend.png" in set(generated["name"])
+    assert at.multiselect(key="files_select").options == [f"monthly_sales.csv (csv, {inputs['id'].iloc[0][-8:]})"]

@@ -25,7 +25,9 @@ QUESTION = "Show the distribution histogram of revenue"
 
 
 def _names(at) -> list[str]:
-    return [m.value.strip("*") for m in at.markdown if m.value.startswith("**") and m.value.endswith("**")]
+    """The cards' file names, whole (a long one is shortened on the card and whole in its tooltip)."""
+    cards = [m for m in at.markdown if m.value.startswith("**") and m.value.endswith("**")]
+    return [m.proto.help or m.value.strip("*") for m in cards]
 
 
 def test_gallery_after_a_run(app, emulator, data_dir, media):
@@ -111,7 +113,7 @@ def test_gallery_after_a_run(app, emulator, data_dir, media):
         assert zf.read("monthly_sales_distribution.png") == (data_dir / png.path).read_bytes()
         assert zf.read("monthly_sales_summary.csv") == (data_dir / csv.path).read_bytes()
     # the library function the button calls, with the same artifacts from the store
-    with zipfile.ZipFile(io.BytesIO(gallery.zip_bytes(data_dir, [png, csv]))) as zf:
+    with zipfile.ZipFile(io.BytesIO(gallery.zip_bytes(store, data_dir, [png, csv]))) as zf:
         assert sorted(zf.namelist()) == ["monthly_sales_distribution.png", "monthly_sales_summary.csv"]
 
     # delete the chart (confirm first)

@@ -24,7 +24,14 @@ def test_every_item_type_is_drawn(tmp_path: Path) -> None:
     run(at)
     assert [m.value for m in at.markdown][:1] == ["The mean is 4.2."]
     assert [e.label for e in at.expander] == ["Reasoning", "Unsupported block: `mystery_block_2027`"]
-    assert [c.value for c in at.code] == ["print(4.2)", "4.2", "-a\n+b", '{"type": "mystery_block_2027"}']
+    assert [c.value for c in at.code] == [
+        "print(4.2)",
+        "4.2",
+        "-a\n+b",
+        '{"type": "mystery_block_2027"}',
+        "SELECT region, sum(revenue) FROM monthly_sales GROUP BY region",
+    ]
+    assert any("**SQL** on `demo` · 4 rows in 20 ms" in c.value for c in at.caption)
     assert [e.value for e in at.error] == [
         "**Bash tool error: `unavailable`.** Down. Retry.",
         "**Overloaded.** The API is overloaded.\n\nTry again.",

@@ -20,7 +20,7 @@ from tests.support.model_outputs import (
     heavy_spec,
     huge_png,
     over_the_pixel_limit_png,
-    seed_run,
+    seed_with_outputs,
     wide_csv,
 )
 from tests.support.seed import chart_spec, png_bytes
@@ -69,7 +69,7 @@ def shown_size(media, at, i: int = 0) -> tuple[int, int, str]:
 def test_a_60000_column_csv_shows_its_first_columns_read_in_the_sandbox(make_app, emulator, data_dir, decoded_here):
     data = wide_csv()
     assert len(data) < 700_000
-    rid = seed_run(data_dir, "Make a wide table", "Saved it.", [("wide.csv", "text/csv", data)])
+    rid = seed_with_outputs(data_dir, "Make a wide table", "Saved it.", [("wide.csv", "text/csv", data)])
     at = open_run(make_app, emulator, rid)
     assert decoded_here == []
     (frame,) = [d.value for d in at.dataframe]
@@ -80,7 +80,7 @@ def test_a_60000_column_csv_shows_its_first_columns_read_in_the_sandbox(make_app
 def test_an_8000_pixel_png_is_drawn_from_a_display_copy_made_in_the_sandbox(
     make_app, emulator, data_dir, media, decoded_here
 ):
-    rid = seed_run(data_dir, "Plot it big", "Here it is.", [("big.png", "image/png", huge_png())])
+    rid = seed_with_outputs(data_dir, "Plot it big", "Here it is.", [("big.png", "image/png", huge_png())])
     at = open_run(make_app, emulator, rid)
     assert decoded_here == []
     assert at.image[0].captions == ["big.png"] and shown_size(media, at) == (1400, 1400, "PNG")
@@ -88,7 +88,7 @@ def test_an_8000_pixel_png_is_drawn_from_a_display_copy_made_in_the_sandbox(
 
 def test_an_image_over_the_pixel_limit_is_not_handed_to_the_page(make_app, emulator, data_dir, media, decoded_here):
     data = over_the_pixel_limit_png()
-    rid = seed_run(data_dir, "Plot it bigger", "Here it is.", [("bomb.png", "image/png", data)])
+    rid = seed_with_outputs(data_dir, "Plot it bigger", "Here it is.", [("bomb.png", "image/png", data)])
     at = open_run(make_app, emulator, rid)
     assert decoded_here == [] and not at.image
     assert all(blob != data for blob, _ in media.by_url.values())
@@ -100,7 +100,7 @@ def test_an_image_over_the_pixel_limit_is_not_handed_to_the_page(make_app, emula
 
 def test_a_spec_nested_20000_deep_leaves_the_run_readable(make_app, emulator, data_dir, media):
     files = [("deep.vl.json", "application/json", deep_spec()), ("deep.png", "image/png", png_bytes())]
-    rid = seed_run(data_dir, "Chart it", "Done.", files)
+    rid = seed_with_outputs(data_dir, "Chart it", "Done.", files)
     at = open_run(make_app, emulator, rid)
     assert at.image[0].captions == ["deep.png"] and not list(at.get("vega_lite_chart"))
     assert any("it is nested 20,002 levels deep, more than the 64 drawn" in c.value for c in at.caption)
@@ -108,7 +108,7 @@ def test_a_spec_nested_20000_deep_leaves_the_run_readable(make_app, emulator, da
 
 def test_a_heavy_spec_is_checked_in_the_sandbox_not_here(make_app, emulator, data_dir, decoded_here):
     files = [("heavy.vl.json", "application/json", heavy_spec()), ("heavy.png", "image/png", png_bytes())]
-    rid = seed_run(data_dir, "Chart it", "Done.", files)
+    rid = seed_with_outputs(data_dir, "Chart it", "Done.", files)
     at = open_run(make_app, emulator, rid)
     assert decoded_here == []
     assert any(
@@ -123,7 +123,7 @@ def test_embed_options_and_links_never_reach_the_page(make_app, emulator, data_d
     spec["encoding"]["href"] = {"field": "region", "type": "nominal"}
     spec["mark"]["href"] = "javascript:alert(document.cookie)"
     files = [("c.vl.json", "application/json", json.dumps(spec).encode()), ("c.png", "image/png", png_bytes())]
-    at = open_run(make_app, emulator, seed_run(data_dir, "Chart it", "Done.", files))
+    at = open_run(make_app, emulator, seed_with_outputs(data_dir, "Chart it", "Done.", files))
     (chart,) = list(at.get("vega_lite_chart"))
     drawn = json.loads(chart.proto.spec)
     assert drawn["mark"]["type"] == "bar" and drawn["encoding"]["x"] == spec["encoding"]["x"]
@@ -139,7 +139,7 @@ def test_embed_options_and_links_never_reach_the_page(make_app, emulator, data_d
 )
 def test_a_generated_csv_with_repeated_or_blank_headers_shows_its_rows(make_app, emulator, data_dir, header, names):
     data = (header + "\n1,2,3,4,5\n6,7,8,9,10\n").encode()
-    at = open_run(make_app, emulator, seed_run(data_dir, "Table", "Saved.", [("t.csv", "text/csv", data)]))
+    at = open_run(make_app, emulator, seed_with_outputs(data_dir, "Table", "Saved.", [("t.csv", "text/csv", data)]))
     (frame,) = [d.value for d in at.dataframe]
     assert list(frame.columns) == names and frame.iloc[1].tolist() == [6, 7, 8, 9, 10]
 
@@ -174,7 +174,7 @@ def test_an_uploaded_8000_pixel_png_is_previewed_from_a_small_copy(app, media, d
 
 
 def test_gallery_thumbnails_of_large_images_are_made_in_the_sandbox(make_app, emulator, data_dir, decoded_here):
-    seed_run(data_dir, "Plot it big", "Here it is.", [("big.png", "image/png", huge_png())])
+    seed_with_outputs(data_dir, "Plot it big", "Here it is.", [("big.png", "image/png", huge_png())])
     at = make_app(emulator)
     at.switch_page(GALLERY)
     run(at)
@@ -185,8 +185,8 @@ def test_gallery_thumbnails_of_large_images_are_made_in_the_sandbox(make_app, em
 
 
 def test_answers_quoting_2e9999999_and_1e400_are_compared(make_app, emulator, data_dir):
-    old = seed_run(data_dir, "How did revenue grow?", HUGE_NUMBER_ANSWER, [])
-    new = seed_run(data_dir, "How did revenue grow?", HUGE_NUMBER_ANSWER.replace("1,200", "1,350"), [])
+    old = seed_with_outputs(data_dir, "How did revenue grow?", HUGE_NUMBER_ANSWER, [])
+    new = seed_with_outputs(data_dir, "How did revenue grow?", HUGE_NUMBER_ANSWER.replace("1,200", "1,350"), [])
     at = make_app(emulator)
     at.query_params["a"], at.query_params["b"] = old, new
     at.switch_page(COMPARE)

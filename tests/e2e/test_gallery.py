@@ -41,19 +41,17 @@ def test_gallery_thumbnails_detail_and_zip(page: Page, paced_app, shot) -> None:
     area.get_by_label("Words of the question").fill("distribution of revenue")
     area.get_by_label("Words of the question").press("Enter")
     wait_for_app_run(page)
-    cards = (
-        area.get_by_test_id("stColumn")
-        .filter(has=page.get_by_role("button", name=re.compile("Open$")))
-        .filter(has=page.get_by_test_id("stCaptionContainer"))
-    )
+    cards = area.locator("[class*='st-key-gallery_card_']")
     expect(cards).to_have_count(2)  # the chart and the summary table
     chart_card = cards.filter(has=page.get_by_test_id("stImage"))
     expect(chart_card).to_have_count(1)
     thumb = chart_card.get_by_test_id("stImage").locator("img")
     expect(thumb).to_be_visible()
     assert page.evaluate("(el) => el.complete && el.naturalWidth", thumb.element_handle()) > 0
-    chart_name = chart_card.locator("strong").first.inner_text()
-    assert chart_name.endswith(".png")
+    made, _ = Store(paced_app.data_dir).artifacts(ArtifactFilter(words=QUESTION))
+    [chart_name] = [a.filename for a in made if a.filename.endswith(".png")]
+    shown = chart_card.locator("strong").first.inner_text()  # a long name keeps its start and its end
+    assert shown == chart_name or (shown[:5] == chart_name[:5] and shown.endswith(chart_name[-8:])), shown
     expect(area.get_by_text("2 artifacts · page 1 of 1")).to_be_visible()
     shot("gallery_grid")
 

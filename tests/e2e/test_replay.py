@@ -80,7 +80,7 @@ def test_replay_on_a_changed_file_then_compare_numbers_output_and_charts(page: P
     expect(body).to_contain_text("Original:")
     expect(body).to_contain_text("Replay:")
     # the changed row count, with its change, in the numbers table
-    row = body.get_by_test_id("stTable").locator("tr").filter(has_text="rows")
+    row = body.get_by_test_id("stTable").locator("tr").filter(has_text=f"{CHANGED} has")
     expect(row).to_have_count(1)
     expect(row.locator("td")).to_have_text([f"{CHANGED} has … rows and", "576", str(HALF), "-288", "-50.0%"])
     expect(body.get_by_text(re.compile(r"quoted number\(s\) changed"))).to_be_visible()

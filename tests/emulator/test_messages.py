@@ -124,11 +124,15 @@ def test_default_analysis_saves_a_vega_lite_spec_beside_its_chart(
     assert (meta.mime_type, meta.downloadable) == ("application/json", True)
     spec = json.loads(client.files.download(meta.id).read())
     assert spec["$schema"] == "https://vega.github.io/schema/vega-lite/v5.json"
-    assert spec["mark"]["type"] == "line"
-    assert {spec["encoding"]["x"]["type"], spec["encoding"]["y"]["type"]} == {"temporal", "quantitative"}
+    line = spec["spec"]["layer"][0]
+    assert line["mark"]["type"] == "line"
+    assert {line["encoding"]["x"]["type"], line["encoding"]["y"]["type"]} == {"temporal", "quantitative"}
+    assert line["encoding"]["y"]["scale"]["zero"] is False, "no zero baseline the PNG does not have"
+    panels = spec["facet"]["row"]["sort"]
+    assert panels == ["sales (sum per day)", "units (sum per day)"], "the PNG's panels, in its order, totals as sums"
     values = spec["data"]["values"]
-    assert values and {"_when", "column", "value"} <= set(values[0])
-    assert {v["column"] for v in values} == {"sales", "units"}, "the same columns as the PNG's panels"
+    assert values and {"_when", "measure", "value"} <= set(values[0])
+    assert {v["measure"] for v in values} == set(panels)
     assert not list(_vega_lite_validator().iter_errors(spec))
     assert "`sales_trend.vl.json`" in first_turn.content[-1].text
 

@@ -127,7 +127,10 @@ def test_library_shows_remote_only_files_and_unchecked_when_offline(store):
     assert library.merge(store.files(), None)[0].status == "unchecked"
     remote = [api.RemoteFile("file_9", "plot.png", "image/png", 5, library.datetime.now(library.UTC), True, None)]
     rows = {r.id: r for r in library.merge(store.files(), remote)}
-    assert rows["file_9"].status == "remote only" and rows["file_9"].kind == "generated"
+    assert rows["file_9"].status == "generated" and rows["file_9"].generated  # made by code: a result, not an input
+    assert rows["file_9"].download_from == "Files API"
+    uploaded = [api.RemoteFile("file_8", "b.csv", "text/csv", 5, library.datetime.now(library.UTC), False, None)]
+    assert library.merge([], uploaded)[0].status == "remote only"
     assert rows["file_1"].status == "missing remotely"
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from lib.transcript import CodeCell
+from lib.transcript import CodeCell, Output
 from tests.support.runs import items_of, messages_requests, run_to_end, upload
 
 SALES = b"order_id,region,units,price\n" + b"".join(
@@ -41,7 +41,10 @@ def test_with_the_profile_the_demo_analyst_needs_no_cell_to_learn_the_columns(em
     without = run_to_end(store, settings, "Give me a first look at this data", [file_id])
     cells = {run: [i for i in items_of(store, run) if isinstance(i, CodeCell)] for run in (with_profile, without)}
     assert len(cells[with_profile]) == 1 and len(cells[without]) == 2
-    assert "df.describe()" in cells[without][0].code and "df.describe()" not in cells[with_profile][0].code
+    assert "Column types:" in cells[without][0].code, "without a profile, the first cell profiles the table"
+    assert not any("Column types:" in c.code for c in cells[with_profile])
+    printed = [i.stdout for i in items_of(store, with_profile) if isinstance(i, Output)]
+    assert "Rows: 200" in printed[0], "the one cell checks the shape the profile gave"
     for run in (with_profile, without):
         answer = items_of(store, run)[-1].text
         assert "**200 rows** and **4 columns**" in answer and "No values are missing." in answer

@@ -59,7 +59,7 @@ def test_zip_entries_are_cleaned_names_that_never_leave_the_folder(data_dir):
         (data_dir / rel).write_bytes(name.encode())
         store.add_artifact(run.id, idx, f"file_{n}", name, "text/plain", 1, rel, "srvtoolu_1")
     arts = sorted(store.artifacts()[0], key=lambda a: a.file_id)
-    with zipfile.ZipFile(io.BytesIO(gallery.zip_bytes(data_dir, arts))) as zf:
+    with zipfile.ZipFile(io.BytesIO(gallery.zip_bytes(store, data_dir, arts))) as zf:
         entries = zf.namelist()
         assert entries == ["report.bat", "job", "report-2.bat", "REPORT-3.BAT", "file", "notes.txt"]
         assert zf.read("report.bat") == HOSTILE.encode(), "each entry holds its own file"

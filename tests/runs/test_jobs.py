@@ -41,7 +41,7 @@ def test_second_turn_while_busy_is_refused(data_dir):
         run = jobs.new_run(store, settings, "q", [file_id])
         with pytest.raises(jobs.RunBusyError):
             jobs.start_turn(store, settings, run.id, "again")
-        jobs.stop(run.id)
+        jobs.stop(run.id, store)
         jobs.wait(run.id, 10)
 
 
@@ -56,7 +56,7 @@ def test_stop_mid_run_keeps_what_arrived(data_dir, tmp_path):
         while not any(isinstance(i, CodeCell) for i in items_of(store, run.id)):
             assert time.monotonic() < deadline
             time.sleep(0.05)
-        assert jobs.stop(run.id)
+        assert jobs.stop(run.id, store)
         assert jobs.wait(run.id, 10)
         assert store.run(run.id).status == "stopped"
         items = items_of(store, run.id)

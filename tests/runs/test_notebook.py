@@ -14,9 +14,7 @@ from lib.emulator import Bash, Edit, Text
 from lib.files.samples import list_samples
 from lib.runs import export, jobs
 from lib.runs import notebook as rerun
-from lib.runs.view import RunView, load_run_view
-from lib.storage.records import FileRecord
-from lib.storage.store import Store
+from lib.runs.view import load_run_view
 from lib.transcript import CodeCell, GeneratedFile
 from tests.support.runs import run_to_end, upload
 
@@ -37,10 +35,6 @@ def _execute(folder: Path) -> nbformat.NotebookNode:
     return nb
 
 
-def _records(store: Store, view: RunView) -> list[FileRecord]:
-    return [r for r in map(store.file, view.run.file_ids) if r]
-
-
 def _unzip(data: bytes, folder: Path) -> None:
     folder.mkdir()
     zipfile.ZipFile(io.BytesIO(data)).extractall(folder)
@@ -57,7 +51,7 @@ def test_exported_notebook_reruns_to_the_recorded_stdout_and_images(emulator, se
     assert tools == {"code_execution", "bash_code_execution"}
 
     folder = tmp_path / "unzipped"
-    _unzip(export.report_zip(view, settings.data_dir, _records(store, view)), folder)
+    _unzip(export.report_zip(store, view, settings.data_dir), folder)
     assert (folder / "inputs" / sample.name).read_bytes() == sample.path.read_bytes()
     recorded = nbformat.read(folder / "analysis.ipynb", as_version=4)
     rerun_nb = _execute(folder)
@@ -86,7 +80,7 @@ def test_a_missing_input_gets_a_cell_saying_where_to_put_it(emulator, settings, 
     (settings.data_dir / store.file(file_id).local_path).unlink()
     view = load_run_view(store, run_id, settings.prices)
     folder = tmp_path / "unzipped"
-    _unzip(export.report_zip(view, settings.data_dir, _records(store, view)), folder)
+    _unzip(export.report_zip(store, view, settings.data_dir), folder)
     assert not (folder / "inputs").exists()
     nb = nbformat.read(folder / "analysis.ipynb", as_version=4)
     note = next(c.source for c in nb.cells if c.cell_type == "markdown" and "Input files" in c.source)
@@ -162,7 +156,7 @@ def test_editor_operations_and_bash_rerun_like_the_container(emulator, settings,
     run_id = run_to_end(store, settings, "Script it", [file_id])
     view = load_run_view(store, run_id, settings.prices)
     folder = tmp_path / "unzipped"
-    _unzip(export.report_zip(view, settings.data_dir, _records(store, view)), folder)
+    _unzip(export.report_zip(store, view, settings.data_dir), folder)
     recorded = nbformat.read(folder / "analysis.ipynb", as_version=4)
     shell = [c for c in recorded.cells if c.cell_type == "code" and c.source.startswith("run_shell(")]
     assert [_stdout(c) for c in shell] == ["lines: 5\n", "note.txt\n"] and "total is missing" in _stderr(shell[0])

@@ -4,26 +4,30 @@ from __future__ import annotations
 
 import sqlite3
 import time
+import uuid
 from datetime import UTC, datetime
 
+import fsspec
 import pytest
 
 from lib import identity
-from lib.emulator import Text
+from lib.emulator import Fault, Python, Text
 from lib.errors import NotAllowedError
 from lib.files import api, library
+from lib.files.library import LibraryEntry
 from lib.identity import LOCAL_OWNER
 from lib.runs import budget as usage
-from lib.runs import jobs
+from lib.runs import gallery, jobs, names, options
 from lib.settings import load_settings
+from lib.storage import blobs
 from lib.storage.db import head
 from lib.storage.records import ArtifactFilter, FileRecord
 from lib.storage.store import Store
 from lib.storage.users import store_for, welcome
+from lib.transcript import GeneratedFile, Notice, Usage
 from lib.transcript import Text as TextItem
-from lib.transcript import Usage
 from tests.support.legacy_db import legacy_directory
-from tests.support.runs import upload_bytes
+from tests.support.runs import items_of, run_to_end, upload, upload_bytes, wait_for
 
 pytestmark = pytest.mark.auth
 
@@ -82,6 +86,8 @@ def test_every_store_query_sees_only_its_owners_data(data_dir):
     assert bob.artifacts(ArtifactFilter(words="alice")) == ([], 0)
     assert bob.artifact(a_art) is None
     assert [t.run_id for t in bob.turn_usage_since(0)] == [b_run]
+    assert bob.search_runs("alice") == [] and bob.runs_named("alice question") == []
+    assert bob.file_names(["file_alice", "file_bob"]) == {"file_bob": "bob.csv"}
 
     # writes: Bob's attempts on Alice's data change nothing
     bob.update_run(a_run, title="hijacked", budget_usd=99, shared=True)
@@ -96,8 +102,15 @@ def test_every_store_query_sees_only_its_owners_data(data_dir):
     with pytest.raises(NotAllowedError):
         bob.add_turn(a_run, "mine now?", [])
     with pytest.raises(NotAllowedError):
+        names.rename(bob, a_run, "hijacked")
+    with pytest.raises(NotAllowedError):
         bob.add_file(FileRecord("file_alice", "x.csv", "text/csv", 1, "h", "csv", "", time.time()))
-    for admin_only in (bob.users, bob.known_file_ids, bob.take_over_local_data, lambda: bob.set_monthly_budget("x", 1)):
+    for admin_only in (
+        bob.users,
+        lambda: bob.known_file_ids(["file_alice"]),
+        bob.take_over_local_data,
+        lambda: bob.set_monthly_budget("x", 1),
+    ):
         with pytest.raises(NotAllowedError):
             admin_only()
     with pytest.raises(NotAllowedError):
@@ -105,12 +118,15 @@ def test_every_store_query_sees_only_its_owners_data(data_dir):
 
     run = alice.run(a_run)
     assert run.title == "alice question" and run.budget_usd == 0 and not run.shared and run.owner == ALICE.owner
+    assert run.name == "alice question"
     assert alice.file("file_alice").notes == "" and alice.artifact(a_art) is not None
     assert [s.item.text for s in alice.items(a_run)] == ["alice answer"]
     assert [t.status for t in alice.turns(a_run)] == ["done"]
     assert alice.artifacts(ArtifactFilter())[1] == 1
     # the admin looks across users only through the admin methods
-    assert alice.known_file_ids() == {"file_alice", "file_bob"}
+    # uploads and generated files of anyone's runs are known; other ids are not
+    known = alice.known_file_ids(["file_alice", "file_bob", "out_alice", "out_bob", "file_stray"])
+    assert known == {"file_alice", "file_bob", "out_alice", "out_bob"}
     assert {t.owner for t in alice.turn_usage_since(0, every_owner=True)} == {ALICE.owner, BOB.owner}
 
 
@@ -126,10 +142,14 @@ def test_a_shared_run_is_readable_by_others_but_stays_the_owners(data_dir):
     assert bob.display_name(ALICE.owner) == "Alice@Example.com"
     # but not listed as Bob's, not in his gallery, and not his to change
     assert bob.runs() == [] and bob.artifacts(ArtifactFilter(run_id=a_run)) == ([], 0) and bob.artifact(a_art) is None
+    assert bob.search_runs("") == [] and bob.search_runs("alice") == []
     bob.update_run(a_run, budget_usd=5, shared=False)
     bob.delete_run(a_run)
     with pytest.raises(NotAllowedError, match="read-only"):
         bob.add_turn(a_run, "a follow-up", [])
+    with pytest.raises(NotAllowedError, match="read-only"):
+        names.rename(bob, a_run, "Bob's name for it")
+    assert bob.run(a_run).name == "alice question"
     assert alice.run(a_run).shared and alice.run(a_run).budget_usd == 0 and len(alice.turns(a_run)) == 1
 
 
@@ -228,3 +248,122 @@ def test_the_job_writes_only_into_its_owners_run(settings, emulator, data_dir):
     assert base.run(run.id) is None  # the local (single-user) view does not see a signed-in user's run
     texts = [s.item.text for s in bob.items(run.id) if hasattr(s.item, "text")]
     assert "Answer for Bob." in "".join(texts)
+
+
+TWO_TABLES = (
+    "import os\nos.makedirs('outputs', exist_ok=True)\n"
+    "open('outputs/totals.csv', 'w').write('region,total\\nNorth,220\\n')\n"
+    "open('outputs/months.csv', 'w').write('month,total\\n2024-01,100\\n')\nprint('saved')"
+)
+
+
+def _data_files(data_dir) -> dict[str, bytes]:
+    """Every file of the data directory but the database, with its content."""
+    return {
+        str(p.relative_to(data_dir)): p.read_bytes()
+        for p in sorted(data_dir.rglob("*"))
+        if p.is_file() and not p.name.startswith("analyst.sqlite")
+    }
+
+
+def test_stopping_another_users_run_is_refused_and_the_run_goes_on(settings, emulator, data_dir):
+    base = Store(data_dir)
+    alice, bob = store_for(base, ALICE), store_for(base, BOB)
+    file_id = upload(settings, alice)
+    with emulator.held_analysis("What is in here?", ["sales.csv"]) as gate:
+        run = jobs.new_run(alice, settings, "What is in here?", [file_id])
+        wait_for(
+            lambda: any(isinstance(i, TextItem) and i.text for i in items_of(alice, run.id)), 15, "the first words"
+        )
+        with pytest.raises(NotAllowedError, match="not found"):
+            jobs.stop(run.id, bob)
+        options.set_shared(alice, run.id, True)
+        with pytest.raises(NotAllowedError, match="read-only"):
+            jobs.stop(run.id, bob)
+        assert jobs.is_active(run.id, alice) and not alice.turn_state(run.id).stop_requested
+        gate.set()
+        assert jobs.wait(run.id, 60)
+    assert alice.run(run.id).status == "done"
+    assert not any(isinstance(i, Notice) and "Stopped" in i.text for i in items_of(alice, run.id))
+
+
+def test_a_reader_of_a_shared_run_cannot_retry_its_downloads(settings, emulator, data_dir):
+    blob_url = f"memory://owners-{uuid.uuid4().hex}"
+    blobs.configure(data_dir, blob_url)
+    try:
+        base = Store(data_dir)
+        alice, bob = store_for(base, ALICE), store_for(base, BOB)
+        file_id = upload(settings, alice)
+        emulator.inject(Fault("cut", path="/v1/files/*/content"))
+        emulator.queue_script([Python(TWO_TABLES), Text("Both tables are saved.")])
+        run_id = run_to_end(alice, settings, "Make two tables", [file_id])
+        failed = next(i for i in items_of(alice, run_id) if isinstance(i, GeneratedFile) and i.retryable)
+        options.set_shared(alice, run_id, True)
+        remote = fsspec.filesystem("memory")
+        sent, files, kept = len(emulator.requests), _data_files(data_dir), remote.find(blob_url)
+
+        with pytest.raises(NotAllowedError, match="read-only"):
+            jobs.retry_file(bob, settings, run_id, failed.file_id)
+        assert len(emulator.requests) == sent, "nothing was fetched with the app's key"
+        assert _data_files(data_dir) == files and remote.find(blob_url) == kept
+        assert alice.artifacts(ArtifactFilter(run_id=run_id))[1] == 1
+        # the owner can
+        assert jobs.retry_file(alice, settings, run_id, failed.file_id).path
+        assert alice.artifacts(ArtifactFilter(run_id=run_id))[1] == 2 and len(remote.find(blob_url)) == len(kept) + 1
+    finally:
+        blobs.configure(data_dir, "")
+
+
+def test_the_admins_library_lists_no_generated_file_of_anyones_run(settings, emulator, data_dir, client):
+    base = Store(data_dir)
+    alice, bob = store_for(base, ALICE), store_for(base, BOB)
+    welcome(alice, ALICE)
+    welcome(bob, BOB)
+    file_id = upload(settings, bob)
+    # Bob's run makes two files: one is not downloaded (a cut download), the other is, then deleted from his
+    # gallery; both stay in the shared workspace
+    emulator.inject(Fault("cut", path="/v1/files/*/content"))
+    emulator.queue_script([Python(TWO_TABLES), Text("Both tables are saved.")])
+    run_id = run_to_end(bob, settings, "Make two tables", [file_id])
+    made = {i.file_id for i in items_of(bob, run_id) if isinstance(i, GeneratedFile)}
+    (kept,) = bob.artifacts(ArtifactFilter(run_id=run_id))[0]
+    gallery.delete_artifact(bob, data_dir, kept)
+    stray = api.upload(client, "stray.csv", b"x\n1\n", "text/csv").id  # in the workspace, nobody's here
+    remote = api.list_all(client)
+    assert len(made) == 2 and made | {file_id, stray} == {r.id for r in remote}
+
+    assert {e.id: e.status for e in library.catalogue(alice, remote)} == {stray: "remote only"}
+    for generated in sorted(made):
+        entry = LibraryEntry(generated, "t.csv", "generated", "text/csv", 9, datetime.now(UTC), True, "remote only", "")
+        with pytest.raises(NotAllowedError, match="not in your library"):
+            library.file_bytes(client, alice, data_dir, entry)
+    problems = library.delete(client, alice, data_dir, sorted(made))
+    assert len(problems) == 2 and all("not in your library" in p for p in problems)
+    assert {r.id for r in api.list_all(client)} == made | {file_id, stray}
+    assert not (data_dir / "downloads").exists()
+
+
+def test_a_library_download_reads_the_catalogues_copy_not_a_path_the_caller_gives(client, data_dir):
+    base = Store(data_dir)
+    alice, bob = store_for(base, ALICE), store_for(base, BOB)
+    theirs = upload_bytes(client, alice, data_dir, "alice.csv", b"a,b\n1,alice\n")
+    mine = upload_bytes(client, bob, data_dir, "bob.csv", b"a,b\n2,bob\n")
+    (entry,) = library.catalogue(bob, api.list_all(client))
+    forged = LibraryEntry(**{**entry.__dict__, "local_path": theirs.local_path})
+    assert library.file_bytes(client, bob, data_dir, forged) == b"a,b\n2,bob\n" and entry.id == mine.id
+
+
+def test_usage_carries_no_questions_and_only_sharers_are_named(data_dir):
+    base = Store(data_dir)
+    alice, bob = store_for(base, ALICE), store_for(base, BOB)
+    welcome(alice, ALICE)
+    welcome(bob, BOB)
+    _fill(bob, "bob")
+    turns = alice.turn_usage_since(0, every_owner=True)
+    assert [t.turn.usage.input_tokens for t in turns] == [1_000_000]
+    assert [(t.turn.question, t.turn.user_content, t.turn.assistant_content) for t in turns] == [("", [], [])]
+    assert alice.display_name(BOB.owner) == "bob@example.com"  # to an admin
+    carol = store_for(base, identity.from_claims({"iss": ISSUER, "sub": "c-3"}, frozenset()))
+    assert carol.display_name(BOB.owner) == "another user"  # Bob shares nothing
+    bob.update_run(bob.runs()[0].id, shared=True)
+    assert carol.display_name(BOB.owner) == "bob@example.com"

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from lib import cli
+from lib.cli.config import cli_settings
 from lib.runs import worker
 
 
@@ -23,7 +23,7 @@ def test_the_worker_reads_the_same_secrets_as_the_cli(tmp_path: Path, monkeypatc
 
     settings = worker.worker_settings()
     assert (settings.model, settings.max_tokens) == ("claude-from-project", 1234), "merged, the project's wins"
-    assert cli.cli_settings(emulator=False, need_key=False).model == settings.model
+    assert cli_settings(emulator=False, need_key=False).model == settings.model
 
     (project / ".streamlit" / "secrets.toml").write_text("ANALYST_MODEL = \n")
     assert worker.worker_settings().model == "claude-from-home", "a broken file is skipped"

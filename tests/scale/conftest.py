@@ -30,6 +30,8 @@ def team(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Team]:
         found.add_worker()
         found.add_replica()
         found.add_replica()
+        for worker in found.workers:
+            found.wait_serving(worker)
         yield found
     finally:
         for app in found.replicas if "found" in locals() else []:

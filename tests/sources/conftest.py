@@ -8,18 +8,7 @@ from pathlib import Path
 import pytest
 
 from lib.sources import dispose_all
-from tests.support.services import Postgres, postgres_available
 from tests.support.sources import ENGINES, Db, make_duckdb, make_postgres, make_sqlite
-
-
-@pytest.fixture(scope="session")
-def postgres() -> Iterator[Postgres]:
-    """One PostgreSQL cluster for the session."""
-    if not postgres_available():
-        pytest.skip("PostgreSQL's initdb and pg_ctl are not installed (apt-get install postgresql)")
-    pg = Postgres().start()
-    yield pg
-    pg.stop()
 
 
 @pytest.fixture(autouse=True)

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
 import pytest
 
+from lib import identity
 from lib.identity import User, local_user
 from lib.settings import Settings, load_settings
 from lib.sources import DEMO_NAME, Declared, SourceNotAllowed, load_sources, resolve, run_for, sources_for
@@ -14,9 +16,20 @@ from tests.support.sources import make_sqlite
 pytestmark = pytest.mark.sources
 
 ISSUER = "https://idp.example.com"
-ALICE = User(owner=f"{ISSUER}#alice-sub", email="Alice@Example.com", name="Alice", admin=False, signed_in=True)
-BOB = User(owner=f"{ISSUER}#bob-sub", email="bob@example.com", name="Bob", admin=False, signed_in=True)
-ADMIN = User(owner=f"{ISSUER}#root-sub", email="root@example.com", name="Root", admin=True, signed_in=True)
+ALICE = User(
+    owner=f"{ISSUER}#alice-sub",
+    email="Alice@Example.com",
+    name="Alice",
+    admin=False,
+    signed_in=True,
+    email_verified=True,
+)
+BOB = User(
+    owner=f"{ISSUER}#bob-sub", email="bob@example.com", name="Bob", admin=False, signed_in=True, email_verified=True
+)
+ADMIN = User(
+    owner=f"{ISSUER}#root-sub", email="root@example.com", name="Root", admin=True, signed_in=True, email_verified=True
+)
 
 
 @pytest.fixture
@@ -51,6 +64,17 @@ def test_each_user_lists_only_the_sources_they_may_use(declared: Declared, team:
     assert names(ALICE, declared, team) == ["finance", "shared"]
     assert names(BOB, declared, team) == ["bobs", "shared"]
     assert names(ADMIN, declared, team) == ["bobs", "ops", "shared"]  # admins are not on finance's list
+
+
+def test_an_email_on_the_list_counts_only_when_the_provider_verified_it(declared: Declared, team: Settings) -> None:
+    unverified = dataclasses.replace(ALICE, owner=f"{ISSUER}#mallory-sub", email_verified=False)
+    assert names(unverified, declared, team) == ["shared"]
+    refused = run_for(unverified, declared, team, "finance", "SELECT count(*) FROM orders")
+    assert refused.error is not None and refused.error.kind == "not_allowed" and refused.rows == []
+    claims = {"iss": ISSUER, "sub": "alice-sub", "email": "alice@example.com"}
+    assert names(identity.from_claims(claims, frozenset()), declared, team) == ["shared"]
+    verified = identity.from_claims({**claims, "email_verified": True}, frozenset())
+    assert names(verified, declared, team) == ["finance", "shared"]
 
 
 def test_a_source_a_user_may_not_use_is_refused_in_lib(declared: Declared, team: Settings) -> None:

@@ -95,12 +95,18 @@ class App:
 
 
 def start_app(
-    workdir: Path, *, emulator: Emulator | None, env_extra: dict[str, str] | None = None, secrets_toml: str = ""
+    workdir: Path,
+    *,
+    emulator: Emulator | None,
+    env_extra: dict[str, str] | None = None,
+    secrets_toml: str = "",
+    port: int = 0,
 ) -> App:
     """Start the app in a subprocess with a clean environment and wait until it is healthy.
 
     With `emulator`, the app gets a key and the emulator's URL; without, it has no key at all.
-    `secrets_toml` becomes the app's only secrets file (else it has none).
+    `secrets_toml` becomes the app's only secrets file (else it has none). `port` (else a free one) lets a new
+    server take the place of one that stopped, as behind a proxy.
     """
     workdir.mkdir(parents=True, exist_ok=True)
     data_dir, home = workdir / "data", workdir / "home"
@@ -111,7 +117,7 @@ def start_app(
     if emulator is not None:
         env.update(ANTHROPIC_API_KEY="test-key", ANTHROPIC_BASE_URL=emulator.url, ANALYST_MAX_RETRIES="1")
     env.update(env_extra or {})
-    port = free_port()
+    port = port or free_port()
     secrets_path = workdir / ("secrets.toml" if secrets_toml else "no-secrets.toml")
     if secrets_toml:
         secrets_path.write_text(secrets_toml)

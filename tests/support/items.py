@@ -9,6 +9,7 @@ from lib.transcript import (
     Item,
     Notice,
     Output,
+    Query,
     RunError,
     Text,
     Thinking,
@@ -32,4 +33,13 @@ def one_of_each() -> list[Item]:
         Notice(text="A new container was started.", level="warning"),
         RunError(title="Overloaded", message="The API is overloaded.", hint="Try again."),
         Unsupported(block_type="mystery_block_2027", raw='{"type": "mystery_block_2027"}'),
+        Query(
+            tool_use_id="toolu_1",
+            code_tool_use_id="s1",
+            source="demo",
+            sql="SELECT region, sum(revenue) FROM monthly_sales GROUP BY region",
+            row_count=4,
+            columns=["region", "revenue"],
+            seconds=0.02,
+        ),
     ]

@@ -65,7 +65,7 @@ def heavy_spec(layers: int = 3_600) -> bytes:
     return json.dumps(spec).encode()
 
 
-def seed_run(
+def seed_with_outputs(
     data_dir: Path,
     question: str,
     answer: str,

@@ -9,7 +9,7 @@ import signal
 import subprocess
 import sys
 import tempfile
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import requests
@@ -46,10 +46,11 @@ def _as_postgres(args: list[str]) -> list[str]:
 
 @dataclass
 class Postgres:
-    """A PostgreSQL cluster in a temporary directory on a free port."""
+    """A PostgreSQL cluster in a temporary directory on a free port; `options` are server settings (`-c`)."""
 
     root: Path = Path()
     port: int = 0
+    options: dict[str, str] = field(default_factory=dict)
 
     def start(self) -> Postgres:
         """initdb, start on 127.0.0.1, wait until it answers."""
@@ -66,6 +67,7 @@ class Postgres:
             capture_output=True,
         )
         opts = f"-p {self.port} -k {self.root} -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=200"
+        opts += "".join(f" -c {name}={value}" for name, value in self.options.items())
         subprocess.run(
             _as_postgres([_pg("pg_ctl"), "-D", str(data), "-w", "-l", str(self.root / "pg.log"), "-o", opts, "start"]),
             check=True,
@@ -81,6 +83,11 @@ class Postgres:
             capture_output=True,
         )
         return f"postgresql+psycopg://postgres@127.0.0.1:{self.port}/{name}"
+
+    @property
+    def log_path(self) -> Path:
+        """The server's log."""
+        return self.root / "pg.log"
 
     def stop(self) -> None:
         """Stop at once."""
@@ -148,11 +155,13 @@ class S3Server:
 
 @dataclass
 class WorkerProc:
-    """A `python -m lib.worker` process."""
+    """A `python -m lib.worker` process (`args`: its command-line options)."""
 
     root: Path
     env: dict[str, str]
+    args: list[str] = field(default_factory=list)
     proc: subprocess.Popen | None = None
+    name: str = ""  # what its database connections are called
 
     def start(self) -> WorkerProc:
         """Start it (it logs to worker.log in its directory)."""
@@ -161,7 +170,8 @@ class WorkerProc:
         env = {k: v for k, v in os.environ.items() if not k.startswith(("ANTHROPIC_", "ANALYST_"))}
         env.update(self.env, ANALYST_DATA_DIR=str(self.root / "data"), PYTHONUNBUFFERED="1", MPLBACKEND="Agg")
         log = open(self.root / "worker.log", "a")
-        self.proc = subprocess.Popen([sys.executable, "-m", "lib.worker"], cwd=REPO, env=env, stdout=log, stderr=log)
+        command = [sys.executable, "-m", "lib.worker", *self.args]
+        self.proc = subprocess.Popen(command, cwd=REPO, env=env, stdout=log, stderr=log)
         log.close()
         return self
 
@@ -185,6 +195,11 @@ class WorkerProc:
                 self.kill()
 
 
-def replica(root: Path, env: dict[str, str], emulator) -> App:
+def replica(root: Path, env: dict[str, str], emulator, port: int = 0) -> App:
     """`streamlit run app.py` pointed at the emulator and the team services, with its own data directory."""
-    return start_app(root, emulator=emulator, env_extra=env)
+    return start_app(root, emulator=emulator, env_extra=env, port=port)
+
+
+def named(url: str, name: str) -> str:
+    """A database URL whose connections show as `name` in pg_stat_activity and the server's log."""
+    return f"{url}{'&' if '?' in url else '?'}application_name={name}"

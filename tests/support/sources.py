@@ -135,3 +135,13 @@ def make_duckdb(tmp: Path) -> Db:
 
     long_query = "SELECT sum(a.range * b.range) FROM range(1000000) a, range(1000000) b"
     return Db("duckdb", declare("shop_duckdb", f"duckdb:///{path}"), checksum, long_query, tmp)
+
+
+def declare_in_environ(monkeypatch: Any, name: str, source: SourceConfig, **keys: Any) -> None:
+    """Declare the source's database as `name` the way an operator would in the environment (the app, its jobs
+    and its workers read declarations from there), with extra keys such as timeout_seconds or allow."""
+    prefix = f"ANALYST_SOURCE_{name.upper()}_"
+    monkeypatch.setenv(prefix + "URL", source.url.render_as_string(hide_password=False))
+    monkeypatch.setenv(prefix + "DESCRIPTION", f"{name} test data")
+    for key, value in keys.items():
+        monkeypatch.setenv(prefix + key.upper(), str(value))

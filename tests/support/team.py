@@ -11,8 +11,8 @@ from lib.settings import Settings, load_settings
 from lib.storage import blobs
 from lib.storage.store import Store
 from tests.support.browser import App
-from tests.support.runs import upload
-from tests.support.services import Postgres, S3Server, WorkerProc, replica
+from tests.support.runs import upload, wait_for
+from tests.support.services import Postgres, S3Server, WorkerProc, named, replica
 
 BUCKET = "analyst"
 
@@ -62,15 +62,31 @@ class Team:
         """Put a file in the local user's library (the API's Files and the team's object store)."""
         return upload(self.settings(), self.store(), path.name, path.read_bytes())
 
-    def add_worker(self) -> WorkerProc:
-        """One more worker process."""
+    def add_worker(self, args: list[str] | None = None) -> WorkerProc:
+        """One more worker process (its connections named `worker<n>`), with these command-line options."""
         # a directory of its own, even after a killed worker left the list
-        worker = WorkerProc(self.root / f"worker{len(list(self.root.glob('worker*')))}", self.worker_env()).start()
+        name = f"worker{len(list(self.root.glob('worker*')))}"
+        env = {**self.worker_env(), "ANALYST_DATABASE_URL": named(self.database_url, name)}
+        worker = WorkerProc(self.root / name, env, args or []).start()
+        worker.name = name
         self.workers.append(worker)
         return worker
 
-    def add_replica(self) -> App:
-        """One more app replica."""
-        app = replica(self.root / f"replica{len(list(self.root.glob('replica*')))}", self.env(), self.emulator)
+    def add_replica(self, port: int = 0) -> App:
+        """One more app replica (its connections named `replica<n>`), on `port` (to take a stopped one's place)."""
+        name = f"replica{len(list(self.root.glob('replica*')))}"
+        env = {**self.env(), "ANALYST_DATABASE_URL": named(self.database_url, name)}
+        app = replica(self.root / name, env, self.emulator, port)
+        app.extra["name"] = name
         self.replicas.append(app)
         return app
+
+    def wait_serving(self, worker: WorkerProc, timeout: float = 60) -> None:
+        """Wait until a worker announced itself in the workers table (it is healthy: it claims turns)."""
+        store = self.store()
+        wait_for(
+            lambda: any(w.pid == worker.proc.pid and not w.draining for w in store.workers()),
+            timeout,
+            f"worker {worker.proc.pid} to serve",
+            step=0.2,
+        )

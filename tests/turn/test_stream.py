@@ -214,7 +214,7 @@ def test_stop_shuts_a_response_the_server_is_still_holding(emulator, settings, s
             assert time.monotonic() < deadline, "the first words never arrived"
             time.sleep(0.02)
         started = time.monotonic()
-        assert jobs.stop(run.id)
+        assert jobs.stop(run.id, store)
         # the emulator still holds the response open: only shutting it can end the turn this soon
         assert jobs.wait(run.id, 2), "Stop waited for the server"
         assert time.monotonic() - started < 2

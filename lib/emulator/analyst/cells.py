@@ -1,7 +1,16 @@
-"""Python cells the demo analyst really runs in the container: load, profile, chart, summarise."""
+"""Python cells the demo analyst really runs in the container: load and profile a table, then what every analysis
+cell shares (its setup, saving the chart and its Vega-Lite spec, the summary and the findings); the analyses
+themselves are in lib.emulator.analyst.analyses.
+
+Every cell starts with LOADER (each runs in a fresh interpreter). The analysis cells take their choices (which
+columns, how to add them up) as plain assignments the plan writes above them, so a reader sees what was chosen.
+Each chart is drawn twice from the same numbers, as a PNG and as a Vega-Lite spec, in the same order and scale.
+"""
+
+from .known import ADDITIVE, ID_NAME, PER_ITEM
 
 LOADER = '''\
-import csv, io, json, os, warnings
+import csv, io, json, os, re, warnings
 import pandas as pd
 
 warnings.filterwarnings("ignore")
@@ -32,14 +41,17 @@ def load_table(path):
             break
         except UnicodeDecodeError:
             continue
+    lines = [line for line in text.splitlines() if line.strip() and not line.startswith("#")]
     try:
-        sep = csv.Sniffer().sniff(text[:20000], delimiters=",;\\t|").delimiter
+        sep = csv.Sniffer().sniff("\\n".join(lines[:200]), delimiters=",;\\t|").delimiter
     except csv.Error:
         sep = "\\t" if ext in (".tsv", ".tab") else ","
+    # decimal commas (1,5) go with semicolon-separated files
+    decimal = "," if sep == ";" and re.search(r"\\d,\\d", "\\n".join(lines[1:50])) else "."
     try:
-        return pd.read_csv(io.StringIO(text), sep=sep)
+        return pd.read_csv(io.StringIO(text), sep=sep, decimal=decimal, comment="#")
     except pd.errors.ParserError:
-        return pd.read_csv(io.StringIO(text), sep=sep, engine="python", on_bad_lines="skip")
+        return pd.read_csv(io.StringIO(text), sep=sep, decimal=decimal, comment="#", engine="python", on_bad_lines="skip")
 
 
 def find_date_column(df):
@@ -59,7 +71,49 @@ def find_date_column(df):
             return col
     return None
 
+
+# a name that identifies rather than measures (order_id, id, customer key); such a column is never added up
+ID_NAME = re.compile(@ID_NAME@, re.IGNORECASE)
+# measures that add up over rows (units, revenue) as opposed to ones that are averaged (prices, rates, levels)
+ADDITIVE = re.compile(@ADDITIVE@, re.I)
+PER_ITEM = re.compile(@PER_ITEM@, re.I)
+
+
+def how_to_add_up(col):
+    """'sum' for a measure whose rows add up to a total, else 'mean'."""
+    return "sum" if ADDITIVE.search(str(col)) and not PER_ITEM.search(str(col)) else "mean"
+
+
+def column_roles(df):
+    """The date column, identifiers (never measures), categories to group by (with their number of values),
+    measures with how each adds up, and which measures are yes/no (0/1)."""
+    date = find_date_column(df)
+    roles = {"date": date, "ids": [], "categories": {}, "measures": {}, "binary": []}
+    for col in df.columns:
+        values = df[col].dropna()
+        if col == date or values.empty:
+            continue
+        distinct = values.nunique() >= 0.95 * len(values)
+        numeric = pd.api.types.is_numeric_dtype(values) and not pd.api.types.is_bool_dtype(values)
+        if distinct and (ID_NAME.search(str(col)) or (not numeric and len(values) > 20)):
+            roles["ids"].append(str(col))
+        elif numeric and not ID_NAME.search(str(col)):
+            roles["measures"][str(col)] = how_to_add_up(col)
+            if set(values.unique()) <= {0, 1}:
+                roles["binary"].append(str(col))
+        elif values.nunique() <= 50:
+            roles["categories"][str(col)] = int(values.nunique())
+    return roles
+
+
+def fmt(x):
+    """A number as the answer writes it: thousands separated, whole numbers without decimals."""
+    return f"{x:,.0f}" if float(x).is_integer() else f"{x:,.2f}"
+
 '''
+# the container's names for what a column is, the same patterns the analyst reads a files note's profile with
+for _name, _pattern in (("ID_NAME", ID_NAME), ("ADDITIVE", ADDITIVE), ("PER_ITEM", PER_ITEM)):
+    LOADER = LOADER.replace(f"@{_name}@", repr(_pattern))
 
 PROFILE = """\
 print(f"File: {PATH}")
@@ -68,28 +122,37 @@ print(f"Columns: {df.shape[1]}")
 print()
 print("Column types:")
 print(df.dtypes.to_string())
-print()
-print("Summary statistics:")
-try:
-    print(df.describe().T.to_string())
-except ValueError:
-    print(df.describe(include="all").T.to_string())
+roles = column_roles(df)
+measures = list(roles["measures"])
+if measures:
+    print()
+    print("Summary statistics of the measures:")
+    print(df[measures].describe().T.to_string())
 print()
 missing = df.isna().sum()
 print("Missing values per column:")
 print(missing.to_string())
-if len(missing) and missing.max() > 0:
-    print(f"Most missing: {missing.idxmax()} ({int(missing.max())} of {len(df)} missing)")
-else:
-    print("Most missing: none (no missing values)")
+gaps = missing[missing > 0].sort_values(ascending=False)
+print("Missing: " + (", ".join(f"{c} ({n} of {len(df)})" for c, n in gaps.items()) or "none"))
+empty = int(df[measures].isna().all(axis=1).sum()) if measures else 0
+print(f"Rows without any measure: {empty}")
+print(f"Duplicated rows: {int(df.duplicated().sum())}")
+print()
+print(f"Date column: {roles['date'] or 'none'}")
+print("Identifiers (not measures): " + (", ".join(roles["ids"]) or "none"))
+print("Categories: " + (", ".join(f"{c} ({n} values)" for c, n in roles["categories"].items()) or "none"))
+print("Measures: " + (", ".join(f"{c} (adds up by {how})" for c, how in roles["measures"].items()) or "none"))
+print("Column roles: " + json.dumps(roles))
 """
 
-SHAPE = """\
+# the same roles on their own, for a follow-up that did not profile the table
+ROLES = """\
+roles = column_roles(df)
 print(f"Rows: {len(df)}")
-print(f"Columns: {df.shape[1]}")
+print("Column roles: " + json.dumps(roles))
 """
 
-CHART = """\
+SETUP = """\
 import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt
@@ -97,200 +160,61 @@ import numpy as np
 
 out = os.environ.get("OUTPUT_DIR", "outputs")
 os.makedirs(out, exist_ok=True)
-num = df.select_dtypes("number")
-num = num.loc[:, num.notna().any()]
-date_col = find_date_column(df)
-kind = {kind!r}
-if kind == "auto":
-    kind = "trend" if date_col is not None and not num.empty else "distribution"
-if kind == "trend" and (date_col is None or num.empty):
-    kind = "distribution"
-if kind == "correlation" and num.shape[1] < 2:
-    kind = "distribution"
-if kind == "anomaly" and num.empty:
-    kind = "distribution"
 
-stem = {stem!r}
-chart = os.path.join(out, f"{{stem}}_{{kind}}.png")
-n = 2
-while os.path.exists(chart):
-    chart = os.path.join(out, f"{{stem}}_{{kind}}_{{n}}.png")
-    n += 1
 
-finding = ""
-try:
-    if df.dropna(how="all").empty:
-        raise ValueError("the table has no data rows")
-    if kind == "trend":
-        when = pd.to_datetime(df[date_col], errors="coerce", format="mixed")
-        series = num.assign(_when=when).dropna(subset=["_when"]).sort_values("_when")
-        if series["_when"].nunique() > 120:
-            series["_when"] = series["_when"].dt.to_period("M").dt.to_timestamp()
-        series = series.groupby("_when").mean()
-        cols = list(series.columns[:4])
-        fig, axes = plt.subplots(len(cols), 1, figsize=(9, 2.6 * len(cols)), sharex=True, squeeze=False)
-        for ax, col in zip(axes[:, 0], cols):
-            ax.plot(series.index, series[col], marker=".", linewidth=1.2)
-            ax.set_ylabel(str(col))
-            ax.grid(alpha=0.3)
-        axes[0, 0].set_title(f"{{', '.join(map(str, cols))}} over {{date_col}}")
-        first, last = series[cols[0]].dropna().iloc[[0, -1]]
-        change = f" ({{(last - first) / abs(first) * 100:+.1f}}%)" if first else ""
-        finding = (f"`{{cols[0]}}` went from {{first:,.2f}} to {{last:,.2f}}{{change}}"
-                   f" between the first and last `{{date_col}}`.")
-        vl_data = series[cols].reset_index().melt(id_vars="_when", var_name="column", value_name="value")
-        vl_view = dict(
-            title=f"{{', '.join(map(str, cols))}} over {{date_col}}",
-            mark=dict(type="line", point=True, tooltip=True),
-            encoding=dict(
-                x=dict(field="_when", type="temporal", title=str(date_col)),
-                y=dict(field="value", type="quantitative", title=None),
-                row=dict(field="column", type="nominal", title=None),
-            ),
-            width=600,
-            height=120,
-            resolve=dict(scale=dict(y="independent")),
-        )
-    elif kind == "correlation":
-        corr = num.corr()
-        fig, ax = plt.subplots(figsize=(1.1 * len(corr) + 3, 1.0 * len(corr) + 2))
-        im = ax.imshow(corr, cmap="RdBu_r", vmin=-1, vmax=1)
-        ax.set_xticks(range(len(corr)), [str(c) for c in corr.columns], rotation=45, ha="right")
-        ax.set_yticks(range(len(corr)), [str(c) for c in corr.columns])
-        for i in range(len(corr)):
-            for j in range(len(corr)):
-                if pd.notna(corr.iat[i, j]):
-                    ax.text(j, i, f"{{corr.iat[i, j]:.2f}}", ha="center", va="center", fontsize=8,
-                            color="white" if abs(corr.iat[i, j]) > 0.6 else "black")
-        fig.colorbar(im, ax=ax)
-        ax.set_title("Correlation between numeric columns")
-        pairs = corr.where(np.triu(np.ones(corr.shape, dtype=bool), k=1)).stack()
-        if len(pairs):
-            a, b = pairs.abs().idxmax()
-            finding = f"The strongest relationship is between `{{a}}` and `{{b}}` (r = {{pairs[(a, b)]:.2f}})."
-        named = corr.set_axis([str(c) for c in corr.columns], axis=1).set_axis([str(c) for c in corr.index])
-        vl_data = named.rename_axis("column_a").reset_index().melt(
-            id_vars="column_a", var_name="column_b", value_name="r"
-        )
-        vl_view = dict(
-            title="Correlation between numeric columns",
-            mark=dict(type="rect", tooltip=True),
-            encoding=dict(
-                x=dict(field="column_b", type="nominal", sort=None, title=None),
-                y=dict(field="column_a", type="nominal", sort=None, title=None),
-                color=dict(
-                    field="r", type="quantitative", scale=dict(domain=[-1, 1], scheme="redblue", reverse=True)
-                ),
-            ),
-        )
-    elif kind == "anomaly":
-        z = (num - num.mean()) / num.std(ddof=0).replace(0, np.nan)
-        outliers = (z.abs() > 3).sum()
-        cols = list(num.columns[:8])
-        fig, ax = plt.subplots(figsize=(max(6, 1.2 * len(cols)), 4.5))
-        ax.boxplot([z[c].dropna() for c in cols])
-        ax.set_xticks(range(1, len(cols) + 1), [str(c) for c in cols], rotation=30, ha="right")
-        ax.axhline(3, color="red", linestyle="--", linewidth=0.8)
-        ax.axhline(-3, color="red", linestyle="--", linewidth=0.8)
-        ax.set_ylabel("z-score")
-        ax.set_title("Values beyond 3 standard deviations (red lines)")
-        if outliers.sum():
-            finding = (f"`{{outliers.idxmax()}}` has the most outliers: {{int(outliers.max())}} values beyond"
-                       f" 3 standard deviations ({{int(outliers.sum())}} in all columns).")
-        else:
-            finding = "No value lies more than 3 standard deviations from its column mean."
-        vl_data = z[cols].melt(var_name="column", value_name="z").dropna()
-        vl_view = dict(
-            title="Values beyond 3 standard deviations",
-            mark=dict(type="boxplot", extent=1.5),
-            encoding=dict(
-                x=dict(field="column", type="nominal", sort=None, title=None),
-                y=dict(field="z", type="quantitative", title="z-score"),
-            ),
-        )
-    elif num.empty:
-        col = df.columns[0]
-        counts = df[col].astype(str).value_counts().head(15)
-        fig, ax = plt.subplots(figsize=(8, 4.5))
-        counts[::-1].plot.barh(ax=ax)
-        ax.set_title(f"Most common values of {{col}}")
-        finding = f"The most common `{{col}}` is {{counts.index[0]}} ({{int(counts.iloc[0])}} rows)."
-        vl_data = counts.rename_axis("value").reset_index(name="count")
-        vl_view = dict(
-            title=f"Most common values of {{col}}",
-            mark=dict(type="bar", tooltip=True),
-            encoding=dict(
-                y=dict(field="value", type="nominal", sort="-x", title=str(col)),
-                x=dict(field="count", type="quantitative", title="rows"),
-            ),
-        )
-    else:
-        cols = list(num.columns[:9])
-        ncols = min(3, len(cols))
-        nrows = -(-len(cols) // ncols)
-        fig, axes = plt.subplots(nrows, ncols, figsize=(4 * ncols, 3 * nrows), squeeze=False)
-        for ax, col in zip(axes.flat, cols):
-            ax.hist(num[col].dropna(), bins=20, color="#4C72B0", edgecolor="white")
-            ax.set_title(str(col))
-        for ax in list(axes.flat)[len(cols):]:
-            ax.axis("off")
-        fig.suptitle("Distribution of numeric columns")
-        col = cols[0]
-        finding = (f"`{{col}}` averages {{num[col].mean():,.2f}} (median {{num[col].median():,.2f}},"
-                   f" range {{num[col].min():,.2f}} to {{num[col].max():,.2f}}).")
-        vl_data = num[cols].melt(var_name="column", value_name="value").dropna()
-        vl_view = dict(
-            title="Distribution of numeric columns",
-            mark=dict(type="bar", color="#4C72B0", tooltip=True),
-            encoding=dict(
-                x=dict(field="value", type="quantitative", bin=dict(maxbins=20), title=None),
-                y=dict(aggregate="count", type="quantitative", title="rows"),
-                facet=dict(field="column", type="nominal", columns=ncols, title=None),
-            ),
-            width=220,
-            height=150,
-            resolve=dict(scale=dict(x="independent", y="independent")),
-        )
-    fig.tight_layout()
-    fig.savefig(chart, dpi=100)
-except Exception as exc:
-    fig, ax = plt.subplots(figsize=(6, 3))
-    ax.text(0.5, 0.5, f"Could not draw a {{kind}} chart:\\n{{exc}}", ha="center", va="center")
-    ax.axis("off")
-    fig.savefig(chart, dpi=100)
-    finding = f"The {{kind}} chart failed ({{exc}}), so I saved a placeholder."
-    vl_data = pd.DataFrame(dict(message=[f"Could not draw a {{kind}} chart: {{exc}}"]))
-    vl_view = dict(mark=dict(type="text"), encoding=dict(text=dict(field="message", type="nominal")))
-plt.close("all")
-print(f"Saved chart: {{os.path.basename(chart)}}")
+def output_path(name, suffix):
+    \"\"\"A new file in outputs/: name + suffix, or name_2 + suffix … when an earlier analysis saved one.\"\"\"
+    path, n = os.path.join(out, name + suffix), 2
+    while os.path.exists(path):
+        path, n = os.path.join(out, f"{name}_{n}{suffix}"), n + 1
+    return path
+
+
+chart = output_path(f"{STEM}_{KIND}", ".png")
+findings = []
 """
 
 SUMMARY = """\
-summary = pd.DataFrame({{"dtype": df.dtypes.astype(str), "missing": df.isna().sum(), "unique": df.nunique()}})
-if not num.empty:
-    summary = summary.join(num.describe().T[["mean", "std", "min", "max"]])
+summary = pd.DataFrame({"dtype": df.dtypes.astype(str), "missing": df.isna().sum(), "unique": df.nunique()})
+measures = list(column_roles(df)["measures"])
+if measures:
+    summary = summary.join(df[measures].describe().T[["mean", "std", "min", "max"]])
 summary.index.name = "column"
-summary_path = os.path.join(out, f"{{stem}}_summary.csv")
-summary.to_csv(summary_path)
-print(f"Saved summary: {{os.path.basename(summary_path)}}")
+summary_path = output_path(f"{STEM}_summary", ".csv")
+summary.round(4).to_csv(summary_path)
+print(f"Saved summary: {os.path.basename(summary_path)}")
 """
 
-FINDING = 'print(f"Finding: {finding}")\n'
+SAVE_PNG = """\
+fig.tight_layout()
+fig.savefig(chart, dpi=100)
+plt.close("all")
+print(f"Saved chart: {os.path.basename(chart)}")
+"""
 
 # The same chart as a Vega-Lite v5 spec beside the PNG, its data inline (plain json, no plotting library).
 VEGA_LITE = """\
-import json
-
 MAX_VALUES = 5000
 spec_path = chart[: -len(".png")] + ".vl.json"
 if len(vl_data) > MAX_VALUES:
     vl_data = vl_data.sample(MAX_VALUES, random_state=0).sort_index()
 spec = {
     "$schema": "https://vega.github.io/schema/vega-lite/v5.json",
-    "data": {"values": json.loads(vl_data.to_json(orient="records", date_format="iso"))},
+    "data": {"values": json.loads(vl_data.round(4).to_json(orient="records", date_format="iso"))},
     **vl_view,
 }
 with open(spec_path, "w", encoding="utf-8") as f:
     json.dump(spec, f, indent=1)
 print(f"Saved spec: {os.path.basename(spec_path)}")
+"""
+
+FINDINGS = """\
+for finding in findings:
+    print(f"Finding: {finding}")
+"""
+
+# a table's shape, printed where the files note's profile spared the profiling cell
+SHAPE = """\
+print(f"Rows: {len(df)}")
+print(f"Columns: {df.shape[1]}")
 """

@@ -3,8 +3,8 @@
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0004_file_profiles"
-down_revision = "0003_replays"
+revision = "0009_file_profiles"
+down_revision = "0008_fair_queue"
 branch_labels = None
 depends_on = None
 
