@@ -1,15 +1,20 @@
-"""Check + preview of a ~200 MB, 3 M-row CSV against the naive pandas profile, in the same run. Prints figures.
+"""The Files page's first look and exact profile of a generated 190 MiB, 3 M-row CSV and of one 10x smaller, against
+the naive pandas profile and DuckDB's own pass over the same statistics (the floor), in the same run. Prints figures.
 
 With --draw: what drawing a run's generated files costs the server process, the files decoded in the sandbox
 (as the app does) against the same decoding in the server process itself (the baseline), for a typical run
 (a chart PNG, its spec, a summary CSV) and a hostile one (a 60,000-column CSV, an 8000×8000 PNG, a 600 KB spec).
 
-Each side runs in its own subprocess so its peak RSS is its own. The app side holds the file's bytes in
-memory first (as Streamlit's uploader does) and warms its parsing worker with a small file, then calls
-lib.files.uploads.inspect_upload, which writes the bytes to a temporary file once and parses it in the limited
-worker. The server's memory over its baseline and the worker's peak are reported, and their sum is compared
-with file size + 150 MiB. Processor times are printed too: the machine may be shared, and they show how
-much work each side does whatever the load.
+Each side runs in its own subprocess so its peak RSS is its own. The app side holds the file's bytes in memory
+(as Streamlit's uploader does) and warms its sandbox worker with a small file, then times:
+- the first look: `lib.files.uploads.receive` from call to its return with the first look, server side, the
+  sandbox hand-off included, while a thread writes the rest of the file and hashes it;
+- the exact profile: `lib.files.preview.inspect_path` of the whole file in the sandbox worker, call to result
+  (what the background job runs once the file is written), and the background job as a whole;
+- peak memory of the server process over its baseline (libraries loaded, upload held) and of the worker.
+The floor is the exact profile's one DuckDB query (`lib.files.scan.statement`) run in-process with the same
+threads; the naive baseline is `read_csv` + `describe(include="all")` + `isna().mean()`. Processor times are
+printed too: the machine may be shared, and they show how much work each side does whatever the load.
 
     python bench/preview.py [--rows 3000000] [--repeat 3] [--keep]
     python bench/preview.py --draw
@@ -41,15 +46,36 @@ print(json.dumps({"seconds": elapsed, "cpu": cpu, "peak": resource.getrusage(res
                   "rows": len(df), "columns": df.shape[1]}))
 """
 
+# DuckDB's own pass over the same statistics, with the same threads and types: the floor of the exact profile.
+FLOOR = """
+import json, sys, time
+from pathlib import Path
+sys.path.insert(0, sys.argv[2])
+from lib.files import delimited, scan
+path = Path(sys.argv[1])
+head = delimited.read_head_bytes(path)
+head = head[: head.rfind(b"\\n") + 1]
+dialect = delimited.csv_dialect(head)
+schema = next(b for b in delimited.stream(head, dialect) if b is not delimited.RESTART).schema
+sql = scan.statement(path, dialect, [scan.duck_type(f.type) for f in schema])
+runs = []
+for _ in range(int(sys.argv[3])):
+    con = scan.connect()
+    t = time.perf_counter()
+    row = con.execute(sql).fetchone()
+    runs.append(time.perf_counter() - t)
+    con.close()
+print(json.dumps({"seconds": min(runs), "runs": runs, "rows": row[0]}))
+"""
+
 # The server side: pandas and pyarrow are loaded and the uploaded bytes are held (Streamlit's uploader keeps
-# them in memory); that is the baseline. The parsing worker is warmed first, as the Files page does.
+# them in memory); that is the baseline. The sandbox worker is warmed first, as the Files page does.
 APP = """
-import json, os, resource, sys, time
+import json, os, sys, tempfile, time
 from pathlib import Path
 sys.path.insert(0, sys.argv[2])
 import pandas, pyarrow
-from lib.files import sandbox
-from lib.files.uploads import inspect_upload
+from lib.files import preview, sandbox, uploads
 
 def status(pid, field):
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
@@ -63,28 +89,33 @@ def cpu_of(pid):
 
 data = Path(sys.argv[1]).read_bytes()
 warm = bytes(Path(sys.argv[3]).read_bytes())
+data_dir = Path(tempfile.mkdtemp(prefix="analyst-bench-"))
 t = time.perf_counter()
-inspect_upload("warm.csv", warm, 500_000_000)  # starts the worker and loads its libraries
+uploads.inspect_upload("warm.csv", warm, 500_000_000, data_dir=data_dir)  # starts the worker, loads its libraries
 cold = time.perf_counter() - t
 worker = sandbox.pool().worker_pids()[0]
-baseline = status("self", "VmRSS")
-worker_cpu = cpu_of(worker)
-runs, c = [], time.process_time()
+baseline = status("self", "VmHWM")
+looks, wholes, jobs, c, wc = [], [], [], time.process_time(), cpu_of(worker)
 for _ in range(int(sys.argv[4])):
     t = time.perf_counter()
-    checked = inspect_upload("bench.csv", data, 500_000_000)
-    runs.append(time.perf_counter() - t)
-elapsed = min(runs)
-server_cpu = (time.process_time() - c) / len(runs)
-p = checked.preview
+    intake = uploads.receive("bench.csv", data, 500_000_000, data_dir)
+    looks.append(time.perf_counter() - t)
+    intake.wait()
+    jobs.append(time.perf_counter() - t)
+    look = intake.look
+    t = time.perf_counter()
+    exact = sandbox.call(preview.inspect_path, intake.path, "bench.csv", "csv", 50, seconds=600)
+    wholes.append(time.perf_counter() - t)
+    intake.discard()
+    intake._discard()
 pids = sandbox.pool().worker_pids()
-print(json.dumps({"seconds": elapsed, "runs": runs, "cold_small": cold, "server_cpu": server_cpu,
-                  "worker_cpu": (cpu_of(worker) - worker_cpu) / len(runs) if worker in pids else None,
-                  "same_worker": worker in pids,
+print(json.dumps({"look": min(looks), "looks": looks, "exact": min(wholes), "exacts": wholes, "job": min(jobs),
+                  "cold_small": cold, "server_cpu": (time.process_time() - c) / len(looks),
+                  "worker_cpu": (cpu_of(worker) - wc) / len(looks) if worker in pids else None,
                   "server_extra": max(0, status("self", "VmHWM") - baseline),
                   "child_peak": status(worker, "VmHWM") if worker in pids else None,
-                  "verdict": type(checked.verdict).__name__, "rows": getattr(p, "rows", None),
-                  "columns": getattr(p, "columns", None), "note": getattr(p, "note", str(checked.verdict))}))
+                  "look_rows": look.rows, "look_note": look.note, "rows": exact.rows, "columns": exact.columns,
+                  "note": exact.note, "quality": list(exact.quality)}))
 """
 
 
@@ -216,11 +247,24 @@ def measure(script: str, *args: str) -> dict:
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
+def measure_file(path: Path, repeat: int) -> dict:
+    """The app's first look and exact profile, the naive pandas profile and the DuckDB floor of one file."""
+    folder = path.parent
+    path.read_bytes()  # warm the page cache so no side pays for the first read from disk
+    warm = folder / "warm.csv"
+    warm.write_bytes(b"".join(path.open("rb").readline() for _ in range(40_000)))  # about 2.5 MB
+    naive = min((measure(NAIVE, str(path)) for _ in range(repeat)), key=lambda r: r["seconds"])
+    floor = measure(FLOOR, str(path), str(REPO), str(repeat))
+    app = measure(APP, str(path), str(REPO), str(warm), str(repeat))
+    warm.unlink()
+    return {"size": path.stat().st_size, "naive": naive, "floor": floor, "app": app}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--rows", type=int, default=3_000_000)
+    parser.add_argument("--rows", type=int, default=3_000_000, help="rows of the large file (the small: a tenth)")
     parser.add_argument("--repeat", type=int, default=3, help="runs of each side; the fastest counts")
-    parser.add_argument("--keep", action="store_true", help="keep the generated CSV in the temp directory")
+    parser.add_argument("--keep", action="store_true", help="keep the generated CSVs in the temp directory")
     parser.add_argument("--draw", action="store_true", help="measure drawing a run's generated files instead")
     args = parser.parse_args()
     if args.draw:
@@ -228,39 +272,42 @@ def main() -> None:
         return
     folder = Path(tempfile.gettempdir()) / "analyst-bench"
     folder.mkdir(exist_ok=True)
-    path = folder / f"sales_{args.rows}.csv"
-    if not path.exists():
-        t = time.perf_counter()
-        generate(path, args.rows)
-        print(f"generated {path} in {time.perf_counter() - t:.1f} s")
-    size = path.stat().st_size
-    print(f"file: {size / MIB:.0f} MiB, {args.rows:,} rows")
-    # warm the page cache so neither side pays for the first read from disk
-    path.read_bytes()
-    warm = folder / "warm.csv"
-    warm.write_bytes(b"".join(path.open("rb").readline() for _ in range(40_000)))  # about 2.5 MB: goes to the worker
-    naive_runs = [measure(NAIVE, str(path)) for _ in range(args.repeat)]
-    naive = min(naive_runs, key=lambda r: r["seconds"])
-    app = measure(APP, str(path), str(REPO), str(warm), str(args.repeat))
+    figures = {}
+    for rows in (args.rows // 10, args.rows):
+        path = folder / f"sales_{rows}.csv"
+        if not path.exists():
+            t = time.perf_counter()
+            generate(path, rows)
+            print(f"generated {path} in {time.perf_counter() - t:.1f} s")
+        figures[rows] = measure_file(path, args.repeat)
+        if not args.keep:
+            path.unlink()
+    ms = lambda s: f"{s * 1000:.0f} ms"  # noqa: E731
     mib = lambda n: f"{(n or 0) / MIB:.0f} MiB"  # noqa: E731
-    naive_times = ", ".join(f"{r['seconds']:.2f}" for r in naive_runs)
-    app_times = ", ".join(f"{r:.2f}" for r in app["runs"])
-    print(f"runs (s): naive {naive_times}; app {app_times}; the fastest of each is compared")
-    print(f"naive pandas (read_csv + describe(include='all') + isna().mean()): {naive['seconds']:.2f} s "
-          f"({naive['cpu']:.2f} s of processor time), peak RSS {mib(naive['peak'])}")  # fmt: skip
-    print(f"app check + preview (inspect_upload, warm worker): {app['seconds']:.2f} s "
-          f"(processor time per run: {app['server_cpu']:.2f} s in the server, {app['worker_cpu'] or 0:.2f} s in the worker); "
-          f"first small file on a cold worker: {app['cold_small']:.2f} s")  # fmt: skip
-    print(f"app verdict: {app['verdict']}; {app['note']}")
-    print(f"speed-up: {naive['seconds'] / app['seconds']:.2f}x wall clock (goal: at least 4x); "
-          f"{naive['cpu'] / (app['server_cpu'] + (app['worker_cpu'] or 0)):.2f}x processor time")  # fmt: skip
-    total = app["server_extra"] + (app["child_peak"] or 0)
-    print(f"memory: server process {mib(app['server_extra'])} over its baseline (libraries loaded, upload held); "
-          f"worker peak {mib(app['child_peak'])}; sum {mib(total)} against file size + 150 MiB = "
-          f"{mib(size + 150 * MIB)} ({'within' if total <= size + 150 * MIB else 'over'} the goal)")  # fmt: skip
-    warm.unlink()
-    if not args.keep:
-        path.unlink()
+    for rows, f in figures.items():
+        app, naive, floor = f["app"], f["naive"], f["floor"]
+        print(f"\n{f['size'] / MIB:.0f} MiB, {rows:,} rows:")
+        print(f"  first look (receive, server side, sandbox hand-off included): {ms(app['look'])} "
+              f"(runs: {', '.join(ms(x) for x in app['looks'])}); {app['look_note']}")  # fmt: skip
+        print(f"  exact profile (inspect_path in the sandbox): {ms(app['exact'])} "
+              f"(runs: {', '.join(ms(x) for x in app['exacts'])}); the whole background job, writing included: "
+              f"{ms(app['job'])}; {app['note']}")  # fmt: skip
+        print(f"  DuckDB floor (the same query, {floor['rows']:,} rows, same threads): {ms(floor['seconds'])}")
+        print(f"  naive pandas (read_csv + describe(include='all') + isna().mean()): {ms(naive['seconds'])} "
+              f"({naive['cpu']:.2f} s of processor time), peak RSS {mib(naive['peak'])}")  # fmt: skip
+        print(f"  processor time per upload: {app['server_cpu']:.2f} s in the server, "
+              f"{app['worker_cpu'] or 0:.2f} s in the worker; first small file on a cold worker: {app['cold_small']:.2f} s")  # fmt: skip
+        total = app["server_extra"] + (app["child_peak"] or 0)
+        print(f"  memory: server {mib(app['server_extra'])} over its baseline (libraries loaded, upload held), "
+              f"worker peak {mib(app['child_peak'])}; sum {mib(total)} against file size + 150 MiB = "
+              f"{mib(f['size'] + 150 * MIB)} ({'within' if total <= f['size'] + 150 * MIB else 'over'} the goal)")  # fmt: skip
+        print(f"  ratios: first look / naive pandas {app['look'] / naive['seconds']:.3f} (goal <= 0.125, 8x sooner); "
+              f"exact profile / DuckDB floor {app['exact'] / floor['seconds']:.2f} (goal <= 1.2)")  # fmt: skip
+        if app["quality"]:
+            print("  notes: " + " | ".join(app["quality"]))
+    small, large = figures[args.rows // 10]["app"], figures[args.rows]["app"]
+    print(f"\nfirst look on the 10x larger file / on the smaller: {large['look'] / small['look']:.2f} (goal <= 1.5); "
+          f"on the large file {ms(large['look'])} (goal <= 150 ms)")  # fmt: skip
 
 
 if __name__ == "__main__":

@@ -82,10 +82,10 @@ def seed_sample(emu: Emulator, data_dir: Path, env: dict[str, str]) -> None:
     os.environ.update({k: v for k, v in env.items() if k.startswith("AWS_")})
     blobs.configure(settings.data_dir, settings.blob_url)
     data = SAMPLE.read_bytes()
-    checked = uploads.check_upload(SAMPLE.name, data, settings.max_upload_bytes)
+    checked = uploads.check_upload(SAMPLE.name, data, settings.max_upload_bytes, data_dir)
     assert isinstance(checked, uploads.Accepted), checked
     store = Store(data_dir, url=settings.database_url)
-    result = library.upload_accepted(make_client(settings), store, data_dir, checked, data)
+    result = library.upload_accepted(make_client(settings), store, data_dir, checked)
     if result.record is None:
         raise SystemExit(f"could not seed the sample: {result.error}")
 

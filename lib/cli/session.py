@@ -65,14 +65,14 @@ def upload_files(store: Store, settings: Settings, paths: list[Path], err: TextI
             raise CliError(f"{path}: cannot be read ({exc.strerror or exc}). Check the path and try again.") from exc
         err.write(f"{prefix}: checking {format_size(len(data))}…")
         err.flush()
-        verdict = inspect_upload(path.name, data, settings.max_upload_bytes).verdict
+        verdict = inspect_upload(path.name, data, settings.max_upload_bytes, data_dir=settings.data_dir).verdict
         if not isinstance(verdict, Accepted):
             err.write(" refused\n")
             raise CliError(f"{path}: {verdict.reason}\n{verdict.hint}")
         err.write(" uploading…")
         err.flush()
         started = time.monotonic()
-        result = upload_accepted(client, store, settings.data_dir, verdict, data)
+        result = upload_accepted(client, store, settings.data_dir, verdict)
         if result.error is not None or result.record is None:
             err.write(" failed\n")
             problem = result.error or AppError("Upload failed", "The file was not stored.", "Try again.")

@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
-import codecs
 import csv
 import io
 import re
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from lib.files import encodings
+from lib.files.encodings import ENCODING_NAMES, detect_encoding
+from lib.files.encodings import SAMPLE_BYTES as SAMPLE_BYTES_FOR_ENCODING
 from lib.limits import LIMITS
 
 if TYPE_CHECKING:
@@ -20,9 +22,8 @@ if TYPE_CHECKING:
 
 DELIMITERS = ",;\t|"
 DELIMITER_NAMES = {",": "comma", ";": "semicolon", "\t": "tab", "|": "pipe"}
-ENCODING_NAMES = {"utf-8-sig": "UTF-8 with BOM", "utf-8": "UTF-8", "cp1252": "Windows-1252", "latin-1": "Latin-1"}
 SAMPLE_BYTES = 64 * 1024
-ENCODING_SAMPLE_BYTES = 1 << 20
+ENCODING_SAMPLE_BYTES = SAMPLE_BYTES_FOR_ENCODING
 BLOCK_BYTES = 1 << 20
 # What counts as a missing value; both readers (pyarrow here, DuckDB in lib.files.profile) use this list.
 # Kept short on purpose: every marker is compared with every field of a large file.
@@ -56,28 +57,13 @@ class CsvDialect:
         return ", ".join(parts)
 
 
-def detect_encoding(sample: bytes) -> str:
-    """utf-8-sig, utf-8, cp1252 or latin-1 (which decodes anything), judged on the start of a file."""
-    if sample.startswith(codecs.BOM_UTF8):
-        return "utf-8-sig"
-    for encoding in ("utf-8", "cp1252"):
-        decoder = codecs.getincrementaldecoder(encoding)()
-        try:
-            # final=False: a sample may end inside a multi-byte character.
-            decoder.decode(sample[:ENCODING_SAMPLE_BYTES], final=len(sample) <= ENCODING_SAMPLE_BYTES)
-        except UnicodeDecodeError:
-            continue
-        return encoding
-    return "latin-1"
-
-
 def text_sample(data: bytes, encoding: str, limit: int = SAMPLE_BYTES) -> str:
     """The first `limit` bytes as text, cut at the last complete line when the file is longer."""
     chunk = data[:limit]
     if len(data) > limit and b"\n" in chunk:
         # Cut at a newline: 0x0A never occurs inside a multi-byte UTF-8 character.
         chunk = chunk[: chunk.rindex(b"\n") + 1]
-    return chunk.decode(encoding, errors="replace")
+    return encodings.decode(chunk, encoding, errors="replace")
 
 
 def sniff_delimiter(sample: str) -> str:
@@ -195,7 +181,7 @@ def unique_names(names: list[str]) -> list[str]:
 def header_names(head: bytes, dialect: CsvDialect, whole: bool) -> list[str] | None:
     """The header row's cells, read from the first bytes of a file (`whole`: they are the whole file); None when
     the header does not end within them or cannot be read with the csv module."""
-    text = head.decode(dialect.encoding, errors="replace")
+    text = encodings.decode(head, dialect.encoding, errors="replace")
     lines = io.StringIO(text, newline="")
     for _ in range(dialect.skiprows):
         lines.readline()
@@ -221,7 +207,8 @@ def _options(
 
     return {
         "read_options": pcsv.ReadOptions(
-            encoding="utf8" if dialect.encoding in ("utf-8", "utf-8-sig") else dialect.encoding,
+            # a file of mixed encodings is handed over transcoded to UTF-8, line by line
+            encoding="utf8" if dialect.encoding in ("utf-8", "utf-8-sig", "mixed") else dialect.encoding,
             skip_rows=dialect.skiprows,
             block_size=block,
             column_names=names,
@@ -246,6 +233,26 @@ def _wider(current: str) -> Any:
     return pa.float64() if current.startswith(("int", "uint")) else pa.string()
 
 
+class _Counted(io.FileIO):
+    """A file that tells how many of its bytes were read so far."""
+
+    def __init__(self, path: Path, on_read: Callable[[int], None]) -> None:
+        super().__init__(path, "rb")
+        self._on_read, self._read = on_read, 0
+
+    def readinto(self, buffer: Any) -> int:
+        count = super().readinto(buffer) or 0
+        self._read += count
+        self._on_read(self._read)
+        return count
+
+    def read(self, size: int = -1) -> bytes:
+        data = super().read(size) or b""
+        self._read += len(data)
+        self._on_read(self._read)
+        return data
+
+
 class CsvError(ValueError):
     """The file cannot be read as a delimited table; the message says where and why."""
 
@@ -256,11 +263,16 @@ class _Stream:
     def __init__(self, source: Path | bytes, dialect: CsvDialect, block: int, columns: int | None = None) -> None:
         self.source, self.dialect, self.block, self.columns = source, dialect, block, columns
         self.restarts = 0
+        self.on_read: Callable[[int], None] | None = None  # told the bytes of the file read so far
         self.schema: pa.Schema | None = None
         self.width: int | None = None  # columns in the file (of which `columns` are read)
 
     def _open(self) -> Any:
-        return io.BytesIO(self.source) if isinstance(self.source, bytes) else str(self.source)
+        if self.dialect.encoding == "mixed":
+            return encodings.Transcoded(self.source, self.on_read)
+        if isinstance(self.source, bytes):
+            return io.BytesIO(self.source)
+        return _Counted(self.source, self.on_read) if self.on_read is not None else str(self.source)
 
     def _names(self) -> list[str]:
         """The header's names made unique, from the file's first bytes or else from pyarrow's first block."""
@@ -301,9 +313,11 @@ class _Stream:
                 text = str(exc)
                 found = _COLUMN_ERROR.search(text)
                 if "invalid UTF8" in text or "invalid utf8" in text.lower():
-                    if dialect.encoding == "cp1252" or dialect.encoding == "latin-1":
+                    if dialect.encoding not in ("utf-8", "utf-8-sig"):
                         raise CsvError(_first_line(text)) from None
-                    self.dialect = replace(dialect, encoding="cp1252")
+                    # past the first block: which lines are not UTF-8, and are the others?
+                    found = encodings.survey(self.source).encoding
+                    self.dialect = replace(dialect, encoding=found if found != dialect.encoding else "cp1252")
                 elif found and int(found.group(1)) < len(names) and self.restarts < LIMITS.csv_restarts:
                     column = names[int(found.group(1))]
                     types[column] = _wider(found.group(2))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import os
 import time
 import uuid
 from dataclasses import dataclass
@@ -14,7 +15,7 @@ import anthropic
 from lib.errors import AppError, NotAllowedError, describe
 from lib.files import api, kinds, uploads
 from lib.files.api import RemoteFile
-from lib.files.preview import Preview, Refused
+from lib.files.preview import Preview, Refused, TablePreview
 from lib.files.uploads import Accepted
 from lib.storage import blobs
 from lib.storage.records import FileRecord
@@ -79,50 +80,71 @@ def upload_accepted(
     store: Store,
     data_dir: Path,
     accepted: Accepted,
-    data: bytes,
     expires_in_seconds: int = 0,
 ) -> UploadResult:
-    """Keep a local copy of one checked file, then upload it (or reuse an identical one already uploaded).
+    """Keep the checked copy of one file (moved, never written again) with its profile, then upload it (or reuse
+    an identical one already uploaded, whose profile it completes).
 
-    The copy is written first, so a local failure sends nothing and a failed upload leaves no copy behind."""
+    The copy is kept first, so a local failure sends nothing; a failed upload puts it back where it was, so the
+    same file can be uploaded again without being checked again."""
+    staged = Path(data_dir) / accepted.rel if accepted.rel else None
+    if staged is None or not staged.is_file():
+        problem = AppError(
+            "Not checked",
+            f"{accepted.name} is no longer waiting to be uploaded (it was uploaded or removed meanwhile).",
+            "Add the file again.",
+        )
+        return UploadResult(accepted.name, None, error=problem)
     same = store.file_by_hash(accepted.sha256)
     if same is not None and same.filename == accepted.name:
         if api.exists(client, same.id) is not False:
-            return UploadResult(accepted.name, same, reused=True)
+            if same.profile is None and accepted.profile is not None:
+                store.set_file_profile(same.id, accepted.profile)
+            staged.unlink(missing_ok=True)
+            return UploadResult(accepted.name, store.file(same.id) or same, reused=True)
         store.flag_remote_missing(same.id)  # deleted or expired remotely (or another API): upload it again
     rel = f"uploads/{kinds.disk_name(uuid.uuid4().hex, accepted.name)}"
+    local = Path(data_dir) / rel
+    kept = False
     try:
-        local = data_dir / rel
         local.parent.mkdir(parents=True, exist_ok=True)
-        local.write_bytes(data)
+        os.replace(staged, local)
+        kept = True
         blobs.keep(data_dir, rel)
-        remote = api.upload(client, accepted.name, data, accepted.mime, expires_in_seconds or None)
+        with open(local, "rb") as handle:
+            remote = api.upload(client, accepted.name, handle, accepted.mime, expires_in_seconds or None)
     except Exception as exc:  # noqa: BLE001 - the disk, the object store or the API: each says what went wrong
         with contextlib.suppress(Exception):  # the failure to report is the one above
+            if kept:
+                os.replace(local, staged)
             blobs.delete(data_dir, rel)
         return UploadResult(accepted.name, None, error=describe(exc))
     record = FileRecord(
         id=remote.id,
         filename=remote.filename or accepted.name,
         mime_type=accepted.mime,
-        size_bytes=len(data),
+        size_bytes=accepted.size,
         sha256=accepted.sha256,
         kind=accepted.kind,
         local_path=rel,
         created_at=time.time(),
+        profile=accepted.profile,
     )
     store.add_file(record)
     return UploadResult(accepted.name, record)
 
 
 def catalogue(store: Store, remote: list[RemoteFile] | None) -> list[LibraryEntry]:
-    """The store owner's library: their own files; an admin also sees the remote files nobody here knows (neither
-    any user's upload nor a file any user's run generated)."""
-    unknown: list[RemoteFile] = []
-    if store.admin and remote is not None:
+    """The store owner's library: their own uploads and the files their runs generated; an admin also sees the
+    remote files nobody here knows (neither any user's upload nor a file any user's run generated)."""
+    if remote is None:
+        return merge(store.files(), remote, [])
+    generated = store.generated_file_ids(r.id for r in remote)
+    listed = [r for r in remote if r.id in generated]
+    if store.admin:
         known = store.known_file_ids(r.id for r in remote)
-        unknown = [r for r in remote if r.id not in known]
-    return merge(store.files(), remote, unknown)
+        listed += [r for r in remote if r.id not in known]
+    return merge(store.files(), remote, listed)
 
 
 def merge(
@@ -179,12 +201,13 @@ def _kind(remote: RemoteFile) -> str:
 
 
 def delete(client: anthropic.Anthropic | None, store: Store, data_dir: Path, file_ids: list[str]) -> list[str]:
-    """Delete files of the store owner's library (an admin's: also remote files nobody here knows) remotely and
-    from the catalogue and disk; returns messages for those that failed or are not theirs."""
+    """Delete files of the store owner's library (their uploads and the files their runs generated; an admin's: also
+    remote files nobody here knows) remotely and from the catalogue and disk; returns messages for those that
+    failed or are not theirs."""
     problems = []
     for file_id in file_ids:
         rec = store.file(file_id)
-        if rec is None and not _unknown_to_all(store, file_id):
+        if rec is None and not _reachable(store, file_id):
             problems.append(f"{file_id}: not in your library, so it was left alone.")
             continue
         try:
@@ -204,7 +227,7 @@ def file_bytes(client: anthropic.Anthropic | None, store: Store, data_dir: Path,
     """The bytes of a file of the store owner's library (or, for an admin, a remote file nobody here knows): its
     local copy as the catalogue has it, or a download when the API allows it."""
     record = store.file(entry.id)
-    if record is None and not _unknown_to_all(store, entry.id):
+    if record is None and not _reachable(store, entry.id):
         raise NotAllowedError(f"{entry.filename} is not in your library.", "Choose one of your own files.")
     local = record.local_path if record else ""  # never a path the caller gave
     if local and blobs.path(data_dir, local).exists():
@@ -221,8 +244,10 @@ def file_bytes(client: anthropic.Anthropic | None, store: Store, data_dir: Path,
 
 
 def stored_preview(data_dir: Path, record: FileRecord) -> Preview | AppError:
-    """The preview and profile of a library file from its local copy, parsed in the limited worker as on upload;
-    an AppError says why there is none."""
+    """The preview and profile of a library file: a table's as kept since its upload, other files' from the local
+    copy, parsed in the limited worker as on upload; an AppError says why there is none."""
+    if record.profile is not None:
+        return TablePreview.kept(record.profile)
     path = blobs.path(data_dir, record.local_path) if record.local_path else None
     if path is None or not path.is_file():
         return AppError("No preview", f"{record.filename} has no local copy.", "Upload it again to preview it.")
@@ -235,6 +260,12 @@ def stored_preview(data_dir: Path, record: FileRecord) -> Preview | AppError:
             "No preview", f"{record.filename} could not be read: {exc}.", "Upload a smaller or simpler copy."
         )
     return preview
+
+
+def _reachable(store: Store, file_id: str) -> bool:
+    """Whether the owner may act on a remote file outside their catalogue: one their runs generated, or (admins
+    only) one nobody here knows."""
+    return bool(store.generated_file_ids([file_id])) or _unknown_to_all(store, file_id)
 
 
 def _unknown_to_all(store: Store, file_id: str) -> bool:

@@ -2,10 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
-from lib.files import kinds, preview, sandbox, uploads
-from lib.storage import blobs
 from lib.storage.records import FileRecord
 
 READY = {
@@ -34,22 +30,9 @@ def ready(key: str, target: str = "") -> str:
     }[key]
 
 
-def table_columns(data_dir: Path, records: list[FileRecord], limit_bytes: int = 50_000_000) -> list[str]:
-    """Column names of the first readable table among the records (from the local copies' heads, in a limited child)."""
+def table_columns(records: list[FileRecord]) -> list[str]:
+    """Column names of the first profiled table among the records, from the profile kept with each file."""
     for rec in records:
-        path = blobs.path(data_dir, rec.local_path)
-        if (
-            rec.kind in kinds.TABLE_KINDS
-            and rec.local_path
-            and path.exists()
-            and (size := path.stat().st_size) <= limit_bytes
-        ):
-            try:
-                names = sandbox.call(
-                    preview.column_names, path, rec.filename, rec.kind, seconds=uploads.parse_seconds(size)
-                )
-            except Exception:  # noqa: BLE001 - a table we cannot read just offers no column list
-                continue
-            if names:
-                return names
+        if rec.profile is not None and rec.profile.columns:
+            return rec.profile.names
     return []

@@ -12,6 +12,8 @@ another user's small one.
 Only functions marked `@task` can be called: the caller passes the function itself (pickled by reference, so
 the worker imports its module), which keeps the dependency visible in the caller's imports. Workers start
 with a minimal environment (lib.child_env): no API key, no storage credentials. The bounds are in lib.limits.
+A long task may tell how far it has got with `progress(done, total)`: the caller's `on_progress` hears it
+while it waits for the answer, within the same time limit.
 """
 
 from __future__ import annotations
@@ -42,8 +44,10 @@ TASKS: dict[str, Callable[..., Any]] = {}
 # Imported by every worker before it says it is ready, so no task pays for them.
 PRELOAD = ("pandas", "pyarrow", "pyarrow.csv", "pyarrow.compute", "duckdb", "PIL.Image")
 KEEP_IDLE = 1  # warm workers kept waiting between tasks
+PROGRESS_EVERY = 0.05  # seconds between two progress messages of a task
 _HEADER = struct.Struct(">Q")
 F = TypeVar("F", bound=Callable[..., Any])
+Progress = Callable[[int, int], None]
 
 
 def task(fn: F) -> F:
@@ -87,14 +91,23 @@ class _Worker:
         self.start_seconds = limits.sandbox_start_seconds
         _send(self.proc.stdin, (preload, limits))  # type: ignore[arg-type]
 
-    def run(self, request: tuple[Callable[..., Any], tuple, int], seconds: float) -> tuple[str, Any, int]:
-        """Send one task and wait for its answer and the answer's size in bytes; raises TimeoutError or EOFError."""
+    def run(
+        self, request: tuple[Callable[..., Any], tuple, int], seconds: float, on_progress: Progress | None = None
+    ) -> tuple[str, Any, int]:
+        """Send one task and wait for its answer and the answer's size in bytes, passing its progress messages to
+        `on_progress` meanwhile; raises TimeoutError or EOFError."""
         if not self.ready:
             _receive(self.proc.stdout, time.monotonic() + self.start_seconds)  # type: ignore[arg-type]
             self.ready = True
         _send(self.proc.stdin, request)  # type: ignore[arg-type]
-        answer, size = _receive_sized(self.proc.stdout, time.monotonic() + seconds)  # type: ignore[arg-type]
-        status, value, self.rss = answer
+        deadline = time.monotonic() + seconds
+        while True:
+            answer, size = _receive_sized(self.proc.stdout, deadline)  # type: ignore[arg-type]
+            status, value, self.rss = answer
+            if status != "progress":
+                break
+            if on_progress is not None:
+                on_progress(*value)
         self.tasks_done += 1
         return status, value, size
 
@@ -145,15 +158,19 @@ class Pool:
             if not self._idle and self._busy < self.limits.sandbox_workers:
                 self._idle.append(self._new_worker())
 
-    def call(self, fn: Callable[..., Any], *args: Any, seconds: float | None = None) -> Any:
+    def call(
+        self, fn: Callable[..., Any], *args: Any, seconds: float | None = None, on_progress: Progress | None = None
+    ) -> Any:
         """Run fn(*args) in a worker; its return value or its exception, or LimitExceeded.
 
         `seconds` gives this task more (or less) wall-clock time than the pool's limit, for a big file;
-        its processor-time allowance grows with it.
+        its processor-time allowance grows with it. `on_progress(done, total)` hears the task's `progress` calls.
         """
-        return self.call_sized(fn, *args, seconds=seconds)[0]
+        return self.call_sized(fn, *args, seconds=seconds, on_progress=on_progress)[0]
 
-    def call_sized(self, fn: Callable[..., Any], *args: Any, seconds: float | None = None) -> tuple[Any, int]:
+    def call_sized(
+        self, fn: Callable[..., Any], *args: Any, seconds: float | None = None, on_progress: Progress | None = None
+    ) -> tuple[Any, int]:
         """As `call`, with the size in bytes of the answer as it crossed the pipe (what keeping it costs)."""
         if not self._allows(fn):
             raise ValueError(f"not a task of this sandbox: {task_name(fn)}")
@@ -162,7 +179,7 @@ class Pool:
         worker = self._take()
         keep = False
         try:
-            status, value, size = worker.run((fn, args, cpu), seconds)
+            status, value, size = worker.run((fn, args, cpu), seconds, on_progress)
             keep = status in ("ok", "raise")
         except TimeoutError:
             raise LimitExceeded(f"reading it took longer than {seconds:g} seconds, the limit") from None
@@ -257,10 +274,10 @@ def pool() -> Pool:
         return _pool
 
 
-def call(fn: Callable[..., Any], *args: Any, seconds: float | None = None) -> Any:
+def call(fn: Callable[..., Any], *args: Any, seconds: float | None = None, on_progress: Progress | None = None) -> Any:
     """Run fn(*args) (a function marked @task) in a warm limited worker; its return value or its exception,
-    or LimitExceeded."""
-    return pool().call(fn, *args, seconds=seconds)
+    or LimitExceeded. `on_progress(done, total)` hears the task's `progress` calls while it runs."""
+    return pool().call(fn, *args, seconds=seconds, on_progress=on_progress)
 
 
 def warm() -> None:
@@ -277,10 +294,14 @@ def _close() -> None:
 # --- wire: 8-byte length, then a pickle ----------------------------------------------------------
 
 
+_send_lock = threading.Lock()  # a task's progress may be told from another of its threads
+
+
 def _send(pipe: IO[bytes], message: Any) -> None:
     payload = pickle.dumps(message)
-    pipe.write(_HEADER.pack(len(payload)) + payload)
-    pipe.flush()
+    with _send_lock:
+        pipe.write(_HEADER.pack(len(payload)) + payload)
+        pipe.flush()
 
 
 def _receive(pipe: IO[bytes], deadline: float | None) -> Any:
@@ -311,6 +332,20 @@ def _read_exact(fd: int, count: int, deadline: float | None) -> bytes:
 
 
 # --- worker side ------------------------------------------------------------------------------------
+
+_answers: IO[bytes] | None = None  # the pipe to the server, in a worker
+_told = 0.0  # when the running task last told its progress
+
+
+def progress(done: int, total: int) -> None:
+    """Tell the caller of the running task how far it has got (at most every PROGRESS_EVERY seconds; the last
+    step, done == total, always). Outside a worker it does nothing."""
+    global _told
+    now = time.monotonic()
+    if _answers is None or (now - _told < PROGRESS_EVERY and done < total):
+        return
+    _told = now
+    _send(_answers, ("progress", (int(done), int(total)), _rss()))
 
 
 def _limit_memory(limits: Limits) -> None:
@@ -344,8 +379,9 @@ def _rss() -> int:
 
 def main() -> None:
     """Worker side: read the task table and limits, load libraries, then answer one task at a time."""
+    global _answers, _told
     inbox = os.fdopen(os.dup(0), "rb")
-    answer = os.fdopen(os.dup(1), "wb")
+    answer = _answers = os.fdopen(os.dup(1), "wb")
     os.dup2(2, 1)  # anything a library prints goes to stderr, not into the answers
     for module in PRELOAD:
         with contextlib.suppress(ImportError):
@@ -362,6 +398,7 @@ def main() -> None:
         try:
             fn, args, cpu = pickle.loads(message)
             _allow_cpu(cpu)
+            _told = 0.0
             if not is_task(fn):
                 raise ValueError(f"not a sandbox task: {task_name(fn)}")
             result: tuple[str, Any] = ("ok", fn(*args))

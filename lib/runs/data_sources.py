@@ -172,8 +172,8 @@ def snapshot_to_file(
         error = AppError("Query failed", result.error.message, result.error.hint, code=f"query_{result.error.kind}")
         return SnapshotResult(None, error=error)
     snap = to_parquet(result, stem)
-    checked = uploads.check_upload(snap.name, snap.data, settings.max_upload_bytes)
+    checked = uploads.check_upload(snap.name, snap.data, settings.max_upload_bytes, settings.data_dir)
     if isinstance(checked, uploads.Rejected):
         return SnapshotResult(None, error=AppError("Snapshot not accepted", checked.reason, checked.hint))
-    done = library.upload_accepted(client, store, settings.data_dir, checked, snap.data)
+    done = library.upload_accepted(client, store, settings.data_dir, checked)
     return SnapshotResult(done.record, snap.rows, snap.truncated, done.error)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Iterable
 from typing import Any
 
 import sqlalchemy as sa
@@ -89,6 +90,20 @@ class Artifacts(Scope):
         with self._begin() as conn:
             row = conn.execute(self._artifact_query(artifacts.c.id == artifact_id)).mappings().first()
         return Artifact(**row) if row else None
+
+    def generated_file_ids(self, file_ids: Iterable[str]) -> set[str]:
+        """Which of these file ids this owner's runs generated (and kept as artifacts)."""
+        wanted = sorted(set(file_ids))
+        mine = sa.select(runs.c.id).where(runs.c.owner == self.owner)
+        found: set[str] = set()
+        with self._begin() as conn:
+            for start in range(0, len(wanted), 500):
+                chunk = wanted[start : start + 500]
+                query = sa.select(artifacts.c.file_id).where(
+                    artifacts.c.file_id.in_(chunk), artifacts.c.run_id.in_(mine)
+                )
+                found.update(conn.execute(query).scalars())
+        return found
 
     def forget_artifact(self, artifact_id: int) -> bool:
         """Forget one of this owner's artifact rows; returns whether there was one."""

@@ -8,7 +8,7 @@ import sqlalchemy as sa
 
 from lib.errors import NotAllowedError
 from lib.storage.db import files
-from lib.storage.records import FileRecord
+from lib.storage.records import FileRecord, TableProfile
 from lib.storage.scope import Scope
 
 
@@ -17,13 +17,19 @@ class Catalogue(Scope):
 
     def add_file(self, record: FileRecord) -> None:
         """Insert or replace a catalogue entry of this owner."""
-        values = {**record.__dict__, "remote_missing": int(record.remote_missing), "owner": self.owner}
+        values = {**record.row(), "owner": self.owner}
         with self._begin() as conn:
             taken = conn.execute(sa.select(files.c.owner).where(files.c.id == record.id)).first()
             if taken and taken.owner != self.owner:
                 raise NotAllowedError(f"The file {record.id} belongs to someone else.")
             stmt = self._insert(files).values(values)
             conn.execute(stmt.on_conflict_do_update(index_elements=["id"], set_=values))
+
+    def set_file_profile(self, file_id: str, profile: TableProfile) -> bool:
+        """Keep a table's profile with one of this owner's files (made when it was uploaded, or again later);
+        returns whether the file is theirs."""
+        with self._begin() as conn:
+            return conn.execute(self._update_own(file_id).values(profile=profile.to_json())).rowcount > 0
 
     def set_file_notes(self, file_id: str, notes: str) -> bool:
         """Keep the analyst's notes about one of their files (column meanings, units, rules); sent with every
@@ -55,7 +61,7 @@ class Catalogue(Scope):
         query = sa.select(files).where(files.c.owner == self.owner, *where).order_by(files.c.created_at.desc())
         with self._begin() as conn:
             rows = conn.execute(query).mappings().all()
-        return [FileRecord(**{**r, "remote_missing": bool(r["remote_missing"])}) for r in rows]
+        return [FileRecord.from_row(r) for r in rows]
 
     def remove_file(self, file_id: str) -> bool:
         """Drop a catalogue entry of this owner; returns whether there was one."""

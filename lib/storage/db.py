@@ -49,6 +49,7 @@ files = sa.Table(
     _flag("remote_missing"),
     _text("notes"),
     _text("owner", LOCAL_OWNER),
+    _text("profile"),  # a table's profile as JSON (lib.storage.records.TableProfile), "" for other files
     sa.Index("files_owner", "owner", "created_at"),
 )
 

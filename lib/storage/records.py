@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
+import math
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields, replace
 from typing import Any
 
 from lib.identity import LOCAL_OWNER
@@ -17,6 +19,89 @@ NAME_LIMIT = 200  # characters of a run's name
 def clean_name(text: str) -> str:
     """A run's name as kept: one line, spaces trimmed and collapsed, at most NAME_LIMIT characters."""
     return " ".join(text.split())[:NAME_LIMIT].rstrip()
+
+
+@dataclass(frozen=True)
+class ColumnProfile:
+    """What a profile knows about one column of a table."""
+
+    name: str
+    type: str
+    missing: float  # share of rows with no value
+    min: Any = None
+    max: Any = None
+    mean: float | None = None
+    distinct: int | None = None
+    distinct_exact: bool = True
+    std: float | None = None  # population standard deviation (numbers)
+    q1: float | None = None  # quartiles of numbers, from a sample of the column
+    q3: float | None = None
+
+
+@dataclass(frozen=True)
+class TableProfile:
+    """A table's profile as kept with its file: exact after one pass over the whole file, or a first look's
+    estimate from its head (`exact` False: rows and statistics estimated)."""
+
+    rows: int
+    columns: tuple[ColumnProfile, ...]
+    exact: bool = True
+    notes: tuple[str, ...] = ()  # data-quality notes: encoding, damage, identifiers, extreme values
+    delimiter: str | None = None
+    encoding: str | None = None
+    sheets: tuple[str, ...] = ()
+    head: tuple[dict[str, Any], ...] = field(default=(), compare=False)  # the first rows, as shown
+
+    @property
+    def names(self) -> list[str]:
+        """The column names, in order."""
+        return [c.name for c in self.columns]
+
+    @property
+    def shape(self) -> tuple[int, int]:
+        """(rows, columns)."""
+        return self.rows, len(self.columns)
+
+    def to_json(self) -> str:
+        """The profile as JSON text (dates and other values that JSON lacks as their ISO text)."""
+        data = {f.name: getattr(self, f.name) for f in fields(self) if f.name != "columns"}
+        data["columns"] = [{f.name: _plain(getattr(c, f.name)) for f in fields(c)} for c in self.columns]
+        data["head"] = [{k: _plain(v) for k, v in row.items()} for row in self.head]
+        return json.dumps(data, allow_nan=False)
+
+    @classmethod
+    def from_json(cls, text: str) -> TableProfile | None:
+        """A profile from `to_json`'s text; None for an empty or unreadable one."""
+        try:
+            data = json.loads(text) if text else None
+            if not isinstance(data, dict):
+                return None
+            known = {f.name for f in fields(ColumnProfile)}
+            columns = tuple(ColumnProfile(**{k: v for k, v in c.items() if k in known}) for c in data["columns"])
+            values = {f.name: data[f.name] for f in fields(cls) if f.name in data and f.name != "columns"}
+            values["notes"] = tuple(values.get("notes", ()))
+            values["sheets"] = tuple(values.get("sheets", ()))
+            values["head"] = tuple(values.get("head", ()))
+            return cls(columns=columns, **values)
+        except (ValueError, TypeError, KeyError):
+            return None
+
+    def without_head(self) -> TableProfile:
+        """The profile without its first rows (what a request needs)."""
+        return replace(self, head=())
+
+
+def _plain(value: Any) -> Any:
+    """A value JSON can hold: numbers that are finite, text, booleans and None; the rest as text."""
+    if value is None or isinstance(value, (bool, int, str)):
+        return value
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, (dt.date, dt.datetime, dt.time)):
+        return value.isoformat()
+    if hasattr(value, "item"):  # numpy scalars
+        return _plain(value.item())
+    return str(value)
 
 
 @dataclass(frozen=True)
@@ -34,6 +119,27 @@ class FileRecord:
     remote_missing: bool = False
     notes: str = ""
     owner: str = LOCAL_OWNER
+    profile: TableProfile | None = None  # a table's profile, made when it was uploaded
+
+    @property
+    def shape(self) -> tuple[int, int] | None:
+        """(rows, columns) of a profiled table; None for other files."""
+        return self.profile.shape if self.profile is not None else None
+
+    def row(self) -> dict[str, Any]:
+        """The record as the files table's values."""
+        values = {f.name: getattr(self, f.name) for f in fields(self)}
+        values["remote_missing"] = int(self.remote_missing)
+        values["profile"] = self.profile.to_json() if self.profile is not None else ""
+        return values
+
+    @classmethod
+    def from_row(cls, row: Mapping[str, Any]) -> FileRecord:
+        """A file from its row in the files table."""
+        data = {f.name: row[f.name] for f in fields(cls) if f.name in row}
+        data["remote_missing"] = bool(data.get("remote_missing"))
+        data["profile"] = TableProfile.from_json(data.get("profile") or "")
+        return cls(**data)
 
 
 @dataclass(frozen=True)

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from lib.cost import DEFAULT_PRICES, PriceTable, container_minutes_for, estimate
+from lib.storage.records import ColumnProfile, TableProfile
 from lib.transcript import Usage, code_caller
 
 SYSTEM_PROMPT = (
@@ -62,7 +63,7 @@ class TurnRequest:
 
 
 class AttachedFile(Protocol):
-    """What the files note says about one file (a file of the catalogue has all of it)."""
+    """What the files note says about one file (a file of the catalogue has all of it, and its table's `profile`)."""
 
     @property
     def filename(self) -> str: ...
@@ -77,6 +78,9 @@ class AttachedFile(Protocol):
     def notes(self) -> str: ...
 
 
+NOTE_COLUMNS = 60  # columns a file note lists one by one (the rest are counted)
+
+
 def user_content(question: str, file_ids: list[str], files_note: str = "") -> list[dict[str, Any]]:
     """The user message of a turn: the question, a note naming the files, then the files for the container."""
     note = [{"type": "text", "text": files_note}] if files_note else []
@@ -84,13 +88,58 @@ def user_content(question: str, file_ids: list[str], files_note: str = "") -> li
 
 
 def files_note(files: Sequence[AttachedFile]) -> str:
-    """Tells Claude which files it gets (so it need not search the container) and the analyst's notes on them."""
+    """Tells Claude which files it gets (so it need not search the container), each table's profile (so it need
+    not spend a first cell finding out what is in it), data-quality notes and the analyst's notes."""
     if not files:
         return ""
     described = ", ".join(f"`{f.filename}` ({f.kind.upper()}, {f.size_bytes:,} bytes)" for f in files)
     lines = [f"Files attached to the container for this question: {described}."]
+    for f in files:
+        profile: TableProfile | None = getattr(f, "profile", None)  # a catalogue file's, kept since its upload
+        if profile is not None:
+            lines += profile_lines(f.filename, profile)
     lines += [f"Notes from the analyst about `{f.filename}`: {f.notes}" for f in files if f.notes]
     return "\n".join(lines)
+
+
+def profile_lines(filename: str, profile: TableProfile) -> list[str]:
+    """A table's profile as the files note gives it: shape, layout, one line per column, data-quality notes."""
+    layout = ", ".join(x for x in (_delimiter(profile.delimiter), profile.encoding) if x)
+    sheets = f', first sheet "{profile.sheets[0]}" of {len(profile.sheets)}' if profile.sheets else ""
+    lines = [
+        f"Profile of `{filename}` (read whole when it was uploaded; no need to load it just to learn this): "
+        f"{profile.rows:,} rows × {len(profile.columns):,} columns"
+        + (f" ({layout}{sheets})" if layout or sheets else "")
+        + ". Columns:"
+    ]
+    lines += [f"- {_column_line(c, profile.rows)}" for c in profile.columns[:NOTE_COLUMNS]]
+    if len(profile.columns) > NOTE_COLUMNS:
+        lines.append(f"- … and {len(profile.columns) - NOTE_COLUMNS:,} more columns")
+    lines += [f"Data-quality note on `{filename}`: {n}" for n in profile.notes]
+    return lines
+
+
+def _delimiter(delimiter: str | None) -> str:
+    names = {",": "comma", ";": "semicolon", "\t": "tab", "|": "pipe"}
+    return f"{names.get(delimiter, repr(delimiter))}-delimited" if delimiter else ""
+
+
+def _column_line(c: ColumnProfile, rows: int) -> str:
+    """'`units` int64: 0 missing, 10 to 285, mean 101.3, 49 distinct'."""
+    parts = [f"{round(c.missing * rows):,} missing"]
+    if c.min is not None and c.max is not None:
+        parts.append(f"{_value(c.min)} to {_value(c.max)}")
+    if c.mean is not None:
+        parts.append(f"mean {_value(c.mean)}")
+    if c.distinct is not None:
+        parts.append(f"{'' if c.distinct_exact else '~'}{c.distinct:,} distinct")
+    return f"`{c.name}` {c.type}: " + ", ".join(parts)
+
+
+def _value(value: Any) -> str:
+    if isinstance(value, float):
+        return f"{value:.6g}"
+    return str(value)[:40]
 
 
 def tool_spec(version: str) -> dict[str, str]:

@@ -11,7 +11,7 @@ from streamlit.runtime.uploaded_file_manager import UploadedFile
 
 from lib.errors import AppError
 from lib.files import api, kinds, library, uploads
-from lib.files.preview import ImagePreview, format_size
+from lib.files.preview import format_size
 from lib.storage.records import FileRecord
 from lib.ui.demo_session import link_params
 from lib.ui.render import render_preview, show_error
@@ -26,20 +26,22 @@ SELECT = "files_select"
 RESELECT = "files_reselect"  # the selection was changed elsewhere (an upload): the picker takes it over
 PREVIEWS = "files_previews"
 CHECKED = "files_checked"
+PROGRESS_SECONDS = 0.3  # how often a file's whole check is shown going on
 
 
 def _upload_key(f: UploadedFile, max_bytes: int) -> str:
-    """What one file in the uploader is cached under: the upload itself and the size limit it was checked with."""
+    """What one file in the uploader is kept under: the upload itself and the size limit it was checked with."""
     return f"{getattr(f, 'file_id', '')}|{f.name}|{f.size}|{max_bytes}"
 
 
-def _checked(f: UploadedFile, max_bytes: int) -> uploads.Checked:
-    """The check and preview of one file in the uploader, done once per upload rather than on every rerun."""
-    cache: dict[str, uploads.Checked] = st.session_state.setdefault(CHECKED, {})
-    key = _upload_key(f, max_bytes)
+def _intake(ctx: Context, f: UploadedFile) -> uploads.Intake:
+    """One file in the uploader on its way in, received once per upload rather than on every rerun: its first look
+    is there at once, the whole file's check and profile follow in the background."""
+    cache: dict[str, uploads.Intake] = st.session_state.setdefault(CHECKED, {})
+    key = _upload_key(f, ctx.settings.max_upload_bytes)
     if key not in cache:
         with st.spinner(f"Checking {f.name}…"):
-            cache[key] = uploads.inspect_upload(f.name, f.getvalue(), max_bytes)
+            cache[key] = uploads.receive(f.name, f.getvalue(), ctx.settings.max_upload_bytes, ctx.data_dir)
     return cache[key]
 
 
@@ -65,32 +67,38 @@ def _uploader(ctx: Context) -> None:
         accept_multiple_files=True,
         key=f"uploader_{gen}",
     )
+    # forget files no longer in the uploader, and their copies
+    keys = {_upload_key(f, ctx.settings.max_upload_bytes) for f in chosen or []}
+    cache = st.session_state.get(CHECKED, {})
+    for key in [k for k in cache if k not in keys]:
+        cache.pop(key).discard()
     if not chosen:
         return
-    accepted: list[tuple[uploads.Accepted, bytes]] = []
-    keys = set()
+    accepted: list[uploads.Accepted] = []
+    waiting: list[uploads.Intake] = []
     for f in chosen:
-        checked = _checked(f, ctx.settings.max_upload_bytes)
-        keys.add(_upload_key(f, ctx.settings.max_upload_bytes))
-        verdict = checked.verdict
-        if isinstance(verdict, uploads.Rejected):
+        intake = _intake(ctx, f)
+        checked = intake.checked()
+        if checked is not None and isinstance(checked.verdict, uploads.Rejected):
+            verdict = checked.verdict
             st.error(f"**{verdict.name}** was not accepted. {verdict.reason} {verdict.hint}", icon=":material/block:")
             continue
-        accepted.append((verdict, f.getvalue()))
-        renamed = f" (will be uploaded as `{verdict.name}`)" if verdict.name != f.name else ""
-        kind = kinds.get(verdict.kind)
+        if checked is None:
+            waiting.append(intake)
+        else:
+            accepted.append(checked.verdict)  # type: ignore[arg-type]
+        renamed = f" (will be uploaded as `{intake.clean}`)" if intake.clean != f.name else ""
+        kind = kinds.get(intake.kind)
         with st.expander(
-            f"{verdict.name} · {kind.label if kind else verdict.kind.upper()} · {format_size(verdict.size)}{renamed}",
+            f"{intake.clean} · {kind.label if kind else intake.kind.upper()} · {format_size(intake.size)}{renamed}",
             expanded=len(chosen) == 1,
             icon=kind.icon if kind else ":material/preview:",
         ):
-            if checked.preview is not None:
-                render_preview(checked.preview)
-    # forget files no longer in the uploader
-    cache = st.session_state.get(CHECKED, {})
-    for key in [k for k in cache if k not in keys]:
-        del cache[key]
-    if not accepted:
+            if intake.preview is not None:
+                render_preview(intake.preview)
+            if intake.profiling:
+                _progress(intake)
+    if not accepted and not waiting:
         return
     left, right = st.columns([2, 3])
     expiry = right.selectbox(
@@ -100,22 +108,37 @@ def _uploader(ctx: Context) -> None:
         key="files_expiry",
         help="The Files API deletes the file after this time; the local copy stays.",
     )
+    count = len(accepted) + len(waiting)
     if left.button(
-        f"Upload {len(accepted)} file{'s' * (len(accepted) != 1)} to the Files API",
+        f"Upload {count} file{'s' * (count != 1)} to the Files API",
         type="primary",
         key="files_upload",
         icon=":material/cloud_upload:",
+        disabled=bool(waiting),
+        help=f"Waiting until {', '.join(i.clean for i in waiting)} is read whole." if waiting else None,
     ):
         _upload(ctx, accepted, expiry)
 
 
-def _upload(ctx: Context, accepted: list[tuple[uploads.Accepted, bytes]], expiry: int) -> None:
+@st.fragment(run_every=PROGRESS_SECONDS)
+def _progress(intake: uploads.Intake) -> None:
+    """How far the whole file's check has got; once it is done, the page is drawn again with the exact figures."""
+    if not intake.profiling:
+        st.rerun()
+    share = intake.done / intake.size if intake.size else 0.0
+    st.progress(
+        min(share, 1.0),
+        text=f"Reading the whole file for its exact profile: {format_size(intake.done)} of {format_size(intake.size)}",
+    )
+
+
+def _upload(ctx: Context, accepted: list[uploads.Accepted], expiry: int) -> None:
     client = ctx.client()
     bar = st.progress(0.0, text="Uploading…")
     messages, new_ids = [], []
-    for n, (checked, data) in enumerate(accepted, start=1):
+    for n, checked in enumerate(accepted, start=1):
         bar.progress((n - 1) / len(accepted), text=f"Uploading {checked.name} ({n} of {len(accepted)})…")
-        result = library.upload_accepted(client, ctx.store, ctx.data_dir, checked, data, expiry)
+        result = library.upload_accepted(client, ctx.store, ctx.data_dir, checked, expiry)
         if result.error:
             messages.append(
                 ("error", f"**{checked.name}** could not be uploaded. {result.error.message} {result.error.hint}")
@@ -130,7 +153,8 @@ def _upload(ctx: Context, accepted: list[tuple[uploads.Accepted, bytes]], expiry
         st.session_state[RESELECT] = True
     st.session_state[MESSAGES] = messages
     st.session_state[UPLOADER_GEN] += 1
-    st.session_state.pop(CHECKED, None)
+    for intake in st.session_state.pop(CHECKED, {}).values():
+        intake.discard()  # the uploaded copies moved into the library; a failed one's copy goes
     st.session_state.pop(REMOTE_CACHE, None)
     st.rerun()
 
@@ -265,24 +289,23 @@ def _download(ctx: Context, where: DeltaGenerator, entry: library.LibraryEntry) 
 
 
 def _preview(ctx: Context, entry: library.LibraryEntry) -> None:
-    """The file's preview and profile again, from its local copy, parsed in the limited worker as on upload."""
+    """The file's preview and profile again: a table's as kept since its upload, other files' from the local copy,
+    parsed in the limited worker as on upload."""
     record = ctx.store.file(entry.id)
-    if record is None or not record.local_path:
+    if record is None or not (record.local_path or record.profile):
         return
     if not st.toggle(f"Preview and profile of {entry.filename}", key=f"files_preview_{entry.id}"):
         return
     cache: dict[str, object] = st.session_state.setdefault(PREVIEWS, {})
-    if entry.id not in cache:  # parsed once per session, not on every rerun
+    if entry.id not in cache:  # read once per session, not on every rerun
         with st.spinner(f"Reading {entry.filename}…"):
             cache[entry.id] = library.stored_preview(ctx.data_dir, record)
     found = cache[entry.id]
     if isinstance(found, AppError):
         show_error(found)
         return
-    # an image draws its bytes; a table or document draws what the worker made of them
-    data = library.file_bytes(None, ctx.store, ctx.data_dir, entry) if isinstance(found, ImagePreview) else b""
     with st.container(border=True):
-        render_preview(found, data)
+        render_preview(found)  # an image's is drawn from what the worker made of it, never from its bytes
 
 
 def _generated(ctx: Context, entries: list[library.LibraryEntry]) -> None:

@@ -102,12 +102,12 @@ def _samples(ctx: Context) -> None:
 def _use_sample(ctx: Context, sample: samples.Sample) -> None:
     """Upload a sample and start its suggested question at once, then watch it on the Analyze page."""
     data = sample.path.read_bytes()
-    checked = uploads.check_upload(sample.name, data, ctx.settings.max_upload_bytes)
+    checked = uploads.check_upload(sample.name, data, ctx.settings.max_upload_bytes, ctx.data_dir)
     if isinstance(checked, uploads.Rejected):
         st.error(f"{checked.reason} {checked.hint}")
         return
     with st.spinner(f"Uploading {sample.name}…"):
-        result = upload_accepted(ctx.client(), ctx.store, ctx.data_dir, checked, data)
+        result = upload_accepted(ctx.client(), ctx.store, ctx.data_dir, checked)
     if result.error or result.record is None:
         show_error(result.error or AppError("Upload failed", f"{sample.name} was not stored.", "Try again."))
         return

@@ -9,9 +9,10 @@ import streamlit as st
 from lib.cost import DEMO_LABEL
 from lib.errors import AppError
 from lib.files import prompts
-from lib.models import available_models, calls_tools_from_code
+from lib.models import available_models
 from lib.runs import data_sources, jobs
 from lib.settings import TOOL_VERSIONS, Settings
+from lib.ui import snapshot_form
 from lib.ui.demo_session import link_params
 from lib.ui.render import show_error
 from lib.ui.setup import Context
@@ -23,14 +24,11 @@ from lib.ui.state import (
     select_sources,
     selected_files,
     selected_sources,
-    table_columns,
 )
 
 START_ERROR = "analyze_start_error"
 FILES = "analyze_files"
 SOURCES = "analyze_sources"
-SNAPSHOT_SQL = "analyze_snapshot_sql"
-SNAPSHOT_MESSAGE = "analyze_snapshot_message"
 QUESTION = "analyze_question"
 TARGET = "analyze_target"
 KEPT_TARGET = "analyze_target_kept"  # the Drivers target, kept while its widget is not shown
@@ -79,7 +77,7 @@ def render(ctx: Context) -> None:
         select_sources(picked)
     if DRAFT in st.session_state:
         st.session_state[QUESTION] = st.session_state.pop(DRAFT)
-    columns = table_columns(ctx.data_dir, [f for f in catalogue if f.id in chosen])
+    columns = prompts.table_columns([f for f in catalogue if f.id in chosen])
     _ready_prompts(columns)
     question = st.text_area(
         "Your question", key=QUESTION, height=120, placeholder="e.g. What are the main drivers of churn? Show a chart."
@@ -106,7 +104,7 @@ def render(ctx: Context) -> None:
         budget_col, BUDGET_LABEL, ctx.settings.run_budget_usd, "analyze_budget", BUDGET_HELP, step=0.5
     )
     settings = replace(ctx.settings, model=model, tool_version=tool, run_budget_usd=budget)
-    blocked = _snapshot_fallback(ctx, settings, picked) if picked else False
+    blocked = snapshot_form.fallback(ctx, settings, picked, FILES) if picked else False
     # a click callback starts the run before the rerun it causes, so the job does not wait for a redraw
     st.button(
         "Run analysis",
@@ -130,64 +128,6 @@ def _start_run(ctx: Context, settings: Settings, question: str, file_ids: list[s
         st.session_state[START_ERROR] = err
         return
     st.query_params["run"] = run.id
-
-
-def _snapshot_fallback(ctx: Context, settings: Settings, picked: list[str]) -> bool:
-    """Where the chosen model or tool version cannot call tools from code: say so, and offer to snapshot a
-    query's rows to a file of the library instead. Returns whether the picked sources cannot be queried."""
-    why = data_sources.tools_from_code(settings.tool_version, _model_can(ctx, settings.model))
-    if not why:
-        return False
-    st.warning(
-        f"{why} So Claude's code cannot query the picked sources. Choose code_execution_20260120 or later (and a "
-        "model that can), or **snapshot a query to a file**: its rows become a Parquet file in your library, "
-        "analysed like any other file.",
-        icon=":material/database_off:",
-    )
-    with st.container(border=True):
-        source = st.selectbox("Source to snapshot", picked, key="analyze_snapshot_source")
-        if SNAPSHOT_SQL not in st.session_state:
-            st.session_state[SNAPSHOT_SQL] = "SELECT * FROM "
-        st.text_area("Query", key=SNAPSHOT_SQL, height=80, help="One read-only statement; its rows go to the file.")
-        st.button(
-            "Snapshot to a file",
-            key="analyze_snapshot",
-            icon=":material/file_save:",
-            on_click=_snapshot,
-            args=(ctx, source),
-        )
-        if SNAPSHOT_MESSAGE in st.session_state:
-            message = st.session_state.pop(SNAPSHOT_MESSAGE)
-            if isinstance(message, AppError):
-                show_error(message)
-            else:
-                st.success(message, icon=":material/check:")
-    return True
-
-
-def _snapshot(ctx: Context, source: str) -> None:
-    sql = str(st.session_state.get(SNAPSHOT_SQL, ""))
-    done = data_sources.snapshot_to_file(ctx.client(), ctx.store, ctx.settings, ctx.user, source, sql)
-    if done.record is None:
-        st.session_state[SNAPSHOT_MESSAGE] = done.error
-        return
-    select_files([*selected_files(), done.record.id])
-    st.session_state.pop(FILES, None)  # the files box starts again from the selection, with the new file
-    cut = " (cut at a limit: the file holds the rows that fit)" if done.truncated else ""
-    st.session_state[SNAPSHOT_MESSAGE] = (
-        f"Saved {done.rows:,} rows{cut} as **{done.record.filename}** in your library and picked it above."
-    )
-
-
-def _model_can(ctx: Context, model: str) -> bool | None:
-    """Whether the model's code can call tools, as the API reports it (asked once per session)."""
-    key = f"analyze_ptc_{ctx.settings.base_url}_{model}"
-    if key not in st.session_state:
-        try:
-            st.session_state[key] = calls_tools_from_code(ctx.client(), model)
-        except Exception:  # noqa: BLE001 - without an answer the request itself will tell
-            st.session_state[key] = None
-    return st.session_state[key]
 
 
 def _ready_prompts(columns: list[str]) -> None:

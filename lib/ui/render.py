@@ -393,11 +393,21 @@ def _stat(value: object) -> str:
     return str(value)
 
 
+def render_quality(notes: tuple[str, ...] | list[str]) -> None:
+    """A table's data-quality notes, the ones Claude gets with every analysis of it."""
+    if notes:
+        st.info(
+            "**Before you analyse** (Claude is told too):\n\n" + "\n".join(f"- {n}" for n in notes),
+            icon=":material/fact_check:",
+        )
+
+
 def render_preview(preview: TablePreview | ImagePreview | DocumentPreview) -> None:
-    """What the app sees in a file before it is uploaded (all of it made in the sandbox, and bounded)."""
+    """What the app sees in a file before it is uploaded (all of it made in the sandbox, and bounded); a first
+    look's estimates say "about" until the exact profile replaces them."""
     if isinstance(preview, TablePreview):
         c = st.columns(4)
-        c[0].metric("Rows", f"{preview.rows:,}")
+        c[0].metric("Rows", f"{preview.rows:,}" if preview.rows_exact else f"about {preview.rows:,}")
         c[1].metric("Columns", f"{preview.columns:,}")
         c[2].metric(
             "Delimiter",
@@ -408,6 +418,7 @@ def render_preview(preview: TablePreview | ImagePreview | DocumentPreview) -> No
         c[3].metric("Encoding", preview.encoding or "—")
         if preview.sheets:
             st.caption("Sheets: " + ", ".join(preview.sheets))
+        render_quality(preview.quality)
         st.dataframe(preview.head, hide_index=True)
         schema = pd.DataFrame(
             {
@@ -425,7 +436,8 @@ def render_preview(preview: TablePreview | ImagePreview | DocumentPreview) -> No
                 ],
             }
         )
-        with st.expander("Columns: types, missing values, ranges and distinct values"):
+        so_far = f" (about: from the first {preview.sampled:,} rows so far)" if preview.sampled else ""
+        with st.expander(f"Columns: types, missing values, ranges and distinct values{so_far}"):
             st.dataframe(schema, hide_index=True)
         if preview.note:
             st.caption(preview.note)

@@ -6,13 +6,14 @@ import streamlit as st
 from streamlit.delta_generator import DeltaGenerator
 
 from lib.errors import AppError
+from lib.files import prompts
 from lib.runs import jobs, replay
 from lib.runs.view import RunView
 from lib.storage.records import FileRecord
 from lib.ui.demo_session import link_params
 from lib.ui.render import show_error
 from lib.ui.setup import Context
-from lib.ui.state import COMPARE_PAGE, table_columns
+from lib.ui.state import COMPARE_PAGE
 
 ERROR = "replay_start_error"
 
@@ -108,8 +109,8 @@ def form(ctx: Context, view: RunView, where: DeltaGenerator) -> None:
 def _columns_note(ctx: Context, original: FileRecord | None, picked: FileRecord | None) -> None:
     if original is None or picked is None or original.id == picked.id:
         return
-    before = table_columns(ctx.data_dir, [original])
-    after = table_columns(ctx.data_dir, [picked])
+    before = prompts.table_columns([original])
+    after = prompts.table_columns([picked])
     if not before or not after:
         return
     check = replay.compare_columns(before, after)

@@ -2,13 +2,8 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import streamlit as st
 from streamlit.delta_generator import DeltaGenerator
-
-from lib.files import prompts
-from lib.storage.records import FileRecord
 
 FILES_PAGE = "pages/1_Files.py"
 ANALYZE_PAGE = "pages/2_Analyze.py"
@@ -41,12 +36,6 @@ def select_sources(names: list[str]) -> None:
 def selected_sources() -> list[str]:
     """The SQL sources chosen for the next analysis."""
     return list(st.session_state.get(SELECTED_SOURCES, []))
-
-
-@st.cache_data(show_spinner=False, max_entries=64)
-def table_columns(data_dir: Path, records: list[FileRecord]) -> list[str]:
-    """Column names of the first readable table among the records, cached per file version."""
-    return prompts.table_columns(data_dir, records)
 
 
 def confirmed_button(where: DeltaGenerator, confirm_label: str, label: str, key: str, disabled: bool = False) -> bool:

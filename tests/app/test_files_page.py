@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import threading
 import zipfile
 
 import pytest
@@ -10,7 +11,7 @@ from PIL import Image
 
 from lib.client import make_client
 from lib.settings import load_settings
-from tests.support.apptest import FILES, SALES, SALES_ROWS, has_key, run, texts, upload, upload_and_submit
+from tests.support.apptest import FILES, SALES, SALES_ROWS, has_key, run, texts, upload, upload_and_submit, wait_until
 
 
 def _png(size: tuple[int, int] = (8, 8)) -> bytes:
@@ -280,6 +281,59 @@ def test_notes_on_a_file_are_saved_and_sent_with_the_analysis(files_page, emulat
     texts_sent = [b["text"] for b in first["messages"][0]["content"] if b["type"] == "text"]
     assert texts_sent[0] == "What is the revenue?"
     assert "Notes from the analyst about `monthly_sales.csv`: revenue is in EUR excluding VAT" in texts_sent[1]
+
+
+def _big_csv(rows: int) -> bytes:
+    return b"order_id,region,units\n" + b"".join(
+        b"%d,%s,%d\n" % (i, [b"North", b"South"][i % 2], i % 9) for i in range(rows)
+    )
+
+
+def test_a_large_table_shows_its_first_look_at_once_then_the_exact_profile(files_page, emulator, monkeypatch):
+    from lib.files import uploads
+
+    reading, go_on = threading.Event(), threading.Event()
+    told = uploads.Intake.told
+
+    def held(self, done):  # the whole file is being read: hold it there until the page was looked at
+        told(self, done)
+        reading.set()
+        go_on.wait(60)
+
+    monkeypatch.setattr(uploads.Intake, "told", held)
+    data = _big_csv(300_000)  # several times a first look's head
+    at = upload(files_page, [("orders.csv", data, "text/csv")])
+    try:
+        assert reading.wait(60)
+        run(at)
+        rows = _metrics(at)["Rows"]
+        assert rows.startswith("about ") and abs(int(rows[6:].replace(",", "")) - 300_000) < 30_000, (
+            rows
+        )  # ids grow longer further down
+        assert _metrics(at)["Columns"] == "3"
+        head = [d.value for d in at.dataframe][0]
+        assert head["order_id"].tolist()[:3] == [0, 1, 2] and len(head) == 50
+        assert at.get("progress") and "Reading the whole file for its exact profile" in at.get("progress")[0].proto.text
+        assert any("(about: from the first" in e.label for e in at.expander)
+        assert at.button(key="files_upload").disabled, "uploaded only once it is checked whole"
+    finally:
+        go_on.set()
+    wait_until(at, lambda a: _metrics(a).get("Rows") == "300,000")
+    assert not at.button(key="files_upload").disabled and not at.get("progress")
+    assert [d.value for d in at.dataframe][0]["order_id"].tolist()[:3] == [0, 1, 2]
+    at.button(key="files_upload").click()
+    run(at)
+    row = _library(at).iloc[0]
+    assert row["name"] == "orders.csv"
+
+
+def test_data_quality_notes_are_shown_before_the_upload(files_page):
+    mixed = "id,city\n1,München\n".encode() + "2,München\n".encode("cp1252") + "3,Köln\n".encode()
+    at = upload(files_page, [("cities.csv", mixed, "text/csv")])
+    [notes] = [i.value for i in at.info if "Before you analyse" in i.value]
+    assert "Mixed encoding: line 3 of the file is in Windows-1252" in notes
+    assert "Identifier-like column: `id`" not in notes  # three rows say nothing about identifiers
+    assert [d.value for d in at.dataframe][0]["city"].tolist() == ["München", "München", "Köln"]
 
 
 def test_after_an_upload_the_new_file_is_selected_and_its_preview_can_be_opened_again(files_page, monkeypatch):

@@ -99,10 +99,16 @@ def test_list_retries_after_a_rate_limit(emulator, client):
     assert len([r for r in emulator.requests if r.path == "/v1/files"]) == 2
 
 
+def check(data_dir, name: str = "sales.csv") -> uploads.Accepted:
+    """A fresh check of CSV, its copy waiting in the data directory, as each drop on the Files page makes."""
+    checked = uploads.check_upload(name, CSV, 10_000, data_dir)
+    assert isinstance(checked, uploads.Accepted), checked
+    return checked
+
+
 def test_library_dedupes_keeps_a_local_copy_and_flags_missing(emulator, client, store, data_dir):
-    checked = uploads.check_upload("sales.csv", CSV, 10_000)
-    first = library.upload_accepted(client, store, data_dir, checked, CSV)
-    again = library.upload_accepted(client, store, data_dir, checked, CSV)
+    first = library.upload_accepted(client, store, data_dir, check(data_dir))
+    again = library.upload_accepted(client, store, data_dir, check(data_dir))
     assert again.reused and again.record.id == first.record.id
     assert (data_dir / first.record.local_path).read_bytes() == CSV
     assert len([r for r in emulator.requests if r.method == "POST"]) == 1
@@ -129,24 +135,23 @@ def test_library_shows_remote_only_files_and_unchecked_when_offline(store):
 
 
 def test_an_identical_upload_whose_remote_copy_is_gone_is_uploaded_again(emulator, client, store, data_dir):
-    checked = uploads.check_upload("sales.csv", CSV, 10_000)
-    first = library.upload_accepted(client, store, data_dir, checked, CSV)
+    first = library.upload_accepted(client, store, data_dir, check(data_dir))
     api.delete(client, first.record.id)  # expired, deleted in the Console, or made against another API
-    again = library.upload_accepted(client, store, data_dir, checked, CSV)
+    again = library.upload_accepted(client, store, data_dir, check(data_dir))
     assert not again.reused and again.record.id != first.record.id
     assert api.exists(client, again.record.id) is True and api.exists(client, first.record.id) is False
     assert store.file(first.record.id).remote_missing, "the old entry stays for the runs that used it, flagged"
-    assert library.upload_accepted(client, store, data_dir, checked, CSV).record.id == again.record.id
+    assert library.upload_accepted(client, store, data_dir, check(data_dir)).record.id == again.record.id
     emulator.inject(Fault("status", path=f"/v1/files/{again.record.id}", status=500, times=5))
-    assert library.upload_accepted(client, store, data_dir, checked, CSV).reused, "an API hiccup does not re-upload"
+    assert library.upload_accepted(client, store, data_dir, check(data_dir)).reused, "an API hiccup does not re-upload"
 
 
 NEAR_LIMIT = "customer_orders_export_" + "o" * 223 + ".csv"  # 250 bytes
 
 
 def test_an_upload_named_near_255_bytes_is_kept_locally_and_in_the_library(emulator, client, store, data_dir):
-    checked = uploads.check_upload(NEAR_LIMIT, CSV, 10_000)
-    result = library.upload_accepted(client, store, data_dir, checked, CSV)
+    checked = uploads.check_upload(NEAR_LIMIT, CSV, 10_000, data_dir)
+    result = library.upload_accepted(client, store, data_dir, checked)
     assert result.error is None and result.record is not None
     assert result.record.filename == NEAR_LIMIT, "the name shown keeps the original"
     assert (data_dir / result.record.local_path).read_bytes() == CSV
@@ -155,17 +160,20 @@ def test_an_upload_named_near_255_bytes_is_kept_locally_and_in_the_library(emula
 
 def test_a_local_failure_sends_nothing_to_the_files_api(emulator, client, store, data_dir):
     (data_dir / "uploads").write_text("not a folder")  # the local copy cannot be written
-    checked = uploads.check_upload("sales.csv", CSV, 10_000)
-    result = library.upload_accepted(client, store, data_dir, checked, CSV)
+    result = library.upload_accepted(client, store, data_dir, check(data_dir))
     assert result.record is None and result.error is not None
     assert "could not be written" in result.error.message and str(data_dir) not in result.error.message
     assert not [r for r in emulator.requests if r.method == "POST" and r.path == "/v1/files"]
     assert not emulator.files and store.files() == []
 
 
-def test_a_failed_upload_leaves_no_local_copy(emulator, client, store, data_dir):
+def test_a_failed_upload_keeps_no_library_copy_and_can_be_tried_again(emulator, client, store, data_dir):
     emulator.inject(Fault("status", path="/v1/files", status=400))
-    checked = uploads.check_upload("sales.csv", CSV, 10_000)
-    result = library.upload_accepted(client, store, data_dir, checked, CSV)
+    checked = check(data_dir)
+    result = library.upload_accepted(client, store, data_dir, checked)
     assert result.record is None and result.error.title == "Request refused"
     assert not list((data_dir / "uploads").glob("*")) and store.files() == []
+    assert (data_dir / checked.rel).read_bytes() == CSV, "the checked copy waits for another try"
+    again = library.upload_accepted(client, store, data_dir, checked)
+    assert again.record is not None and (data_dir / again.record.local_path).read_bytes() == CSV
+    assert not (data_dir / checked.rel).exists()

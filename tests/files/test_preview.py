@@ -20,7 +20,7 @@ from lib.files.preview import (
     ImagePreview,
     Refused,
     TablePreview,
-    column_names,
+    first_look,
     inspect_path,
 )
 from lib.files.prompts import table_columns
@@ -159,7 +159,7 @@ def test_quoted_newlines_count_as_one_row():
 @pytest.mark.parametrize(
     ("data", "kind", "words"),
     [
-        (b"PK\x03\x04garbage", "xlsx", "not XLSX"),
+        (b"PK\x03\x04garbage", "xlsx", "is a damaged workbook"),
         (b"PAR1xxxxPAR1", "parquet", "damaged Parquet file"),
         (b"{bad", "json", "not valid JSON"),
     ],
@@ -215,29 +215,37 @@ def _parquet_bytes() -> bytes:
         ("r.json", "json", lambda: json.dumps([{"a": 1, "b": "x"}, {"a": 2, "c": None}]).encode()),
     ],
 )
-def test_column_names_are_those_of_the_full_preview(name, kind, make):
+def test_the_first_look_names_the_columns_the_whole_reading_finds(name, kind, make):
     path = Path(name)
     path.write_bytes(make())
-    names = column_names(path, name, kind)
-    assert names and names == [c for c, _ in table(make(), kind).dtypes]
+    look = first_look(path)
+    assert isinstance(look, TablePreview) and not look.estimated, "a small file is read whole at once"
+    assert look.dtypes and look.dtypes == table(make(), kind).dtypes
 
 
-def test_column_names_of_a_json_document_that_is_not_a_table():
+def test_a_json_document_that_is_not_a_table_is_shown_as_text():
     path = Path("deep.json")
     path.write_bytes(b"[" * (LIMITS.json_depth + 5) + b"]" * (LIMITS.json_depth + 5))
-    assert column_names(path, "deep.json", "json") == []
+    assert isinstance(first_look(path), DocumentPreview)
 
 
-def test_table_columns_reads_the_first_readable_table_in_a_worker(tmp_path):
+def test_table_columns_come_from_the_profile_kept_with_the_first_profiled_file():
     def record(name: str, kind: str, data: bytes) -> FileRecord:
-        (tmp_path / name).write_bytes(data)
-        return FileRecord(name, name, "", len(data), "", kind, name, 0.0)
+        Path(name).write_bytes(data)
+        found = inspect_path(Path(name), name, kind)
+        profile = found.table_profile() if isinstance(found, TablePreview) else None
+        return FileRecord(name, name, "", len(data), "", kind, name, 0.0, profile=profile)
 
-    broken = record("broken.parquet", "parquet", b"PAR1 not really PAR1")
-    picture = record("p.png", "png", b"\x89PNG\r\n\x1a\n")
+    picture = record("p.png", "png", _png())
     sheet = record("w.xlsx", "xlsx", _xlsx_with_repeated_header())
-    assert table_columns(tmp_path, [broken, picture, sheet]) == ["region", "sales", "sales.1"]
-    assert table_columns(tmp_path, [broken, picture]) == []
+    assert table_columns([picture, sheet]) == ["region", "sales", "sales.1"]
+    assert table_columns([picture]) == []
+
+
+def _png() -> bytes:
+    out = io.BytesIO()
+    Image.new("RGB", (4, 4)).save(out, "PNG")
+    return out.getvalue()
 
 
 def test_a_workbook_with_too_many_entries_is_refused_from_its_directory():

@@ -7,7 +7,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from lib.files import preview
+from lib.files import tables
 from lib.files.preview import Refused, TablePreview, inspect_path
 
 FAST_NOTE = "distinct counts estimated"
@@ -18,7 +18,7 @@ def both(tmp_path: Path, data: bytes, kind: str = "csv", monkeypatch=None) -> tu
     path = tmp_path / f"upload.{kind}"
     path.write_bytes(data)
     streamed = inspect_path(path, f"f.{kind}", kind)
-    monkeypatch.setattr(preview, "SCAN_MIN_BYTES", 0)
+    monkeypatch.setattr(tables, "SCAN_MIN_BYTES", 0)
     scanned = inspect_path(path, f"f.{kind}", kind)
     monkeypatch.undo()
     assert isinstance(streamed, TablePreview) and isinstance(scanned, TablePreview)
@@ -36,8 +36,10 @@ def assert_same(streamed: TablePreview, scanned: TablePreview) -> None:
         if s.mean is not None:
             assert (f.min, f.max) == (s.min, s.max), s.name
             assert f.mean == pytest.approx(s.mean), s.name
+            assert f.std == pytest.approx(s.std), s.name
         if s.distinct is not None:
-            assert f.distinct == pytest.approx(s.distinct, rel=0.05, abs=1), s.name
+            # two estimates (K-minimum values, HyperLogLog), each within about 10% of the truth
+            assert f.distinct == pytest.approx(s.distinct, rel=0.15, abs=1), s.name
             assert not f.distinct_exact
 
 
@@ -85,7 +87,7 @@ def test_quoted_newlines(tmp_path, monkeypatch):
 def test_ragged_rows_get_the_streaming_readers_message(tmp_path, monkeypatch):
     path = tmp_path / "upload.csv"
     path.write_bytes(b"a,b\n" + b"1,2\n" * 5000 + b"3\n")
-    monkeypatch.setattr(preview, "SCAN_MIN_BYTES", 0)
+    monkeypatch.setattr(tables, "SCAN_MIN_BYTES", 0)
     with pytest.raises(Refused) as info:
         inspect_path(path, "ragged.csv", "csv")
     assert "ragged.csv could not be read as CSV" in info.value.reason
@@ -93,7 +95,7 @@ def test_ragged_rows_get_the_streaming_readers_message(tmp_path, monkeypatch):
 
 
 def test_very_wide_tables_use_the_streaming_reader(tmp_path, monkeypatch):
-    monkeypatch.setattr(preview, "SCAN_MIN_BYTES", 0)
+    monkeypatch.setattr(tables, "SCAN_MIN_BYTES", 0)
     wide = tmp_path / "wide.csv"
     wide.write_text(",".join(f"c{i}" for i in range(1500)) + "\n" + ",".join("1" * 1500) + "\n")
     result = inspect_path(wide, wide.name, "csv")
@@ -109,7 +111,7 @@ def test_very_wide_tables_use_the_streaming_reader(tmp_path, monkeypatch):
     ],
 )
 def test_repeated_and_blank_headers_are_named_in_the_one_pass_scan(tmp_path, monkeypatch, header, names):
-    monkeypatch.setattr(preview, "SCAN_MIN_BYTES", 0)
+    monkeypatch.setattr(tables, "SCAN_MIN_BYTES", 0)
     path = tmp_path / "h.csv"
     path.write_text(header + "\n1,2,3,4,5\n6,7,8,9,10\n")
     result = inspect_path(path, path.name, "csv")

@@ -16,7 +16,7 @@ from tests.support.runs import wait_for
 
 TASKS = (
     tasks.pid, tasks.sleep, tasks.mark_and_sleep, tasks.allocate, tasks.spin, tasks.fail, tasks.crash,
-    tasks.environment,
+    tasks.environment, tasks.count_to,
 )  # fmt: skip
 
 
@@ -93,6 +93,21 @@ def test_cpu_limit_applies_to_each_task_not_the_worker_lifetime(pool):
     # ... one task that spins longer is stopped.
     with pytest.raises(LimitExceeded, match="processor time|longer than"):
         pool.call(tasks.spin, 10.0)
+
+
+def test_a_task_tells_its_progress_to_the_caller_while_it_runs(pool):
+    heard: list[tuple[int, int, float]] = []
+    started = time.monotonic()
+    assert (
+        pool.call(tasks.count_to, 5, 0.1, on_progress=lambda d, t: heard.append((d, t, time.monotonic()))) == "counted"
+    )
+    assert [(d, t) for d, t, _ in heard] == [(n, 5) for n in range(1, 6)]
+    assert heard[0][2] - started < heard[-1][2] - started, "heard while it ran, not all at the end"
+    # progress faster than the pipe is told is thinned, but the last step always arrives
+    fast: list[tuple[int, int]] = []
+    pool.call(tasks.count_to, 200, 0.0, on_progress=lambda d, t: fast.append((d, t)))
+    assert fast[-1] == (200, 200) and len(fast) < 200
+    assert pool.call(tasks.pid) > 0, "the worker is reused after telling its progress"
 
 
 def test_crash_is_a_clear_message(pool):

@@ -57,7 +57,7 @@ from lib.runs import (
 from lib.runs.threads import Job
 from lib.settings import Settings, load_settings
 from lib.storage import blobs, db
-from lib.storage.records import Artifact, ArtifactFilter, Claim, FileRecord
+from lib.storage.records import Artifact, ArtifactFilter, Claim, FileRecord, TableProfile
 from lib.storage.scope import Scope
 from lib.storage.store import Store
 from lib.storage.users import store_for, welcome
@@ -280,6 +280,11 @@ WRITES: list[Write] = [
     Write("Store.request_stop", lambda w, t: w.bob.request_stop(t.run_id), refused=_false),
     Write("Store.mark_interrupted", lambda w, t: w.bob.mark_interrupted(only={t.run_id}), refused=_nothing),
     Write("Store.set_file_notes", lambda w, t: w.bob.set_file_notes(w.file.id, "mine"), refused=_false),
+    Write(
+        "Store.set_file_profile",
+        lambda w, t: w.bob.set_file_profile(w.file.id, TableProfile(rows=1, columns=())),
+        refused=_false,
+    ),
     Write("Store.remove_file", lambda w, t: w.bob.remove_file(w.file.id), refused=_false),
     Write("Store.flag_remote_missing", lambda w, t: w.bob.flag_remote_missing(w.file.id), refused=_false),
     Write("Store.add_file", lambda w, t: w.bob.add_file(FileRecord(w.file.id, "x.csv", "text/csv", 1, "h", "", "", 0))),
@@ -366,6 +371,7 @@ READS: list[Read] = [
     Read("Store.artifacts", lambda w, t: w.bob.artifacts(ArtifactFilter(run_id=t.run_id)), owner_only=True),
     Read("Store.artifact", lambda w, t: w.bob.artifact(t.artifact.id), owner_only=True),
     Read("Store.known_file_ids", lambda w, t: w.bob.known_file_ids([w.file.id]), owner_only=True),
+    Read("Store.generated_file_ids", lambda w, t: w.bob.generated_file_ids([t.artifact.file_id]), owner_only=True),
     Read("Store.users", lambda w, t: w.bob.users(), owner_only=True),
     Read("Store.turn_usage_since", lambda w, t: w.bob.turn_usage_since(0.0, every_owner=True), owner_only=True),
     Read("Store.active_turn_workers", lambda w, t: w.bob.active_turn_workers(), owner_only=True),

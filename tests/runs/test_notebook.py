@@ -58,7 +58,7 @@ def test_exported_notebook_reruns_to_the_recorded_stdout_and_images(emulator, se
 
     pairs = [(a, b) for a, b in zip(recorded.cells, rerun_nb.cells, strict=True) if a.cell_type == "code"]
     python_cells = [(a, b) for a, b in pairs if a.outputs and not a.source.startswith("run_shell(")]
-    assert len(python_cells) >= 3
+    assert len(python_cells) >= 2  # the first turn's analysis and the follow-up's (the profile came with the note)
     for before, after in python_cells:
         assert _stdout(after) == _stdout(before), before.source[-300:]
     (ls_before, ls_after) = next((a, b) for a, b in pairs if a.source.startswith("run_shell("))

@@ -9,6 +9,7 @@ import subprocess
 import sys
 import textwrap
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -142,3 +143,33 @@ def test_a_version_1_database_is_migrated_and_keeps_its_rows(data_dir):
     assert store.run("run_old").budget_usd == 0.0  # runs from before budgets have none
     store.set_file_notes("file_old", "  amounts in EUR  ")
     assert store.file("file_old").notes == "amounts in EUR"
+
+
+def test_a_files_profile_is_kept_with_it_and_read_back(store):
+    import datetime as dt
+    import math
+
+    from lib.storage.records import ColumnProfile, TableProfile
+
+    profile = TableProfile(
+        rows=3,
+        columns=(
+            ColumnProfile("when", "date", 0.0, dt.date(2024, 1, 1), dt.date(2024, 3, 1), None, 3, True),
+            ColumnProfile("units", "int64", 1 / 3, 1, 7, 4.0, 2, True, 3.0, 2.5, 5.5),
+            ColumnProfile("ratio", "float64", 0.0, 0.5, math.inf, math.nan),
+        ),
+        notes=("Identifier-like column: `when`.",),
+        delimiter=";",
+        encoding="mixed",
+        head=({"when": dt.date(2024, 1, 1), "units": 1, "ratio": math.nan},),
+    )
+    store.add_file(FileRecord("file_p", "p.csv", "text/csv", 10, "h", "csv", "uploads/p.csv", 1.0, profile=profile))
+    store.add_file(FileRecord("file_q", "q.png", "image/png", 10, "h2", "png", "uploads/q.png", 2.0))
+    got = store.file("file_p").profile
+    assert got is not None and store.file("file_p").shape == (3, 3) and store.file("file_q").shape is None
+    assert got.names == ["when", "units", "ratio"] and got.notes == profile.notes and got.encoding == "mixed"
+    assert got.columns[0].min == "2024-01-01" and got.columns[1] == profile.columns[1]
+    assert got.columns[2].max is None and got.columns[2].mean is None, "JSON has no infinities or NaN"
+    assert got.head == ({"when": "2024-01-01", "units": 1, "ratio": None},)
+    store.set_file_profile("file_q", replace(profile, rows=9))
+    assert store.file("file_q").shape == (9, 3)

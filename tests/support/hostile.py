@@ -229,7 +229,8 @@ CASES: list[Case] = [
         lambda: zip_of({"[Content_Types].xml": b"<x/>", "word/document.xml": b"<w/>"}),
         "Word document",
     ),
-    Case("xlsx-truncated", "cut.xlsx", lambda: xlsx()[:300], "XLSX"),
+    Case("xlsx-truncated", "cut.xlsx", lambda: xlsx()[:300], "is a damaged workbook"),
+    Case("xlsx-cut-halfway", "half.xlsx", lambda: (lambda d: d[: len(d) // 2])(xlsx()), "is a damaged workbook"),
     Case("xlsx-ole-xls", "old.xlsx", lambda: b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 504, "old-format Excel"),
     Case("xlsx-empty-sheet", "blank.xlsx", lambda: xlsx({"Empty": pd.DataFrame()}), "is empty"),
     Case(

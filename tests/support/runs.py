@@ -29,9 +29,9 @@ def upload_bytes(
     max_bytes: int = MAX_UPLOAD_BYTES,
 ) -> FileRecord:
     """Check and upload one file through the library, as the Files page does; returns its record."""
-    checked = uploads.check_upload(name, data, max_bytes)
+    checked = uploads.check_upload(name, data, max_bytes, data_dir)
     assert isinstance(checked, uploads.Accepted), checked
-    result = library.upload_accepted(client, store, data_dir, checked, data)
+    result = library.upload_accepted(client, store, data_dir, checked)
     assert result.record is not None, result.error
     return result.record
 

@@ -6,7 +6,7 @@ import os
 import time
 from pathlib import Path
 
-from lib.files.sandbox import task
+from lib.files.sandbox import progress, task
 
 
 @task
@@ -39,6 +39,15 @@ def spin(seconds: float) -> int:
     while time.process_time() < end:
         n += 1
     return n
+
+
+@task
+def count_to(total: int, pause: float) -> str:
+    """Tell the caller each step, `pause` seconds apart."""
+    for done in range(1, total + 1):
+        time.sleep(pause)
+        progress(done, total)
+    return "counted"
 
 
 @task

@@ -12,11 +12,10 @@ from pathlib import Path
 from lib.emulator.script import OUTPUTS, Bash, Later, Progress, Python, Step, Text
 from lib.files import kinds
 
-from .cells.analyses import ANALYSES, NEEDS_PERIODS
-from .cells.loader import LOADER, PROFILE, ROLES
-from .cells.outputs import FINDINGS, SAVE_PNG, SETUP, SUMMARY, VEGA_LITE
-from .cells.periods import PERIODS
+from .analyses import ANALYSES, NEEDS_PERIODS, PERIODS
+from .cells import FINDINGS, LOADER, PROFILE, ROLES, SAVE_PNG, SETUP, SHAPE, SUMMARY, VEGA_LITE
 from .figures import figures_script
+from .known import KnownTable, column_roles, known_table, split
 from .reading import failure_reason, labelled
 from .sources import source_script
 
@@ -70,10 +69,14 @@ class Analysis:
     intro: str
 
 
-def plan(question: str, uploaded: list[str]) -> list[Step]:
+def plan(message: str, uploaded: list[str]) -> list[Step]:
     """The emulator's planner: look at the container (and any SQL sources the code may query) when the turn
-    starts, then plan from what is there."""
-    return [Later(lambda turn: source_script(turn, question) or default_script(_workdir(turn), question, uploaded))]
+    starts, then plan from what is there; `message` is the user message's text: the question, then the files
+    note (whose table profiles spare the analyst its profiling cell)."""
+    question, note = split(message)
+    return [
+        Later(lambda turn: source_script(turn, question) or default_script(_workdir(turn), question, uploaded, note))
+    ]
 
 
 def _workdir(turn: Progress) -> Path | None:
@@ -93,8 +96,9 @@ def tabular_files(workdir: Path, preferred: list[str]) -> list[Path]:
     return found
 
 
-def default_script(workdir: Path | None, question: str, uploaded: list[str]) -> list[Step]:
-    """The analyst's steps for a new turn in this container (None: no code tool was offered)."""
+def default_script(workdir: Path | None, question: str, uploaded: list[str], note: str = "") -> list[Step]:
+    """The analyst's steps for a new turn in this container (None: no code tool was offered); `note` is the
+    request's files note."""
     if workdir is None:
         return [
             Text(
@@ -110,10 +114,10 @@ def default_script(workdir: Path | None, question: str, uploaded: list[str]) -> 
     previous = [p for p in (workdir / OUTPUTS).iterdir() if p.is_file()]
     if previous:
         return _followup_script(tables[0], question)
-    return _first_look_script(tables[0], tables[1:], question)
+    return _first_look_script(tables[0], tables[1:], question, known_table(note, tables[0].name))
 
 
-def _first_look_script(table: Path, others: list[Path], question: str) -> list[Step]:
+def _first_look_script(table: Path, others: list[Path], question: str, known: KnownTable | None) -> list[Step]:
     name = table.name
     plan = {
         "trend": "then chart how the numbers move over time",
@@ -123,6 +127,17 @@ def _first_look_script(table: Path, others: list[Path], question: str) -> list[S
         "top": "then rank the rows the question asks about",
         "distribution": "then chart the distributions",
     }.get(question_kind(question) or "", "then chart the main columns")
+    if known is not None:  # the files note has the table's profile: no cell to find out its columns
+        intro = (
+            f"I'll load `{name}` with pandas; the profile sent with the question already gives its columns, their "
+            f"types and missing values, so I'll go straight to the analysis: {plan[5:]}."
+        )
+        steps = _analysis_for(Roles(rows=known.rows, **column_roles(known)), table, question, first=True, shape=True)
+        if steps and isinstance(steps[0], Text):  # one text before the cell, not two run together
+            steps[0] = Text(f"{intro}\n\n{steps[0].text}")
+        else:
+            steps.insert(0, Text(intro))
+        return [*steps, Later(lambda turn: [Text(_first_look_summary(turn, name, others, known))])]
     return [
         Text(f"I'll load `{name}` with pandas, profile its columns and missing values, {plan}."),
         Python(_load(name) + PROFILE),
@@ -149,15 +164,25 @@ def _followup_script(table: Path, question: str) -> list[Step]:
 
 def _analysis_steps(turn: Progress, table: Path, question: str, first: bool) -> list[Step]:
     """The analysis cell, chosen from the question and the roles the profile printed."""
-    roles = read_roles(turn.stdout)
-    if roles is None:  # the profile failed: the summary says why
+    found = read_roles(turn.stdout)
+    if found is None:  # the profile failed: the summary says why
         return []
+    return _analysis_for(found, table, question, first)
+
+
+def _analysis_for(roles: Roles, table: Path, question: str, first: bool, shape: bool = False) -> list[Step]:
+    """The analysis cell for a table whose columns' roles are known (printing its shape first, with `shape`)."""
     if roles.rows == 0:
         return [Text(f"`{table.name}` has no data rows, so there is nothing to chart.")]
     chosen = choose(question, roles, first)
     if chosen is None:
         return [Text(f"`{table.name}` has no column I can chart.")]
-    code = _load(table.name) + _header({"STEM": _stem(table), "KIND": chosen.kind, **chosen.params}) + SETUP
+    code = (
+        _load(table.name)
+        + (SHAPE if shape else "")
+        + _header({"STEM": _stem(table), "KIND": chosen.kind, **chosen.params})
+        + SETUP
+    )
     if chosen.kind in NEEDS_PERIODS:
         code += PERIODS
     code += ANALYSES[chosen.kind] + SAVE_PNG + VEGA_LITE + (SUMMARY if first else "") + FINDINGS
@@ -380,13 +405,17 @@ def _failure(turn: Progress, name: str) -> str:
     return f"I couldn't finish the analysis of `{name}`: {failure_reason(turn)}"
 
 
-def _first_look_summary(turn: Progress, name: str, others: list[Path]) -> str:
+def _first_look_summary(turn: Progress, name: str, others: list[Path], known: KnownTable | None = None) -> str:
     out = turn.stdout
-    rows, cols = labelled(out, "Rows"), labelled(out, "Columns")
+    rows: str | None
+    cols: str | None
+    if known is not None:  # what the profile cell would have printed, from the note's profile
+        rows, cols, missing = str(known.rows), str(known.columns), _missing_line(known)
+    else:
+        rows, cols, missing = labelled(out, "Rows"), labelled(out, "Columns"), labelled(out, "Missing") or "none"
     if rows is None or cols is None:
         return _failure(turn, name)
     parts = [f"`{name}` has **{_plural(int(rows), 'row')}** and **{_plural(int(cols), 'column')}**."]
-    missing = labelled(out, "Missing") or "none"
     if missing == "none":
         parts.append("No values are missing.")
     else:
@@ -414,6 +443,12 @@ def _first_look_summary(turn: Progress, name: str, others: list[Path]) -> str:
     if others:
         parts.append("Other tables I did not look at yet: " + ", ".join(f"`{p.name}`" for p in others) + ".")
     return " ".join(parts)
+
+
+def _missing_line(known: KnownTable) -> str:
+    """The profile cell's 'Missing' line (most missing first), from the note's profile."""
+    gaps = sorted(((n, c) for c, n in known.missing.items() if n), key=lambda g: -g[0])
+    return ", ".join(f"{c} ({n} of {known.rows})" for n, c in gaps) or "none"
 
 
 def _followup_summary(turn: Progress, name: str) -> str:

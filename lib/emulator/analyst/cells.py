@@ -1,6 +1,13 @@
-"""The start of every cell, which runs in a fresh interpreter: LOADER reads the table into `df` and defines how its
-columns are told apart (dates, identifiers, categories, measures and how each adds up); PROFILE prints the table's
-shape, types, gaps and those roles; ROLES prints the roles alone."""
+"""Python cells the demo analyst really runs in the container: load and profile a table, then what every analysis
+cell shares (its setup, saving the chart and its Vega-Lite spec, the summary and the findings); the analyses
+themselves are in lib.emulator.analyst.analyses.
+
+Every cell starts with LOADER (each runs in a fresh interpreter). The analysis cells take their choices (which
+columns, how to add them up) as plain assignments the plan writes above them, so a reader sees what was chosen.
+Each chart is drawn twice from the same numbers, as a PNG and as a Vega-Lite spec, in the same order and scale.
+"""
+
+from .known import ADDITIVE, ID_NAME, PER_ITEM
 
 LOADER = '''\
 import csv, io, json, os, re, warnings
@@ -66,10 +73,10 @@ def find_date_column(df):
 
 
 # a name that identifies rather than measures (order_id, id, customer key); such a column is never added up
-ID_NAME = re.compile(r"(^|[_\\s])(id|key|uuid|index|idx)$|^(id|unnamed)([_\\s:]|$)", re.IGNORECASE)
+ID_NAME = re.compile(@ID_NAME@, re.IGNORECASE)
 # measures that add up over rows (units, revenue) as opposed to ones that are averaged (prices, rates, levels)
-ADDITIVE = re.compile(r"unit|qty|quantity|count|revenue|sales|amount|total|cost|profit|spend|orders|volume|visits", re.I)
-PER_ITEM = re.compile(r"price|rate|ratio|pct|percent|share|avg|mean|median|per_|temperature|humidity|pressure", re.I)
+ADDITIVE = re.compile(@ADDITIVE@, re.I)
+PER_ITEM = re.compile(@PER_ITEM@, re.I)
 
 
 def how_to_add_up(col):
@@ -104,6 +111,9 @@ def fmt(x):
     return f"{x:,.0f}" if float(x).is_integer() else f"{x:,.2f}"
 
 '''
+# the container's names for what a column is, the same patterns the analyst reads a files note's profile with
+for _name, _pattern in (("ID_NAME", ID_NAME), ("ADDITIVE", ADDITIVE), ("PER_ITEM", PER_ITEM)):
+    LOADER = LOADER.replace(f"@{_name}@", repr(_pattern))
 
 PROFILE = """\
 print(f"File: {PATH}")
@@ -140,4 +150,71 @@ ROLES = """\
 roles = column_roles(df)
 print(f"Rows: {len(df)}")
 print("Column roles: " + json.dumps(roles))
+"""
+
+SETUP = """\
+import matplotlib
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt
+import numpy as np
+
+out = os.environ.get("OUTPUT_DIR", "outputs")
+os.makedirs(out, exist_ok=True)
+
+
+def output_path(name, suffix):
+    \"\"\"A new file in outputs/: name + suffix, or name_2 + suffix … when an earlier analysis saved one.\"\"\"
+    path, n = os.path.join(out, name + suffix), 2
+    while os.path.exists(path):
+        path, n = os.path.join(out, f"{name}_{n}{suffix}"), n + 1
+    return path
+
+
+chart = output_path(f"{STEM}_{KIND}", ".png")
+findings = []
+"""
+
+SUMMARY = """\
+summary = pd.DataFrame({"dtype": df.dtypes.astype(str), "missing": df.isna().sum(), "unique": df.nunique()})
+measures = list(column_roles(df)["measures"])
+if measures:
+    summary = summary.join(df[measures].describe().T[["mean", "std", "min", "max"]])
+summary.index.name = "column"
+summary_path = output_path(f"{STEM}_summary", ".csv")
+summary.round(4).to_csv(summary_path)
+print(f"Saved summary: {os.path.basename(summary_path)}")
+"""
+
+SAVE_PNG = """\
+fig.tight_layout()
+fig.savefig(chart, dpi=100)
+plt.close("all")
+print(f"Saved chart: {os.path.basename(chart)}")
+"""
+
+# The same chart as a Vega-Lite v5 spec beside the PNG, its data inline (plain json, no plotting library).
+VEGA_LITE = """\
+MAX_VALUES = 5000
+spec_path = chart[: -len(".png")] + ".vl.json"
+if len(vl_data) > MAX_VALUES:
+    vl_data = vl_data.sample(MAX_VALUES, random_state=0).sort_index()
+spec = {
+    "$schema": "https://vega.github.io/schema/vega-lite/v5.json",
+    "data": {"values": json.loads(vl_data.round(4).to_json(orient="records", date_format="iso"))},
+    **vl_view,
+}
+with open(spec_path, "w", encoding="utf-8") as f:
+    json.dump(spec, f, indent=1)
+print(f"Saved spec: {os.path.basename(spec_path)}")
+"""
+
+FINDINGS = """\
+for finding in findings:
+    print(f"Finding: {finding}")
+"""
+
+# a table's shape, printed where the files note's profile spared the profiling cell
+SHAPE = """\
+print(f"Rows: {len(df)}")
+print(f"Columns: {df.shape[1]}")
 """
