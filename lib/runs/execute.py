@@ -162,8 +162,9 @@ def _execute_turn(store: Store, settings: Settings, claim: Claim, stop_signal: S
         store.put_item(
             run_id, idx, seq, RunError(title=err.title, message=err.message, hint=err.hint, retryable=err.retryable)
         )
-        store.update_turn(run_id, idx, status="error", finished_at=time.time(), error=str(err))
+        # the run first: whoever sees the turn end (is_active, a watching page) finds the run settled too
         store.update_run(run_id, status="error", error=str(err))
+        store.update_turn(run_id, idx, status="error", finished_at=time.time(), error=str(err))
         return None
     keep_trace(store, settings.data_dir, run_id, idx)  # before its status is written: a finished turn has its trace
     return outcome
@@ -192,10 +193,11 @@ def _follow_up(
             store.put_item(
                 run_id, idx, store.next_seq(run_id, idx), Notice(text=f"The replay paused: {err.message} {err.hint}")
             )
-    store.update_turn(run_id, idx, status=status)
-    if queued is None:
+    if queued is None:  # the run first: whoever sees the turn end (is_active, a watching page) finds it settled
         store.update_run(run_id, status=status, error=str(outcome.error) if outcome.error else "")
+        store.update_turn(run_id, idx, status=status)
         return None
+    store.update_turn(run_id, idx, status=status)
     if not store.embedded:
         return None  # any worker claims it
     return store.as_owner(store.owner, admin=True).claim_turn(LOCAL_WORKER, LEASE_SECONDS, (run_id, queued))
