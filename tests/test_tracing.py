@@ -188,7 +188,7 @@ def test_numbers_of_an_earlier_question_are_not_counted():
 
 def test_numbers_from_the_files_profile_are_not_counted():
     numbers = trace("It has 576 rows and 8 columns, 12.5% missing.", "", known=[576, 8.0])
-    assert [(n.text, n.reason) for n in numbers] == [("576", "in the file's profile"), ("8", "in the file's profile"),
+    assert [(n.text, n.reason) for n in numbers] == [("576", "in the files note"), ("8", "in the files note"),
                                                      ("12.5%", "")]  # fmt: skip
 
 

@@ -20,6 +20,7 @@ from lib.tracing.records import TurnTrace
 from lib.tracing.trace import trace_run
 from lib.tracing.written import written_numbers
 from lib.transcript import Item
+from lib.turn.request import files_note
 
 log = logging.getLogger(__name__)
 
@@ -54,15 +55,14 @@ def _keep_trace(store: Store, data_dir: Path, run_id: str, idx: int) -> TurnTrac
 
 
 def known_numbers(data_dir: Path, records: Iterable[FileRecord]) -> list[int | str]:
-    """The numbers the app itself gives about a run's files, not counted when an answer repeats them: each
-    table's rows and columns as its preview counts them, and what goes along with every question (each file's
-    size in bytes and the numbers in the analyst's notes on it)."""
-    known: list[int | str] = []
+    """The numbers the app itself gives about a run's files, not counted when an answer repeats them: what goes
+    along with every question (the files note: each file's size, its table's stored profile and the analyst's
+    notes) and, for a table kept from before profiles, its rows and columns as its preview counts them."""
+    records = list(records)
+    known: list[int | str] = [w.text for w in written_numbers(files_note(records))]
     for rec in records:
-        if rec.kind in TABLE_KINDS and rec.local_path:
-            path = blobs.path(data_dir, rec.local_path)
-            known += _table_shape(str(path), rec.filename, rec.kind, rec.sha256)
-        known += [rec.size_bytes, *(w.text for w in written_numbers(rec.notes))]
+        if rec.profile is None and rec.kind in TABLE_KINDS and rec.local_path:
+            known += _table_shape(str(blobs.path(data_dir, rec.local_path)), rec.filename, rec.kind, rec.sha256)
     return known
 
 

@@ -23,8 +23,8 @@ latest that shows it as a rounding.
 
 Not counted, and listed as skipped with the reason: years (four plain digits from 1900 to 2100), the parts of
 dates and times (2024-03-01, 01/03/2024, March 5, 14:30, 9 am), list ordinals ("1." or "2)" at a line's start,
-"step 2", "table 3", "#4", "[5]"), and numbers equal to one written in the run's questions so far or in
-`known` (the file's stored profile: row and column counts). Numbers in code spans, fenced code blocks, link
+"step 2", "table 3", "#4", "[5]"), numbers equal to one written in the run's questions so far, and numbers
+no output shows that equal one of `known` (what the files note told Claude: sizes, stored profiles, notes). Numbers in code spans, fenced code blocks, link
 targets and URLs are not numbers of the prose and are not listed. Every other number is untraced.
 
 Work is bounded: each output contributes at most index.MAX_PER_OUTPUT numbers and the run at most

@@ -50,6 +50,7 @@ _DECLINES = frozenset(
 )
 _OPENING = "([{\"'“‘*_"
 _BEFORE = 40  # characters of prose looked at before a number
+KNOWN = "in the files note"  # its size, profile or notes: a number Claude was told, not one it found
 
 
 def trace_run(
@@ -87,11 +88,15 @@ def trace_text(text: str, where: tuple[int, int], index: Index, asked: set[Key],
     for w in written:
         if _inside(w.start, code):
             continue
-        reason = _skip_reason(text, w, dates, ordinals, asked, known)
+        reason = _skip_reason(text, w, dates, ordinals, asked)
         if reason:
             found.append(TracedNumber(where[0], where[1], w.start, w.end, w.text, Status.SKIPPED, reason=reason))
             continue
         status, entry = _trace(text, w, index, where)
+        if status is Status.UNTRACED and w.key is not None and canonical(w.key) in known:
+            # what the files note told Claude needs no output; printed by a cell too, it is traced like any other
+            found.append(TracedNumber(where[0], where[1], w.start, w.end, w.text, Status.SKIPPED, reason=KNOWN))
+            continue
         source = index.source(entry) if entry is not None else None
         found.append(TracedNumber(where[0], where[1], w.start, w.end, w.text, status, source))
     return found
@@ -108,12 +113,7 @@ def _inside(at: int, spans: list[tuple[int, int]]) -> bool:
 
 
 def _skip_reason(
-    text: str,
-    w: Written,
-    dates: list[tuple[int, int]],
-    ordinals: list[tuple[int, int]],
-    asked: set[Key],
-    known: set[Key],
+    text: str, w: Written, dates: list[tuple[int, int]], ordinals: list[tuple[int, int]], asked: set[Key]
 ) -> str:
     if _inside(w.start, dates):
         return "date or time"
@@ -125,8 +125,6 @@ def _skip_reason(
         key = canonical(w.key)
         if key in asked:
             return "in the question"
-        if key in known:
-            return "in the file's profile"
     return ""
 
 

@@ -39,7 +39,7 @@ def test_a_finished_turn_keeps_its_numbers_traced(emulator, settings, store):
     trace, found = _numbers(store, settings, run_id)
     assert trace.summary == "2 of 3 numbers traced"
     assert found["110"].status is Status.EXACT and found["45.8%"].status is Status.ROUNDED
-    assert (found["4"].status, found["4"].reason) == (Status.SKIPPED, "in the file's profile")
+    assert (found["4"].status, found["4"].reason) == (Status.SKIPPED, "in the files note")
     assert found["150"].status is Status.UNTRACED and [n.text for n in trace.untraced] == ["150"]
     source = found["45.8%"].source
     assert source is not None and (source.cell_number, source.line, source.line_text) == (
@@ -77,10 +77,30 @@ def test_a_turn_whose_numbers_cannot_be_traced_still_ends_well(emulator, setting
     assert view.turns[0].trace is None and store.traces(run_id) == {}
 
 
-def test_known_numbers_are_the_tables_shape_its_size_and_the_numbers_in_its_notes(settings, store):
+def test_known_numbers_are_what_the_files_note_says_the_profile_and_the_notes(settings, store):
     record = store.file(upload(settings, store))
+    assert record is not None and record.profile is not None
     noted = dataclasses.replace(record, notes="sales in USD; 12 months; region 3 is new")
-    assert traces.known_numbers(settings.data_dir, [noted]) == [4, 3, len(CSV), "12", "3"]
+    known = traces.known_numbers(settings.data_dir, [noted])
+    # the size, the shape (4 rows x 3 columns), the sales column's range and mean, then the analyst's notes
+    assert {f"{len(CSV):,}", "4", "3", "90", "130", "110", "12"} <= set(known), known
+    assert known[-2:] == ["12", "3"]
+
+
+def test_a_table_kept_from_before_profiles_gives_its_shape_as_its_preview_counts_it(settings, store):
+    record = store.file(upload(settings, store))
+    assert record is not None
+    known = traces.known_numbers(settings.data_dir, [dataclasses.replace(record, profile=None)])
+    assert known[-2:] == [4, 3] and f"{len(CSV):,}" in known
+
+
+def test_a_number_from_the_stored_profile_is_not_counted_in_the_answer(emulator, settings, store):
+    emulator.queue_script([Python(PRINTS), Text("Mean sales are 110; sales run from 90 to 130 over 4 months.")])
+    run_id = run_to_end(store, settings, "Mean sales?", [upload(settings, store)])
+    trace, found = _numbers(store, settings, run_id)
+    assert found["110"].status is Status.EXACT  # printed by the cell: traced, though the profile says it too
+    assert [found[n].status for n in ("90", "130", "4")] == [Status.SKIPPED] * 3
+    assert trace.summary == "1 of 1 number traced"
 
 
 # --- the demo analyst's plans that quote figures ------------------------------------------------------------
