@@ -27,7 +27,7 @@ from lib.ui.state import (
 # While a run is live its turn is looked at this often; a look reads the store only when a change was signalled
 # (lib/runs/view.py: LiveTurn), so a quiet tick costs no statement.
 TICK_SECONDS = 0.1
-# A run at rest looks this often whether it changed elsewhere (a follow-up asked in another tab or on another
+# With a shared database a run at rest looks this often whether it changed elsewhere (a follow-up asked on another
 # replica): signals only, no statement. The timer also makes a page reconnecting after a server restart run again.
 REST_TICK_SECONDS = 2.0
 RENAME_ERROR = "analyze_rename_error"
@@ -110,7 +110,10 @@ def _run(ctx: Context, run_id: str) -> None:
         watch = RunWatch.start(ctx.store, run_id)
         view = load_run_view(ctx.store, run_id, ctx.settings.prices)
         assert view is not None
-    _at_rest(ctx, watch)
+    if not ctx.store.embedded:
+        # Only where other processes change runs: every tick redraws, and Streamlit keeps a page that was scrolled
+        # to its end stuck there on each redraw, undoing a jump to a cell link (one process signals its own runs).
+        _at_rest(ctx, watch)
     if not mine:
         _read_only(ctx, view)
         return
