@@ -11,7 +11,15 @@ pytest.importorskip("playwright.sync_api", reason="playwright is not installed")
 from playwright.sync_api import Page, expect
 
 from tests.support.browser import REPO
-from tests.support.pages import ask, open_app, seed_file, sidebar_link, wait_until_finished
+from tests.support.pages import (
+    ask,
+    open_app,
+    seed_file,
+    sidebar_link,
+    wait_for_layout,
+    wait_for_top,
+    wait_until_finished,
+)
 
 pytestmark = pytest.mark.browser
 
@@ -51,9 +59,10 @@ def test_an_invented_number_is_marked_and_the_list_links_to_the_cell(page: Page,
 
     heading = page.locator("#cell-1-1")
     expect(heading).to_have_text("Cell 1.1")
+    wait_for_layout(page)  # the list has finished opening: while the page grows, Streamlit keeps it pinned to its end
     page.evaluate(SCROLL_TO_END)
     expect(heading).not_to_be_in_viewport()
     listed.nth(0).get_by_role("link", name="cell 1.1").click()
     expect(page).to_have_url(re.compile(r"#cell-1-1$"))
+    wait_for_top(page, "#cell-1-1", 0, 100)  # scrolled to the top of the view, and stays there
     expect(heading).to_be_in_viewport()
-    assert 0 <= heading.evaluate("el => el.getBoundingClientRect().top") < 100  # scrolled to the top of the view

@@ -77,3 +77,32 @@ def wait_until_finished(page: Page, timeout: int = 60_000) -> None:
     """Wait for the live run to end (its Stop button goes away) and the page to settle."""
     expect(stop_button(page)).to_have_count(0, timeout=timeout)
     wait_for_app_run(page)
+
+
+_STEADY = """([selector, frames, low, high, ms]) => new Promise((resolve, reject) => {
+    // resolves once the measure has held for `frames` animation frames in a row (and within [low, high) if given)
+    const measure = () => selector === null
+        ? document.querySelector('[data-testid=stAppScrollToBottomContainer]')?.scrollHeight ?? 0
+        : document.querySelector(selector).getBoundingClientRect().top;
+    let last = measure(), held = 0;
+    const until = performance.now() + ms;
+    const tick = () => {
+        if (performance.now() > until) return reject(new Error(`did not hold still: last measured ${last}`));
+        const now = measure();
+        const inBand = low === null || (now >= low && now < high);
+        held = now === last && inBand ? held + 1 : 0;
+        last = now;
+        held >= frames ? resolve(now) : requestAnimationFrame(tick);
+    };
+    requestAnimationFrame(tick);
+})"""
+
+
+def wait_for_layout(page: Page, frames: int = 12, timeout: int = 10_000) -> None:
+    """Wait until the page's content has stopped growing or shrinking (an expander opening, a chart drawing)."""
+    page.evaluate(_STEADY, [None, frames, None, None, timeout])
+
+
+def wait_for_top(page: Page, selector: str, low: float, high: float, frames: int = 20, timeout: int = 5_000) -> float:
+    """Wait until the element's top edge has rested within [low, high) of the view for a run of frames."""
+    return page.evaluate(_STEADY, [selector, frames, low, high, timeout])
