@@ -196,6 +196,7 @@ SAME_MACHINE_POLL_SECONDS = 0.1  # embedded: a run another process on this machi
 MIN_READ_SECONDS = 0.25  # a watcher reads at most this often, however fast a turn is written...
 FIRST_READS = 2  # ...once it has read that many batches: an answer's empty start, then its first words
 QUEUE_RECHECK_SECONDS = LEASE_SECONDS  # a queued turn's place is read again this often even without a signal
+EAGER_SECONDS = 10.0  # for this long after a page starts watching a turn, it waits for its first words between looks
 
 
 def pushed(store: Store, run_id: str) -> bool:
@@ -225,16 +226,36 @@ class LiveTurn:
     place_at: float = 0.0
     reads: int = 0  # how many looks read the store (what a bench counts)
     item_reads: int = 0  # how many of them found items
+    watched_at: float | None = None  # monotonic time of the first look
 
     def __post_init__(self) -> None:
         self.follower = Follower(self.run_id, self.idx)
 
+    def await_first_words(self, store: Store, timeout: float) -> bool:
+        """Until the turn's first words are read, block up to `timeout` seconds for a change to it (signalled
+        changes only, in the first EAGER_SECONDS of watching); returns whether one came, so a look finds it at
+        once instead of on the next tick."""
+        eager = (
+            self.seen is not None
+            and self.watched_at is not None
+            and self.item_reads < FIRST_READS
+            and self.turn is not None
+            and self.turn.status in ACTIVE
+            and time.monotonic() - self.watched_at < EAGER_SECONDS
+            and pushed(store, self.run_id)
+        )
+        return eager and store.signals.wait(self._wanted(), self.seen or (), timeout)
+
+    def _wanted(self) -> tuple[notify.Signal, ...]:
+        return (notify.items(self.run_id), notify.state(self.run_id), notify.QUEUE_CHANGED)
+
     def look(self, store: Store, now: float | None = None) -> bool:
         """Bring the turn up to date with what changed since the last look; returns whether the store was read."""
         now = time.monotonic() if now is None else now
-        wanted = (notify.items(self.run_id), notify.state(self.run_id), notify.QUEUE_CHANGED)
-        snap = store.signals.snapshot(*wanted)
+        snap = store.signals.snapshot(*self._wanted())
         first = self.seen is None
+        if first:
+            self.watched_at = time.monotonic()  # real time, whatever `now` says: the wait for first words is real
         if not first and self.item_reads >= FIRST_READS and now - self.read_at < MIN_READ_SECONDS:
             return False  # a growing answer is read at most this often; its first words at once
         epoch, items_moved, state_moved, queue_moved = (

@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+import time
+from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
 import streamlit as st
+from streamlit.delta_generator import DeltaGenerator
 
 from lib.cost import budget_reached, budget_used_sentence, format_usd
 from lib.errors import AppError
 from lib.runs import budget as usage
 from lib.runs import jobs, names, recovery
 from lib.runs import options as runsettings
-from lib.runs.view import LiveTurn, RunView, RunWatch, load_run_view
+from lib.runs.view import LiveTurn, RunView, RunWatch, TurnView, load_run_view
 from lib.storage.records import ACTIVE, NAME_LIMIT, RunRecord
 from lib.ui import exports, new_run_form, replay_form
 from lib.ui.demo_session import link_params
@@ -30,6 +33,9 @@ TICK_SECONDS = 0.1
 # With a shared database a run at rest looks this often whether it changed elsewhere (a follow-up asked on another
 # replica): signals only, no statement. The timer also makes a page reconnecting after a server restart run again.
 REST_TICK_SECONDS = 2.0
+# A live page waiting for a turn's first words waits on its signals for up to this long per tick; a click (Stop) is
+# taken up after at most this long.
+FIRST_WORDS_WAIT_SECONDS = 0.5
 RENAME_ERROR = "analyze_rename_error"
 SEARCH = "analyze_run_search"
 LISTED_RUNS = 12  # in the sidebar; a search finds the others
@@ -288,14 +294,29 @@ def _live(ctx: Context, view: RunView, mine: bool = True) -> None:
             jobs.stop(run_id, ctx.store)
             jobs.wait(run_id, timeout=10, store=ctx.store)
             st.rerun()
-        if watch.place is not None:
-            _queued(turn.turn.question, watch.place.sentence)
-        else:
-            render_turn(turn, ctx.data_dir, run_id, demo=view.run.demo)
+        shown = st.empty()
+        _live_turn_body(shown, watch, turn, ctx.data_dir, view.run.demo)
+        # Until the first words arrive, wait for them here rather than until the next tick: a tick comes late
+        # after a redraw of the whole page, and the first words are what the analyst waits for.
+        deadline = time.monotonic() + FIRST_WORDS_WAIT_SECONDS
+        while watch.await_first_words(ctx.store, deadline - time.monotonic()):
+            fresh = watch.view(view.run, ctx.settings.prices) if watch.look(ctx.store) else None
+            if fresh is not None:
+                turn = fresh
+                _live_turn_body(shown, watch, turn, ctx.data_dir, view.run.demo)
         if not watch.active or (turn.turn.status not in ACTIVE and watch.moved_on):
             st.rerun()  # it ended, was cut off, or a replay went on to its next question
 
     live()
+
+
+def _live_turn_body(shown: DeltaGenerator, watch: LiveTurn, turn: TurnView, data_dir: Path, demo: bool) -> None:
+    """The live turn as last read, drawn in place of what `shown` held."""
+    with shown.container():
+        if watch.place is not None:
+            _queued(turn.turn.question, watch.place.sentence)
+        else:
+            render_turn(turn, data_dir, watch.run_id, demo=demo)
 
 
 def _queued(question: str, sentence: str) -> None:

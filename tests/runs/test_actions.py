@@ -472,6 +472,7 @@ NOT_TRIED: dict[str, str] = {
     "view.Follower.mark": "notes signal versions; reads nothing (Follower.poll, tried above, reads)",
     "view.Follower.wait": "waits on signal versions; reads nothing (Follower.poll, tried above, reads)",
     "view.LiveTurn.view": "gives back what LiveTurn.look (tried above) read",
+    "view.LiveTurn.await_first_words": "waits on signal versions; reads nothing (LiveTurn.look, tried above, reads)",
     "view.RunWatch.changed": "compares signal versions; reads nothing",
     "data_sources.snapshot_to_file": "adds to the asking user's own library through Store.add_file (tried above), "
     "querying only sources they may use (tests/sources/test_access.py)",

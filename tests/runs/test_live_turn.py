@@ -1,6 +1,7 @@
 """How a page follows a live turn (lib/runs/view.py: LiveTurn) and how a worker writes one (ItemWriter): a look
 that finds no signal reads nothing, a signal reads only what it names, a growing answer is read at a bounded
-rate, and where changes are not signalled the page polls."""
+rate, until its first words the page waits for them between looks, and where changes are not signalled the page
+polls."""
 
 from __future__ import annotations
 
@@ -82,6 +83,37 @@ def test_a_growing_answer_is_read_at_a_bounded_rate_its_start_and_first_words_at
     assert not live.look(store, now=t + 0.02 + MIN_READ_SECONDS / 2), "then at most every MIN_READ_SECONDS"
     assert live.look(store, now=t + 0.03 + MIN_READ_SECONDS)
     assert [i.text for i in live.follower.items] == ["First words"]
+
+
+def test_until_its_first_words_a_watcher_waits_for_them_between_looks_and_is_woken_by_their_write(store):
+    run_id, idx, _ = _running(store)
+    live = LiveTurn(run_id, idx)
+    assert not live.await_first_words(store, timeout=0.01), "nothing looked at yet: nothing to wait for"
+    live.look(store)
+
+    def later(text: str) -> None:
+        threading.Timer(0.1, store.put_items, args=(run_id, idx, {0: Text(text=text)})).start()
+
+    later("")
+    assert live.await_first_words(store, timeout=30), "woken by the write, not by the timeout"
+    assert live.look(store)
+    later("First words")
+    assert live.await_first_words(store, timeout=30), "an empty start is not yet words: it waits on"
+    assert live.look(store)
+    assert [i.text for i in live.follower.items] == ["First words"]
+
+    later("First words and more")
+    assert not live.await_first_words(store, timeout=1), "with the first words read, it waits no more"
+
+
+def test_a_watcher_does_not_wait_for_first_words_that_are_not_signalled(store):
+    run = store.create_run("q", "m", "t", [])
+    idx = store.add_turn(run.id, "q", [])
+    live = LiveTurn(run.id, idx)
+    live.look(store)
+    assert not view.pushed(store, run.id), "no thread of this process streams it: no signal would come"
+    threading.Timer(0.1, store.put_items, args=(run.id, idx, {0: Text(text="Words")})).start()
+    assert not live.await_first_words(store, timeout=1), "it left the polling to the next look"
 
 
 def test_a_run_streamed_by_another_process_is_polled_and_its_end_noticed(store):
