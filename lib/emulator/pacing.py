@@ -28,6 +28,8 @@ class Pacing:
     answer_seconds: tuple[float, float] = (0.0, 0.0)
     seed: int | None = None
     _random: random.Random = field(default_factory=random.Random, init=False, repr=False, compare=False)
+    # the length drawn for each paced response, in the order they started (a benchmark packs them ideally)
+    answers: list[float] = field(default_factory=list, init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         if self.seed is not None:
@@ -52,6 +54,7 @@ class Pacing:
         started = time.monotonic()
         first = self._random.uniform(*self.first_token)
         total = max(first, self._random.uniform(*self.answer_seconds))
+        self.answers.append(total)
         held = list(events)
         content = next((i for i, (name, _) in enumerate(held) if name == "content_block_start"), len(held))
         yield from held[:content]  # message_start and ping: the response has begun
