@@ -99,7 +99,8 @@ _STEADY = """([selector, frames, low, high, ms]) => new Promise((resolve, reject
 
 
 def wait_for_layout(page: Page, frames: int = 12, timeout: int = 10_000) -> None:
-    """Wait until the page's content has stopped growing or shrinking (an expander opening, a chart drawing)."""
+    """Wait until a page with a chat input has stopped growing or shrinking (an expander opening, a chart drawing):
+    its scroll container's height has held."""
     page.evaluate(_STEADY, [None, frames, None, None, timeout])
 
 
