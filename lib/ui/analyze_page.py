@@ -33,8 +33,8 @@ TICK_SECONDS = 0.1
 # With a shared database a run at rest looks this often whether it changed elsewhere (a follow-up asked on another
 # replica): signals only, no statement. The timer also makes a page reconnecting after a server restart run again.
 REST_TICK_SECONDS = 2.0
-# A live page waiting for a turn's first words waits on its signals for up to this long per tick; a click (Stop) is
-# taken up after at most this long.
+# A live page drawn while its turn has no words yet waits on the turn's signals for up to this long before it is done
+# drawing, so the first words show the moment they are stored.
 FIRST_WORDS_WAIT_SECONDS = 0.5
 RENAME_ERROR = "analyze_rename_error"
 SEARCH = "analyze_run_search"
@@ -283,6 +283,7 @@ def _live(ctx: Context, view: RunView, mine: bool = True) -> None:
     for turn in view.turns[:-1]:
         render_turn(turn, ctx.data_dir, run_id, demo=view.run.demo)
     watch = _live_turn(run_id, view.turns[-1].turn.idx, ctx.settings.max_running_per_user)
+    drawn = [False]  # whether `live` ran yet: its first run is the one inside this redraw of the whole page
 
     @st.fragment(run_every=TICK_SECONDS)
     def live() -> None:
@@ -296,9 +297,10 @@ def _live(ctx: Context, view: RunView, mine: bool = True) -> None:
             st.rerun()
         shown = st.empty()
         _live_turn_body(shown, watch, turn, ctx.data_dir, view.run.demo)
-        # Until the first words arrive, wait for them here rather than until the next tick: a tick comes late
-        # after a redraw of the whole page, and the first words are what the analyst waits for.
-        deadline = time.monotonic() + FIRST_WORDS_WAIT_SECONDS
+        # Within the page's redraw (after Run), wait here for the first words: the tick after a redraw of the whole
+        # page comes 200-300 ms late. Ticks themselves never wait, so the page is at rest between them.
+        deadline = time.monotonic() + (0.0 if drawn[0] else FIRST_WORDS_WAIT_SECONDS)
+        drawn[0] = True
         while watch.await_first_words(ctx.store, deadline - time.monotonic()):
             fresh = watch.view(view.run, ctx.settings.prices) if watch.look(ctx.store) else None
             if fresh is not None:
