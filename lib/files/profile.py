@@ -2,9 +2,11 @@
 streaming for the rest) giving exact rows, types, missing shares, min/max/mean, distinct estimates and
 data-quality notes, telling how many of the file's bytes it has read as it goes.
 
-`exact_profile(path, on_progress)` is the pass itself. The server never runs it: lib.files.uploads has it run in a
-sandbox worker (the file is untrusted) as `lib.files.preview.inspect_path`, whose progress comes back across the
-worker's pipe (lib.files.sandbox.progress).
+`exact_profile(path, on_progress)` is the pass itself, in the calling process. The server never runs it there (the
+file is untrusted): `in_sandbox` has a worker run it, telling its progress across the worker's pipe. A large
+delimited file whose first look planned DuckDB's pass goes to a worker that loads DuckDB alone
+(lib.files.scan.profile_scan); anything else, or a pass that cannot decide, to the full reader
+(`lib.files.preview.inspect_path`).
 """
 
 from __future__ import annotations
@@ -12,8 +14,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
-from lib.files import kinds
-from lib.files.preview import Refused, TablePreview, read
+from lib.files import kinds, sandbox, scan
+from lib.files.preview import Preview, Refused, TablePreview, inspect_path, read
 from lib.files.tables import HEAD_ROWS
 from lib.storage.records import TableProfile
 
@@ -31,3 +33,23 @@ def exact_profile(
     if not isinstance(result, TablePreview):
         raise Refused(f"{name} is not a table.", "Profiles are made of CSV, TSV, XLSX, JSON and Parquet tables.")
     return result.table_profile()
+
+
+def in_sandbox(
+    look: Preview | None,
+    path: Path,
+    name: str,
+    kind: str,
+    max_rows: int,
+    seconds: float,
+    on_progress: Progress | None = None,
+) -> Preview:
+    """The whole file's check and exact figures after its first look `look`, read in a sandbox worker within
+    `seconds`; raises Refused (or the worker's limit error) for a file that must not go up."""
+    if isinstance(look, TablePreview) and look.plan is not None:
+        found = scan.scan_pool().call(
+            scan.profile_scan, path, name, kind, look.plan, seconds=seconds, on_progress=on_progress
+        )
+        if found is not None:
+            return look.with_scanned(found)
+    return sandbox.call(inspect_path, path, name, kind, max_rows, seconds=seconds, on_progress=on_progress)

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import atexit
 import contextlib
+import ctypes
 import importlib
 import os
 import pickle
@@ -41,7 +42,7 @@ from lib.limits import GIB, LIMITS, Limits
 REPO = Path(__file__).resolve().parents[2]
 # Every function a worker may run, by "module:qualified name"; filled by @task as modules are imported.
 TASKS: dict[str, Callable[..., Any]] = {}
-# Imported by every worker before it says it is ready, so no task pays for them.
+# Imported by a worker of the default pool before it says it is ready, so no task pays for them.
 PRELOAD = ("pandas", "pyarrow", "pyarrow.csv", "pyarrow.compute", "duckdb", "PIL.Image")
 KEEP_IDLE = 1  # warm workers kept waiting between tasks
 PROGRESS_EVERY = 0.05  # seconds between two progress messages of a task
@@ -73,8 +74,11 @@ class LimitExceeded(Exception):
 class _Worker:
     """One child process and its pipes; used by one task at a time."""
 
-    def __init__(self, preload: list[Callable[..., Any]], limits: Limits) -> None:
-        env = child_env.minimal({"PYTHONPATH": str(REPO), "MALLOC_ARENA_MAX": "2"})
+    def __init__(self, tasks: list[Callable[..., Any]], limits: Limits, preload: tuple[str, ...]) -> None:
+        # Arrow allocates from the C library's heap, which a worker trims after each task (`_release_memory`).
+        env = child_env.minimal(
+            {"PYTHONPATH": str(REPO), "MALLOC_ARENA_MAX": "2", "ARROW_DEFAULT_MEMORY_POOL": "system"}
+        )
         self.stderr: IO[bytes] = tempfile.TemporaryFile()
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "lib.files.sandbox"],
@@ -89,7 +93,8 @@ class _Worker:
         self.tasks_done = 0
         self.rss = 0
         self.start_seconds = limits.sandbox_start_seconds
-        _send(self.proc.stdin, (preload, limits))  # type: ignore[arg-type]
+        _send(self.proc.stdin, preload)  # type: ignore[arg-type]
+        _send(self.proc.stdin, (tasks, limits))  # type: ignore[arg-type]
 
     def run(
         self, request: tuple[Callable[..., Any], tuple, int], seconds: float, on_progress: Progress | None = None
@@ -135,13 +140,20 @@ class _Worker:
 class Pool:
     """Warm workers for a set of tasks and one table of limits; safe to call from many threads."""
 
-    def __init__(self, tasks: Iterable[Callable[..., Any]] | None = None, limits: Limits | None = None) -> None:
-        """`tasks`: the functions this pool runs (each marked @task); None: every function marked @task."""
+    def __init__(
+        self,
+        tasks: Iterable[Callable[..., Any]] | None = None,
+        limits: Limits | None = None,
+        preload: tuple[str, ...] = PRELOAD,
+    ) -> None:
+        """`tasks`: the functions this pool runs (each marked @task); None: every function marked @task.
+        `preload`: the modules a worker imports before it is ready (a pool of light tasks loads less)."""
         self.tasks = None if tasks is None else tuple(tasks)
         for fn in self.tasks or ():
             if not is_task(fn):
                 raise ValueError(f"{task_name(fn)} is not marked as a sandbox task")
         self.limits = limits or LIMITS
+        self.preload = preload
         self._idle: list[_Worker] = []
         self._busy = 0
         self._cond = threading.Condition()
@@ -150,7 +162,7 @@ class Pool:
         return is_task(fn) and (self.tasks is None or any(fn is t for t in self.tasks))
 
     def _new_worker(self) -> _Worker:
-        return _Worker(list(TASKS.values() if self.tasks is None else self.tasks), self.limits)
+        return _Worker(list(TASKS.values() if self.tasks is None else self.tasks), self.limits, self.preload)
 
     def warm(self) -> None:
         """Start a worker in the background if none is waiting, so the next task finds one ready."""
@@ -261,17 +273,17 @@ class Pool:
             worker.stop()
 
 
-_pool: Pool | None = None
+_pools: dict[str, Pool] = {}
 _pool_lock = threading.Lock()
 
 
-def pool() -> Pool:
-    """The process's shared pool: every @task, the limits of lib.limits."""
-    global _pool
+def pool(name: str = "", tasks: Iterable[Callable[..., Any]] | None = None, preload: tuple[str, ...] = PRELOAD) -> Pool:
+    """The process's shared pool of that name, made with `tasks` and `preload` on first use; the default one
+    runs every @task with the heavy libraries loaded. Every pool has the limits of lib.limits."""
     with _pool_lock:
-        if _pool is None:
-            _pool = Pool()
-        return _pool
+        if name not in _pools:
+            _pools[name] = Pool(tasks, preload=preload)
+        return _pools[name]
 
 
 def call(fn: Callable[..., Any], *args: Any, seconds: float | None = None, on_progress: Progress | None = None) -> Any:
@@ -287,8 +299,8 @@ def warm() -> None:
 
 @atexit.register
 def _close() -> None:
-    if _pool is not None:
-        _pool.close()
+    for each in list(_pools.values()):
+        each.close()
 
 
 # --- wire: 8-byte length, then a pickle ----------------------------------------------------------
@@ -370,6 +382,16 @@ def _allow_cpu(seconds: int) -> None:
     resource.setrlimit(resource.RLIMIT_CPU, (soft, hard))
 
 
+def _release_memory() -> None:
+    """Hand the memory a task freed back to the system, so a waiting worker holds little more than its libraries."""
+    arrow = sys.modules.get("pyarrow")
+    if arrow is not None:
+        with contextlib.suppress(Exception):
+            arrow.default_memory_pool().release_unused()
+    with contextlib.suppress(OSError, AttributeError):
+        ctypes.CDLL(None).malloc_trim(0)  # glibc; elsewhere there is nothing to trim
+
+
 def _rss() -> int:
     try:
         return int(Path("/proc/self/statm").read_text().split()[1]) * os.sysconf("SC_PAGE_SIZE")
@@ -383,10 +405,10 @@ def main() -> None:
     inbox = os.fdopen(os.dup(0), "rb")
     answer = _answers = os.fdopen(os.dup(1), "wb")
     os.dup2(2, 1)  # anything a library prints goes to stderr, not into the answers
-    for module in PRELOAD:
+    for module in _receive(inbox, None):
         with contextlib.suppress(ImportError):
             importlib.import_module(module)
-    _preload, limits = _receive(inbox, None)  # unpickling the task table imports the tasks' modules
+    _tasks, limits = _receive(inbox, None)  # unpickling the task table imports the tasks' modules
     _limit_memory(limits)
     _send(answer, "ready")
     while True:
@@ -412,6 +434,8 @@ def main() -> None:
             _send(answer, (*result, _rss()))  # pickled whole before anything is written
         except Exception as exc:  # noqa: BLE001 - a result or exception that cannot be pickled
             _send(answer, ("crashed", f"{type(exc).__name__}: {exc}", _rss()))
+        del result
+        _release_memory()  # after the answer has gone, so the caller does not wait for it
 
 
 if __name__ == "__main__":

@@ -1,84 +1,115 @@
 """One parallel pass over a large delimited file with DuckDB: the same statistics as lib.files.stats, with bounded
-memory, telling how far it has got while it reads."""
+memory, telling how far it has got while it reads.
+
+The pass needs only DuckDB: the dialect and the column types come with a `ScanPlan` from the first look of the
+file's head (lib.files.tables). `profile_scan` is the pass as a sandbox task for a pool of workers that load DuckDB
+alone (`scan_pool`), a third of the default workers' memory; one database per process serves every scan.
+"""
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 import tempfile
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import pyarrow as pa
-
+from lib.files import encodings, quality, sandbox
+from lib.files.checks import refuse_binary
 from lib.files.delimited import NULL_MARKERS, CsvDialect
-from lib.files.stats import type_name
 from lib.limits import LIMITS
-from lib.storage.records import ColumnProfile
+from lib.storage.records import ColumnProfile, TableProfile
 
 SCAN_THREADS = 2
 # DuckDB reads in buffers of at least the longest line's size (LIMITS.scan_line_bytes), one per thread: keep it small
 _SCAN_RETRIES = 12
 _CONVERSION = re.compile(r'converting column "c(\d+)"')
-_TEMPORAL = ("DATE", "TIMESTAMP", "TIMESTAMPTZ", "TIME")
+_TEMPORAL = {"DATE": "date", "TIMESTAMP": "datetime", "TIMESTAMPTZ": "datetime", "TIME": "time"}
 _EXACT_DOUBLE = 2.0**53
+_EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
 POLL_SECONDS = 0.05  # how often the progress of a running scan is read
+SCAN_PRELOAD = ("duckdb",)  # all a scan worker loads
 
 
-def duck_type(t: pa.DataType) -> str:
-    """The DuckDB type that reads the same text as an Arrow type inferred by pyarrow's CSV reader."""
-    if pa.types.is_integer(t):
-        return "BIGINT"
-    if pa.types.is_floating(t):
-        return "DOUBLE"
-    if pa.types.is_boolean(t):
-        return "BOOLEAN"
-    if pa.types.is_date(t):
-        return "DATE"
-    if pa.types.is_timestamp(t):
-        return "TIMESTAMPTZ" if t.tz else "TIMESTAMP"
-    if pa.types.is_time(t):
-        return "TIME"
-    return "VARCHAR"
+@dataclass(frozen=True)
+class Column:
+    """One column as the scan reads it: its name, the DuckDB type its text is read as, and the type name the
+    first block showed (lib.files.stats.type_name), kept where DuckDB's type says less."""
+
+    name: str
+    duck: str
+    shown: str
+
+
+@dataclass(frozen=True)
+class ScanPlan:
+    """How the exact pass reads a delimited file, from the first block of its head: the dialect, the columns and
+    the rows that block held (the whole file has at least as many)."""
+
+    dialect: CsvDialect
+    columns: tuple[Column, ...]
+    head_rows: int
+
+
+_database: Any = None
+_database_lock = threading.Lock()
 
 
 def connect(threads: int = SCAN_THREADS) -> Any:
-    """A DuckDB connection with the scan's threads and memory, which can tell a running query's progress."""
+    """A new DuckDB database with the scan's threads and memory, whose queries can tell their progress."""
     import duckdb
 
-    con = duckdb.connect(
-        config={
-            "threads": threads,
-            "memory_limit": LIMITS.scan_memory,
-            "preserve_insertion_order": False,
-            "temp_directory": tempfile.gettempdir(),
-        }  # fmt: skip
+    return _told(
+        duckdb.connect(
+            config={
+                "threads": threads,
+                "memory_limit": LIMITS.scan_memory,
+                "preserve_insertion_order": False,
+                "temp_directory": tempfile.gettempdir(),
+            }
+        )
     )
+
+
+def _told(con: Any) -> Any:
+    """The connection, set to keep its queries' progress for `query_progress` (and print none)."""
     con.execute("SET enable_progress_bar = true")
     con.execute("SET enable_progress_bar_print = false")
     return con
 
 
+def cursor() -> Any:
+    """A connection to this process's scan database, made on first use: starting a database costs tens of
+    milliseconds, a connection to it none."""
+    global _database
+    with _database_lock:
+        if _database is None:
+            _database = connect()
+        return _told(_database.cursor())
+
+
 def scan_csv(
-    path: Path, dialect: CsvDialect, schema: pa.Schema, on_progress: Callable[[float], None] | None = None
+    path: Path, dialect: CsvDialect, columns: Sequence[Column], on_progress: Callable[[float], None] | None = None
 ) -> tuple[int, list[ColumnProfile], int]:
     """(rows, column profiles, odd values) of a delimited file in one parallel pass with bounded memory;
     `on_progress` hears the share of the file read (0 to 1) while it runs. Odd values are texts with characters
     beyond ASCII or a NUL byte: where there are none, the file holds no doubtful encoding and no binary data.
 
-    The dialect and the column types come from lib.files.delimited (first block); a later value that does not
+    The dialect and the column types come from the first block (`ScanPlan`); a later value that does not
     fit widens its column and the scan starts again. Any other problem raises duckdb.Error (or ValueError),
     and the caller falls back to the streaming pyarrow reader, whose messages say what is wrong.
     """
     import duckdb
 
-    types = [duck_type(f.type) for f in schema]
-    con = connect()
+    types = [c.duck for c in columns]
+    con = cursor()
     try:
         for _ in range(_SCAN_RETRIES):
             try:
-                return _watched(con, statement(path, dialect, types), schema, types, on_progress)
+                return _watched(con, statement(path, dialect, types), columns, types, on_progress)
             except duckdb.ConversionException as exc:
                 found = _CONVERSION.search(str(exc))
                 if not found or int(found.group(1)) >= len(types) or types[int(found.group(1))] == "VARCHAR":
@@ -90,7 +121,7 @@ def scan_csv(
 
 
 def _watched(
-    con: Any, sql: str, schema: pa.Schema, types: list[str], on_progress: Callable[[float], None] | None
+    con: Any, sql: str, columns: Sequence[Column], types: list[str], on_progress: Callable[[float], None] | None
 ) -> tuple[int, list[ColumnProfile], int]:
     """Run the scan, reading its progress from another thread meanwhile."""
     done = threading.Event()
@@ -110,7 +141,7 @@ def _watched(
         done.set()
         if on_progress is not None:
             watcher.join()
-    return profiles(row, schema, types)
+    return profiles(row, columns, types)
 
 
 def _sql_text(value: str) -> str:
@@ -139,6 +170,8 @@ def statement(path: Path, dialect: CsvDialect, types: list[str]) -> str:
             select += [f"min({c})", f"max({c})", f"avg({c})", f"stddev_pop({c})", f"approx_quantile({c}, [0.25, 0.75])"]
         if t == "BIGINT":
             select += [f"count({c}) FILTER ({c} <> trunc({c}))", f"approx_count_distinct({c})"]
+        elif t == "TIMESTAMPTZ":  # as microseconds: DuckDB makes zoned Python datetimes only with pytz
+            select += [f"epoch_us(min({c}))", f"epoch_us(max({c}))", f"approx_count_distinct({c})"]
         elif t in _TEMPORAL:
             select += [f"min({c})", f"max({c})", f"approx_count_distinct({c})"]
         elif t != "DOUBLE":
@@ -148,10 +181,12 @@ def statement(path: Path, dialect: CsvDialect, types: list[str]) -> str:
     return f"SELECT {', '.join(select + (['+'.join(odd)] if odd else ['0']))} FROM {source}"
 
 
-def profiles(row: list[Any], schema: pa.Schema, types: list[str]) -> tuple[int, list[ColumnProfile], int]:
-    """(rows, column profiles, odd values) from the scan's one result row."""
+def profiles(row: list[Any], columns: Sequence[Column], types: list[str]) -> tuple[int, list[ColumnProfile], int]:
+    """(rows, column profiles, odd values) from the scan's one result row; `types` are the DuckDB types the
+    columns were read as in the end (a column whose later values did not fit its first type reads as text)."""
     rows, at, out = int(row[0]), 1, []
-    for name, field, t in zip(schema.names, schema, types, strict=True):
+    for column, t in zip(columns, types, strict=True):
+        name = column.name
         valid = int(row[at])
         missing = (rows - valid) / rows if rows else 0.0
         if t in ("BIGINT", "DOUBLE"):
@@ -175,9 +210,54 @@ def profiles(row: list[Any], schema: pa.Schema, types: list[str]) -> tuple[int, 
         elif t in _TEMPORAL:
             lo, hi, distinct = row[at + 1 : at + 4]
             at += 4
-            out.append(ColumnProfile(name, type_name(field.type), missing, lo, hi, None, int(distinct), False))
+            if t == "TIMESTAMPTZ" and lo is not None:
+                lo, hi = (_EPOCH + dt.timedelta(microseconds=v) for v in (lo, hi))
+            out.append(ColumnProfile(name, _TEMPORAL[t], missing, lo, hi, None, int(distinct), False))
         else:
-            arrow = field.type if t == duck_type(field.type) else pa.string()
-            out.append(ColumnProfile(name, type_name(arrow), missing, None, None, None, int(row[at + 1]), False))
+            shown = column.shown if t == column.duck else "str"
+            out.append(ColumnProfile(name, shown, missing, None, None, None, int(row[at + 1]), False))
             at += 2
     return rows, out, int(row[at] or 0)
+
+
+def exact(
+    path: Path,
+    name: str,
+    kind: str,
+    plan: ScanPlan,
+    on_progress: Callable[[int, int], None] | None = None,
+    survey: encodings.Survey | None = None,
+) -> TableProfile | None:
+    """The exact profile of a large delimited file read by `plan`, telling `on_progress(bytes read, bytes in all)`;
+    the file's encoding `survey` is made line by line only where the pass found texts beyond ASCII or NUL bytes,
+    unless given. None where the full reader (lib.files.tables.whole_csv's streaming) must decide; raises Refused
+    for a file that holds binary data."""
+    import duckdb
+
+    size = path.stat().st_size
+    tell = (lambda share: on_progress(int(share * size), size)) if on_progress else None
+    try:
+        rows, columns, odd = scan_csv(path, plan.dialect, plan.columns, tell)
+    except (duckdb.Error, ValueError, OverflowError):
+        return None
+    if rows < plan.head_rows:
+        return None
+    if survey is None:
+        survey = encodings.survey(path) if odd else encodings.Survey(plan.dialect.encoding)
+    if survey.nul:
+        refuse_binary(name, kind)
+    if on_progress is not None:
+        on_progress(size, size)
+    notes = quality.notes(columns, rows, survey)
+    return TableProfile(rows, tuple(columns), True, notes, plan.dialect.delimiter, plan.dialect.encoding)
+
+
+@sandbox.task
+def profile_scan(path: Path, name: str, kind: str, plan: ScanPlan) -> TableProfile | None:
+    """`exact` in a worker that loads DuckDB alone, its progress told across the worker's pipe."""
+    return exact(path, name, kind, plan, sandbox.progress)
+
+
+def scan_pool() -> sandbox.Pool:
+    """The shared pool whose workers run `profile_scan` with DuckDB alone loaded."""
+    return sandbox.pool("scan", [profile_scan], SCAN_PRELOAD)

@@ -12,10 +12,10 @@ from typing import Any
 import pandas as pd
 import pyarrow as pa
 
-from lib.files import delimited, encodings, kinds, quality
+from lib.files import delimited, encodings, kinds, quality, scan
 from lib.files.checks import Refused, check_text, refuse_binary
 from lib.files.delimited import RESTART, CsvDialect, CsvError, csv_dialect, read_head_bytes
-from lib.files.scan import scan_csv
+from lib.files.scan import Column, ScanPlan
 from lib.files.stats import Profiler, type_name
 from lib.limits import LIMITS, MB
 from lib.storage.records import ColumnProfile, TableProfile
@@ -24,6 +24,7 @@ HEAD_ROWS = 50  # rows a first look shows
 LOOK_BYTES = delimited.ENCODING_SAMPLE_BYTES  # the head a first look reads
 # Delimited files from this size on are profiled in one parallel DuckDB pass (it pays off above a few MB).
 SCAN_MIN_BYTES = 8 * MB
+UTF8 = ("utf-8", "utf-8-sig")
 Progress = Callable[[int, int], None]
 
 
@@ -43,6 +44,7 @@ class TablePreview:
     quality: tuple[str, ...] = ()  # data-quality notes (encoding, damage, identifiers, extreme values)
     rows_exact: bool = True  # False: `rows` is estimated from the head and the file's size
     sampled: int = 0  # > 0: the statistics come from this many first rows only
+    plan: ScanPlan | None = None  # how the exact pass can read a large delimited file, from its first look
 
     @property
     def dtypes(self) -> list[tuple[str, str]]:
@@ -100,6 +102,21 @@ class TablePreview:
             encoding=exact.encoding,
             note=exact.note,
             quality=exact.quality,
+            rows_exact=True,
+            sampled=0,
+        )
+
+    def with_scanned(self, found: TableProfile) -> TablePreview:
+        """This first look with the exact profile of its plan's pass (lib.files.scan) in place of its estimates."""
+        assert self.plan is not None, "a first look with a plan"
+        return replace(
+            self,
+            rows=found.rows,
+            columns=len(found.columns),
+            profile=list(found.columns),
+            encoding=found.encoding,
+            note=f"{shape_note(found.rows, len(found.columns))}; {self.plan.dialect.describe()}; distinct counts estimated.",
+            quality=found.notes,
             rows_exact=True,
             sampled=0,
         )
@@ -169,7 +186,47 @@ def look_csv(path: Path, name: str, kind: str, size: int, max_rows: int) -> Tabl
         quality=quality.notes(profile, batch.num_rows, encodings.survey(cut)),
         rows_exact=False,
         sampled=batch.num_rows,
+        plan=scan_plan(found, batch, size),
     )
+
+
+def duck_type(t: pa.DataType) -> str:
+    """The DuckDB type that reads the same text as an Arrow type inferred by pyarrow's CSV reader."""
+    if pa.types.is_integer(t):
+        return "BIGINT"
+    if pa.types.is_floating(t):
+        return "DOUBLE"
+    if pa.types.is_boolean(t):
+        return "BOOLEAN"
+    if pa.types.is_date(t):
+        return "DATE"
+    if pa.types.is_timestamp(t):
+        return "TIMESTAMPTZ" if t.tz else "TIMESTAMP"
+    if pa.types.is_time(t):
+        return "TIME"
+    return "VARCHAR"
+
+
+def scan_plan(dialect: CsvDialect, first: pa.RecordBatch, size: int) -> ScanPlan | None:
+    """How DuckDB's one pass reads a file of `size` bytes whose first block is `first`, to be planned from a first
+    look; None where the streaming reader reads it (a small file, an 8-bit encoding, which needs the line-by-line
+    survey first)."""
+    if size < SCAN_MIN_BYTES or dialect.encoding not in UTF8:
+        return None
+    return _plan(dialect, first)
+
+
+def _plan(dialect: CsvDialect, first: pa.RecordBatch | None) -> ScanPlan | None:
+    """DuckDB's pass over a file whose first block is `first`; None for no rows or thousands of columns (one
+    aggregate query over them plans slowly)."""
+    if first is None or not first.num_rows or first.num_columns > LIMITS.scan_columns:
+        return None
+    return ScanPlan(dialect, scan_columns(first.schema), first.num_rows)
+
+
+def scan_columns(schema: pa.Schema) -> tuple[Column, ...]:
+    """The columns of a first block as DuckDB's pass reads them."""
+    return tuple(Column(f.name, duck_type(f.type), type_name(f.type)) for f in schema)
 
 
 def _first_block(cut: bytes, dialect: CsvDialect) -> tuple[pa.RecordBatch, CsvDialect] | None:
@@ -207,25 +264,19 @@ def whole_csv(path: Path, name: str, kind: str, max_rows: int, on_progress: Prog
         raise Refused(f"{name} has no columns: it contains only blank space.", CSV_HINT)
     dialect = csv_dialect(head_bytes, kind)
     tell: Callable[[int], None] = (lambda done: on_progress(min(done, size), size)) if on_progress else _nothing
-    if size >= SCAN_MIN_BYTES and dialect.encoding in ("utf-8", "utf-8-sig"):
-        fast = _scan_large_csv(path, dialect, head_bytes, max_rows, lambda share: tell(int(share * size)))
+    if size >= SCAN_MIN_BYTES and dialect.encoding in UTF8:
+        fast = _scan_large_csv(path, name, kind, dialect, head_bytes, max_rows, on_progress)
         if fast is not None:
-            preview, odd = fast
-            survey = encodings.survey(path) if odd else encodings.Survey(dialect.encoding)
-            if survey.nul:
-                refuse_binary(name, kind)
-            tell(size)
-            return replace(preview, quality=quality.notes(preview.profile, preview.rows, survey))
+            return fast
     survey = encodings.survey(path)
     if survey.nul:
         refuse_binary(name, kind)
     if survey.encoding != dialect.encoding and not (dialect.encoding == "utf-8-sig" and survey.encoding == "utf-8"):
         dialect = replace(dialect, encoding=survey.encoding)
     if size >= SCAN_MIN_BYTES and dialect.encoding in ("cp1252", "latin-1"):
-        fast = _scan_large_csv(path, dialect, head_bytes, max_rows, lambda share: tell(int(share * size)))
+        fast = _scan_large_csv(path, name, kind, dialect, head_bytes, max_rows, on_progress, survey)
         if fast is not None:
-            tell(size)
-            return replace(fast[0], quality=quality.notes(fast[0].profile, fast[0].rows, survey))
+            return fast
     profiler = Profiler()
     head = pd.DataFrame()
     stream = delimited.stream(path, dialect)
@@ -272,12 +323,17 @@ def _nothing(done: int) -> None:
 
 
 def _scan_large_csv(
-    path: Path, dialect: CsvDialect, head_bytes: bytes, max_rows: int, on_progress: Callable[[float], None]
-) -> tuple[TablePreview, int] | None:
-    """Head and types from the first block (`head_bytes`, the file's first MiB), then one parallel DuckDB pass;
-    (the preview, texts beyond ASCII or with NUL bytes), or None when the slow path must decide."""
-    import duckdb
-
+    path: Path,
+    name: str,
+    kind: str,
+    dialect: CsvDialect,
+    head_bytes: bytes,
+    max_rows: int,
+    on_progress: Progress | None,
+    survey: encodings.Survey | None = None,
+) -> TablePreview | None:
+    """Head and types from the first block (`head_bytes`, the file's first MiB), then DuckDB's one pass
+    (lib.files.scan.exact); None when the streaming reader must decide."""
     # The first block is parsed from the head bytes: a pyarrow file reader would read ahead and keep
     # tens of MB in its pool for the rest of the worker's life.
     head = head_bytes[: head_bytes.rfind(b"\n") + 1]
@@ -286,34 +342,26 @@ def _scan_large_csv(
         first = next((b for b in stream if b is not RESTART), None)
     except CsvError:
         return None  # e.g. the cut fell inside a quoted field
-    if (
-        first is None
-        or not first.num_rows
-        or first.num_columns > LIMITS.scan_columns  # one aggregate query over thousands of columns plans slowly
-    ):
-        return None
-    try:
-        rows, profile, odd = scan_csv(path, stream.dialect, first.schema, on_progress)
-    except (duckdb.Error, ValueError, OverflowError):
+    plan = _plan(stream.dialect, first)
+    found = scan.exact(path, name, kind, plan, on_progress, survey) if plan else None
+    if found is None:
         return None  # the streaming reader reads it again and says what is wrong
-    if rows < first.num_rows:
-        return None
-    head_rows = first.slice(0, max_rows)
+    head_rows = first.slice(0, max_rows)  # type: ignore[union-attr]
     widened = {"float64": pa.float64(), "str": pa.string()}
     arrays = [
         a.cast(widened[c.type]) if c.type in widened and type_name(a.type) != c.type else a
-        for a, c in zip(head_rows.columns, profile, strict=True)
+        for a, c in zip(head_rows.columns, found.columns, strict=True)
     ]
-    preview = TablePreview(
-        rows=rows,
-        columns=len(profile),
+    return TablePreview(
+        rows=found.rows,
+        columns=len(found.columns),
         head=pa.RecordBatch.from_arrays(arrays, names=head_rows.schema.names).to_pandas(),
-        profile=profile,
-        delimiter=stream.dialect.delimiter,
-        encoding=stream.dialect.encoding,
-        note=f"{shape_note(rows, len(profile))}; {stream.dialect.describe()}; distinct counts estimated.",
+        profile=list(found.columns),
+        delimiter=found.delimiter,
+        encoding=found.encoding,
+        note=f"{shape_note(found.rows, len(found.columns))}; {stream.dialect.describe()}; distinct counts estimated.",
+        quality=found.notes,
     )
-    return preview, odd
 
 
 # --- tables read whole into memory (XLSX sheets, JSON records) -----------------------------------------

@@ -23,7 +23,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from lib.errors import without_paths
-from lib.files import kinds, preview, sandbox
+from lib.files import kinds, preview, profile, sandbox, scan
 from lib.files.kinds import ACCEPTED_TYPES_TEXT, sanitize_filename
 from lib.files.preview import HEAD_KINDS, Preview, Refused, TablePreview
 from lib.files.tables import LOOK_BYTES
@@ -188,6 +188,8 @@ def receive(name: str, data: bytes, max_bytes: int, data_dir: Path, max_rows: in
         intake._refuse(refused.reason, refused.hint)
     except Exception as exc:  # noqa: BLE001 - includes sandbox.LimitExceeded; no upload may raise into the page
         intake._refuse(f"{clean} could not be checked: {exc}.", _hint_for(intake.kind))
+    if isinstance(intake.look, TablePreview) and intake.look.plan is not None:
+        scan.scan_pool().warm()  # its worker starts while the rest of the file is written
     threading.Thread(target=_finish, args=(intake, rest, written, max_rows), daemon=True).start()
     return intake
 
@@ -223,13 +225,13 @@ def _finish(intake: Intake, rest: threading.Thread, written: threading.Event, ma
         written.wait()
         rest.join()
         if intake.rejected is None and not preview.complete(intake.look):  # type: ignore[arg-type]
-            intake.exact = sandbox.call(
-                preview.inspect_path,
-                intake.path,
+            intake.exact = profile.in_sandbox(
+                intake.look,
+                intake.path,  # type: ignore[arg-type]
                 intake.clean,
                 intake.kind,
                 max_rows,
-                seconds=parse_seconds(intake.size),
+                parse_seconds(intake.size),
                 on_progress=lambda done, total: intake.told(done),
             )
         intake.done = intake.size
