@@ -28,6 +28,7 @@ SCAN_THREADS = 2
 _SCAN_RETRIES = 12
 _CONVERSION = re.compile(r'converting column "c(\d+)"')
 _TEMPORAL = {"DATE": "date", "TIMESTAMP": "datetime", "TIMESTAMPTZ": "datetime", "TIME": "time"}
+DUCK_TYPES = {"BIGINT", "DOUBLE", "BOOLEAN", "VARCHAR", *_TEMPORAL}
 _EXACT_DOUBLE = 2.0**53
 _EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
 POLL_SECONDS = 0.05  # how often the progress of a running scan is read
@@ -150,6 +151,9 @@ def _sql_text(value: str) -> str:
 
 def statement(path: Path, dialect: CsvDialect, types: list[str]) -> str:
     """The one aggregate query of the scan over columns `c0`, `c1`… of the declared types."""
+    unknown = set(types) - DUCK_TYPES
+    if unknown:  # the types become SQL text: only these few
+        raise ValueError(f"not a type the scan reads: {sorted(unknown)!r}")
     # Integers are read as DOUBLE: DuckDB would round "1.5" into a BIGINT column, pyarrow widens it to
     # float; a column stays int64 when every value is whole.
     columns = "{" + ", ".join(f"'c{i}': '{'DOUBLE' if t == 'BIGINT' else t}'" for i, t in enumerate(types)) + "}"

@@ -4,6 +4,7 @@ decide (a late line in another encoding, a ragged row, binary data)."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -41,7 +42,9 @@ def body() -> bytes:
             "stamped": (np.datetime64("2024-01-01T00:00:00") + rng.integers(0, 10**7, ROWS)).astype(str),
             "local": (np.datetime64("2024-01-01T00:00:00") + rng.integers(0, 10**7, ROWS)).astype(str),
             "flag": rng.random(ROWS) < 0.3,
-            "at": [f"{h:02d}:{m:02d}:00" for h, m in zip(rng.integers(0, 24, ROWS), rng.integers(0, 60, ROWS))],
+            "at": [
+                f"{h:02d}:{m:02d}:00" for h, m in zip(rng.integers(0, 24, ROWS), rng.integers(0, 60, ROWS), strict=True)
+            ],
             "city": np.array(["Oslo", "Köln", "Zürich", "Lyon"])[rng.integers(0, 4, ROWS)],
             "later": later,
             "code": rng.integers(0, 90, ROWS),
@@ -114,3 +117,14 @@ def test_the_scan_worker_loads_duckdb_alone(body, tmp_path):
     maps = Path(f"/proc/{pids[0]}/maps").read_text()
     assert "duckdb" in maps
     assert "pandas" not in maps and "libarrow" not in maps, "no pandas or Arrow in the scan worker"
+
+
+def test_a_plan_whose_types_are_not_the_scans_own_never_becomes_sql(body, tmp_path):
+    path = _file(tmp_path, body, "plain")
+    look = first_look(path)
+    assert isinstance(look, TablePreview) and look.plan is not None
+    bad = scan.Column("id", "BIGINT', 'c1': 'VARCHAR') --", "int64")
+    with pytest.raises(ValueError, match="not a type the scan reads"):
+        scan.statement(path, look.plan.dialect, [bad.duck])
+    planned = replace(look.plan, columns=(bad, *look.plan.columns[1:]))
+    assert scan.exact(path, path.name, "csv", planned) is None, "left to the full reader"
