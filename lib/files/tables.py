@@ -25,6 +25,7 @@ LOOK_BYTES = delimited.ENCODING_SAMPLE_BYTES  # the head a first look reads
 # Delimited files from this size on are profiled in one parallel DuckDB pass (it pays off above a few MB).
 SCAN_MIN_BYTES = 8 * MB
 UTF8 = ("utf-8", "utf-8-sig")
+_DUCK_TYPES = {"int64": "BIGINT", "float64": "DOUBLE", "bool": "BOOLEAN", "date": "DATE", "time": "TIME"}
 Progress = Callable[[int, int], None]
 
 
@@ -192,19 +193,10 @@ def look_csv(path: Path, name: str, kind: str, size: int, max_rows: int) -> Tabl
 
 def duck_type(t: pa.DataType) -> str:
     """The DuckDB type that reads the same text as an Arrow type inferred by pyarrow's CSV reader."""
-    if pa.types.is_integer(t):
-        return "BIGINT"
-    if pa.types.is_floating(t):
-        return "DOUBLE"
-    if pa.types.is_boolean(t):
-        return "BOOLEAN"
-    if pa.types.is_date(t):
-        return "DATE"
-    if pa.types.is_timestamp(t):
+    name = type_name(t)
+    if name == "datetime":
         return "TIMESTAMPTZ" if t.tz else "TIMESTAMP"
-    if pa.types.is_time(t):
-        return "TIME"
-    return "VARCHAR"
+    return _DUCK_TYPES.get(name, "VARCHAR")
 
 
 def scan_plan(dialect: CsvDialect, first: pa.RecordBatch, size: int) -> ScanPlan | None:
