@@ -3,7 +3,7 @@ memory, telling how far it has got while it reads.
 
 The pass needs only DuckDB: the dialect and the column types come with a `ScanPlan` from the first look of the
 file's head (lib.files.tables). `profile_scan` is the pass as a sandbox task for a pool of workers that load DuckDB
-alone (`scan_pool`), a third of the default workers' memory; one database per process serves every scan.
+alone (`scan_pool`), about half a default worker's memory; one database per process serves every scan.
 """
 
 from __future__ import annotations
