@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
+from typing import TypeGuard
 
 from lib.files import kinds, sandbox, scan
 from lib.files.preview import Preview, Refused, TablePreview, inspect_path, read
@@ -28,7 +29,8 @@ def exact_profile(
     """The exact profile of the table at `path` (its kind from its name unless given), telling
     `on_progress(bytes read, bytes in all)` as it reads; raises Refused for a file that is no readable table."""
     name = name or path.name
-    found = kind or (kinds.upload_kind(name).key if kinds.upload_kind(name) else "")
+    known = kinds.upload_kind(name)
+    found = kind or (known.key if known else "")
     result = read(path, name, found, path.stat().st_size, HEAD_ROWS, exact=True, on_progress=on_progress)
     if not isinstance(result, TablePreview):
         raise Refused(f"{name} is not a table.", "Profiles are made of CSV, TSV, XLSX, JSON and Parquet tables.")
@@ -46,10 +48,22 @@ def in_sandbox(
 ) -> Preview:
     """The whole file's check and exact figures after its first look `look`, read in a sandbox worker within
     `seconds`; raises Refused (or the worker's limit error) for a file that must not go up."""
-    if isinstance(look, TablePreview) and look.plan is not None:
+    if _scanned(look):
         found = scan.scan_pool().call(
             scan.profile_scan, path, name, kind, look.plan, seconds=seconds, on_progress=on_progress
         )
         if found is not None:
             return look.with_scanned(found)
     return sandbox.call(inspect_path, path, name, kind, max_rows, seconds=seconds, on_progress=on_progress)
+
+
+def warm_for(look: Preview | None) -> None:
+    """Have a worker ready for the exact pass after this first look (it starts while the rest of the file is
+    written)."""
+    if _scanned(look):
+        scan.scan_pool().warm()
+
+
+def _scanned(look: Preview | None) -> TypeGuard[TablePreview]:
+    """Whether the first look planned DuckDB's pass, which a worker loading DuckDB alone runs."""
+    return isinstance(look, TablePreview) and look.plan is not None

@@ -63,7 +63,7 @@ def connect(threads: int = SCAN_THREADS) -> Any:
     """A new DuckDB database with the scan's threads and memory, whose queries can tell their progress."""
     import duckdb
 
-    return _told(
+    return _with_progress(
         duckdb.connect(
             config={
                 "threads": threads,
@@ -75,7 +75,7 @@ def connect(threads: int = SCAN_THREADS) -> Any:
     )
 
 
-def _told(con: Any) -> Any:
+def _with_progress(con: Any) -> Any:
     """The connection, set to keep its queries' progress for `query_progress` (and print none)."""
     con.execute("SET enable_progress_bar = true")
     con.execute("SET enable_progress_bar_print = false")
@@ -89,7 +89,7 @@ def cursor() -> Any:
     with _database_lock:
         if _database is None:
             _database = connect()
-        return _told(_database.cursor())
+        return _with_progress(_database.cursor())
 
 
 def scan_csv(

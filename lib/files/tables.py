@@ -116,7 +116,7 @@ class TablePreview:
             columns=len(found.columns),
             profile=list(found.columns),
             encoding=found.encoding,
-            note=f"{shape_note(found.rows, len(found.columns))}; {self.plan.dialect.describe()}; distinct counts estimated.",
+            note=scanned_note(found, self.plan.dialect),
             quality=found.notes,
             rows_exact=True,
             sampled=0,
@@ -208,12 +208,17 @@ def scan_plan(dialect: CsvDialect, first: pa.RecordBatch, size: int) -> ScanPlan
     return _plan(dialect, first)
 
 
-def _plan(dialect: CsvDialect, first: pa.RecordBatch | None) -> ScanPlan | None:
+def _plan(dialect: CsvDialect, first: pa.RecordBatch) -> ScanPlan | None:
     """DuckDB's pass over a file whose first block is `first`; None for no rows or thousands of columns (one
     aggregate query over them plans slowly)."""
-    if first is None or not first.num_rows or first.num_columns > LIMITS.scan_columns:
+    if not first.num_rows or first.num_columns > LIMITS.scan_columns:
         return None
     return ScanPlan(dialect, scan_columns(first.schema), first.num_rows)
+
+
+def scanned_note(found: TableProfile, dialect: CsvDialect) -> str:
+    """The note of a table whose exact figures came from DuckDB's pass."""
+    return f"{shape_note(found.rows, len(found.columns))}; {dialect.describe()}; distinct counts estimated."
 
 
 def scan_columns(schema: pa.Schema) -> tuple[Column, ...]:
@@ -334,11 +339,11 @@ def _scan_large_csv(
         first = next((b for b in stream if b is not RESTART), None)
     except CsvError:
         return None  # e.g. the cut fell inside a quoted field
-    plan = _plan(stream.dialect, first)
+    plan = _plan(stream.dialect, first) if first is not None else None
     found = scan.exact(path, name, kind, plan, on_progress, survey) if plan else None
-    if found is None:
+    if first is None or plan is None or found is None:
         return None  # the streaming reader reads it again and says what is wrong
-    head_rows = first.slice(0, max_rows)  # type: ignore[union-attr]
+    head_rows = first.slice(0, max_rows)
     widened = {"float64": pa.float64(), "str": pa.string()}
     arrays = [
         a.cast(widened[c.type]) if c.type in widened and type_name(a.type) != c.type else a
@@ -351,7 +356,7 @@ def _scan_large_csv(
         profile=list(found.columns),
         delimiter=found.delimiter,
         encoding=found.encoding,
-        note=f"{shape_note(found.rows, len(found.columns))}; {stream.dialect.describe()}; distinct counts estimated.",
+        note=scanned_note(found, plan.dialect),
         quality=found.notes,
     )
 

@@ -23,7 +23,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from lib.errors import without_paths
-from lib.files import kinds, preview, profile, sandbox, scan
+from lib.files import kinds, preview, profile, sandbox
 from lib.files.kinds import ACCEPTED_TYPES_TEXT, sanitize_filename
 from lib.files.preview import HEAD_KINDS, Preview, Refused, TablePreview
 from lib.files.tables import LOOK_BYTES
@@ -188,8 +188,7 @@ def receive(name: str, data: bytes, max_bytes: int, data_dir: Path, max_rows: in
         intake._refuse(refused.reason, refused.hint)
     except Exception as exc:  # noqa: BLE001 - includes sandbox.LimitExceeded; no upload may raise into the page
         intake._refuse(f"{clean} could not be checked: {exc}.", _hint_for(intake.kind))
-    if isinstance(intake.look, TablePreview) and intake.look.plan is not None:
-        scan.scan_pool().warm()  # its worker starts while the rest of the file is written
+    profile.warm_for(intake.look)
     threading.Thread(target=_finish, args=(intake, rest, written, max_rows), daemon=True).start()
     return intake
 

@@ -283,10 +283,11 @@ def _live(ctx: Context, view: RunView, mine: bool = True) -> None:
     for turn in view.turns[:-1]:
         render_turn(turn, ctx.data_dir, run_id, demo=view.run.demo)
     watch = _live_turn(run_id, view.turns[-1].turn.idx, ctx.settings.max_running_per_user)
-    drawn = [False]  # whether `live` ran yet: its first run is the one inside this redraw of the whole page
+    first_run = True  # the fragment's first run is the one inside this redraw of the whole page
 
     @st.fragment(run_every=TICK_SECONDS)
     def live() -> None:
+        nonlocal first_run
         watch.look(ctx.store)
         turn = watch.view(view.run, ctx.settings.prices)
         if turn is None:
@@ -299,8 +300,8 @@ def _live(ctx: Context, view: RunView, mine: bool = True) -> None:
         _live_turn_body(shown, watch, turn, ctx.data_dir, view.run.demo)
         # Within the page's redraw (after Run), wait here for the first words: the tick after a redraw of the whole
         # page comes 200-300 ms late. Ticks themselves never wait, so the page is at rest between them.
-        deadline = time.monotonic() + (0.0 if drawn[0] else FIRST_WORDS_WAIT_SECONDS)
-        drawn[0] = True
+        deadline = time.monotonic() + (FIRST_WORDS_WAIT_SECONDS if first_run else 0.0)
+        first_run = False
         while watch.await_first_words(ctx.store, deadline - time.monotonic()):
             fresh = watch.view(view.run, ctx.settings.prices) if watch.look(ctx.store) else None
             if fresh is not None:
