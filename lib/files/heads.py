@@ -38,7 +38,8 @@ def table_head(path: Path, kind: str) -> Head:
     except delimited.CsvError as exc:
         raise ValueError(f"its first rows could not be read as a table ({exc})") from None
     width = found.width or frame.shape[1]
-    shown = frame.round(4).astype(object).where(frame.notna(), "")
+    # text throughout: a column of numbers and blanks would not convert to Arrow, and the page would redo it each draw
+    shown = frame.round(4).astype(object).where(frame.notna(), "").astype(str)
     note = f"first {LIMITS.table_head_columns:,} of {width:,} columns" if width > frame.shape[1] else ""
     return Head(bounded_cells(shown), width, note)
 

@@ -14,7 +14,7 @@ from lib.errors import AppError
 from lib.runs import budget as usage
 from lib.runs import jobs, names, recovery
 from lib.runs import options as runsettings
-from lib.runs.view import LiveTurn, RunView, RunWatch, TurnView, load_run_view
+from lib.runs.view import MIN_READ_SECONDS, LiveTurn, RunView, RunWatch, TurnView, load_run_view
 from lib.storage.records import ACTIVE, NAME_LIMIT, RunRecord
 from lib.ui import exports, new_run_form, replay_form
 from lib.ui.demo_session import link_params
@@ -28,8 +28,9 @@ from lib.ui.state import (
 )
 
 # While a run is live its turn is looked at this often; a look reads the store only when a change was signalled
-# (lib/runs/view.py: LiveTurn), so a quiet tick costs no statement.
-TICK_SECONDS = 0.1
+# (lib/runs/view.py: LiveTurn), so a quiet tick costs no statement. No oftener than the look reads (MIN_READ_SECONDS):
+# each tick redraws the whole turn, and a tick that comes before the last one is drawn cuts that one short.
+TICK_SECONDS = MIN_READ_SECONDS
 # With a shared database a run at rest looks this often whether it changed elsewhere (a follow-up asked on another
 # replica): signals only, no statement. The timer also makes a page reconnecting after a server restart run again.
 REST_TICK_SECONDS = 2.0

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+import pyarrow as pa
 import pytest
 from streamlit.testing.v1 import AppTest
 
@@ -48,6 +49,9 @@ def test_table_head_by_kind_read_once_per_version(tmp_path: Path, monkeypatch: p
     frame = at.dataframe[0].value
     assert list(frame.columns) == ["team", "score"]
     assert [str(v) for v in frame["score"]] == ["1.2346", ""]  # rounded, and an empty cell left blank
+    head = heads.head_of(table, "tsv").value
+    assert head is not None
+    pa.Table.from_pandas(head.frame)  # as the page sends it: no fallback conversion on every draw
     assert any(c.value == ":material/table: `scores.tab` (first rows)" for c in at.caption)
     run(at)
     assert reads == ["tsv"], "the head is read once, not on every redraw"
