@@ -162,9 +162,7 @@ def _execute_turn(store: Store, settings: Settings, claim: Claim, stop_signal: S
         store.put_item(
             run_id, idx, seq, RunError(title=err.title, message=err.message, hint=err.hint, retryable=err.retryable)
         )
-        # the run first: whoever sees the turn end (is_active, a watching page) finds the run settled too
-        store.update_run(run_id, status="error", error=str(err))
-        store.update_turn(run_id, idx, status="error", finished_at=time.time(), error=str(err))
+        store.settle_turn(run_id, idx, "error", str(err), finished_at=time.time(), error=str(err))
         return None
     keep_trace(store, settings.data_dir, run_id, idx)  # before its status is written: a finished turn has its trace
     return outcome
@@ -193,9 +191,8 @@ def _follow_up(
             store.put_item(
                 run_id, idx, store.next_seq(run_id, idx), Notice(text=f"The replay paused: {err.message} {err.hint}")
             )
-    if queued is None:  # the run first: whoever sees the turn end (is_active, a watching page) finds it settled
-        store.update_run(run_id, status=status, error=str(outcome.error) if outcome.error else "")
-        store.update_turn(run_id, idx, status=status)
+    if queued is None:
+        store.settle_turn(run_id, idx, status, str(outcome.error) if outcome.error else "")
         return None
     store.update_turn(run_id, idx, status=status)
     if not store.embedded:

@@ -184,6 +184,18 @@ class Store(Catalogue, Artifacts, Users, TurnQueue):
             said.clear()
             return False
 
+    def settle_turn(self, run_id: str, idx: int, status: str, run_error: str = "", **turn_values: Any) -> bool:
+        """End a turn of one of this owner's runs and the run with it in one write, so no reader sees either
+        settled without the other; returns whether the run is theirs."""
+        with self._changing(notify.state(run_id), notify.QUEUE_CHANGED) as (conn, said):
+            mine = runs.update().where(runs.c.id == run_id, runs.c.owner == self.owner)
+            if conn.execute(mine.values(status=status, error=run_error, updated_at=time.time())).rowcount == 0:
+                said.clear()
+                return False
+            turn = turns.update().where(turns.c.run_id == run_id, turns.c.idx == idx)
+            conn.execute(turn.values(status=status, **turn_values))
+        return True
+
     def delete_run(self, run_id: str) -> bool:
         """Remove one of this owner's runs with its turns, items and artifact rows (files are the caller's);
         returns whether there was one."""

@@ -274,6 +274,7 @@ WRITES: list[Write] = [
     Write("Store.delete_run", lambda w, t: w.bob.delete_run(t.run_id), refused=_false),
     Write("Store.add_turn", lambda w, t: w.bob.add_turn(t.run_id, "mine?", [])),
     Write("Store.update_turn", lambda w, t: w.bob.update_turn(t.run_id, 0, status="error"), refused=_false),
+    Write("Store.settle_turn", lambda w, t: w.bob.settle_turn(t.run_id, 0, "error", "mine"), refused=_false),
     Write("Store.put_item", lambda w, t: w.bob.put_item(t.run_id, 0, 99, TextItem(text="injected")), refused=_false),
     Write("Store.add_artifact", _add_artifact, refused=_false),
     Write("Store.forget_artifact", lambda w, t: w.bob.forget_artifact(t.artifact.id), refused=_false),

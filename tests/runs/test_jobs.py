@@ -4,6 +4,7 @@ worker, with the real SDK against the emulator."""
 from __future__ import annotations
 
 import time
+from contextlib import contextmanager
 
 import pytest
 
@@ -11,6 +12,8 @@ from lib.emulator import Emulator, Pacing, Python, Text
 from lib.runs import enqueue, execute, jobs
 from lib.settings import Settings
 from lib.storage.queue import LEASE_SECONDS
+from lib.storage.records import ACTIVE
+from lib.storage.scope import Scope
 from lib.storage.store import Store
 from lib.transcript import CodeCell, GeneratedFile, Notice, Output
 from lib.transcript import Text as TextItem
@@ -84,3 +87,24 @@ def test_a_queued_turn_stores_no_history_and_the_worker_sends_the_earlier_turns(
     assert second["messages"][1]["role"] == "assistant"
     assert second["messages"][1]["content"][-1]["text"] == "First answer."
     assert second["messages"][2]["content"][0] == {"type": "text", "text": "And now?"}
+
+
+def test_whoever_sees_a_run_settled_can_ask_its_follow_up_at_once(emulator, settings, store, monkeypatch):
+    """The run and its ending turn are written together: after every write, a run that reads as settled has no
+    turn still running (which would refuse the follow-up as busy)."""
+    seen: list[tuple[str, str]] = []
+    real = Scope._changing
+
+    @contextmanager
+    def watched(self, *signals):
+        with real(self, *signals) as got:
+            yield got
+        for run in store.runs():
+            state = store.turn_state(run.id)
+            seen.append((run.status, state.status if state else ""))
+
+    monkeypatch.setattr(Scope, "_changing", watched)
+    run_id = run_to_end(store, settings, "First look", [upload(settings, store)])
+    assert store.run(run_id).status == "done"
+    assert ("done", "done") in seen
+    assert not [s for s in seen if s[0] not in ACTIVE and s[1] in ACTIVE], seen
