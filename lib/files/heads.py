@@ -38,8 +38,11 @@ def table_head(path: Path, kind: str) -> Head:
     except delimited.CsvError as exc:
         raise ValueError(f"its first rows could not be read as a table ({exc})") from None
     width = found.width or frame.shape[1]
-    # text throughout: a column of numbers and blanks would not convert to Arrow, and the page would redo it each draw
-    shown = frame.round(4).astype(object).where(frame.notna(), "").astype(str)
+    shown = frame.round(4)
+    for i in range(shown.shape[1]):
+        present = frame.iloc[:, i].notna()
+        if not present.all():  # blanks as text: numbers beside "" would not convert to Arrow, on every draw
+            shown.isetitem(i, shown.iloc[:, i].astype(object).where(present, "").astype(str))
     note = f"first {LIMITS.table_head_columns:,} of {width:,} columns" if width > frame.shape[1] else ""
     return Head(bounded_cells(shown), width, note)
 
