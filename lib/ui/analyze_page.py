@@ -29,9 +29,9 @@ from lib.ui.state import (
 
 # While a run is live its turn is looked at this often; a look reads the store only when a change was signalled
 # (lib/runs/view.py: LiveTurn), so a quiet tick costs no statement. No oftener than the look reads (MIN_READ_SECONDS):
-# each tick redraws the whole turn, and a tick that comes before the last one is drawn cuts that one short.
+# each tick redraws the whole turn, and one that starts before the last one's elements are sent drops them.
 TICK_SECONDS = MIN_READ_SECONDS
-# With a shared database a run at rest looks this often whether it changed elsewhere (a follow-up asked on another
+# A run at rest looks this often whether it changed elsewhere (a follow-up asked in another tab or on another
 # replica): signals only, no statement. The timer also makes a page reconnecting after a server restart run again.
 REST_TICK_SECONDS = 2.0
 # A live page drawn while its turn has no words yet waits on the turn's signals for up to this long before it is done
@@ -117,10 +117,7 @@ def _run(ctx: Context, run_id: str) -> None:
         watch = RunWatch.start(ctx.store, run_id)
         view = load_run_view(ctx.store, run_id, ctx.settings.prices)
         assert view is not None
-    if not ctx.store.embedded:
-        # Only where other processes change runs: every tick redraws, and Streamlit keeps a page that was scrolled
-        # to its end stuck there on each redraw, undoing a jump to a cell link (one process signals its own runs).
-        _at_rest(ctx, watch)
+    _at_rest(ctx, watch)
     if not mine:
         _read_only(ctx, view)
         return

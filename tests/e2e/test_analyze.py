@@ -115,3 +115,26 @@ def test_reload_mid_run_keeps_following_the_run(page: Page, paced, shot) -> None
     expect(answer.locator(".vega-embed").first).to_be_visible()
     expect(main(page).get_by_text(re.compile(r"^●\s*done$"))).to_be_visible()
     shot("analyze_after_reload")
+
+
+def test_a_page_at_rest_shows_a_follow_up_asked_in_another_tab(page: Page, paced) -> None:
+    open_app(page, paced)
+    sidebar_link(page, "Analyze")
+    ask(page, SAMPLE.name, "How many rows are there?")
+    wait_until_finished(page)
+    expect(chat_messages(page)).to_have_count(2)
+    other = page.context.new_page()  # a second tab: its own Streamlit session on the same run
+    try:
+        other.goto(page.url)
+        wait_for_app_run(other)
+        box = other.get_by_test_id("stChatInputTextArea")
+        box.fill("Which month sold the most?")
+        box.press("Enter")
+        expect(other.get_by_test_id("stChatMessage")).to_have_count(4)
+        # the first tab, left alone, follows the question asked in the other and shows its answer
+        expect(chat_messages(page).nth(2)).to_contain_text("Which month sold the most?")
+        wait_until_finished(page)
+        expect(chat_messages(page)).to_have_count(4)
+        expect(page.get_by_test_id("stChatInputTextArea")).to_be_visible()
+    finally:
+        other.close()
