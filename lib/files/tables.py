@@ -339,9 +339,11 @@ def _scan_large_csv(
         first = next((b for b in stream if b is not RESTART), None)
     except CsvError:
         return None  # e.g. the cut fell inside a quoted field
-    plan = _plan(stream.dialect, first) if first is not None else None
+    if first is None:
+        return None
+    plan = _plan(stream.dialect, first)
     found = scan.exact(path, name, kind, plan, on_progress, survey) if plan else None
-    if first is None or plan is None or found is None:
+    if plan is None or found is None:
         return None  # the streaming reader reads it again and says what is wrong
     head_rows = first.slice(0, max_rows)
     widened = {"float64": pa.float64(), "str": pa.string()}

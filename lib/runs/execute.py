@@ -162,7 +162,8 @@ def _execute_turn(store: Store, settings: Settings, claim: Claim, stop_signal: S
         store.put_item(
             run_id, idx, seq, RunError(title=err.title, message=err.message, hint=err.hint, retryable=err.retryable)
         )
-        store.settle_turn(run_id, idx, "error", str(err), finished_at=time.time(), error=str(err))
+        message = str(err)
+        store.settle_turn(run_id, idx, "error", message, finished_at=time.time(), error=message)
         return None
     keep_trace(store, settings.data_dir, run_id, idx)  # before its status is written: a finished turn has its trace
     return outcome
